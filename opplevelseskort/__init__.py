@@ -1,0 +1,167 @@
+"""Opplevelseskort: experience cards, partner offers, check-in, equipment pool, zone reports."""
+
+from __future__ import annotations
+
+import logging.config
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
+
+from .config import DEFAULT_SECRET_KEY, load_config
+from .extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+__version__ = "0.1.0"
+
+
+def resource_dir(name: str) -> Path:
+    """templates/ and migrations/ live at the repository root and are mapped into the wheel's package."""
+    inside = PACKAGE_DIR / name
+    return inside if inside.is_dir() else PACKAGE_DIR.parent / name
+
+
+CSP = {
+    "default-src": "'self'",
+    "img-src": ["'self'", "data:", "blob:"],
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "media-src": ["'self'", "blob:"],
+    "connect-src": "'self'",
+    "font-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def configure_logging(level: str) -> None:
+    logging.config.dictConfig({
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout",
+                                "formatter": "plain"}},
+        "root": {"level": level, "handlers": ["stdout"]},
+    })
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application: settings from the environment, extensions, blueprints, CLI, error pages."""
+    instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("OPPLEVELSESKORT_INSTANCE") or None
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance_path).resolve()) if instance_path else None,
+        instance_relative_config=True,
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(PACKAGE_DIR / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(load_config(app.instance_path, config))
+    if app.config["PRODUCTION"] and app.config["SECRET_KEY"] in (DEFAULT_SECRET_KEY, "", None):
+        raise RuntimeError("Refusing to start in production with the default SECRET_KEY; set SECRET_KEY.")
+    if not (config or {}).get("SKIP_LOGGING_CONFIG"):
+        configure_logging(app.config["LOG_LEVEL"])
+
+    db.init_app(app)
+    _sqlite_transactions(app)
+    migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "core.login"
+    login_manager.login_message = _l("Logg inn for å se denne siden.")
+    login_manager.login_message_category = "info"
+
+    from .core.i18n import select_locale, template_helpers
+
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(PACKAGE_DIR / "translations"))
+    talisman.init_app(
+        app,
+        content_security_policy=CSP,
+        force_https=app.config["FORCE_HTTPS"],
+        strict_transport_security=True,
+        strict_transport_security_max_age=31536000,
+        frame_options="DENY",
+        referrer_policy="same-origin",
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        x_content_type_options=True,
+    )
+
+    _register_models()
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_error_pages(app)
+    app.jinja_env.globals.update(template_helpers())
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    return app
+
+
+def _sqlite_transactions(app: Flask) -> None:
+    """Give pysqlite real transactions (and savepoints), and enforce foreign keys."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+        engine = db.engine
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=5000")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+
+def _register_models() -> None:
+    # Importing every part's models registers their tables on the shared metadata.
+    from .core import models as _core  # noqa: F401
+    from .partners import models as _partners  # noqa: F401
+    from utstyr import models as _utstyr  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .api.views import bp as api_bp
+    from .core.views import bp as core_bp
+    from utstyr.views import bp as utstyr_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(utstyr_bp, url_prefix="/utstyr")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)
+
+
+def _register_cli(app: Flask) -> None:
+    from .core.cli import register as register_core
+    from .partners.cli import register as register_partners
+
+    register_core(app)
+    register_partners(app)
+
+
+def _register_error_pages(app: Flask) -> None:
+    def render_error(status: int):
+        def handler(error):
+            if request.blueprint == "api" or request.path.startswith("/api/"):
+                from .api.views import json_error
+
+                return json_error(status)
+            return render_template(f"errors/{status}.html"), status
+
+        return handler
+
+    for status in (400, 401, 403, 404, 405, 429, 500):
+        app.register_error_handler(status, render_error(status))

@@ -1,0 +1,56 @@
+"""The JSON API. Authenticated by bearer tokens only (never the session cookie), so CSRF cannot reach it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, jsonify
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..core.errors import DomainError
+from ..core.permissions import ALL_STAFF, roles_required
+from ..extensions import db
+
+bp = Blueprint("api", __name__)
+
+_STATUS_TEXT = {
+    400: ("bad_request", "Ugyldig forespørsel."),
+    401: ("unauthorized", "Mangler eller ugyldig API-nøkkel."),
+    403: ("forbidden", "Du har ikke tilgang til dette."),
+    404: ("not_found", "Fant ikke ressursen."),
+    405: ("method_not_allowed", "Metoden er ikke tillatt her."),
+    409: ("conflict", "Konflikt."),
+    422: ("unprocessable", "Kan ikke behandle forespørselen."),
+    429: ("rate_limited", "For mange forespørsler. Prøv igjen senere."),
+    500: ("server_error", "Noe gikk galt hos oss."),
+}
+
+
+def json_error(status: int, code: str | None = None, message: str | None = None):
+    default_code, default_message = _STATUS_TEXT.get(status, ("error", "Feil."))
+    resp = jsonify({"error": code or default_code, "message": message or _(default_message)})
+    resp.status_code = status
+    if status == 401:
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return resp
+
+
+@bp.before_request
+def _token_only():
+    # A browser session must not drive the API: only a bearer token counts here.
+    if current_user.is_authenticated and not g.get("token_auth"):
+        abort(401)
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError):
+    db.session.rollback()
+    status = exc.status if exc.status in (403, 404, 409, 422) else 422
+    return json_error(status, exc.code, exc.message)
+
+
+@bp.get("/me")
+@roles_required(*ALL_STAFF)
+def me():
+    """Who the token belongs to: a cheap way for an integration to test its token."""
+    return jsonify({"id": current_user.id, "email": current_user.email, "role": str(current_user.role),
+                    "municipality_id": current_user.municipality_id, "partner_id": current_user.partner_id})

@@ -1,0 +1,85 @@
+"""Settings from environment variables. Nothing else in the code base reads os.environ."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - a marker the factory refuses in production
+
+SUPPORTED_LOCALES = ["nb", "nn", "en", "sv", "ar", "so", "pl", "uk", "ti"]
+STAFF_LOCALES = ["nb", "nn", "en", "sv"]
+RTL_LOCALES = {"ar"}
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Build the app's configuration from the environment, then apply explicit overrides."""
+    env = os.environ
+    production = env.get("OPPLEVELSESKORT_ENV", "development").lower() == "production"
+    default_db = "sqlite:///" + str(Path(instance_path) / "opplevelseskort.sqlite")
+    cfg: dict = {
+        "ENV_NAME": "production" if production else env.get("OPPLEVELSESKORT_ENV", "development").lower(),
+        "PRODUCTION": production,
+        "SECRET_KEY": env.get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": _normalise_db_url(env.get("DATABASE_URL") or default_db),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "WTF_CSRF_ENABLED": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE"), production),
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "FORCE_HTTPS": _bool(env.get("FORCE_HTTPS"), production),
+        "BABEL_DEFAULT_LOCALE": "nb",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Oslo",
+        "SUPPORTED_LOCALES": SUPPORTED_LOCALES,
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "CARD_LOOKUP_RATE_LIMIT": env.get("CARD_LOOKUP_RATE_LIMIT", "60 per minute"),
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", ""),
+        "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": _int(env.get("MAIL_PORT"), 25),
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_SENDER": env.get("MAIL_SENDER", "opplevelseskort@localhost"),
+        "SMS_BACKEND": env.get("SMS_BACKEND", "console"),
+        "ADDRESS_API_URL": env.get("ADDRESS_API_URL", "https://ws.geonorge.no/adresser/v1"),
+        "ADDRESS_API_TIMEOUT": float(env.get("ADDRESS_API_TIMEOUT", "3")),
+        "RETENTION_MONTHS": _int(env.get("RETENTION_MONTHS"), 24),
+        "CHECKIN_REPEAT_WINDOW_MINUTES": _int(env.get("CHECKIN_REPEAT_WINDOW_MINUTES"), 180),
+        "SUPPRESS_MIN_COUNT": _int(env.get("SUPPRESS_MIN_COUNT"), 5),
+        "SUPPRESS_MIN_DENOMINATOR": _int(env.get("SUPPRESS_MIN_DENOMINATOR"), 10),
+        "MAP_TILE_URL": env.get("MAP_TILE_URL", ""),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+    }
+    if overrides:
+        cfg.update(overrides)
+        if "SQLALCHEMY_DATABASE_URI" in overrides:
+            cfg["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(overrides["SQLALCHEMY_DATABASE_URI"])
+    return cfg
+
+
+def _normalise_db_url(url: str) -> str:
+    # Heroku-style and bare postgresql:// URLs would pick psycopg2; we ship psycopg 3.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url

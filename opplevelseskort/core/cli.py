@@ -1,0 +1,138 @@
+"""Core commands: users create, tokens create, zones import, demo."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from flask_migrate import upgrade
+
+from ..extensions import db
+from . import demo as demo_mod
+from . import services, zones
+from .errors import DomainError, ImportFailed
+from .models import Municipality
+
+users_cli = AppGroup("users", help="Manage staff users.")
+tokens_cli = AppGroup("tokens", help="Manage API tokens.")
+zones_cli = AppGroup("zones", help="Import and list zones.")
+
+
+def _fail(exc: DomainError) -> None:
+    db.session.rollback()
+    if isinstance(exc, ImportFailed):
+        click.echo(f"Import failed, nothing was written ({len(exc.errors)} problems):", err=True)
+        for e in exc.errors:
+            click.echo(f"  - {e}", err=True)
+    else:
+        click.echo(f"Error ({exc.code}): {exc.message}", err=True)
+    sys.exit(1)
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "caseworker", "partner", "volunteer", "analyst"]))
+@click.option("--name", default="")
+@click.option("--municipality", "municipality_number", default=None, help="4-digit municipality number")
+@click.option("--partner-id", type=int, default=None)
+@click.password_option(envvar="OPPLEVELSESKORT_PASSWORD")
+def users_create(email, role, name, municipality_number, partner_id, password):
+    """Create a staff user."""
+    try:
+        muni_id = None
+        if municipality_number:
+            muni = db.session.scalar(db.select(Municipality).filter_by(number=municipality_number))
+            if muni is None:
+                raise DomainError("municipality_unknown", f"Unknown municipality {municipality_number}")
+            muni_id = muni.id
+        user = services.create_user(email, password, role, name=name, municipality_id=muni_id, partner_id=partner_id)
+    except DomainError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"Created {user.email} ({user.role})", err=True)
+
+
+@tokens_cli.command("create")
+@click.option("--user", "email", required=True, help="E-mail of the user the token acts as")
+@click.option("--name", default="cli")
+def tokens_create(email, name):
+    """Create an API token and print it, alone, on stdout (it is shown this once)."""
+    try:
+        user = services.find_user_by_email(email)
+        _token, raw = services.create_token(user, name)
+    except DomainError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(raw)
+
+
+@zones_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--municipality", "municipality_number", required=True, help="4-digit municipality number")
+@click.option("--municipality-name", default="", help="Name, if the municipality is new")
+@click.option("--format", "fmt", type=click.Choice(["geojson", "csv", "mapping"]), default=None)
+@click.option("--code-property", default="grunnkretsnummer")
+@click.option("--name-property", default="grunnkretsnavn")
+@click.option("--level", default="grunnkrets")
+@click.option("--parent-prefix", type=int, default=None, help="Build parents from the first N characters")
+@click.option("--parent-level", default="delomrade")
+@click.option("--parent-name-property", default=None)
+def zones_import(path, municipality_number, municipality_name, fmt, code_property, name_property, level,
+                 parent_prefix, parent_level, parent_name_property):
+    """Import zones from GeoJSON, CSV (code;name;level;parent) or a mapping CSV (grunnkrets;zone)."""
+    fmt = fmt or ("geojson" if path.suffix.lower() in (".json", ".geojson") else "csv")
+    data = path.read_bytes()
+    with click.progressbar(length=100, label="Importing", file=sys.stderr) as bar:
+        last = [0]
+
+        def progress(done, total):
+            pct = int(done * 100 / max(total, 1))
+            if pct > last[0]:
+                bar.update(pct - last[0])
+                last[0] = pct
+
+        try:
+            muni = services.get_or_create_municipality(municipality_number, municipality_name or municipality_number)
+            if fmt == "geojson":
+                r = zones.import_zones_geojson(muni, data, code_property=code_property, name_property=name_property,
+                                               level=level, parent_prefix=parent_prefix, parent_level=parent_level,
+                                               parent_name_property=parent_name_property, progress=progress)
+                summary = f"{r.created} created, {r.updated} updated, {r.parents_created} parents created"
+            elif fmt == "csv":
+                r = zones.import_zones_csv(muni, data, progress=progress)
+                summary = f"{r.created} created, {r.updated} updated"
+            else:
+                summary = f"{zones.import_zone_mapping(muni, data)} parent links set"
+        except DomainError as exc:
+            _fail(exc)
+    db.session.commit()
+    click.echo(summary)
+
+
+@click.command("demo")
+def demo_command():
+    """Migrate the database and load the demo municipality (idempotent; refuses production and real data)."""
+    if current_app.config["PRODUCTION"]:
+        click.echo("Refusing to load demo data in production mode.", err=True)
+        sys.exit(1)
+    upgrade()
+    try:
+        muni = demo_mod.load_demo()
+    except DomainError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"Demo municipality {muni.name} ({muni.number}) is ready.")
+    click.echo(f"Users (password {demo_mod.DEMO_PASSWORD}):")
+    for email, role, _name in demo_mod.DEMO_USERS:
+        click.echo(f"  {email:28} {role}")
+    click.echo("Start the app with: opplevelseskort run")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(tokens_cli)
+    app.cli.add_command(zones_cli)
+    app.cli.add_command(demo_command)

@@ -1,0 +1,98 @@
+"""Core forms: login, password, users, tokens, zones, language."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
+
+from .models import Role
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.CASEWORKER: _l("Saksbehandler"),
+    Role.PARTNER: _l("Partner"),
+    Role.VOLUNTEER: _l("Frivillig"),
+    Role.ANALYST: _l("Analytiker"),
+}
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-post"), validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Passord"), validators=[DataRequired()],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField(_l("Nåværende passord"), validators=[DataRequired()],
+                            render_kw={"autocomplete": "current-password"})
+    new = PasswordField(_l("Nytt passord"), validators=[DataRequired(), Length(min=8, max=200)],
+                        description=_l("Minst 8 tegn."), render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Gjenta nytt passord"),
+                            validators=[DataRequired(), EqualTo("new", message=_l("Passordene er ikke like."))],
+                            render_kw={"autocomplete": "new-password"})
+
+
+class UserForm(FlaskForm):
+    email = EmailField(_l("E-post"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Navn"), validators=[Optional(), Length(max=200)])
+    password = PasswordField(_l("Passord"), validators=[DataRequired(), Length(min=8, max=200)],
+                             description=_l("Minst 8 tegn. Brukeren bør bytte det ved første innlogging."),
+                             render_kw={"autocomplete": "new-password"})
+    role = SelectField(_l("Rolle"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    municipality_id = SelectField(_l("Kommune"), coerce=int, validators=[Optional()])
+    partner_id = SelectField(_l("Partnerorganisasjon"), coerce=int, validators=[Optional()],
+                             description=_l("Bare for partnerbrukere."))
+
+
+class UserEditForm(FlaskForm):
+    name = StringField(_l("Navn"), validators=[Optional(), Length(max=200)])
+    role = SelectField(_l("Rolle"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    municipality_id = SelectField(_l("Kommune"), coerce=int, validators=[Optional()])
+    partner_id = SelectField(_l("Partnerorganisasjon"), coerce=int, validators=[Optional()])
+    active = BooleanField(_l("Aktiv"))
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("Navn på nøkkelen"), validators=[DataRequired(), Length(max=120)],
+                       description=_l("For eksempel «Skanner i resepsjonen»."))
+
+
+class ActionForm(FlaskForm):
+    """A button-only form (revoke, log out): CSRF and nothing else."""
+
+
+class LanguageForm(FlaskForm):
+    locale = SelectField(_l("Språk"))
+
+
+class ZoneImportForm(FlaskForm):
+    municipality_id = SelectField(_l("Kommune"), coerce=int)
+    kind = SelectField(_l("Filtype"), choices=[
+        ("geojson", _l("GeoJSON med grenser (Kartverket/Geonorge)")),
+        ("csv", _l("CSV: code;name;level;parent")),
+        ("mapping", _l("CSV: grunnkrets;sone (koblingstabell)")),
+    ])
+    file = FileField(_l("Fil"), validators=[FileRequired(_l("Velg en fil."))])
+    code_property = StringField(_l("Egenskap med kode"), default="grunnkretsnummer",
+                                validators=[Optional(), Length(max=80)],
+                                description=_l("Bare for GeoJSON: navnet på egenskapen som har sonekoden."))
+    name_property = StringField(_l("Egenskap med navn"), default="grunnkretsnavn",
+                                validators=[Optional(), Length(max=80)])
+    level = StringField(_l("Nivå"), default="grunnkrets", validators=[Optional(), Length(max=40)])
+    parent_prefix = IntegerField(_l("Lag overordnede soner fra de første sifrene i koden"),
+                                 validators=[Optional(), NumberRange(min=1, max=31)],
+                                 description=_l("For eksempel 6: de seks første sifrene i et grunnkretsnummer er delområdet."))
+    parent_level = StringField(_l("Nivå for overordnede soner"), default="delomrade",
+                               validators=[Optional(), Length(max=40)])
+    parent_name_property = StringField(_l("Egenskap med navn på overordnet sone"),
+                                       validators=[Optional(), Length(max=80)])
+
+
+class ZoneEditForm(FlaskForm):
+    name = StringField(_l("Navn"), validators=[DataRequired(), Length(max=200)])
+    level = StringField(_l("Nivå"), validators=[DataRequired(), Length(max=40)])
+    parent_code = StringField(_l("Kode for overordnet sone"), validators=[Optional(), Length(max=32)])

@@ -1,0 +1,57 @@
+"""Locale choice and formatting helpers (Babel)."""
+
+from __future__ import annotations
+
+from flask import current_app, request, session
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+
+from ..config import RTL_LOCALES
+
+LANGUAGE_NAMES = {
+    "nb": "Norsk bokmål", "nn": "Norsk nynorsk", "en": "English", "sv": "Svenska", "ar": "العربية",
+    "so": "Soomaali", "pl": "Polski", "uk": "Українська", "ti": "ትግርኛ",
+}
+
+
+def select_locale() -> str:
+    """The user's choice, then the session, then the browser's Accept-Language, then bokmål."""
+    supported = current_app.config["SUPPORTED_LOCALES"]
+    forced = getattr(request, "forced_locale", None) if request else None
+    if forced in supported:
+        return forced
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in supported:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in supported:
+        return chosen
+    # "no" is what many browsers send for Norwegian; it means bokmål here.
+    best = request.accept_languages.best_match(supported + ["no"]) if request else None
+    if best == "no":
+        return "nb"
+    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_locale_code() -> str:
+    loc = get_locale()
+    return str(loc) if loc else "nb"
+
+
+def html_lang() -> str:
+    return current_locale_code().replace("_", "-")
+
+
+def text_direction() -> str:
+    return "rtl" if current_locale_code().split("_")[0] in RTL_LOCALES else "ltr"
+
+
+def template_helpers() -> dict:
+    return {
+        "format_date": format_date,
+        "format_datetime": format_datetime,
+        "format_decimal": format_decimal,
+        "html_lang": html_lang,
+        "text_direction": text_direction,
+        "current_locale": current_locale_code,
+        "language_names": LANGUAGE_NAMES,
+    }

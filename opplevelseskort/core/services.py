@@ -1,0 +1,231 @@
+"""Users, roles, API tokens and municipalities: every rule and every write (callers commit)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+
+from flask_babel import gettext as _
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from . import audit
+from .errors import Conflict, DomainError, NotFound
+from .models import ApiToken, Municipality, Role, User
+from .types import utcnow
+
+log = logging.getLogger(__name__)
+
+MIN_PASSWORD_LENGTH = 8
+TOKEN_PREFIX = "okt_"
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A hash that never matches, checked on unknown e-mails so timing does not reveal which users exist.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-x")
+
+
+# --- municipalities -------------------------------------------------------------------------
+
+def get_or_create_municipality(number: str, name: str) -> Municipality:
+    """Find a municipality by its 4-digit number, creating it if new."""
+    number = (number or "").strip()
+    if not re.fullmatch(r"\d{4}", number):
+        raise DomainError("municipality_number_invalid",
+                          _("Kommunenummer må være fire sifre, ikke «%(value)s».", value=number))
+    found = db.session.scalar(db.select(Municipality).filter_by(number=number))
+    if found:
+        return found
+    m = Municipality(number=number, name=name.strip() or number)
+    db.session.add(m)
+    db.session.flush()
+    return m
+
+
+def municipalities_for(user: User) -> list[Municipality]:
+    """The municipalities a staff user may work in (all for an unrestricted admin)."""
+    q = db.select(Municipality).order_by(Municipality.name)
+    if user.municipality_id is not None:
+        q = q.where(Municipality.id == user.municipality_id)
+    return list(db.session.scalars(q))
+
+
+# --- users -----------------------------------------------------------------------------------
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise DomainError("password_too_short",
+                          _("Passordet må ha minst %(n)d tegn.", n=MIN_PASSWORD_LENGTH))
+
+
+def create_user(email: str, password: str, role: Role | str, *, name: str = "",
+                municipality_id: int | None = None, partner_id: int | None = None,
+                actor: User | None = None) -> User:
+    """Create a staff user with a hashed password; e-mails are unique, case-insensitively."""
+    email = normalise_email(email)
+    if not EMAIL_RE.match(email):
+        raise DomainError("email_invalid", _("«%(value)s» er ikke en gyldig e-postadresse.", value=email))
+    try:
+        role = Role(role)
+    except ValueError:
+        raise DomainError("role_invalid", _("Ukjent rolle: %(value)s.", value=role)) from None
+    _check_password(password)
+    if db.session.scalar(db.select(User.id).filter_by(email=email)):
+        raise Conflict("email_taken", _("Det finnes allerede en bruker med e-postadressen %(email)s.", email=email))
+    _check_role_ties(role, municipality_id, partner_id)
+    user = User(email=email, name=name.strip(), password_hash=generate_password_hash(password), role=role,
+                municipality_id=municipality_id, partner_id=partner_id if role == Role.PARTNER else None,
+                active=True, session_version=0)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "user.create", "user", user.id, municipality_id=municipality_id, role=str(role))
+    log.info("user %s created with role %s", user.id, role)
+    return user
+
+
+def _check_role_ties(role: Role, municipality_id: int | None, partner_id: int | None) -> None:
+    if role in (Role.CASEWORKER, Role.ANALYST, Role.VOLUNTEER) and municipality_id is None:
+        raise DomainError("municipality_required", _("Denne rollen må høre til en kommune."))
+    if role == Role.PARTNER and partner_id is None:
+        raise DomainError("partner_required", _("En partnerbruker må høre til en partnerorganisasjon."))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the active user with these credentials, else None (same answer and work for every failure)."""
+    user = db.session.scalar(db.select(User).filter_by(email=normalise_email(email)))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or "") or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change one's own password; the current one must be given and other sessions end."""
+    if not check_password_hash(user.password_hash, current or ""):
+        raise DomainError("password_wrong", _("Nåværende passord er feil."))
+    set_password(user, new, actor=user)
+
+
+def set_password(user: User, new: str, *, actor: User | None) -> None:
+    """Set a new hashed password and end the user's other sessions."""
+    _check_password(new)
+    user.password_hash = generate_password_hash(new)
+    user.password_changed_at = utcnow()
+    user.session_version = (user.session_version or 0) + 1
+    audit.record(actor, "user.password", "user", user.id, municipality_id=user.municipality_id)
+
+
+def update_user(user: User, *, actor: User, role: Role | str | None = None, active: bool | None = None,
+                name: str | None = None, municipality_id: int | None | type(...) = ...,
+                partner_id: int | None | type(...) = ...) -> User:
+    """Change a user's role, ties or active flag (admins only; an admin cannot disable themself)."""
+    changes = {}
+    if role is not None:
+        role = Role(role)
+        if role != user.role:
+            changes["role"] = [str(user.role), str(role)]
+            user.role = role
+    if municipality_id is not ...:
+        user.municipality_id = municipality_id
+    if partner_id is not ...:
+        user.partner_id = partner_id
+    if user.role != Role.PARTNER:
+        user.partner_id = None
+    _check_role_ties(user.role, user.municipality_id, user.partner_id)
+    if name is not None:
+        user.name = name.strip()
+    if active is not None and active != user.active:
+        if not active and actor.id == user.id:
+            raise DomainError("cannot_disable_self", _("Du kan ikke deaktivere din egen bruker."))
+        user.active = active
+        changes["active"] = active
+    if changes:
+        # A changed role or a disabled account must not keep its old sessions or tokens.
+        user.session_version = (user.session_version or 0) + 1
+    audit.record(actor, "user.update", "user", user.id, municipality_id=user.municipality_id, **changes)
+    return user
+
+
+def load_user_from_session(session_id: str) -> User | None:
+    """Flask-Login loader: `id:version`, so a bumped version ends old sessions."""
+    try:
+        uid, version = (int(x) for x in session_id.split(":", 1))
+    except (ValueError, AttributeError):
+        return None
+    user = db.session.get(User, uid)
+    if user is None or user.session_version != version or not user.active:
+        return None
+    return user
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("user_not_found", _("Fant ikke brukeren."))
+    return user
+
+
+def users_visible_to(actor: User):
+    """Users an admin may manage: all, or those in the admin's own municipality."""
+    q = db.select(User).order_by(User.email)
+    if actor.municipality_id is not None:
+        q = q.where(User.municipality_id == actor.municipality_id)
+    return q
+
+
+def find_user_by_email(email: str) -> User:
+    user = db.session.scalar(db.select(User).filter_by(email=normalise_email(email)))
+    if user is None:
+        raise NotFound("user_not_found", _("Fant ingen bruker med e-postadressen %(email)s.", email=email))
+    return user
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def create_token(user: User, name: str = "", *, actor: User | None = None) -> tuple[ApiToken, str]:
+    """Issue an API token scoped to the user's role; only its hash is kept, the raw value is returned once."""
+    if not user.active:
+        raise DomainError("user_inactive", _("Brukeren er deaktivert."))
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=name.strip(), prefix=raw[:10], token_hash=_hash_token(raw), role=user.role)
+    db.session.add(token)
+    db.session.flush()
+    audit.record(actor or user, "token.create", "api_token", token.id, municipality_id=user.municipality_id,
+                 user_id=user.id)
+    return token, raw
+
+
+def revoke_token(token: ApiToken, *, actor: User) -> None:
+    """Revoke a token; it stops working at once."""
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(actor, "token.revoke", "api_token", token.id, user_id=token.user_id)
+
+
+def user_for_token(raw: str | None) -> User | None:
+    """The user behind a valid bearer token: not revoked, user active, and the user's role unchanged."""
+    if not raw or not raw.startswith(TOKEN_PREFIX):
+        return None
+    token = db.session.scalar(db.select(ApiToken).filter_by(token_hash=_hash_token(raw)))
+    if token is None or token.revoked_at is not None:
+        return None
+    user = token.user
+    if not user.active or user.role != token.role:
+        return None
+    token.last_used_at = utcnow()
+    return user
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(db.select(ApiToken).filter_by(user_id=user.id).order_by(ApiToken.id.desc())))

@@ -1,0 +1,345 @@
+"""Core pages: home, login/logout, password, dashboard, language, users, tokens, zones."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import db, limiter, login_manager
+from . import nav, services, zones
+from .errors import DomainError, ImportFailed
+from .forms import (ROLE_LABELS, ActionForm, LanguageForm, LoginForm, PasswordChangeForm, TokenForm,
+                    UserEditForm, UserForm, ZoneEditForm, ZoneImportForm)
+from .i18n import LANGUAGE_NAMES
+from .models import ApiToken, Role, User, Zone
+from .permissions import (ALL_STAFF, can_access_municipality, can_manage_user, roles_required,
+                          scope_to_municipality)
+
+log = logging.getLogger(__name__)
+bp = Blueprint("core", __name__)
+
+
+@login_manager.user_loader
+def _load_user(session_id: str):
+    return services.load_user_from_session(session_id)
+
+
+@login_manager.request_loader
+def _load_user_from_token(req):
+    # Bearer tokens authenticate the JSON API only; pages always use the session.
+    if not req.path.startswith("/api/"):
+        return None
+    header = req.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    user = services.user_for_token(header[7:].strip())
+    if user is not None:
+        from flask import g
+
+        g.token_auth = True
+        db.session.commit()  # last_used_at
+    return user
+
+
+@bp.app_context_processor
+def _inject():
+    return {"role_labels": ROLE_LABELS, "Role": Role, "language_form": LanguageForm(prefix="lang")}
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.get("/")
+def home():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.dashboard"))
+    return render_template("core/home.html")
+
+
+def _login_email_key() -> str:
+    return "login-email:" + services.normalise_email(request.form.get("email", ""))
+
+
+@bp.route("/logg-inn", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_login_email_key)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            # One message for unknown e-mail, wrong password and disabled account: no user enumeration.
+            flash(_("Feil e-post eller passord."), "error")
+            return render_template("core/login.html", form=form), 200
+        session.clear()
+        login_user(user)
+        db.session.commit()
+        log.info("user %s logged in", user.id)
+        return redirect(_safe_next(request.args.get("next")) or url_for("core.dashboard"))
+    return render_template("core/login.html", form=form)
+
+
+@bp.post("/logg-ut")
+@login_required
+def logout():
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    logout_user()
+    session.clear()
+    flash(_("Du er logget ut."), "info")
+    return redirect(url_for("core.login"))
+
+
+@bp.post("/sprak")
+def set_language():
+    form = LanguageForm(prefix="lang")
+    form.locale.choices = [(c, c) for c in current_app.config["SUPPORTED_LOCALES"]]
+    if form.validate_on_submit():
+        session["locale"] = form.locale.data
+        if current_user.is_authenticated:
+            current_user.locale = form.locale.data
+            db.session.commit()
+    return redirect(_safe_next(request.form.get("next")) or url_for("core.home"))
+
+
+@bp.get("/oversikt")
+@roles_required(*ALL_STAFF)
+def dashboard():
+    return render_template("core/dashboard.html")
+
+
+@bp.route("/passord", methods=["GET", "POST"])
+@roles_required(*ALL_STAFF)
+def change_password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current.data, form.new.data)
+        except DomainError as exc:
+            db.session.rollback()
+            form.current.errors.append(exc.message) if exc.code == "password_wrong" else form.new.errors.append(exc.message)
+            return render_template("core/password.html", form=form), 422
+        db.session.commit()
+        login_user(current_user)  # re-issue the session with the new version
+        flash(_("Passordet er endret."), "success")
+        return redirect(url_for("core.dashboard"))
+    return render_template("core/password.html", form=form), (422 if form.errors else 200)
+
+
+# --- users (admin) ---------------------------------------------------------------------------
+
+def _user_form_choices(form) -> None:
+    from ..partners.models import Partner
+
+    munis = services.municipalities_for(current_user)
+    form.municipality_id.choices = [(0, _("Ingen (alle kommuner)"))] * (current_user.municipality_id is None) + [
+        (m.id, f"{m.name} ({m.number})") for m in munis]
+    q = scope_to_municipality(db.select(Partner).order_by(Partner.name), Partner.municipality_id, current_user)
+    form.partner_id.choices = [(0, _("Ingen"))] + [(p.id, p.name) for p in db.session.scalars(q)]
+
+
+@bp.get("/admin/brukere")
+@roles_required(Role.ADMIN)
+def users():
+    rows = list(db.session.scalars(services.users_visible_to(current_user)))
+    return render_template("core/users.html", users=rows)
+
+
+@bp.route("/admin/brukere/ny", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def user_new():
+    form = UserForm()
+    _user_form_choices(form)
+    if form.validate_on_submit():
+        muni = form.municipality_id.data or None
+        if current_user.municipality_id is not None:
+            muni = current_user.municipality_id
+        try:
+            user = services.create_user(form.email.data, form.password.data, form.role.data, name=form.name.data or "",
+                                        municipality_id=muni, partner_id=form.partner_id.data or None,
+                                        actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return render_template("core/user_form.html", form=form), 422
+        db.session.commit()
+        flash(_("Brukeren %(email)s er opprettet.", email=user.email), "success")
+        return redirect(url_for("core.users"))
+    return render_template("core/user_form.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/admin/brukere/<int:user_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def user_edit(user_id: int):
+    user = db.session.get(User, user_id)
+    if user is None or not can_manage_user(current_user, user):
+        abort(404)
+    form = UserEditForm(obj=user) if request.method == "GET" else UserEditForm()
+    if request.method == "GET":
+        form.role.data = user.role.value
+        form.municipality_id.data = user.municipality_id or 0
+        form.partner_id.data = user.partner_id or 0
+    _user_form_choices(form)
+    if form.validate_on_submit():
+        muni = form.municipality_id.data or None
+        if current_user.municipality_id is not None:
+            muni = current_user.municipality_id
+        try:
+            services.update_user(user, actor=current_user, role=form.role.data, active=form.active.data,
+                                 name=form.name.data, municipality_id=muni, partner_id=form.partner_id.data or None)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return render_template("core/user_edit.html", form=form, user=user), 422
+        db.session.commit()
+        flash(_("Endringene er lagret."), "success")
+        return redirect(url_for("core.users"))
+    return render_template("core/user_edit.html", form=form, user=user), (422 if form.errors else 200)
+
+
+# --- API tokens ------------------------------------------------------------------------------
+
+@bp.route("/api-nokler", methods=["GET", "POST"])
+@roles_required(*ALL_STAFF)
+def tokens():
+    form = TokenForm()
+    raw = None
+    status = 200
+    if form.validate_on_submit():
+        _token, raw = services.create_token(current_user, form.name.data, actor=current_user)
+        db.session.commit()
+        form = TokenForm(formdata=None)
+    elif form.errors:
+        status = 422
+    # The raw token is rendered in this response only (never stored, never put in the session).
+    return render_template("core/tokens.html", form=form, raw_token=raw, tokens=services.tokens_of(current_user),
+                           action_form=ActionForm()), status
+
+
+@bp.post("/api-nokler/<int:token_id>/trekk-tilbake")
+@roles_required(*ALL_STAFF)
+def token_revoke(token_id: int):
+    token = db.session.get(ApiToken, token_id)
+    if token is None or not (token.user_id == current_user.id or can_manage_user(current_user, token.user)):
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    services.revoke_token(token, actor=current_user)
+    db.session.commit()
+    flash(_("Nøkkelen er trukket tilbake."), "success")
+    return redirect(url_for("core.tokens"))
+
+
+# --- zones (admin) ---------------------------------------------------------------------------
+
+@bp.get("/admin/soner")
+@roles_required(Role.ADMIN)
+def zone_list():
+    q = scope_to_municipality(db.select(Zone).order_by(Zone.municipality_id, Zone.code), Zone.municipality_id,
+                              current_user)
+    level = request.args.get("level") or None
+    if level:
+        q = q.where(Zone.level == level)
+    return render_template("core/zones.html", zones=list(db.session.scalars(q)), level=level)
+
+
+@bp.route("/admin/soner/<int:zone_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def zone_edit(zone_id: int):
+    zone = db.session.get(Zone, zone_id)
+    if zone is None or not can_access_municipality(current_user, zone.municipality_id):
+        abort(404)
+    form = ZoneEditForm(obj=zone)
+    if request.method == "GET":
+        form.parent_code.data = zone.parent.code if zone.parent else ""
+    if form.validate_on_submit():
+        try:
+            zones.update_zone(zone, name=form.name.data, level=form.level.data, parent_code=form.parent_code.data,
+                              actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            form.parent_code.errors.append(exc.message)
+            return render_template("core/zone_edit.html", form=form, zone=zone), 422
+        db.session.commit()
+        flash(_("Sonen er lagret."), "success")
+        return redirect(url_for("core.zone_list"))
+    return render_template("core/zone_edit.html", form=form, zone=zone), (422 if form.errors else 200)
+
+
+@bp.route("/admin/soner/import", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def zone_import():
+    form = ZoneImportForm()
+    form.municipality_id.choices = [(m.id, f"{m.name} ({m.number})") for m in services.municipalities_for(current_user)]
+    errors: list[str] = []
+    if form.validate_on_submit():
+        muni = next((m for m in services.municipalities_for(current_user) if m.id == form.municipality_id.data), None)
+        if muni is None:
+            abort(404)
+        data = form.file.data.read()
+        try:
+            if form.kind.data == "geojson":
+                result = zones.import_zones_geojson(
+                    muni, data, code_property=(form.code_property.data or "").strip(),
+                    name_property=(form.name_property.data or "").strip(), level=form.level.data or "",
+                    parent_prefix=form.parent_prefix.data, parent_level=form.parent_level.data or "delomrade",
+                    parent_name_property=(form.parent_name_property.data or "").strip() or None, actor=current_user)
+                message = _("%(created)d soner opprettet, %(updated)d oppdatert, %(parents)d overordnede soner laget.",
+                            created=result.created, updated=result.updated, parents=result.parents_created)
+            elif form.kind.data == "csv":
+                result = zones.import_zones_csv(muni, data, actor=current_user)
+                message = _("%(created)d soner opprettet, %(updated)d oppdatert.", created=result.created,
+                            updated=result.updated)
+            else:
+                n = zones.import_zone_mapping(muni, data, actor=current_user)
+                message = _("%(n)d koblinger lagret.", n=n)
+        except ImportFailed as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            db.session.commit()
+            flash(message, "success")
+            return redirect(url_for("core.zone_list"))
+    status = 422 if (errors or form.errors) else 200
+    return render_template("core/zone_import.html", form=form, errors=errors), status
+
+
+@bp.get("/tilgjengelighet")
+def accessibility():
+    return render_template("core/accessibility.html")
+
+
+@bp.app_template_global()
+def language_choices():
+    return [(c, LANGUAGE_NAMES.get(c, c)) for c in current_app.config["SUPPORTED_LOCALES"]]
+
+
+@bp.app_template_global()
+def nav_items():
+    return nav.staff_items()
+
+
+@bp.app_template_global()
+def public_nav_items():
+    return nav.public_items()
+
+
+nav.register("core.users", _l("Brukere"), [Role.ADMIN], order=80)
+nav.register("core.zone_list", _l("Soner"), [Role.ADMIN], order=81)
+nav.register("core.tokens", _l("API-nøkler"), list(Role), order=90)
+nav.register("core.change_password", _l("Passord"), list(Role), order=91)

@@ -1,0 +1,360 @@
+"""Zones: the municipality's areas (grunnkrets, delområde, bydel, levekår zones) and their imports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from shapely.ops import unary_union
+
+from ..extensions import db
+from . import audit
+from .errors import DomainError, ImportFailed, NotFound
+from .geo import GeometryError, contains, geometry_json, load_geometry, parse_crs, to_wgs84
+from .models import Municipality, User, Zone
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None] | None
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    parents_created: int = 0
+    codes: list[str] = field(default_factory=list)
+
+
+def _zones_by_code(municipality_id: int) -> dict[str, Zone]:
+    return {z.code: z for z in db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality_id))}
+
+
+def _code(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _creates_cycle(zone: Zone, parent: Zone | None) -> bool:
+    node, seen = parent, set()
+    while node is not None:
+        if node is zone or (zone.id is not None and node.id == zone.id):
+            return True
+        if id(node) in seen:
+            return True
+        seen.add(id(node))
+        node = node.parent
+    return False
+
+
+def _read_csv(data: bytes | str) -> list[list[str]]:
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ImportFailed([_("Filen er ikke UTF-8-kodet tekst.")]) from None
+    data = data.lstrip("\ufeff")
+    first = data.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") >= first.count(",") else ","
+    return list(csv.reader(io.StringIO(data), delimiter=delimiter))
+
+
+def import_zones_csv(municipality: Municipality, data: bytes | str, *, actor: User | None = None,
+                     progress: Progress = None) -> ImportResult:
+    """Create or update zones from CSV `code;name;level;parent`; all rows valid or nothing is written."""
+    rows = _read_csv(data)
+    if not rows:
+        raise ImportFailed([_("Filen er tom.")])
+    header = [h.strip().lower() for h in rows[0]]
+    expected = ["code", "name", "level", "parent"]
+    if header[:3] != expected[:3]:
+        raise ImportFailed([_("Linje 1: overskriften må være code;name;level;parent, ikke «%(found)s».",
+                              found=";".join(rows[0]))])
+    existing = _zones_by_code(municipality.id)
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    parsed = []
+    for lineno, row in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in row):
+            continue
+        row = row + [""] * (4 - len(row))
+        code, name, level, parent = (_code(v) for v in row[:4])
+        if len(row) > 4 and any(c.strip() for c in row[4:]):
+            errors.append(_("Linje %(line)d: for mange kolonner.", line=lineno))
+            continue
+        if not code:
+            errors.append(_("Linje %(line)d: koden mangler.", line=lineno))
+            continue
+        if len(code) > 32:
+            errors.append(_("Linje %(line)d: koden «%(code)s» er lengre enn 32 tegn.", line=lineno, code=code))
+            continue
+        if code in seen:
+            errors.append(_("Linje %(line)d: koden %(code)s står også på linje %(other)d.",
+                            line=lineno, code=code, other=seen[code]))
+            continue
+        seen[code] = lineno
+        if not name:
+            errors.append(_("Linje %(line)d: navnet mangler for %(code)s.", line=lineno, code=code))
+        if not level:
+            errors.append(_("Linje %(line)d: nivået mangler for %(code)s.", line=lineno, code=code))
+        if parent == code:
+            errors.append(_("Linje %(line)d: %(code)s kan ikke være sin egen overordnede sone.",
+                            line=lineno, code=code))
+        parsed.append((lineno, code, name, level, parent))
+    for lineno, code, _name, _level, parent in parsed:
+        if parent and parent not in seen and parent not in existing:
+            errors.append(_("Linje %(line)d: ukjent overordnet sone %(parent)s.", line=lineno, parent=parent))
+    if errors:
+        raise ImportFailed(errors)
+
+    result = ImportResult()
+    total = len(parsed)
+    zones = dict(existing)
+    for i, (_lineno, code, name, level, _parent) in enumerate(parsed, start=1):
+        zone = zones.get(code)
+        if zone is None:
+            zone = Zone(municipality_id=municipality.id, code=code, name=name, level=level)
+            db.session.add(zone)
+            zones[code] = zone
+            result.created += 1
+        else:
+            zone.name, zone.level = name, level
+            result.updated += 1
+        result.codes.append(code)
+        if progress:
+            progress(i, total * 2)
+    for i, (lineno, code, _name, _level, parent) in enumerate(parsed, start=1):
+        zone = zones[code]
+        new_parent = zones.get(parent) if parent else None
+        if new_parent is not None and _creates_cycle(zone, new_parent):
+            raise ImportFailed([_("Linje %(line)d: %(code)s under %(parent)s gir en sirkel i hierarkiet.",
+                                  line=lineno, code=code, parent=parent)])
+        zone.parent = new_parent
+        if progress:
+            progress(total + i, total * 2)
+    db.session.flush()
+    audit.record(actor, "zones.import_csv", "municipality", municipality.id, municipality_id=municipality.id,
+                 created=result.created, updated=result.updated)
+    log.info("imported %s zones from CSV into municipality %s", total, municipality.number)
+    return result
+
+
+def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_property: str,
+                         name_property: str, level: str, parent_prefix: int | None = None,
+                         parent_level: str = "delomrade", parent_name_property: str | None = None,
+                         actor: User | None = None, progress: Progress = None) -> ImportResult:
+    """Create or update zones with WGS84 boundaries from a GeoJSON FeatureCollection (EPSG:4326/258xx).
+
+    Parents can be built from a code prefix (a grunnkrets code's first 6 digits name its delområde).
+    Every feature must be valid or nothing is written.
+    """
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ImportFailed([_("Filen er ikke gyldig JSON: %(detail)s", detail=str(exc))]) from None
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+        raise ImportFailed([_("Filen må være en GeoJSON FeatureCollection med en liste «features».")])
+    try:
+        epsg = parse_crs(doc.get("crs"))
+    except GeometryError as exc:
+        raise ImportFailed([_("Ukjent eller ustøttet koordinatsystem «%(crs)s». Bruk EPSG:4326, 25832, 25833 eller 25835.",
+                              crs=str(exc))]) from None
+    if not level.strip():
+        raise ImportFailed([_("Nivå må oppgis.")])
+    if parent_prefix is not None and parent_prefix < 1:
+        raise ImportFailed([_("Prefikslengden må være et positivt tall.")])
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    parsed = []
+    features = doc["features"]
+    if not features:
+        raise ImportFailed([_("Filen inneholder ingen objekter.")])
+    for n, feat in enumerate(features, start=1):
+        if not isinstance(feat, dict) or feat.get("type") != "Feature":
+            errors.append(_("Objekt %(n)d: er ikke et GeoJSON Feature.", n=n))
+            continue
+        props = feat.get("properties") or {}
+        if not isinstance(props, dict):
+            errors.append(_("Objekt %(n)d: «properties» er ikke et objekt.", n=n))
+            continue
+        code = _code(props.get(code_property))
+        name = _code(props.get(name_property))
+        if not code:
+            errors.append(_("Objekt %(n)d: egenskapen «%(prop)s» (kode) mangler.", n=n, prop=code_property))
+            continue
+        if not name:
+            errors.append(_("Objekt %(n)d: egenskapen «%(prop)s» (navn) mangler.", n=n, prop=name_property))
+            continue
+        if code in seen:
+            errors.append(_("Objekt %(n)d: koden %(code)s finnes også i objekt %(other)d.",
+                            n=n, code=code, other=seen[code]))
+            continue
+        seen[code] = n
+        if parent_prefix is not None and len(code) <= parent_prefix:
+            errors.append(_("Objekt %(n)d: koden %(code)s er for kort for et prefiks på %(len)d tegn.",
+                            n=n, code=code, len=parent_prefix))
+            continue
+        geometry = None
+        if feat.get("geometry") is not None:
+            try:
+                geometry = to_wgs84(feat["geometry"], epsg)
+            except GeometryError as exc:
+                errors.append(_("Objekt %(n)d (%(code)s): ugyldig geometri: %(detail)s", n=n, code=code, detail=str(exc)))
+                continue
+        parent_name = _code(props.get(parent_name_property)) if parent_name_property else ""
+        parsed.append((code, name, geometry, parent_name))
+        if progress:
+            progress(n, len(features) * 2)
+    if errors:
+        raise ImportFailed(errors)
+
+    result = ImportResult()
+    zones = _zones_by_code(municipality.id)
+    for i, (code, name, geometry, _pn) in enumerate(parsed, start=1):
+        zone = zones.get(code)
+        if zone is None:
+            zone = Zone(municipality_id=municipality.id, code=code, name=name, level=level.strip())
+            db.session.add(zone)
+            zones[code] = zone
+            result.created += 1
+        else:
+            zone.name, zone.level = name, level.strip()
+            result.updated += 1
+        _set_boundary(zone, geometry)
+        result.codes.append(code)
+        if progress:
+            progress(len(features) + i, len(features) * 2)
+
+    if parent_prefix is not None:
+        groups: dict[str, list] = {}
+        for code, _name, geometry, parent_name in parsed:
+            groups.setdefault(code[:parent_prefix], []).append((code, geometry, parent_name))
+        for pcode, members in groups.items():
+            parent = zones.get(pcode)
+            if parent is None:
+                pname = next((m[2] for m in members if m[2]), "") or pcode
+                parent = Zone(municipality_id=municipality.id, code=pcode, name=pname, level=parent_level)
+                db.session.add(parent)
+                zones[pcode] = parent
+                result.parents_created += 1
+            for code, _g, _pn in members:
+                zones[code].parent = parent
+            if parent.boundary is None or result.parents_created:
+                geoms = [g for _c, g, _pn in members if g is not None]
+                if geoms:
+                    _set_boundary(parent, unary_union(geoms))
+    db.session.flush()
+    audit.record(actor, "zones.import_geojson", "municipality", municipality.id, municipality_id=municipality.id,
+                 created=result.created, updated=result.updated, parents_created=result.parents_created, epsg=epsg)
+    log.info("imported %s zones from GeoJSON (EPSG:%s) into municipality %s", len(parsed), epsg, municipality.number)
+    return result
+
+
+def _set_boundary(zone: Zone, geometry) -> None:
+    if geometry is None:
+        zone.boundary = None
+        zone.min_lon = zone.min_lat = zone.max_lon = zone.max_lat = None
+        return
+    zone.boundary = geometry_json(geometry)
+    zone.min_lon, zone.min_lat, zone.max_lon, zone.max_lat = geometry.bounds
+
+
+def import_zone_mapping(municipality: Municipality, data: bytes | str, *, actor: User | None = None) -> int:
+    """Set parents from a mapping table `grunnkrets code;zone code` (levekår zones group grunnkretser)."""
+    rows = _read_csv(data)
+    zones = _zones_by_code(municipality.id)
+    errors: list[str] = []
+    pairs = []
+    for lineno, row in enumerate(rows, start=1):
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) < 2:
+            errors.append(_("Linje %(line)d: forventer to kolonner (grunnkrets;sone).", line=lineno))
+            continue
+        child, parent = _code(row[0]), _code(row[1])
+        if lineno == 1 and (child not in zones and parent not in zones) and not child.isdigit():
+            continue  # a header row
+        if child not in zones:
+            errors.append(_("Linje %(line)d: ukjent sone %(code)s.", line=lineno, code=child))
+        if parent not in zones:
+            errors.append(_("Linje %(line)d: ukjent sone %(code)s.", line=lineno, code=parent))
+        if child == parent:
+            errors.append(_("Linje %(line)d: %(code)s kan ikke være sin egen overordnede sone.", line=lineno, code=child))
+        pairs.append((lineno, child, parent))
+    if errors:
+        raise ImportFailed(errors)
+    for lineno, child, parent in pairs:
+        if _creates_cycle(zones[child], zones[parent]):
+            raise ImportFailed([_("Linje %(line)d: %(code)s under %(parent)s gir en sirkel i hierarkiet.",
+                                  line=lineno, code=child, parent=parent)])
+        zones[child].parent = zones[parent]
+    db.session.flush()
+    audit.record(actor, "zones.import_mapping", "municipality", municipality.id, municipality_id=municipality.id,
+                 rows=len(pairs))
+    return len(pairs)
+
+
+def zones_of(municipality_id: int | None, *, level: str | None = None):
+    q = db.select(Zone).order_by(Zone.code)
+    if municipality_id is not None:
+        q = q.where(Zone.municipality_id == municipality_id)
+    if level:
+        q = q.where(Zone.level == level)
+    return q
+
+
+def get_zone(zone_id: int) -> Zone:
+    zone = db.session.get(Zone, zone_id)
+    if zone is None:
+        raise NotFound("zone_not_found", _("Fant ikke sonen."))
+    return zone
+
+
+def find_zone(municipality_id: int, text: str) -> Zone:
+    """A zone picked by its code or its exact name (case-insensitive) within a municipality."""
+    text = (text or "").strip()
+    zone = db.session.scalar(db.select(Zone).filter_by(municipality_id=municipality_id, code=text))
+    if zone is None and text:
+        matches = list(db.session.scalars(db.select(Zone).where(
+            Zone.municipality_id == municipality_id, db.func.lower(Zone.name) == text.lower())))
+        if len(matches) == 1:
+            zone = matches[0]
+    if zone is None:
+        raise DomainError("zone_unknown", _("Ukjent sone: «%(value)s».", value=text))
+    return zone
+
+
+def update_zone(zone: Zone, *, name: str, level: str, parent_code: str | None, actor: User) -> Zone:
+    """Rename, re-level or re-parent a zone (never into a cycle)."""
+    if not name.strip() or not level.strip():
+        raise DomainError("zone_invalid", _("Navn og nivå må fylles ut."))
+    parent = None
+    if parent_code:
+        parent = db.session.scalar(db.select(Zone).filter_by(municipality_id=zone.municipality_id, code=parent_code.strip()))
+        if parent is None:
+            raise DomainError("zone_unknown", _("Ukjent sone: «%(value)s».", value=parent_code))
+        if _creates_cycle(zone, parent) or parent.id == zone.id:
+            raise DomainError("zone_cycle", _("Den overordnede sonen kan ikke ligge under denne sonen."))
+    zone.name, zone.level, zone.parent = name.strip(), level.strip(), parent
+    audit.record(actor, "zone.update", "zone", zone.id, municipality_id=zone.municipality_id)
+    return zone
+
+
+def zone_at(municipality_id: int, lon: float, lat: float) -> Zone | None:
+    """The most detailed zone whose boundary contains the point (bounding boxes filter in SQL first)."""
+    candidates = list(db.session.scalars(db.select(Zone).where(
+        Zone.municipality_id == municipality_id, Zone.boundary.is_not(None),
+        Zone.min_lon <= lon, Zone.max_lon >= lon, Zone.min_lat <= lat, Zone.max_lat >= lat)))
+    hits = [z for z in candidates if contains(z.boundary, lon, lat)]
+    if not hits:
+        return None
+    # The deepest hit in the hierarchy is the most detailed one (a grunnkrets, not its delområde).
+    return max(hits, key=lambda z: len(z.ancestors()))
+
+
+def zone_area_geometry(zone: Zone):
+    return load_geometry(zone.boundary)

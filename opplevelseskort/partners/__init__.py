@@ -1,0 +1,1 @@
+"""Partner organisations, offers, bookings and the catalogue."""

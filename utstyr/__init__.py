@@ -1,0 +1,1 @@
+"""The equipment pool: locations, item types, units, reservations, loans, labels."""
