@@ -126,30 +126,36 @@ def _sqlite_transactions(app: Flask) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+PARTS = ["opplevelseskort.core", "opplevelseskort.cards", "opplevelseskort.partners", "opplevelseskort.checkin",
+         "opplevelseskort.reports", "utstyr"]
+URL_PREFIXES = {"utstyr": "/utstyr", "opplevelseskort.reports": "/rapporter"}
+
+
 def _register_models() -> None:
     # Importing every part's models registers their tables on the shared metadata.
-    from .core import models as _core  # noqa: F401
-    from .partners import models as _partners  # noqa: F401
-    from utstyr import models as _utstyr  # noqa: F401
+    import importlib
+
+    for part in PARTS:
+        importlib.import_module(part + ".models")
 
 
 def _register_blueprints(app: Flask) -> None:
-    from .api.views import bp as api_bp
-    from .core.views import bp as core_bp
-    from utstyr.views import bp as utstyr_bp
+    import importlib
 
-    app.register_blueprint(core_bp)
-    app.register_blueprint(utstyr_bp, url_prefix="/utstyr")
+    from .api.views import bp as api_bp
+
+    for part in PARTS:
+        bp = importlib.import_module(part + ".views").bp
+        app.register_blueprint(bp, url_prefix=URL_PREFIXES.get(part))
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)
 
 
 def _register_cli(app: Flask) -> None:
-    from .core.cli import register as register_core
-    from .partners.cli import register as register_partners
+    import importlib
 
-    register_core(app)
-    register_partners(app)
+    for part in PARTS:
+        importlib.import_module(part + ".cli").register(app)
 
 
 def _register_error_pages(app: Flask) -> None:

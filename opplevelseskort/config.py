@@ -68,6 +68,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SUPPRESS_MIN_DENOMINATOR": _int(env.get("SUPPRESS_MIN_DENOMINATOR"), 10),
         "MAP_TILE_URL": env.get("MAP_TILE_URL", ""),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        "PASSWORD_HASH_METHOD": env.get("PASSWORD_HASH_METHOD", "scrypt"),
     }
     if overrides:
         cfg.update(overrides)

@@ -54,3 +54,7 @@ def me():
     """Who the token belongs to: a cheap way for an integration to test its token."""
     return jsonify({"id": current_user.id, "email": current_user.email, "role": str(current_user.role),
                     "municipality_id": current_user.municipality_id, "partner_id": current_user.partner_id})
+
+
+# Each area's endpoints live in their own module and register on this blueprint.
+from . import cards, checkins, loans, reports  # noqa: E402,F401

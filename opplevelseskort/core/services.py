@@ -7,6 +7,7 @@ import logging
 import re
 import secrets
 
+from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -23,6 +24,10 @@ TOKEN_PREFIX = "okt_"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # A hash that never matches, checked on unknown e-mails so timing does not reveal which users exist.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-x")
+
+
+def _hash(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
 
 
 # --- municipalities -------------------------------------------------------------------------
@@ -77,7 +82,7 @@ def create_user(email: str, password: str, role: Role | str, *, name: str = "",
     if db.session.scalar(db.select(User.id).filter_by(email=email)):
         raise Conflict("email_taken", _("Det finnes allerede en bruker med e-postadressen %(email)s.", email=email))
     _check_role_ties(role, municipality_id, partner_id)
-    user = User(email=email, name=name.strip(), password_hash=generate_password_hash(password), role=role,
+    user = User(email=email, name=name.strip(), password_hash=_hash(password), role=role,
                 municipality_id=municipality_id, partner_id=partner_id if role == Role.PARTNER else None,
                 active=True, session_version=0)
     db.session.add(user)
@@ -116,7 +121,7 @@ def change_password(user: User, current: str, new: str) -> None:
 def set_password(user: User, new: str, *, actor: User | None) -> None:
     """Set a new hashed password and end the user's other sessions."""
     _check_password(new)
-    user.password_hash = generate_password_hash(new)
+    user.password_hash = _hash(new)
     user.password_changed_at = utcnow()
     user.session_version = (user.session_version or 0) + 1
     audit.record(actor, "user.password", "user", user.id, municipality_id=user.municipality_id)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -14,12 +13,27 @@ from flask_login import current_user, login_required, login_user, logout_user
 from ..extensions import db, limiter, login_manager
 from . import nav, services, zones
 from .errors import DomainError, ImportFailed
-from .forms import (ROLE_LABELS, ActionForm, LanguageForm, LoginForm, PasswordChangeForm, TokenForm,
-                    UserEditForm, UserForm, ZoneEditForm, ZoneImportForm)
+from .forms import (
+    ROLE_LABELS,
+    ActionForm,
+    LanguageForm,
+    LoginForm,
+    PasswordChangeForm,
+    TokenForm,
+    UserEditForm,
+    UserForm,
+    ZoneEditForm,
+    ZoneImportForm,
+)
 from .i18n import LANGUAGE_NAMES
 from .models import ApiToken, Role, User, Zone
-from .permissions import (ALL_STAFF, can_access_municipality, can_manage_user, roles_required,
-                          scope_to_municipality)
+from .permissions import (
+    ALL_STAFF,
+    can_access_municipality,
+    can_manage_user,
+    roles_required,
+    scope_to_municipality,
+)
 
 log = logging.getLogger(__name__)
 bp = Blueprint("core", __name__)
@@ -144,13 +158,14 @@ def change_password():
 # --- users (admin) ---------------------------------------------------------------------------
 
 def _user_form_choices(form) -> None:
-    from ..partners.models import Partner
-
+    # The partner table belongs to a part above core: read it through the shared metadata, not an import.
+    partner = db.metadata.tables["partner"]
     munis = services.municipalities_for(current_user)
     form.municipality_id.choices = [(0, _("Ingen (alle kommuner)"))] * (current_user.municipality_id is None) + [
         (m.id, f"{m.name} ({m.number})") for m in munis]
-    q = scope_to_municipality(db.select(Partner).order_by(Partner.name), Partner.municipality_id, current_user)
-    form.partner_id.choices = [(0, _("Ingen"))] + [(p.id, p.name) for p in db.session.scalars(q)]
+    q = scope_to_municipality(db.select(partner.c.id, partner.c.name).order_by(partner.c.name),
+                              partner.c.municipality_id, current_user)
+    form.partner_id.choices = [(0, _("Ingen"))] + [(row.id, row.name) for row in db.session.execute(q)]
 
 
 @bp.get("/admin/brukere")

@@ -105,7 +105,7 @@ def import_zones_csv(municipality: Municipality, data: bytes | str, *, actor: Us
             errors.append(_("Linje %(line)d: %(code)s kan ikke være sin egen overordnede sone.",
                             line=lineno, code=code))
         parsed.append((lineno, code, name, level, parent))
-    for lineno, code, _name, _level, parent in parsed:
+    for lineno, _c, _name, _level, parent in parsed:
         if parent and parent not in seen and parent not in existing:
             errors.append(_("Linje %(line)d: ukjent overordnet sone %(parent)s.", line=lineno, parent=parent))
     if errors:

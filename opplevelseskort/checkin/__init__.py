@@ -1,0 +1,1 @@
+"""The checkin part of Opplevelseskort."""

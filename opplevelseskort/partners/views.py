@@ -1,0 +1,7 @@
+"""partners pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("partners", __name__)
