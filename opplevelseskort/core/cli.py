@@ -12,13 +12,31 @@ from flask_migrate import upgrade
 
 from ..extensions import db
 from . import demo as demo_mod
-from . import services, zones
+from . import outbox, services, zones
 from .errors import DomainError, ImportFailed
 from .models import Municipality
 
 users_cli = AppGroup("users", help="Manage staff users.")
 tokens_cli = AppGroup("tokens", help="Manage API tokens.")
 zones_cli = AppGroup("zones", help="Import and list zones.")
+outbox_cli = AppGroup("outbox", help="Deliver queued e-mail and SMS.")
+
+
+@outbox_cli.command("send")
+@click.option("--limit", type=int, default=500)
+def outbox_send(limit):
+    """Send pending messages (meant for cron); failures stay queued for a later retry."""
+    sent, failed = outbox.deliver_pending(limit)
+    db.session.commit()
+    click.echo(f"{sent} sent, {failed} failed")
+
+
+@outbox_cli.command("retry-failed")
+def outbox_retry():
+    """Queue messages that gave up again."""
+    n = outbox.retry_failed()
+    db.session.commit()
+    click.echo(f"{n} messages queued again")
 
 
 def _fail(exc: DomainError) -> None:
@@ -135,4 +153,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(zones_cli)
+    app.cli.add_command(outbox_cli)
     app.cli.add_command(demo_command)

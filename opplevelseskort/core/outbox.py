@@ -1,0 +1,125 @@
+"""The outbox: every e-mail and SMS is first a row here, then delivered (and retried) by a command.
+
+Nothing is lost when the SMTP server or SMS gateway is down: the row stays pending with its error and
+is tried again later with a growing pause.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+
+from flask import current_app
+
+from ..extensions import db
+from .errors import DomainError
+from .models import OutboxChannel, OutboxMessage, OutboxStatus
+from .types import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+
+def enqueue(channel: OutboxChannel | str, recipient: str, subject: str, body: str, *, kind: str = "",
+            locale: str = "nb") -> OutboxMessage:
+    """Queue one message in the current transaction; it is sent by `deliver_pending`."""
+    channel = OutboxChannel(channel)
+    recipient = (recipient or "").strip()
+    if not recipient:
+        raise DomainError("recipient_missing", "A message needs a recipient")
+    msg = OutboxMessage(channel=channel, recipient=recipient, subject=subject[:250], body=body, kind=kind,
+                        locale=locale or "nb", status=OutboxStatus.PENDING, attempts=0)
+    db.session.add(msg)
+    db.session.flush()
+    return msg
+
+
+class SmsBackend:
+    def send(self, to: str, body: str) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class ConsoleSmsBackend(SmsBackend):
+    """Writes SMS to the log instead of a gateway (development and tests)."""
+
+    sent: list[tuple[str, str]] = []
+
+    def send(self, to: str, body: str) -> None:
+        ConsoleSmsBackend.sent.append((to, body))
+        log.info("SMS (console backend) queued message of %s characters", len(body))
+
+
+class FailingSmsBackend(SmsBackend):
+    """A gateway that is down: for tests of retry."""
+
+    def send(self, to: str, body: str) -> None:
+        raise ConnectionError("SMS gateway unavailable")
+
+
+SMS_BACKENDS = {"console": ConsoleSmsBackend, "failing": FailingSmsBackend}
+
+
+def _send_email(msg: OutboxMessage) -> None:
+    cfg = current_app.config
+    email = EmailMessage()
+    email["From"] = cfg["MAIL_SENDER"]
+    email["To"] = msg.recipient
+    email["Subject"] = msg.subject
+    email.set_content(msg.body)
+    with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=10) as smtp:
+        if cfg.get("MAIL_USE_TLS"):
+            smtp.starttls()
+        if cfg.get("MAIL_USERNAME"):
+            smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"])
+        smtp.send_message(email)
+
+
+def _send_sms(msg: OutboxMessage) -> None:
+    backend = SMS_BACKENDS.get(current_app.config.get("SMS_BACKEND", "console"), ConsoleSmsBackend)()
+    backend.send(msg.recipient, msg.body)
+
+
+def deliver_pending(limit: int = 100) -> tuple[int, int]:
+    """Try to send due pending messages; each outcome is flushed on the row. Returns (sent, failed)."""
+    now = utcnow()
+    q = (db.select(OutboxMessage)
+         .where(OutboxMessage.status == OutboxStatus.PENDING,
+                (OutboxMessage.next_attempt_at.is_(None)) | (OutboxMessage.next_attempt_at <= now))
+         .order_by(OutboxMessage.id).limit(limit))
+    sent = failed = 0
+    for msg in db.session.scalars(q).all():
+        msg.attempts += 1
+        try:
+            if msg.channel == OutboxChannel.EMAIL:
+                _send_email(msg)
+            else:
+                _send_sms(msg)
+        except Exception as exc:  # any transport failure keeps the message for a retry
+            msg.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+            if msg.attempts >= MAX_ATTEMPTS:
+                msg.status = OutboxStatus.FAILED
+            else:
+                msg.next_attempt_at = now + timedelta(minutes=2 ** msg.attempts)
+            failed += 1
+            log.warning("outbox message %s failed (attempt %s): %s", msg.id, msg.attempts, type(exc).__name__)
+        else:
+            msg.status = OutboxStatus.SENT
+            msg.sent_at = utcnow()
+            msg.last_error = None
+            sent += 1
+        db.session.flush()
+    return sent, failed
+
+
+def retry_failed() -> int:
+    """Put failed messages back in the queue (after the gateway is fixed)."""
+    rows = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)).all()
+    for msg in rows:
+        msg.status = OutboxStatus.PENDING
+        msg.attempts = 0
+        msg.next_attempt_at = None
+    db.session.flush()
+    return len(rows)
