@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, g, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
@@ -17,16 +17,18 @@ LANGUAGE_NAMES = {
 def select_locale() -> str:
     """The user's choice, then the session, then the browser's Accept-Language, then bokmål."""
     supported = current_app.config["SUPPORTED_LOCALES"]
-    forced = getattr(request, "forced_locale", None) if request else None
+    forced = g.get("forced_locale")
     if forced in supported:
         return forced
+    if not has_request_context():  # CLI and background work: bokmål unless a caller forced another
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in supported:
         return current_user.locale
     chosen = session.get("locale")
     if chosen in supported:
         return chosen
     # "no" is what many browsers send for Norwegian; it means bokmål here.
-    best = request.accept_languages.best_match(supported + ["no"]) if request else None
+    best = request.accept_languages.best_match(supported + ["no"])
     if best == "no":
         return "nb"
     return best or current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -55,3 +57,25 @@ def template_helpers() -> dict:
         "current_locale": current_locale_code,
         "language_names": LANGUAGE_NAMES,
     }
+
+
+class force_locale:
+    """Render messages in a given locale (a guardian's preferred language) inside or outside a request."""
+
+    def __init__(self, locale: str | None):
+        self.locale = locale
+
+    def __enter__(self):
+        from flask_babel import refresh
+
+        self.previous = g.get("forced_locale")
+        g.forced_locale = self.locale
+        refresh()
+        return self
+
+    def __exit__(self, *exc):
+        from flask_babel import refresh
+
+        g.forced_locale = self.previous
+        refresh()
+        return False

@@ -1,0 +1,217 @@
+"""Zones: GeoJSON (WGS84 and Norwegian UTM) and CSV imports, parents, all-or-nothing, point-in-polygon."""
+
+import json
+
+import pytest
+
+from opplevelseskort.core import zones
+from opplevelseskort.core.errors import DomainError, ImportFailed
+from opplevelseskort.core.geo import load_geometry
+from opplevelseskort.core.models import AuditLog, Zone
+from opplevelseskort.extensions import db
+
+
+def _count():
+    return db.session.scalar(db.select(db.func.count(Zone.id)))
+
+
+def _import_25833(muni, data_dir, **kw):
+    data = (data_dir / "grunnkretser_25833.geojson").read_bytes()
+    return zones.import_zones_geojson(muni, data, code_property="grunnkretsnummer", name_property="grunnkretsnavn",
+                                      level="grunnkrets", **kw)
+
+
+def test_utm33_grunnkretser_are_stored_in_wgs84_inside_norway(muni, data_dir):
+    result = _import_25833(muni, data_dir)
+    assert result.created == 4
+    z = db.session.scalar(db.select(Zone).filter_by(code="34010101"))
+    geom = load_geometry(z.boundary)
+    minx, miny, maxx, maxy = geom.bounds
+    # Norway's mainland lies within about 4-32 E, 57-72 N; the source square is 12.00-12.01 E, 60.19-60.20 N.
+    assert 4 < minx < maxx < 32 and 57 < miny < maxy < 72
+    assert minx == pytest.approx(12.00, abs=1e-4) and miny == pytest.approx(60.19, abs=1e-4)
+    assert (z.min_lon, z.min_lat) == pytest.approx((minx, miny))
+
+
+def test_parents_built_from_six_digit_code_prefix(muni, data_dir):
+    result = _import_25833(muni, data_dir, parent_prefix=6, parent_level="delomrade",
+                           parent_name_property="delomradenavn")
+    assert result.parents_created == 2
+    gk = db.session.scalar(db.select(Zone).filter_by(code="34010202"))
+    assert gk.parent.code == "340102"
+    assert gk.parent.name == "Langeland"
+    assert gk.parent.level == "delomrade"
+    # the delområde's boundary is the union of its grunnkretser
+    pminx, _, pmaxx, _ = load_geometry(gk.parent.boundary).bounds
+    assert pminx == pytest.approx(12.00, abs=1e-4) and pmaxx == pytest.approx(12.02, abs=1e-4)
+
+
+def test_codes_keep_leading_zeros(muni):
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"kode": "03010101", "navn": "Gamle Oslo"}, "geometry": None}]}
+    zones.import_zones_geojson(muni, json.dumps(doc), code_property="kode", name_property="navn", level="grunnkrets")
+    assert db.session.scalar(db.select(Zone.code)) == "03010101"
+
+
+def test_reimport_updates_instead_of_duplicating(muni, data_dir):
+    _import_25833(muni, data_dir)
+    result = _import_25833(muni, data_dir)
+    assert (result.created, result.updated) == (0, 4)
+    assert _count() == 4
+
+
+@pytest.mark.parametrize("payload, expected", [
+    (b"{not json", "ikke gyldig JSON"),
+    (json.dumps({"type": "Feature"}).encode(), "FeatureCollection"),
+    (json.dumps({"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:3857"}},
+                 "features": []}).encode(), "EPSG:3857"),
+])
+def test_malformed_files_name_the_problem_and_write_nothing(muni, payload, expected):
+    with pytest.raises(ImportFailed) as exc:
+        zones.import_zones_geojson(muni, payload, code_property="grunnkretsnummer", name_property="grunnkretsnavn",
+                                   level="grunnkrets")
+    assert expected in " ".join(exc.value.errors)
+    assert _count() == 0
+
+
+def test_missing_property_is_reported_with_feature_number(muni, data_dir):
+    doc = json.loads((data_dir / "grunnkretser_25833.geojson").read_text())
+    del doc["features"][2]["properties"]["grunnkretsnavn"]
+    with pytest.raises(ImportFailed) as exc:
+        zones.import_zones_geojson(muni, json.dumps(doc), code_property="grunnkretsnummer",
+                                   name_property="grunnkretsnavn", level="grunnkrets")
+    assert exc.value.errors == ["Objekt 3: egenskapen «grunnkretsnavn» (navn) mangler."]
+    assert _count() == 0
+
+
+def test_duplicate_code_is_reported_and_nothing_written(muni, data_dir):
+    doc = json.loads((data_dir / "grunnkretser_25833.geojson").read_text())
+    doc["features"][3]["properties"]["grunnkretsnummer"] = "34010101"
+    with pytest.raises(ImportFailed) as exc:
+        zones.import_zones_geojson(muni, json.dumps(doc), code_property="grunnkretsnummer",
+                                   name_property="grunnkretsnavn", level="grunnkrets", parent_prefix=6)
+    assert "Objekt 4: koden 34010101 finnes også i objekt 1." in exc.value.errors
+    assert _count() == 0
+
+
+def test_wrongly_declared_crs_is_caught_by_coordinate_range(muni, data_dir):
+    doc = json.loads((data_dir / "grunnkretser_25833.geojson").read_text())
+    del doc["crs"]  # UTM metres read as degrees
+    with pytest.raises(ImportFailed) as exc:
+        zones.import_zones_geojson(muni, json.dumps(doc), code_property="grunnkretsnummer",
+                                   name_property="grunnkretsnavn", level="grunnkrets")
+    assert "WGS84" in exc.value.errors[0]
+    assert _count() == 0
+
+
+@pytest.mark.parametrize("crs_name, epsg", [("urn:ogc:def:crs:EPSG::25832", 25832), ("EPSG:25835", 25835),
+                                            ("urn:ogc:def:crs:OGC:1.3:CRS84", 4326), ("EPSG:4326", 4326)])
+def test_supported_crs_names(crs_name, epsg):
+    from opplevelseskort.core.geo import parse_crs
+
+    assert parse_crs({"type": "name", "properties": {"name": crs_name}}) == epsg
+
+
+def test_point_in_polygon_finds_the_grunnkrets_not_its_parent(muni, data_dir):
+    _import_25833(muni, data_dir, parent_prefix=6)
+    z = zones.zone_at(muni.id, 12.015, 60.205)
+    assert z.code == "34010202"
+    assert zones.zone_at(muni.id, 5.0, 60.0) is None
+
+
+CSV = "code;name;level;parent\n3401A;Levekårssone A;levekar;\n34010101;Sentrum nord;grunnkrets;3401A\n"
+
+
+def test_csv_import_creates_hierarchy(muni):
+    result = zones.import_zones_csv(muni, CSV.encode())
+    assert result.created == 2
+    assert db.session.scalar(db.select(Zone).filter_by(code="34010101")).parent.code == "3401A"
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("code;name;level;parent\n;Uten kode;grunnkrets;\n", "Linje 2: koden mangler."),
+    ("code;name;level;parent\nA;A;x;\nA;B;x;\n", "Linje 3: koden A står også på linje 2."),
+    ("code;name;level;parent\nA;A;x;NOPE\n", "Linje 2: ukjent overordnet sone NOPE."),
+    ("kode;navn\nA;A\n", "Linje 1: overskriften"),
+    ("code;name;level;parent\nA;;x;\n", "Linje 2: navnet mangler for A."),
+])
+def test_bad_csv_rows_are_numbered_and_nothing_is_written(muni, text, fragment):
+    with pytest.raises(ImportFailed) as exc:
+        zones.import_zones_csv(muni, text.encode())
+    assert any(fragment in e for e in exc.value.errors), exc.value.errors
+    assert _count() == 0
+
+
+def test_mapping_table_groups_grunnkretser_into_levekar_zones(muni, data_dir):
+    _import_25833(muni, data_dir)
+    zones.import_zones_csv(muni, b"code;name;level;parent\nLK1;Levekar 1;levekar;\n")
+    n = zones.import_zone_mapping(muni, b"grunnkrets;sone\n34010101;LK1\n34010102;LK1\n")
+    assert n == 2
+    assert db.session.scalar(db.select(Zone).filter_by(code="34010102")).parent.code == "LK1"
+
+
+def test_mapping_with_unknown_zone_changes_nothing(muni, data_dir):
+    _import_25833(muni, data_dir)
+    zones.import_zones_csv(muni, b"code;name;level;parent\nLK1;Levekar 1;levekar;\n")
+    with pytest.raises(ImportFailed) as exc:
+        zones.import_zone_mapping(muni, b"34010101;LK1\n99999999;LK1\n")
+    assert "Linje 2: ukjent sone 99999999." in exc.value.errors
+    assert db.session.scalar(db.select(Zone).filter_by(code="34010101")).parent is None
+
+
+def test_update_zone_refuses_a_cycle(muni, users):
+    zones.import_zones_csv(muni, b"code;name;level;parent\nA;A;x;\nB;B;x;A\n")
+    a = db.session.scalar(db.select(Zone).filter_by(code="A"))
+    with pytest.raises(DomainError) as exc:
+        zones.update_zone(a, name="A", level="x", parent_code="B", actor=users["admin"])
+    assert exc.value.code == "zone_cycle"
+
+
+def test_import_is_audited(muni, data_dir):
+    _import_25833(muni, data_dir)
+    row = db.session.scalar(db.select(AuditLog).filter_by(action="zones.import_geojson"))
+    assert row.details["created"] == 4 and row.details["epsg"] == 25833
+
+
+def test_import_page_reports_errors_and_writes_nothing(client, login_as, muni):
+    import io
+
+    login_as("admin")
+    r = client.post("/admin/soner/import", data={
+        "municipality_id": muni.id, "kind": "geojson", "code_property": "grunnkretsnummer",
+        "name_property": "grunnkretsnavn", "level": "grunnkrets",
+        "file": (io.BytesIO(b"{broken"), "soner.geojson")}, content_type="multipart/form-data")
+    assert r.status_code == 422
+    assert "ikke gyldig JSON" in r.text
+    assert _count() == 0
+
+
+def test_import_page_imports_utm_file(client, login_as, muni, data_dir):
+    login_as("admin")
+    r = client.post("/admin/soner/import", data={
+        "municipality_id": muni.id, "kind": "geojson", "code_property": "grunnkretsnummer",
+        "name_property": "grunnkretsnavn", "level": "grunnkrets", "parent_prefix": "6",
+        "parent_level": "delomrade", "file": ((data_dir / "grunnkretser_25833.geojson").open("rb"), "g.geojson")},
+        content_type="multipart/form-data")
+    assert r.status_code == 302
+    assert _count() == 6
+
+
+def test_zone_edit_page_renames(client, login_as, zone_set):
+    login_as("admin")
+    z = zone_set["30010101"]
+    r = client.post(f"/admin/soner/{z.id}", data={"name": "Nytt navn", "level": "grunnkrets", "parent_code": "300101"})
+    assert r.status_code == 302
+    assert db.session.get(Zone, z.id).name == "Nytt navn"
+
+
+def test_admin_limited_to_other_municipality_cannot_edit_zone(client, zone_set, other_muni):
+    from opplevelseskort.core import services
+
+    from ..conftest import login
+
+    limited = services.create_user("lim@test.no", "passord123", "admin", municipality_id=other_muni.id)
+    login(client, limited)
+    z = zone_set["30010101"]
+    assert client.get(f"/admin/soner/{z.id}").status_code == 404
+    assert "30010101" not in client.get("/admin/soner").text
