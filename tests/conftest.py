@@ -81,6 +81,9 @@ def app(db_url, tmp_path_factory):
     return application
 
 
+_CURRENT_CONNECTION: list = []
+
+
 @contextlib.contextmanager
 def transactional(application):
     """Run the block inside an outer transaction; the app's commits only release savepoints."""
@@ -90,13 +93,29 @@ def transactional(application):
         conn = engine.connect()
         outer = conn.begin()
         engines[None] = conn
+        _CURRENT_CONNECTION.append(conn)
         try:
             yield
         finally:
+            _CURRENT_CONNECTION.pop()
             db.session.remove()
             engines[None] = engine
             outer.rollback()
             conn.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_request_globals():
+    """Tests hold one app context across requests; forget per-request state (the logged-in user) between them."""
+    from flask import g, request_started
+
+    def reset(sender, **extra):
+        for key in ("_login_user", "token_auth", "forced_locale"):
+            g.pop(key, None)
+
+    request_started.connect(reset)
+    yield
+    request_started.disconnect(reset)
 
 
 @pytest.fixture
@@ -104,8 +123,12 @@ def make_app(db_url, tmp_path):
     """Another app on the same database with different settings (CSRF on, rate limits on...)."""
 
     def factory(**overrides):
-        return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": db_url, "INSTANCE_PATH": str(tmp_path),
-                           **overrides})
+        other = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": db_url, "INSTANCE_PATH": str(tmp_path),
+                            **overrides})
+        if _CURRENT_CONNECTION:  # share the test's transaction, so data made in the test is visible
+            with other.app_context():
+                db.engines[None] = _CURRENT_CONNECTION[-1]
+        return other
 
     return factory
 

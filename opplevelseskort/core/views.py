@@ -149,7 +149,7 @@ def change_password():
             form.current.errors.append(exc.message) if exc.code == "password_wrong" else form.new.errors.append(exc.message)
             return render_template("core/password.html", form=form), 422
         db.session.commit()
-        login_user(current_user)  # re-issue the session with the new version
+        login_user(current_user._get_current_object())  # re-issue the session with the new version
         flash(_("Passordet er endret."), "success")
         return redirect(url_for("core.dashboard"))
     return render_template("core/password.html", form=form), (422 if form.errors else 200)
