@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from ..config import RTL_LOCALES
@@ -47,8 +49,18 @@ def text_direction() -> str:
     return "rtl" if current_locale_code().split("_")[0] in RTL_LOCALES else "ltr"
 
 
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def local_date(value):
+    """The calendar date in Norway of a UTC timestamp."""
+    return value.astimezone(OSLO).date() if value is not None else None
+
+
 def template_helpers() -> dict:
     return {
+        "format_currency": format_currency,
+        "local_date": local_date,
         "format_date": format_date,
         "format_datetime": format_datetime,
         "format_decimal": format_decimal,
