@@ -81,6 +81,16 @@ def create_app(config: dict | None = None) -> Flask:
 
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(PACKAGE_DIR / "translations"))
+    # Registered before Talisman so it runs after it: pages with secrets in their URL (the family's card)
+    # ask for a stricter Referrer-Policy through g.referrer_policy.
+    @app.after_request
+    def _page_referrer_policy(response):
+        from flask import g
+
+        if g.get("referrer_policy"):
+            response.headers["Referrer-Policy"] = g.referrer_policy
+        return response
+
     talisman.init_app(
         app,
         content_security_policy=CSP,

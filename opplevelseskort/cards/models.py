@@ -1,1 +1,138 @@
-"""cards models."""
+"""Households, guardians, children and their cards. Only what the scheme needs: no identity numbers,
+no income, no case details — "eligible from … to …, via channel X, confirmed by caseworker Y"."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.models import Municipality, User, Zone
+from ..core.types import UTCDateTime, enum_type, utcnow
+from ..extensions import db
+
+
+class Channel(enum.StrEnum):
+    NAV = "nav"
+    CHILD_WELFARE = "child_welfare"
+    SCHOOL = "school"
+    HEALTH_NURSE = "health_nurse"
+    INTRODUCTION = "introduction"
+    APPLICATION = "application"
+    OTHER = "other"
+
+
+class Gender(enum.StrEnum):
+    GIRL = "girl"
+    BOY = "boy"
+    OTHER = "other"
+
+
+class RevokeReason(enum.StrEnum):
+    LOST = "lost"
+    ELIGIBILITY_ENDED = "eligibility_ended"
+    MISUSE = "misuse"
+    REPLACED = "replaced"
+
+
+class CardStatus(enum.StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    REVOKED = "revoked"
+
+
+class Household(db.Model):
+    __tablename__ = "household"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipality.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    municipality: Mapped[Municipality] = relationship()
+    guardians: Mapped[list[Guardian]] = relationship(back_populates="household", cascade="all, delete-orphan",
+                                                     order_by="Guardian.id")
+    children: Mapped[list[Child]] = relationship(back_populates="household", order_by="Child.id")
+
+
+class Guardian(db.Model):
+    __tablename__ = "guardian"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(sa.ForeignKey("household.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    phone: Mapped[str | None] = mapped_column(sa.String(32))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    preferred_language: Mapped[str] = mapped_column(sa.String(8), default="nb")
+
+    household: Mapped[Household] = relationship(back_populates="guardians")
+
+    __table_args__ = (sa.CheckConstraint("phone IS NOT NULL OR email IS NOT NULL", name="phone_or_email"),)
+
+
+class Child(db.Model):
+    __tablename__ = "child"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int | None] = mapped_column(sa.ForeignKey("household.id", ondelete="SET NULL"), index=True)
+    municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipality.id"), index=True)
+    given_name: Mapped[str | None] = mapped_column(sa.String(100))
+    family_name: Mapped[str | None] = mapped_column(sa.String(100))
+    birth_year: Mapped[int] = mapped_column(sa.Integer)
+    birth_month: Mapped[int | None] = mapped_column(sa.Integer)
+    gender: Mapped[Gender | None] = mapped_column(enum_type(Gender, 8))
+    zone_id: Mapped[int | None] = mapped_column(sa.ForeignKey("zone.id", ondelete="SET NULL"), index=True)
+    channel: Mapped[Channel] = mapped_column(enum_type(Channel, 16))
+    eligible_from: Mapped[date] = mapped_column(sa.Date)
+    eligible_until: Mapped[date] = mapped_column(sa.Date)
+    confirmed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    household: Mapped[Household | None] = relationship(back_populates="children")
+    zone: Mapped[Zone | None] = relationship()
+    confirmed_by: Mapped[User | None] = relationship()
+    cards: Mapped[list[Card]] = relationship(back_populates="child", order_by="Card.id",
+                                             foreign_keys="Card.child_id", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        sa.CheckConstraint("birth_month IS NULL OR (birth_month BETWEEN 1 AND 12)", name="birth_month_range"),
+        sa.CheckConstraint("eligible_until >= eligible_from", name="eligibility_period"),
+    )
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.given_name, self.family_name) if p)
+
+
+class Card(db.Model):
+    __tablename__ = "card"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(sa.ForeignKey("child.id", ondelete="CASCADE"), index=True)
+    municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipality.id"), index=True)
+    qr_token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    short_code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    family_token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    valid_from: Mapped[date] = mapped_column(sa.Date)
+    valid_until: Mapped[date] = mapped_column(sa.Date)
+    companions: Mapped[int] = mapped_column(sa.Integer, default=1)
+    issued_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[RevokeReason | None] = mapped_column(enum_type(RevokeReason, 20))
+    replaces_id: Mapped[int | None] = mapped_column(sa.ForeignKey("card.id", ondelete="SET NULL"))
+
+    child: Mapped[Child] = relationship(back_populates="cards", foreign_keys=[child_id])
+    replaces: Mapped[Card | None] = relationship(remote_side=[id])
+
+    __table_args__ = (
+        # One active (not revoked) card per child, enforced by the database.
+        sa.Index("uq_card_one_active_per_child", "child_id", unique=True,
+                 sqlite_where=sa.text("revoked_at IS NULL"), postgresql_where=sa.text("revoked_at IS NULL")),
+        sa.CheckConstraint("companions >= 0 AND companions <= 5", name="companions_range"),
+        sa.CheckConstraint("valid_until >= valid_from", name="validity_period"),
+    )

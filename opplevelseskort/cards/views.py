@@ -1,7 +1,278 @@
-"""cards pages."""
+"""Caseworkers' pages for children and cards; the family's card page; the neutral page behind the QR."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import json
+import logging
 
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..core import nav
+from ..core.errors import DomainError
+from ..core.models import Municipality, Role, Zone
+from ..core.permissions import can_access_municipality, roles_required
+from ..extensions import db, limiter
+from . import address, codes, pdf, services
+from .forms import CHANNEL_LABELS, REVOKE_LABELS, HouseholdForm, IssueForm, RenewForm, RevokeForm, SearchForm
+from .models import Card, CardStatus, Household
+
+log = logging.getLogger(__name__)
 bp = Blueprint("cards", __name__)
+
+CASE = (Role.CASEWORKER, Role.ADMIN)
+
+
+def _municipality() -> Municipality:
+    if current_user.municipality_id is None:
+        muni = db.session.scalar(db.select(Municipality).order_by(Municipality.id))
+        if muni is None:
+            abort(404)
+        return muni
+    return db.session.get(Municipality, current_user.municipality_id)
+
+
+@bp.get("/barn")
+@roles_required(*CASE)
+def children():
+    form = SearchForm(request.args)
+    rows = services.search_children(current_user, form.q.data or "")
+    db.session.commit()
+    return render_template("cards/children.html", form=form, rows=rows, today=services.today(),
+                           status_of=lambda c: services.card_status(c, services.today()))
+
+
+@bp.route("/husstand/ny", methods=["GET", "POST"])
+@roles_required(*CASE)
+def household_new():
+    muni = _municipality()
+    form = HouseholdForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        guardians = [services.GuardianInput(g.form.name.data or "", g.form.phone.data, g.form.email.data,
+                                            g.form.preferred_language.data)
+                     for g in form.guardians if (g.form.name.data or g.form.phone.data or g.form.email.data)]
+        kids = []
+        for c in form.children:
+            f = c.form
+            if not (f.given_name.data or f.family_name.data or f.birth_year.data):
+                continue
+            zone_text = (f.zone.data or "").strip()
+            if not zone_text and form.address.data:
+                try:
+                    zone_text = address.zone_for_address(muni, form.address.data).code
+                except DomainError as exc:
+                    errors.append(exc.message)
+            kids.append(services.ChildInput(f.given_name.data or "", f.family_name.data or "", f.birth_year.data,
+                                            f.birth_month.data, zone_text, form.channel.data, form.eligible_from.data,
+                                            form.eligible_until.data, bool(form.confirmed.data), f.gender.data or None))
+        if not errors:
+            try:
+                household = services.register_household(muni, guardians, kids, actor=current_user)
+            except DomainError as exc:
+                db.session.rollback()
+                errors = exc.details.get("errors") or [exc.message]
+            else:
+                db.session.commit()
+                flash(_("Husstanden er registrert."), "success")
+                return redirect(url_for("cards.household", household_id=household.id))
+    zones = db.session.scalars(db.select(Zone).filter_by(municipality_id=muni.id).order_by(Zone.name)).all()
+    status = 422 if (errors or form.errors) else 200
+    return render_template("cards/household_form.html", form=form, errors=errors, zones=zones), status
+
+
+def _household(household_id: int) -> Household:
+    h = db.session.get(Household, household_id)
+    if h is None or not can_access_municipality(current_user, h.municipality_id):
+        abort(404)
+    return h
+
+
+@bp.get("/husstand/<int:household_id>")
+@roles_required(*CASE)
+def household(household_id: int):
+    h = _household(household_id)
+    from ..core import audit
+
+    for child in h.children:
+        audit.record(current_user, "child.view", "child", child.id, municipality_id=child.municipality_id)
+    db.session.commit()
+    return render_template("cards/household.html", h=h, today=services.today(), channel_labels=CHANNEL_LABELS,
+                           status_of=lambda c: services.card_status(c, services.today()),
+                           issue_form=IssueForm(), renew_form=RenewForm(), revoke_form=RevokeForm(),
+                           revoke_labels=REVOKE_LABELS, format_code=codes.format_short_code)
+
+
+@bp.get("/husstand/<int:household_id>/eksport.json")
+@roles_required(*CASE)
+def household_export(household_id: int):
+    data = services.export_household(_household(household_id), actor=current_user)
+    db.session.commit()
+    return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="husstand-{household_id}.json"'})
+
+
+@bp.post("/husstand/<int:household_id>/slett")
+@roles_required(*CASE)
+def household_delete(household_id: int):
+    h = _household(household_id)
+    if request.form.get("confirm") != "yes":
+        flash(_("Kryss av for å bekrefte slettingen."), "error")
+        return redirect(url_for("cards.household", household_id=household_id))
+    services.delete_household(h, actor=current_user)
+    db.session.commit()
+    flash(_("Husstanden og alle opplysninger om den er slettet."), "success")
+    return redirect(url_for("cards.children"))
+
+
+def _child_action(child_id: int):
+    try:
+        return services.get_child(child_id, actor=current_user, audit_view=False)
+    except DomainError:
+        abort(404)
+
+
+def _card(card_id: int) -> Card:
+    card = db.session.get(Card, card_id)
+    if card is None or not can_access_municipality(current_user, card.municipality_id):
+        abort(404)
+    return card
+
+
+def _done(card_or_child, message: str):
+    db.session.commit()
+    flash(message, "success")
+    hid = card_or_child.child.household_id if isinstance(card_or_child, Card) else card_or_child.household_id
+    return redirect(url_for("cards.household", household_id=hid))
+
+
+def _refused(exc: DomainError, hid):
+    db.session.rollback()
+    flash(exc.message, "error")
+    return redirect(url_for("cards.household", household_id=hid))
+
+
+@bp.post("/barn/<int:child_id>/kort")
+@roles_required(*CASE)
+def card_issue(child_id: int):
+    child = _child_action(child_id)
+    form = IssueForm()
+    if not form.validate_on_submit():
+        return _refused(DomainError("form_invalid", _("Sjekk datoen og antall ledsagere.")), child.household_id)
+    try:
+        card = services.issue_card(child, actor=current_user, valid_until=form.valid_until.data,
+                                   companions=form.companions.data if form.companions.data is not None else 1)
+        services.send_card_link(card, actor=current_user)
+    except DomainError as exc:
+        return _refused(exc, child.household_id)
+    return _done(child, _("Kortet er laget, og lenken er sendt til de foresatte."))
+
+
+@bp.post("/kort/<int:card_id>/forny")
+@roles_required(*CASE)
+def card_renew(card_id: int):
+    card = _card(card_id)
+    form = RenewForm()
+    if not form.validate_on_submit():
+        return _refused(DomainError("form_invalid", _("Skriv inn en gyldig dato.")), card.child.household_id)
+    try:
+        services.renew_card(card, form.valid_until.data, actor=current_user)
+    except DomainError as exc:
+        return _refused(exc, card.child.household_id)
+    return _done(card, _("Kortet er fornyet."))
+
+
+@bp.post("/kort/<int:card_id>/erstatt")
+@roles_required(*CASE)
+def card_replace(card_id: int):
+    card = _card(card_id)
+    try:
+        new = services.replace_lost_card(card, actor=current_user)
+        services.send_card_link(new, actor=current_user)
+    except DomainError as exc:
+        return _refused(exc, card.child.household_id)
+    return _done(card, _("Det gamle kortet er sperret, og et nytt er sendt."))
+
+
+@bp.post("/kort/<int:card_id>/sperr")
+@roles_required(*CASE)
+def card_revoke(card_id: int):
+    card = _card(card_id)
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.revoke_card(card, form.reason.data, actor=current_user)
+    except DomainError as exc:
+        return _refused(exc, card.child.household_id)
+    return _done(card, _("Kortet er sperret."))
+
+
+@bp.post("/kort/<int:card_id>/send")
+@roles_required(*CASE)
+def card_send(card_id: int):
+    card = _card(card_id)
+    try:
+        services.send_card_link(card, actor=current_user)
+    except DomainError as exc:
+        return _refused(exc, card.child.household_id)
+    return _done(card, _("Lenken er sendt på nytt."))
+
+
+# --- public: the family's page and the QR landing -------------------------------------------
+
+def _private(resp: Response) -> Response:
+    resp.headers["X-Robots-Tag"] = "noindex, nofollow, noarchive"
+    g.referrer_policy = "no-referrer"
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+def _family_card(token: str) -> Card:
+    try:
+        card = services.card_by_family_token(token)
+    except DomainError:
+        abort(404)
+    if card.child.anonymised_at is not None:
+        abort(404)
+    return card
+
+
+@bp.get("/kort/<token>")
+@limiter.limit(lambda: "120 per minute")
+def family_card(token: str):
+    card = _family_card(token)
+    status = services.card_status(card, services.today())
+    resp = Response(render_template("cards/family_card.html", card=card, child=card.child, status=status,
+                                    CardStatus=CardStatus, offers=services.offers_for_card(card),
+                                    short_code=codes.format_short_code(card.short_code), token=token))
+    return _private(resp)
+
+
+@bp.get("/kort/<token>/qr.svg")
+@limiter.limit(lambda: "120 per minute")
+def family_card_qr(token: str):
+    card = _family_card(token)
+    return _private(Response(pdf.qr_svg(services.card_url(card)), mimetype="image/svg+xml"))
+
+
+@bp.get("/kort/<token>/kort.pdf")
+@limiter.limit(lambda: "30 per minute")
+def family_card_pdf(token: str):
+    card = _family_card(token)
+    data = pdf.card_pdf(card, services.card_url(card), codes.format_short_code(card.short_code))
+    return _private(Response(data, mimetype="application/pdf",
+                             headers={"Content-Disposition": 'attachment; filename="opplevelseskort.pdf"'}))
+
+
+@bp.get("/k/<token>")
+@limiter.limit(lambda: "60 per minute")
+def scan_landing(token: str):
+    """What an ordinary phone camera opens: the same neutral page for every code, valid or not."""
+    return _private(Response(render_template("cards/scan_landing.html")))
+
+
+nav.register("cards.children", _l("Barn og kort"), CASE, order=20)
+nav.register("cards.household_new", _l("Registrer husstand"), CASE, order=21)

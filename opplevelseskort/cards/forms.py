@@ -1,0 +1,85 @@
+"""Card forms: household registration, card actions, search."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FieldList,
+    FormField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TelField,
+)
+from wtforms import Form as PlainForm
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from ..config import SUPPORTED_LOCALES
+from ..core.i18n import LANGUAGE_NAMES
+from .models import Channel, Gender, RevokeReason
+
+CHANNEL_LABELS = {
+    Channel.NAV: _l("NAV"), Channel.CHILD_WELFARE: _l("Barnevernet"), Channel.SCHOOL: _l("Skolen"),
+    Channel.HEALTH_NURSE: _l("Helsesykepleier"), Channel.INTRODUCTION: _l("Introduksjonsprogrammet"),
+    Channel.APPLICATION: _l("Egen søknad"), Channel.OTHER: _l("Annet"),
+}
+GENDER_LABELS = {Gender.GIRL: _l("Jente"), Gender.BOY: _l("Gutt"), Gender.OTHER: _l("Annet")}
+REVOKE_LABELS = {RevokeReason.LOST: _l("Mistet"), RevokeReason.ELIGIBILITY_ENDED: _l("Retten er opphørt"),
+                 RevokeReason.MISUSE: _l("Misbruk"), RevokeReason.REPLACED: _l("Erstattet")}
+LANGUAGE_CHOICES = [(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
+
+
+class GuardianSubForm(PlainForm):
+    name = StringField(_l("Navn"), validators=[Optional(), Length(max=200)])
+    phone = TelField(_l("Mobilnummer"), validators=[Optional(), Length(max=32)], render_kw={"autocomplete": "tel"})
+    email = EmailField(_l("E-post"), validators=[Optional(), Length(max=254)], render_kw={"autocomplete": "email"})
+    preferred_language = SelectField(_l("Foretrukket språk"), choices=LANGUAGE_CHOICES, default="nb")
+
+
+class ChildSubForm(PlainForm):
+    given_name = StringField(_l("Fornavn"), validators=[Optional(), Length(max=100)])
+    family_name = StringField(_l("Etternavn"), validators=[Optional(), Length(max=100)])
+    birth_year = IntegerField(_l("Fødselsår"), validators=[Optional(), NumberRange(min=1990, max=2100)],
+                              render_kw={"inputmode": "numeric"})
+    birth_month = IntegerField(_l("Fødselsmåned (1–12)"), validators=[Optional(), NumberRange(min=1, max=12)],
+                               render_kw={"inputmode": "numeric"})
+    gender = SelectField(_l("Kjønn (valgfritt)"), choices=[("", _l("Ikke oppgitt"))] + list(GENDER_LABELS.items()),
+                         default="")
+    zone = StringField(_l("Sone (navn eller kode)"), validators=[Optional(), Length(max=200)],
+                       render_kw={"list": "zone-list"})
+
+
+class HouseholdForm(FlaskForm):
+    guardians = FieldList(FormField(GuardianSubForm), min_entries=2, max_entries=2)
+    children = FieldList(FormField(ChildSubForm), min_entries=4, max_entries=4)
+    address = StringField(_l("Adresse (brukes bare til å finne sonen, lagres ikke)"),
+                          validators=[Optional(), Length(max=200)], render_kw={"autocomplete": "street-address"})
+    channel = SelectField(_l("Hvordan kom familien til oss?"), choices=list(CHANNEL_LABELS.items()))
+    eligible_from = DateField(_l("Rett til kort fra"), validators=[DataRequired()])
+    eligible_until = DateField(_l("Rett til kort til"), validators=[DataRequired()])
+    confirmed = BooleanField(_l("Jeg bekrefter at kommunens kriterier er oppfylt"))
+
+
+class IssueForm(FlaskForm):
+    valid_until = DateField(_l("Gyldig til"), validators=[Optional()],
+                            description=_l("Tomt: til retten til kort slutter."))
+    companions = IntegerField(_l("Antall ledsagere"), default=1, validators=[Optional(), NumberRange(min=0, max=5)])
+
+
+class RenewForm(FlaskForm):
+    valid_until = DateField(_l("Ny sluttdato"), validators=[DataRequired()])
+
+
+class RevokeForm(FlaskForm):
+    reason = SelectField(_l("Grunn"), choices=list(REVOKE_LABELS.items()))
+
+
+class SearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Søk etter navn eller kortkode"), validators=[Optional(), Length(max=100)])

@@ -1,0 +1,432 @@
+"""Cards: households, eligibility, issuing, renewal, replacement, the family's link, privacy and retention."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from ..core import audit, outbox
+from ..core.errors import Conflict, DomainError, NotFound
+from ..core.i18n import force_locale, local_date
+from ..core.models import Municipality, OutboxChannel, User
+from ..core.types import utcnow
+from ..core.zones import find_zone
+from ..extensions import db
+from . import codes
+from .models import Card, CardStatus, Channel, Child, Gender, Guardian, Household, RevokeReason
+
+log = logging.getLogger(__name__)
+
+# Parts above cards (partners) register callables (card) -> list of offers for the family's page.
+CARD_PAGE_OFFERS_PROVIDERS: list[Callable[[Card], list]] = []
+
+PHONE_RE = re.compile(r"^\+?[0-9]{8,15}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def today() -> date:
+    return local_date(utcnow())
+
+
+# --- looking cards up ------------------------------------------------------------------------
+
+def lookup_card(code: str) -> Card:
+    """Find a card by the URL in its QR, the raw QR token, or the short code typed by staff."""
+    text = (code or "").strip()
+    if "/k/" in text:
+        text = text.split("/k/", 1)[1].split("?", 1)[0].split("#", 1)[0].strip("/")
+    card = None
+    if codes.TOKEN_RE.match(text):
+        card = db.session.scalar(db.select(Card).filter_by(qr_token=text))
+    elif codes.looks_like_short_code(text):
+        if not codes.is_valid_short_code(text):
+            raise NotFound("card_unknown", _("Koden finnes ikke. Den ser feilskrevet ut: sjekk tegnene og prøv igjen."))
+        card = db.session.scalar(db.select(Card).filter_by(short_code=codes.normalise(text)))
+    if card is None:
+        raise NotFound("card_unknown", _("Ukjent kort."))
+    return card
+
+
+def card_by_family_token(token: str) -> Card:
+    card = db.session.scalar(db.select(Card).filter_by(family_token=(token or "").strip())) \
+        if codes.TOKEN_RE.match((token or "").strip()) else None
+    if card is None:
+        raise NotFound("card_unknown", _("Ukjent kort."))
+    return card
+
+
+def card_status(card: Card, on: date) -> CardStatus:
+    """Active, expired or not yet valid from the dates; revoked when revoked."""
+    if card.revoked_at is not None:
+        return CardStatus.REVOKED
+    if on < card.valid_from:
+        return CardStatus.NOT_YET_VALID
+    if on > card.valid_until:
+        return CardStatus.EXPIRED
+    return CardStatus.ACTIVE
+
+
+def assert_card_valid(card: Card, on: date) -> None:
+    """Raise with a stable code unless the card is usable on the given day."""
+    status = card_status(card, on)
+    if status == CardStatus.REVOKED:
+        raise DomainError("card_revoked", _("Kortet er sperret."))
+    if status == CardStatus.EXPIRED:
+        raise DomainError("card_expired", _("Kortet gikk ut %(date)s.", date=card.valid_until.strftime("%d.%m.%Y")))
+    if status == CardStatus.NOT_YET_VALID:
+        raise DomainError("card_not_yet_valid", _("Kortet gjelder fra %(date)s.",
+                                                  date=card.valid_from.strftime("%d.%m.%Y")))
+
+
+def child_age(child: Child, on: date) -> int:
+    """Age in whole years from birth year and (if known) month."""
+    age = on.year - child.birth_year
+    if child.birth_month and on.month < child.birth_month:
+        age -= 1
+    return age
+
+
+def _base_url() -> str:
+    return (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+
+
+def card_url(card: Card) -> str:
+    """The URL inside the QR code: it opens nothing about the child for anyone but partner staff."""
+    base = _base_url()
+    return f"{base}/k/{card.qr_token}" if base else url_for("cards.scan_landing", token=card.qr_token, _external=True)
+
+
+def family_url(card: Card) -> str:
+    """The family's secret link to the card page (a different secret from the QR)."""
+    base = _base_url()
+    return f"{base}/kort/{card.family_token}" if base else url_for("cards.family_card", token=card.family_token,
+                                                                   _external=True)
+
+
+def active_card(child: Child) -> Card | None:
+    return db.session.scalar(db.select(Card).where(Card.child_id == child.id, Card.revoked_at.is_(None)))
+
+
+# --- households ------------------------------------------------------------------------------
+
+@dataclass
+class GuardianInput:
+    name: str
+    phone: str | None = None
+    email: str | None = None
+    preferred_language: str = "nb"
+
+
+@dataclass
+class ChildInput:
+    given_name: str
+    family_name: str
+    birth_year: int | None
+    birth_month: int | None
+    zone: str
+    channel: str
+    eligible_from: date | None
+    eligible_until: date | None
+    confirmed: bool
+    gender: str | None = None
+
+
+def normalise_phone(phone: str | None) -> str | None:
+    p = re.sub(r"[\s().-]", "", phone or "")
+    if not p:
+        return None
+    if p.startswith("00"):
+        p = "+" + p[2:]
+    if re.fullmatch(r"[0-9]{8}", p):
+        p = "+47" + p
+    return p
+
+
+def validate_guardian(g: GuardianInput, where: str) -> list[str]:
+    errors = []
+    if not (g.name or "").strip():
+        errors.append(_("%(where)s: navn mangler.", where=where))
+    phone = normalise_phone(g.phone)
+    if phone and not PHONE_RE.match(phone):
+        errors.append(_("%(where)s: «%(value)s» er ikke et gyldig telefonnummer.", where=where, value=g.phone))
+    email = (g.email or "").strip()
+    if email and not EMAIL_RE.match(email):
+        errors.append(_("%(where)s: «%(value)s» er ikke en gyldig e-postadresse.", where=where, value=email))
+    if not phone and not email:
+        errors.append(_("%(where)s: oppgi telefon eller e-post.", where=where))
+    if g.preferred_language not in current_app.config["SUPPORTED_LOCALES"]:
+        errors.append(_("%(where)s: ukjent språk «%(value)s».", where=where, value=g.preferred_language))
+    return errors
+
+
+def validate_child(municipality_id: int, c: ChildInput, where: str):
+    """Return (errors, zone) for one child's input."""
+    errors = []
+    zone = None
+    if not (c.given_name or "").strip():
+        errors.append(_("%(where)s: fornavn mangler.", where=where))
+    if not (c.family_name or "").strip():
+        errors.append(_("%(where)s: etternavn mangler.", where=where))
+    this_year = today().year
+    if c.birth_year is None or not (this_year - 25 <= c.birth_year <= this_year):
+        errors.append(_("%(where)s: fødselsåret må være mellom %(a)d og %(b)d.", where=where, a=this_year - 25,
+                        b=this_year))
+    if c.birth_month is not None and not 1 <= c.birth_month <= 12:
+        errors.append(_("%(where)s: fødselsmåned må være 1–12.", where=where))
+    try:
+        zone = find_zone(municipality_id, c.zone)
+    except DomainError as exc:
+        errors.append(_("%(where)s: %(message)s", where=where, message=exc.message))
+    if c.channel not in {ch.value for ch in Channel}:
+        errors.append(_("%(where)s: ukjent kanal «%(value)s».", where=where, value=c.channel))
+    if c.gender and c.gender not in {g.value for g in Gender}:
+        errors.append(_("%(where)s: ukjent kjønn «%(value)s».", where=where, value=c.gender))
+    if not c.eligible_from or not c.eligible_until:
+        errors.append(_("%(where)s: perioden for rett til kort mangler.", where=where))
+    elif c.eligible_until < c.eligible_from:
+        errors.append(_("%(where)s: perioden slutter før den starter.", where=where))
+    if not c.confirmed:
+        errors.append(_("%(where)s: bekreft at kommunens kriterier er oppfylt.", where=where))
+    return errors, zone
+
+
+def register_household(municipality: Municipality, guardians: list[GuardianInput], children: list[ChildInput], *,
+                       actor: User) -> Household:
+    """Register guardians and eligible children; every field valid or nothing is written."""
+    errors: list[str] = []
+    if not guardians:
+        errors.append(_("Registrer minst én foresatt."))
+    if not children:
+        errors.append(_("Registrer minst ett barn."))
+    for i, g in enumerate(guardians, start=1):
+        errors += validate_guardian(g, _("Foresatt %(n)d", n=i))
+    zones = []
+    for i, c in enumerate(children, start=1):
+        errs, zone = validate_child(municipality.id, c, _("Barn %(n)d", n=i))
+        errors += errs
+        zones.append(zone)
+    if errors:
+        raise DomainError("household_invalid", " ".join(errors), errors=errors)
+    household = Household(municipality_id=municipality.id, created_by_id=actor.id)
+    db.session.add(household)
+    for g in guardians:
+        household.guardians.append(Guardian(name=g.name.strip(), phone=normalise_phone(g.phone),
+                                            email=(g.email or "").strip() or None,
+                                            preferred_language=g.preferred_language))
+    db.session.flush()
+    for c, zone in zip(children, zones, strict=True):
+        child = Child(household_id=household.id, municipality_id=municipality.id, given_name=c.given_name.strip(),
+                      family_name=c.family_name.strip(), birth_year=c.birth_year, birth_month=c.birth_month,
+                      gender=Gender(c.gender) if c.gender else None, zone_id=zone.id, channel=Channel(c.channel),
+                      eligible_from=c.eligible_from, eligible_until=c.eligible_until, confirmed_by_id=actor.id)
+        db.session.add(child)
+        db.session.flush()
+        audit.record(actor, "child.create", "child", child.id, municipality_id=municipality.id)
+    audit.record(actor, "household.create", "household", household.id, municipality_id=municipality.id)
+    return household
+
+
+def get_child(child_id: int, *, actor: User, audit_view: bool = True) -> Child:
+    """A child's record for a caseworker or admin of its municipality; every view is audited."""
+    from ..core.permissions import can_access_municipality
+
+    child = db.session.get(Child, child_id)
+    if child is None or child.anonymised_at is not None or not can_access_municipality(actor, child.municipality_id):
+        raise NotFound("child_not_found", _("Fant ikke barnet."))
+    if audit_view:
+        audit.record(actor, "child.view", "child", child.id, municipality_id=child.municipality_id)
+    return child
+
+
+def search_children(actor: User, text: str, limit: int = 50) -> list[Child]:
+    """Caseworkers and admins search children of their municipality by name or short card code."""
+    from ..core.permissions import scope_to_municipality
+
+    text = (text or "").strip()
+    q = db.select(Child).where(Child.anonymised_at.is_(None)).order_by(Child.family_name, Child.given_name)
+    q = scope_to_municipality(q, Child.municipality_id, actor)
+    if text:
+        like = f"%{text.lower()}%"
+        code = codes.normalise(text)
+        q = q.where(db.or_(db.func.lower(Child.given_name).like(like), db.func.lower(Child.family_name).like(like),
+                           Child.id.in_(db.select(Card.child_id).where(Card.short_code == code))))
+    rows = list(db.session.scalars(q.limit(limit)))
+    audit.record(actor, "child.search", "child", None, municipality_id=actor.municipality_id, results=len(rows))
+    return rows
+
+
+# --- cards -----------------------------------------------------------------------------------
+
+def issue_card(child: Child, *, actor: User | None, valid_from: date | None = None, valid_until: date | None = None,
+               companions: int = 1, replaces: Card | None = None) -> Card:
+    """Issue a card (validity defaults to the eligibility period); one active card per child."""
+    valid_from = valid_from or max(today(), child.eligible_from)
+    valid_until = valid_until or child.eligible_until
+    if valid_until < valid_from:
+        raise DomainError("validity_invalid", _("Kortet kan ikke slutte før det starter."))
+    if not 0 <= companions <= 5:
+        raise DomainError("companions_invalid", _("Antall ledsagere må være 0–5."))
+    if active_card(child) is not None:
+        raise Conflict("card_active_exists", _("Barnet har allerede et aktivt kort."))
+    card = Card(child_id=child.id, municipality_id=child.municipality_id, qr_token=codes.new_token(),
+                short_code=codes.new_short_code(), family_token=codes.new_token(), valid_from=valid_from,
+                valid_until=valid_until, companions=companions, issued_by_id=actor.id if actor else None,
+                replaces_id=replaces.id if replaces else None)
+    try:
+        with db.session.begin_nested():
+            db.session.add(card)
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict("card_active_exists", _("Barnet har allerede et aktivt kort.")) from None
+    audit.record(actor, "card.issue", "card", card.id, municipality_id=child.municipality_id, child_id=child.id)
+    log.info("card %s issued", card.id)
+    return card
+
+
+def revoke_card(card: Card, reason: RevokeReason | str, *, actor: User | None) -> Card:
+    """Revoke a card with a reason; a revoked code never works again."""
+    reason = RevokeReason(reason)
+    if card.revoked_at is not None:
+        raise DomainError("card_already_revoked", _("Kortet er allerede sperret."))
+    card.revoked_at = utcnow()
+    card.revoked_reason = reason
+    db.session.flush()
+    audit.record(actor, "card.revoke", "card", card.id, municipality_id=card.municipality_id, reason=str(reason))
+    return card
+
+
+def replace_lost_card(card: Card, *, actor: User) -> Card:
+    """Revoke a lost card and issue a new code linked to it, with the same validity and companions."""
+    if card.revoked_at is not None and card.revoked_reason != RevokeReason.LOST:
+        raise DomainError("card_already_revoked", _("Kortet er allerede sperret."))
+    if card.revoked_at is None:
+        revoke_card(card, RevokeReason.LOST, actor=actor)
+    child = db.session.get(Child, card.child_id)
+    new = issue_card(child, actor=actor, valid_from=max(today(), card.valid_from), valid_until=card.valid_until,
+                     companions=card.companions, replaces=card)
+    audit.record(actor, "card.replace", "card", new.id, municipality_id=card.municipality_id, old_card=card.id)
+    return new
+
+
+def renew_card(card: Card, valid_until: date, *, actor: User) -> Card:
+    """Extend a card's validity (and the child's eligibility with it)."""
+    if card.revoked_at is not None:
+        raise DomainError("card_revoked", _("Kortet er sperret."))
+    if valid_until <= card.valid_until:
+        raise DomainError("validity_invalid", _("Ny sluttdato må være etter %(date)s.",
+                                                date=card.valid_until.strftime("%d.%m.%Y")))
+    child = db.session.get(Child, card.child_id)
+    card.valid_until = valid_until
+    if child.eligible_until < valid_until:
+        child.eligible_until = valid_until
+    audit.record(actor, "card.renew", "card", card.id, municipality_id=card.municipality_id,
+                 valid_until=valid_until.isoformat())
+    return card
+
+
+def send_card_link(card: Card, *, actor: User | None) -> int:
+    """Queue the family's link to every guardian, by e-mail and SMS, in each guardian's language."""
+    child = db.session.get(Child, card.child_id)
+    household = db.session.get(Household, child.household_id) if child.household_id else None
+    if household is None or not household.guardians:
+        raise DomainError("no_guardian", _("Ingen foresatt å sende til."))
+    link = family_url(card)
+    sent = 0
+    for g in household.guardians:
+        with force_locale(g.preferred_language):
+            subject = _("Opplevelseskortet til %(name)s", name=child.given_name)
+            body = _("Hei! Her er opplevelseskortet til %(name)s. Åpne lenken og vis QR-koden når dere kommer: "
+                     "%(link)s", name=child.given_name, link=link)
+        if g.email:
+            outbox.enqueue(OutboxChannel.EMAIL, g.email, subject, body, kind="card_link", locale=g.preferred_language)
+            sent += 1
+        if g.phone:
+            outbox.enqueue(OutboxChannel.SMS, g.phone, subject, body, kind="card_link", locale=g.preferred_language)
+            sent += 1
+    audit.record(actor, "card.send_link", "card", card.id, municipality_id=card.municipality_id, messages=sent)
+    return sent
+
+
+def offers_for_card(card: Card) -> list:
+    out = []
+    for provider in CARD_PAGE_OFFERS_PROVIDERS:
+        out.extend(provider(card))
+    return out
+
+
+# --- privacy ---------------------------------------------------------------------------------
+
+def export_household(household: Household, *, actor: User) -> dict:
+    """Everything stored about one household, as JSON-ready data (audited)."""
+    audit.record(actor, "household.export", "household", household.id, municipality_id=household.municipality_id)
+    return {
+        "household": {"id": household.id, "municipality": household.municipality.number,
+                      "created_at": household.created_at.isoformat()},
+        "guardians": [{"name": g.name, "phone": g.phone, "email": g.email, "preferred_language": g.preferred_language}
+                      for g in household.guardians],
+        "children": [{
+            "given_name": c.given_name, "family_name": c.family_name, "birth_year": c.birth_year,
+            "birth_month": c.birth_month, "gender": str(c.gender) if c.gender else None,
+            "zone": c.zone.code if c.zone else None, "channel": str(c.channel),
+            "eligible_from": c.eligible_from.isoformat(), "eligible_until": c.eligible_until.isoformat(),
+            "confirmed_by": c.confirmed_by.email if c.confirmed_by else None,
+            "cards": [{"short_code": k.short_code, "valid_from": k.valid_from.isoformat(),
+                       "valid_until": k.valid_until.isoformat(), "companions": k.companions,
+                       "revoked_at": k.revoked_at.isoformat() if k.revoked_at else None,
+                       "revoked_reason": str(k.revoked_reason) if k.revoked_reason else None} for k in c.cards],
+        } for c in household.children],
+    }
+
+
+def delete_household(household: Household, *, actor: User) -> None:
+    """Delete a household with its guardians, children and cards (visits stay, with no link to the child)."""
+    hid, muni = household.id, household.municipality_id
+    for child in list(household.children):
+        db.session.delete(child)
+    db.session.delete(household)
+    db.session.flush()
+    audit.record(actor, "household.delete", "household", hid, municipality_id=muni)
+
+
+def anonymise_child(child: Child) -> None:
+    """Keep what statistics need (zone, birth year, gender) and drop name and any link to contacts."""
+    child.given_name = None
+    child.family_name = None
+    child.birth_month = None
+    child.household_id = None
+    child.confirmed_by_id = None
+    child.anonymised_at = utcnow()
+
+
+def run_retention(*, months: int | None = None, now: datetime | None = None) -> int:
+    """Anonymise children whose eligibility and cards all ended more than `months` months ago."""
+    months = months if months is not None else current_app.config["RETENTION_MONTHS"]
+    now = now or utcnow()
+    day = local_date(now)
+    y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
+    cutoff = date(y, m + 1, min(day.day, 28))
+    still_valid = db.select(Card.child_id).where(Card.valid_until >= cutoff, Card.revoked_at.is_(None))
+    q = db.select(Child).where(Child.anonymised_at.is_(None), Child.eligible_until < cutoff,
+                               Child.id.not_in(still_valid))
+    children = list(db.session.scalars(q))
+    households = {c.household_id for c in children if c.household_id}
+    for child in children:
+        anonymise_child(child)
+        audit.record(None, "child.anonymise", "child", child.id, municipality_id=child.municipality_id)
+    db.session.flush()
+    for hid in households:
+        left = db.session.scalar(db.select(db.func.count(Child.id)).where(Child.household_id == hid))
+        if not left:
+            h = db.session.get(Household, hid)
+            if h is not None:
+                db.session.delete(h)  # guardians go with it
+    db.session.flush()
+    log.info("retention anonymised %s children", len(children))
+    return len(children)

@@ -1,0 +1,211 @@
+"""Caseworker pages, the family's page, the neutral QR page, privacy export/delete and retention."""
+
+import json
+from datetime import UTC, date, datetime
+from urllib.parse import urlparse
+
+import pytest
+
+from opplevelseskort.cards import services
+from opplevelseskort.cards.models import Card, Child, Guardian, Household
+from opplevelseskort.core.models import AuditLog, Role
+from opplevelseskort.extensions import db
+
+
+def _household_form(**over):
+    data = {
+        "guardians-0-name": "Kari Nordmann", "guardians-0-phone": "91234567", "guardians-0-email": "",
+        "guardians-0-preferred_language": "pl", "guardians-1-name": "", "guardians-1-preferred_language": "nb",
+        "channel": "school", "eligible_from": "2026-01-01", "eligible_until": "2026-12-31", "confirmed": "y",
+        "children-0-given_name": "Emma", "children-0-family_name": "Nordmann", "children-0-birth_year": "2014",
+        "children-0-birth_month": "3", "children-0-gender": "", "children-0-zone": "30010102",
+    }
+    for i in (1, 2, 3):
+        data.update({f"children-{i}-given_name": "", f"children-{i}-gender": ""})
+    data.update(over)
+    return data
+
+
+def test_caseworker_registers_household_through_the_form(client, login_as, zone_set):
+    login_as("caseworker")
+    r = client.post("/husstand/ny", data=_household_form())
+    assert r.status_code == 302, r.text
+    child = db.session.scalar(db.select(Child))
+    assert child.zone.code == "30010102" and child.channel == "school"
+    assert db.session.scalar(db.select(Guardian)).preferred_language == "pl"
+
+
+def test_form_with_unknown_zone_shows_error_and_writes_nothing(client, login_as, zone_set):
+    login_as("caseworker")
+    r = client.post("/husstand/ny", data=_household_form(**{"children-0-zone": "nowhere"}))
+    assert r.status_code == 422 and "Ukjent sone" in r.text
+    assert db.session.scalar(db.select(db.func.count(Household.id))) == 0
+
+
+@pytest.mark.parametrize("role, expected", [("caseworker", 200), ("admin", 200), ("partner", 403),
+                                            ("volunteer", 403), ("analyst", 403)])
+def test_only_caseworkers_and_admins_search_children(client, login_as, household, role, expected):
+    login_as(role)
+    r = client.get("/barn?q=emma")
+    assert r.status_code == expected
+    if expected == 200:
+        assert "Nordmann" in r.text
+
+
+def test_viewing_a_household_is_audited(client, login_as, household):
+    login_as("caseworker")
+    assert client.get(f"/husstand/{household.id}").status_code == 200
+    assert db.session.scalar(db.select(AuditLog).filter_by(action="child.view",
+                                                           object_id=str(household.children[0].id)))
+
+
+def test_caseworker_of_other_municipality_gets_404(client, household, other_muni):
+    from opplevelseskort.core import services as core
+
+    from ..conftest import login
+
+    other = core.create_user("cw2@test.no", "passord123", Role.CASEWORKER, municipality_id=other_muni.id)
+    login(client, other)
+    assert client.get(f"/husstand/{household.id}").status_code == 404
+    assert "Emma" not in client.get("/barn?q=Nordmann").text
+
+
+def test_issue_card_from_page_sends_link(client, login_as, household):
+    login_as("caseworker")
+    child = household.children[0]
+    r = client.post(f"/barn/{child.id}/kort", data={"valid_until": "", "companions": "2"})
+    assert r.status_code == 302
+    card = db.session.scalar(db.select(Card).filter_by(child_id=child.id))
+    assert card.companions == 2
+    from opplevelseskort.core.models import OutboxMessage
+
+    assert db.session.scalar(db.select(db.func.count(OutboxMessage.id))) == 2
+
+
+def test_family_page_shows_card_without_login_and_is_not_indexable(client, card):
+    r = client.get(urlparse(services.family_url(card)).path)
+    assert r.status_code == 200
+    assert "Emma" in r.text and "Nordmann" not in r.text  # given name only
+    assert r.headers["X-Robots-Tag"].startswith("noindex") and r.headers["Referrer-Policy"] == "no-referrer"
+    assert 'name="robots" content="noindex' in r.text
+    for word in ("inntekt", "fattig", "lavinntekt", "støtte", "barnevern"):
+        assert word not in r.text.lower()
+    assert "NAV" not in r.text  # the channel that brought the family is never shown
+
+
+def test_family_page_qr_is_svg_of_the_card_url(client, card):
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    from opplevelseskort.cards import pdf
+
+    r = client.get(urlparse(services.family_url(card)).path + "/qr.svg")
+    assert r.status_code == 200 and r.mimetype == "image/svg+xml"
+    # decode an independent rendering of the same data with zxing-cpp
+    img = Image.open(io.BytesIO(pdf.qr_png(services.card_url(card))))
+    assert zxingcpp.read_barcodes(img)[0].text == services.card_url(card)
+
+
+def test_family_pdf_is_a_wallet_size_pdf(client, card):
+    r = client.get(urlparse(services.family_url(card)).path + "/kort.pdf")
+    assert r.status_code == 200 and r.data.startswith(b"%PDF")
+    import re
+
+    width = float(re.search(rb"/MediaBox \[ ?0 0 ([\d.]+)", r.data).group(1))
+    assert abs(width - 85.6 / 25.4 * 72) < 0.1  # 85.6 mm wide
+
+
+@pytest.mark.parametrize("suffix", ["x", "", "AAAA"])
+def test_tampered_or_truncated_family_link_is_404(client, card, suffix):
+    token = card.family_token[:-4] + suffix
+    assert client.get(f"/kort/{token}").status_code == 404
+
+
+def test_qr_link_shows_the_same_neutral_page_for_valid_and_unknown_codes(client, card):
+    a = client.get(f"/k/{card.qr_token}")
+    b = client.get("/k/" + "x" * 32)
+    assert a.status_code == b.status_code == 200
+    assert a.text.replace(card.qr_token, "TOKEN") == b.text.replace("x" * 32, "TOKEN")
+    assert "Emma" not in a.text
+
+
+def test_export_contains_everything_and_is_audited(client, login_as, card, household):
+    login_as("caseworker")
+    r = client.get(f"/husstand/{household.id}/eksport.json")
+    data = json.loads(r.data)
+    assert data["children"][0]["given_name"] == "Emma"
+    assert data["children"][0]["cards"][0]["short_code"] == card.short_code
+    assert data["guardians"][0]["phone"] == "+4791234567"
+    assert db.session.scalar(db.select(AuditLog).filter_by(action="household.export"))
+
+
+def test_delete_household_removes_children_cards_and_guardians(client, login_as, card, household):
+    login_as("caseworker")
+    hid = household.id
+    assert client.post(f"/husstand/{hid}/slett", data={}).status_code == 302
+    assert db.session.get(Household, hid) is not None  # not without confirmation
+    assert client.post(f"/husstand/{hid}/slett", data={"confirm": "yes"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(db.select(db.func.count(Child.id))) == 0
+    assert db.session.scalar(db.select(db.func.count(Card.id))) == 0
+    assert db.session.scalar(db.select(db.func.count(Guardian.id))) == 0
+
+
+def test_retention_with_time_moved_forward_keeps_no_name_or_contact(app, card, household):
+    assert services.run_retention(months=24, now=datetime(2027, 6, 1, tzinfo=UTC)) == 0  # not yet
+    n = services.run_retention(months=24, now=datetime(2029, 2, 1, tzinfo=UTC))
+    assert n == 1
+    db.session.expire_all()
+    child = db.session.scalar(db.select(Child))
+    assert child.given_name is None and child.family_name is None and child.household_id is None
+    assert child.zone_id is not None and child.birth_year == 2014
+    assert db.session.scalar(db.select(db.func.count(Guardian.id))) == 0
+    assert db.session.scalar(db.select(db.func.count(Household.id))) == 0
+
+
+def test_retention_cli(app, card):
+    result = app.test_cli_runner().invoke(args=["retention", "run", "--months", "0"])
+    assert result.exit_code == 0 and "anonymised" in result.output
+
+
+def test_zone_from_address_through_local_stand_in(app, muni, zone_set):
+    """A local HTTP server answers in Kartverket's documented shape."""
+    import http.server
+    import threading
+
+    from opplevelseskort.cards import address
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = json.dumps({"adresser": [{"adressetekst": "Bakkeveien 1",
+                                             "representasjonspunkt": {"epsg": "EPSG:4258", "lat": 59.905,
+                                                                      "lon": 10.015}}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        app.config["ADDRESS_API_URL"] = f"http://127.0.0.1:{server.server_port}"
+        assert address.zone_for_address(muni, "Bakkeveien 1").code == "30010102"
+    finally:
+        server.shutdown()
+        app.config["ADDRESS_API_URL"] = "http://127.0.0.1:9"
+
+
+def test_address_lookup_down_gives_clear_error(app, muni, zone_set):
+    from opplevelseskort.cards import address
+    from opplevelseskort.core.errors import DomainError
+
+    app.config["ADDRESS_API_URL"] = "http://127.0.0.1:9"
+    with pytest.raises(DomainError) as exc:
+        address.zone_for_address(muni, "Bakkeveien 1")
+    assert exc.value.code == "address_lookup_failed"
+    _ = date
