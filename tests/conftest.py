@@ -108,8 +108,11 @@ def _fresh_request_globals():
     from flask import g, request_started
 
     def reset(sender, **extra):
-        for key in ("_login_user", "token_auth", "forced_locale"):
+        for key in ("_login_user", "token_auth", "forced_locale", "referrer_policy"):
             g.pop(key, None)
+        from flask_babel import refresh
+
+        refresh()  # Flask-Babel caches the locale on the (shared) app context
         # What the test set up before the request counts as committed data: a view that rolls back
         # on a refused input must not undo the fixtures (the outer transaction still ends the test).
         if _CURRENT_CONNECTION:
@@ -138,25 +141,29 @@ def make_app(db_url, tmp_path):
 @pytest.fixture(autouse=True)
 def _db(request, app):
     if "committing" in request.fixturenames:
-        yield
+        # Real commits seen by other connections (concurrency tests); the tables are emptied afterwards.
+        with app.app_context():
+            try:
+                yield
+            finally:
+                db.session.remove()
+                tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+                with db.engine.begin() as conn:
+                    if db.engine.dialect.name == "postgresql":
+                        conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+                                             + " RESTART IDENTITY CASCADE"))
+                    else:
+                        for t in tables:
+                            conn.execute(sa.text(f'DELETE FROM "{t}"'))
         return
     with transactional(app):
         yield
 
 
 @pytest.fixture
-def committing(app):
-    """For tests that need real commits seen by other connections (concurrency); tables are emptied after."""
-    with app.app_context():
-        yield
-        db.session.remove()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as conn:
-            if db.engine.dialect.name == "postgresql":
-                conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-            else:
-                for t in tables:
-                    conn.execute(sa.text(f'DELETE FROM "{t}"'))
+def committing():
+    """Marks a test that needs real commits (see _db)."""
+    return True
 
 
 @pytest.fixture

@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 # Parts above cards (partners) register callables (card) -> list of offers for the family's page.
 CARD_PAGE_OFFERS_PROVIDERS: list[Callable[[Card], list]] = []
+# ...and callables (card) -> list of dicts {title, when, status, cancel_url} for the family's bookings.
+CARD_PAGE_BOOKINGS_PROVIDERS: list[Callable[[Card], list]] = []
 
 PHONE_RE = re.compile(r"^\+?[0-9]{8,15}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -352,6 +354,13 @@ def send_card_link(card: Card, *, actor: User | None) -> int:
             sent += 1
     audit.record(actor, "card.send_link", "card", card.id, municipality_id=card.municipality_id, messages=sent)
     return sent
+
+
+def bookings_for_card(card: Card) -> list:
+    out = []
+    for provider in CARD_PAGE_BOOKINGS_PROVIDERS:
+        out.extend(provider(card))
+    return out
 
 
 def offers_for_card(card: Card) -> list:

@@ -247,6 +247,7 @@ def family_card(token: str):
     status = services.card_status(card, services.today())
     resp = Response(render_template("cards/family_card.html", card=card, child=card.child, status=status,
                                     CardStatus=CardStatus, offers=services.offers_for_card(card),
+                                    bookings=services.bookings_for_card(card),
                                     short_code=codes.format_short_code(card.short_code), token=token))
     return _private(resp)
 
@@ -273,6 +274,9 @@ def scan_landing(token: str):
     """What an ordinary phone camera opens: the same neutral page for every code, valid or not."""
     return _private(Response(render_template("cards/scan_landing.html")))
 
+
+for _public_view in (family_card, family_card_qr, family_card_pdf, scan_landing):
+    _public_view.public = True
 
 nav.register("cards.children", _l("Barn og kort"), CASE, order=20)
 nav.register("cards.household_new", _l("Registrer husstand"), CASE, order=21)

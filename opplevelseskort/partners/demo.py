@@ -21,4 +21,48 @@ def demo_partner(muni: Municipality) -> int:
     return p.id
 
 
+def demo_offers(muni: Municipality) -> None:
+    """Published offers for the demo club and two more partners, one with limited places."""
+    from datetime import date, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from .models import Occasion, Offer, OfferCategory, OfferStatus
+
+    if db.session.scalar(db.select(Offer.id).filter_by(municipality_id=muni.id).limit(1)):
+        return
+    club = db.session.get(Partner, demo_partner(muni))
+    others = []
+    for name, org, kind in [("Kino Sentrum", "923609016", PartnerKind.BUSINESS),
+                            ("Speidergruppa Nord", "982463718", PartnerKind.VOLUNTEER_GROUP)]:
+        p = Partner(municipality_id=muni.id, name=name, org_number=org, kind=kind, status=PartnerStatus.APPROVED,
+                    contact_name="Demo", contact_email=f"kontakt{org}@example.org")
+        db.session.add(p)
+        others.append(p)
+    db.session.flush()
+    year = date.today().year
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    specs = [
+        (club, "Fotballtrening", "Trening for alle, uansett nivå. Ta med joggesko.", OfferCategory.SPORT, 6, 16, 0, 1200,
+         {"en": {"title": "Football practice", "description": "Practice for everyone, any level."}}),
+        (club, "Svømmekurs", "Lær å svømme trygt.", OfferCategory.SWIMMING, 6, 12, 1, 900, {}),
+        (others[0], "Kinobillett", "En film du velger selv.", OfferCategory.CINEMA, 6, 17, 1, 130, {}),
+        (others[1], "Vinterleir", "Tre dager med ski, bål og telt.", OfferCategory.HOLIDAY_ACTIVITY, 9, 15, 0, 1500, {}),
+    ]
+    for partner, title, desc, cat, amin, amax, comp, price, tr in specs:
+        offer = Offer(partner_id=partner.id, municipality_id=muni.id, title=title, description=desc, category=cat,
+                      age_min=amin, age_max=amax, start_date=start, end_date=end, companions_allowed=comp,
+                      price_nok=price, status=OfferStatus.PUBLISHED, translations=tr, address="Sentrum",
+                      requires_booking=(title == "Vinterleir"), use_limit=4 if title == "Kinobillett" else None,
+                      use_limit_period="month")
+        db.session.add(offer)
+        db.session.flush()
+        if title == "Vinterleir":
+            first = datetime.now(ZoneInfo("Europe/Oslo")).replace(hour=9, minute=0, second=0, microsecond=0)
+            first = first + timedelta(days=14)
+            db.session.add(Occasion(offer_id=offer.id, starts_at=first, ends_at=first + timedelta(hours=8),
+                                    capacity=15, booked=0))
+    db.session.flush()
+
+
 demo.set_partner_provider(demo_partner)
+demo.register(demo_offers, order=25)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -46,3 +46,122 @@ class Partner(db.Model):
 
     municipality: Mapped[Municipality] = relationship()
     zone: Mapped[Zone | None] = relationship()
+
+
+class OfferCategory(enum.StrEnum):
+    SPORT = "sport"
+    CULTURE = "culture"
+    OUTDOOR = "outdoor"
+    SWIMMING = "swimming"
+    CINEMA = "cinema"
+    EVENTS = "events"
+    HOLIDAY_ACTIVITY = "holiday_activity"
+    OTHER = "other"
+
+
+class OfferStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+class LimitPeriod(enum.StrEnum):
+    WEEK = "week"
+    MONTH = "month"
+    PERIOD = "period"
+
+
+class BookingStatus(enum.StrEnum):
+    BOOKED = "booked"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+    RELEASED = "released"
+
+
+class Offer(db.Model):
+    __tablename__ = "offer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id", ondelete="CASCADE"), index=True)
+    municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipality.id"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    # Other languages: {"en": {"title": ..., "description": ...}, ...}; bokmål above is the fallback.
+    translations: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    category: Mapped[OfferCategory] = mapped_column(enum_type(OfferCategory, 20))
+    age_min: Mapped[int] = mapped_column(sa.Integer, default=0)
+    age_max: Mapped[int] = mapped_column(sa.Integer, default=18)
+    address: Mapped[str] = mapped_column(sa.String(300), default="")
+    zone_id: Mapped[int | None] = mapped_column(sa.ForeignKey("zone.id", ondelete="SET NULL"), index=True)
+    lat: Mapped[float | None] = mapped_column(sa.Float)
+    lon: Mapped[float | None] = mapped_column(sa.Float)
+    start_date: Mapped[date] = mapped_column(sa.Date)
+    end_date: Mapped[date] = mapped_column(sa.Date)
+    opening_hours: Mapped[str] = mapped_column(sa.String(300), default="")
+    companions_allowed: Mapped[int] = mapped_column(sa.Integer, default=1)
+    price_nok: Mapped[int] = mapped_column(sa.Integer, default=0)
+    use_limit: Mapped[int | None] = mapped_column(sa.Integer)
+    use_limit_period: Mapped[LimitPeriod] = mapped_column(enum_type(LimitPeriod, 10), default=LimitPeriod.PERIOD)
+    requires_booking: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    status: Mapped[OfferStatus] = mapped_column(enum_type(OfferStatus, 10), default=OfferStatus.DRAFT, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    partner: Mapped[Partner] = relationship()
+    zone: Mapped[Zone | None] = relationship()
+    occasions: Mapped[list[Occasion]] = relationship(back_populates="offer", order_by="Occasion.starts_at",
+                                                     cascade="all, delete-orphan")
+
+    __table_args__ = (
+        sa.CheckConstraint("age_min >= 0 AND age_max >= age_min", name="age_range"),
+        sa.CheckConstraint("end_date >= start_date", name="period"),
+        sa.CheckConstraint("price_nok >= 0 AND companions_allowed >= 0", name="non_negative"),
+    )
+
+    def text(self, locale: str) -> tuple[str, str]:
+        """Title and description in the reader's language, falling back to bokmål."""
+        t = (self.translations or {}).get((locale or "nb").split("_")[0]) or {}
+        return (t.get("title") or self.title, t.get("description") or self.description)
+
+
+class Occasion(db.Model):
+    """A dated occasion of an offer, optionally with limited places that must be booked."""
+
+    __tablename__ = "occasion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(sa.ForeignKey("offer.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int | None] = mapped_column(sa.Integer)
+    booked: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+    offer: Mapped[Offer] = relationship(back_populates="occasions")
+
+    __table_args__ = (
+        # The database itself refuses more bookings than places.
+        sa.CheckConstraint("capacity IS NULL OR (booked >= 0 AND booked <= capacity)", name="within_capacity"),
+        sa.CheckConstraint("ends_at > starts_at", name="period"),
+    )
+
+
+class Booking(db.Model):
+    __tablename__ = "booking"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occasion_id: Mapped[int] = mapped_column(sa.ForeignKey("occasion.id", ondelete="CASCADE"), index=True)
+    child_id: Mapped[int] = mapped_column(sa.ForeignKey("child.id", ondelete="CASCADE"), index=True)
+    card_id: Mapped[int | None] = mapped_column(sa.ForeignKey("card.id", ondelete="SET NULL"))
+    status: Mapped[BookingStatus] = mapped_column(enum_type(BookingStatus, 12), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    booked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    occasion: Mapped[Occasion] = relationship()
+
+    __table_args__ = (
+        # A child holds at most one live booking (booked or waiting) per occasion.
+        sa.Index("uq_booking_live_per_child", "occasion_id", "child_id", unique=True,
+                 sqlite_where=sa.text("status IN ('booked', 'waitlisted')"),
+                 postgresql_where=sa.text("status IN ('booked', 'waitlisted')")),
+    )

@@ -1,0 +1,509 @@
+"""Partners, offers, the catalogue and bookings with a waiting list. Callers commit."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask import url_for
+from flask_babel import gettext as _
+
+from ..cards import services as cards
+from ..cards.models import Card, Child, Household
+from ..core import audit, outbox
+from ..core import services as core
+from ..core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from ..core.i18n import force_locale, local_date
+from ..core.models import Municipality, OutboxChannel, Role, User, Zone
+from ..core.permissions import can_act_for_partner
+from ..core.types import utcnow
+from ..extensions import db
+from .models import (
+    Booking,
+    BookingStatus,
+    LimitPeriod,
+    Occasion,
+    Offer,
+    OfferCategory,
+    OfferStatus,
+    Partner,
+    PartnerKind,
+    PartnerStatus,
+)
+
+log = logging.getLogger(__name__)
+
+ORG_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
+
+
+# --- partners --------------------------------------------------------------------------------
+
+def valid_org_number(value: str) -> bool:
+    """Norwegian organisation number: 9 digits, the last a modulus-11 check digit (weights 3,2,7,6,5,4,3,2)."""
+    digits = re.sub(r"\s", "", value or "")
+    if not re.fullmatch(r"\d{9}", digits):
+        return False
+    rest = sum(int(d) * w for d, w in zip(digits[:8], ORG_WEIGHTS, strict=True)) % 11
+    check = 0 if rest == 0 else 11 - rest
+    return check != 10 and check == int(digits[8])
+
+
+@dataclass
+class PartnerInput:
+    name: str
+    org_number: str
+    kind: str
+    contact_name: str
+    contact_email: str
+    contact_phone: str = ""
+    address: str = ""
+    zone: str = ""
+
+
+def register_partner(municipality: Municipality, data: PartnerInput) -> Partner:
+    """A club, business, group or service registers itself; it waits as pending for an admin."""
+    errors = []
+    org = re.sub(r"\s", "", data.org_number or "")
+    if not (data.name or "").strip():
+        errors.append(_("Navn mangler."))
+    if not valid_org_number(org):
+        errors.append(_("«%(value)s» er ikke et gyldig organisasjonsnummer (9 siffer med kontrollsiffer).",
+                        value=data.org_number))
+    elif db.session.scalar(db.select(Partner.id).filter_by(org_number=org)):
+        errors.append(_("Organisasjonsnummeret %(value)s er allerede registrert.", value=org))
+    if data.kind not in {k.value for k in PartnerKind}:
+        errors.append(_("Velg type organisasjon."))
+    if not (data.contact_name or "").strip():
+        errors.append(_("Kontaktperson mangler."))
+    if not core.EMAIL_RE.match((data.contact_email or "").strip()):
+        errors.append(_("«%(value)s» er ikke en gyldig e-postadresse.", value=data.contact_email))
+    zone = None
+    if (data.zone or "").strip():
+        try:
+            from ..core.zones import find_zone
+
+            zone = find_zone(municipality.id, data.zone)
+        except DomainError as exc:
+            errors.append(exc.message)
+    if errors:
+        raise DomainError("partner_invalid", " ".join(errors), errors=errors)
+    partner = Partner(municipality_id=municipality.id, name=data.name.strip(), org_number=org,
+                      kind=PartnerKind(data.kind), status=PartnerStatus.PENDING, contact_name=data.contact_name.strip(),
+                      contact_email=data.contact_email.strip().lower(), contact_phone=(data.contact_phone or "").strip(),
+                      address=(data.address or "").strip(), zone_id=zone.id if zone else None)
+    db.session.add(partner)
+    db.session.flush()
+    audit.record(None, "partner.register", "partner", partner.id, municipality_id=municipality.id)
+    return partner
+
+
+def approve_partner(partner: Partner, *, actor: User) -> User | None:
+    """Approve a pending partner and invite its first user (the contact person) by e-mail."""
+    if partner.status not in (PartnerStatus.PENDING, PartnerStatus.SUSPENDED, PartnerStatus.REJECTED):
+        raise DomainError("partner_not_pending", _("Partneren er allerede godkjent."))
+    was_suspended = partner.status == PartnerStatus.SUSPENDED
+    partner.status = PartnerStatus.APPROVED
+    partner.status_reason = ""
+    audit.record(actor, "partner.approve", "partner", partner.id, municipality_id=partner.municipality_id)
+    if was_suspended or db.session.scalar(db.select(User.id).filter_by(partner_id=partner.id).limit(1)):
+        return None
+    existing = db.session.scalar(db.select(User.id).filter_by(email=partner.contact_email))
+    if existing:
+        raise Conflict("email_taken", _("Det finnes allerede en bruker med e-postadressen %(email)s.",
+                                        email=partner.contact_email))
+    password = secrets.token_urlsafe(9)
+    user = core.create_user(partner.contact_email, password, Role.PARTNER, name=partner.contact_name,
+                            municipality_id=partner.municipality_id, partner_id=partner.id, actor=actor)
+    outbox.enqueue(OutboxChannel.EMAIL, partner.contact_email, _("Velkommen som partner i opplevelseskortet"),
+                   _("%(name)s er godkjent. Logg inn med e-postadressen din og det midlertidige passordet "
+                     "%(password)s, og bytt passord med en gang.", name=partner.name, password=password),
+                   kind="partner_invite")
+    return user
+
+
+def reject_partner(partner: Partner, reason: str, *, actor: User) -> None:
+    """Reject a registration with a reason that is sent to the contact person."""
+    if not (reason or "").strip():
+        raise DomainError("reason_required", _("Skriv en begrunnelse."))
+    partner.status = PartnerStatus.REJECTED
+    partner.status_reason = reason.strip()
+    outbox.enqueue(OutboxChannel.EMAIL, partner.contact_email, _("Registreringen er ikke godkjent"),
+                   _("Registreringen av %(name)s er ikke godkjent. Begrunnelse: %(reason)s", name=partner.name,
+                     reason=reason.strip()), kind="partner_reject")
+    audit.record(actor, "partner.reject", "partner", partner.id, municipality_id=partner.municipality_id)
+
+
+def suspend_partner(partner: Partner, reason: str, *, actor: User) -> None:
+    """Suspend an approved partner: its offers leave the catalogue and its users cannot check in."""
+    if partner.status != PartnerStatus.APPROVED:
+        raise DomainError("partner_not_approved", _("Bare godkjente partnere kan suspenderes."))
+    partner.status = PartnerStatus.SUSPENDED
+    partner.status_reason = (reason or "").strip()
+    audit.record(actor, "partner.suspend", "partner", partner.id, municipality_id=partner.municipality_id)
+
+
+def partners_for_admin(actor: User):
+    q = db.select(Partner).order_by(Partner.status, Partner.name)
+    if actor.municipality_id is not None:
+        q = q.where(Partner.municipality_id == actor.municipality_id)
+    return list(db.session.scalars(q))
+
+
+def require_active_partner(user: User) -> Partner:
+    partner = db.session.get(Partner, user.partner_id) if user.partner_id else None
+    if partner is None or partner.status != PartnerStatus.APPROVED:
+        raise PermissionDenied("partner_inactive", _("Organisasjonen din er ikke godkjent eller er suspendert."))
+    return partner
+
+
+# --- offers ----------------------------------------------------------------------------------
+
+def offers_of(user: User):
+    """The offers a user may manage: a partner's own organisation's only (the one scoping helper)."""
+    q = db.select(Offer).order_by(Offer.status, Offer.title)
+    if user.role == Role.PARTNER:
+        return q.where(Offer.partner_id == user.partner_id)
+    if user.municipality_id is not None:
+        return q.where(Offer.municipality_id == user.municipality_id)
+    return q
+
+
+def get_offer_for_edit(user: User, offer_id: int) -> Offer:
+    offer = db.session.get(Offer, offer_id)
+    if offer is None or not can_act_for_partner(user, offer.partner_id):
+        raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
+    return offer
+
+
+OFFER_FIELDS = ("title", "description", "category", "age_min", "age_max", "address", "start_date", "end_date",
+                "opening_hours", "companions_allowed", "price_nok", "use_limit", "use_limit_period",
+                "requires_booking", "status", "lat", "lon")
+
+
+def _validate_offer(values: dict) -> list[str]:
+    errors = []
+    if not (values.get("title") or "").strip():
+        errors.append(_("Tittel på bokmål må fylles ut."))
+    if values.get("category") not in {c.value for c in OfferCategory}:
+        errors.append(_("Velg kategori."))
+    amin, amax = values.get("age_min"), values.get("age_max")
+    if amin is None or amax is None or amin < 0 or amax < amin or amax > 25:
+        errors.append(_("Aldersgruppen må være fra 0 til 25 år, og «fra» kan ikke være større enn «til»."))
+    if not values.get("start_date") or not values.get("end_date") or values["end_date"] < values["start_date"]:
+        errors.append(_("Perioden må ha en startdato og en sluttdato som ikke er før startdatoen."))
+    if (values.get("price_nok") or 0) < 0:
+        errors.append(_("Prisen kan ikke være negativ."))
+    if values.get("use_limit") is not None and values["use_limit"] < 1:
+        errors.append(_("Grensen for bruk må være minst 1."))
+    if values.get("status") not in {s.value for s in OfferStatus}:
+        errors.append(_("Ukjent status."))
+    if (values.get("lat") is None) != (values.get("lon") is None):
+        errors.append(_("Kartpunkt trenger både breddegrad og lengdegrad."))
+    return errors
+
+
+def save_offer(user: User, values: dict, translations: dict, *, offer: Offer | None = None,
+               zone_text: str = "") -> Offer:
+    """Create or update an offer of the user's own organisation; every field valid or nothing changes."""
+    partner = require_active_partner(user) if user.role == Role.PARTNER else (
+        db.session.get(Partner, offer.partner_id) if offer else None)
+    if partner is None:
+        raise PermissionDenied("partner_inactive", _("Organisasjonen din er ikke godkjent eller er suspendert."))
+    if offer is not None and not can_act_for_partner(user, offer.partner_id):
+        raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
+    errors = _validate_offer(values)
+    zone = None
+    if zone_text.strip():
+        try:
+            from ..core.zones import find_zone
+
+            zone = find_zone(partner.municipality_id, zone_text)
+        except DomainError as exc:
+            errors.append(exc.message)
+    if errors:
+        raise DomainError("offer_invalid", " ".join(errors), errors=errors)
+    if offer is None:
+        offer = Offer(partner_id=partner.id, municipality_id=partner.municipality_id)
+        db.session.add(offer)
+    for name in OFFER_FIELDS:
+        if name in values:
+            setattr(offer, name, values[name])
+    offer.category = OfferCategory(values["category"])
+    offer.status = OfferStatus(values["status"])
+    offer.use_limit_period = LimitPeriod(values.get("use_limit_period") or "period")
+    offer.zone_id = zone.id if zone else None
+    offer.translations = {k: v for k, v in (translations or {}).items() if v.get("title") or v.get("description")}
+    db.session.flush()
+    audit.record(user, "offer.save", "offer", offer.id, municipality_id=offer.municipality_id)
+    return offer
+
+
+def add_occasion(offer: Offer, starts_at: datetime, ends_at: datetime, capacity: int | None, *, actor: User) -> Occasion:
+    """Add a dated occasion (with places, if the offer is booked)."""
+    if not can_act_for_partner(actor, offer.partner_id):
+        raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
+    if ends_at <= starts_at:
+        raise DomainError("occasion_invalid", _("Slutt må være etter start."))
+    if capacity is not None and capacity < 1:
+        raise DomainError("occasion_invalid", _("Antall plasser må være minst 1."))
+    occ = Occasion(offer_id=offer.id, starts_at=starts_at, ends_at=ends_at, capacity=capacity, booked=0)
+    db.session.add(occ)
+    db.session.flush()
+    return occ
+
+
+# --- catalogue -------------------------------------------------------------------------------
+
+@dataclass
+class CatalogueFilter:
+    age: int | None = None
+    category: str | None = None
+    zone_id: int | None = None
+    on: date | None = None
+    text: str | None = None
+    municipality_id: int | None = None
+
+
+def catalogue(f: CatalogueFilter, limit: int = 200) -> list[Offer]:
+    """Published offers of approved partners, filtered in SQL."""
+    today = local_date(utcnow())
+    q = (db.select(Offer).join(Partner, Partner.id == Offer.partner_id)
+         .where(Offer.status == OfferStatus.PUBLISHED, Partner.status == PartnerStatus.APPROVED,
+                Offer.end_date >= today)
+         .order_by(Offer.start_date, Offer.title).limit(limit))
+    if f.municipality_id:
+        q = q.where(Offer.municipality_id == f.municipality_id)
+    if f.age is not None:
+        q = q.where(Offer.age_min <= f.age, Offer.age_max >= f.age)
+    if f.category:
+        q = q.where(Offer.category == f.category)
+    if f.zone_id:
+        child_zones = db.select(Zone.id).where(Zone.parent_id == f.zone_id)
+        q = q.where(sa.or_(Offer.zone_id == f.zone_id, Offer.zone_id.in_(child_zones)))
+    if f.on:
+        q = q.where(Offer.start_date <= f.on, Offer.end_date >= f.on)
+    if f.text:
+        like = f"%{f.text.strip().lower()}%"
+        q = q.where(sa.or_(sa.func.lower(Offer.title).like(like), sa.func.lower(Offer.description).like(like),
+                           sa.func.lower(Partner.name).like(like)))
+    return list(db.session.scalars(q))
+
+
+def public_offer(offer_id: int) -> Offer:
+    offer = db.session.get(Offer, offer_id)
+    if offer is None or offer.status not in (OfferStatus.PUBLISHED, OfferStatus.PAUSED) \
+            or offer.partner.status != PartnerStatus.APPROVED:
+        raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
+    return offer
+
+
+def offers_for_card_page(card: Card) -> list[dict]:
+    """Offers the child can use now: published, running today, for the child's age."""
+    today = local_date(utcnow())
+    if cards.card_status(card, today) != "active":
+        return []
+    age = cards.child_age(card.child, today)
+    offers = catalogue(CatalogueFilter(age=age, on=today), limit=50)
+    return [{"title": o.text(_current_locale())[0], "url": url_for("partners.offer_page", offer_id=o.id, kort=card.family_token),
+             "offer": o} for o in offers]
+
+
+def _current_locale() -> str:
+    from ..core.i18n import current_locale_code
+
+    try:
+        return current_locale_code()
+    except RuntimeError:
+        return "nb"
+
+
+def bookings_for_card_page(card: Card) -> list[dict]:
+    out = []
+    for b in bookings_for_card(card):
+        occ = db.session.get(Occasion, b.occasion_id)
+        out.append({"title": occ.offer.text(_current_locale())[0], "when": occ.starts_at, "status": str(b.status),
+                    "position": waitlist_position(b),
+                    "cancel_url": url_for("partners.family_cancel", token=card.family_token, booking_id=b.id)})
+    return out
+
+
+cards.CARD_PAGE_OFFERS_PROVIDERS.append(offers_for_card_page)
+cards.CARD_PAGE_BOOKINGS_PROVIDERS.append(bookings_for_card_page)
+
+
+# --- rules used by check-in ------------------------------------------------------------------
+
+def occasion_at(offer: Offer, at: datetime) -> Occasion | None:
+    """The offer's occasion on the same (Norwegian) day as `at`, the nearest in time."""
+    day = local_date(at)
+    todays = [o for o in offer.occasions if local_date(o.starts_at) == day]
+    return min(todays, key=lambda o: abs((o.starts_at - at).total_seconds())) if todays else None
+
+
+def offer_active_at(offer: Offer, at: datetime) -> bool:
+    """Published, partner approved, within the offer's dates, and on a dated offer: an occasion that day."""
+    day = local_date(at)
+    if offer.status != OfferStatus.PUBLISHED or offer.partner.status != PartnerStatus.APPROVED:
+        return False
+    if not (offer.start_date <= day <= offer.end_date):
+        return False
+    if offer.occasions:
+        return occasion_at(offer, at) is not None
+    return True
+
+
+def booking_for(child_id: int, offer: Offer, at: datetime) -> Booking | None:
+    occ = occasion_at(offer, at)
+    if occ is None:
+        return None
+    return db.session.scalar(db.select(Booking).where(Booking.occasion_id == occ.id, Booking.child_id == child_id,
+                                                      Booking.status == BookingStatus.BOOKED))
+
+
+# --- bookings --------------------------------------------------------------------------------
+
+def _take_place(occasion_id: int) -> bool:
+    """Atomically take one place: a conditional UPDATE, so concurrent bookings can never exceed capacity."""
+    result = db.session.execute(
+        sa.update(Occasion).where(Occasion.id == occasion_id, Occasion.capacity.is_not(None),
+                                  Occasion.booked < Occasion.capacity)
+        .values(booked=Occasion.booked + 1).execution_options(synchronize_session=False))
+    return result.rowcount == 1
+
+
+def _give_back_place(occasion_id: int) -> None:
+    db.session.execute(sa.update(Occasion).where(Occasion.id == occasion_id, Occasion.booked > 0)
+                       .values(booked=Occasion.booked - 1).execution_options(synchronize_session=False))
+
+
+def book(occasion: Occasion, card: Card, *, actor: User | None) -> Booking:
+    """Book a place for the card's child, or put the child on the waiting list when the occasion is full."""
+    today = local_date(utcnow())
+    cards.assert_card_valid(card, today)
+    offer = occasion.offer
+    if offer.status != OfferStatus.PUBLISHED or offer.partner.status != PartnerStatus.APPROVED:
+        raise DomainError("offer_inactive", _("Tilbudet er ikke åpent for påmelding."))
+    if occasion.starts_at <= utcnow():
+        raise DomainError("occasion_started", _("Aktiviteten har allerede startet."))
+    age = cards.child_age(card.child, local_date(occasion.starts_at))
+    if not (offer.age_min <= age <= offer.age_max):
+        raise DomainError("age_outside_range", _("Barnet er %(age)d år. Tilbudet er for %(min)d–%(max)d år.",
+                                                 age=age, min=offer.age_min, max=offer.age_max))
+    live = db.session.scalar(db.select(Booking).where(
+        Booking.occasion_id == occasion.id, Booking.child_id == card.child_id,
+        Booking.status.in_([BookingStatus.BOOKED, BookingStatus.WAITLISTED])))
+    if live is not None:
+        raise Conflict("already_booked", _("Barnet er allerede påmeldt."))
+    status = BookingStatus.BOOKED
+    if occasion.capacity is not None and not _take_place(occasion.id):
+        status = BookingStatus.WAITLISTED
+    booking = Booking(occasion_id=occasion.id, child_id=card.child_id, card_id=card.id, status=status,
+                      booked_by_id=actor.id if actor else None)
+    try:
+        with db.session.begin_nested():
+            db.session.add(booking)
+            db.session.flush()
+    except sa.exc.IntegrityError:
+        raise Conflict("already_booked", _("Barnet er allerede påmeldt.")) from None
+    db.session.expire(occasion, ["booked"])
+    audit.record(actor, "booking.create", "booking", booking.id, municipality_id=offer.municipality_id,
+                 status=str(status))
+    return booking
+
+
+def waitlist_position(booking: Booking) -> int | None:
+    if booking.status != BookingStatus.WAITLISTED:
+        return None
+    return db.session.scalar(db.select(sa.func.count(Booking.id)).where(
+        Booking.occasion_id == booking.occasion_id, Booking.status == BookingStatus.WAITLISTED,
+        sa.or_(Booking.created_at < booking.created_at,
+               sa.and_(Booking.created_at == booking.created_at, Booking.id <= booking.id))))
+
+
+def _notify_guardians(child_id: int, kind: str, subject_fn, body_fn) -> None:
+    child = db.session.get(Child, child_id)
+    household = db.session.get(Household, child.household_id) if child and child.household_id else None
+    for g in household.guardians if household else []:
+        with force_locale(g.preferred_language):
+            subject, body = subject_fn(child), body_fn(child)
+        if g.email:
+            outbox.enqueue(OutboxChannel.EMAIL, g.email, subject, body, kind=kind, locale=g.preferred_language)
+        if g.phone:
+            outbox.enqueue(OutboxChannel.SMS, g.phone, subject, body, kind=kind, locale=g.preferred_language)
+
+
+def _promote_waiting(occasion: Occasion) -> Booking | None:
+    """Move the first child on the waiting list up when a place is free, and tell the family."""
+    nxt = db.session.scalar(db.select(Booking).where(
+        Booking.occasion_id == occasion.id, Booking.status == BookingStatus.WAITLISTED)
+        .order_by(Booking.created_at, Booking.id).limit(1))
+    if nxt is None or not _take_place(occasion.id):
+        return None
+    nxt.status = BookingStatus.BOOKED
+    title = occasion.offer.title
+    when = local_date(occasion.starts_at).strftime("%d.%m.%Y")
+    _notify_guardians(nxt.child_id, "booking_promoted",
+                      lambda c: _("%(name)s har fått plass", name=c.given_name),
+                      lambda c: _("Det ble en ledig plass: %(name)s har fått plass på %(offer)s %(date)s.",
+                                  name=c.given_name, offer=title, date=when))
+    return nxt
+
+
+def cancel_booking(booking: Booking, *, actor: User | None) -> Booking | None:
+    """Cancel a booking; a freed place goes to the first on the waiting list (returned)."""
+    if booking.status not in (BookingStatus.BOOKED, BookingStatus.WAITLISTED):
+        raise DomainError("booking_not_active", _("Påmeldingen er allerede avsluttet."))
+    had_place = booking.status == BookingStatus.BOOKED
+    booking.status = BookingStatus.CANCELLED
+    db.session.flush()
+    occasion = db.session.get(Occasion, booking.occasion_id)
+    promoted = None
+    if had_place and occasion.capacity is not None:
+        _give_back_place(occasion.id)
+        promoted = _promote_waiting(occasion)
+    db.session.expire(occasion, ["booked"])
+    audit.record(actor, "booking.cancel", "booking", booking.id, municipality_id=occasion.offer.municipality_id)
+    return promoted
+
+
+def no_shows(occasion: Occasion, now: datetime | None = None) -> list[Booking]:
+    """Booked children not checked in once the occasion has started (places left empty)."""
+    now = now or utcnow()
+    if occasion.starts_at > now:
+        return []
+    checkin = db.metadata.tables.get("checkin")
+    q = db.select(Booking).where(Booking.occasion_id == occasion.id, Booking.status == BookingStatus.BOOKED)
+    if checkin is not None:
+        day_start = occasion.starts_at.replace(hour=0, minute=0, second=0, microsecond=0)
+        came = db.select(checkin.c.child_id).where(checkin.c.offer_id == occasion.offer_id,
+                                                   checkin.c.voided_at.is_(None), checkin.c.at >= day_start,
+                                                   checkin.c.at <= occasion.ends_at)
+        q = q.where(Booking.child_id.not_in(came))
+    return list(db.session.scalars(q))
+
+
+def release_no_shows(occasion: Occasion, *, actor: User) -> int:
+    """The partner gives the places of no-shows to the waiting list; returns how many were released."""
+    if not can_act_for_partner(actor, occasion.offer.partner_id):
+        raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
+    released = 0
+    for b in no_shows(occasion):
+        b.status = BookingStatus.NO_SHOW
+        db.session.flush()
+        _give_back_place(occasion.id)
+        _promote_waiting(occasion)
+        released += 1
+    db.session.expire(occasion, ["booked"])
+    audit.record(actor, "occasion.release_no_shows", "occasion", occasion.id,
+                 municipality_id=occasion.offer.municipality_id, released=released)
+    return released
+
+
+def bookings_for_card(card: Card) -> list[Booking]:
+    return list(db.session.scalars(db.select(Booking).where(
+        Booking.child_id == card.child_id, Booking.status.in_([BookingStatus.BOOKED, BookingStatus.WAITLISTED]))
+        .order_by(Booking.created_at)))
