@@ -1,7 +1,219 @@
-"""checkin pages."""
+"""Scanner page, card-link landing, visit log, statements and the caseworkers' follow-up list."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import logging
+from datetime import date
 
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..core import nav
+from ..core.errors import DomainError
+from ..core.models import Role
+from ..core.permissions import roles_required
+from ..extensions import db, limiter
+from . import services, statements
+from .forms import CompanionsForm, FollowUpForm, ScanForm, VoidForm
+from .models import CheckIn, CheckinSource
+
+log = logging.getLogger(__name__)
 bp = Blueprint("checkin", __name__)
+
+
+def _lookup_limit():
+    return current_app.config["CARD_LOOKUP_RATE_LIMIT"]
+
+
+def _user_key():
+    return f"user:{current_user.get_id()}" if current_user.is_authenticated else request.remote_addr or "anon"
+
+
+def card_lookup_limits(view):
+    """Code look-ups are rate limited per user and per address."""
+    view = limiter.limit(_lookup_limit, key_func=_user_key, methods=["POST", "GET"])(view)
+    return limiter.limit(_lookup_limit, methods=["POST", "GET"])(view)
+
+
+def _offer_choices():
+    return [(o.id, o.title) for o in statements.offers_for_scanner(current_user)]
+
+
+@bp.route("/skann", methods=["GET", "POST"])
+@roles_required(Role.PARTNER)
+@card_lookup_limits
+def scanner():
+    form = ScanForm()
+    form.offer_id.choices = _offer_choices()
+    if request.method == "GET" and session.get("scan_offer_id"):
+        form.offer_id.data = session["scan_offer_id"]
+    if not form.offer_id.choices:
+        return render_template("checkin/scanner.html", form=form, no_offers=True)
+    if form.validate_on_submit():
+        session["scan_offer_id"] = form.offer_id.data
+        source = form.source.data if form.source.data in ("camera", "typed") else "typed"
+        try:
+            offer = services.get_offer_for(current_user, form.offer_id.data)
+            result = services.record_checkin(form.code.data, offer, actor=current_user, source=source)
+        except DomainError as exc:
+            db.session.rollback()
+            return render_template("checkin/result_no.html", error=exc, form=ScanForm(formdata=None,
+                                   offer_id=form.offer_id.data)), 422
+        db.session.commit()
+        return redirect(url_for("checkin.result", checkin_id=result.checkin.id, gjentatt=0 if result.created else 1))
+    return render_template("checkin/scanner.html", form=form), (422 if form.errors else 200)
+
+
+@bp.get("/skann/resultat/<int:checkin_id>")
+@roles_required(Role.PARTNER)
+def result(checkin_id: int):
+    checkin = _own_checkin(checkin_id)
+    view = services.result_view(checkin)
+    return render_template("checkin/result_yes.html", c=checkin, v=view, repeat=request.args.get("gjentatt") == "1",
+                           form=CompanionsForm(companions=checkin.companions))
+
+
+@bp.post("/skann/resultat/<int:checkin_id>/ledsagere")
+@roles_required(Role.PARTNER)
+def companions(checkin_id: int):
+    checkin = _own_checkin(checkin_id)
+    form = CompanionsForm()
+    if form.validate_on_submit():
+        try:
+            services.set_companions(checkin, form.companions.data or 0, actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("checkin.result", checkin_id=checkin.id))
+        db.session.commit()
+        flash(_("Registrert med %(n)d ledsager(e).", n=checkin.companions), "success")
+        return redirect(url_for("checkin.scanner"))
+    flash(_("Antall ledsagere må være et tall fra 0."), "error")
+    return redirect(url_for("checkin.result", checkin_id=checkin.id))
+
+
+@bp.route("/skann/kort/<token>", methods=["GET", "POST"])
+@roles_required(Role.PARTNER)
+@card_lookup_limits
+def from_link(token: str):
+    """A partner opened the card's QR link with the phone's camera: confirm the check-in for the current offer."""
+    offer_id = session.get("scan_offer_id")
+    choices = _offer_choices()
+    if not offer_id or offer_id not in {c[0] for c in choices}:
+        offer_id = choices[0][0] if len(choices) == 1 else None
+    if offer_id is None:
+        flash(_("Velg tilbud først, og skann kortet på nytt."), "info")
+        return redirect(url_for("checkin.scanner"))
+    form = CompanionsForm()
+    offer = services.get_offer_for(current_user, offer_id)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            res = services.record_checkin(token, offer, actor=current_user, source=CheckinSource.LINK,
+                                          companions=form.companions.data or 0)
+        except DomainError as exc:
+            db.session.rollback()
+            return render_template("checkin/result_no.html", error=exc, form=None), 422
+        db.session.commit()
+        return redirect(url_for("checkin.result", checkin_id=res.checkin.id, gjentatt=0 if res.created else 1))
+    try:
+        preview = services.preview(token, offer)
+    except DomainError as exc:
+        return render_template("checkin/result_no.html", error=exc, form=None), 422
+    return render_template("checkin/confirm.html", p=preview, offer=offer, form=form)
+
+
+def _own_checkin(checkin_id: int) -> CheckIn:
+    checkin = db.session.get(CheckIn, checkin_id)
+    if checkin is None or checkin.partner_id != current_user.partner_id:
+        abort(404)
+    return checkin
+
+
+@bp.before_app_request
+def _partner_at_card_link():
+    """The card URL from the QR: a logged-in partner goes on to check-in; anyone else gets the neutral page."""
+    if request.endpoint == "cards.scan_landing" and current_user.is_authenticated \
+            and current_user.role == Role.PARTNER:
+        token = (request.view_args or {}).get("token")
+        if token:
+            return redirect(url_for("checkin.from_link", token=token))
+    return None
+
+
+# --- visit log and statements ----------------------------------------------------------------
+
+@bp.get("/besok")
+@roles_required(Role.PARTNER, Role.ADMIN)
+def visits():
+    partner_id = statements.partner_scope(current_user, request.args.get("partner", type=int))
+    month = request.args.get("month") or date.today().strftime("%Y-%m")
+    try:
+        rows = statements.visit_log(partner_id, month)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        month = date.today().strftime("%Y-%m")
+        rows = statements.visit_log(partner_id, month)
+    return render_template("checkin/visits.html", rows=rows, month=month, partner_id=partner_id,
+                           partners=statements.partners_for(current_user), void_form=VoidForm(),
+                           today=services.local_date(services.utcnow()))
+
+
+@bp.post("/besok/<int:checkin_id>/annuller")
+@roles_required(Role.PARTNER, Role.ADMIN)
+def void(checkin_id: int):
+    checkin = db.session.get(CheckIn, checkin_id)
+    if checkin is None or (current_user.role == Role.PARTNER and checkin.partner_id != current_user.partner_id):
+        abort(404)
+    form = VoidForm()
+    if not form.validate_on_submit():
+        flash(_("Skriv hvorfor besøket annulleres."), "error")
+        return redirect(url_for("checkin.visits"))
+    try:
+        services.void_checkin(checkin, form.reason.data, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("checkin.visits"))
+    db.session.commit()
+    flash(_("Besøket er annullert."), "success")
+    return redirect(url_for("checkin.visits"))
+
+
+@bp.get("/besok/oppgjor")
+@roles_required(Role.PARTNER, Role.ADMIN)
+def statement():
+    partner_id = statements.partner_scope(current_user, request.args.get("partner", type=int))
+    month = request.args.get("month") or date.today().strftime("%Y-%m")
+    fmt = request.args.get("format", "html")
+    try:
+        st = statements.statement(partner_id, month)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("checkin.visits"))
+    if fmt == "csv":
+        return Response(statements.statement_csv(st), mimetype="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="oppgjor-{month}.csv"'})
+    if fmt == "pdf":
+        return Response(statements.statement_pdf(st), mimetype="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="oppgjor-{month}.pdf"'})
+    return render_template("checkin/statement.html", st=st, month=month, partner_id=partner_id,
+                           partners=statements.partners_for(current_user))
+
+
+# --- caseworkers' follow-up of unused cards --------------------------------------------------
+
+@bp.get("/oppfolging")
+@roles_required(Role.CASEWORKER, Role.ADMIN)
+def follow_up():
+    form = FollowUpForm(request.args)
+    weeks = form.weeks.data if form.validate() and form.weeks.data else 8
+    rows = statements.unused_cards(current_user, weeks)
+    return render_template("checkin/follow_up.html", rows=rows, form=form, weeks=weeks)
+
+
+nav.register("checkin.scanner", _l("Skann kort"), [Role.PARTNER], order=10)
+nav.register("checkin.visits", _l("Besøk og oppgjør"), [Role.PARTNER, Role.ADMIN], order=30)
+nav.register("checkin.follow_up", _l("Ubrukte kort"), [Role.CASEWORKER, Role.ADMIN], order=40)

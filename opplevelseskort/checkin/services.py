@@ -1,0 +1,206 @@
+"""The check-in rules, in one place for the scanner page, the card link and the API."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from ..cards import services as cards
+from ..cards.models import Card, Child
+from ..core import audit
+from ..core.errors import DomainError, NotFound, PermissionDenied
+from ..core.models import Role, User
+from ..core.permissions import can_act_for_partner
+from ..core.types import utcnow
+from ..extensions import db
+from ..partners import services as partners
+from ..partners.models import Offer
+from .models import CheckIn, CheckinSource
+
+log = logging.getLogger(__name__)
+OSLO = ZoneInfo("Europe/Oslo")
+
+# Stable error codes of the check-in API (also shown, translated, on the scanner page).
+ERROR_CODES = ("card_unknown", "card_revoked", "card_expired", "card_not_yet_valid", "offer_inactive",
+               "age_outside_range", "quota_exceeded", "not_booked", "companions_exceeded")
+
+
+@dataclass
+class CheckinResult:
+    checkin: CheckIn
+    created: bool  # False: a repeat inside the window, the earlier check-in is returned
+    card: Card
+    child: Child
+    companions_allowed: int
+
+
+def local_date(at: datetime) -> date:
+    return at.astimezone(OSLO).date()
+
+
+def get_offer_for(user: User, offer_id: int) -> Offer:
+    """The offer a user may record check-ins for: partners only their own organisation's."""
+    offer = db.session.get(Offer, offer_id) if offer_id else None
+    if offer is None:
+        raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
+    if not can_act_for_partner(user, offer.partner_id):
+        raise PermissionDenied("offer_forbidden", _("Du kan ikke registrere besøk på dette tilbudet."))
+    return offer
+
+
+def companions_allowed(card: Card, offer: Offer) -> int:
+    return max(0, min(card.companions or 0, offer.companions_allowed or 0))
+
+
+def _period_start(offer: Offer, at: datetime) -> datetime | None:
+    period = str(getattr(offer, "use_limit_period", "") or "period")
+    day = local_date(at)
+    if period == "week":
+        start = day - timedelta(days=day.weekday())
+    elif period == "month":
+        start = day.replace(day=1)
+    else:
+        return None  # the whole offer period: every use counts
+    return datetime(start.year, start.month, start.day, tzinfo=OSLO).astimezone(UTC)
+
+
+def uses_in_period(child_id: int, offer: Offer, at: datetime) -> int:
+    """Counted (not voided) check-ins of a child at an offer in the offer's limit period around `at`."""
+    q = db.select(db.func.count(CheckIn.id)).where(
+        CheckIn.child_id == child_id, CheckIn.offer_id == offer.id, CheckIn.voided_at.is_(None))
+    start = _period_start(offer, at)
+    if start is not None:
+        q = q.where(CheckIn.at >= start)
+    return db.session.scalar(q) or 0
+
+
+def _repeat_of(card: Card, offer: Offer, at: datetime) -> CheckIn | None:
+    window = timedelta(minutes=current_app.config["CHECKIN_REPEAT_WINDOW_MINUTES"])
+    return db.session.scalar(
+        db.select(CheckIn).where(CheckIn.card_id == card.id, CheckIn.offer_id == offer.id,
+                                 CheckIn.voided_at.is_(None), CheckIn.at > at - window, CheckIn.at <= at)
+        .order_by(CheckIn.at.desc()).limit(1))
+
+
+def _lock_card(card: Card) -> None:
+    # Serialise check-ins of one card on PostgreSQL so two scanners at once cannot both count it.
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(db.select(Card.id).where(Card.id == card.id).with_for_update())
+
+
+def evaluate(card: Card, offer: Offer, at: datetime) -> Child:
+    """Raise the first rule the card breaks at this offer now (validity, offer, age, quota, booking)."""
+    today = local_date(at)
+    cards.assert_card_valid(card, today)
+    child = db.session.get(Child, card.child_id)
+    if not partners.offer_active_at(offer, at):
+        raise DomainError("offer_inactive", _("Tilbudet er ikke åpent i dag."))
+    age = cards.child_age(child, today)
+    if (offer.age_min is not None and age < offer.age_min) or (offer.age_max is not None and age > offer.age_max):
+        raise DomainError("age_outside_range", _("Barnet er %(age)d år. Tilbudet er for %(min)d–%(max)d år.",
+                                                 age=age, min=offer.age_min or 0, max=offer.age_max or 99))
+    if offer.use_limit:
+        if uses_in_period(child.id, offer, at) >= offer.use_limit:
+            raise DomainError("quota_exceeded", _("Kortet er allerede brukt %(n)d ganger på dette tilbudet i perioden.",
+                                                  n=offer.use_limit))
+    if offer.requires_booking and partners.booking_for(child.id, offer, at) is None:
+        raise DomainError("not_booked", _("Barnet har ikke plass på denne aktiviteten."))
+    return child
+
+
+def record_checkin(code: str, offer: Offer, *, actor: User, companions: int = 0,
+                   source: CheckinSource | str = CheckinSource.TYPED, at: datetime | None = None) -> CheckinResult:
+    """Count a visit once: a repeat of the same card at the same offer inside the window returns the first."""
+    at = at or utcnow()
+    card = cards.lookup_card(code)
+    if actor.role == Role.PARTNER and not can_act_for_partner(actor, offer.partner_id):
+        raise PermissionDenied("offer_forbidden", _("Du kan ikke registrere besøk på dette tilbudet."))
+    _lock_card(card)
+    cards.assert_card_valid(card, local_date(at))
+    repeat = _repeat_of(card, offer, at)
+    child = db.session.get(Child, card.child_id)
+    allowed = companions_allowed(card, offer)
+    if repeat is not None:
+        return CheckinResult(repeat, False, card, child, allowed)
+    child = evaluate(card, offer, at)
+    companions = int(companions or 0)
+    if companions < 0 or companions > allowed:
+        raise DomainError("companions_exceeded", _("Kortet gir plass til %(n)d ledsager(e).", n=allowed))
+    occasion = partners.occasion_at(offer, at) if hasattr(partners, "occasion_at") else None
+    today = local_date(at)
+    checkin = CheckIn(card_id=card.id, child_id=child.id, offer_id=offer.id, partner_id=offer.partner_id,
+                      occasion_id=occasion.id if occasion is not None else None,
+                      municipality_id=child.municipality_id, recorded_by_id=actor.id, at=at,
+                      companions=companions, source=CheckinSource(source), zone_id=child.zone_id,
+                      age=cards.child_age(child, today), birth_year=child.birth_year,
+                      gender=str(child.gender) if child.gender else None, value_nok=int(offer.price_nok or 0))
+    db.session.add(checkin)
+    db.session.flush()
+    log.info("check-in %s recorded at offer %s (source %s)", checkin.id, offer.id, checkin.source)
+    return CheckinResult(checkin, True, card, child, allowed)
+
+
+def set_companions(checkin: CheckIn, companions: int, *, actor: User) -> CheckIn:
+    """Record how many companions actually came (never more than the card and offer allow)."""
+    if not can_act_for_partner(actor, checkin.partner_id):
+        raise PermissionDenied("offer_forbidden", _("Du kan ikke endre dette besøket."))
+    card = db.session.get(Card, checkin.card_id)
+    offer = db.session.get(Offer, checkin.offer_id)
+    allowed = companions_allowed(card, offer) if card and offer else 0
+    if companions < 0 or companions > allowed:
+        raise DomainError("companions_exceeded", _("Kortet gir plass til %(n)d ledsager(e).", n=allowed))
+    checkin.companions = companions
+    return checkin
+
+
+def void_checkin(checkin: CheckIn, reason: str, *, actor: User, now: datetime | None = None) -> CheckIn:
+    """A partner voids a mistaken check-in the same day, with a reason kept in the audit log."""
+    now = now or utcnow()
+    if not can_act_for_partner(actor, checkin.partner_id):
+        raise PermissionDenied("offer_forbidden", _("Du kan ikke endre dette besøket."))
+    if checkin.voided_at is not None:
+        raise DomainError("already_void", _("Besøket er allerede annullert."))
+    if actor.role == Role.PARTNER and local_date(checkin.at) != local_date(now):
+        raise DomainError("void_too_late", _("Et besøk kan bare annulleres samme dag."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("reason_required", _("Skriv hvorfor besøket annulleres."))
+    checkin.voided_at, checkin.voided_by_id, checkin.void_reason = now, actor.id, reason[:500]
+    audit.record(actor, "checkin.void", "checkin", checkin.id, municipality_id=checkin.municipality_id,
+                 reason=reason[:500])
+    return checkin
+
+
+def card_validity(code: str, *, on: date | None = None) -> dict:
+    """Whether a card is valid now, for a partner's quick look-up (no child data beyond given name)."""
+    card = cards.lookup_card(code)
+    on = on or local_date(utcnow())
+    status = cards.card_status(card, on)
+    child = db.session.get(Child, card.child_id)
+    return {"valid": str(status) == "active", "status": str(status), "valid_until": card.valid_until.isoformat(),
+            "companions": card.companions, "given_name": child.given_name if str(status) == "active" else None,
+            "birth_year": child.birth_year if str(status) == "active" else None}
+
+
+def preview(code: str, offer: Offer, at: datetime | None = None) -> dict:
+    """What a check-in would answer now, without recording it (the card-link confirmation page)."""
+    at = at or utcnow()
+    card = cards.lookup_card(code)
+    repeat = _repeat_of(card, offer, at)
+    child = evaluate(card, offer, at) if repeat is None else db.session.get(Child, card.child_id)
+    return {"given_name": child.given_name, "birth_year": child.birth_year,
+            "companions_allowed": companions_allowed(card, offer), "repeat": repeat}
+
+
+def result_view(checkin: CheckIn) -> dict:
+    """The green answer: given name, birth year and companions allowed (no more about the child)."""
+    child = db.session.get(Child, checkin.child_id) if checkin.child_id else None
+    card = db.session.get(Card, checkin.card_id) if checkin.card_id else None
+    offer = db.session.get(Offer, checkin.offer_id)
+    return {"given_name": child.given_name if child else "", "birth_year": checkin.birth_year,
+            "companions_allowed": companions_allowed(card, offer) if card else 0, "offer": offer}
