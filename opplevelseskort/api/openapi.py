@@ -1,0 +1,94 @@
+"""The OpenAPI 3 document of /api/v1."""
+
+from __future__ import annotations
+
+from flask import jsonify
+
+from .. import __version__
+from ..checkin.services import ERROR_CODES
+from .views import bp
+
+ERROR = {"type": "object", "required": ["error", "message"],
+         "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}
+
+
+def _error_response(description: str, codes=None) -> dict:
+    schema = dict(ERROR)
+    if codes:
+        schema = {**ERROR, "properties": {**ERROR["properties"], "error": {"type": "string", "enum": list(codes)}}}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def document() -> dict:
+    checkin = {
+        "type": "object",
+        "required": ["id", "offer_id", "at", "companions", "source", "repeat"],
+        "properties": {
+            "id": {"type": "integer"}, "offer_id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
+            "companions": {"type": "integer", "minimum": 0}, "companions_allowed": {"type": "integer", "minimum": 0},
+            "source": {"type": "string"}, "given_name": {"type": "string"},
+            "birth_year": {"type": ["integer", "null"]}, "repeat": {"type": "boolean"},
+        },
+    }
+    common = {"401": _error_response("Missing, invalid or revoked token"),
+              "403": _error_response("The token's role may not do this"),
+              "429": _error_response("Rate limited")}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Opplevelseskortet API", "version": __version__,
+                 "description": "Bearer tokens (created per user, scoped to the user's role). Errors are "
+                                "JSON {error, message}; `error` is a stable code."},
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": ERROR, "CheckIn": checkin},
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/me": {"get": {"operationId": "me", "summary": "The token's user",
+                            "responses": {"200": {"description": "The user", "content": {"application/json": {
+                                "schema": {"type": "object", "required": ["id", "email", "role"], "properties": {
+                                    "id": {"type": "integer"}, "email": {"type": "string"},
+                                    "role": {"type": "string"},
+                                    "municipality_id": {"type": ["integer", "null"]},
+                                    "partner_id": {"type": ["integer", "null"]}}}}}}, **common}}},
+            "/checkins": {"post": {
+                "operationId": "createCheckin", "summary": "Record a check-in (partner tokens)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["code", "offer_id"],
+                    "properties": {"code": {"type": "string", "minLength": 1, "description":
+                                            "The card URL from the QR, the QR token or the short code"},
+                                   "offer_id": {"type": "integer"},
+                                   "companions": {"type": "integer", "minimum": 0, "default": 0}}}}}},
+                "responses": {
+                    "201": {"description": "A new check-in",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckIn"}}}},
+                    "200": {"description": "A repeat inside the window: the earlier check-in",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckIn"}}}},
+                    "404": _error_response("Unknown card or offer", ["card_unknown", "offer_not_found"]),
+                    "422": _error_response("Refused by a rule", list(ERROR_CODES) + ["invalid_body"]),
+                    **common}}},
+            "/cards/{code}": {"get": {
+                "operationId": "cardValidity", "summary": "Whether a card is valid now (partner tokens)",
+                "parameters": [{"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {"description": "Validity", "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["valid", "status", "valid_until", "companions"],
+                        "properties": {"valid": {"type": "boolean"},
+                                       "status": {"type": "string",
+                                                  "enum": ["active", "expired", "not_yet_valid", "revoked"]},
+                                       "valid_until": {"type": "string", "format": "date"},
+                                       "companions": {"type": "integer"},
+                                       "given_name": {"type": ["string", "null"]},
+                                       "birth_year": {"type": ["integer", "null"]}}}}}},
+                    "404": _error_response("Unknown card", ["card_unknown"]), **common}}},
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(document())
+
+
+openapi.public = True

@@ -1,0 +1,25 @@
+import pytest
+
+from opplevelseskort.core import services as core
+from opplevelseskort.partners import services as partners
+
+from ..partners.conftest import _zones, make_card, offer_values  # noqa: F401
+
+
+@pytest.fixture
+def offer(users):
+    return partners.save_offer(users["partner"], offer_values(), {})
+
+
+@pytest.fixture
+def kid_card(muni, users):
+    return make_card(muni, users, "Sara", birth_year=2014)
+
+
+@pytest.fixture
+def token(users):
+    return core.create_token(users["partner"], "door")[1]
+
+
+def bearer(raw):
+    return {"Authorization": f"Bearer {raw}"}

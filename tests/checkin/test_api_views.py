@@ -1,0 +1,170 @@
+"""Check-in through the API and the scanner page; the card link; rate limits; OpenAPI."""
+
+from datetime import date
+
+import pytest
+
+from opplevelseskort.cards import services as cards
+from opplevelseskort.checkin.models import CheckIn
+from opplevelseskort.core import services as core
+from opplevelseskort.core.models import Role
+from opplevelseskort.extensions import db
+
+from .conftest import bearer
+
+
+def _post(client, raw, **body):
+    return client.post("/api/v1/checkins", json=body, headers=bearer(raw))
+
+
+def test_api_new_then_repeat(client, token, offer, kid_card):
+    r = _post(client, token, code=kid_card.short_code, offer_id=offer.id, companions=1)
+    assert r.status_code == 201 and r.json["given_name"] == "Sara" and r.json["repeat"] is False
+    r2 = _post(client, token, code=cards.card_url(kid_card), offer_id=offer.id)
+    assert r2.status_code == 200 and r2.json["id"] == r.json["id"] and r2.json["repeat"] is True
+
+
+@pytest.mark.parametrize("mutate, code", [("revoke", "card_revoked"), ("expire", "card_expired"),
+                                          ("future", "card_not_yet_valid")])
+def test_api_refusals_have_stable_codes(client, token, offer, kid_card, users, mutate, code):
+    if mutate == "revoke":
+        cards.revoke_card(kid_card, "lost", actor=users["caseworker"])
+    elif mutate == "expire":
+        kid_card.valid_until = date(2026, 1, 2)
+        kid_card.valid_from = date(2026, 1, 1)
+    else:
+        kid_card.valid_from = date(2030, 1, 1)
+    db.session.flush()
+    r = _post(client, token, code=kid_card.short_code, offer_id=offer.id)
+    assert r.status_code == 422 and r.json["error"] == code and r.json["message"]
+    assert db.session.scalar(db.select(db.func.count(CheckIn.id))) == 0
+
+
+def test_api_unknown_card_is_422_card_unknown(client, token, offer):
+    r = _post(client, token, code="XXXXXXXXX", offer_id=offer.id)
+    assert r.status_code in (404, 422) and r.json["error"] == "card_unknown"
+
+
+@pytest.mark.parametrize("body", [{"code": 5, "offer_id": 1}, {"code": "x"}, {"code": "x", "offer_id": "1"},
+                                  {"code": "x", "offer_id": 1, "companions": "two"}])
+def test_api_bad_body(client, token, body):
+    r = client.post("/api/v1/checkins", json=body, headers=bearer(token))
+    assert r.status_code in (404, 422) and r.json["error"] in ("invalid_body", "offer_not_found")
+
+
+def test_api_non_json_body(client, token):
+    r = client.post("/api/v1/checkins", data="not json", headers=bearer(token))
+    assert r.status_code == 422 and r.json["error"] == "invalid_body"
+
+
+def test_partner_token_refused_on_other_partners_offer(client, offer, kid_card, muni, other_partner_org):
+    other = core.create_user("o@x.no", "passord123", Role.PARTNER, municipality_id=muni.id,
+                             partner_id=other_partner_org.id)
+    raw = core.create_token(other, "x")[1]
+    r = _post(client, raw, code=kid_card.short_code, offer_id=offer.id)
+    assert r.status_code == 403 and r.json["error"] == "offer_forbidden"
+
+
+def test_analyst_token_cannot_check_in(client, offer, kid_card, users):
+    raw = core.create_token(users["analyst"], "x")[1]
+    assert _post(client, raw, code=kid_card.short_code, offer_id=offer.id).status_code == 403
+
+
+def test_card_validity_endpoint(client, token, kid_card):
+    r = client.get(f"/api/v1/cards/{kid_card.short_code}", headers=bearer(token))
+    assert r.status_code == 200 and "valid" in r.json
+    assert client.get("/api/v1/cards/NOPE", headers=bearer(token)).json["error"] == "card_unknown"
+
+
+def test_card_lookups_are_rate_limited_per_user(make_app, offer, kid_card, users):
+    app = make_app(RATELIMIT_ENABLED=True, CARD_LOOKUP_RATE_LIMIT="3 per minute")
+    c = app.test_client()
+    raw = core.create_token(users["partner"], "x")[1]
+    codes = [c.get(f"/api/v1/cards/{kid_card.short_code}", headers=bearer(raw)).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+
+
+def test_scanner_page_typed_code_green_then_revoked_red(client, login_as, offer, kid_card, users, muni):
+    from ..partners.conftest import make_card
+
+    login_as("partner")
+    page = client.get("/skann")
+    assert page.status_code == 200 and "Fotball" in page.text
+    r = client.post("/skann", data={"offer_id": offer.id, "code": kid_card.short_code, "source": "typed"})
+    assert r.status_code == 302
+    green = client.get(r.headers["Location"])
+    assert "Ja – gyldig kort" in green.text and "Sara" in green.text and "2014" in green.text
+    bad = make_card(muni, users, "Ola")
+    cards.revoke_card(bad, "lost", actor=users["caseworker"])
+    red = client.post("/skann", data={"offer_id": offer.id, "code": bad.short_code, "source": "typed"})
+    assert red.status_code == 422 and "Nei – ikke godkjent" in red.text and "Kortet er sperret." in red.text
+
+
+def test_scanner_repeat_says_already_checked_in(client, login_as, offer, kid_card):
+    login_as("partner")
+    client.post("/skann", data={"offer_id": offer.id, "code": kid_card.short_code})
+    r = client.post("/skann", data={"offer_id": offer.id, "code": kid_card.short_code})
+    page = client.get(r.headers["Location"])
+    assert "Allerede sjekket inn kl." in page.text
+
+
+def test_companions_confirmed_after_scan(client, login_as, offer, kid_card):
+    login_as("partner")
+    r = client.post("/skann", data={"offer_id": offer.id, "code": kid_card.short_code})
+    cid = int(r.headers["Location"].split("/")[-1].split("?")[0])
+    assert client.post(f"/skann/resultat/{cid}/ledsagere", data={"companions": "1"}).status_code == 302
+    assert db.session.get(CheckIn, cid).companions == 1
+    client.post(f"/skann/resultat/{cid}/ledsagere", data={"companions": "4"})
+    assert db.session.get(CheckIn, cid).companions == 1
+
+
+def test_card_link_sends_logged_in_partner_to_confirmation(client, login_as, offer, kid_card):
+    login_as("partner")
+    r = client.get(f"/k/{kid_card.qr_token}")
+    assert r.status_code == 302 and "/skann/kort/" in r.headers["Location"]
+    confirm = client.get(r.headers["Location"])
+    assert "Sara" in confirm.text
+    done = client.post(r.headers["Location"], data={"companions": "0"})
+    assert done.status_code == 302
+    assert db.session.scalar(db.select(CheckIn)).source == "link"
+
+
+@pytest.mark.parametrize("role", [None, "caseworker", "analyst"])
+def test_card_link_is_neutral_for_everyone_else(client, login_as, kid_card, role):
+    if role:
+        login_as(role)
+    r = client.get(f"/k/{kid_card.qr_token}")
+    assert r.status_code == 200 and "Sara" not in r.text
+
+
+def test_visit_log_and_statement_only_own(client, login_as, offer, kid_card, users, muni, other_partner_org):
+    from ..conftest import login
+
+    login_as("partner")
+    client.post("/skann", data={"offer_id": offer.id, "code": kid_card.short_code})
+    month = date.today().strftime("%Y-%m")
+    assert "Fotball" in client.get(f"/besok/oppgjor?month={month}").text
+    csv = client.get(f"/besok/oppgjor?month={month}&format=csv")
+    assert csv.status_code == 200 and "Fotball;1" in csv.data.decode("utf-8-sig")
+    assert client.get(f"/besok/oppgjor?month={month}&format=pdf").data.startswith(b"%PDF")
+    other = core.create_user("o@x.no", "passord123", Role.PARTNER, municipality_id=muni.id,
+                             partner_id=other_partner_org.id)
+    login(client, other)
+    assert "Fotball" not in client.get(f"/besok/oppgjor?month={month}&partner={offer.partner_id}").text
+    login_as("admin")
+    assert "Fotball" in client.get(f"/besok/oppgjor?month={month}&partner={offer.partner_id}").text
+
+
+@pytest.mark.parametrize("role, status", [("caseworker", 200), ("admin", 200), ("partner", 403), ("volunteer", 403),
+                                          ("analyst", 403)])
+def test_follow_up_list_for_caseworkers_only(client, login_as, kid_card, role, status):
+    login_as(role)
+    assert client.get("/oppfolging?weeks=1").status_code == status
+
+
+def test_openapi_document_is_valid(client):
+    from openapi_spec_validator import validate
+
+    doc = client.get("/api/v1/openapi.json").json
+    validate(doc)
+    assert "/checkins" in doc["paths"]
