@@ -88,15 +88,20 @@ def live_server(live_app):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright_instance():
     _need_browser()
     from playwright.sync_api import sync_playwright
 
     pw = sync_playwright().start()
-    b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield pw
+    pw.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    b = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield b
     b.close()
-    pw.stop()
 
 
 @pytest.fixture

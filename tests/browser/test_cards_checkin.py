@@ -1,0 +1,139 @@
+"""Real browser flows: caseworker issues a card, the family opens it on a phone, a partner scans it."""
+
+import io
+import re
+import subprocess
+from datetime import date
+
+import pytest
+
+from opplevelseskort.cards import services as cards
+from opplevelseskort.cards.models import Card, Child
+from opplevelseskort.core.models import OutboxMessage, User
+from opplevelseskort.extensions import db
+from opplevelseskort.partners.models import Offer
+
+from .conftest import CHROMIUM, CHROMIUM_ARGS, login
+
+pytestmark = pytest.mark.browser
+
+
+def _decode_png(png: bytes) -> str:
+    import zxingcpp
+    from PIL import Image
+
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    assert found, "no QR code found in the screenshot"
+    return found[0].text
+
+
+def test_caseworker_registers_household_and_family_opens_card_on_phone(page, phone_page, live_server, live_app,
+                                                                        axe_check):
+    login(page, live_server.url, "saksbehandler@demo.no")
+    page.goto(live_server.url + "/husstand/ny")
+    axe_check(page)
+    page.fill("#guardians-0-name", "Nora Berg")
+    page.fill("#guardians-0-phone", "98765432")
+    page.fill("#guardians-0-email", "nora@example.org")
+    page.fill("#eligible_from", f"{date.today().year}-01-01")
+    page.fill("#eligible_until", f"{date.today().year}-12-31")
+    page.fill("#children-0-given_name", "Iben")
+    page.fill("#children-0-family_name", "Berg")
+    page.fill("#children-0-birth_year", "2015")
+    page.fill("#children-0-zone", "99010102")
+    page.check("#confirmed")
+    page.get_by_role("button", name="Registrer").click()
+    page.wait_for_url("**/husstand/*")
+    assert page.get_by_role("heading", name="Iben Berg").is_visible()
+    axe_check(page)
+    page.get_by_role("button", name="Lag kort og send lenken").click()
+    assert page.get_by_text("Kortet er laget").is_visible()
+
+    with live_app.app_context():
+        child = db.session.scalar(db.select(Child).filter_by(given_name="Iben"))
+        card = db.session.scalar(db.select(Card).filter_by(child_id=child.id))
+        msg = db.session.scalar(db.select(OutboxMessage).where(OutboxMessage.recipient == "nora@example.org"))
+        link = re.search(r"https?://\S+", msg.body).group(0)
+        card_url = cards.card_url(card)
+    phone_page.goto(link)
+    assert phone_page.get_by_text("Iben").first.is_visible()
+    assert "Berg" not in phone_page.locator("main").inner_text()
+    overflow = phone_page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
+    assert not overflow
+    qr = phone_page.locator("img.member-card-qr")
+    qr.wait_for()
+    assert qr.bounding_box()["width"] >= 200  # large enough to scan from a phone at a counter
+    assert _decode_png(qr.screenshot()) == card_url
+    axe_check(phone_page)
+
+
+def _partner_card(live_app, revoked=False, name="Tora"):
+    with live_app.app_context():
+        from opplevelseskort.core.models import Municipality
+
+        muni = db.session.scalar(db.select(Municipality))
+        actor = db.session.scalar(db.select(User).filter_by(email="saksbehandler@demo.no"))
+        year = date.today().year
+        h = cards.register_household(muni, [cards.GuardianInput("Foresatt", "91111111", None, "nb")],
+                                     [cards.ChildInput(name, "Test", 2013, 2, "99010201", "nav", date(year, 1, 1),
+                                                       date(year, 12, 31), True)], actor=actor)
+        card = cards.issue_card(h.children[0], actor=actor)
+        if revoked:
+            cards.revoke_card(card, "lost", actor=actor)
+        db.session.commit()
+        offer_id = db.session.scalar(db.select(Offer.id).filter_by(title="Fotballtrening"))
+        return card.short_code, cards.card_url(card), offer_id
+
+
+def test_scanner_on_phone_typed_code_green_then_revoked_red(phone_page, live_server, live_app, axe_check):
+    good, _url, offer_id = _partner_card(live_app, name="Tora")
+    bad, _url2, _ = _partner_card(live_app, revoked=True, name="Rolf")
+    login(phone_page, live_server.url, "partner@demo.no")
+    phone_page.goto(live_server.url + "/skann")
+    axe_check(phone_page)
+    phone_page.select_option("#offer_id", str(offer_id))
+    phone_page.fill("#code", good)
+    phone_page.get_by_role("button", name="Sjekk inn").click()
+    verdict = phone_page.locator(".verdict")
+    assert "verdict-yes" in verdict.get_attribute("class")
+    assert phone_page.get_by_role("heading", name="Ja – gyldig kort").is_visible()
+    assert phone_page.get_by_text("Tora").is_visible()
+    axe_check(phone_page)
+    phone_page.goto(live_server.url + "/skann")
+    phone_page.fill("#code", bad)
+    phone_page.get_by_role("button", name="Sjekk inn").click()
+    assert "verdict-no" in phone_page.locator(".verdict").get_attribute("class")
+    assert phone_page.get_by_text("Kortet er sperret.").is_visible()
+    axe_check(phone_page)
+
+
+def test_scanner_reads_qr_from_camera(live_server, live_app, tmp_path, playwright_instance):
+    """The camera path, with Chromium's fake camera playing a video of the card's QR code."""
+    from opplevelseskort.cards.pdf import qr_png
+
+    _code, url, offer_id = _partner_card(live_app, name="Kamera")
+    png = tmp_path / "qr.png"
+    png.write_bytes(qr_png(url, box_size=8))
+    y4m = tmp_path / "qr.y4m"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-loop", "1", "-i", str(png), "-vf",
+                    "scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2:white,format=yuv420p",
+                    "-t", "2", "-r", "10", str(y4m)], check=True)
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + [
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={y4m}"])
+    try:
+        ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        ctx.grant_permissions(["camera"], origin=live_server.url)
+        p = ctx.new_page()
+        login(p, live_server.url, "partner@demo.no")
+        p.goto(live_server.url + "/skann")
+        p.select_option("#offer_id", str(offer_id))
+        p.get_by_role("button", name="Skann med kamera").click()
+        p.wait_for_url("**/skann/resultat/**", timeout=20000)
+        assert p.get_by_text("Kamera").is_visible()
+        with live_app.app_context():
+            from opplevelseskort.checkin.models import CheckIn
+
+            assert db.session.scalar(db.select(CheckIn).order_by(CheckIn.id.desc())).source == "camera"
+    finally:
+        browser.close()

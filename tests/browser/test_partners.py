@@ -1,0 +1,82 @@
+"""A partner registers, an admin approves, the partner publishes an offer, a family finds and books it."""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from opplevelseskort.cards import services as cards
+from opplevelseskort.core.models import Municipality, OutboxMessage, User
+from opplevelseskort.extensions import db
+from opplevelseskort.partners.models import Booking
+
+from .conftest import login
+
+pytestmark = pytest.mark.browser
+
+
+def test_partner_registration_to_family_booking(page, phone_page, live_server, live_app, axe_check):
+    base = live_server.url
+    page.goto(base + "/partnere/registrer")
+    axe_check(page)
+    page.fill("#name", "Klatreklubben")
+    page.fill("#org_number", "123456785")
+    page.fill("#contact_name", "Kim Klatre")
+    page.fill("#contact_email", "kim@klatre.no")
+    page.get_by_role("button", name="Send registrering").click()
+    assert page.get_by_role("heading", name="Takk for registreringen").is_visible()
+
+    login(page, base, "admin@demo.no")
+    page.goto(base + "/admin/partnere")
+    axe_check(page)
+    page.get_by_role("button", name="Godkjenn Klatreklubben").click()
+    assert page.get_by_text("Klatreklubben er godkjent").is_visible()
+    page.get_by_role("button", name="Logg ut").click()
+
+    with live_app.app_context():
+        invite = db.session.scalar(db.select(OutboxMessage).filter_by(recipient="kim@klatre.no", kind="partner_invite"))
+        password = re.search(r"passordet (\S+),", invite.body).group(1)
+    login(page, base, "kim@klatre.no", password)
+    page.goto(base + "/mine-tilbud/ny")
+    axe_check(page)
+    page.fill("#title", "Klatrekurs")
+    page.fill("#description", "Lær å klatre trygt.")
+    page.select_option("#category", "sport")
+    page.fill("#age_min", "8")
+    page.fill("#age_max", "15")
+    page.fill("#start_date", date.today().isoformat())
+    page.fill("#end_date", (date.today() + timedelta(days=60)).isoformat())
+    page.check("#requires_booking")
+    page.select_option("#status", "published")
+    page.get_by_role("button", name="Lagre tilbudet").click()
+    assert page.get_by_text("Tilbudet er lagret.").is_visible()
+    start = (date.today() + timedelta(days=7)).isoformat()
+    page.fill("#starts_at", f"{start}T10:00")
+    page.fill("#ends_at", f"{start}T12:00")
+    page.fill("#capacity", "15")
+    page.get_by_role("button", name="Legg til dato").click()
+    assert page.get_by_text("0 av 15 plasser tatt").is_visible()
+
+    with live_app.app_context():
+        muni = db.session.scalar(db.select(Municipality))
+        actor = db.session.scalar(db.select(User).filter_by(email="saksbehandler@demo.no"))
+        year = date.today().year
+        h = cards.register_household(muni, [cards.GuardianInput("Mor", "93333333", None, "nb")],
+                                     [cards.ChildInput("Lina", "Klatre", 2014, 3, "99010101", "nav", date(year, 1, 1),
+                                                       date(year + 1, 12, 31), True)], actor=actor)
+        card = cards.issue_card(h.children[0], actor=actor)
+        db.session.commit()
+        token, child_id = card.family_token, card.child_id
+
+    phone_page.goto(base + "/tilbud?q=klatre")
+    axe_check(phone_page)
+    assert phone_page.get_by_role("link", name="Klatrekurs").is_visible()
+    phone_page.goto(base + f"/kort/{token}")
+    phone_page.get_by_role("link", name="Klatrekurs").click()
+    axe_check(phone_page)
+    phone_page.get_by_role("button", name="Meld på Lina").click()
+    assert phone_page.get_by_text("Du har fått plass.").is_visible()
+    assert phone_page.get_by_role("heading", name="Påmeldinger").is_visible()
+    axe_check(phone_page)
+    with live_app.app_context():
+        assert db.session.scalar(db.select(Booking).filter_by(child_id=child_id)).status == "booked"
