@@ -1,9 +1,27 @@
-"""utstyr commands."""
+"""Equipment pool commands: reminders (for cron)."""
 
 from __future__ import annotations
 
+import click
 from flask import Flask
+from flask.cli import AppGroup
+
+from opplevelseskort.extensions import db
+
+from . import demo as _demo  # noqa: F401  (registers the demo hook)
+from . import services
+
+utstyr_cli = AppGroup("utstyr", help="The equipment pool.")
+
+
+@utstyr_cli.command("reminders")
+def reminders():
+    """Queue due-soon and overdue reminders, and expire reservations not picked up."""
+    due, overdue = services.send_reminders()
+    expired = services.expire_reservations()
+    db.session.commit()
+    click.echo(f"{due} due-soon and {overdue} overdue reminders queued; {expired} reservations expired")
 
 
 def register(app: Flask) -> None:
-    return None
+    app.cli.add_command(utstyr_cli)

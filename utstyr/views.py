@@ -1,7 +1,231 @@
-"""Equipment pool pages."""
+"""Volunteers' phone pages for the lending central, the public availability page, statistics and labels."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from opplevelseskort.core import nav
+from opplevelseskort.core.errors import DomainError
+from opplevelseskort.core.i18n import current_locale_code
+from opplevelseskort.core.models import Role
+from opplevelseskort.core.permissions import roles_required
+from opplevelseskort.extensions import db
+
+from . import labels, services
+from .forms import (
+    CATEGORY_LABELS,
+    CONDITION_LABELS,
+    BorrowerForm,
+    CheckoutForm,
+    ReturnForm,
+    UnitsForm,
+    UnmetForm,
+)
+from .models import Borrower, ItemType, Unit, UnitStatus
 
 bp = Blueprint("utstyr", __name__)
+STAFF = (Role.VOLUNTEER, Role.ADMIN)
+
+
+@bp.context_processor
+def _labels():
+    return {"category_labels": CATEGORY_LABELS, "condition_labels": CONDITION_LABELS}
+
+
+def _location():
+    locs = services.locations_for(current_user)
+    if not locs:
+        abort(403)
+    wanted = request.values.get("location", type=int) or session.get("utstyr_location")
+    loc = next((l for l in locs if l.id == wanted), locs[0])  # noqa: E741
+    session["utstyr_location"] = loc.id
+    return loc, locs
+
+
+@bp.get("/")
+@roles_required(*STAFF)
+def home():
+    loc, locs = _location()
+    return render_template("utstyr/home.html", loc=loc, locs=locs,
+                           unchecked=_units(loc, UnitStatus.UNCHECKED), maintenance=_units(loc, UnitStatus.MAINTENANCE),
+                           overdue=services.overdue_lines(current_user), unmet_form=UnmetForm())
+
+
+def _units(loc, status):
+    return list(db.session.scalars(db.select(Unit).where(Unit.location_id == loc.id, Unit.status == status)))
+
+
+@bp.route("/utlan", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def checkout():
+    loc, locs = _location()
+    form = CheckoutForm()
+    if form.validate_on_submit():
+        try:
+            if (form.card_code.data or "").strip():
+                borrower = services.borrower_for_card(form.card_code.data, loc.municipality_id)
+            elif form.borrower_id.data:
+                borrower = db.session.get(Borrower, form.borrower_id.data)
+                if borrower is None or borrower.municipality_id != loc.municipality_id:
+                    raise DomainError("borrower_unknown", _("Ukjent låner."))
+            else:
+                raise DomainError("borrower_missing", _("Skann kortet eller skriv lånernummeret."))
+            loan = services.checkout(loc, borrower, form.unit_codes.data.split(), volunteer=current_user,
+                                     due_on=form.due_on.data)
+        except DomainError as exc:
+            db.session.rollback()
+            form.unit_codes.errors = [*form.unit_codes.errors, exc.message]
+            return render_template("utstyr/checkout.html", form=form, loc=loc, locs=locs), 422
+        db.session.commit()
+        flash(_("Utlånt: %(n)d enheter, leveres innen %(date)s.", n=len(loan.lines),
+                date=loan.due_on.strftime("%d.%m.%Y")), "success")
+        return redirect(url_for("utstyr.checkout"))
+    return render_template("utstyr/checkout.html", form=form, loc=loc, locs=locs), (422 if form.errors else 200)
+
+
+@bp.route("/retur", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def return_():
+    loc, locs = _location()
+    form = ReturnForm()
+    if form.validate_on_submit():
+        try:
+            line = services.return_unit(form.unit_code.data, volunteer=current_user, condition=form.condition.data,
+                                        unchecked=form.unchecked.data, lost=form.lost.data, missing=form.missing.data)
+        except DomainError as exc:
+            db.session.rollback()
+            form.unit_code.errors = [*form.unit_code.errors, exc.message]
+            return render_template("utstyr/return.html", form=form, loc=loc, locs=locs), 422
+        db.session.commit()
+        status = line.unit.status
+        message = {UnitStatus.MAINTENANCE: _("%(code)s er levert og satt til reparasjon."),
+                   UnitStatus.UNCHECKED: _("%(code)s er levert og står i køen for sjekk."),
+                   UnitStatus.LOST: _("%(code)s er skrevet av som tapt.")}.get(status, _("%(code)s er levert."))
+        flash(message % {"code": line.unit.label_code}, "success")
+        return redirect(url_for("utstyr.return_"))
+    return render_template("utstyr/return.html", form=form, loc=loc, locs=locs), (422 if form.errors else 200)
+
+
+@bp.post("/enhet/<int:unit_id>/<action>")
+@roles_required(*STAFF)
+def unit_action(unit_id: int, action: str):
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        abort(404)
+    try:
+        if action == "sjekket":
+            services.finish_check(unit, volunteer=current_user, condition=request.form.get("condition", "good"))
+        elif action == "reparert":
+            services.repaired(unit, volunteer=current_user)
+        elif action == "kasser":
+            services.retire(unit, volunteer=current_user)
+        else:
+            abort(404)
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.code == "location_forbidden":
+            abort(404)
+        flash(exc.message, "error")
+        return redirect(url_for("utstyr.home"))
+    db.session.commit()
+    flash(_("%(code)s er oppdatert.", code=unit.label_code), "success")
+    return redirect(url_for("utstyr.home"))
+
+
+@bp.post("/mangler")
+@roles_required(*STAFF)
+def unmet():
+    loc, _locs = _location()
+    form = UnmetForm()
+    if not form.validate_on_submit():
+        abort(400)
+    services.record_unmet_demand(loc, category=form.category.data, size=form.size.data or "", volunteer=current_user)
+    db.session.commit()
+    flash(_("Takk! Ønsket er notert."), "success")
+    return redirect(url_for("utstyr.home"))
+
+
+@bp.route("/lanere/ny", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def borrower_new():
+    loc, locs = _location()
+    form = BorrowerForm()
+    if form.validate_on_submit():
+        try:
+            b = services.register_borrower(loc.municipality_id, kind=form.kind.data, name=form.name.data,
+                                           phone=form.phone.data, email=form.email.data, actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            form.name.errors = [*form.name.errors, exc.message]
+            return render_template("utstyr/borrower_form.html", form=form), 422
+        db.session.commit()
+        flash(_("Låneren er registrert med lånernummer %(id)d.", id=b.id), "success")
+        return redirect(url_for("utstyr.checkout"))
+    return render_template("utstyr/borrower_form.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/enheter", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def units():
+    loc, locs = _location()
+    form = UnitsForm()
+    if form.validate_on_submit():
+        it = db.session.scalar(db.select(ItemType).filter_by(municipality_id=loc.municipality_id, name=form.name.data.strip(),
+                                                            size=(form.size.data or "").strip()))
+        if it is None:
+            it = ItemType(municipality_id=loc.municipality_id, name=form.name.data.strip(), category=form.category.data,
+                          size=(form.size.data or "").strip(), default_loan_days=form.default_loan_days.data,
+                          guardian_consent_required=form.guardian_consent_required.data,
+                          kit_items=[i.strip() for i in (form.kit_items.data or "").split(",") if i.strip()])
+            db.session.add(it)
+            db.session.flush()
+        services.add_units(it, loc, form.count.data, safety_expires_on=form.safety_expires_on.data, actor=current_user)
+        db.session.commit()
+        flash(_("%(n)d enheter er registrert.", n=form.count.data), "success")
+        return redirect(url_for("utstyr.units"))
+    rows = list(db.session.scalars(db.select(Unit).where(Unit.location_id == loc.id).order_by(Unit.item_type_id, Unit.id)))
+    return render_template("utstyr/units.html", form=form, rows=rows, loc=loc), (422 if form.errors else 200)
+
+
+@bp.get("/etiketter.pdf")
+@roles_required(*STAFF)
+def label_pdf():
+    loc, _locs = _location()
+    ids = request.args.getlist("unit", type=int)
+    q = db.select(Unit).where(Unit.location_id == loc.id).order_by(Unit.id)
+    if ids:
+        q = q.where(Unit.id.in_(ids))
+    return Response(labels.label_sheet(list(db.session.scalars(q))), mimetype="application/pdf",
+                    headers={"Content-Disposition": 'attachment; filename="etiketter.pdf"'})
+
+
+@bp.get("/statistikk")
+@roles_required(Role.VOLUNTEER, Role.ADMIN, Role.ANALYST)
+def stats():
+    year = request.args.get("year", type=int) or date.today().year
+    locs = services.locations_for(current_user) if current_user.role != Role.ANALYST else []
+    if current_user.role == Role.ANALYST:
+        from .models import Location
+
+        locs = list(db.session.scalars(db.select(Location).where(Location.municipality_id == current_user.municipality_id)))
+    data = services.statistics([l.id for l in locs], year)  # noqa: E741
+    return render_template("utstyr/stats.html", data=data, year=year)
+
+
+@bp.get("/lan")
+def public():
+    return render_template("utstyr/public.html", rows=services.public_availability(current_locale_code()))
+
+
+public.public = True
+
+nav.register("utstyr.home", _l("Utstyr"), STAFF, order=12)
+nav.register("utstyr.checkout", _l("Lån ut"), STAFF, order=13)
+nav.register("utstyr.return_", _l("Ta imot"), STAFF, order=14)
+nav.register("utstyr.stats", _l("Utstyrsstatistikk"), [Role.VOLUNTEER, Role.ADMIN, Role.ANALYST], order=50)
+nav.register("utstyr.public", _l("Lån utstyr"), [], public=True, order=6)

@@ -1,1 +1,82 @@
-"""API endpoints: loans."""
+"""API endpoints: equipment loans (volunteer or admin tokens)."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from utstyr import services
+from utstyr.models import Borrower, Loan
+
+from ..core.errors import DomainError, NotFound
+from ..core.models import Role
+from ..core.permissions import roles_required
+from ..extensions import db
+from .views import bp
+
+
+def loan_json(loan: Loan) -> dict:
+    return {"id": loan.id, "borrower_id": loan.borrower_id, "location_id": loan.location_id,
+            "due_on": loan.due_on.isoformat(),
+            "lines": [{"unit": line.unit.label_code, "returned_at": line.returned_at.isoformat() if line.returned_at else None}
+                      for line in loan.lines]}
+
+
+@bp.post("/loans")
+@roles_required(Role.VOLUNTEER, Role.ADMIN)
+def create_loan():
+    """201 with the loan, or 409 {error: unit_not_available, unit} naming the refused unit."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("unit_codes"), list) or \
+            not all(isinstance(c, str) for c in data["unit_codes"]):
+        raise DomainError("invalid_body", _("«unit_codes» må være en liste med tekster."))
+    codes = data["unit_codes"]
+    if not codes:
+        raise DomainError("no_units", _("Skann minst én enhet."))
+    first = services.unit_by_code(codes[0])
+    location = services.require_location(current_user, first.location_id)
+    if isinstance(data.get("card_code"), str) and data["card_code"].strip():
+        borrower = services.borrower_for_card(data["card_code"], location.municipality_id)
+    elif isinstance(data.get("borrower_id"), int):
+        borrower = db.session.get(Borrower, data["borrower_id"])
+        if borrower is None or borrower.municipality_id != location.municipality_id:
+            raise NotFound("borrower_unknown", _("Ukjent låner."))
+    else:
+        raise DomainError("invalid_body", _("Oppgi «card_code» eller «borrower_id»."))
+    try:
+        loan = services.checkout(location, borrower, codes, volunteer=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        body = {"error": exc.code, "message": exc.message}
+        if "unit" in exc.details:
+            body["unit"] = exc.details["unit"]
+        return jsonify(body), exc.status if exc.status in (404, 409) else 422
+    db.session.commit()
+    return jsonify(loan_json(loan)), 201
+
+
+@bp.post("/loans/<int:loan_id>/return")
+@roles_required(Role.VOLUNTEER, Role.ADMIN)
+def return_loan(loan_id: int):
+    """Return all (or the listed) open units of a loan, with an optional condition."""
+    loan = db.session.get(Loan, loan_id)
+    if loan is None:
+        raise NotFound("loan_not_found", _("Fant ikke utlånet."))
+    services.require_location(current_user, loan.location_id)
+    data = request.get_json(silent=True) or {}
+    condition = data.get("condition", "good") if isinstance(data, dict) else "good"
+    if condition not in ("good", "worn", "needs_repair"):
+        raise DomainError("invalid_body", _("Ukjent tilstand."))
+    wanted = data.get("unit_codes") if isinstance(data, dict) else None
+    open_lines = [line for line in loan.lines if line.returned_at is None]
+    if wanted:
+        open_lines = [line for line in open_lines if line.unit.label_code in wanted]
+    if not open_lines:
+        raise DomainError("not_on_loan", _("Ingen enheter å levere."))
+    for line in open_lines:
+        services.return_unit(line.unit.label_code, volunteer=current_user, condition=condition)
+    db.session.commit()
+    return jsonify(loan_json(loan)), 200
+
+

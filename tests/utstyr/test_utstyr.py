@@ -1,0 +1,281 @@
+"""The equipment pool: never one unit lent twice, refusals, returns, maintenance, reservations, reminders."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from opplevelseskort.core.errors import DomainError
+from opplevelseskort.core.models import OutboxMessage
+from opplevelseskort.extensions import db
+from utstyr import services
+from utstyr.models import Loan, LoanLine, UnitStatus
+
+
+def _loans():
+    return db.session.scalar(db.select(db.func.count(Loan.id)))
+
+
+def test_label_codes_catch_typos(units):
+    code = units[0].label_code
+    assert services.valid_label_code(code)
+    wrong = code[:3] + ("A" if code[3] != "A" else "B") + code[4:]
+    assert not services.valid_label_code(wrong)
+
+
+def test_card_holder_borrows_two_units(location, units, holder, users):
+    b = services.borrower_for_card(holder.short_code, location.municipality_id)
+    loan = services.checkout(location, b, [units[0].label_code, units[1].label_code.lower()], volunteer=users["volunteer"])
+    assert len(loan.lines) == 2 and loan.due_on == services.today() + timedelta(days=7)
+    assert {u.status for u in units[:2]} == {UnitStatus.ON_LOAN}
+
+
+def test_unit_on_loan_is_refused_and_nothing_written(location, units, holder, users):
+    b = services.borrower_for_card(holder.short_code, location.municipality_id)
+    services.checkout(location, b, [units[0].label_code], volunteer=users["volunteer"])
+    with pytest.raises(DomainError) as exc:
+        services.checkout(location, b, [units[1].label_code, units[0].label_code], volunteer=users["volunteer"])
+    assert exc.value.code == "unit_not_available" and exc.value.details["unit"] == units[0].label_code
+
+
+@pytest.mark.parametrize("status", [UnitStatus.MAINTENANCE, UnitStatus.RETIRED, UnitStatus.LOST, UnitStatus.UNCHECKED])
+def test_units_out_of_service_are_refused(location, units, holder, users, status):
+    units[0].status = status
+    b = services.borrower_for_card(holder.short_code, location.municipality_id)
+    with pytest.raises(DomainError) as exc:
+        services.checkout(location, b, [units[0].label_code], volunteer=users["volunteer"])
+    assert exc.value.code == "unit_not_available"
+    assert _loans() == 0
+
+
+def test_safety_item_past_expiry_is_not_lent(location, units, holder, users):
+    units[0].safety_expires_on = date(2020, 1, 1)
+    b = services.borrower_for_card(holder.short_code, location.municipality_id)
+    with pytest.raises(DomainError) as exc:
+        services.checkout(location, b, [units[0].label_code], volunteer=users["volunteer"])
+    assert exc.value.details["status"] == "safety_expired"
+
+
+def test_blocked_borrower_is_refused(location, units, users, muni):
+    b = services.register_borrower(muni.id, kind="adult", name="Per", phone="91234567")
+    services.block_borrower(b, "Leverte ikke", actor=users["volunteer"])
+    with pytest.raises(DomainError) as exc:
+        services.checkout(location, b, [units[0].label_code], volunteer=users["volunteer"])
+    assert exc.value.code == "borrower_blocked"
+
+
+def test_minor_without_guardian_consent_where_required(location, tent, users, muni):
+    unit = services.add_units(tent, location, 1)[0]
+    adult = services.register_borrower(muni.id, kind="adult", name="Mor", phone="91234567")
+    kid = services.register_borrower(muni.id, kind="child", name="Kid", responsible=adult, birth_year=2010)
+    with pytest.raises(DomainError) as exc:
+        services.checkout(location, kid, [unit.label_code], volunteer=users["volunteer"])
+    assert exc.value.code == "guardian_consent_required"
+    kid.guardian_consent = True
+    assert services.checkout(location, kid, [unit.label_code], volunteer=users["volunteer"])
+
+
+def test_young_child_cannot_borrow_alone(location, units, users, muni):
+    adult = services.register_borrower(muni.id, kind="adult", name="Far", phone="91234567")
+    kid = services.register_borrower(muni.id, kind="child", name="Liten", responsible=adult,
+                                     birth_year=services.today().year - 8, guardian_consent=True)
+    with pytest.raises(DomainError) as exc:
+        services.checkout(location, kid, [units[0].label_code], volunteer=users["volunteer"])
+    assert exc.value.code == "too_young_alone"
+
+
+def test_volunteer_only_at_own_locations(units, users, muni, location):
+    from utstyr.models import Location
+
+    other = Location(municipality_id=muni.id, name="Skolebua")
+    db.session.add(other)
+    db.session.flush()
+    with pytest.raises(DomainError):
+        services.require_location(users["volunteer"], other.id)
+
+
+def test_database_refuses_a_second_open_line_for_a_unit(location, units, holder, users):
+    from sqlalchemy.exc import IntegrityError
+
+    b = services.borrower_for_card(holder.short_code, location.municipality_id)
+    loan = services.checkout(location, b, [units[0].label_code], volunteer=users["volunteer"])
+    with pytest.raises(IntegrityError):
+        with db.session.begin_nested():
+            db.session.add(LoanLine(loan_id=loan.id, unit_id=units[0].id))
+            db.session.flush()
+
+
+def test_return_needing_repair_goes_to_maintenance_and_back(location, units, holder, users):
+    b = services.borrower_for_card(holder.short_code, location.municipality_id)
+    services.checkout(location, b, [units[0].label_code, units[1].label_code], volunteer=users["volunteer"])
+    services.return_unit(units[0].label_code, volunteer=users["volunteer"], condition="needs_repair")
+    assert units[0].status == UnitStatus.MAINTENANCE and units[1].status == UnitStatus.ON_LOAN
+    services.repaired(units[0], volunteer=users["volunteer"])
+    assert units[0].status == UnitStatus.AVAILABLE
+
+
+def test_unchecked_queue_and_lost(location, units, holder, users):
+    b = services.borrower_for_card(holder.short_code, location.municipality_id)
+    services.checkout(location, b, [units[0].label_code, units[1].label_code], volunteer=users["volunteer"])
+    services.return_unit(units[0].label_code, volunteer=users["volunteer"], unchecked=True)
+    assert units[0].status == UnitStatus.UNCHECKED
+    services.finish_check(units[0], volunteer=users["volunteer"], condition="worn")
+    assert units[0].status == UnitStatus.AVAILABLE and units[0].condition == "worn"
+    services.return_unit(units[1].label_code, volunteer=users["volunteer"], lost=True)
+    assert units[1].status == UnitStatus.LOST
+
+
+def test_kit_checklist_notes_what_is_missing(location, tent, users, muni):
+    unit = services.add_units(tent, location, 1)[0]
+    adult = services.register_borrower(muni.id, kind="adult", name="Mor", phone="91234567")
+    services.checkout(location, adult, [unit.label_code], volunteer=users["volunteer"])
+    line = services.return_unit(unit.label_code, volunteer=users["volunteer"], checklist_in=["duk", "stenger"],
+                                missing="en plugg knekt")
+    assert line.checklist_out == ["duk", "stenger", "plugger"]
+    assert line.missing == "plugger; en plugg knekt"
+
+
+def test_reservation_never_promises_more_than_exist(location, units, skis, users, muni):
+    b = services.register_borrower(muni.id, kind="group", name="5B", email="larer@skole.no")
+    d1 = services.today() + timedelta(days=3)
+    services.reserve(location, b, skis, 2, d1, d1 + timedelta(days=1), actor=users["volunteer"])
+    assert services.available(location.id, skis.id, d1, d1) == 1
+    with pytest.raises(DomainError) as exc:
+        services.reserve(location, b, skis, 2, d1, d1, actor=users["volunteer"])
+    assert exc.value.code == "reservation_exceeds_stock"
+    assert services.reserve(location, b, skis, 2, d1 + timedelta(days=2), d1 + timedelta(days=3),
+                            actor=users["volunteer"])
+
+
+def test_reservations_expire_after_grace(location, units, skis, users, muni):
+    b = services.register_borrower(muni.id, kind="adult", name="A", phone="91234567")
+    d = services.today()
+    r = services.reserve(location, b, skis, 1, d, d, actor=users["volunteer"])
+    assert services.expire_reservations(d + timedelta(days=5)) == 1 and r.status == "expired"
+
+
+def test_household_cap_at_peak(location, units, users, muni):
+    location.household_cap, location.peak_from, location.peak_until = 1, date(2000, 1, 1), date(2100, 1, 1)
+    adult = services.register_borrower(muni.id, kind="adult", name="Mor", phone="91234567")
+    with pytest.raises(DomainError) as exc:
+        services.checkout(location, adult, [units[0].label_code, units[1].label_code], volunteer=users["volunteer"])
+    assert exc.value.code == "household_cap"
+
+
+def test_reminders_due_soon_and_overdue_once(location, units, holder, users):
+    b = services.borrower_for_card(holder.short_code, location.municipality_id)
+    loan = services.checkout(location, b, [units[0].label_code], volunteer=users["volunteer"])
+    loan.due_on = services.today() + timedelta(days=1)
+    assert services.send_reminders() == (1, 0)
+    assert services.send_reminders() == (0, 0)
+    loan.due_on = services.today() - timedelta(days=2)
+    assert services.send_reminders() == (0, 1)
+    kinds = set(db.session.scalars(db.select(OutboxMessage.kind)))
+    assert {"loan_due_soon", "loan_overdue"} <= kinds
+    assert [line.unit_id for line in services.overdue_lines(users["volunteer"])] == [units[0].id]
+
+
+def test_statistics_and_unmet_demand(location, units, holder, users):
+    b = services.borrower_for_card(holder.short_code, location.municipality_id)
+    services.checkout(location, b, [units[0].label_code], volunteer=users["volunteer"])
+    services.record_unmet_demand(location, category="ski", size="160 cm", volunteer=users["volunteer"])
+    services.record_unmet_demand(location, category="ski", size="160 cm", volunteer=users["volunteer"])
+    stats = services.statistics([location.id], services.today().year)
+    assert stats["per_category_month"][0][0] == "ski" and stats["per_category_month"][0][2] == 1
+    assert set(stats["never_lent"]) == {units[1].label_code, units[2].label_code}
+    assert stats["unmet"] == [("ski", "160 cm", 2)]
+
+
+def test_label_pdf_qr_codes_decode_to_label_codes(units, tmp_path):
+    """Render the PDF with poppler and decode every QR with zxing-cpp (an independent decoder)."""
+    import shutil
+    import subprocess
+
+    import zxingcpp
+    from PIL import Image
+
+    from utstyr.labels import label_sheet
+
+    if shutil.which("pdftoppm") is None:
+        import os
+
+        if os.environ.get("CI") == "true":
+            pytest.fail("pdftoppm missing")
+        pytest.skip("pdftoppm (poppler-utils) not installed")
+    pdf = tmp_path / "labels.pdf"
+    pdf.write_bytes(label_sheet(units))
+    subprocess.run(["pdftoppm", "-r", "150", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    page = sorted(tmp_path.glob("page*.png"))[0]
+    decoded = {r.text for r in zxingcpp.read_barcodes(Image.open(page))}
+    assert decoded == {u.label_code for u in units}
+
+
+def test_api_loan_and_conflict_and_return(client, location, units, holder, users):
+    from opplevelseskort.core import services as core
+
+    raw = core.create_token(users["volunteer"], "x")[1]
+    h = {"Authorization": f"Bearer {raw}"}
+    r = client.post("/api/v1/loans", json={"unit_codes": [units[0].label_code], "card_code": holder.short_code},
+                    headers=h)
+    assert r.status_code == 201
+    r2 = client.post("/api/v1/loans", json={"unit_codes": [units[0].label_code], "card_code": holder.short_code},
+                     headers=h)
+    assert r2.status_code == 409 and r2.json["error"] == "unit_not_available" and r2.json["unit"] == units[0].label_code
+    r3 = client.post(f"/api/v1/loans/{r.json['id']}/return", json={"condition": "needs_repair"}, headers=h)
+    assert r3.status_code == 200 and r3.json["lines"][0]["returned_at"]
+
+
+def test_pages_for_volunteer_and_refused_for_partner(client, login_as, location, units):
+    login_as("volunteer")
+    for path in ["/utstyr/", "/utstyr/utlan", "/utstyr/retur", "/utstyr/enheter", "/utstyr/statistikk",
+                 "/utstyr/lanere/ny"]:
+        assert client.get(path).status_code == 200, path
+    assert client.get("/utstyr/etiketter.pdf").data.startswith(b"%PDF")
+    login_as("partner")
+    assert client.get("/utstyr/utlan").status_code == 403
+
+
+def test_public_page_shows_free_today(client, units):
+    r = client.get("/utstyr/lan")
+    assert r.status_code == 200 and "Ski 130 cm" in r.text and "3" in r.text
+
+
+def test_checkout_page_refusal_writes_nothing(client, login_as, location, units, holder):
+    login_as("volunteer")
+    r = client.post("/utstyr/utlan", data={"card_code": holder.short_code, "unit_codes": "UAAAAAAA"})
+    assert r.status_code == 422 and "Ukjent etikett" in r.text
+    assert _loans() == 0
+
+
+@pytest.mark.pg
+def test_two_volunteers_scanning_the_same_unit_at_once(app, committing, muni, users, location, units, holder):
+    import threading
+
+    from opplevelseskort.core.models import User
+    from utstyr.models import Borrower, Location
+
+    b = services.borrower_for_card(holder.short_code, muni.id)
+    db.session.commit()
+    code, loc_id, b_id, vol_id = units[0].label_code, location.id, b.id, users["volunteer"].id
+    barrier = threading.Barrier(8)
+    results = []
+
+    def worker():
+        with app.app_context():
+            barrier.wait()
+            try:
+                services.checkout(db.session.get(Location, loc_id), db.session.get(Borrower, b_id), [code],
+                                  volunteer=db.session.get(User, vol_id))
+                db.session.commit()
+                results.append("ok")
+            except DomainError as exc:
+                db.session.rollback()
+                results.append(exc.code)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count("ok") == 1 and results.count("unit_not_available") == 7
+    assert db.session.scalar(db.select(db.func.count(LoanLine.id))) == 1
+    _ = (UTC, datetime)

@@ -1,0 +1,59 @@
+"""Equipment pool forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from .models import ItemCategory, UnitCondition
+
+CATEGORY_LABELS = {ItemCategory.SKI: _l("Ski"), ItemCategory.SKATES: _l("Skøyter"), ItemCategory.BIKE: _l("Sykkel"),
+                   ItemCategory.HELMET: _l("Hjelm"), ItemCategory.TENT: _l("Telt"),
+                   ItemCategory.SLEEPING_BAG: _l("Sovepose"), ItemCategory.LIFE_JACKET: _l("Redningsvest"),
+                   ItemCategory.OTHER: _l("Annet")}
+CONDITION_LABELS = {UnitCondition.GOOD: _l("God"), UnitCondition.WORN: _l("Slitt"),
+                    UnitCondition.NEEDS_REPAIR: _l("Må repareres")}
+
+
+class CheckoutForm(FlaskForm):
+    card_code = StringField(_l("Kortkode (for kortholdere)"), validators=[Optional(), Length(max=300)],
+                            render_kw={"autocomplete": "off"})
+    borrower_id = IntegerField(_l("Eller lånernummer"), validators=[Optional()], render_kw={"inputmode": "numeric"})
+    unit_codes = TextAreaField(_l("Etiketter (én per linje)"), validators=[DataRequired(), Length(max=2000)],
+                               description=_l("Skann eller skriv etikettkodene, for eksempel U2345ABX."),
+                               render_kw={"rows": 4, "autocapitalize": "characters", "spellcheck": "false"})
+    due_on = DateField(_l("Leveres innen (tomt: standard for utstyret)"), validators=[Optional()])
+
+
+class ReturnForm(FlaskForm):
+    unit_code = StringField(_l("Etikett"), validators=[DataRequired(), Length(max=40)],
+                            render_kw={"autocomplete": "off", "autocapitalize": "characters"})
+    condition = SelectField(_l("Tilstand"), choices=list(CONDITION_LABELS.items()), default="good")
+    unchecked = BooleanField(_l("Levert, men ikke sjekket ennå (vått eller skittent)"))
+    lost = BooleanField(_l("Meldt tapt"))
+    missing = StringField(_l("Mangler noe? (valgfritt)"), validators=[Optional(), Length(max=300)])
+
+
+class UnmetForm(FlaskForm):
+    category = SelectField(_l("Hva ble spurt etter?"), choices=list(CATEGORY_LABELS.items()))
+    size = StringField(_l("Størrelse"), validators=[Optional(), Length(max=40)])
+
+
+class BorrowerForm(FlaskForm):
+    kind = SelectField(_l("Type"), choices=[("adult", _l("Voksen")), ("group", _l("Gruppe (klasse, lag)"))])
+    name = StringField(_l("Navn"), validators=[DataRequired(), Length(max=200)])
+    phone = StringField(_l("Telefon"), validators=[Optional(), Length(max=32)])
+    email = StringField(_l("E-post"), validators=[Optional(), Length(max=254)])
+
+
+class UnitsForm(FlaskForm):
+    name = StringField(_l("Utstyr"), validators=[DataRequired(), Length(max=200)])
+    category = SelectField(_l("Kategori"), choices=list(CATEGORY_LABELS.items()))
+    size = StringField(_l("Størrelse"), validators=[Optional(), Length(max=40)])
+    default_loan_days = IntegerField(_l("Utlånsdager"), default=7, validators=[DataRequired(), NumberRange(min=1, max=365)])
+    guardian_consent_required = BooleanField(_l("Krever samtykke fra foresatt for barn"))
+    kit_items = StringField(_l("Sjekkliste for sett (kommaseparert)"), validators=[Optional(), Length(max=300)])
+    count = IntegerField(_l("Antall enheter"), default=1, validators=[DataRequired(), NumberRange(min=1, max=500)])
+    safety_expires_on = DateField(_l("Sikkerhetsdato (hjelmer, vester)"), validators=[Optional()])

@@ -1,0 +1,510 @@
+"""The equipment pool's rules: checkout, return, maintenance, reservations, reminders, statistics."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from opplevelseskort.cards import codes
+from opplevelseskort.cards import services as cards
+from opplevelseskort.core import audit, outbox
+from opplevelseskort.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from opplevelseskort.core.i18n import local_date
+from opplevelseskort.core.models import OutboxChannel, Role, User
+from opplevelseskort.core.types import utcnow
+from opplevelseskort.extensions import db
+
+from .models import (
+    Borrower,
+    BorrowerKind,
+    ItemCategory,
+    ItemType,
+    Loan,
+    LoanLine,
+    Location,
+    Reservation,
+    ReservationStatus,
+    Unit,
+    UnitCondition,
+    UnitStatus,
+    UnmetDemand,
+    volunteer_location,
+)
+
+log = logging.getLogger(__name__)
+
+RESERVATION_GRACE_DAYS = 1
+
+
+def today() -> date:
+    return local_date(utcnow())
+
+
+# --- access ----------------------------------------------------------------------------------
+
+def locations_for(user: User) -> list[Location]:
+    """Volunteers act at their own locations; admins at every location in reach."""
+    q = db.select(Location).order_by(Location.name)
+    if user.role == Role.VOLUNTEER:
+        q = q.join(volunteer_location, volunteer_location.c.location_id == Location.id).where(
+            volunteer_location.c.user_id == user.id)
+    elif user.municipality_id is not None:
+        q = q.where(Location.municipality_id == user.municipality_id)
+    return list(db.session.scalars(q))
+
+
+def require_location(user: User, location_id: int) -> Location:
+    loc = next((l for l in locations_for(user) if l.id == location_id), None)  # noqa: E741
+    if loc is None:
+        raise PermissionDenied("location_forbidden", _("Du kan ikke låne ut fra dette stedet."))
+    return loc
+
+
+# --- labels ----------------------------------------------------------------------------------
+
+def new_label_code() -> str:
+    """U + 6 random symbols + a check character (same typo-catching scheme as the cards)."""
+    body = "".join(secrets.choice(codes.ALPHABET) for _ in range(6))
+    raw = body + codes.ALPHABET[codes._check_value(body)]
+    return "U" + raw
+
+
+def valid_label_code(code: str) -> bool:
+    code = codes.normalise(code)
+    if len(code) != 8 or not code.startswith("U"):
+        return False
+    body = code[1:]
+    return all(c in codes.VALUE for c in body) and \
+        sum((i + 1) * codes.VALUE[c] for i, c in enumerate(body)) % codes.MOD == 0
+
+
+def unit_by_code(code: str) -> Unit:
+    norm = codes.normalise(code)
+    if not valid_label_code(norm):
+        raise NotFound("unit_unknown", _("Ukjent etikett «%(code)s». Sjekk tegnene.", code=code))
+    unit = db.session.scalar(db.select(Unit).filter_by(label_code=norm))
+    if unit is None:
+        raise NotFound("unit_unknown", _("Ukjent etikett «%(code)s».", code=code))
+    return unit
+
+
+def add_units(item_type: ItemType, location: Location, count: int, *, source: str = "donation",
+              acquired_on: date | None = None, safety_expires_on: date | None = None,
+              actor: User | None = None) -> list[Unit]:
+    """Register `count` new physical units, each with its own label code."""
+    if not 1 <= count <= 500:
+        raise DomainError("count_invalid", _("Antall må være 1–500."))
+    units = [Unit(item_type_id=item_type.id, location_id=location.id, label_code=new_label_code(), source=source,
+                  acquired_on=acquired_on or today(), safety_expires_on=safety_expires_on) for _ in range(count)]
+    db.session.add_all(units)
+    db.session.flush()
+    audit.record(actor, "unit.add", "item_type", item_type.id, municipality_id=location.municipality_id, count=count)
+    return units
+
+
+# --- borrowers -------------------------------------------------------------------------------
+
+def borrower_for_card(card_code: str, municipality_id: int) -> Borrower:
+    """The borrower record of a card holder (made on first loan); the card must be valid today."""
+    card = cards.lookup_card(card_code)
+    cards.assert_card_valid(card, today())
+    b = db.session.scalar(db.select(Borrower).filter_by(card_id=card.id))
+    if b is None:
+        child = card.child
+        b = Borrower(municipality_id=card.municipality_id or municipality_id, kind=BorrowerKind.CARD_HOLDER,
+                     name=child.given_name or "", card_id=card.id, zone_id=child.zone_id, birth_year=child.birth_year,
+                     guardian_consent=True)
+        db.session.add(b)
+        db.session.flush()
+    return b
+
+
+def register_borrower(municipality_id: int, *, kind: str, name: str, phone: str | None = None,
+                      email: str | None = None, zone_id: int | None = None, responsible: Borrower | None = None,
+                      birth_year: int | None = None, guardian_consent: bool = False,
+                      actor: User | None = None) -> Borrower:
+    """Register a responsible adult, a child under one, or a group (class, club) with minimal data."""
+    kind = BorrowerKind(kind)
+    if not (name or "").strip():
+        raise DomainError("borrower_invalid", _("Navn mangler."))
+    if kind in (BorrowerKind.ADULT, BorrowerKind.GROUP) and not ((phone or "").strip() or (email or "").strip()):
+        raise DomainError("borrower_invalid", _("Oppgi telefon eller e-post."))
+    if kind == BorrowerKind.CHILD and (responsible is None or birth_year is None):
+        raise DomainError("borrower_invalid", _("Et barn må ha en ansvarlig voksen og et fødselsår."))
+    b = Borrower(municipality_id=municipality_id, kind=kind, name=name.strip(), phone=(phone or "").strip() or None,
+                 email=(email or "").strip() or None, zone_id=zone_id, responsible_id=responsible.id if responsible else None,
+                 birth_year=birth_year, guardian_consent=guardian_consent)
+    db.session.add(b)
+    db.session.flush()
+    audit.record(actor, "borrower.create", "borrower", b.id, municipality_id=municipality_id)
+    return b
+
+
+def block_borrower(b: Borrower, reason: str, *, actor: User) -> None:
+    if not (reason or "").strip():
+        raise DomainError("reason_required", _("Skriv en grunn."))
+    b.blocked_at, b.blocked_reason = utcnow(), reason.strip()
+    audit.record(actor, "borrower.block", "borrower", b.id, municipality_id=b.municipality_id)
+
+
+def unblock_borrower(b: Borrower, *, actor: User) -> None:
+    b.blocked_at, b.blocked_reason = None, None
+    audit.record(actor, "borrower.unblock", "borrower", b.id, municipality_id=b.municipality_id)
+
+
+def _household_key(b: Borrower):
+    if b.kind == BorrowerKind.CHILD and b.responsible_id:
+        return ("adult", b.responsible_id)
+    if b.kind == BorrowerKind.CARD_HOLDER and b.card_id:
+        from opplevelseskort.cards.models import Card, Child
+
+        hid = db.session.scalar(db.select(Child.household_id).join(Card, Card.child_id == Child.id)
+                                .where(Card.id == b.card_id))
+        return ("household", hid) if hid else ("borrower", b.id)
+    return ("adult", b.id) if b.kind == BorrowerKind.ADULT else ("borrower", b.id)
+
+
+def _household_borrower_ids(b: Borrower) -> list[int]:
+    key = _household_key(b)
+    if key[0] == "adult":
+        return list(db.session.scalars(db.select(Borrower.id).where(
+            sa.or_(Borrower.id == key[1], Borrower.responsible_id == key[1]))))
+    if key[0] == "household":
+        from opplevelseskort.cards.models import Card, Child
+
+        return list(db.session.scalars(db.select(Borrower.id).join(Card, Card.id == Borrower.card_id)
+                                       .join(Child, Child.id == Card.child_id).where(Child.household_id == key[1])))
+    return [b.id]
+
+
+# --- checkout and return ---------------------------------------------------------------------
+
+def _unit_refusal(unit: Unit, on: date) -> DomainError | None:
+    reasons = {
+        UnitStatus.ON_LOAN: _("%(code)s er allerede lånt ut.", code=unit.label_code),
+        UnitStatus.MAINTENANCE: _("%(code)s er til reparasjon.", code=unit.label_code),
+        UnitStatus.UNCHECKED: _("%(code)s er levert, men ikke sjekket ennå.", code=unit.label_code),
+        UnitStatus.RETIRED: _("%(code)s er tatt ut av bruk.", code=unit.label_code),
+        UnitStatus.LOST: _("%(code)s er meldt tapt.", code=unit.label_code),
+    }
+    if unit.status in reasons:
+        return Conflict("unit_not_available", reasons[unit.status], unit=unit.label_code, status=str(unit.status))
+    if unit.safety_expires_on is not None and unit.safety_expires_on < on:
+        return Conflict("unit_not_available", _("%(code)s er for gammel til å lånes ut (sikkerhetsdato %(date)s).",
+                                                code=unit.label_code, date=unit.safety_expires_on.isoformat()),
+                        unit=unit.label_code, status="safety_expired")
+    return None
+
+
+def checkout(location: Location, borrower: Borrower, unit_codes: list[str], *, volunteer: User,
+             due_on: date | None = None, checklists: dict[str, list[str]] | None = None,
+             reservation: Reservation | None = None) -> Loan:
+    """Lend several units in one loan; any refused unit refuses the whole loan (nothing half-written)."""
+    if borrower.blocked_at is not None:
+        raise DomainError("borrower_blocked", _("Låneren er sperret: %(reason)s", reason=borrower.blocked_reason or ""))
+    codes_clean = [codes.normalise(c) for c in unit_codes if (c or "").strip()]
+    if not codes_clean:
+        raise DomainError("no_units", _("Skann minst én enhet."))
+    if len(set(codes_clean)) != len(codes_clean):
+        raise DomainError("duplicate_unit", _("Samme enhet er skannet to ganger."))
+    on = today()
+    units = [unit_by_code(c) for c in codes_clean]
+    for unit in units:
+        if unit.location_id != location.id:
+            raise Conflict("unit_not_available", _("%(code)s hører til et annet utlånssted.", code=unit.label_code),
+                           unit=unit.label_code, status="other_location")
+        refusal = _unit_refusal(unit, on)
+        if refusal:
+            raise refusal
+        if unit.item_type.guardian_consent_required and borrower.kind in (BorrowerKind.CHILD,) and \
+                not borrower.guardian_consent:
+            raise DomainError("guardian_consent_required",
+                              _("%(item)s krever samtykke fra foresatt.", item=unit.item_type.display_name()))
+    if borrower.kind == BorrowerKind.CHILD and location.solo_age is not None and borrower.birth_year is not None:
+        if on.year - borrower.birth_year < location.solo_age:
+            raise DomainError("too_young_alone", _("Barn under %(age)d år må låne sammen med en voksen.",
+                                                   age=location.solo_age))
+    _check_household_cap(location, borrower, len(units), on)
+    default_days = min(u.item_type.default_loan_days for u in units)
+    due = due_on or on + timedelta(days=default_days)
+    if due < on:
+        raise DomainError("due_invalid", _("Innleveringsdatoen kan ikke være passert."))
+    loan = Loan(borrower_id=borrower.id, location_id=location.id, volunteer_id=volunteer.id, due_on=due,
+                reservation_id=reservation.id if reservation else None)
+    db.session.add(loan)
+    db.session.flush()
+    for unit in units:
+        # The conditional update and the partial unique index both make a second, concurrent checkout fail.
+        res = db.session.execute(sa.update(Unit).where(Unit.id == unit.id, Unit.status == UnitStatus.AVAILABLE)
+                                 .values(status=UnitStatus.ON_LOAN).execution_options(synchronize_session=False))
+        if res.rowcount != 1:
+            raise Conflict("unit_not_available", _("%(code)s er allerede lånt ut.", code=unit.label_code),
+                           unit=unit.label_code, status="on_loan")
+        kit = list(unit.item_type.kit_items or [])
+        ticked = (checklists or {}).get(unit.label_code, kit)
+        db.session.add(LoanLine(loan_id=loan.id, unit_id=unit.id, checklist_out=[i for i in kit if i in ticked]))
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        raise Conflict("unit_not_available", _("En av enhetene ble lånt ut samtidig av noen andre."),
+                       unit=",".join(codes_clean), status="on_loan") from None
+    for unit in units:
+        db.session.expire(unit, ["status"])
+    if reservation is not None:
+        reservation.status = ReservationStatus.PICKED_UP
+    audit.record(volunteer, "loan.create", "loan", loan.id, municipality_id=location.municipality_id,
+                 units=len(units))
+    return loan
+
+
+def _check_household_cap(location: Location, borrower: Borrower, adding: int, on: date) -> None:
+    if not location.household_cap or not location.peak_from or not location.peak_until:
+        return
+    if not (location.peak_from <= on <= location.peak_until):
+        return
+    ids = _household_borrower_ids(borrower)
+    held = db.session.scalar(db.select(sa.func.count(LoanLine.id)).join(Loan, Loan.id == LoanLine.loan_id).where(
+        Loan.borrower_id.in_(ids), LoanLine.returned_at.is_(None)))
+    if held + adding > location.household_cap:
+        raise DomainError("household_cap", _("I høysesongen kan en husstand låne høyst %(n)d enheter.",
+                                             n=location.household_cap))
+
+
+def return_unit(unit_code: str, *, volunteer: User, condition: str = "good", unchecked: bool = False,
+                checklist_in: list[str] | None = None, missing: str = "", lost: bool = False) -> LoanLine:
+    """Return one unit: back in stock, to maintenance (needs repair), to the unchecked queue, or written off."""
+    unit = unit_by_code(unit_code)
+    line = db.session.scalar(db.select(LoanLine).where(LoanLine.unit_id == unit.id, LoanLine.returned_at.is_(None)))
+    if line is None:
+        raise DomainError("not_on_loan", _("%(code)s er ikke lånt ut.", code=unit.label_code))
+    require_location(volunteer, unit.location_id)
+    condition = UnitCondition(condition)
+    kit = list(unit.item_type.kit_items or [])
+    line.returned_at = utcnow()
+    line.return_condition = condition
+    line.checklist_in = [i for i in kit if i in (checklist_in if checklist_in is not None else kit)]
+    absent = [i for i in kit if i not in line.checklist_in]
+    line.missing = "; ".join(filter(None, [", ".join(absent), (missing or "").strip()]))
+    unit.condition = condition
+    if lost:
+        unit.status = UnitStatus.LOST
+    elif condition == UnitCondition.NEEDS_REPAIR:
+        unit.status = UnitStatus.MAINTENANCE
+    elif unchecked:
+        unit.status = UnitStatus.UNCHECKED
+    else:
+        unit.status = UnitStatus.AVAILABLE
+    db.session.flush()
+    audit.record(volunteer, "loan.return", "loan", line.loan_id, unit=unit.label_code, condition=str(condition),
+                 status=str(unit.status))
+    return line
+
+
+def finish_check(unit: Unit, *, volunteer: User, condition: str = "good") -> Unit:
+    """Clear a unit from the 'returned, not yet checked' queue."""
+    require_location(volunteer, unit.location_id)
+    if unit.status != UnitStatus.UNCHECKED:
+        raise DomainError("not_unchecked", _("Enheten står ikke i køen."))
+    unit.condition = UnitCondition(condition)
+    unit.status = UnitStatus.MAINTENANCE if unit.condition == UnitCondition.NEEDS_REPAIR else UnitStatus.AVAILABLE
+    return unit
+
+
+def repaired(unit: Unit, *, volunteer: User) -> Unit:
+    """A unit fixed in maintenance comes back into stock."""
+    require_location(volunteer, unit.location_id)
+    if unit.status != UnitStatus.MAINTENANCE:
+        raise DomainError("not_in_maintenance", _("Enheten er ikke til reparasjon."))
+    unit.status, unit.condition = UnitStatus.AVAILABLE, UnitCondition.GOOD
+    return unit
+
+
+def retire(unit: Unit, *, volunteer: User, lost: bool = False) -> Unit:
+    """Write a unit off (worn out or lost)."""
+    require_location(volunteer, unit.location_id)
+    unit.status = UnitStatus.LOST if lost else UnitStatus.RETIRED
+    audit.record(volunteer, "unit.write_off", "unit", unit.id, status=str(unit.status))
+    return unit
+
+
+# --- reservations ----------------------------------------------------------------------------
+
+def usable_units(location_id: int, item_type_id: int, on: date) -> int:
+    return db.session.scalar(db.select(sa.func.count(Unit.id)).where(
+        Unit.location_id == location_id, Unit.item_type_id == item_type_id,
+        Unit.status.not_in([UnitStatus.RETIRED, UnitStatus.LOST]),
+        sa.or_(Unit.safety_expires_on.is_(None), Unit.safety_expires_on >= on))) or 0
+
+
+def available(location_id: int, item_type_id: int, date_from: date, date_to: date) -> int:
+    """Units free over the whole period: stock minus overlapping reservations and loans still out."""
+    stock = usable_units(location_id, item_type_id, date_from)
+    reserved = db.session.scalar(db.select(sa.func.coalesce(sa.func.sum(Reservation.quantity), 0)).where(
+        Reservation.location_id == location_id, Reservation.item_type_id == item_type_id,
+        Reservation.status == ReservationStatus.ACTIVE, Reservation.date_from <= date_to,
+        Reservation.date_to >= date_from)) or 0
+    out = db.session.scalar(db.select(sa.func.count(LoanLine.id)).join(Loan, Loan.id == LoanLine.loan_id)
+                            .join(Unit, Unit.id == LoanLine.unit_id).where(
+        Unit.location_id == location_id, Unit.item_type_id == item_type_id, LoanLine.returned_at.is_(None),
+        Loan.due_on >= date_from)) or 0
+    unavailable_now = db.session.scalar(db.select(sa.func.count(Unit.id)).where(
+        Unit.location_id == location_id, Unit.item_type_id == item_type_id,
+        Unit.status.in_([UnitStatus.MAINTENANCE, UnitStatus.UNCHECKED]))) if date_from <= today() else 0
+    return max(0, stock - reserved - out - (unavailable_now or 0))
+
+
+def reserve(location: Location, borrower: Borrower, item_type: ItemType, quantity: int, date_from: date,
+            date_to: date, *, actor: User | None) -> Reservation:
+    """Reserve a number of an item type for a period; never more than exist, also when two race."""
+    if borrower.blocked_at is not None:
+        raise DomainError("borrower_blocked", _("Låneren er sperret: %(reason)s", reason=borrower.blocked_reason or ""))
+    if quantity < 1:
+        raise DomainError("quantity_invalid", _("Antall må være minst 1."))
+    if date_to < date_from or date_from < today():
+        raise DomainError("period_invalid", _("Perioden må starte i dag eller senere og slutte etter start."))
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Serialise reservations of one item type so two cannot both take the last units.
+        db.session.execute(db.select(ItemType.id).where(ItemType.id == item_type.id).with_for_update())
+    free = available(location.id, item_type.id, date_from, date_to)
+    if quantity > free:
+        raise Conflict("reservation_exceeds_stock", _("Bare %(n)d ledige i perioden.", n=free), available=free)
+    r = Reservation(borrower_id=borrower.id, location_id=location.id, item_type_id=item_type.id, quantity=quantity,
+                    date_from=date_from, date_to=date_to, created_by_id=actor.id if actor else None)
+    db.session.add(r)
+    db.session.flush()
+    audit.record(actor, "reservation.create", "reservation", r.id, municipality_id=location.municipality_id)
+    return r
+
+
+def expire_reservations(on: date | None = None) -> int:
+    """Reservations not picked up within the grace period after their start expire."""
+    on = on or today()
+    rows = db.session.scalars(db.select(Reservation).where(
+        Reservation.status == ReservationStatus.ACTIVE,
+        Reservation.date_from < on - timedelta(days=RESERVATION_GRACE_DAYS))).all()
+    for r in rows:
+        r.status = ReservationStatus.EXPIRED
+    return len(rows)
+
+
+def calendar(location_id: int, item_type_id: int, start: date, days: int = 14) -> list[tuple[date, int, int]]:
+    """(day, usable, free) per day for an item type."""
+    return [(start + timedelta(days=i), usable_units(location_id, item_type_id, start + timedelta(days=i)),
+             available(location_id, item_type_id, start + timedelta(days=i), start + timedelta(days=i)))
+            for i in range(days)]
+
+
+# --- reminders, overdue, unmet demand, statistics --------------------------------------------
+
+def _contacts(b: Borrower) -> list[tuple[str | None, str | None, str]]:
+    if b.kind == BorrowerKind.CARD_HOLDER and b.card_id:
+        from opplevelseskort.cards.models import Card
+
+        card = db.session.get(Card, b.card_id)
+        h = card.child.household if card and card.child else None
+        return [(g.email, g.phone, g.preferred_language) for g in (h.guardians if h else [])]
+    target = b.responsible if b.kind == BorrowerKind.CHILD and b.responsible else b
+    return [(target.email, target.phone, "nb")]
+
+
+def send_reminders(now: datetime | None = None) -> tuple[int, int]:
+    """Due-tomorrow and overdue reminders through the outbox, each sent once per loan."""
+    from opplevelseskort.core.i18n import force_locale
+
+    now = now or utcnow()
+    on = local_date(now)
+    open_loans = db.select(Loan).where(Loan.id.in_(db.select(LoanLine.loan_id).where(LoanLine.returned_at.is_(None))))
+    due_soon = db.session.scalars(open_loans.where(Loan.due_on == on + timedelta(days=1),
+                                                   Loan.reminded_due_at.is_(None))).all()
+    overdue = db.session.scalars(open_loans.where(Loan.due_on < on, Loan.reminded_overdue_at.is_(None))).all()
+    for kind, loans in (("due_soon", due_soon), ("overdue", overdue)):
+        for loan in loans:
+            for email, phone, lang in _contacts(loan.borrower):
+                with force_locale(lang):
+                    if kind == "due_soon":
+                        subject = _("Husk å levere utstyret i morgen")
+                        body = _("Hei! Utstyret du lånte fra %(place)s skal leveres %(date)s.",
+                                 place=loan.location.name, date=loan.due_on.strftime("%d.%m.%Y"))
+                    else:
+                        subject = _("Utstyret skulle vært levert")
+                        body = _("Hei! Utstyret du lånte fra %(place)s skulle vært levert %(date)s. "
+                                 "Lever det så snart du kan.", place=loan.location.name,
+                                 date=loan.due_on.strftime("%d.%m.%Y"))
+                if email:
+                    outbox.enqueue(OutboxChannel.EMAIL, email, subject, body, kind=f"loan_{kind}", locale=lang)
+                if phone:
+                    outbox.enqueue(OutboxChannel.SMS, phone, subject, body, kind=f"loan_{kind}", locale=lang)
+            if kind == "due_soon":
+                loan.reminded_due_at = now
+            else:
+                loan.reminded_overdue_at = now
+    return len(due_soon), len(overdue)
+
+
+def overdue_lines(user: User, on: date | None = None) -> list[LoanLine]:
+    on = on or today()
+    loc_ids = [l.id for l in locations_for(user)]  # noqa: E741
+    return list(db.session.scalars(db.select(LoanLine).join(Loan, Loan.id == LoanLine.loan_id).where(
+        LoanLine.returned_at.is_(None), Loan.due_on < on, Loan.location_id.in_(loc_ids)).order_by(Loan.due_on)))
+
+
+def record_unmet_demand(location: Location, *, category: str, size: str = "", item_type: ItemType | None = None,
+                        volunteer: User) -> UnmetDemand:
+    """A borrower asked for something we did not have: two taps for the volunteer."""
+    row = UnmetDemand(location_id=location.id, category=ItemCategory(category), size=(size or "").strip()[:40],
+                      item_type_id=item_type.id if item_type else None, recorded_by_id=volunteer.id)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def statistics(location_ids: list[int], year: int) -> dict:
+    """Loans per category and month, utilisation (days on loan per unit), never-lent units, unmet demand."""
+    from datetime import UTC
+
+    start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    month = sa.func.extract("month", LoanLine.checked_out_at)
+    per_cat = db.session.execute(
+        db.select(ItemType.category, month.label("m"), sa.func.count(LoanLine.id))
+        .join(Unit, Unit.id == LoanLine.unit_id).join(ItemType, ItemType.id == Unit.item_type_id)
+        .where(Unit.location_id.in_(location_ids), LoanLine.checked_out_at >= start, LoanLine.checked_out_at < end)
+        .group_by(ItemType.category, month).order_by(ItemType.category, month)).all()
+    lines = db.session.execute(
+        db.select(Unit.id, Unit.label_code, LoanLine.checked_out_at, LoanLine.returned_at)
+        .join(LoanLine, LoanLine.unit_id == Unit.id)
+        .where(Unit.location_id.in_(location_ids), LoanLine.checked_out_at < end)).all()
+    now = utcnow()
+    days: dict[str, float] = {}
+    for _uid, code, out_at, back_at in lines:
+        lo = max(out_at, start)
+        hi = min(back_at or now, end)
+        days[code] = days.get(code, 0) + max(0.0, (hi - lo).total_seconds() / 86400)
+    never = list(db.session.scalars(db.select(Unit.label_code).where(
+        Unit.location_id.in_(location_ids), Unit.status.not_in([UnitStatus.RETIRED, UnitStatus.LOST]),
+        ~sa.exists().where(LoanLine.unit_id == Unit.id)).order_by(Unit.label_code)))
+    unmet = db.session.execute(
+        db.select(UnmetDemand.category, UnmetDemand.size, sa.func.count(UnmetDemand.id))
+        .where(UnmetDemand.location_id.in_(location_ids), UnmetDemand.at >= start, UnmetDemand.at < end)
+        .group_by(UnmetDemand.category, UnmetDemand.size).order_by(sa.func.count(UnmetDemand.id).desc())).all()
+    return {"per_category_month": [(str(c), int(m), n) for c, m, n in per_cat],
+            "utilisation_days": dict(sorted(days.items())), "never_lent": never,
+            "unmet": [(str(c), s, n) for c, s, n in unmet]}
+
+
+def public_availability(locale: str = "nb") -> list[dict]:
+    """What can be borrowed where, by type and size, and how many are free today."""
+    on = today()
+    rows = db.session.execute(
+        db.select(Location, ItemType, sa.func.count(Unit.id))
+        .join(Unit, Unit.location_id == Location.id).join(ItemType, ItemType.id == Unit.item_type_id)
+        .where(Unit.status.not_in([UnitStatus.RETIRED, UnitStatus.LOST]))
+        .group_by(Location.id, ItemType.id).order_by(Location.name, ItemType.name, ItemType.size)).all()
+    out = []
+    for loc, it, total in rows:
+        out.append({"location": loc, "item": it.display_name(locale), "category": str(it.category),
+                    "total": total, "free": available(loc.id, it.id, on, on)})
+    return out
