@@ -1,9 +1,79 @@
-"""reports commands."""
+"""Report commands: uptake export and indicator import."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+import click
 from flask import Flask
+from flask.cli import AppGroup
+
+from ..core.errors import DomainError, ImportFailed
+from ..extensions import db
+from . import services
+
+report_cli = AppGroup("report", help="Zone reports for the analysis layer.")
+
+
+@report_cli.command("uptake")
+@click.option("--period", required=True, help="2026, 2026-Q1, 2026-03 or 2026-01-01..2026-06-30")
+@click.option("--level", default="grunnkrets")
+@click.option("--municipality", default=None, help="4-digit number (default: the first)")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonstat", "geojson"]), default="csv")
+@click.option("--separator", type=click.Choice(["semicolon", "comma"]), default="semicolon")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def uptake(period, level, municipality, fmt, separator, output):
+    """Write the suppressed uptake report (stdout by default)."""
+    try:
+        muni = services.municipality_for(None, municipality)
+        report = services.uptake_report(muni, services.parse_period(period), level)
+        body, _mime = services.render(report, fmt, "," if separator == "comma" else ";")
+    except DomainError as exc:
+        click.echo(f"Error ({exc.code}): {exc.message}", err=True)
+        sys.exit(1)
+    out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        if isinstance(body, str):
+            out.write(body)
+        else:
+            for chunk in body:
+                out.write(chunk)
+    finally:
+        if output:
+            out.close()
+
+
+indicators_cli = AppGroup("indicators", help="Living-conditions indicators per zone.")
+
+
+@indicators_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--municipality", default=None)
+def indicators_import(path, municipality):
+    """Import indicator values from CSV or JSON-stat 2.0 (all or nothing)."""
+    try:
+        muni = services.municipality_for(None, municipality)
+        data = path.read_bytes()
+        if path.suffix.lower() == ".json":
+            n = services.import_indicators_jsonstat(muni, data)
+        else:
+            n = services.import_indicators_csv(muni, data)
+    except ImportFailed as exc:
+        db.session.rollback()
+        click.echo(f"Import failed, nothing was written ({len(exc.errors)} problems):", err=True)
+        for e in exc.errors:
+            click.echo(f"  - {e}", err=True)
+        sys.exit(1)
+    except DomainError as exc:
+        click.echo(f"Error ({exc.code}): {exc.message}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"{n} values imported")
+
+
+report_cli.add_command(indicators_cli)
 
 
 def register(app: Flask) -> None:
-    return None
+    app.cli.add_command(report_cli)

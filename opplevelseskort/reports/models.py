@@ -1,1 +1,29 @@
-"""reports models."""
+"""Zone indicators from the living-conditions mapping (levekårskartlegging)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.models import Zone
+from ..core.types import UTCDateTime, utcnow
+from ..extensions import db
+
+
+class ZoneIndicator(db.Model):
+    __tablename__ = "zone_indicator"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    zone_id: Mapped[int] = mapped_column(sa.ForeignKey("zone.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(sa.String(80))
+    year: Mapped[int] = mapped_column(sa.Integer)
+    value: Mapped[float | None] = mapped_column(sa.Float)
+    numerator: Mapped[float | None] = mapped_column(sa.Float)
+    denominator: Mapped[float | None] = mapped_column(sa.Float)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    zone: Mapped[Zone] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("zone_id", "key", "year"),)

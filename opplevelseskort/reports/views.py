@@ -1,7 +1,118 @@
-"""reports pages."""
+"""The analysts' dashboard (map, table, trends, reach against low income), exports and the grant report."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import date
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..core import nav
+from ..core.errors import DomainError, ImportFailed
+from ..core.models import Role, Zone
+from ..core.permissions import roles_required
+from ..extensions import db
+from . import services
+from .forms import IndicatorImportForm, ReportFilterForm
 
 bp = Blueprint("reports", __name__)
+READERS = (Role.ANALYST, Role.ADMIN)
+
+
+def _filters():
+    form = ReportFilterForm(request.args)
+    muni = services.municipality_for(current_user, request.args.get("municipality"))
+    levels = sorted(set(db.session.scalars(db.select(Zone.level).filter_by(municipality_id=muni.id))))
+    form.level.choices = [(lv, lv) for lv in levels] or [("grunnkrets", "grunnkrets")]
+    period_text = form.period.data or str(date.today().year)
+    level = form.level.data if form.level.data in levels else ("grunnkrets" if "grunnkrets" in levels else
+                                                                (levels[0] if levels else "grunnkrets"))
+    form.period.data, form.level.data = period_text, level
+    return form, muni, period_text, level
+
+
+@bp.get("/")
+@roles_required(*READERS)
+def dashboard():
+    form, muni, period_text, level = _filters()
+    try:
+        report = services.uptake_report(muni, services.parse_period(period_text), level)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return render_template("reports/dashboard.html", form=form, report=None, measures=services.MEASURES), 422
+    year = report.period.start.year
+    trend = []
+    for q in range(1, 5):
+        r = services.uptake_report(muni, services.parse_period(f"{year}-Q{q}"), level)
+        total = r.cells["total"]
+        trend.append((f"{year}-Q{q}", services.shown(total["children_with_card"]), services.shown(total["active_children"]),
+                      services.shown(total["checkins"])))
+    return render_template("reports/dashboard.html", form=form, report=report, measures=services.MEASURES,
+                           trend=trend, reach_rows=services.reach_vs_low_income(report, year),
+                           geo_url=url_for("reports.export", format="geojson", period=period_text, level=level),
+                           tile_url="")
+
+
+@bp.get("/eksport")
+@roles_required(*READERS)
+def export():
+    _form, muni, period_text, level = _filters()
+    fmt = request.args.get("format", "csv")
+    try:
+        report = services.uptake_report(muni, services.parse_period(period_text), level)
+        body, mimetype = services.render(report, fmt, "," if request.args.get("sep") == "comma" else ";")
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("reports.dashboard"))
+    ext = {"csv": "csv", "jsonstat": "json", "geojson": "geojson"}[fmt]
+    headers = {"Content-Disposition": f'attachment; filename="opptak-{level}-{period_text}.{ext}"'}
+    if fmt == "csv":
+        return Response(stream_with_context(body), mimetype=mimetype, headers=headers)
+    return Response(body, mimetype=mimetype, headers=headers)
+
+
+@bp.get("/tilskudd")
+@roles_required(*READERS)
+def grant():
+    muni = services.municipality_for(current_user, request.args.get("municipality"))
+    year = request.args.get("year", type=int) or date.today().year
+    data = services.grant_report(muni, year)
+    if request.args.get("format") == "csv":
+        lines = ["section;key;subkey;value"]
+        lines.append(f"children_reached;;;{data['children_reached']}")
+        lines += [f"age_gender;{b};{g};{n}" for b, g, n in data["by_band_gender"]]
+        lines += [f"checkins_by_category;{c};;{n}" for c, n, _v in data["by_category"]]
+        lines += [f"value_nok;;;{data['value_nok']}", f"loans;;;{data['loans']}"]
+        return Response("\ufeff" + "\n".join(lines) + "\n", mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="tilskuddsrapport-{year}.csv"'})
+    return render_template("reports/grant.html", data=data, year=year, muni=muni)
+
+
+@bp.route("/indikatorer", methods=["GET", "POST"])
+@roles_required(*READERS)
+def indicators():
+    form = IndicatorImportForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        muni = services.municipality_for(current_user, request.args.get("municipality"))
+        data = form.file.data.read()
+        try:
+            if form.kind.data == "csv":
+                n = services.import_indicators_csv(muni, data, actor=current_user)
+            else:
+                n = services.import_indicators_jsonstat(muni, data, actor=current_user)
+        except ImportFailed as exc:
+            db.session.rollback()
+            errors = exc.errors
+        else:
+            db.session.commit()
+            flash(_("%(n)d indikatorverdier er lagret.", n=n), "success")
+            return redirect(url_for("reports.indicators"))
+    return render_template("reports/indicators.html", form=form, errors=errors), (422 if errors or form.errors else 200)
+
+
+nav.register("reports.dashboard", _l("Rapporter"), READERS, order=70)
+nav.register("reports.grant", _l("Tilskuddsrapport"), READERS, order=71)
+nav.register("reports.indicators", _l("Levekårsindikatorer"), READERS, order=72)

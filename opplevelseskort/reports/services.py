@@ -1,0 +1,519 @@
+"""Zone reports: periods, indicators, measures computed in SQL, roll-up, disclosure control, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from ..cards.models import Card, Child
+from ..checkin.models import CheckIn
+from ..core import audit
+from ..core.errors import DomainError, ImportFailed
+from ..core.models import Municipality, User, Zone
+from ..extensions import db
+from ..partners.models import Booking, BookingStatus, Occasion
+from .models import ZoneIndicator
+from .suppression import SUPPRESSED, Cell, primary_count, secondary
+
+log = logging.getLogger(__name__)
+
+ELIGIBLE_KEY = "children_6_17"
+LOW_INCOME_KEY = "low_income_children_share"
+COUNT_MEASURES = ["children_with_card", "active_children", "checkins", "offers_used", "no_shows", "loans",
+                  "borrowers", "value_nok"]
+RATE_MEASURES = ["uptake", "reach"]
+MEASURES = COUNT_MEASURES + RATE_MEASURES
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    start: date
+    end: date  # exclusive
+
+    @property
+    def start_dt(self) -> datetime:
+        return datetime(self.start.year, self.start.month, self.start.day, tzinfo=UTC)
+
+    @property
+    def end_dt(self) -> datetime:
+        return datetime(self.end.year, self.end.month, self.end.day, tzinfo=UTC)
+
+
+def parse_period(text: str) -> Period:
+    """`2026`, `2026-Q1`, `2026-03` or `2026-01-01..2026-06-30` (inclusive end)."""
+    t = (text or "").strip()
+    try:
+        if m := re.fullmatch(r"(\d{4})", t):
+            y = int(m.group(1))
+            return Period(t, date(y, 1, 1), date(y + 1, 1, 1))
+        if m := re.fullmatch(r"(\d{4})-Q([1-4])", t, re.I):
+            y, q = int(m.group(1)), int(m.group(2))
+            start = date(y, 3 * q - 2, 1)
+            end = date(y + 1, 1, 1) if q == 4 else date(y, 3 * q + 1, 1)
+            return Period(t.upper(), start, end)
+        if m := re.fullmatch(r"(\d{4})-(\d{2})", t):
+            y, mo = int(m.group(1)), int(m.group(2))
+            return Period(t, date(y, mo, 1), date(y + (mo == 12), mo % 12 + 1, 1))
+        if m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", t):
+            a, b = date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))
+            if b < a:
+                raise ValueError
+            return Period(t, a, b + timedelta(days=1))
+    except ValueError:
+        pass
+    raise DomainError("period_invalid", _("Ugyldig periode «%(value)s». Bruk 2026, 2026-Q1, 2026-03 eller "
+                                          "2026-01-01..2026-06-30.", value=text))
+
+
+# --- indicators ------------------------------------------------------------------------------
+
+def _num(text: str | None, what: str, line: int, errors: list[str]) -> float | None:
+    if text is None or str(text).strip() == "":
+        return None
+    try:
+        return float(str(text).strip().replace(",", "."))
+    except ValueError:
+        errors.append(_("Linje %(line)d: %(what)s «%(value)s» er ikke et tall.", line=line, what=what, value=text))
+        return None
+
+
+def _upsert_indicators(municipality: Municipality, rows: list[tuple], actor: User | None, source: str) -> int:
+    zones = {z.code: z for z in db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id))}
+    existing = {(i.zone_id, i.key, i.year): i for i in db.session.scalars(
+        db.select(ZoneIndicator).join(Zone).where(Zone.municipality_id == municipality.id))}
+    for code, key, year, value, num, den in rows:
+        zone = zones[code]
+        ind = existing.get((zone.id, key, year))
+        if ind is None:
+            ind = ZoneIndicator(zone_id=zone.id, key=key, year=year)
+            db.session.add(ind)
+            existing[(zone.id, key, year)] = ind
+        ind.value, ind.numerator, ind.denominator = value, num, den
+    db.session.flush()
+    audit.record(actor, f"indicators.import_{source}", "municipality", municipality.id,
+                 municipality_id=municipality.id, rows=len(rows))
+    return len(rows)
+
+
+def import_indicators_csv(municipality: Municipality, data: bytes | str, *, actor: User | None = None) -> int:
+    """CSV `zone;indicator;year;value[;numerator;denominator]`; every row valid or nothing is written."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ImportFailed([_("Filen er ikke UTF-8-kodet tekst.")]) from None
+    first = data.split("\n", 1)[0]
+    reader = list(csv.reader(io.StringIO(data), delimiter=";" if first.count(";") >= first.count(",") else ","))
+    if not reader:
+        raise ImportFailed([_("Filen er tom.")])
+    header = [h.strip().lower() for h in reader[0]]
+    if header[:4] != ["zone", "indicator", "year", "value"]:
+        raise ImportFailed([_("Linje 1: overskriften må være zone;indicator;year;value[;numerator;denominator].")])
+    zones = set(db.session.scalars(db.select(Zone.code).filter_by(municipality_id=municipality.id)))
+    errors: list[str] = []
+    rows, seen = [], {}
+    for line, row in enumerate(reader[1:], start=2):
+        if not any(c.strip() for c in row):
+            continue
+        row = row + [""] * (6 - len(row))
+        code, key, year_text = row[0].strip(), row[1].strip(), row[2].strip()
+        if code not in zones:
+            errors.append(_("Linje %(line)d: ukjent sone %(code)s.", line=line, code=code))
+        if not re.fullmatch(r"[a-z0-9_]{1,80}", key):
+            errors.append(_("Linje %(line)d: indikatornavnet «%(key)s» kan bare ha små bokstaver, tall og _.",
+                            line=line, key=key))
+        if not re.fullmatch(r"\d{4}", year_text):
+            errors.append(_("Linje %(line)d: året «%(year)s» er ikke et årstall.", line=line, year=year_text))
+            continue
+        value = _num(row[3], _("verdien"), line, errors)
+        num = _num(row[4], _("telleren"), line, errors)
+        den = _num(row[5], _("nevneren"), line, errors)
+        ident = (code, key, int(year_text))
+        if ident in seen:
+            errors.append(_("Linje %(line)d: samme sone, indikator og år som linje %(other)d.", line=line,
+                            other=seen[ident]))
+        seen[ident] = line
+        rows.append((code, key, int(year_text), value, num, den))
+    if errors:
+        raise ImportFailed(errors)
+    return _upsert_indicators(municipality, rows, actor, "csv")
+
+
+def import_indicators_jsonstat(municipality: Municipality, data: bytes | str, *, zone_dimension: str | None = None,
+                               actor: User | None = None) -> int:
+    """A JSON-stat 2.0 dataset with a zone dimension, a year dimension and a contents/indicator dimension."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ImportFailed([_("Filen er ikke gyldig JSON: %(detail)s", detail=str(exc))]) from None
+    if isinstance(doc, dict) and doc.get("class") != "dataset" and len(doc) == 1:
+        doc = next(iter(doc.values()))  # JSON-stat 1.x bundle with one dataset
+    if not isinstance(doc, dict) or not isinstance(doc.get("id"), list) or not isinstance(doc.get("size"), list):
+        raise ImportFailed([_("Filen er ikke et JSON-stat 2.0-datasett (mangler «id» og «size»).")])
+    ids, sizes, dims = doc["id"], doc["size"], doc.get("dimension") or {}
+    if len(ids) != len(sizes) or any(d not in dims for d in ids):
+        raise ImportFailed([_("Dimensjonene i «id», «size» og «dimension» stemmer ikke overens.")])
+
+    def categories(dim_id):
+        cat = (dims[dim_id] or {}).get("category") or {}
+        index = cat.get("index")
+        if isinstance(index, list):
+            return index
+        if isinstance(index, dict):
+            return [k for k, _v in sorted(index.items(), key=lambda kv: kv[1])]
+        labels = cat.get("label") or {}
+        return list(labels.keys())
+
+    zone_dim = zone_dimension or next((d for d in ids if d.lower() in ("region", "zone", "grunnkrets", "sone")), None)
+    year_dim = next((d for d in ids if d.lower() in ("tid", "time", "year", "aar", "år")), None)
+    key_dim = next((d for d in ids if d.lower() in ("contentscode", "indicator", "measure", "statistikkvariabel")), None)
+    missing = [name for name, d in (("zone/Region", zone_dim), ("Tid/year", year_dim), ("ContentsCode", key_dim))
+               if d is None]
+    if missing:
+        raise ImportFailed([_("Fant ikke dimensjonene: %(dims)s.", dims=", ".join(missing))])
+    cats = [categories(d) for d in ids]
+    if [len(c) for c in cats] != sizes:
+        raise ImportFailed([_("Antall kategorier stemmer ikke med «size».")])
+    values = doc.get("value")
+    total = 1
+    for s in sizes:
+        total *= s
+    if isinstance(values, dict):
+        values = [values.get(str(i)) for i in range(total)]
+    if not isinstance(values, list) or len(values) != total:
+        raise ImportFailed([_("«value» har %(got)s verdier, men dimensjonene gir %(want)d.",
+                              got=len(values) if isinstance(values, list) else "?", want=total)])
+    zones = set(db.session.scalars(db.select(Zone.code).filter_by(municipality_id=municipality.id)))
+    errors, rows = [], []
+    for flat, value in enumerate(values):
+        coords, rest = [], flat
+        for s in reversed(sizes):
+            coords.append(rest % s)
+            rest //= s
+        coords.reverse()
+        at = {d: cats[i][coords[i]] for i, d in enumerate(ids)}
+        code, key, year_text = str(at[zone_dim]), str(at[key_dim]).lower(), str(at[year_dim])
+        if code not in zones:
+            errors.append(_("Verdi %(n)d: ukjent sone %(code)s.", n=flat + 1, code=code))
+            continue
+        if not re.fullmatch(r"\d{4}", year_text):
+            errors.append(_("Verdi %(n)d: «%(year)s» er ikke et årstall.", n=flat + 1, year=year_text))
+            continue
+        if value is not None and not isinstance(value, (int, float)):
+            errors.append(_("Verdi %(n)d: «%(value)s» er ikke et tall.", n=flat + 1, value=value))
+            continue
+        rows.append((code, re.sub(r"[^a-z0-9_]", "_", key)[:80], int(year_text), value, None, None))
+    if errors:
+        raise ImportFailed(errors[:50])
+    return _upsert_indicators(municipality, rows, actor, "jsonstat")
+
+
+# --- measures --------------------------------------------------------------------------------
+
+@dataclass
+class Report:
+    municipality: Municipality
+    period: Period
+    level: str
+    zones: list[Zone]
+    cells: dict[str, dict[str, Cell]] = field(default_factory=dict)  # zone code (or "total") -> measure -> cell
+    breakdown: dict | None = None
+
+    def rows(self):
+        for z in self.zones:
+            yield z, self.cells[z.code]
+        yield None, self.cells["total"]
+
+
+def _ancestor_map(municipality_id: int, level: str) -> tuple[list[Zone], dict[int, int]]:
+    """Zones at `level` and a map from every zone id to its ancestor (or itself) at that level."""
+    zones = list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality_id)))
+    by_id = {z.id: z for z in zones}
+    targets = [z for z in zones if z.level == level]
+    if not targets:
+        raise DomainError("level_unknown", _("Ingen soner på nivået «%(level)s».", level=level))
+    target_ids = {z.id for z in targets}
+    mapping = {}
+    for z in zones:
+        node, seen = z, set()
+        while node is not None and node.id not in seen:
+            seen.add(node.id)
+            if node.id in target_ids:
+                mapping[z.id] = node.id
+                break
+            node = by_id.get(node.parent_id) if node.parent_id else None
+    return sorted(targets, key=lambda z: z.code), mapping
+
+
+def _grouped(query_cols, zone_col, mapping, where, select_from, count_exprs):
+    """One grouped query: each row's zone is mapped to its ancestor with a CASE expression, in SQL."""
+    if not mapping:
+        return {}
+    ancestor = sa.case(mapping, value=zone_col).label("aid")
+    q = (sa.select(ancestor, *count_exprs).select_from(select_from)
+         .where(*where, zone_col.in_(list(mapping))).group_by(ancestor))
+    return {row[0]: row[1:] for row in db.session.execute(q)}
+
+
+def _total(where, select_from, zone_col, ids, count_exprs):
+    q = sa.select(*count_exprs).select_from(select_from).where(*where, zone_col.in_(ids))
+    return tuple(db.session.execute(q).one())
+
+
+def compute_counts(municipality: Municipality, period: Period, level: str):
+    """Every count measure per zone at `level` (and for all zones together), each from one grouped query."""
+    zones, mapping = _ancestor_map(municipality.id, level)
+    ids = list(mapping.keys())
+    s, e = period.start_dt, period.end_dt
+    specs = {
+        "children_with_card": (
+            Card.__table__.join(Child.__table__, Child.id == Card.child_id), Child.zone_id,
+            [Card.valid_from < period.end, Card.valid_until >= period.start,
+             sa.or_(Card.revoked_at.is_(None), Card.revoked_at >= s)],
+            [sa.func.count(sa.distinct(Card.child_id))]),
+        "checkins": (
+            CheckIn.__table__, CheckIn.zone_id, [CheckIn.at >= s, CheckIn.at < e, CheckIn.voided_at.is_(None)],
+            [sa.func.count(sa.distinct(CheckIn.child_id)), sa.func.count(CheckIn.id),
+             sa.func.count(sa.distinct(CheckIn.offer_id)), sa.func.coalesce(sa.func.sum(CheckIn.value_nok), 0)]),
+        "no_shows": (
+            Booking.__table__.join(Occasion.__table__, Occasion.id == Booking.occasion_id)
+            .join(Child.__table__, Child.id == Booking.child_id), Child.zone_id,
+            [Booking.status == BookingStatus.NO_SHOW, Occasion.starts_at >= s, Occasion.starts_at < e],
+            [sa.func.count(Booking.id)]),
+    }
+    loans = db.metadata.tables.get("loan_line")
+    if loans is not None:
+        loan, borrower = db.metadata.tables["loan"], db.metadata.tables["borrower"]
+        specs["loans"] = (
+            loans.join(loan, loan.c.id == loans.c.loan_id).join(borrower, borrower.c.id == loan.c.borrower_id),
+            borrower.c.zone_id, [loans.c.checked_out_at >= s, loans.c.checked_out_at < e],
+            [sa.func.count(loans.c.id), sa.func.count(sa.distinct(loan.c.borrower_id))])
+    names = {"children_with_card": ["children_with_card"],
+             "checkins": ["active_children", "checkins", "offers_used", "value_nok"],
+             "no_shows": ["no_shows"], "loans": ["loans", "borrowers"]}
+    per_zone: dict[int, dict[str, int]] = {z.id: dict.fromkeys(COUNT_MEASURES, 0) for z in zones}
+    total = dict.fromkeys(COUNT_MEASURES, 0)
+    for spec, (frm, zcol, where, exprs) in specs.items():
+        for aid, vals in _grouped(None, zcol, mapping, where, frm, exprs).items():
+            for name, v in zip(names[spec], vals, strict=True):
+                per_zone[aid][name] = int(v or 0)
+        for name, v in zip(names[spec], _total(where, frm, zcol, ids, exprs), strict=True):
+            total[name] = int(v or 0)
+    return zones, mapping, per_zone, total
+
+
+def _eligible(municipality: Municipality, zones: list[Zone], mapping: dict[int, int], year: int):
+    """Eligible children per zone from the indicators: the zone's own value, else the sum of its leaves."""
+    rows = db.session.execute(db.select(ZoneIndicator.zone_id, ZoneIndicator.value).where(
+        ZoneIndicator.key == ELIGIBLE_KEY, ZoneIndicator.year == year,
+        ZoneIndicator.zone_id.in_(list(mapping.keys()) or [0]))).all()
+    own = {zid: v for zid, v in rows if zid in {z.id for z in zones}}
+    summed: dict[int, float] = {}
+    for zid, v in rows:
+        if zid not in own and v is not None:
+            summed[mapping[zid]] = summed.get(mapping[zid], 0) + v
+    out = {z.id: own.get(z.id, summed.get(z.id)) for z in zones}
+    values = [v for v in out.values() if v is not None]
+    return out, (sum(values) if len(values) == len(zones) else None)
+
+
+def uptake_report(municipality: Municipality, period: Period, level: str = "grunnkrets") -> Report:
+    """Counts and rates per zone with disclosure control applied (the only view analysts ever get)."""
+    cfg = current_app.config
+    min_count, min_den = cfg["SUPPRESS_MIN_COUNT"], cfg["SUPPRESS_MIN_DENOMINATOR"]
+    zones, mapping, per_zone, total = compute_counts(municipality, period, level)
+    eligible, eligible_total = _eligible(municipality, zones, mapping, period.start.year)
+    report = Report(municipality, period, level, zones)
+    keyed = [(z.code, per_zone[z.id], eligible.get(z.id)) for z in zones] + [("total", total, eligible_total)]
+    for key, counts, elig in keyed:
+        cells = {}
+        for m in COUNT_MEASURES:
+            den = counts["children_with_card"] if m == "active_children" else (
+                int(elig) if m == "children_with_card" and elig is not None else None)
+            cell = Cell(counts[m])
+            if m not in ("value_nok",) and primary_count(counts[m], den, min_count):
+                cell.status = SUPPRESSED
+            cells[m] = cell
+        cells["uptake"] = _rate(counts["active_children"], counts["children_with_card"], cells["active_children"],
+                                cells["children_with_card"], min_den)
+        cells["reach"] = _rate(counts["children_with_card"], elig, cells["children_with_card"], None, min_den)
+        report.cells[key] = cells
+    # Secondary suppression: all zones add up to the total, and siblings add up to their parent (which
+    # another report, at the parent's level, publishes), so both kinds of group are protected.
+    groups = [[z.code for z in zones]]
+    siblings: dict[int | None, list[str]] = {}
+    for z in zones:
+        siblings.setdefault(z.parent_id, []).append(z.code)
+    groups += [codes for parent, codes in siblings.items() if parent is not None and len(codes) > 1]
+    for m in COUNT_MEASURES:
+        if m == "value_nok":
+            continue
+        secondary(groups, {k: report.cells[k][m] for k in report.cells if k != "total"})
+    # A rate built on a (now) suppressed count is suppressed too.
+    for cells in report.cells.values():
+        if cells["active_children"].suppressed or cells["children_with_card"].suppressed:
+            cells["uptake"].status = SUPPRESSED
+        if cells["children_with_card"].suppressed:
+            cells["reach"].status = SUPPRESSED
+        if cells["active_children"].suppressed or cells["checkins"].suppressed:
+            cells["value_nok"].status = SUPPRESSED
+    return report
+
+
+def _rate(num, den, num_cell: Cell, den_cell: Cell | None, min_den: int) -> Cell:
+    if den is None or den == 0:
+        return Cell(None)
+    cell = Cell(round(num / den, 4))
+    if den < min_den or num_cell.suppressed or (den_cell is not None and den_cell.suppressed):
+        cell.status = SUPPRESSED
+    return cell
+
+
+def shown(cell: Cell):
+    return None if cell.suppressed else cell.value
+
+
+# --- exports ---------------------------------------------------------------------------------
+
+def csv_rows(report: Report, delimiter: str = ";") -> Iterator[str]:
+    """Stream the report as CSV (UTF-8); suppressed cells are ':' (never 0)."""
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=delimiter)
+
+    def flush():
+        text = out.getvalue()
+        out.seek(0)
+        out.truncate(0)
+        return text
+
+    w.writerow(["zone_code", "zone_name", "level", "period", *MEASURES])
+    yield "\ufeff" + flush()
+    for zone, cells in report.rows():
+        w.writerow([zone.code if zone else "total", zone.name if zone else report.municipality.name, report.level,
+                    report.period.label,
+                    *[SUPPRESSED if cells[m].suppressed else ("" if cells[m].value is None else cells[m].value)
+                      for m in MEASURES]])
+        yield flush()
+
+
+def jsonstat(report: Report) -> dict:
+    """A JSON-stat 2.0 dataset: dimensions zone, period, measure; status ':' marks suppressed cells."""
+    zone_codes = [z.code for z in report.zones] + ["total"]
+    labels = {z.code: z.name for z in report.zones}
+    labels["total"] = report.municipality.name
+    values, status = [], {}
+    for zi, code in enumerate(zone_codes):
+        for mi, m in enumerate(MEASURES):
+            idx = zi * len(MEASURES) + mi
+            cell = report.cells[code][m]
+            values.append(None if cell.suppressed else cell.value)
+            if cell.suppressed:
+                status[str(idx)] = SUPPRESSED
+    return {
+        "version": "2.0", "class": "dataset",
+        "label": f"Opplevelseskortet: uptake by zone ({report.level}), {report.period.label}",
+        "source": "Opplevelseskortet", "updated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "id": ["zone", "period", "measure"], "size": [len(zone_codes), 1, len(MEASURES)],
+        "role": {"geo": ["zone"], "time": ["period"], "metric": ["measure"]},
+        "dimension": {
+            "zone": {"label": "zone", "category": {"index": zone_codes, "label": labels}},
+            "period": {"label": "period", "category": {"index": [report.period.label],
+                                                       "label": {report.period.label: report.period.label}}},
+            "measure": {"label": "measure", "category": {"index": MEASURES, "label": {m: m for m in MEASURES}}},
+        },
+        "value": values, "status": status,
+    }
+
+
+def geojson(report: Report) -> dict:
+    """Zone boundaries in WGS84 with the measures as properties (suppressed: null plus a status property)."""
+    features = []
+    for zone in report.zones:
+        cells = report.cells[zone.code]
+        props = {"code": zone.code, "name": zone.name, "level": zone.level, "period": report.period.label}
+        for m in MEASURES:
+            props[m] = shown(cells[m])
+            props[f"{m}_status"] = SUPPRESSED if cells[m].suppressed else None
+        features.append({"type": "Feature", "id": zone.code, "properties": props,
+                         "geometry": json.loads(zone.boundary) if zone.boundary else None})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def render(report: Report, fmt: str, delimiter: str = ";"):
+    if fmt == "csv":
+        return csv_rows(report, delimiter), "text/csv; charset=utf-8"
+    if fmt == "jsonstat":
+        return json.dumps(jsonstat(report), ensure_ascii=False), "application/json"
+    if fmt == "geojson":
+        return json.dumps(geojson(report), ensure_ascii=False), "application/geo+json"
+    raise DomainError("format_invalid", _("Ukjent format «%(fmt)s». Bruk csv, jsonstat eller geojson.", fmt=fmt))
+
+
+def municipality_for(user: User, number: str | None) -> Municipality:
+    q = db.select(Municipality).order_by(Municipality.id)
+    if number:
+        q = q.where(Municipality.number == number)
+    if user is not None and user.municipality_id is not None:
+        q = q.where(Municipality.id == user.municipality_id)
+    muni = db.session.scalar(q)
+    if muni is None:
+        raise DomainError("municipality_unknown", _("Ukjent kommune."))
+    return muni
+
+
+def reach_vs_low_income(report: Report, year: int) -> list[dict]:
+    """Each zone's reach set against its share of children in persistent low-income households."""
+    ids = {z.id: z for z in report.zones}
+    rows = dict(db.session.execute(db.select(ZoneIndicator.zone_id, ZoneIndicator.value).where(
+        ZoneIndicator.key == LOW_INCOME_KEY, ZoneIndicator.year == year, ZoneIndicator.zone_id.in_(list(ids) or [0]))).all())
+    out = []
+    for z in report.zones:
+        cell = report.cells[z.code]["reach"]
+        out.append({"zone": z, "reach": shown(cell), "reach_suppressed": cell.suppressed,
+                    "low_income": rows.get(z.id)})
+    return sorted(out, key=lambda r: (-(r["low_income"] or 0), r["reach"] if r["reach"] is not None else 9))
+
+
+def grant_report(municipality: Municipality, year: int) -> dict:
+    """Children reached by age band and gender, check-ins by category, value given, loans (for funders)."""
+    from ..partners.models import Offer
+
+    s, e = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    band = sa.case((CheckIn.age < 6, "0-5"), (CheckIn.age < 10, "6-9"), (CheckIn.age < 13, "10-12"),
+                   (CheckIn.age < 16, "13-15"), else_="16+")
+    base = [CheckIn.municipality_id == municipality.id, CheckIn.at >= s, CheckIn.at < e, CheckIn.voided_at.is_(None)]
+    gender = sa.func.coalesce(CheckIn.gender, "unknown")
+    by_band = db.session.execute(sa.select(band, gender, sa.func.count(sa.distinct(CheckIn.child_id)))
+                                 .where(*base).group_by(band, gender).order_by(band, gender)).all()
+    by_cat = db.session.execute(sa.select(Offer.category, sa.func.count(CheckIn.id), sa.func.sum(CheckIn.value_nok))
+                                .join(Offer, Offer.id == CheckIn.offer_id).where(*base)
+                                .group_by(Offer.category).order_by(Offer.category)).all()
+    min_count = current_app.config["SUPPRESS_MIN_COUNT"]
+
+    def sup(n):
+        return SUPPRESSED if 0 < n < min_count else n
+
+    loans = 0
+    if "loan_line" in db.metadata.tables:
+        ll, loan, loc = db.metadata.tables["loan_line"], db.metadata.tables["loan"], db.metadata.tables["location"]
+        loans = db.session.scalar(sa.select(sa.func.count(ll.c.id)).select_from(
+            ll.join(loan, loan.c.id == ll.c.loan_id).join(loc, loc.c.id == loan.c.location_id))
+            .where(loc.c.municipality_id == municipality.id, ll.c.checked_out_at >= s, ll.c.checked_out_at < e)) or 0
+    reached = db.session.scalar(sa.select(sa.func.count(sa.distinct(CheckIn.child_id))).where(*base)) or 0
+    return {"year": year, "children_reached": sup(reached),
+            "by_band_gender": [(b, g, sup(n)) for b, g, n in by_band],
+            "by_category": [(str(c), sup(n), int(v or 0)) for c, n, v in by_cat],
+            "value_nok": sum(int(v or 0) for _c, _n, v in by_cat), "loans": sup(loans)}

@@ -1,0 +1,234 @@
+"""Zone reports: known answers by hand, roll-up, a family that moved, suppression, exports, access."""
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+
+from opplevelseskort.cards import services as cards
+from opplevelseskort.checkin import services as checkin
+from opplevelseskort.core.errors import DomainError, ImportFailed
+from opplevelseskort.extensions import db
+from opplevelseskort.partners import services as partners
+from opplevelseskort.reports import services
+from opplevelseskort.reports.models import ZoneIndicator
+from opplevelseskort.reports.suppression import Cell, primary_count, secondary
+
+from ..cards.conftest import child_input, guardian_input
+from ..partners.conftest import offer_values
+
+P = services.parse_period("2026-03")
+
+
+@pytest.fixture
+def world(muni, zone_set, users):
+    """Four children: Anna, Bo, Cas in 30010101; Dan in 30010102, moves to 30010201 mid-March."""
+    kids = {}
+    for name, zone in [("Anna", "30010101"), ("Bo", "30010101"), ("Cas", "30010101"), ("Dan", "30010102")]:
+        h = cards.register_household(muni, [guardian_input()], [child_input(given_name=name, zone=zone)],
+                                     actor=users["caseworker"])
+        child = h.children[0]
+        kids[name] = (child, cards.issue_card(child, actor=users["caseworker"], valid_from=date(2026, 1, 1),
+                                              valid_until=date(2026, 12, 31)))
+    offer = partners.save_offer(users["partner"], offer_values(price_nok=100), {})
+    p = users["partner"]
+
+    def visit(name, day):
+        checkin.record_checkin(kids[name][1].short_code, offer, actor=p, at=datetime(2026, 3, day, 12, tzinfo=UTC))
+
+    visit("Anna", 2)
+    visit("Anna", 9)
+    visit("Bo", 3)
+    visit("Dan", 4)                      # still in 30010102
+    kids["Dan"][0].zone_id = zone_set["30010201"].id  # the family moves
+    visit("Dan", 20)                     # now in 30010201
+    db.session.flush()
+    return kids
+
+
+def test_known_counts_at_grunnkrets_level(app, muni, world, zone_set):
+    zones, _m, per_zone, total = services.compute_counts(muni, P, "grunnkrets")
+    by_code = {z.code: per_zone[z.id] for z in zones}
+    assert by_code["30010101"]["children_with_card"] == 3
+    assert by_code["30010101"]["active_children"] == 2 and by_code["30010101"]["checkins"] == 3
+    assert by_code["30010102"]["checkins"] == 1 and by_code["30010201"]["checkins"] == 1  # zone at event time
+    assert by_code["30010102"]["children_with_card"] == 0 and by_code["30010201"]["children_with_card"] == 1
+    assert by_code["30010101"]["value_nok"] == 300
+    assert total["active_children"] == 3 and total["checkins"] == 5 and total["children_with_card"] == 4
+
+
+def test_roll_up_to_delomrade_counts_distinct_children(app, muni, world):
+    zones, _m, per_zone, total = services.compute_counts(muni, P, "delomrade")
+    by_code = {z.code: per_zone[z.id] for z in zones}
+    assert by_code["300101"]["active_children"] == 3 and by_code["300101"]["checkins"] == 4
+    assert by_code["300102"]["active_children"] == 1
+    # Dan was active in both delområder but is one child in the total
+    assert total["active_children"] == 3
+
+
+def test_revoked_before_period_not_counted(app, muni, world, users):
+    card = world["Cas"][1]
+    card.revoked_at = datetime(2026, 2, 1, tzinfo=UTC)
+    db.session.flush()
+    zones, _m, per_zone, _t = services.compute_counts(muni, P, "grunnkrets")
+    assert {z.code: per_zone[z.id] for z in zones}["30010101"]["children_with_card"] == 2
+
+
+def test_primary_rules():
+    assert primary_count(3, None, 5) and not primary_count(0, None, 5) and not primary_count(5, None, 5)
+    assert primary_count(18, 20, 5)  # complement 2 would reveal the two who did not
+    assert not primary_count(15, 20, 5)
+
+
+def test_secondary_suppression_protects_a_lone_hidden_sibling():
+    cells = {"a": Cell(3, ":"), "b": Cell(20), "c": Cell(12), "d": Cell(40)}
+    assert secondary([["a", "b", "c", "d"]], cells) == 1
+    assert cells["c"].suppressed and not cells["b"].suppressed and not cells["d"].suppressed
+
+
+def test_secondary_suppression_across_overlapping_groups():
+    # total group a..d and sibling group (c, d): hiding c for the first group makes d alone in the second
+    cells = {"a": Cell(2, ":"), "b": Cell(30), "c": Cell(10), "d": Cell(11)}
+    secondary([["a", "b", "c", "d"], ["c", "d"]], cells)
+    assert cells["c"].suppressed and cells["d"].suppressed
+
+
+def test_report_suppresses_small_counts_and_never_shows_zero(app, muni, world):
+    r = services.uptake_report(muni, P, "grunnkrets")
+    a = r.cells["30010101"]
+    assert a["active_children"].suppressed and a["checkins"].suppressed and a["uptake"].suppressed
+    csv_text = "".join(services.csv_rows(r))
+    assert ":" in csv_text
+    row = [line for line in csv_text.splitlines() if line.startswith("30010101")][0].split(";")
+    assert row[4] == ":" and row[5] == ":"
+
+
+def test_report_without_suppression_thresholds_gives_raw_rates(app, muni, world):
+    app.config.update(SUPPRESS_MIN_COUNT=1, SUPPRESS_MIN_DENOMINATOR=1)
+    try:
+        r = services.uptake_report(muni, P, "grunnkrets")
+    finally:
+        app.config.update(SUPPRESS_MIN_COUNT=5, SUPPRESS_MIN_DENOMINATOR=10)
+    assert r.cells["30010101"]["uptake"].value == pytest.approx(2 / 3, abs=1e-4)
+    assert r.cells["total"]["uptake"].value == pytest.approx(3 / 4)
+
+
+def test_reach_from_eligible_indicator(app, muni, world, zone_set):
+    services.import_indicators_csv(muni, "zone;indicator;year;value\n30010101;children_6_17;2026;40\n"
+                                         "30010102;children_6_17;2026;30\n30010201;children_6_17;2026;30\n")
+    app.config.update(SUPPRESS_MIN_COUNT=1, SUPPRESS_MIN_DENOMINATOR=1)
+    try:
+        r = services.uptake_report(muni, P, "delomrade")
+    finally:
+        app.config.update(SUPPRESS_MIN_COUNT=5, SUPPRESS_MIN_DENOMINATOR=10)
+    assert r.cells["300101"]["reach"].value == pytest.approx(3 / 70, abs=1e-4)
+    assert r.cells["total"]["reach"].value == pytest.approx(4 / 100)
+
+
+@pytest.mark.parametrize("text, start, end", [("2026", date(2026, 1, 1), date(2027, 1, 1)),
+                                              ("2026-Q1", date(2026, 1, 1), date(2026, 4, 1)),
+                                              ("2026-12", date(2026, 12, 1), date(2027, 1, 1)),
+                                              ("2026-01-01..2026-06-30", date(2026, 1, 1), date(2026, 7, 1))])
+def test_periods(text, start, end):
+    p = services.parse_period(text)
+    assert (p.start, p.end) == (start, end)
+
+
+@pytest.mark.parametrize("bad", ["", "26", "2026-Q5", "2026-13", "2026-06-30..2026-01-01", "last year"])
+def test_bad_periods(bad):
+    with pytest.raises(DomainError) as exc:
+        services.parse_period(bad)
+    assert exc.value.code == "period_invalid"
+
+
+def test_indicator_csv_errors_write_nothing(muni, zone_set):
+    bad = "zone;indicator;year;value\n30010101;children_6_17;2026;abc\n99999999;children_6_17;2026;3\n"
+    with pytest.raises(ImportFailed) as exc:
+        services.import_indicators_csv(muni, bad)
+    assert any("Linje 2" in e for e in exc.value.errors) and any("Linje 3" in e for e in exc.value.errors)
+    assert db.session.scalar(db.select(db.func.count(ZoneIndicator.id))) == 0
+
+
+def test_indicator_jsonstat_import(muni, zone_set):
+    doc = {"version": "2.0", "class": "dataset", "id": ["Region", "ContentsCode", "Tid"], "size": [2, 1, 2],
+           "dimension": {"Region": {"category": {"index": {"30010101": 0, "30010102": 1}}},
+                         "ContentsCode": {"category": {"index": ["children_6_17"]}},
+                         "Tid": {"category": {"index": ["2025", "2026"]}}},
+           "value": [10, 11, 20, 21]}
+    assert services.import_indicators_jsonstat(muni, json.dumps(doc)) == 4
+    ind = db.session.scalar(db.select(ZoneIndicator).join(ZoneIndicator.zone).where(
+        ZoneIndicator.year == 2026, ZoneIndicator.zone.has(code="30010102")))
+    assert ind.value == 21
+
+
+def test_indicator_jsonstat_bad_size(muni, zone_set):
+    doc = {"id": ["Region", "ContentsCode", "Tid"], "size": [2, 1, 1], "value": [1],
+           "dimension": {"Region": {"category": {"index": ["30010101", "30010102"]}},
+                         "ContentsCode": {"category": {"index": ["x"]}}, "Tid": {"category": {"index": ["2026"]}}}}
+    with pytest.raises(ImportFailed):
+        services.import_indicators_jsonstat(muni, json.dumps(doc))
+
+
+def test_jsonstat_export_loads_in_a_jsonstat_reader(app, muni, world):
+    from pyjstat import pyjstat
+
+    doc = services.jsonstat(services.uptake_report(muni, P, "grunnkrets"))
+    frames = pyjstat.from_json_stat(json.loads(json.dumps(doc)), naming="id")
+    df = frames[0] if isinstance(frames, list) else frames
+    assert len(df) == (len(doc["dimension"]["zone"]["category"]["index"]) * len(services.MEASURES))
+    assert doc["status"]  # suppressed cells are marked
+
+
+def test_geojson_export_is_valid_featurecollection(app, muni, world):
+    from shapely.geometry import shape
+
+    doc = services.geojson(services.uptake_report(muni, P, "grunnkrets"))
+    assert doc["type"] == "FeatureCollection" and len(doc["features"]) == 3
+    for f in doc["features"]:
+        geom = shape(f["geometry"])
+        assert geom.is_valid and -180 <= geom.bounds[0] <= 180
+        assert set(services.MEASURES) <= set(f["properties"])
+
+
+def test_same_numbers_from_cli_api_and_page(app, client, muni, world, users):
+    from opplevelseskort.core import services as core
+
+    result = app.test_cli_runner().invoke(args=["report", "uptake", "--period", "2026-03", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    raw = core.create_token(users["analyst"], "r")[1]
+    api = client.get("/api/v1/reports/uptake?period=2026-03&level=grunnkrets&format=csv",
+                     headers={"Authorization": f"Bearer {raw}"})
+    assert api.status_code == 200
+    norm = lambda t: t.lstrip("\ufeff").replace("\r\n", "\n")  # noqa: E731
+    assert norm(api.data.decode("utf-8")) == norm(result.output)
+
+
+def test_api_refuses_partner_tokens_and_bad_period(client, users):
+    from opplevelseskort.core import services as core
+
+    raw = core.create_token(users["partner"], "p")[1]
+    assert client.get("/api/v1/reports/uptake?period=2026", headers={"Authorization": f"Bearer {raw}"}).status_code == 403
+    raw = core.create_token(users["analyst"], "a")[1]
+    r = client.get("/api/v1/reports/uptake?period=nope", headers={"Authorization": f"Bearer {raw}"})
+    assert r.status_code == 422 and r.json["error"] == "period_invalid"
+
+
+@pytest.mark.parametrize("role, status", [("analyst", 200), ("admin", 200), ("partner", 403), ("volunteer", 403),
+                                          ("caseworker", 403)])
+def test_dashboard_access(client, login_as, world, role, status):
+    login_as(role)
+    assert client.get("/rapporter/?period=2026-03").status_code == status
+
+
+def test_dashboard_never_shows_a_child(client, login_as, world):
+    login_as("analyst")
+    page = client.get("/rapporter/?period=2026-03").text
+    for name in ("Anna", "Bo", "Cas", "Dan", "Nordmann"):
+        assert name not in page
+
+
+def test_grant_report_page_and_csv(client, login_as, world):
+    login_as("analyst")
+    assert client.get("/rapporter/tilskudd?year=2026").status_code == 200
+    csv = client.get("/rapporter/tilskudd?year=2026&format=csv").data.decode("utf-8-sig")
+    assert "children_reached;;;:" in csv  # 3 children: suppressed
