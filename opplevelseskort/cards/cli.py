@@ -22,5 +22,58 @@ def retention_run(months):
     click.echo(f"{n} children anonymised")
 
 
+cards_cli = AppGroup("cards", help="Children and cards.")
+
+
+@cards_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--municipality", "number", required=True, help="4-digit municipality number")
+@click.option("--actor", "actor_email", required=True, help="E-mail of the caseworker who confirms eligibility")
+@click.option("--dry-run", is_flag=True, help="Validate and preview only")
+def cards_import(path, number, actor_email, dry_run):
+    """Import households from CSV (all or nothing; duplicates reported, not doubled)."""
+    import sys
+
+    from ..core import services as core
+    from ..core.errors import DomainError, ImportFailed
+    from ..core.models import Municipality
+    from . import applications
+
+    try:
+        muni = db.session.scalar(db.select(Municipality).filter_by(number=number))
+        if muni is None:
+            raise DomainError("municipality_unknown", f"Unknown municipality {number}")
+        actor = core.find_user_by_email(actor_email)
+        with open(path, "rb") as fh, click.progressbar(length=100, label="Importing", file=sys.stderr) as bar:
+            last = [0]
+
+            def progress(done, total):
+                pct = int(done * 100 / max(total, 1))
+                if pct > last[0]:
+                    bar.update(pct - last[0])
+                    last[0] = pct
+
+            preview = applications.import_households(muni, fh.read(), actor=actor, dry_run=dry_run, progress=progress)
+    except ImportFailed as exc:
+        db.session.rollback()
+        click.echo(f"Import failed, nothing was written ({len(exc.errors)} problems):", err=True)
+        for e in exc.errors:
+            click.echo(f"  - {e}", err=True)
+        sys.exit(1)
+    except DomainError as exc:
+        db.session.rollback()
+        click.echo(f"Error ({exc.code}): {exc.message}", err=True)
+        sys.exit(1)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    for d in preview.duplicates:
+        click.echo(f"duplicate: {d}", err=True)
+    click.echo(f"{'Would import' if dry_run else 'Imported'} {preview.households} households, "
+               f"{preview.children} children, {preview.cards} cards; {len(preview.duplicates)} duplicates skipped")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(retention_cli)
+    app.cli.add_command(cards_cli)

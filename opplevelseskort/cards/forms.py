@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -83,3 +84,34 @@ class SearchForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Søk etter navn eller kortkode"), validators=[Optional(), Length(max=100)])
+
+
+class ApplicantChildForm(PlainForm):
+    given_name = StringField(_l("Fornavn"), validators=[Optional(), Length(max=100)])
+    family_name = StringField(_l("Etternavn"), validators=[Optional(), Length(max=100)])
+    birth_year = IntegerField(_l("Fødselsår"), validators=[Optional(), NumberRange(min=1990, max=2100)],
+                              render_kw={"inputmode": "numeric"})
+    birth_month = IntegerField(_l("Fødselsmåned (1–12)"), validators=[Optional(), NumberRange(min=1, max=12)],
+                               render_kw={"inputmode": "numeric"})
+
+
+class ApplicationForm(FlaskForm):
+    name = StringField(_l("Ditt navn"), validators=[DataRequired(), Length(max=200)], render_kw={"autocomplete": "name"})
+    phone = TelField(_l("Mobilnummer"), validators=[Optional(), Length(max=32)], render_kw={"autocomplete": "tel"})
+    email = EmailField(_l("E-post"), validators=[Optional(), Length(max=254)], render_kw={"autocomplete": "email"})
+    preferred_language = SelectField(_l("Hvilket språk vil du ha meldinger på?"), choices=LANGUAGE_CHOICES, default="nb")
+    zone = StringField(_l("Hvor bor dere? (område eller grunnkrets, valgfritt)"), validators=[Optional(), Length(max=200)])
+    children = FieldList(FormField(ApplicantChildForm), min_entries=3, max_entries=3)
+    consent = BooleanField(_l("Jeg samtykker til at kommunen lagrer disse opplysningene"))
+
+
+class DecisionForm(FlaskForm):
+    eligible_from = DateField(_l("Rett til kort fra"), validators=[Optional()])
+    eligible_until = DateField(_l("Rett til kort til"), validators=[Optional()])
+    zones = StringField(_l("Sone for hvert barn (kommaseparert, i samme rekkefølge)"), validators=[Optional()])
+    reason = StringField(_l("Begrunnelse ved avslag"), validators=[Optional(), Length(max=500)])
+
+
+class BulkImportForm(FlaskForm):
+    file = FileField(_l("CSV-fil"), validators=[FileRequired(_l("Velg en fil."))])
+    dry_run = BooleanField(_l("Bare forhåndsvis (lagre ingenting)"), default=True)

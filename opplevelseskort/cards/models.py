@@ -136,3 +136,32 @@ class Card(db.Model):
         sa.CheckConstraint("companions >= 0 AND companions <= 5", name="companions_range"),
         sa.CheckConstraint("valid_until >= valid_from", name="validity_period"),
     )
+
+
+class ApplicationStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Application(db.Model):
+    """A guardian's own application for cards; waits for a caseworker."""
+
+    __tablename__ = "application"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipality.id"), index=True)
+    status: Mapped[ApplicationStatus] = mapped_column(enum_type(ApplicationStatus, 10),
+                                                      default=ApplicationStatus.PENDING, index=True)
+    guardian_name: Mapped[str] = mapped_column(sa.String(200))
+    guardian_phone: Mapped[str | None] = mapped_column(sa.String(32))
+    guardian_email: Mapped[str | None] = mapped_column(sa.String(254))
+    preferred_language: Mapped[str] = mapped_column(sa.String(8), default="nb")
+    # [{"given_name", "family_name", "birth_year", "birth_month", "zone"}]
+    children: Mapped[list] = mapped_column(sa.JSON, default=list)
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    household_id: Mapped[int | None] = mapped_column(sa.ForeignKey("household.id", ondelete="SET NULL"))

@@ -280,3 +280,118 @@ for _public_view in (family_card, family_card_qr, family_card_pdf, scan_landing)
 
 nav.register("cards.children", _l("Barn og kort"), CASE, order=20)
 nav.register("cards.household_new", _l("Registrer husstand"), CASE, order=21)
+
+
+# --- applications and bulk import ------------------------------------------------------------
+
+from . import applications  # noqa: E402
+from .forms import ApplicationForm, BulkImportForm, DecisionForm  # noqa: E402
+from .models import Application, ApplicationStatus  # noqa: E402
+
+
+@bp.route("/sok-om-kort", methods=["GET", "POST"])
+@limiter.limit(lambda: "10 per hour", methods=["POST"])
+def apply():
+    """The public, translated application form for guardians."""
+    form = ApplicationForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        muni = db.session.scalar(db.select(Municipality).order_by(Municipality.id))
+        guardian = services.GuardianInput(form.name.data, form.phone.data, form.email.data, form.preferred_language.data)
+        kids = [{"given_name": c.form.given_name.data, "family_name": c.form.family_name.data,
+                 "birth_year": c.form.birth_year.data, "birth_month": c.form.birth_month.data,
+                 "zone": form.zone.data or ""} for c in form.children]
+        try:
+            applications.submit_application(muni, guardian, kids, consent=bool(form.consent.data))
+        except DomainError as exc:
+            db.session.rollback()
+            errors = exc.details.get("errors") or [exc.message]
+        else:
+            db.session.commit()
+            return render_template("cards/applied.html")
+    return render_template("cards/apply.html", form=form, errors=errors,
+                           months=current_app_config("RETENTION_MONTHS")), (422 if errors or form.errors else 200)
+
+
+def current_app_config(key):
+    from flask import current_app
+
+    return current_app.config[key]
+
+
+@bp.get("/soknader")
+@roles_required(*CASE)
+def application_list():
+    from ..core.permissions import scope_to_municipality
+
+    q = scope_to_municipality(db.select(Application).order_by(Application.status, Application.created_at.desc()),
+                              Application.municipality_id, current_user)
+    return render_template("cards/applications.html", rows=list(db.session.scalars(q)))
+
+
+@bp.route("/soknader/<int:app_id>", methods=["GET", "POST"])
+@roles_required(*CASE)
+def application_detail(app_id: int):
+    try:
+        a = applications.get_application(app_id, current_user)
+    except DomainError:
+        abort(404)
+    form = DecisionForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            if request.form.get("decision") == "approve":
+                if not form.eligible_from.data or not form.eligible_until.data:
+                    raise DomainError("period_required", _("Fyll inn perioden barna har rett til kort."))
+                zones = [z.strip() for z in (form.zones.data or "").split(",")]
+                applications.approve_application(a, actor=current_user, eligible_from=form.eligible_from.data,
+                                                 eligible_until=form.eligible_until.data, zones=zones)
+                message = _("Søknaden er godkjent, og kortene er sendt.")
+            else:
+                applications.reject_application(a, form.reason.data, actor=current_user)
+                message = _("Søknaden er avslått, og begrunnelsen er sendt.")
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("cards.application_detail", app_id=app_id))
+        db.session.commit()
+        flash(message, "success")
+        return redirect(url_for("cards.application_list"))
+    db.session.commit()
+    return render_template("cards/application.html", a=a, form=form, pending=a.status == ApplicationStatus.PENDING)
+
+
+@bp.route("/barn/import", methods=["GET", "POST"])
+@roles_required(*CASE)
+def bulk_import():
+    form = BulkImportForm()
+    errors: list[str] = []
+    preview = None
+    if form.validate_on_submit():
+        try:
+            preview = applications.import_households(_municipality(), form.file.data.read(), actor=current_user,
+                                                     dry_run=bool(form.dry_run.data))
+        except DomainError as exc:
+            db.session.rollback()
+            errors = getattr(exc, "errors", None) or [exc.message]
+        else:
+            if form.dry_run.data:
+                db.session.rollback()
+            else:
+                db.session.commit()
+                flash(_("%(n)d barn i %(h)d husstander er registrert med kort.", n=preview.children,
+                        h=preview.households), "success")
+    return render_template("cards/import.html", form=form, errors=errors, preview=preview,
+                           columns=applications.IMPORT_COLUMNS), (422 if errors or form.errors else 200)
+
+
+@bp.get("/barn/import/mal.csv")
+@roles_required(*CASE)
+def import_template():
+    return Response(applications.template_csv(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="husstander-mal.csv"'})
+
+
+apply.public = True
+nav.register("cards.apply", _l("Søk om kort"), [], public=True, order=4)
+nav.register("cards.application_list", _l("Søknader"), CASE, order=22)
+nav.register("cards.bulk_import", _l("Importer husstander"), CASE, order=23)

@@ -1,0 +1,227 @@
+"""Guardians' own applications, and bulk import of households from CSV. Callers commit."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from ..core import audit, outbox
+from ..core.errors import DomainError, ImportFailed, NotFound
+from ..core.i18n import force_locale
+from ..core.models import Municipality, OutboxChannel, User
+from ..core.types import utcnow
+from ..extensions import db
+from . import services
+from .models import Application, ApplicationStatus, Card, Child
+
+MAX_CHILDREN = 6
+
+
+def submit_application(municipality: Municipality, guardian: services.GuardianInput, children: list[dict],
+                       *, consent: bool) -> Application:
+    """A guardian applies for cards for their children; nothing is stored without consent."""
+    errors = []
+    if not consent:
+        errors.append(_("Du må samtykke før vi kan ta imot søknaden."))
+    errors += services.validate_guardian(guardian, _("Foresatt"))
+    kids = [c for c in children if any((c.get(k) or "") for k in ("given_name", "family_name", "birth_year"))]
+    if not kids:
+        errors.append(_("Skriv inn minst ett barn."))
+    if len(kids) > MAX_CHILDREN:
+        errors.append(_("Høyst %(n)d barn per søknad.", n=MAX_CHILDREN))
+    this_year = services.today().year
+    for i, c in enumerate(kids, start=1):
+        if not (c.get("given_name") or "").strip() or not (c.get("family_name") or "").strip():
+            errors.append(_("Barn %(n)d: skriv fornavn og etternavn.", n=i))
+        year = c.get("birth_year")
+        if not isinstance(year, int) or not (this_year - 18 <= year <= this_year):
+            errors.append(_("Barn %(n)d: fødselsåret må være mellom %(a)d og %(b)d.", n=i, a=this_year - 18, b=this_year))
+    if errors:
+        raise DomainError("application_invalid", " ".join(errors), errors=errors)
+    app_row = Application(municipality_id=municipality.id, guardian_name=guardian.name.strip(),
+                          guardian_phone=services.normalise_phone(guardian.phone),
+                          guardian_email=(guardian.email or "").strip() or None,
+                          preferred_language=guardian.preferred_language,
+                          children=[{k: c.get(k) for k in ("given_name", "family_name", "birth_year", "birth_month",
+                                                           "zone")} for c in kids])
+    db.session.add(app_row)
+    db.session.flush()
+    audit.record(None, "application.submit", "application", app_row.id, municipality_id=municipality.id)
+    return app_row
+
+
+def get_application(app_id: int, actor: User) -> Application:
+    from ..core.permissions import can_access_municipality
+
+    a = db.session.get(Application, app_id)
+    if a is None or not can_access_municipality(actor, a.municipality_id):
+        raise NotFound("application_not_found", _("Fant ikke søknaden."))
+    audit.record(actor, "application.view", "application", a.id, municipality_id=a.municipality_id)
+    return a
+
+
+def approve_application(a: Application, *, actor: User, eligible_from: date, eligible_until: date,
+                        zones: list[str]) -> list[Card]:
+    """Register the household, issue the cards and send the link; the caseworker confirms the criteria."""
+    if a.status != ApplicationStatus.PENDING:
+        raise DomainError("application_decided", _("Søknaden er allerede behandlet."))
+    muni = db.session.get(Municipality, a.municipality_id)
+    guardian = services.GuardianInput(a.guardian_name, a.guardian_phone, a.guardian_email, a.preferred_language)
+    kids = [services.ChildInput(c["given_name"], c["family_name"], c["birth_year"], c.get("birth_month"),
+                                zones[i] if i < len(zones) and zones[i] else (c.get("zone") or ""),
+                                "application", eligible_from, eligible_until, True)
+            for i, c in enumerate(a.children)]
+    household = services.register_household(muni, [guardian], kids, actor=actor)
+    issued = []
+    for child in household.children:
+        card = services.issue_card(child, actor=actor)
+        issued.append(card)
+    for card in issued:
+        services.send_card_link(card, actor=actor)
+    a.status, a.decided_by_id, a.decided_at, a.household_id = ApplicationStatus.APPROVED, actor.id, utcnow(), household.id
+    audit.record(actor, "application.approve", "application", a.id, municipality_id=a.municipality_id)
+    return issued
+
+
+def reject_application(a: Application, reason: str, *, actor: User) -> None:
+    """Reject with a reason that is sent to the guardian in their language."""
+    if a.status != ApplicationStatus.PENDING:
+        raise DomainError("application_decided", _("Søknaden er allerede behandlet."))
+    if not (reason or "").strip():
+        raise DomainError("reason_required", _("Skriv en begrunnelse."))
+    a.status, a.decided_by_id, a.decided_at, a.reason = ApplicationStatus.REJECTED, actor.id, utcnow(), reason.strip()
+    with force_locale(a.preferred_language):
+        subject = _("Svar på søknaden om opplevelseskort")
+        body = _("Hei %(name)s. Vi kan dessverre ikke gi opplevelseskort denne gangen. Begrunnelse: %(reason)s",
+                 name=a.guardian_name, reason=a.reason)
+    if a.guardian_email:
+        outbox.enqueue(OutboxChannel.EMAIL, a.guardian_email, subject, body, kind="application_rejected",
+                       locale=a.preferred_language)
+    if a.guardian_phone:
+        outbox.enqueue(OutboxChannel.SMS, a.guardian_phone, subject, body, kind="application_rejected",
+                       locale=a.preferred_language)
+    audit.record(actor, "application.reject", "application", a.id, municipality_id=a.municipality_id)
+
+
+# --- bulk import -----------------------------------------------------------------------------
+
+IMPORT_COLUMNS = ["guardian_name", "guardian_phone", "guardian_email", "guardian_language", "given_name",
+                  "family_name", "birth_year", "birth_month", "gender", "zone", "channel", "eligible_from",
+                  "eligible_until"]
+
+
+def template_csv() -> str:
+    example = ["Kari Nordmann", "91234567", "kari@example.org", "nb", "Emma", "Nordmann", "2014", "5", "girl",
+               "03010101", "nav", "2026-01-01", "2026-12-31"]
+    return "\ufeff" + ";".join(IMPORT_COLUMNS) + "\n" + ";".join(example) + "\n"
+
+
+@dataclass
+class ImportPreview:
+    households: int = 0
+    children: int = 0
+    cards: int = 0
+    duplicates: list[str] = field(default_factory=list)
+
+
+def _as_int(text: str, name: str, where: str, errors: list[str]) -> int | None:
+    if not text:
+        return None
+    if not text.isdigit():
+        errors.append(_("%(where)s: %(name)s «%(value)s» er ikke et tall.", where=where, name=name, value=text))
+        return None
+    return int(text)
+
+
+def _as_date(text: str, name: str, where: str, errors: list[str]) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors.append(_("%(where)s: %(name)s «%(value)s» er ikke en dato (ÅÅÅÅ-MM-DD).", where=where, name=name,
+                        value=text))
+        return None
+
+
+def import_households(municipality: Municipality, data: bytes | str, *, actor: User, dry_run: bool = False,
+                      progress: Callable[[int, int], None] | None = None) -> ImportPreview:
+    """Rows of one child each; rows sharing a guardian's phone or e-mail form one household.
+
+    Every row is validated; any error means nothing is written. A child who already holds an active card
+    (same names and birth year and month) is reported as a duplicate and skipped, never doubled.
+    """
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ImportFailed([_("Filen er ikke UTF-8-kodet tekst.")]) from None
+    data = data.lstrip("\ufeff")
+    first = data.split("\n", 1)[0]
+    rows = list(csv.reader(io.StringIO(data), delimiter=";" if first.count(";") >= first.count(",") else ","))
+    if not rows or [h.strip().lower() for h in rows[0]] != IMPORT_COLUMNS:
+        raise ImportFailed([_("Linje 1: overskriften må være %(cols)s.", cols=";".join(IMPORT_COLUMNS))])
+    errors: list[str] = []
+    parsed = []
+    body = [(n, r) for n, r in enumerate(rows[1:], start=2) if any(c.strip() for c in r)]
+    if not body:
+        raise ImportFailed([_("Filen har ingen rader.")])
+    supported = current_app.config["SUPPORTED_LOCALES"]
+    for n, r in body:
+        if len(r) != len(IMPORT_COLUMNS):
+            errors.append(_("Linje %(line)d: forventet %(want)d kolonner, fant %(got)d.", line=n,
+                            want=len(IMPORT_COLUMNS), got=len(r)))
+            continue
+        v = dict(zip(IMPORT_COLUMNS, (c.strip() for c in r), strict=True))
+        where = _("Linje %(line)d", line=n)
+        g = services.GuardianInput(v["guardian_name"], v["guardian_phone"] or None, v["guardian_email"] or None,
+                                   v["guardian_language"] or "nb")
+        if g.preferred_language not in supported:
+            g.preferred_language = "invalid:" + g.preferred_language
+        errors += services.validate_guardian(g, where)
+
+        child = services.ChildInput(v["given_name"], v["family_name"], _as_int(v["birth_year"], "birth_year", where, errors),
+                                    _as_int(v["birth_month"], "birth_month", where, errors), v["zone"], v["channel"] or "other",
+                                    _as_date(v["eligible_from"], "eligible_from", where, errors),
+                                    _as_date(v["eligible_until"], "eligible_until", where, errors), True, v["gender"] or None)
+        child_errors, _zone = services.validate_child(municipality.id, child, where)
+        errors += child_errors
+        parsed.append((n, g, child))
+        if progress:
+            progress(len(parsed), len(body) * 2)
+    if errors:
+        raise ImportFailed(errors)
+    preview = ImportPreview()
+    households: dict[str, tuple[services.GuardianInput, list]] = {}
+    for n, g, child in parsed:
+        dup = db.session.scalar(db.select(Child.id).join(Card, Card.child_id == Child.id).where(
+            Child.municipality_id == municipality.id, Card.revoked_at.is_(None),
+            Child.given_name == child.given_name.strip(), Child.family_name == child.family_name.strip(),
+            Child.birth_year == child.birth_year,
+            (Child.birth_month == child.birth_month) if child.birth_month else Child.birth_month.is_(None)))
+        if dup:
+            preview.duplicates.append(_("Linje %(line)d: %(name)s har allerede et aktivt kort og blir ikke lagt inn "
+                                        "på nytt.", line=n, name=f"{child.given_name} {child.family_name}"))
+            continue
+        key = services.normalise_phone(g.phone) or (g.email or "").lower()
+        households.setdefault(key, (g, []))[1].append(child)
+    preview.households = len(households)
+    preview.children = sum(len(k) for _g, k in households.values())
+    preview.cards = preview.children
+    if dry_run:
+        return preview
+    done = 0
+    for g, kids in households.values():
+        household = services.register_household(municipality, [g], kids, actor=actor)
+        for c in household.children:
+            services.issue_card(c, actor=actor)
+            done += 1
+            if progress:
+                progress(len(body) + done, len(body) * 2)
+    audit.record(actor, "household.bulk_import", "municipality", municipality.id, municipality_id=municipality.id,
+                 households=preview.households, children=preview.children, duplicates=len(preview.duplicates))
+    return preview

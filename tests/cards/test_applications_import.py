@@ -1,0 +1,138 @@
+"""Guardians' applications and bulk import of households."""
+
+from datetime import date
+
+import pytest
+
+from opplevelseskort.cards import applications, services
+from opplevelseskort.cards.models import Application, Card, Child, Household
+from opplevelseskort.core.errors import DomainError, ImportFailed
+from opplevelseskort.core.models import OutboxMessage
+from opplevelseskort.extensions import db
+
+
+def _apply_form(**over):
+    data = {"name": "Mona Lie", "phone": "95555555", "email": "", "preferred_language": "ar", "zone": "30010101",
+            "children-0-given_name": "Sami", "children-0-family_name": "Lie", "children-0-birth_year": "2015",
+            "children-0-birth_month": "2", "consent": "y"}
+    data.update(over)
+    return data
+
+
+def test_guardian_applies_and_caseworker_approves(client, login_as, zone_set, muni):
+    r = client.post("/sok-om-kort", data=_apply_form())
+    assert r.status_code == 200 and "Søknaden er sendt" in r.text
+    a = db.session.scalar(db.select(Application))
+    assert a.status == "pending" and a.children[0]["given_name"] == "Sami"
+    login_as("caseworker")
+    r = client.post(f"/soknader/{a.id}", data={"decision": "approve", "eligible_from": "2026-01-01",
+                                               "eligible_until": "2026-12-31", "zones": ""})
+    assert r.status_code == 302
+    db.session.expire_all()
+    a = db.session.get(Application, a.id)
+    assert a.status == "approved"
+    child = db.session.scalar(db.select(Child).filter_by(given_name="Sami"))
+    assert child.channel == "application" and child.cards[0].revoked_at is None
+    sms = db.session.scalar(db.select(OutboxMessage).filter_by(kind="card_link"))
+    assert sms.locale == "ar" and child.cards[0].family_token in sms.body
+
+
+def test_application_without_consent_stores_nothing(client, zone_set):
+    r = client.post("/sok-om-kort", data=_apply_form(consent=""))
+    assert r.status_code == 422 and "samtykke" in r.text
+    assert db.session.scalar(db.select(db.func.count(Application.id))) == 0
+
+
+def test_application_with_bad_phone_stores_nothing(client, zone_set):
+    r = client.post("/sok-om-kort", data=_apply_form(phone="abc"))
+    assert r.status_code == 422 and "telefonnummer" in r.text
+    assert db.session.scalar(db.select(db.func.count(Application.id))) == 0
+
+
+def test_rejection_sends_reason_in_guardians_language(muni, zone_set, users):
+    a = applications.submit_application(muni, services.GuardianInput("Mona", "95555555", None, "pl"),
+                                        [{"given_name": "Sami", "family_name": "Lie", "birth_year": 2015}],
+                                        consent=True)
+    with pytest.raises(DomainError):
+        applications.reject_application(a, "", actor=users["caseworker"])
+    applications.reject_application(a, "Bor i en annen kommune", actor=users["caseworker"])
+    msg = db.session.scalar(db.select(OutboxMessage).filter_by(kind="application_rejected"))
+    assert msg.locale == "pl" and "Bor i en annen kommune" in msg.body
+    assert db.session.scalar(db.select(db.func.count(Household.id))) == 0
+
+
+HEADER = ";".join(applications.IMPORT_COLUMNS)
+
+
+def _row(**kw):
+    base = dict(guardian_name="Kari", guardian_phone="91234567", guardian_email="", guardian_language="nb",
+                given_name="Emma", family_name="Nordmann", birth_year="2014", birth_month="5", gender="girl",
+                zone="30010101", channel="nav", eligible_from="2026-01-01", eligible_until="2026-12-31")
+    base.update(kw)
+    return ";".join(base[c] for c in applications.IMPORT_COLUMNS)
+
+
+def test_import_groups_children_by_guardian(muni, zone_set, users):
+    data = "\n".join([HEADER, _row(), _row(given_name="Jon", birth_year="2016"),
+                      _row(guardian_phone="92222222", given_name="Ali", family_name="Ahmed")])
+    preview = applications.import_households(muni, data, actor=users["caseworker"])
+    assert (preview.households, preview.children, preview.cards) == (2, 3, 3)
+    assert db.session.scalar(db.select(db.func.count(Card.id))) == 3
+
+
+def test_dry_run_writes_nothing(muni, zone_set, users):
+    data = "\n".join([HEADER, _row()])
+    preview = applications.import_households(muni, data, actor=users["caseworker"], dry_run=True)
+    assert preview.children == 1
+    assert db.session.scalar(db.select(db.func.count(Child.id))) == 0
+
+
+@pytest.mark.parametrize("row, fragment", [
+    (_row(zone="nowhere"), "Linje 3: Ukjent sone"),
+    (_row(guardian_phone="x1", guardian_email=""), "Linje 3"),
+    (_row(birth_year="abc"), "Linje 3: birth_year «abc» er ikke et tall."),
+    (_row(eligible_from="01.01.2026"), "er ikke en dato"),
+    ("too;few;columns", "Linje 3: forventet 13 kolonner"),
+])
+def test_import_error_lists_row_numbers_and_writes_nothing(muni, zone_set, users, row, fragment):
+    data = "\n".join([HEADER, _row(), row])
+    with pytest.raises(ImportFailed) as exc:
+        applications.import_households(muni, data, actor=users["caseworker"])
+    assert any(fragment in e for e in exc.value.errors), exc.value.errors
+    assert db.session.scalar(db.select(db.func.count(Child.id))) == 0
+
+
+def test_malformed_header_is_refused(muni, zone_set, users):
+    with pytest.raises(ImportFailed) as exc:
+        applications.import_households(muni, "name,phone\nx,y\n", actor=users["caseworker"])
+    assert exc.value.errors[0].startswith("Linje 1")
+
+
+def test_duplicates_are_reported_not_doubled(muni, zone_set, users):
+    data = "\n".join([HEADER, _row()])
+    applications.import_households(muni, data, actor=users["caseworker"])
+    preview = applications.import_households(muni, data, actor=users["caseworker"])
+    assert preview.children == 0 and len(preview.duplicates) == 1
+    assert db.session.scalar(db.select(db.func.count(Card.id))) == 1
+
+
+def test_import_page_preview_and_template(client, login_as, zone_set):
+    import io
+
+    login_as("caseworker")
+    tpl = client.get("/barn/import/mal.csv")
+    assert tpl.status_code == 200 and HEADER in tpl.data.decode("utf-8-sig")
+    r = client.post("/barn/import", data={"file": (io.BytesIO(("\n".join([HEADER, _row()])).encode()), "h.csv"),
+                                          "dry_run": "y"}, content_type="multipart/form-data")
+    assert r.status_code == 200 and "Forhåndsvisning" in r.text
+    assert db.session.scalar(db.select(db.func.count(Child.id))) == 0
+
+
+def test_cli_import_with_progress(app, muni, zone_set, users, tmp_path):
+    f = tmp_path / "h.csv"
+    f.write_text("\n".join([HEADER, _row()]), encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["cards", "import", str(f), "--municipality", "3001",
+                                                "--actor", "caseworker@test.no"])
+    assert result.exit_code == 0, result.output
+    assert "Imported 1 households" in result.output
+    _ = date
