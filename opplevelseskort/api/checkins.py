@@ -53,9 +53,9 @@ def create_checkin():
     offer = services.get_offer_for(current_user, offer_id)
     result = services.record_checkin(code, offer, actor=current_user, companions=companions,
                                      source=CheckinSource.API)
-    db.session.commit()
     body = checkin_json(result.checkin, result.child.given_name or "", result.companions_allowed)
     body["repeat"] = not result.created
+    db.session.commit()
     return jsonify(body), (201 if result.created else 200)
 
 

@@ -39,18 +39,26 @@ def today() -> date:
 
 # --- looking cards up ------------------------------------------------------------------------
 
-def lookup_card(code: str) -> Card:
-    """Find a card by the URL in its QR, the raw QR token, or the short code typed by staff."""
+def lookup_card(code: str, *, lock: bool = False) -> Card:
+    """Find a card by the URL in its QR, the raw QR token, or the short code typed by staff.
+
+    With lock=True the card row is locked (SELECT ... FOR UPDATE on PostgreSQL) for the caller's transaction.
+    """
+    from sqlalchemy.orm import joinedload
+
     text = (code or "").strip()
+    q = db.select(Card).options(joinedload(Card.child))
+    if lock and db.session.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update(of=Card)
     if "/k/" in text:
         text = text.split("/k/", 1)[1].split("?", 1)[0].split("#", 1)[0].strip("/")
     card = None
     if codes.TOKEN_RE.match(text):
-        card = db.session.scalar(db.select(Card).filter_by(qr_token=text))
+        card = db.session.scalar(q.filter_by(qr_token=text))
     elif codes.looks_like_short_code(text):
         if not codes.is_valid_short_code(text):
             raise NotFound("card_unknown", _("Koden finnes ikke. Den ser feilskrevet ut: sjekk tegnene og prøv igjen."))
-        card = db.session.scalar(db.select(Card).filter_by(short_code=codes.normalise(text)))
+        card = db.session.scalar(q.filter_by(short_code=codes.normalise(text)))
     if card is None:
         raise NotFound("card_unknown", _("Ukjent kort."))
     return card

@@ -45,7 +45,9 @@ def local_date(at: datetime) -> date:
 
 def get_offer_for(user: User, offer_id: int) -> Offer:
     """The offer a user may record check-ins for: partners only their own organisation's."""
-    offer = db.session.get(Offer, offer_id) if offer_id else None
+    from sqlalchemy.orm import joinedload
+
+    offer = db.session.get(Offer, offer_id, options=[joinedload(Offer.partner)]) if offer_id else None
     if offer is None:
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
     if not can_act_for_partner(user, offer.partner_id):
@@ -87,17 +89,12 @@ def _repeat_of(card: Card, offer: Offer, at: datetime) -> CheckIn | None:
         .order_by(CheckIn.at.desc()).limit(1))
 
 
-def _lock_card(card: Card) -> None:
-    # Serialise check-ins of one card on PostgreSQL so two scanners at once cannot both count it.
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(db.select(Card.id).where(Card.id == card.id).with_for_update())
-
 
 def evaluate(card: Card, offer: Offer, at: datetime) -> Child:
     """Raise the first rule the card breaks at this offer now (validity, offer, age, quota, booking)."""
     today = local_date(at)
     cards.assert_card_valid(card, today)
-    child = db.session.get(Child, card.child_id)
+    child = card.child
     if not partners.offer_active_at(offer, at):
         raise DomainError("offer_inactive", _("Tilbudet er ikke åpent i dag."))
     age = cards.child_age(child, today)
@@ -117,13 +114,13 @@ def record_checkin(code: str, offer: Offer, *, actor: User, companions: int = 0,
                    source: CheckinSource | str = CheckinSource.TYPED, at: datetime | None = None) -> CheckinResult:
     """Count a visit once: a repeat of the same card at the same offer inside the window returns the first."""
     at = at or utcnow()
-    card = cards.lookup_card(code)
     if actor.role == Role.PARTNER and not can_act_for_partner(actor, offer.partner_id):
         raise PermissionDenied("offer_forbidden", _("Du kan ikke registrere besøk på dette tilbudet."))
-    _lock_card(card)
+    # Locking the card row serialises two scanners at once, so a visit cannot be counted twice.
+    card = cards.lookup_card(code, lock=True)
     cards.assert_card_valid(card, local_date(at))
     repeat = _repeat_of(card, offer, at)
-    child = db.session.get(Child, card.child_id)
+    child = card.child
     allowed = companions_allowed(card, offer)
     if repeat is not None:
         return CheckinResult(repeat, False, card, child, allowed)

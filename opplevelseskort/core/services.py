@@ -222,13 +222,20 @@ def user_for_token(raw: str | None) -> User | None:
     """The user behind a valid bearer token: not revoked, user active, and the user's role unchanged."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    token = db.session.scalar(db.select(ApiToken).filter_by(token_hash=_hash_token(raw)))
+    from sqlalchemy.orm import joinedload
+
+    token = db.session.scalar(db.select(ApiToken).options(joinedload(ApiToken.user))
+                              .filter_by(token_hash=_hash_token(raw)))
     if token is None or token.revoked_at is not None:
         return None
     user = token.user
     if not user.active or user.role != token.role:
         return None
-    token.last_used_at = utcnow()
+    now = utcnow()
+    # Record use at most once a minute: a write per API call would cost every check-in a round-trip.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        token.last_used_at = now
+        db.session.flush()
     return user
 
 

@@ -57,7 +57,6 @@ def _load_user_from_token(req):
         from flask import g
 
         g.token_auth = True
-        db.session.commit()  # last_used_at
     return user
 
 
