@@ -47,7 +47,8 @@ def get_offer_for(user: User, offer_id: int) -> Offer:
     """The offer a user may record check-ins for: partners only their own organisation's."""
     from sqlalchemy.orm import joinedload
 
-    offer = db.session.get(Offer, offer_id, options=[joinedload(Offer.partner)]) if offer_id else None
+    offer = db.session.scalar(db.select(Offer).options(joinedload(Offer.partner)).where(Offer.id == offer_id)
+                              .execution_options(populate_existing=True)) if offer_id else None
     if offer is None:
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
     if not can_act_for_partner(user, offer.partner_id):
