@@ -258,25 +258,38 @@ def _ancestor_map(municipality_id: int, level: str) -> tuple[list[Zone], dict[in
     return sorted(targets, key=lambda z: z.code), mapping
 
 
-def _grouped(query_cols, zone_col, mapping, where, select_from, count_exprs):
-    """One grouped query: each row's zone is mapped to its ancestor with a CASE expression, in SQL."""
+def _grouped(zone_col, mapping, where, select_from, count_exprs) -> tuple[dict, tuple]:
+    """Counts per ancestor zone and for all zones together, grouped in SQL.
+
+    On PostgreSQL the zone-to-ancestor map is a VALUES list joined in (a hash join) and the total comes from
+    the same scan with GROUP BY ROLLUP; elsewhere a CASE expression maps zones and a second query totals.
+    """
     if not mapping:
-        return {}
+        return {}, tuple(0 for _ in count_exprs)
+    if db.session.get_bind().dialect.name == "postgresql":
+        amap = sa.values(sa.column("zid", sa.Integer), sa.column("aid", sa.Integer), name="amap").data(
+            list(mapping.items()))
+        q = (sa.select(amap.c.aid, *count_exprs).select_from(select_from)
+             .join(amap, amap.c.zid == zone_col).where(*where).group_by(sa.func.rollup(amap.c.aid)))
+        per, total = {}, None
+        for row in db.session.execute(q):
+            if row[0] is None:
+                total = tuple(row[1:])
+            else:
+                per[row[0]] = row[1:]
+        return per, total or tuple(0 for _ in count_exprs)
     ancestor = sa.case(mapping, value=zone_col).label("aid")
     q = (sa.select(ancestor, *count_exprs).select_from(select_from)
          .where(*where, zone_col.in_(list(mapping))).group_by(ancestor))
-    return {row[0]: row[1:] for row in db.session.execute(q)}
-
-
-def _total(where, select_from, zone_col, ids, count_exprs):
-    q = sa.select(*count_exprs).select_from(select_from).where(*where, zone_col.in_(ids))
-    return tuple(db.session.execute(q).one())
+    per = {row[0]: row[1:] for row in db.session.execute(q)}
+    total = tuple(db.session.execute(sa.select(*count_exprs).select_from(select_from)
+                                     .where(*where, zone_col.in_(list(mapping)))).one())
+    return per, total
 
 
 def compute_counts(municipality: Municipality, period: Period, level: str):
     """Every count measure per zone at `level` (and for all zones together), each from one grouped query."""
     zones, mapping = _ancestor_map(municipality.id, level)
-    ids = list(mapping.keys())
     s, e = period.start_dt, period.end_dt
     specs = {
         "children_with_card": (
@@ -307,10 +320,11 @@ def compute_counts(municipality: Municipality, period: Period, level: str):
     per_zone: dict[int, dict[str, int]] = {z.id: dict.fromkeys(COUNT_MEASURES, 0) for z in zones}
     total = dict.fromkeys(COUNT_MEASURES, 0)
     for spec, (frm, zcol, where, exprs) in specs.items():
-        for aid, vals in _grouped(None, zcol, mapping, where, frm, exprs).items():
+        per, tot = _grouped(zcol, mapping, where, frm, exprs)
+        for aid, vals in per.items():
             for name, v in zip(names[spec], vals, strict=True):
                 per_zone[aid][name] = int(v or 0)
-        for name, v in zip(names[spec], _total(where, frm, zcol, ids, exprs), strict=True):
+        for name, v in zip(names[spec], tot, strict=True):
             total[name] = int(v or 0)
     return zones, mapping, per_zone, total
 
