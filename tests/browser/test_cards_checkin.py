@@ -122,7 +122,8 @@ def test_scanner_reads_qr_from_camera(live_server, live_app, tmp_path, playwrigh
         "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-video-capture={y4m}"])
     try:
-        ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  locale="nb-NO")
         ctx.grant_permissions(["camera"], origin=live_server.url)
         p = ctx.new_page()
         login(p, live_server.url, "partner@demo.no")
