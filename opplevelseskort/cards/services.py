@@ -113,11 +113,13 @@ def card_url(card: Card) -> str:
     return f"{base}/k/{card.qr_token}" if base else url_for("cards.scan_landing", token=card.qr_token, _external=True)
 
 
-def family_url(card: Card) -> str:
-    """The family's secret link to the card page (a different secret from the QR)."""
+def family_url(card: Card, locale: str | None = None) -> str:
+    """The family's secret link to the card page (a different secret from the QR), in the guardian's language."""
     base = _base_url()
-    return f"{base}/kort/{card.family_token}" if base else url_for("cards.family_card", token=card.family_token,
-                                                                   _external=True)
+    suffix = f"?sprak={locale}" if locale and locale != "nb" else ""
+    if base:
+        return f"{base}/kort/{card.family_token}{suffix}"
+    return url_for("cards.family_card", token=card.family_token, _external=True) + suffix
 
 
 def active_card(child: Child) -> Card | None:
@@ -347,9 +349,9 @@ def send_card_link(card: Card, *, actor: User | None) -> int:
     household = db.session.get(Household, child.household_id) if child.household_id else None
     if household is None or not household.guardians:
         raise DomainError("no_guardian", _("Ingen foresatt å sende til."))
-    link = family_url(card)
     sent = 0
     for g in household.guardians:
+        link = family_url(card, g.preferred_language)
         with force_locale(g.preferred_language):
             subject = _("Opplevelseskortet til %(name)s", name=child.given_name)
             body = _("Hei! Her er opplevelseskortet til %(name)s. Åpne lenken og vis QR-koden når dere kommer: "

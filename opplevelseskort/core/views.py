@@ -60,6 +60,14 @@ def _load_user_from_token(req):
     return user
 
 
+@bp.before_app_request
+def _language_from_link():
+    """A link may carry ?sprak=xx (the guardian's preferred language in the card link): remember it."""
+    wanted = request.args.get("sprak")
+    if wanted and wanted in current_app.config["SUPPORTED_LOCALES"]:
+        session["locale"] = wanted
+
+
 @bp.app_context_processor
 def _inject():
     return {"role_labels": ROLE_LABELS, "Role": Role, "language_form": LanguageForm(prefix="lang")}

@@ -1,0 +1,31 @@
+"""Which texts must exist in which languages (checked by the tests)."""
+
+from __future__ import annotations
+
+STAFF_COMPLETE = ["nb", "nn", "en", "sv"]
+FAMILY_ONLY = ["ar", "so", "pl", "uk", "ti"]
+
+# Everything a family or borrower sees: these templates, plus the messages they receive.
+FAMILY_TEMPLATES = [
+    "base.html", "macros/forms.html", "core/home.html", "core/accessibility.html",
+    "cards/family_card.html", "cards/apply.html", "cards/applied.html", "cards/scan_landing.html",
+    "partners/catalogue.html", "partners/offer_page.html", "utstyr/public.html",
+    "errors/400.html", "errors/401.html", "errors/403.html", "errors/404.html", "errors/405.html",
+    "errors/429.html", "errors/500.html",
+]
+FAMILY_MESSAGES = [
+    "Hei! Her er opplevelseskortet til %(name)s. Åpne lenken og vis QR-koden når dere kommer: %(link)s",
+    "Opplevelseskortet til %(name)s",
+    "%(name)s har fått plass",
+    "Det ble en ledig plass: %(name)s har fått plass på %(offer)s %(date)s.",
+    "Svar på søknaden om opplevelseskort",
+    "Hei %(name)s. Vi kan dessverre ikke gi opplevelseskort denne gangen. Begrunnelse: %(reason)s",
+    "Husk å levere utstyret i morgen",
+    "Hei! Utstyret du lånte fra %(place)s skal leveres %(date)s.",
+    "Utstyret skulle vært levert",
+    "Hei! Utstyret du lånte fra %(place)s skulle vært levert %(date)s. Lever det så snart du kan.",
+    "Du har fått plass.",
+    "Det er fullt. Du står på venteliste som nummer %(n)d. Du får beskjed hvis du får plass.",
+    "Påmeldingen er avbestilt.",
+    "Du må samtykke før vi kan ta imot søknaden.",
+]

@@ -1,0 +1,51 @@
+"""Pages and messages in the reader's language: the guardian's language follows the card link."""
+
+from urllib.parse import urlparse
+
+from opplevelseskort.cards import services as cards
+from opplevelseskort.core.models import OutboxMessage
+from opplevelseskort.extensions import db
+
+from ..cards.conftest import card, child, household  # noqa: F401
+
+
+def test_guardians_language_chooses_message_and_link_language(client, card, household, users):
+    household.guardians[0].preferred_language = "ar"
+    cards.send_card_link(card, actor=users["caseworker"])
+    sms = db.session.scalar(db.select(OutboxMessage).filter_by(channel="sms"))
+    assert "?sprak=ar" in sms.body and "مرحبًا" in sms.body
+    link = sms.body[sms.body.index("http"):].split()[0]
+    page = client.get(urlparse(link).path + "?" + urlparse(link).query)
+    assert '<html lang="ar" dir="rtl">' in page.text
+    assert "رمز QR" in page.text or "بطاقة" in page.text
+
+
+def test_family_page_in_polish_from_browser(client, card):
+    page = client.get(f"/kort/{card.family_token}", headers={"Accept-Language": "pl"})
+    assert '<html lang="pl"' in page.text and "Ważna do" in page.text
+
+
+def test_catalogue_in_every_family_language(client):
+    for lang, word in [("ar", "عروض"), ("so", "Dalabyo"), ("pl", "Oferty"), ("uk", "Пропозиції"), ("ti", "መደባት"),
+                       ("nn", "Tilbod"), ("sv", "Erbjudanden"), ("en", "Offers")]:
+        page = client.get("/tilbud", headers={"Accept-Language": lang})
+        assert f'<html lang="{lang}"' in page.text and word in page.text, lang
+
+
+def test_staff_page_in_nynorsk_and_swedish(client, login_as):
+    login_as("caseworker")
+    assert "Registrer hushald" in client.get("/husstand/ny", headers={"Accept-Language": "nn"}).text
+    client.post("/sprak", data={"lang-locale": "sv", "next": "/husstand/ny"})
+    assert "Registrera hushåll" in client.get("/husstand/ny").text
+
+
+def test_numbers_and_currency_follow_locale(app):
+    from flask_babel import format_currency, format_decimal, refresh
+
+    with app.test_request_context(headers={"Accept-Language": "nb"}):
+        refresh()
+        assert format_decimal(1234.5) == "1\xa0234,5"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        refresh()
+        assert format_decimal(1234.5) == "1,234.5"
+        assert "NOK" in format_currency(100, "NOK")
