@@ -6,7 +6,6 @@ from opplevelseskort.cards import services as cards
 from opplevelseskort.core.models import OutboxMessage
 from opplevelseskort.extensions import db
 
-from ..cards.conftest import card, child, household  # noqa: F401
 
 
 def test_guardians_language_chooses_message_and_link_language(client, card, household, users):

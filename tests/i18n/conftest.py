@@ -1,0 +1,1 @@
+from ..cards.conftest import card, child, household  # noqa: F401
