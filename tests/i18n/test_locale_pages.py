@@ -7,7 +7,6 @@ from opplevelseskort.core.models import OutboxMessage
 from opplevelseskort.extensions import db
 
 
-
 def test_guardians_language_chooses_message_and_link_language(client, card, household, users):
     household.guardians[0].preferred_language = "ar"
     cards.send_card_link(card, actor=users["caseworker"])
