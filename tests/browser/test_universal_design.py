@@ -1,0 +1,83 @@
+"""Every main page of every role, in bokmål and in Arabic: axe-core, lang and dir; keyboard-only use."""
+
+import pytest
+
+from .conftest import login
+from .test_cards_checkin import _partner_card
+
+pytestmark = pytest.mark.browser
+
+PAGES = {
+    "admin@demo.no": ["/oversikt", "/admin/brukere", "/admin/soner", "/admin/partnere", "/besok/oppgjor",
+                      "/rapporter/", "/api-nokler"],
+    "saksbehandler@demo.no": ["/oversikt", "/barn", "/husstand/ny", "/soknader", "/barn/import", "/oppfolging"],
+    "partner@demo.no": ["/oversikt", "/skann", "/mine-tilbud", "/mine-tilbud/ny", "/besok"],
+    "frivillig@demo.no": ["/oversikt", "/utstyr/", "/utstyr/utlan", "/utstyr/retur", "/utstyr/enheter",
+                          "/utstyr/statistikk"],
+    "analytiker@demo.no": ["/oversikt", "/rapporter/", "/rapporter/tilskudd", "/rapporter/indikatorer"],
+}
+PUBLIC = ["/", "/tilbud", "/sok-om-kort", "/partnere/registrer", "/utstyr/lan", "/tilgjengelighet", "/logg-inn"]
+
+
+@pytest.mark.parametrize("lang, direction", [("nb", "ltr"), ("ar", "rtl")])
+def test_public_pages(page, live_server, axe_check, lang, direction):
+    for path in PUBLIC:
+        page.goto(f"{live_server.url}{path}{'&' if '?' in path else '?'}sprak={lang}")
+        assert page.locator("html").get_attribute("lang") == lang, path
+        assert page.locator("html").get_attribute("dir") == direction, path
+        axe_check(page)
+
+
+@pytest.mark.parametrize("email", list(PAGES))
+@pytest.mark.parametrize("lang, direction", [("nb", "ltr"), ("ar", "rtl")])
+def test_every_main_page_of_every_role(page, live_server, axe_check, email, lang, direction):
+    login(page, live_server.url, email)
+    for path in PAGES[email]:
+        page.goto(f"{live_server.url}{path}?sprak={lang}")
+        assert page.locator("html").get_attribute("lang") == lang, path
+        assert page.locator("html").get_attribute("dir") == direction, path
+        axe_check(page)
+
+
+def _tab_to(page, selector, limit=40):
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
+            return True
+    return False
+
+
+def test_scanner_by_keyboard_alone(page, live_server, live_app):
+    code, _url, _offer = _partner_card(live_app, name="Tastatur")
+    login(page, live_server.url, "partner@demo.no")
+    page.goto(live_server.url + "/skann")
+    assert _tab_to(page, "#code"), "the code field cannot be reached with Tab"
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/skann/resultat/**")
+    assert page.evaluate("document.activeElement.id") == "verdict-heading"  # the answer gets focus
+    outline = page.evaluate("""() => { const b = document.querySelector('a.button');
+        b.focus(); const s = getComputedStyle(b); return s.outlineStyle + ' ' + s.outlineWidth; }""")
+    assert "solid" in outline and not outline.endswith(" 0px")
+
+
+def test_card_page_by_keyboard_alone(phone_page, live_server, live_app):
+    from opplevelseskort.cards.models import Card
+    from opplevelseskort.extensions import db
+
+    _partner_card(live_app, name="Tastkort")
+    with live_app.app_context():
+        token = db.session.scalar(db.select(Card.family_token).order_by(Card.id.desc()))
+    phone_page.goto(f"{live_server.url}/kort/{token}")
+    assert _tab_to(phone_page, "a[href$='kort.pdf']"), "the PDF link cannot be reached with Tab"
+    assert _tab_to(phone_page, "a[href*='/tilbud/']"), "the offers cannot be reached with Tab"
+
+
+def test_text_resized_to_200_percent_still_reflows_at_320px(context_factory, live_server):
+    ctx = context_factory(viewport={"width": 320, "height": 640})
+    p = ctx.new_page()
+    for path in ["/tilbud", "/sok-om-kort", "/logg-inn"]:
+        p.goto(live_server.url + path)
+        p.evaluate("document.documentElement.style.fontSize = '200%'")
+        overflow = p.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth + 1")
+        assert not overflow, f"{path} scrolls sideways at 320 px with 200 %% text"
