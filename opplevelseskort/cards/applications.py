@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,6 +14,7 @@ from ..core.errors import DomainError, ImportFailed, NotFound
 from ..core.i18n import force_locale
 from ..core.models import Municipality, OutboxChannel, User
 from ..core.types import utcnow
+from ..core.zones import read_csv
 from ..extensions import db
 from . import services
 from .models import Application, ApplicationStatus, Card, Child
@@ -155,14 +154,7 @@ def import_households(municipality: Municipality, data: bytes | str, *, actor: U
     Every row is validated; any error means nothing is written. A child who already holds an active card
     (same names and birth year and month) is reported as a duplicate and skipped, never doubled.
     """
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ImportFailed([_("Filen er ikke UTF-8-kodet tekst.")]) from None
-    data = data.lstrip("\ufeff")
-    first = data.split("\n", 1)[0]
-    rows = list(csv.reader(io.StringIO(data), delimiter=";" if first.count(";") >= first.count(",") else ","))
+    rows = read_csv(data)
     if not rows or [h.strip().lower() for h in rows[0]] != IMPORT_COLUMNS:
         raise ImportFailed([_("Linje 1: overskriften må være %(cols)s.", cols=";".join(IMPORT_COLUMNS))])
     errors: list[str] = []

@@ -51,7 +51,8 @@ def _creates_cycle(zone: Zone, parent: Zone | None) -> bool:
     return False
 
 
-def _read_csv(data: bytes | str) -> list[list[str]]:
+def read_csv(data: bytes | str) -> list[list[str]]:
+    """Rows of an uploaded CSV: UTF-8 (with or without BOM), `;` or `,` as the first line shows."""
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")
@@ -66,7 +67,7 @@ def _read_csv(data: bytes | str) -> list[list[str]]:
 def import_zones_csv(municipality: Municipality, data: bytes | str, *, actor: User | None = None,
                      progress: Progress = None) -> ImportResult:
     """Create or update zones from CSV `code;name;level;parent`; all rows valid or nothing is written."""
-    rows = _read_csv(data)
+    rows = read_csv(data)
     if not rows:
         raise ImportFailed([_("Filen er tom.")])
     header = [h.strip().lower() for h in rows[0]]
@@ -265,7 +266,7 @@ def _set_boundary(zone: Zone, geometry) -> None:
 
 def import_zone_mapping(municipality: Municipality, data: bytes | str, *, actor: User | None = None) -> int:
     """Set parents from a mapping table `grunnkrets code;zone code` (levekår zones group grunnkretser)."""
-    rows = _read_csv(data)
+    rows = read_csv(data)
     zones = _zones_by_code(municipality.id)
     errors: list[str] = []
     pairs = []

@@ -20,6 +20,7 @@ from ..checkin.models import CheckIn
 from ..core import audit
 from ..core.errors import DomainError, ImportFailed
 from ..core.models import Municipality, User, Zone
+from ..core.zones import read_csv
 from ..extensions import db
 from ..partners.models import Booking, BookingStatus, Occasion
 from .models import ZoneIndicator
@@ -110,13 +111,7 @@ def _upsert_indicators(municipality: Municipality, rows: list[tuple], actor: Use
 
 def import_indicators_csv(municipality: Municipality, data: bytes | str, *, actor: User | None = None) -> int:
     """CSV `zone;indicator;year;value[;numerator;denominator]`; every row valid or nothing is written."""
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ImportFailed([_("Filen er ikke UTF-8-kodet tekst.")]) from None
-    first = data.split("\n", 1)[0]
-    reader = list(csv.reader(io.StringIO(data), delimiter=";" if first.count(";") >= first.count(",") else ","))
+    reader = read_csv(data)
     if not reader:
         raise ImportFailed([_("Filen er tom.")])
     header = [h.strip().lower() for h in reader[0]]
