@@ -57,3 +57,23 @@ class UnitsForm(FlaskForm):
     kit_items = StringField(_l("Sjekkliste for sett (kommaseparert)"), validators=[Optional(), Length(max=300)])
     count = IntegerField(_l("Antall enheter"), default=1, validators=[DataRequired(), NumberRange(min=1, max=500)])
     safety_expires_on = DateField(_l("Sikkerhetsdato (hjelmer, vester)"), validators=[Optional()])
+
+
+class ReservationForm(FlaskForm):
+    borrower_id = IntegerField(_l("Lånernummer"), validators=[DataRequired()], render_kw={"inputmode": "numeric"})
+    item_type_id = SelectField(_l("Utstyr"), coerce=int)
+    quantity = IntegerField(_l("Antall"), default=1, validators=[DataRequired(), NumberRange(min=1, max=200)])
+    date_from = DateField(_l("Fra dato"), validators=[DataRequired()])
+    date_to = DateField(_l("Til dato"), validators=[DataRequired()])
+
+
+class LocationForm(FlaskForm):
+    name = StringField(_l("Navn"), validators=[DataRequired(), Length(max=200)])
+    address = StringField(_l("Adresse"), validators=[Optional(), Length(max=300)])
+    contact = StringField(_l("Kontakt"), validators=[Optional(), Length(max=300)])
+    solo_age = IntegerField(_l("Alder barn kan låne alene fra"), validators=[Optional(), NumberRange(min=0, max=18)])
+    household_cap = IntegerField(_l("Største antall enheter per husstand i høysesong"),
+                                 validators=[Optional(), NumberRange(min=1, max=100)])
+    peak_from = DateField(_l("Høysesong fra"), validators=[Optional()])
+    peak_until = DateField(_l("Høysesong til"), validators=[Optional()])
+    volunteers = StringField(_l("Frivillige (e-post, kommaseparert)"), validators=[Optional(), Length(max=2000)])

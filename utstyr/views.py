@@ -22,6 +22,8 @@ from .forms import (
     CONDITION_LABELS,
     BorrowerForm,
     CheckoutForm,
+    LocationForm,
+    ReservationForm,
     ReturnForm,
     UnitsForm,
     UnmetForm,
@@ -217,6 +219,72 @@ def stats():
     return render_template("utstyr/stats.html", data=data, year=year)
 
 
+@bp.route("/reservasjoner", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def reservations():
+    loc, locs = _location()
+    types = list(db.session.scalars(db.select(ItemType).where(ItemType.municipality_id == loc.municipality_id)
+                                    .order_by(ItemType.name, ItemType.size)))
+    form = ReservationForm()
+    form.item_type_id.choices = [(t.id, t.display_name()) for t in types]
+    if form.validate_on_submit():
+        borrower = db.session.get(Borrower, form.borrower_id.data)
+        item_type = db.session.get(ItemType, form.item_type_id.data)
+        try:
+            if borrower is None or borrower.municipality_id != loc.municipality_id:
+                raise DomainError("borrower_unknown", _("Ukjent låner."))
+            services.reserve(loc, borrower, item_type, form.quantity.data, form.date_from.data, form.date_to.data,
+                             actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            form.quantity.errors = [*form.quantity.errors, exc.message]
+        else:
+            db.session.commit()
+            flash(_("Reservert."), "success")
+            return redirect(url_for("utstyr.reservations", type=item_type.id))
+    shown = request.args.get("type", type=int) or (types[0].id if types else None)
+    days = services.calendar(loc.id, shown, services.today()) if shown else []
+    from .models import Reservation
+
+    rows = list(db.session.scalars(db.select(Reservation).where(Reservation.location_id == loc.id,
+                                                                Reservation.status == "active")
+                                   .order_by(Reservation.date_from)))
+    return render_template("utstyr/reservations.html", form=form, loc=loc, locs=locs, types=types, shown=shown,
+                           days=days, rows=rows), (422 if form.errors else 200)
+
+
+@bp.route("/steder", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def locations():
+    """Admins create lending locations and tie volunteers to them."""
+    from opplevelseskort.core import services as core
+    from opplevelseskort.core.models import User
+
+    from .models import Location
+
+    form = LocationForm()
+    if form.validate_on_submit():
+        muni_id = current_user.municipality_id or db.session.scalar(db.select(Location.municipality_id).limit(1)) \
+            or core.municipalities_for(current_user)[0].id
+        emails = [e.strip().lower() for e in (form.volunteers.data or "").split(",") if e.strip()]
+        volunteers = [db.session.scalar(db.select(User).filter_by(email=e)) for e in emails]
+        unknown = [e for e, v in zip(emails, volunteers, strict=True) if v is None or v.role != Role.VOLUNTEER]
+        if unknown:
+            form.volunteers.errors = [_("Ukjente frivillige: %(emails)s", emails=", ".join(unknown))]
+        else:
+            loc = Location(municipality_id=muni_id, name=form.name.data.strip(), address=form.address.data or "",
+                           contact=form.contact.data or "", solo_age=form.solo_age.data,
+                           household_cap=form.household_cap.data, peak_from=form.peak_from.data,
+                           peak_until=form.peak_until.data)
+            loc.volunteers.extend(volunteers)
+            db.session.add(loc)
+            db.session.commit()
+            flash(_("Utlånsstedet er lagret."), "success")
+            return redirect(url_for("utstyr.locations"))
+    return render_template("utstyr/locations.html", form=form, locs=services.locations_for(current_user)), \
+        (422 if form.errors else 200)
+
+
 @bp.get("/lan")
 def public():
     return render_template("utstyr/public.html", rows=services.public_availability(current_locale_code()))
@@ -227,5 +295,7 @@ public.public = True
 nav.register("utstyr.home", _l("Utstyr"), STAFF, order=12)
 nav.register("utstyr.checkout", _l("Lån ut"), STAFF, order=13)
 nav.register("utstyr.return_", _l("Ta imot"), STAFF, order=14)
+nav.register("utstyr.reservations", _l("Reservasjoner"), STAFF, order=15)
+nav.register("utstyr.locations", _l("Utlånssteder"), [Role.ADMIN], order=62)
 nav.register("utstyr.stats", _l("Utstyrsstatistikk"), [Role.VOLUNTEER, Role.ADMIN, Role.ANALYST], order=50)
 nav.register("utstyr.public", _l("Lån utstyr"), [], public=True, order=6)

@@ -279,3 +279,30 @@ def test_two_volunteers_scanning_the_same_unit_at_once(app, committing, muni, us
     assert results.count("ok") == 1 and results.count("unit_not_available") == 7
     assert db.session.scalar(db.select(db.func.count(LoanLine.id))) == 1
     _ = (UTC, datetime)
+
+
+def test_reservation_page_and_calendar(client, login_as, location, units, skis, muni):
+    b = services.register_borrower(muni.id, kind="group", name="5B", email="l@s.no")
+    login_as("volunteer")
+    d = (services.today() + timedelta(days=2)).isoformat()
+    r = client.post("/utstyr/reservasjoner", data={"borrower_id": b.id, "item_type_id": skis.id, "quantity": 2,
+                                                   "date_from": d, "date_to": d})
+    assert r.status_code == 302
+    page = client.get(f"/utstyr/reservasjoner?type={skis.id}")
+    assert page.status_code == 200 and "5B" not in page.text  # borrowers by number, not name
+    r = client.post("/utstyr/reservasjoner", data={"borrower_id": b.id, "item_type_id": skis.id, "quantity": 2,
+                                                   "date_from": d, "date_to": d})
+    assert r.status_code == 422 and "Bare 1 ledige" in r.text
+
+
+def test_admin_creates_location_and_ties_volunteers(client, login_as, users, muni):
+    from utstyr.models import Location
+
+    login_as("admin")
+    r = client.post("/utstyr/steder", data={"name": "Skolebua", "volunteers": "nobody@x.no"})
+    assert r.status_code == 422 and "nobody@x.no" in r.text
+    r = client.post("/utstyr/steder", data={"name": "Skolebua", "volunteers": users["volunteer"].email})
+    assert r.status_code == 302
+    loc = db.session.scalar(db.select(Location).filter_by(name="Skolebua"))
+    assert [v.id for v in loc.volunteers] == [users["volunteer"].id]
+    assert loc in services.locations_for(users["volunteer"])
