@@ -8,12 +8,12 @@ from .test_cards_checkin import _partner_card
 pytestmark = pytest.mark.browser
 
 PAGES = {
-    "admin@demo.no": ["/oversikt", "/admin/brukere", "/admin/soner", "/admin/partnere", "/besok/oppgjor",
+    "admin@demo.no": ["/oversikt", "/admin/brukere", "/admin/soner", "/admin/partnere", "/besok/oppgjor", "/utstyr/steder",
                       "/rapporter/", "/api-nokler"],
     "saksbehandler@demo.no": ["/oversikt", "/barn", "/husstand/ny", "/soknader", "/barn/import", "/oppfolging"],
     "partner@demo.no": ["/oversikt", "/skann", "/mine-tilbud", "/mine-tilbud/ny", "/besok"],
     "frivillig@demo.no": ["/oversikt", "/utstyr/", "/utstyr/utlan", "/utstyr/retur", "/utstyr/enheter",
-                          "/utstyr/statistikk"],
+                          "/utstyr/statistikk", "/utstyr/reservasjoner"],
     "analytiker@demo.no": ["/oversikt", "/rapporter/", "/rapporter/tilskudd", "/rapporter/indikatorer"],
 }
 PUBLIC = ["/", "/tilbud", "/sok-om-kort", "/partnere/registrer", "/utstyr/lan", "/tilgjengelighet", "/logg-inn"]
