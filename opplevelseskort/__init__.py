@@ -171,11 +171,20 @@ def _register_cli(app: Flask) -> None:
 def _register_error_pages(app: Flask) -> None:
     def render_error(status: int):
         def handler(error):
+            # Keep the exception's headers (Allow on 405, Retry-After on 429, WWW-Authenticate on 401).
+            headers = {k: v for k, v in (error.get_headers() if hasattr(error, "get_headers") else [])
+                       if k.lower() != "content-type"}
+            if status == 500:
+                from .extensions import db
+
+                db.session.rollback()
             if request.blueprint == "api" or request.path.startswith("/api/"):
                 from .api.views import json_error
 
-                return json_error(status)
-            return render_template(f"errors/{status}.html"), status
+                resp = json_error(status)
+                resp.headers.update(headers)
+                return resp
+            return render_template(f"errors/{status}.html"), status, headers
 
         return handler
 

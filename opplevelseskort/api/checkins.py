@@ -8,11 +8,13 @@ from flask_login import current_user
 
 from ..checkin import services
 from ..checkin.models import CheckIn, CheckinSource
-from ..core.errors import DomainError
+from ..core.errors import DomainError, NotFound
 from ..core.models import Role
 from ..core.permissions import roles_required
 from ..extensions import db, limiter
 from .views import bp
+
+MAX_ID = 2**31 - 1  # integer primary keys; larger numbers cannot name a row
 
 
 def _lookup_limit():
@@ -29,6 +31,13 @@ def checkin_json(c: CheckIn, given_name: str, companions_allowed: int) -> dict:
             "birth_year": c.birth_year}
 
 
+def _integral(value):
+    """JSON Schema counts 9.0 as an integer; so do we."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def _json_body() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
@@ -43,13 +52,16 @@ def _json_body() -> dict:
 def create_checkin():
     """201 for a new check-in, 200 with the existing one for a repeat inside the window, 422 with a code."""
     data = _json_body()
-    code, offer_id, companions = data.get("code"), data.get("offer_id"), data.get("companions", 0)
+    code = data.get("code")
+    offer_id, companions = _integral(data.get("offer_id")), _integral(data.get("companions", 0))
     if not isinstance(code, str) or not code.strip():
         raise DomainError("invalid_body", _("«code» må være en tekst."))
     if not isinstance(offer_id, int) or isinstance(offer_id, bool):
         raise DomainError("invalid_body", _("«offer_id» må være et heltall."))
-    if not isinstance(companions, int) or isinstance(companions, bool):
+    if not isinstance(companions, int) or isinstance(companions, bool) or not 0 <= companions <= 20:
         raise DomainError("invalid_body", _("«companions» må være et heltall."))
+    if not 1 <= offer_id <= MAX_ID:
+        raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
     offer = services.get_offer_for(current_user, offer_id)
     result = services.record_checkin(code, offer, actor=current_user, companions=companions,
                                      source=CheckinSource.API)

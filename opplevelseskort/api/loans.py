@@ -15,6 +15,8 @@ from ..core.permissions import roles_required
 from ..extensions import db
 from .views import bp
 
+MAX_ID = 2**31 - 1  # integer primary keys; larger numbers cannot name a row
+
 
 def loan_json(loan: Loan) -> dict:
     return {"id": loan.id, "borrower_id": loan.borrower_id, "location_id": loan.location_id,
@@ -38,8 +40,8 @@ def create_loan():
     location = services.require_location(current_user, first.location_id)
     if isinstance(data.get("card_code"), str) and data["card_code"].strip():
         borrower = services.borrower_for_card(data["card_code"], location.municipality_id)
-    elif isinstance(data.get("borrower_id"), int):
-        borrower = db.session.get(Borrower, data["borrower_id"])
+    elif isinstance(data.get("borrower_id"), int) and not isinstance(data.get("borrower_id"), bool):
+        borrower = db.session.get(Borrower, data["borrower_id"]) if 1 <= data["borrower_id"] <= MAX_ID else None
         if borrower is None or borrower.municipality_id != location.municipality_id:
             raise NotFound("borrower_unknown", _("Ukjent låner."))
     else:
@@ -60,7 +62,7 @@ def create_loan():
 @roles_required(Role.VOLUNTEER, Role.ADMIN)
 def return_loan(loan_id: int):
     """Return all (or the listed) open units of a loan, with an optional condition."""
-    loan = db.session.get(Loan, loan_id)
+    loan = db.session.get(Loan, loan_id) if 1 <= loan_id <= MAX_ID else None
     if loan is None:
         raise NotFound("loan_not_found", _("Fant ikke utlånet."))
     services.require_location(current_user, loan.location_id)

@@ -30,6 +30,11 @@ def document() -> dict:
             "birth_year": {"type": ["integer", "null"]}, "repeat": {"type": "boolean"},
         },
     }
+    loan = {"type": "object", "required": ["id", "borrower_id", "due_on", "lines"], "properties": {
+        "id": {"type": "integer"}, "borrower_id": {"type": "integer"}, "location_id": {"type": "integer"},
+        "due_on": {"type": "string", "format": "date"},
+        "lines": {"type": "array", "items": {"type": "object", "properties": {
+            "unit": {"type": "string"}, "returned_at": {"type": ["string", "null"]}}}}}}
     common = {"401": _error_response("Missing, invalid or revoked token"),
               "403": _error_response("The token's role may not do this"),
               "429": _error_response("Rate limited")}
@@ -59,7 +64,8 @@ def document() -> dict:
                     "properties": {"code": {"type": "string", "minLength": 1, "description":
                                             "The card URL from the QR, the QR token or the short code"},
                                    "offer_id": {"type": "integer"},
-                                   "companions": {"type": "integer", "minimum": 0, "default": 0}}}}}},
+                                   "companions": {"type": "integer", "minimum": 0, "maximum": 20,
+                                                  "default": 0}}}}}},
                 "responses": {
                     "201": {"description": "A new check-in",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckIn"}}}},
@@ -81,7 +87,45 @@ def document() -> dict:
                                        "companions": {"type": "integer"},
                                        "given_name": {"type": ["string", "null"]},
                                        "birth_year": {"type": ["integer", "null"]}}}}}},
-                    "404": _error_response("Unknown card", ["card_unknown"]), **common}}},
+                    "404": _error_response("Unknown card", ["card_unknown", "not_found"]), **common}}},
+            "/loans": {"post": {
+                "operationId": "createLoan", "summary": "Lend equipment units (volunteer or admin tokens)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["unit_codes"],
+                    "properties": {"unit_codes": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                                   "card_code": {"type": "string"}, "borrower_id": {"type": "integer"}}}}}},
+                "responses": {
+                    "201": {"description": "The loan", "content": {"application/json": {"schema": loan}}},
+                    "404": _error_response("Unknown unit, card or borrower"),
+                    "409": {"description": "A unit cannot be lent", "content": {"application/json": {"schema": {
+                        **ERROR, "properties": {**ERROR["properties"], "unit": {"type": "string"}}}}}},
+                    "422": _error_response("Refused by a rule"), **common}}},
+            "/loans/{loan_id}/return": {"post": {
+                "operationId": "returnLoan", "summary": "Return the open units of a loan",
+                "parameters": [{"name": "loan_id", "in": "path", "required": True,
+                                "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}}],
+                "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {
+                        "condition": {"type": "string", "enum": ["good", "worn", "needs_repair"]},
+                        "unit_codes": {"type": "array", "items": {"type": "string"}}}}}}},
+                "responses": {"200": {"description": "The loan", "content": {"application/json": {"schema": loan}}},
+                              "404": _error_response("Unknown loan"), "422": _error_response("Nothing to return"),
+                              **common}}},
+            "/reports/uptake": {"get": {
+                "operationId": "uptakeReport", "summary": "Suppressed uptake by zone (analyst or admin tokens)",
+                "parameters": [
+                    {"name": "period", "in": "query", "required": True, "schema": {
+                        "type": "string",
+                        "pattern": r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2])|-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})?$"},
+                     "description": "2026, 2026-Q1, 2026-03 or 2026-01-01..2026-06-30"},
+                    {"name": "level", "in": "query", "schema": {"type": "string", "default": "grunnkrets"}},
+                    {"name": "format", "in": "query",
+                     "schema": {"type": "string", "enum": ["csv", "jsonstat", "geojson"], "default": "jsonstat"}}],
+                "responses": {"200": {"description": "The report", "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    "application/geo+json": {"schema": {"type": "object"}},
+                    "text/csv": {"schema": {"type": "string"}}}},
+                    "422": _error_response("Bad period, level or format"), **common}}},
         },
     }
 
