@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -75,6 +76,7 @@ class OfferForm(FlaskForm):
     use_limit_period = SelectField(_l("Per"), choices=list(PERIOD_LABELS.items()), default="period")
     requires_booking = BooleanField(_l("Krever påmelding (begrenset antall plasser)"))
     status = SelectField(_l("Status"), choices=list(STATUS_LABELS.items()), default="draft")
+    image = FileField(_l("Bilde (valgfritt, JPEG, PNG eller WebP, høyst 2 MB)"))
 
 
 class OccasionForm(FlaskForm):

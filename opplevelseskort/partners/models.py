@@ -105,6 +105,7 @@ class Offer(db.Model):
     use_limit: Mapped[int | None] = mapped_column(sa.Integer)
     use_limit_period: Mapped[LimitPeriod] = mapped_column(enum_type(LimitPeriod, 10), default=LimitPeriod.PERIOD)
     requires_booking: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    has_image: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     status: Mapped[OfferStatus] = mapped_column(enum_type(OfferStatus, 10), default=OfferStatus.DRAFT, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -161,6 +161,8 @@ def offer_edit(offer_id: int | None = None):
         values, translations = _form_values(form)
         try:
             saved = services.save_offer(current_user, values, translations, offer=offer, zone_text=form.zone.data or "")
+            if form.image.data and getattr(form.image.data, "filename", ""):
+                services.set_offer_image(saved, form.image.data.read(), actor=current_user)
         except DomainError as exc:
             db.session.rollback()
             errors = exc.details.get("errors") or [exc.message]
@@ -267,6 +269,23 @@ def offer_page(offer_id: int):
 
 
 offer_page.public = True
+
+
+@bp.get("/tilbud/<int:offer_id>/bilde.jpg")
+def offer_image(offer_id: int):
+    from flask import send_file
+
+    try:
+        offer = services.public_offer(offer_id)
+    except DomainError:
+        abort(404)
+    path = services.image_path(offer)
+    if not offer.has_image or not path.exists():
+        abort(404)
+    return send_file(path, mimetype="image/jpeg", max_age=3600)
+
+
+offer_image.public = True
 
 
 @bp.post("/kort/<token>/pamelding/<int:occasion_id>")

@@ -230,3 +230,27 @@ def test_concurrent_bookings_never_exceed_capacity(app, committing, muni, users)
     assert db.session.get(Occasion, occ_id).booked == 5
     assert db.session.scalar(db.select(db.func.count(Booking.id)).where(Booking.status == "booked")) == 5
     _ = User
+
+
+def test_offer_image_is_reencoded_and_bad_files_refused(client, login_as, offer, tmp_path):
+    import io
+
+    from PIL import Image
+
+    login_as("partner")
+    base = {"title": "Fotball", "category": "sport", "age_min": "6", "age_max": "16", "start_date": "2026-01-01",
+            "end_date": "2030-12-31", "status": "published", "use_limit_period": "period", "price_nok": "200",
+            "companions_allowed": "1"}
+    r = client.post(f"/mine-tilbud/{offer.id}", data={**base, "image": (io.BytesIO(b"not an image"), "x.png")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 422 and "bilde" in r.text
+    assert not db.session.get(Offer, offer.id).has_image
+    png = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(png, format="PNG")
+    r = client.post(f"/mine-tilbud/{offer.id}", data={**base, "image": (io.BytesIO(png.getvalue()), "x.png")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 302
+    img = client.get(f"/tilbud/{offer.id}/bilde.jpg")
+    assert img.status_code == 200 and img.mimetype == "image/jpeg"
+    assert Image.open(io.BytesIO(img.data)).format == "JPEG"
+    assert f"/tilbud/{offer.id}/bilde.jpg" in client.get(f"/tilbud/{offer.id}").text
