@@ -63,8 +63,12 @@ def create_checkin():
     if not 1 <= offer_id <= MAX_ID:
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
     offer = services.get_offer_for(current_user, offer_id)
-    result = services.record_checkin(code, offer, actor=current_user, companions=companions,
-                                     source=CheckinSource.API)
+    try:
+        result = services.record_checkin(code, offer, actor=current_user, companions=companions,
+                                         source=CheckinSource.API)
+    except NotFound as exc:
+        # For a check-in an unknown card is a refusal like the others: 422 with its code.
+        raise DomainError(exc.code, exc.message) from None
     body = checkin_json(result.checkin, result.child.given_name or "", result.companions_allowed)
     body["repeat"] = not result.created
     db.session.commit()

@@ -71,7 +71,7 @@ def document() -> dict:
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckIn"}}}},
                     "200": {"description": "A repeat inside the window: the earlier check-in",
                             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CheckIn"}}}},
-                    "404": _error_response("Unknown card or offer", ["card_unknown", "offer_not_found"]),
+                    "404": _error_response("Unknown offer", ["offer_not_found", "not_found"]),
                     "422": _error_response("Refused by a rule", list(ERROR_CODES) + ["invalid_body"]),
                     **common}}},
             "/cards/{code}": {"get": {
