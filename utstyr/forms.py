@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -41,6 +42,10 @@ class UnmetForm(FlaskForm):
     size = StringField(_l("Størrelse"), validators=[Optional(), Length(max=40)])
 
 
+class BlockForm(FlaskForm):
+    reason = StringField(_l("Grunn til sperring"), validators=[Optional(), Length(max=500)])
+
+
 class BorrowerForm(FlaskForm):
     kind = SelectField(_l("Type"), choices=[("adult", _l("Voksen")), ("group", _l("Gruppe (klasse, lag)"))])
     name = StringField(_l("Navn"), validators=[DataRequired(), Length(max=200)])
@@ -57,6 +62,7 @@ class UnitsForm(FlaskForm):
     kit_items = StringField(_l("Sjekkliste for sett (kommaseparert)"), validators=[Optional(), Length(max=300)])
     count = IntegerField(_l("Antall enheter"), default=1, validators=[DataRequired(), NumberRange(min=1, max=500)])
     safety_expires_on = DateField(_l("Sikkerhetsdato (hjelmer, vester)"), validators=[Optional()])
+    photo = FileField(_l("Bilde (valgfritt, JPEG, PNG eller WebP, høyst 2 MB)"))
 
 
 class ReservationForm(FlaskForm):
@@ -71,6 +77,10 @@ class LocationForm(FlaskForm):
     name = StringField(_l("Navn"), validators=[DataRequired(), Length(max=200)])
     address = StringField(_l("Adresse"), validators=[Optional(), Length(max=300)])
     contact = StringField(_l("Kontakt"), validators=[Optional(), Length(max=300)])
+    hours = TextAreaField(_l("Åpningstider (én linje per dag, for eksempel «mandag 15–19»)"),
+                          validators=[Optional(), Length(max=1000)])
+    exceptions = TextAreaField(_l("Unntak (én linje per dato, for eksempel «2026-12-24 stengt»)"),
+                               validators=[Optional(), Length(max=1000)])
     solo_age = IntegerField(_l("Alder barn kan låne alene fra"), validators=[Optional(), NumberRange(min=0, max=18)])
     household_cap = IntegerField(_l("Største antall enheter per husstand i høysesong"),
                                  validators=[Optional(), NumberRange(min=1, max=100)])

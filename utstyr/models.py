@@ -88,6 +88,7 @@ class ItemType(db.Model):
     default_loan_days: Mapped[int] = mapped_column(sa.Integer, default=7)
     guardian_consent_required: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     kit_items: Mapped[list] = mapped_column(sa.JSON, default=list)
+    has_photo: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
     __table_args__ = (sa.CheckConstraint("default_loan_days > 0", name="loan_days_positive"),)
 

@@ -106,6 +106,14 @@ def add_units(item_type: ItemType, location: Location, count: int, *, source: st
     return units
 
 
+def photo_path(item_type: ItemType):
+    from pathlib import Path
+
+    from flask import current_app
+
+    return Path(current_app.instance_path) / "uploads" / "item_types" / f"{item_type.id}.jpg"
+
+
 # --- borrowers -------------------------------------------------------------------------------
 
 def borrower_for_card(card_code: str, municipality_id: int) -> Borrower:
@@ -506,5 +514,5 @@ def public_availability(locale: str = "nb") -> list[dict]:
     out = []
     for loc, it, total in rows:
         out.append({"location": loc, "item": it.display_name(locale), "category": str(it.category),
-                    "total": total, "free": available(loc.id, it.id, on, on)})
+                    "total": total, "free": available(loc.id, it.id, on, on), "type": it})
     return out

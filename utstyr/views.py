@@ -20,6 +20,7 @@ from . import labels, services
 from .forms import (
     CATEGORY_LABELS,
     CONDITION_LABELS,
+    BlockForm,
     BorrowerForm,
     CheckoutForm,
     LocationForm,
@@ -95,22 +96,40 @@ def checkout():
 def return_():
     loc, locs = _location()
     form = ReturnForm()
+    kit = []
+    code = request.values.get("unit_code") or ""
+    if code and request.method == "GET":
+        form.unit_code.data = code
+        try:
+            kit = list(services.unit_by_code(code).item_type.kit_items or [])
+        except DomainError as exc:
+            form.unit_code.errors = [exc.message]
     if form.validate_on_submit():
         try:
+            unit = services.unit_by_code(form.unit_code.data)
+            kit_items = list(unit.item_type.kit_items or [])
+            ticked = request.form.getlist("kit") if request.form.get("kit_shown") else None
+            if kit_items and ticked is None:
+                # a kit: show its checklist before taking it back
+                return redirect(url_for("utstyr.return_", unit_code=unit.label_code))
             line = services.return_unit(form.unit_code.data, volunteer=current_user, condition=form.condition.data,
-                                        unchecked=form.unchecked.data, lost=form.lost.data, missing=form.missing.data)
+                                        unchecked=form.unchecked.data, lost=form.lost.data, missing=form.missing.data,
+                                        checklist_in=ticked)
         except DomainError as exc:
             db.session.rollback()
             form.unit_code.errors = [*form.unit_code.errors, exc.message]
-            return render_template("utstyr/return.html", form=form, loc=loc, locs=locs), 422
+            return render_template("utstyr/return.html", form=form, loc=loc, locs=locs, kit=kit), 422
         db.session.commit()
         status = line.unit.status
         message = {UnitStatus.MAINTENANCE: _("%(code)s er levert og satt til reparasjon."),
                    UnitStatus.UNCHECKED: _("%(code)s er levert og står i køen for sjekk."),
                    UnitStatus.LOST: _("%(code)s er skrevet av som tapt.")}.get(status, _("%(code)s er levert."))
         flash(message % {"code": line.unit.label_code}, "success")
+        if line.missing:
+            flash(_("Mangler: %(missing)s", missing=line.missing), "info")
         return redirect(url_for("utstyr.return_"))
-    return render_template("utstyr/return.html", form=form, loc=loc, locs=locs), (422 if form.errors else 200)
+    return render_template("utstyr/return.html", form=form, loc=loc, locs=locs, kit=kit), \
+        (422 if form.errors else 200)
 
 
 @bp.post("/enhet/<int:unit_id>/<action>")
@@ -186,7 +205,19 @@ def units():
                           kit_items=[i.strip() for i in (form.kit_items.data or "").split(",") if i.strip()])
             db.session.add(it)
             db.session.flush()
-        services.add_units(it, loc, form.count.data, safety_expires_on=form.safety_expires_on.data, actor=current_user)
+        try:
+            if form.photo.data and getattr(form.photo.data, "filename", ""):
+                from opplevelseskort.core.images import store_jpeg
+
+                store_jpeg(form.photo.data.read(), services.photo_path(it))
+                it.has_photo = True
+            services.add_units(it, loc, form.count.data, safety_expires_on=form.safety_expires_on.data,
+                               actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            form.photo.errors = [*form.photo.errors, exc.message]
+            rows = list(db.session.scalars(db.select(Unit).where(Unit.location_id == loc.id)))
+            return render_template("utstyr/units.html", form=form, rows=rows, loc=loc), 422
         db.session.commit()
         flash(_("%(n)d enheter er registrert.", n=form.count.data), "success")
         return redirect(url_for("utstyr.units"))
@@ -275,7 +306,11 @@ def locations():
             loc = Location(municipality_id=muni_id, name=form.name.data.strip(), address=form.address.data or "",
                            contact=form.contact.data or "", solo_age=form.solo_age.data,
                            household_cap=form.household_cap.data, peak_from=form.peak_from.data,
-                           peak_until=form.peak_until.data)
+                           peak_until=form.peak_until.data,
+                           opening_hours={"weekly": [ln.strip() for ln in (form.hours.data or "").splitlines()
+                                                     if ln.strip()],
+                                          "exceptions": [ln.strip() for ln in (form.exceptions.data or "").splitlines()
+                                                         if ln.strip()]})
             loc.volunteers.extend(volunteers)
             db.session.add(loc)
             db.session.commit()
@@ -283,6 +318,43 @@ def locations():
             return redirect(url_for("utstyr.locations"))
     return render_template("utstyr/locations.html", form=form, locs=services.locations_for(current_user)), \
         (422 if form.errors else 200)
+
+
+@bp.route("/lanere/<int:borrower_id>", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def borrower(borrower_id: int):
+    loc, _locs = _location()
+    b = db.session.get(Borrower, borrower_id)
+    if b is None or b.municipality_id != loc.municipality_id:
+        abort(404)
+    form = BlockForm()
+    if form.validate_on_submit():
+        try:
+            if request.form.get("action") == "unblock":
+                services.unblock_borrower(b, actor=current_user)
+            else:
+                services.block_borrower(b, form.reason.data, actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            form.reason.errors = [exc.message]
+            return render_template("utstyr/borrower.html", b=b, form=form), 422
+        db.session.commit()
+        flash(_("Låneren er oppdatert."), "success")
+        return redirect(url_for("utstyr.borrower", borrower_id=b.id))
+    return render_template("utstyr/borrower.html", b=b, form=form)
+
+
+@bp.get("/bilde/<int:type_id>.jpg")
+def photo(type_id: int):
+    from flask import send_file
+
+    it = db.session.get(ItemType, type_id)
+    if it is None or not it.has_photo or not services.photo_path(it).exists():
+        abort(404)
+    return send_file(services.photo_path(it), mimetype="image/jpeg", max_age=3600)
+
+
+photo.public = True
 
 
 @bp.get("/lan")

@@ -242,9 +242,6 @@ def save_offer(user: User, values: dict, translations: dict, *, offer: Offer | N
     return offer
 
 
-MAX_IMAGE_BYTES = 2 * 1024 * 1024
-
-
 def image_path(offer: Offer):
     from pathlib import Path
 
@@ -254,28 +251,12 @@ def image_path(offer: Offer):
 
 
 def set_offer_image(offer: Offer, data: bytes, *, actor: User) -> None:
-    """Store an offer's picture re-encoded as JPEG (no metadata kept); only real images up to 2 MB."""
-    import io
-
-    from PIL import Image, UnidentifiedImageError
+    """Store an offer's picture (verified, re-encoded as JPEG without metadata, at most 2 MB)."""
+    from ..core.images import store_jpeg
 
     if not can_act_for_partner(actor, offer.partner_id):
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
-    if len(data) > MAX_IMAGE_BYTES:
-        raise DomainError("image_too_large", _("Bildet er større enn 2 MB."))
-    try:
-        img = Image.open(io.BytesIO(data))
-        img.verify()
-        img = Image.open(io.BytesIO(data))
-        if img.format not in ("JPEG", "PNG", "WEBP"):
-            raise DomainError("image_invalid", _("Bildet må være JPEG, PNG eller WebP."))
-        img = img.convert("RGB")
-        img.thumbnail((1200, 1200))
-    except (UnidentifiedImageError, OSError, SyntaxError):
-        raise DomainError("image_invalid", _("Filen er ikke et bilde vi kan lese.")) from None
-    path = image_path(offer)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    img.save(path, format="JPEG", quality=85)
+    store_jpeg(data, image_path(offer))
     offer.has_image = True
 
 

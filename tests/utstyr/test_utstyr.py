@@ -306,3 +306,66 @@ def test_admin_creates_location_and_ties_volunteers(client, login_as, users, mun
     loc = db.session.scalar(db.select(Location).filter_by(name="Skolebua"))
     assert [v.id for v in loc.volunteers] == [users["volunteer"].id]
     assert loc in services.locations_for(users["volunteer"])
+
+
+def test_kit_return_page_shows_checklist_and_records_missing(client, login_as, location, tent, users, muni):
+    unit = services.add_units(tent, location, 1)[0]
+    adult = services.register_borrower(muni.id, kind="adult", name="Mor", phone="91234567")
+    services.checkout(location, adult, [unit.label_code], volunteer=users["volunteer"])
+    login_as("volunteer")
+    r = client.post("/utstyr/retur", data={"unit_code": unit.label_code, "condition": "good"})
+    assert r.status_code == 302 and "unit_code=" in r.headers["Location"]  # a kit: tick the checklist first
+    page = client.get(r.headers["Location"])
+    assert 'name="kit" value="plugger"' in page.text
+    r = client.post("/utstyr/retur", data={"unit_code": unit.label_code, "condition": "good", "kit_shown": "1",
+                                           "kit": ["duk", "stenger"]})
+    assert r.status_code == 302
+    line = db.session.scalar(db.select(LoanLine).filter_by(unit_id=unit.id))
+    assert line.missing == "plugger" and line.checklist_in == ["duk", "stenger"]
+
+
+def test_block_and_unblock_borrower_page(client, login_as, location, units, muni):
+    b = services.register_borrower(muni.id, kind="adult", name="Per", phone="91234567")
+    login_as("volunteer")
+    r = client.post(f"/utstyr/lanere/{b.id}", data={"action": "block", "reason": ""})
+    assert r.status_code == 422 and db.session.get(type(b), b.id).blocked_at is None
+    assert client.post(f"/utstyr/lanere/{b.id}", data={"action": "block", "reason": "Leverte ikke"}).status_code == 302
+    assert db.session.get(type(b), b.id).blocked_reason == "Leverte ikke"
+    assert client.post(f"/utstyr/lanere/{b.id}", data={"action": "unblock"}).status_code == 302
+    assert db.session.get(type(b), b.id).blocked_at is None
+
+
+def test_item_type_photo_upload_and_public_page(client, login_as, location):
+    import io
+
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (30, 30), "blue").save(png, format="PNG")
+    login_as("volunteer")
+    r = client.post("/utstyr/enheter", data={"name": "Hjelm", "category": "helmet", "size": "M", "default_loan_days": 7,
+                                             "count": 2, "photo": (io.BytesIO(b"junk"), "h.png")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 422
+    from utstyr.models import ItemType, Unit
+
+    assert db.session.scalar(db.select(db.func.count(Unit.id))) == 0
+    r = client.post("/utstyr/enheter", data={"name": "Hjelm", "category": "helmet", "size": "M", "default_loan_days": 7,
+                                             "count": 2, "photo": (io.BytesIO(png.getvalue()), "h.png")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 302
+    it = db.session.scalar(db.select(ItemType).filter_by(name="Hjelm"))
+    assert it.has_photo and client.get(f"/utstyr/bilde/{it.id}.jpg").mimetype == "image/jpeg"
+    assert f"/utstyr/bilde/{it.id}.jpg" in client.get("/utstyr/lan").text
+
+
+def test_location_opening_hours_shown_publicly(client, login_as, users, skis, muni):
+    login_as("admin")
+    client.post("/utstyr/steder", data={"name": "Bua", "hours": "mandag 15–19\ntorsdag 15–19",
+                                        "exceptions": "2026-12-24 stengt", "volunteers": users["volunteer"].email})
+    from utstyr.models import Location
+
+    loc = db.session.scalar(db.select(Location).filter_by(name="Bua"))
+    services.add_units(skis, loc, 1)
+    page = client.get("/utstyr/lan").text
+    assert "mandag 15–19" in page and "2026-12-24 stengt" in page
