@@ -91,9 +91,17 @@ def create_app(config: dict | None = None) -> Flask:
             response.headers["Referrer-Policy"] = g.referrer_policy
         return response
 
+    csp = {k: (list(v) if isinstance(v, list) else v) for k, v in CSP.items()}
+    if app.config.get("MAP_TILE_URL"):
+        # A configured map tile server is the one outside origin pages may load images from.
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(app.config["MAP_TILE_URL"].replace("{s}", "a"))
+        tile_origin = f"{parts.scheme}://{parts.netloc.replace('a.', '*.', 1) if '{s}' in app.config['MAP_TILE_URL'] else parts.netloc}"
+        csp["img-src"] = [*csp["img-src"], tile_origin]
     talisman.init_app(
         app,
-        content_security_policy=CSP,
+        content_security_policy=csp,
         force_https=app.config["FORCE_HTTPS"],
         strict_transport_security=True,
         strict_transport_security_max_age=31536000,

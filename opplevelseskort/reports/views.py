@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -52,7 +62,7 @@ def dashboard():
     return render_template("reports/dashboard.html", form=form, report=report, measures=services.MEASURES,
                            trend=trend, reach_rows=services.reach_vs_low_income(report, year),
                            geo_url=url_for("reports.export", format="geojson", period=period_text, level=level),
-                           tile_url="")
+                           tile_url=current_app.config.get("MAP_TILE_URL", ""))
 
 
 @bp.get("/eksport")

@@ -232,3 +232,14 @@ def test_grant_report_page_and_csv(client, login_as, world):
     assert client.get("/rapporter/tilskudd?year=2026").status_code == 200
     csv = client.get("/rapporter/tilskudd?year=2026&format=csv").data.decode("utf-8-sig")
     assert "children_reached;;;:" in csv  # 3 children: suppressed
+
+
+def test_configured_tile_server_is_allowed_by_csp_and_passed_to_the_map(make_app, users, zone_set):
+    from ..conftest import login
+
+    app = make_app(MAP_TILE_URL="https://tiles.example.no/{z}/{x}/{y}.png")
+    c = app.test_client()
+    login(c, users["analyst"])
+    r = c.get("/rapporter/?period=2026")
+    assert "https://tiles.example.no" in r.headers["Content-Security-Policy"]
+    assert 'data-tile-url="https://tiles.example.no/{z}/{x}/{y}.png"' in r.text
