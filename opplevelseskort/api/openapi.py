@@ -120,7 +120,9 @@ def document() -> dict:
                      "description": "2026, 2026-Q1, 2026-03 or 2026-01-01..2026-06-30"},
                     {"name": "level", "in": "query", "schema": {"type": "string", "default": "grunnkrets"}},
                     {"name": "format", "in": "query",
-                     "schema": {"type": "string", "enum": ["csv", "jsonstat", "geojson"], "default": "jsonstat"}}],
+                     "schema": {"type": "string", "enum": ["csv", "jsonstat", "geojson"], "default": "jsonstat"}},
+                    {"name": "breakdown", "in": "query", "schema": {"type": "string", "enum": ["age", "gender"]},
+                     "description": "CSV of active children and check-ins per zone and age band or gender"}],
                 "responses": {"200": {"description": "The report", "content": {
                     "application/json": {"schema": {"type": "object"}},
                     "application/geo+json": {"schema": {"type": "object"}},

@@ -16,6 +16,10 @@ from .views import bp
 def uptake_report():
     """Same numbers as the page and the CLI: ?period=P&level=L&format=csv|jsonstat|geojson."""
     muni = services.municipality_for(current_user, request.args.get("municipality"))
+    if request.args.get("breakdown"):
+        rep = services.breakdown_report(muni, services.parse_period(request.args.get("period", "")),
+                                        request.args.get("level", "grunnkrets"), request.args["breakdown"])
+        return Response(stream_with_context(services.breakdown_csv(rep)), mimetype="text/csv; charset=utf-8")
     report = services.uptake_report(muni, services.parse_period(request.args.get("period", "")),
                                     request.args.get("level", "grunnkrets"))
     body, mimetype = services.render(report, request.args.get("format", "jsonstat"),

@@ -23,12 +23,19 @@ report_cli = AppGroup("report", help="Zone reports for the analysis layer.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonstat", "geojson"]), default="csv")
 @click.option("--separator", type=click.Choice(["semicolon", "comma"]), default="semicolon")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
-def uptake(period, level, municipality, fmt, separator, output):
+@click.option("--breakdown", type=click.Choice(["age", "gender"]), default=None,
+              help="Active children and check-ins per zone and age band or gender (CSV)")
+def uptake(period, level, municipality, fmt, separator, output, breakdown):
     """Write the suppressed uptake report (stdout by default)."""
     try:
         muni = services.municipality_for(None, municipality)
-        report = services.uptake_report(muni, services.parse_period(period), level)
-        body, _mime = services.render(report, fmt, "," if separator == "comma" else ";")
+        sep = "," if separator == "comma" else ";"
+        if breakdown:
+            body = services.breakdown_csv(services.breakdown_report(muni, services.parse_period(period), level,
+                                                                    breakdown), sep)
+        else:
+            report = services.uptake_report(muni, services.parse_period(period), level)
+            body, _mime = services.render(report, fmt, sep)
     except DomainError as exc:
         click.echo(f"Error ({exc.code}): {exc.message}", err=True)
         sys.exit(1)

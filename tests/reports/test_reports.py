@@ -243,3 +243,27 @@ def test_configured_tile_server_is_allowed_by_csp_and_passed_to_the_map(make_app
     r = c.get("/rapporter/?period=2026")
     assert "https://tiles.example.no" in r.headers["Content-Security-Policy"]
     assert 'data-tile-url="https://tiles.example.no/{z}/{x}/{y}.png"' in r.text
+
+
+def test_breakdown_by_age_and_gender_with_suppression(app, muni, world):
+    app.config.update(SUPPRESS_MIN_COUNT=1)
+    try:
+        rep = services.breakdown_report(muni, P, "delomrade", "gender")
+        assert rep["cells"][("300101", "girl", "active_children")].value == 3  # Anna, Bo, Dan are all "girl" here
+        assert rep["cells"][("300101", "girl", "checkins")].value == 4
+        age = services.breakdown_report(muni, P, "delomrade", "age")
+        assert age["cells"][("300101", "10-12", "active_children")].value == 3  # born 2014: 11 in March 2026
+    finally:
+        app.config.update(SUPPRESS_MIN_COUNT=5)
+    rep = services.breakdown_report(muni, P, "delomrade", "gender")
+    assert rep["cells"][("300101", "girl", "active_children")].suppressed
+    text = "".join(services.breakdown_csv(rep))
+    assert "300101;" in text and ";girl;:;:" in text
+    with pytest.raises(DomainError):
+        services.breakdown_report(muni, P, "delomrade", "shoe size")
+
+
+def test_breakdown_from_cli(app, muni, world):
+    result = app.test_cli_runner().invoke(args=["report", "uptake", "--period", "2026-03", "--level", "delomrade",
+                                                "--breakdown", "age"])
+    assert result.exit_code == 0 and "zone_code;zone_name;level;period;age" in result.output
