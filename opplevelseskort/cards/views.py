@@ -268,6 +268,16 @@ def family_card_pdf(token: str):
                              headers={"Content-Disposition": 'attachment; filename="opplevelseskort.pdf"'}))
 
 
+@bp.get("/kort/sw.js")
+def card_service_worker():
+    """The service worker lives under /kort/ so its scope covers the card pages only."""
+    from flask import current_app, send_from_directory
+
+    resp = send_from_directory(current_app.static_folder, "js/card-sw.js", mimetype="text/javascript", max_age=0)
+    resp.headers["Service-Worker-Allowed"] = "/kort/"
+    return resp
+
+
 @bp.get("/k/<token>")
 @limiter.limit(lambda: "60 per minute")
 def scan_landing(token: str):
@@ -275,7 +285,7 @@ def scan_landing(token: str):
     return _private(Response(render_template("cards/scan_landing.html")))
 
 
-for _public_view in (family_card, family_card_qr, family_card_pdf, scan_landing):
+for _public_view in (family_card, family_card_qr, family_card_pdf, scan_landing, card_service_worker):
     _public_view.public = True
 
 nav.register("cards.children", _l("Barn og kort"), CASE, order=20)

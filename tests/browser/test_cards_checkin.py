@@ -138,3 +138,22 @@ def test_scanner_reads_qr_from_camera(live_server, live_app, tmp_path, playwrigh
             assert db.session.scalar(db.select(CheckIn).order_by(CheckIn.id.desc())).source == "camera"
     finally:
         browser.close()
+
+
+def test_card_page_opens_offline_after_first_visit(context_factory, live_server, live_app):
+    _code, _url, _offer = _partner_card(live_app, name="Offline")
+    from opplevelseskort.cards.models import Card
+
+    with live_app.app_context():
+        token = db.session.scalar(db.select(Card.family_token).order_by(Card.id.desc()))
+    ctx = context_factory(viewport={"width": 360, "height": 740})
+    p = ctx.new_page()
+    p.goto(f"{live_server.url}/kort/{token}")
+    p.evaluate("async () => { await navigator.serviceWorker.ready; }")
+    p.reload()  # now controlled by the worker, which caches the page, the QR and the styles
+    p.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    p.wait_for_timeout(300)
+    ctx.set_offline(True)
+    p.reload()
+    assert p.get_by_text("Offline").first.is_visible()
+    assert p.locator("img.member-card-qr").evaluate("img => img.complete && img.naturalWidth > 0")
