@@ -78,17 +78,35 @@ def checkout():
                     raise DomainError("borrower_unknown", _("Ukjent låner."))
             else:
                 raise DomainError("borrower_missing", _("Skann kortet eller skriv lånernummeret."))
-            loan = services.checkout(loc, borrower, form.unit_codes.data.split(), volunteer=current_user,
-                                     due_on=form.due_on.data)
+            codes = form.unit_codes.data.split()
+            kits = []
+            for code in codes:
+                try:
+                    unit = services.unit_by_code(code)
+                except DomainError:
+                    continue  # the checkout below names the unknown label
+                if unit.item_type.kit_items:
+                    kits.append((unit.label_code, list(unit.item_type.kit_items)))
+            if kits and not request.form.get("kit_shown"):
+                # Kits: tick what goes out before the loan is recorded.
+                return render_template("utstyr/checkout.html", form=form, loc=loc, locs=locs, kits=kits)
+            checklists = {code: request.form.getlist(f"kit-{code}") for code, _items in kits}
+            loan = services.checkout(loc, borrower, codes, volunteer=current_user, due_on=form.due_on.data,
+                                     checklists=checklists)
         except DomainError as exc:
             db.session.rollback()
             form.unit_codes.errors = [*form.unit_codes.errors, exc.message]
-            return render_template("utstyr/checkout.html", form=form, loc=loc, locs=locs), 422
+            return render_template("utstyr/checkout.html", form=form, loc=loc, locs=locs, kits=[]), 422
         db.session.commit()
         flash(_("Utlånt: %(n)d enheter, leveres innen %(date)s.", n=len(loan.lines),
                 date=loan.due_on.strftime("%d.%m.%Y")), "success")
+        missing = [f"{line.unit.label_code}: {', '.join(i for i in line.unit.item_type.kit_items if i not in line.checklist_out)}"
+                   for line in loan.lines if set(line.unit.item_type.kit_items or []) - set(line.checklist_out)]
+        if missing:
+            flash(_("Mangler ved utlevering: %(missing)s", missing="; ".join(missing)), "info")
         return redirect(url_for("utstyr.checkout"))
-    return render_template("utstyr/checkout.html", form=form, loc=loc, locs=locs), (422 if form.errors else 200)
+    return render_template("utstyr/checkout.html", form=form, loc=loc, locs=locs, kits=[]), \
+        (422 if form.errors else 200)
 
 
 @bp.route("/retur", methods=["GET", "POST"])

@@ -369,3 +369,17 @@ def test_location_opening_hours_shown_publicly(client, login_as, users, skis, mu
     services.add_units(skis, loc, 1)
     page = client.get("/utstyr/lan").text
     assert "mandag 15–19" in page and "2026-12-24 stengt" in page
+
+
+def test_kit_checklist_is_ticked_at_hand_out(client, login_as, location, tent, users, muni):
+    unit = services.add_units(tent, location, 1)[0]
+    adult = services.register_borrower(muni.id, kind="adult", name="Mor", phone="91234567")
+    login_as("volunteer")
+    r = client.post("/utstyr/utlan", data={"borrower_id": adult.id, "unit_codes": unit.label_code})
+    assert r.status_code == 200 and f'name="kit-{unit.label_code}" value="stenger"' in r.text
+    assert db.session.scalar(db.select(db.func.count(Loan.id))) == 0  # nothing recorded before the ticks
+    r = client.post("/utstyr/utlan", data={"borrower_id": adult.id, "unit_codes": unit.label_code, "kit_shown": "1",
+                                           f"kit-{unit.label_code}": ["duk", "stenger"]})
+    assert r.status_code == 302
+    line = db.session.scalar(db.select(LoanLine).filter_by(unit_id=unit.id))
+    assert line.checklist_out == ["duk", "stenger"]
