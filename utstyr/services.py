@@ -118,16 +118,23 @@ def photo_path(item_type: ItemType):
 
 def borrower_for_card(card_code: str, municipality_id: int) -> Borrower:
     """The borrower record of a card holder (made on first loan); the card must be valid today."""
-    card = cards.lookup_card(card_code)
+    # The card row is locked, so the first loans of a fresh card made at two desks at once make one borrower.
+    card = cards.lookup_card(card_code, lock=True)
     cards.assert_card_valid(card, today())
+    if card.municipality_id != municipality_id:
+        raise NotFound("card_unknown", _("Ukjent kort."))
     b = db.session.scalar(db.select(Borrower).filter_by(card_id=card.id))
     if b is None:
         child = card.child
-        b = Borrower(municipality_id=card.municipality_id or municipality_id, kind=BorrowerKind.CARD_HOLDER,
+        b = Borrower(municipality_id=card.municipality_id, kind=BorrowerKind.CARD_HOLDER,
                      name=child.given_name or "", card_id=card.id, zone_id=child.zone_id, birth_year=child.birth_year,
                      guardian_consent=True)
-        db.session.add(b)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():
+                db.session.add(b)
+                db.session.flush()
+        except sa.exc.IntegrityError:  # made meanwhile where the card row could not be locked (SQLite)
+            b = db.session.scalar(db.select(Borrower).filter_by(card_id=card.id))
     return b
 
 

@@ -114,11 +114,12 @@ def evaluate(card: Card, offer: Offer, at: datetime) -> Child:
 def record_checkin(code: str, offer: Offer, *, actor: User, companions: int = 0,
                    source: CheckinSource | str = CheckinSource.TYPED, at: datetime | None = None) -> CheckinResult:
     """Count a visit once: a repeat of the same card at the same offer inside the window returns the first."""
-    at = at or utcnow()
     if actor.role == Role.PARTNER and not can_act_for_partner(actor, offer.partner_id):
         raise PermissionDenied("offer_forbidden", _("Du kan ikke registrere besøk på dette tilbudet."))
-    # Locking the card row serialises two scanners at once, so a visit cannot be counted twice.
+    # Locking the card row serialises two scanners at once, so a visit cannot be counted twice. The time is
+    # read after the lock: a scan that waited must see the visit recorded by the one it waited for.
     card = cards.lookup_card(code, lock=True)
+    at = at or utcnow()
     cards.assert_card_valid(card, local_date(at))
     repeat = _repeat_of(card, offer, at)
     child = card.child

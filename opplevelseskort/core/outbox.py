@@ -82,15 +82,30 @@ def _send_sms(msg: OutboxMessage) -> None:
     backend.send(msg.recipient, msg.body)
 
 
-def deliver_pending(limit: int = 100) -> tuple[int, int]:
-    """Try to send due pending messages; each outcome is flushed on the row. Returns (sent, failed)."""
-    now = utcnow()
+def _claim_next(now) -> OutboxMessage | None:
+    """The oldest due pending message, locked for this run: other runs skip it (FOR UPDATE SKIP LOCKED)."""
     q = (db.select(OutboxMessage)
          .where(OutboxMessage.status == OutboxStatus.PENDING,
                 (OutboxMessage.next_attempt_at.is_(None)) | (OutboxMessage.next_attempt_at <= now))
-         .order_by(OutboxMessage.id).limit(limit))
+         .order_by(OutboxMessage.id).limit(1).execution_options(populate_existing=True))
+    if db.session.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    return db.session.scalar(q)
+
+
+def deliver_pending(limit: int = 100) -> tuple[int, int]:
+    """Send due pending messages, each exactly once across concurrent runs. Returns (sent, failed).
+
+    A delivery worker, not a request: it commits after every message, so a run killed halfway keeps what it
+    delivered, and the row lock taken by `_claim_next` keeps a second run from sending the same message.
+    """
+    db.session.commit()  # start from a clean transaction: nothing of the caller's stays locked with the claim
     sent = failed = 0
-    for msg in db.session.scalars(q).all():
+    for _ in range(limit):
+        now = utcnow()
+        msg = _claim_next(now)
+        if msg is None:
+            break
         msg.attempts += 1
         try:
             if msg.channel == OutboxChannel.EMAIL:
@@ -110,7 +125,7 @@ def deliver_pending(limit: int = 100) -> tuple[int, int]:
             msg.sent_at = utcnow()
             msg.last_error = None
             sent += 1
-        db.session.flush()
+        db.session.commit()
     return sent, failed
 
 

@@ -236,6 +236,7 @@ def user_for_token(raw: str | None) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         token.last_used_at = now
         db.session.flush()
+        db.session.info["token_touched"] = True  # the request loader commits this write at once
     return user
 
 

@@ -57,6 +57,10 @@ def _load_user_from_token(req):
         from flask import g
 
         g.token_auth = True
+        # The token's last-use stamp is its own small unit of work: committed now, so the token row is not
+        # held locked for the whole request (which would serialise every request made with one token).
+        if db.session.info.pop("token_touched", False):
+            db.session.commit()
     return user
 
 

@@ -157,6 +157,9 @@ class Booking(db.Model):
     status: Mapped[BookingStatus] = mapped_column(enum_type(BookingStatus, 12), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     booked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    # When the child got a place (booked at once, or moved up from the waiting list): a child moved up
+    # after the occasion started is not a no-show of that start.
+    placed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     occasion: Mapped[Occasion] = relationship()
 

@@ -393,6 +393,30 @@ def _take_place(occasion_id: int) -> bool:
     return result.rowcount == 1
 
 
+def _lock_occasion(occasion_id: int) -> None:
+    """Serialise every change to one occasion's places (book, cancel, release, move-up) on its row.
+
+    PostgreSQL: SELECT ... FOR UPDATE. SQLite: a no-op write, which takes the database's write lock now
+    rather than at the first real write (so two cancels cannot both read the booking as still booked).
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(db.select(Occasion.id).where(Occasion.id == occasion_id).with_for_update())
+    else:
+        db.session.execute(sa.update(Occasion).where(Occasion.id == occasion_id).values(booked=Occasion.booked)
+                           .execution_options(synchronize_session=False))
+
+
+def _set_booking_status(booking: Booking, old: list[BookingStatus], new: BookingStatus) -> bool:
+    """A conditional state change: only one of several concurrent callers moves the booking on."""
+    values = {"status": new}
+    if new == BookingStatus.BOOKED:
+        values["placed_at"] = utcnow()
+    result = db.session.execute(sa.update(Booking).where(Booking.id == booking.id, Booking.status.in_(old))
+                                .values(**values).execution_options(synchronize_session=False))
+    db.session.expire(booking, ["status", "placed_at"])
+    return result.rowcount == 1
+
+
 def _give_back_place(occasion_id: int) -> None:
     db.session.execute(sa.update(Occasion).where(Occasion.id == occasion_id, Occasion.booked > 0)
                        .values(booked=Occasion.booked - 1).execution_options(synchronize_session=False))
@@ -411,6 +435,7 @@ def book(occasion: Occasion, card: Card, *, actor: User | None) -> Booking:
     if not (offer.age_min <= age <= offer.age_max):
         raise DomainError("age_outside_range", _("Barnet er %(age)d år. Tilbudet er for %(min)d–%(max)d år.",
                                                  age=age, min=offer.age_min, max=offer.age_max))
+    _lock_occasion(occasion.id)
     live = db.session.scalar(db.select(Booking).where(
         Booking.occasion_id == occasion.id, Booking.child_id == card.child_id,
         Booking.status.in_([BookingStatus.BOOKED, BookingStatus.WAITLISTED])))
@@ -420,7 +445,8 @@ def book(occasion: Occasion, card: Card, *, actor: User | None) -> Booking:
     if occasion.capacity is not None and not _take_place(occasion.id):
         status = BookingStatus.WAITLISTED
     booking = Booking(occasion_id=occasion.id, child_id=card.child_id, card_id=card.id, status=status,
-                      booked_by_id=actor.id if actor else None)
+                      booked_by_id=actor.id if actor else None,
+                      placed_at=utcnow() if status == BookingStatus.BOOKED else None)
     try:
         with db.session.begin_nested():
             db.session.add(booking)
@@ -455,13 +481,17 @@ def _notify_guardians(child_id: int, kind: str, subject_fn, body_fn) -> None:
 
 
 def _promote_waiting(occasion: Occasion) -> Booking | None:
-    """Move the first child on the waiting list up when a place is free, and tell the family."""
+    """Move the first child on the waiting list up when a place is free, and tell the family.
+
+    The caller holds the occasion's lock (`_lock_occasion`)."""
     nxt = db.session.scalar(db.select(Booking).where(
         Booking.occasion_id == occasion.id, Booking.status == BookingStatus.WAITLISTED)
         .order_by(Booking.created_at, Booking.id).limit(1))
     if nxt is None or not _take_place(occasion.id):
         return None
-    nxt.status = BookingStatus.BOOKED
+    if not _set_booking_status(nxt, [BookingStatus.WAITLISTED], BookingStatus.BOOKED):
+        _give_back_place(occasion.id)
+        return None
     title = occasion.offer.title
     when = local_date(occasion.starts_at).strftime("%d.%m.%Y")
     _notify_guardians(nxt.child_id, "booking_promoted",
@@ -472,12 +502,14 @@ def _promote_waiting(occasion: Occasion) -> Booking | None:
 
 
 def cancel_booking(booking: Booking, *, actor: User | None) -> Booking | None:
-    """Cancel a booking; a freed place goes to the first on the waiting list (returned)."""
+    """Cancel a booking once, atomically; a freed place goes to the first on the waiting list (returned)."""
+    _lock_occasion(booking.occasion_id)
+    db.session.refresh(booking)  # the status as committed by whoever held the lock before us
     if booking.status not in (BookingStatus.BOOKED, BookingStatus.WAITLISTED):
         raise DomainError("booking_not_active", _("Påmeldingen er allerede avsluttet."))
     had_place = booking.status == BookingStatus.BOOKED
-    booking.status = BookingStatus.CANCELLED
-    db.session.flush()
+    if not _set_booking_status(booking, [booking.status], BookingStatus.CANCELLED):
+        raise DomainError("booking_not_active", _("Påmeldingen er allerede avsluttet."))
     occasion = db.session.get(Occasion, booking.occasion_id)
     promoted = None
     if had_place and occasion.capacity is not None:
@@ -494,7 +526,8 @@ def no_shows(occasion: Occasion, now: datetime | None = None) -> list[Booking]:
     if occasion.starts_at > now:
         return []
     checkin = db.metadata.tables.get("checkin")
-    q = db.select(Booking).where(Booking.occasion_id == occasion.id, Booking.status == BookingStatus.BOOKED)
+    q = db.select(Booking).where(Booking.occasion_id == occasion.id, Booking.status == BookingStatus.BOOKED,
+                                 sa.or_(Booking.placed_at.is_(None), Booking.placed_at < occasion.starts_at))
     if checkin is not None:
         day_start = occasion.starts_at.replace(hour=0, minute=0, second=0, microsecond=0)
         came = db.select(checkin.c.child_id).where(checkin.c.offer_id == occasion.offer_id,
@@ -508,12 +541,14 @@ def release_no_shows(occasion: Occasion, *, actor: User) -> int:
     """The partner gives the places of no-shows to the waiting list; returns how many were released."""
     if not can_act_for_partner(actor, occasion.offer.partner_id):
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
+    _lock_occasion(occasion.id)
     released = 0
     for b in no_shows(occasion):
-        b.status = BookingStatus.NO_SHOW
-        db.session.flush()
-        _give_back_place(occasion.id)
-        _promote_waiting(occasion)
+        if not _set_booking_status(b, [BookingStatus.BOOKED], BookingStatus.NO_SHOW):
+            continue
+        if occasion.capacity is not None:
+            _give_back_place(occasion.id)
+            _promote_waiting(occasion)
         released += 1
     db.session.expire(occasion, ["booked"])
     audit.record(actor, "occasion.release_no_shows", "occasion", occasion.id,

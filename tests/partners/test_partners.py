@@ -184,11 +184,30 @@ def test_no_shows_released_to_waiting_list(camp, muni, users):
     services.book(camp, a, actor=None)
     services.book(camp, b, actor=None)
     wait = services.book(camp, c, actor=None)
-    camp.starts_at = datetime.now(UTC) - timedelta(minutes=30)
-    db.session.flush()
+    _started(camp)
     assert len(services.no_shows(camp)) == 2
     n = services.release_no_shows(camp, actor=users["partner"])
     assert n == 2 and wait.status == BookingStatus.BOOKED
+
+
+def _started(occ, minutes=30):
+    """Move an occasion's start into the past, its bookings' places to before that start."""
+    occ.starts_at = datetime.now(UTC) - timedelta(minutes=minutes)
+    db.session.execute(db.update(Booking).where(Booking.occasion_id == occ.id, Booking.placed_at.is_not(None))
+                       .values(placed_at=occ.starts_at - timedelta(days=1)))
+    db.session.flush()
+
+
+def test_releasing_twice_does_not_burn_the_waiting_list(camp, muni, users):
+    """A child moved up after the start has had no chance to come: a second release leaves them their place."""
+    kids = [make_card(muni, users, n) for n in ("A", "B", "C", "D", "E")]
+    for k in kids:
+        services.book(camp, k, actor=None)
+    _started(camp)
+    assert services.release_no_shows(camp, actor=users["partner"]) == 2
+    assert services.release_no_shows(camp, actor=users["partner"]) == 0
+    assert db.session.scalar(db.select(db.func.count(Booking.id)).where(
+        Booking.occasion_id == camp.id, Booking.status == BookingStatus.BOOKED)) == 2
 
 
 def test_family_page_lists_offers_for_childs_age(client, offer, muni, users):
