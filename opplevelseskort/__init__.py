@@ -67,6 +67,13 @@ def create_app(config: dict | None = None) -> Flask:
     if not (config or {}).get("SKIP_LOGGING_CONFIG"):
         configure_logging(app.config["LOG_LEVEL"])
 
+    if app.config.get("PROXY_FIX_X_FOR"):
+        # Behind a reverse proxy: take the client's address (rate limits, logs) and scheme from the headers the
+        # configured number of trusted proxies add, and nothing a client could forge beyond them.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX_X_FOR"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     db.init_app(app)
     _sqlite_transactions(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)

@@ -51,6 +51,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), True),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "LOGIN_ADDRESS_RATE_LIMIT": env.get("LOGIN_ADDRESS_RATE_LIMIT", "30 per minute;300 per hour"),
+        # How many proxies in front of the app set X-Forwarded-For/-Proto (0: trust none, use the peer address).
+        "PROXY_FIX_X_FOR": _int(env.get("PROXY_FIX_X_FOR"), 0),
         "CARD_LOOKUP_RATE_LIMIT": env.get("CARD_LOOKUP_RATE_LIMIT", "60 per minute"),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", ""),
         "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),

@@ -23,7 +23,7 @@ from opplevelseskort.extensions import db
 CI = os.environ.get("CI", "").lower() == "true"
 BASE_DB_URL = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
 IS_PG = BASE_DB_URL.startswith(("postgresql", "postgres"))
-PASSWORD = "passord123"
+PASSWORD = "gront eple 47"
 
 TEST_CONFIG = {
     "TESTING": True,
@@ -108,7 +108,7 @@ def _fresh_request_globals():
     from flask import g, request_started
 
     def reset(sender, **extra):
-        for key in ("_login_user", "token_auth", "forced_locale", "referrer_policy"):
+        for key in ("_login_user", "token_auth", "api_token_id", "forced_locale", "referrer_policy"):
             g.pop(key, None)
         from flask_babel import refresh
 

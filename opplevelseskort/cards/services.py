@@ -46,6 +46,9 @@ def lookup_card(code: str, *, lock: bool = False) -> Card:
     """
     from sqlalchemy.orm import joinedload
 
+    from ..core.ratelimit import hit_card_lookup
+
+    hit_card_lookup()  # every door that resolves a card code shares one budget
     text = (code or "").strip()
     q = db.select(Card).options(joinedload(Card.child))
     if lock and db.session.get_bind().dialect.name == "postgresql":

@@ -9,7 +9,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -25,7 +24,7 @@ from ..core import nav
 from ..core.errors import DomainError
 from ..core.models import Role
 from ..core.permissions import roles_required
-from ..extensions import db, limiter
+from ..extensions import db
 from . import services, statements
 from .forms import CompanionsForm, FollowUpForm, ScanForm, VoidForm
 from .models import CheckIn, CheckinSource
@@ -34,27 +33,12 @@ log = logging.getLogger(__name__)
 bp = Blueprint("checkin", __name__)
 
 
-def _lookup_limit():
-    return current_app.config["CARD_LOOKUP_RATE_LIMIT"]
-
-
-def _user_key():
-    return f"user:{current_user.get_id()}" if current_user.is_authenticated else request.remote_addr or "anon"
-
-
-def card_lookup_limits(view):
-    """Code look-ups are rate limited per user and per address."""
-    view = limiter.limit(_lookup_limit, key_func=_user_key, methods=["POST", "GET"])(view)
-    return limiter.limit(_lookup_limit, methods=["POST", "GET"])(view)
-
-
 def _offer_choices():
     return [(o.id, o.title) for o in statements.offers_for_scanner(current_user)]
 
 
 @bp.route("/skann", methods=["GET", "POST"])
 @roles_required(Role.PARTNER)
-@card_lookup_limits
 def scanner():
     form = ScanForm()
     form.offer_id.choices = _offer_choices()
@@ -107,7 +91,6 @@ def companions(checkin_id: int):
 
 @bp.route("/skann/kort/<token>", methods=["GET", "POST"])
 @roles_required(Role.PARTNER)
-@card_lookup_limits
 def from_link(token: str):
     """A partner opened the card's QR link with the phone's camera: confirm the check-in for the current offer."""
     offer_id = session.get("scan_offer_id")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
 import secrets
+from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -61,10 +63,45 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def _check_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise DomainError("password_too_short",
-                          _("Passordet må ha minst %(n)d tegn.", n=MIN_PASSWORD_LENGTH))
+MAX_PASSWORD_LENGTH = 200
+
+
+@functools.cache
+def _common_passwords() -> frozenset[str]:
+    path = Path(__file__).parent / "data" / "common_passwords.txt"
+    return frozenset(line.strip().casefold() for line in path.read_text(encoding="utf-8").splitlines()
+                     if line.strip() and not line.startswith("#"))
+
+
+def _is_sequence(text: str) -> bool:
+    """One repeated character, or a run up or down the alphabet or the digits ("abcdefgh", "98765432")."""
+    if len(set(text)) <= 2:
+        return True
+    steps = {ord(b) - ord(a) for a, b in zip(text, text[1:], strict=False)}
+    return steps in ({1}, {-1})
+
+
+def password_problem(password: str, email: str = "") -> DomainError | None:
+    """NIST SP 800-63B: at least 8 characters, any characters allowed, nothing common or trivially guessed."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return DomainError("password_too_short", _("Passordet må ha minst %(n)d tegn.", n=MIN_PASSWORD_LENGTH))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return DomainError("password_too_long", _("Passordet kan ha høyst %(n)d tegn.", n=MAX_PASSWORD_LENGTH))
+    folded = password.casefold()
+    stem = re.sub(r"[\d\W_]+$", "", folded)
+    local = normalise_email(email).split("@")[0]
+    if folded in _common_passwords() or stem in _common_passwords() or _is_sequence(folded) \
+            or (len(local) >= 4 and local in folded) or (stem and _is_sequence(stem) and len(stem) < 8):
+        return DomainError("password_common", _("Passordet er for vanlig eller lett å gjette. Velg et lengre passord, "
+                                                "gjerne flere ord."))
+    return None
+
+
+def _check_password(password: str, email: str = "") -> None:
+    problem = password_problem(password, email)
+    if problem is not None:
+        raise problem
 
 
 def create_user(email: str, password: str, role: Role | str, *, name: str = "",
@@ -78,7 +115,7 @@ def create_user(email: str, password: str, role: Role | str, *, name: str = "",
         role = Role(role)
     except ValueError:
         raise DomainError("role_invalid", _("Ukjent rolle: %(value)s.", value=role)) from None
-    _check_password(password)
+    _check_password(password, email)
     if db.session.scalar(db.select(User.id).filter_by(email=email)):
         raise Conflict("email_taken", _("Det finnes allerede en bruker med e-postadressen %(email)s.", email=email))
     _check_role_ties(role, municipality_id, partner_id)
@@ -120,10 +157,10 @@ def change_password(user: User, current: str, new: str) -> None:
 
 def set_password(user: User, new: str, *, actor: User | None) -> None:
     """Set a new hashed password and end the user's other sessions."""
-    _check_password(new)
+    _check_password(new, user.email)
     user.password_hash = _hash(new)
     user.password_changed_at = utcnow()
-    user.session_version = (user.session_version or 0) + 1
+    end_sessions(user)
     audit.record(actor, "user.password", "user", user.id, municipality_id=user.municipality_id)
 
 
@@ -153,9 +190,14 @@ def update_user(user: User, *, actor: User, role: Role | str | None = None, acti
         changes["active"] = active
     if changes:
         # A changed role or a disabled account must not keep its old sessions or tokens.
-        user.session_version = (user.session_version or 0) + 1
+        end_sessions(user)
     audit.record(actor, "user.update", "user", user.id, municipality_id=user.municipality_id, **changes)
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Every session of the user stops working (logout, password change, disable): the version moves on."""
+    user.session_version = (user.session_version or 0) + 1
 
 
 def load_user_from_session(session_id: str) -> User | None:
@@ -220,6 +262,12 @@ def revoke_token(token: ApiToken, *, actor: User) -> None:
 
 def user_for_token(raw: str | None) -> User | None:
     """The user behind a valid bearer token: not revoked, user active, and the user's role unchanged."""
+    token = token_for(raw)
+    return token.user if token is not None else None
+
+
+def token_for(raw: str | None) -> ApiToken | None:
+    """A valid bearer token (not revoked, its user active and still in the token's role), its use stamped."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
     from sqlalchemy.orm import joinedload
@@ -237,7 +285,7 @@ def user_for_token(raw: str | None) -> User | None:
         token.last_used_at = now
         db.session.flush()
         db.session.info["token_touched"] = True  # the request loader commits this write at once
-    return user
+    return token
 
 
 def tokens_of(user: User) -> list[ApiToken]:

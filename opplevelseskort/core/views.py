@@ -52,11 +52,13 @@ def _load_user_from_token(req):
     header = req.headers.get("Authorization", "")
     if not header.lower().startswith("bearer "):
         return None
-    user = services.user_for_token(header[7:].strip())
+    token = services.token_for(header[7:].strip())
+    user = token.user if token is not None else None
     if user is not None:
         from flask import g
 
         g.token_auth = True
+        g.api_token_id = token.id
         # The token's last-use stamp is its own small unit of work: committed now, so the token row is not
         # held locked for the whole request (which would serialise every request made with one token).
         if db.session.info.pop("token_touched", False):
@@ -93,13 +95,15 @@ def home():
     return render_template("core/home.html")
 
 
-def _login_email_key() -> str:
-    return "login-email:" + services.normalise_email(request.form.get("email", ""))
+def _login_account_key() -> str:
+    # Per account *and* address: guessing one account's password is limited without letting anyone lock the
+    # account out for everybody else.
+    return f"login:{services.normalise_email(request.form.get('email', ''))}:{request.remote_addr}"
 
 
 @bp.route("/logg-inn", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_login_email_key)
+@limiter.limit(lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_login_account_key)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.dashboard"))
@@ -124,6 +128,9 @@ def logout():
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
+    # The cookie is signed, not stored: a copy of it stays valid unless the server refuses its version.
+    services.end_sessions(current_user._get_current_object())
+    db.session.commit()
     logout_user()
     session.clear()
     flash(_("Du er logget ut."), "info")

@@ -64,7 +64,7 @@ def test_caseworker_of_other_municipality_gets_404(client, household, other_muni
 
     from ..conftest import login
 
-    other = core.create_user("cw2@test.no", "passord123", Role.CASEWORKER, municipality_id=other_muni.id)
+    other = core.create_user("cw2@test.no", "gront eple 47", Role.CASEWORKER, municipality_id=other_muni.id)
     login(client, other)
     assert client.get(f"/husstand/{household.id}").status_code == 404
     assert "Emma" not in client.get("/barn?q=Nordmann").text

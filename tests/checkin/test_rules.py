@@ -126,7 +126,7 @@ def test_companions_limited_by_card_and_offer(offer, kid_card, users):
 def test_other_partner_cannot_check_in_at_my_offer(offer, kid_card, muni, other_partner_org):
     from opplevelseskort.core import services as core
 
-    other = core.create_user("o@x.no", "passord123", "partner", municipality_id=muni.id, partner_id=other_partner_org.id)
+    other = core.create_user("o@x.no", "gront eple 47", "partner", municipality_id=muni.id, partner_id=other_partner_org.id)
     with pytest.raises(DomainError) as exc:
         services.get_offer_for(other, offer.id)
     assert exc.value.status == 403

@@ -124,7 +124,7 @@ def test_demo_refuses_database_with_real_data(app, users):
 
 def test_cli_users_create(app, muni):
     result = app.test_cli_runner().invoke(args=["users", "create", "--email", "cli@test.no", "--role", "analyst",
-                                                "--municipality", "3001", "--password", "passord123"])
+                                                "--municipality", "3001", "--password", "gront eple 47"])
     assert result.exit_code == 0, result.output
     assert db.session.scalar(db.select(User).filter_by(email="cli@test.no")).municipality_id == muni.id
 

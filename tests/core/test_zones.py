@@ -210,7 +210,7 @@ def test_admin_limited_to_other_municipality_cannot_edit_zone(client, zone_set, 
 
     from ..conftest import login
 
-    limited = services.create_user("lim@test.no", "passord123", "admin", municipality_id=other_muni.id)
+    limited = services.create_user("lim@test.no", "gront eple 47", "admin", municipality_id=other_muni.id)
     login(client, limited)
     z = zone_set["30010101"]
     assert client.get(f"/admin/soner/{z.id}").status_code == 404

@@ -93,7 +93,7 @@ def test_partner_cannot_see_or_edit_other_partners_offer(client, offer, other_pa
 
     from ..conftest import login
 
-    other = core.create_user("other@p.no", "passord123", Role.PARTNER, municipality_id=muni.id,
+    other = core.create_user("other@p.no", "gront eple 47", Role.PARTNER, municipality_id=muni.id,
                              partner_id=other_partner_org.id)
     login(client, other)
     assert client.get(f"/mine-tilbud/{offer.id}").status_code == 404

@@ -1,0 +1,48 @@
+"""One limiter for card-code look-ups, whichever door the code comes through.
+
+Every path that turns a typed or scanned card code into a card (the scanner page, the QR link, the check-in
+and card APIs, the equipment desk and its API, booking on a child's behalf) calls `hit_card_lookup()` through
+`cards.services.lookup_card`, so guesses made through one door count against the same budget as the others.
+The budget is kept per API token, else per logged-in user, else per client address (the real one behind a
+configured proxy), in the same storage as the other limits (Redis with several app nodes).
+"""
+
+from __future__ import annotations
+
+from flask import current_app, g, has_request_context, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from limits import parse_many
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+from werkzeug.exceptions import TooManyRequests
+
+
+def _strategy() -> FixedWindowRateLimiter:
+    ext = current_app.extensions.get("card_lookup_limiter")
+    if ext is None:
+        ext = FixedWindowRateLimiter(storage_from_string(current_app.config["RATELIMIT_STORAGE_URI"]))
+        current_app.extensions["card_lookup_limiter"] = ext
+    return ext
+
+
+def card_lookup_keys() -> list[str]:
+    """Per token and per user (a user's tokens and sessions share the user's budget), else per address."""
+    if current_user.is_authenticated:
+        keys = [f"user:{current_user.id}"]
+        if g.get("api_token_id"):
+            keys.append(f"token:{g.api_token_id}")
+        return keys
+    return [f"addr:{request.remote_addr or 'unknown'}"]
+
+
+def hit_card_lookup() -> None:
+    """Count one card-code look-up; refuse it with 429 when the caller's budget is spent."""
+    if not has_request_context() or not current_app.config.get("RATELIMIT_ENABLED", True):
+        return
+    strategy = _strategy()
+    for key in card_lookup_keys():
+        for item in parse_many(current_app.config["CARD_LOOKUP_RATE_LIMIT"]):
+            if not strategy.hit(item, "card-lookup", key):
+                raise TooManyRequests(_("For mange kortoppslag. Vent litt og prøv igjen."),
+                                      retry_after=item.get_expiry())
