@@ -25,6 +25,16 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
+def _host_map(value: str | None) -> dict[str, str]:
+    """"kort.asker.kommune.no=3203,kort.baerum.kommune.no=3201" -> {host: municipality number}."""
+    out = {}
+    for part in (value or "").split(","):
+        host, _sep, number = part.partition("=")
+        if host.strip() and number.strip():
+            out[host.strip().lower()] = number.strip()
+    return out
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Build the app's configuration from the environment, then apply explicit overrides."""
     env = os.environ
@@ -54,6 +64,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LOGIN_ADDRESS_RATE_LIMIT": env.get("LOGIN_ADDRESS_RATE_LIMIT", "30 per minute;300 per hour"),
         # How many proxies in front of the app set X-Forwarded-For/-Proto (0: trust none, use the peer address).
         "PROXY_FIX_X_FOR": _int(env.get("PROXY_FIX_X_FOR"), 0),
+        "MUNICIPALITY_HOSTS": _host_map(env.get("MUNICIPALITY_HOSTS")),
+        "DEFAULT_MUNICIPALITY": env.get("DEFAULT_MUNICIPALITY", ""),
         "CARD_LOOKUP_RATE_LIMIT": env.get("CARD_LOOKUP_RATE_LIMIT", "60 per minute"),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", ""),
         "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),

@@ -119,10 +119,8 @@ def photo_path(item_type: ItemType):
 def borrower_for_card(card_code: str, municipality_id: int) -> Borrower:
     """The borrower record of a card holder (made on first loan); the card must be valid today."""
     # The card row is locked, so the first loans of a fresh card made at two desks at once make one borrower.
-    card = cards.lookup_card(card_code, lock=True)
+    card = cards.lookup_card(card_code, lock=True, municipality_id=municipality_id)
     cards.assert_card_valid(card, today())
-    if card.municipality_id != municipality_id:
-        raise NotFound("card_unknown", _("Ukjent kort."))
     b = db.session.scalar(db.select(Borrower).filter_by(card_id=card.id))
     if b is None:
         child = card.child

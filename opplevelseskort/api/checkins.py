@@ -69,4 +69,4 @@ def create_checkin():
 @roles_required(Role.PARTNER)
 def card_validity(code: str):
     """Whether a card is valid now (for a partner), without recording anything."""
-    return jsonify(services.card_validity(code))
+    return jsonify(services.card_validity(code, actor=current_user))

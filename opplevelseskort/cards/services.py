@@ -39,7 +39,7 @@ def today() -> date:
 
 # --- looking cards up ------------------------------------------------------------------------
 
-def lookup_card(code: str, *, lock: bool = False) -> Card:
+def lookup_card(code: str, *, lock: bool = False, municipality_id: int | None = None) -> Card:
     """Find a card by the URL in its QR, the raw QR token, or the short code typed by staff.
 
     With lock=True the card row is locked (SELECT ... FOR UPDATE on PostgreSQL) for the caller's transaction.
@@ -62,7 +62,8 @@ def lookup_card(code: str, *, lock: bool = False) -> Card:
         if not codes.is_valid_short_code(text):
             raise NotFound("card_unknown", _("Koden finnes ikke. Den ser feilskrevet ut: sjekk tegnene og prøv igjen."))
         card = db.session.scalar(q.filter_by(short_code=codes.normalise(text)))
-    if card is None:
+    if card is None or (municipality_id is not None and card.municipality_id != municipality_id):
+        # A card of another municipality is as unknown as one that does not exist.
         raise NotFound("card_unknown", _("Ukjent kort."))
     return card
 

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..core import nav
+from ..core import nav, tenancy
 from ..core.errors import DomainError
 from ..core.models import Municipality, Role, Zone
 from ..core.permissions import can_access_municipality, roles_required
@@ -26,12 +26,11 @@ CASE = (Role.CASEWORKER, Role.ADMIN)
 
 
 def _municipality() -> Municipality:
-    if current_user.municipality_id is None:
-        muni = db.session.scalar(db.select(Municipality).order_by(Municipality.id))
-        if muni is None:
-            abort(404)
-        return muni
-    return db.session.get(Municipality, current_user.municipality_id)
+    """The caseworker's municipality; an unrestricted admin works in the one chosen on /kommune."""
+    muni, choose = tenancy.municipality_or_choose()
+    if choose is not None:
+        abort(choose)
+    return muni
 
 
 @bp.get("/barn")
@@ -305,8 +304,10 @@ def apply():
     """The public, translated application form for guardians."""
     form = ApplicationForm()
     errors: list[str] = []
+    muni, choose = tenancy.municipality_or_choose()
+    if choose is not None:
+        return choose
     if form.validate_on_submit():
-        muni = db.session.scalar(db.select(Municipality).order_by(Municipality.id))
         guardian = services.GuardianInput(form.name.data, form.phone.data, form.email.data, form.preferred_language.data)
         kids = [{"given_name": c.form.given_name.data, "family_name": c.form.family_name.data,
                  "birth_year": c.form.birth_year.data, "birth_month": c.form.birth_month.data,

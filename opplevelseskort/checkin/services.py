@@ -51,9 +51,15 @@ def get_offer_for(user: User, offer_id: int) -> Offer:
                               .execution_options(populate_existing=True)) if offer_id else None
     if offer is None:
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
-    if not can_act_for_partner(user, offer.partner_id):
+    if not can_act_for_partner(user, offer.partner_id, offer.municipality_id):
         raise PermissionDenied("offer_forbidden", _("Du kan ikke registrere besøk på dette tilbudet."))
     return offer
+
+
+def _partner_municipality(partner_id: int) -> int | None:
+    from ..partners.models import Partner
+
+    return db.session.scalar(db.select(Partner.municipality_id).where(Partner.id == partner_id))
 
 
 def companions_allowed(card: Card, offer: Offer) -> int:
@@ -114,11 +120,11 @@ def evaluate(card: Card, offer: Offer, at: datetime) -> Child:
 def record_checkin(code: str, offer: Offer, *, actor: User, companions: int = 0,
                    source: CheckinSource | str = CheckinSource.TYPED, at: datetime | None = None) -> CheckinResult:
     """Count a visit once: a repeat of the same card at the same offer inside the window returns the first."""
-    if actor.role == Role.PARTNER and not can_act_for_partner(actor, offer.partner_id):
+    if actor.role == Role.PARTNER and not can_act_for_partner(actor, offer.partner_id, offer.municipality_id):
         raise PermissionDenied("offer_forbidden", _("Du kan ikke registrere besøk på dette tilbudet."))
     # Locking the card row serialises two scanners at once, so a visit cannot be counted twice. The time is
     # read after the lock: a scan that waited must see the visit recorded by the one it waited for.
-    card = cards.lookup_card(code, lock=True)
+    card = cards.lookup_card(code, lock=True, municipality_id=offer.municipality_id)
     at = at or utcnow()
     cards.assert_card_valid(card, local_date(at))
     repeat = _repeat_of(card, offer, at)
@@ -146,7 +152,7 @@ def record_checkin(code: str, offer: Offer, *, actor: User, companions: int = 0,
 
 def set_companions(checkin: CheckIn, companions: int, *, actor: User) -> CheckIn:
     """Record how many companions actually came (never more than the card and offer allow)."""
-    if not can_act_for_partner(actor, checkin.partner_id):
+    if not can_act_for_partner(actor, checkin.partner_id, _partner_municipality(checkin.partner_id)):
         raise PermissionDenied("offer_forbidden", _("Du kan ikke endre dette besøket."))
     card = db.session.get(Card, checkin.card_id)
     offer = db.session.get(Offer, checkin.offer_id)
@@ -157,10 +163,15 @@ def set_companions(checkin: CheckIn, companions: int, *, actor: User) -> CheckIn
     return checkin
 
 
+def can_void(actor: User, checkin: CheckIn) -> bool:
+    """The visit's own partner, or an admin of the partner's municipality."""
+    return can_act_for_partner(actor, checkin.partner_id, _partner_municipality(checkin.partner_id))
+
+
 def void_checkin(checkin: CheckIn, reason: str, *, actor: User, now: datetime | None = None) -> CheckIn:
     """A partner voids a mistaken check-in the same day, with a reason kept in the audit log."""
     now = now or utcnow()
-    if not can_act_for_partner(actor, checkin.partner_id):
+    if not can_act_for_partner(actor, checkin.partner_id, _partner_municipality(checkin.partner_id)):
         raise PermissionDenied("offer_forbidden", _("Du kan ikke endre dette besøket."))
     if checkin.voided_at is not None:
         raise DomainError("already_void", _("Besøket er allerede annullert."))
@@ -175,9 +186,11 @@ def void_checkin(checkin: CheckIn, reason: str, *, actor: User, now: datetime | 
     return checkin
 
 
-def card_validity(code: str, *, on: date | None = None) -> dict:
-    """Whether a card is valid now, for a partner's quick look-up (no child data beyond given name)."""
-    card = cards.lookup_card(code)
+def card_validity(code: str, *, actor: User, on: date | None = None) -> dict:
+    """Whether a card is valid now, for an approved partner's quick look-up (no child data beyond given name);
+    cards of another municipality are unknown here."""
+    partner = partners.require_active_partner(actor)
+    card = cards.lookup_card(code, municipality_id=partner.municipality_id)
     on = on or local_date(utcnow())
     status = cards.card_status(card, on)
     child = db.session.get(Child, card.child_id)
@@ -189,7 +202,7 @@ def card_validity(code: str, *, on: date | None = None) -> dict:
 def preview(code: str, offer: Offer, at: datetime | None = None) -> dict:
     """What a check-in would answer now, without recording it (the card-link confirmation page)."""
     at = at or utcnow()
-    card = cards.lookup_card(code)
+    card = cards.lookup_card(code, municipality_id=offer.municipality_id)
     repeat = _repeat_of(card, offer, at)
     child = evaluate(card, offer, at) if repeat is None else db.session.get(Child, card.child_id)
     return {"given_name": child.given_name, "birth_year": child.birth_year,

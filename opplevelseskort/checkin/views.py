@@ -158,7 +158,7 @@ def visits():
 @roles_required(Role.PARTNER, Role.ADMIN)
 def void(checkin_id: int):
     checkin = db.session.get(CheckIn, checkin_id)
-    if checkin is None or (current_user.role == Role.PARTNER and checkin.partner_id != current_user.partner_id):
+    if checkin is None or not services.can_void(current_user, checkin):
         abort(404)
     form = VoidForm()
     if not form.validate_on_submit():

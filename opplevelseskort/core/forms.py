@@ -65,6 +65,10 @@ class ActionForm(FlaskForm):
     """A button-only form (revoke, log out): CSRF and nothing else."""
 
 
+class MunicipalityForm(FlaskForm):
+    municipality = SelectField(_l("Kommune"), validators=[DataRequired()])
+
+
 class LanguageForm(FlaskForm):
     locale = SelectField(_l("Språk"))
 

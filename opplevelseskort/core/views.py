@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter, login_manager
-from . import nav, services, zones
+from . import nav, services, tenancy, zones
 from .errors import DomainError, ImportFailed
 from .forms import (
     ROLE_LABELS,
@@ -350,6 +350,23 @@ def zone_import():
             return redirect(url_for("core.zone_list"))
     status = 422 if (errors or form.errors) else 200
     return render_template("core/zone_import.html", form=form, errors=errors), status
+
+
+@bp.route("/kommune", methods=["GET", "POST"])
+def choose_municipality():
+    """Public pages of a shared deployment ask which municipality the visitor means, once."""
+    from .forms import MunicipalityForm
+
+    form = MunicipalityForm()
+    form.municipality.choices = [(m.number, m.name) for m in tenancy.all_municipalities()]
+    next_url = _safe_next(request.values.get("next")) or url_for("core.home")
+    if form.validate_on_submit() and tenancy.choose_municipality(form.municipality.data):
+        return redirect(next_url)
+    return render_template("core/choose_municipality.html", form=form, next_url=next_url), \
+        (422 if form.errors else 200)
+
+
+choose_municipality.public = True
 
 
 @bp.get("/tilgjengelighet")

@@ -174,7 +174,7 @@ def offers_of(user: User):
 
 def get_offer_for_edit(user: User, offer_id: int) -> Offer:
     offer = db.session.get(Offer, offer_id)
-    if offer is None or not can_act_for_partner(user, offer.partner_id):
+    if offer is None or not can_act_for_partner(user, offer.partner_id, offer.municipality_id):
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
     return offer
 
@@ -213,7 +213,7 @@ def save_offer(user: User, values: dict, translations: dict, *, offer: Offer | N
         db.session.get(Partner, offer.partner_id) if offer else None)
     if partner is None:
         raise PermissionDenied("partner_inactive", _("Organisasjonen din er ikke godkjent eller er suspendert."))
-    if offer is not None and not can_act_for_partner(user, offer.partner_id):
+    if offer is not None and not can_act_for_partner(user, offer.partner_id, offer.municipality_id):
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
     errors = _validate_offer(values)
     zone = None
@@ -254,7 +254,7 @@ def set_offer_image(offer: Offer, data: bytes, *, actor: User) -> None:
     """Store an offer's picture (verified, re-encoded as JPEG without metadata, at most 2 MB)."""
     from ..core.images import store_jpeg
 
-    if not can_act_for_partner(actor, offer.partner_id):
+    if not can_act_for_partner(actor, offer.partner_id, offer.municipality_id):
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
     store_jpeg(data, image_path(offer))
     offer.has_image = True
@@ -262,7 +262,7 @@ def set_offer_image(offer: Offer, data: bytes, *, actor: User) -> None:
 
 def add_occasion(offer: Offer, starts_at: datetime, ends_at: datetime, capacity: int | None, *, actor: User) -> Occasion:
     """Add a dated occasion (with places, if the offer is booked)."""
-    if not can_act_for_partner(actor, offer.partner_id):
+    if not can_act_for_partner(actor, offer.partner_id, offer.municipality_id):
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
     if ends_at <= starts_at:
         raise DomainError("occasion_invalid", _("Slutt må være etter start."))
@@ -539,7 +539,7 @@ def no_shows(occasion: Occasion, now: datetime | None = None) -> list[Booking]:
 
 def release_no_shows(occasion: Occasion, *, actor: User) -> int:
     """The partner gives the places of no-shows to the waiting list; returns how many were released."""
-    if not can_act_for_partner(actor, occasion.offer.partner_id):
+    if not can_act_for_partner(actor, occasion.offer.partner_id, occasion.offer.municipality_id):
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
     _lock_occasion(occasion.id)
     released = 0

@@ -11,10 +11,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..cards import services as cards
-from ..core import nav
+from ..core import nav, tenancy
 from ..core.errors import DomainError
 from ..core.i18n import current_locale_code
-from ..core.models import Municipality, Role, Zone
+from ..core.models import Role, Zone
 from ..core.permissions import can_access_municipality, roles_required
 from ..extensions import db, limiter
 from . import services
@@ -37,13 +37,6 @@ bp = Blueprint("partners", __name__)
 OSLO = ZoneInfo("Europe/Oslo")
 
 
-def _default_municipality() -> Municipality:
-    muni = db.session.scalar(db.select(Municipality).order_by(Municipality.id))
-    if muni is None:
-        abort(404)
-    return muni
-
-
 @bp.context_processor
 def _labels():
     return {"category_labels": CATEGORY_LABELS, "status_labels": STATUS_LABELS, "kind_labels": KIND_LABELS,
@@ -55,6 +48,9 @@ def _labels():
 @bp.route("/partnere/registrer", methods=["GET", "POST"])
 @limiter.limit(lambda: "20 per hour", methods=["POST"])
 def register():
+    muni, choose = tenancy.municipality_or_choose()
+    if choose is not None:
+        return choose
     form = PartnerRegistrationForm()
     errors: list[str] = []
     if form.validate_on_submit():
@@ -62,7 +58,7 @@ def register():
                                      form.contact_email.data, form.contact_phone.data or "", form.address.data or "",
                                      form.zone.data or "")
         try:
-            services.register_partner(_default_municipality(), data)
+            services.register_partner(muni, data)
         except DomainError as exc:
             db.session.rollback()
             errors = exc.details.get("errors") or [exc.message]

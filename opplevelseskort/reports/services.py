@@ -471,13 +471,19 @@ def render(report: Report, fmt: str, delimiter: str = ";"):
     raise DomainError("format_invalid", _("Ukjent format «%(fmt)s». Bruk csv, jsonstat eller geojson.", fmt=fmt))
 
 
-def municipality_for(user: User, number: str | None) -> Municipality:
-    q = db.select(Municipality).order_by(Municipality.id)
+def municipality_for(user: User | None, number: str | None) -> Municipality:
+    """The municipality a report is about: the one named (within the user's reach), else the request's own."""
+    from ..core.tenancy import current_municipality
+
     if number:
-        q = q.where(Municipality.number == number)
-    if user is not None and user.municipality_id is not None:
-        q = q.where(Municipality.id == user.municipality_id)
-    muni = db.session.scalar(q)
+        q = db.select(Municipality).where(Municipality.number == number)
+        if user is not None and user.municipality_id is not None:
+            q = q.where(Municipality.id == user.municipality_id)
+        muni = db.session.scalar(q)
+    elif user is not None and user.municipality_id is not None:
+        muni = db.session.get(Municipality, user.municipality_id)
+    else:
+        muni = current_municipality()
     if muni is None:
         raise DomainError("municipality_unknown", _("Ukjent kommune."))
     return muni

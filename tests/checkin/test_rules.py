@@ -150,11 +150,11 @@ def test_void_same_day_with_reason_is_audited(offer, kid_card, users):
     assert services.record_checkin(kid_card.short_code, offer, actor=users["partner"], at=NOW + timedelta(hours=1)).created
 
 
-def test_card_validity_lookup(kid_card):
-    assert services.card_validity(kid_card.short_code, on=date(2026, 6, 1))["valid"] is True
-    assert services.card_validity(kid_card.short_code, on=date(2031, 6, 1))["status"] == "expired"
+def test_card_validity_lookup(kid_card, users):
+    assert services.card_validity(kid_card.short_code, actor=users["partner"], on=date(2026, 6, 1))["valid"] is True
+    assert services.card_validity(kid_card.short_code, actor=users["partner"], on=date(2031, 6, 1))["status"] == "expired"
     with pytest.raises(NotFound):
-        services.card_validity("nope")
+        services.card_validity("nope", actor=users["partner"])
 
 
 def test_statement_counts_value_and_excludes_voided(offer, kid_card, users, muni):
