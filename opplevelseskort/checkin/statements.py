@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -12,6 +11,7 @@ from flask_babel import gettext as _
 
 from ..cards.models import Card, Child, Guardian
 from ..core.errors import DomainError
+from ..core.exports import csv_writer, pdf_text
 from ..core.models import Role, User
 from ..core.types import utcnow
 from ..extensions import db
@@ -117,7 +117,7 @@ def statement(partner_id: int | None, month: str) -> Statement:
 
 def statement_csv(st: Statement) -> str:
     out = io.StringIO()
-    w = csv.writer(out, delimiter=";")
+    w = csv_writer(out, delimiter=";")
     w.writerow([_("Partner"), _("Måned"), _("Tilbud"), _("Besøk"), _("Ledsagere"), _("Ordinær pris (kr)"),
                 _("Verdi (kr)")])
     for line in st.lines:
@@ -136,13 +136,15 @@ def statement_pdf(st: Statement) -> bytes:
     doc = SimpleDocTemplate(buf, pagesize=A4, title=_("Oppgjør %(month)s", month=st.month))
     styles = getSampleStyleSheet()
     rows = [[_("Tilbud"), _("Besøk"), _("Ledsagere"), _("Pris (kr)"), _("Verdi (kr)")]]
-    rows += [[line.title, line.visits, line.companions, line.price_nok, line.value_nok] for line in st.lines]
+    cell = styles["BodyText"]
+    rows += [[Paragraph(pdf_text(line.title), cell), line.visits, line.companions, line.price_nok, line.value_nok] for line in st.lines]
     rows.append([_("Sum"), st.total_visits, st.total_companions, "", st.total_value])
     table = Table(rows, repeatRows=1)
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
                                ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
                                ("ALIGN", (1, 0), (-1, -1), "RIGHT")]))
-    doc.build([Paragraph(_("Oppgjør for %(name)s, %(month)s", name=st.partner.name, month=st.month), styles["Title"]),
+    doc.build([Paragraph(_("Oppgjør for %(name)s, %(month)s", name=pdf_text(st.partner.name),
+                           month=pdf_text(st.month)), styles["Title"]),
                Spacer(1, 12), table])
     return buf.getvalue()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import logging
@@ -19,6 +18,7 @@ from ..cards.models import Card, Child
 from ..checkin.models import CheckIn
 from ..core import audit
 from ..core.errors import DomainError, ImportFailed
+from ..core.exports import csv_writer
 from ..core.models import Municipality, User, Zone
 from ..core.zones import read_csv
 from ..extensions import db
@@ -400,7 +400,7 @@ def shown(cell: Cell):
 def csv_rows(report: Report, delimiter: str = ";") -> Iterator[str]:
     """Stream the report as CSV (UTF-8); suppressed cells are ':' (never 0)."""
     out = io.StringIO()
-    w = csv.writer(out, delimiter=delimiter)
+    w = csv_writer(out, delimiter=delimiter)
 
     def flush():
         text = out.getvalue()
@@ -503,35 +503,79 @@ def reach_vs_low_income(report: Report, year: int) -> list[dict]:
 
 
 def grant_report(municipality: Municipality, year: int) -> dict:
-    """Children reached by age band and gender, check-ins by category, value given, loans (for funders)."""
+    """Children reached by age band and gender, check-ins and value by category, loans (for funders).
+
+    Every figure goes through the same disclosure control as the zone reports: 1..min_count-1 is suppressed,
+    and within each table whose total is published, secondary suppression keeps the hidden cells from being
+    recovered by subtraction. A category's value (visits × price) is hidden with its visit count, since
+    value ÷ price would give the count back.
+    """
     from ..partners.models import Offer
+    from .suppression import protect_sums
 
     s, e = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
-    band = sa.case((CheckIn.age < 6, "0-5"), (CheckIn.age < 10, "6-9"), (CheckIn.age < 13, "10-12"),
-                   (CheckIn.age < 16, "13-15"), else_="16+")
     base = [CheckIn.municipality_id == municipality.id, CheckIn.at >= s, CheckIn.at < e, CheckIn.voided_at.is_(None)]
-    gender = sa.func.coalesce(CheckIn.gender, "unknown")
-    by_band = db.session.execute(sa.select(band, gender, sa.func.count(sa.distinct(CheckIn.child_id)))
-                                 .where(*base).group_by(band, gender).order_by(band, gender)).all()
+    min_count = current_app.config["SUPPRESS_MIN_COUNT"]
+    # One band per child (age at the first visit of the year), so the cells add up to the children reached.
+    per_child = (sa.select(CheckIn.child_id, sa.func.min(CheckIn.age).label("age"),
+                           sa.func.max(sa.func.coalesce(CheckIn.gender, "unknown")).label("gender"))
+                 .where(*base).group_by(CheckIn.child_id).subquery())
+    band = sa.case((per_child.c.age < 6, "0-5"), (per_child.c.age < 10, "6-9"), (per_child.c.age < 13, "10-12"),
+                   (per_child.c.age < 16, "13-15"), else_="16+")
+    by_band = db.session.execute(sa.select(band, per_child.c.gender, sa.func.count())
+                                 .group_by(band, per_child.c.gender).order_by(band, per_child.c.gender)).all()
     by_cat = db.session.execute(sa.select(Offer.category, sa.func.count(CheckIn.id), sa.func.sum(CheckIn.value_nok))
                                 .join(Offer, Offer.id == CheckIn.offer_id).where(*base)
                                 .group_by(Offer.category).order_by(Offer.category)).all()
-    min_count = current_app.config["SUPPRESS_MIN_COUNT"]
-
-    def sup(n):
-        return SUPPRESSED if 0 < n < min_count else n
-
     loans = 0
     if "loan_line" in db.metadata.tables:
         ll, loan, loc = db.metadata.tables["loan_line"], db.metadata.tables["loan"], db.metadata.tables["location"]
         loans = db.session.scalar(sa.select(sa.func.count(ll.c.id)).select_from(
             ll.join(loan, loan.c.id == ll.c.loan_id).join(loc, loc.c.id == loan.c.location_id))
             .where(loc.c.municipality_id == municipality.id, ll.c.checked_out_at >= s, ll.c.checked_out_at < e)) or 0
-    reached = db.session.scalar(sa.select(sa.func.count(sa.distinct(CheckIn.child_id))).where(*base)) or 0
-    return {"year": year, "children_reached": sup(reached),
-            "by_band_gender": [(b, g, sup(n)) for b, g, n in by_band],
-            "by_category": [(str(c), sup(n), int(v or 0)) for c, n, v in by_cat],
-            "value_nok": sum(int(v or 0) for _c, _n, v in by_cat), "loans": sup(loans)}
+
+    cells: dict[str, Cell] = {}
+
+    def cell(key: str, n: int) -> str:
+        cells[key] = Cell(n, SUPPRESSED if primary_count(n, None, min_count) else None)
+        return key
+
+    reached = cell("reached", sum(n for _b, _g, n in by_band))
+    people = [cell(f"bg:{b}:{g}", n) for b, g, n in by_band]
+    checkins = cell("checkins", sum(n for _c, n, _v in by_cat))
+    cats = [cell(f"cat:{c}", n) for c, n, _v in by_cat]
+    cell("loans", loans)
+    if cells[reached].suppressed:  # a hidden total leaves nothing safe to show below it
+        for k in people:
+            cells[k].status = SUPPRESSED
+    if cells[checkins].suppressed:
+        for k in cats:
+            cells[k].status = SUPPRESSED
+    protect_sums([(people, not cells[reached].suppressed), (cats, not cells[checkins].suppressed)], cells, min_count)
+
+    def shown_n(key: str):
+        return SUPPRESSED if cells[key].suppressed else int(cells[key].value)
+
+    value_total = sum(int(v or 0) for _c, _n, v in by_cat)
+    return {"year": year, "children_reached": shown_n(reached), "checkins": shown_n(checkins),
+            "by_band_gender": [(b, g, shown_n(k)) for (b, g, _n), k in zip(by_band, people, strict=True)],
+            "by_category": [(str(c), shown_n(k), SUPPRESSED if cells[k].suppressed else int(v or 0))
+                            for (c, _n, v), k in zip(by_cat, cats, strict=True)],
+            "value_nok": SUPPRESSED if cells[checkins].suppressed else value_total, "loans": shown_n("loans")}
+
+
+def grant_csv(data: dict) -> str:
+    out = io.StringIO()
+    w = csv_writer(out, delimiter=";")
+    w.writerow(["section", "key", "subkey", "value"])
+    w.writerow(["children_reached", "", "", data["children_reached"]])
+    w.writerows([["age_gender", b, g, n] for b, g, n in data["by_band_gender"]])
+    w.writerow(["checkins", "", "", data["checkins"]])
+    w.writerows([["checkins_by_category", c, "", n] for c, n, _v in data["by_category"]])
+    w.writerows([["value_nok_by_category", c, "", v] for c, _n, v in data["by_category"]])
+    w.writerow(["value_nok", "", "", data["value_nok"]])
+    w.writerow(["loans", "", "", data["loans"]])
+    return "\ufeff" + out.getvalue()
 
 
 # --- breakdowns by age band or gender --------------------------------------------------------
@@ -577,7 +621,7 @@ def breakdown_report(municipality: Municipality, period: Period, level: str, by:
 
 def breakdown_csv(rep: dict, delimiter: str = ";") -> Iterator[str]:
     out = io.StringIO()
-    w = csv.writer(out, delimiter=delimiter)
+    w = csv_writer(out, delimiter=delimiter)
     w.writerow(["zone_code", "zone_name", "level", "period", rep["by"], *BREAKDOWN_MEASURES])
     yield "\ufeff" + out.getvalue()
     for z in rep["zones"]:

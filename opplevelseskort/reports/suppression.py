@@ -59,3 +59,39 @@ def secondary(groups: list[list[str]], cells: dict[str, Cell], totals_shown: dic
                 added += 1
                 changed = True
     return added
+
+
+def protect_sums(groups: list[tuple[list[str], bool]], cells: dict[str, Cell], min_count: int) -> int:
+    """Secondary suppression for groups of non-negative counts whose total is published.
+
+    A reader knows a suppressed count is not 0 (zeros are shown) and, for a primary cell, at most
+    min_count - 1. Within a group the hidden cells add up to the total minus the shown ones, so a group is
+    unsafe when exactly one cell is hidden, when the hidden sum equals the number of hidden cells (all are 1),
+    or when it equals hidden × (min_count - 1) (all are at the top of the primary range). The smallest shown
+    non-zero cell is hidden until every group is safe. `groups` pairs the keys with whether the group's total
+    is published at all. Returns how many cells were added.
+    """
+    added = 0
+    changed = True
+    while changed:
+        changed = False
+        for keys, total_published in groups:
+            if not total_published:
+                continue
+            members = [k for k in keys if k in cells and cells[k].value is not None]
+            hidden = [k for k in members if cells[k].suppressed]
+            if not hidden:
+                continue
+            total_hidden = sum(cells[k].value for k in hidden)
+            k = len(hidden)
+            unsafe = k == 1 or total_hidden == k or total_hidden == k * (min_count - 1)
+            if not unsafe:
+                continue
+            shown = [m for m in members if not cells[m].suppressed and cells[m].value]
+            if not shown:
+                continue
+            pick = min(shown, key=lambda m: (cells[m].value, m))
+            cells[pick].status = SUPPRESSED
+            added += 1
+            changed = True
+    return added

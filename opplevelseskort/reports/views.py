@@ -90,12 +90,7 @@ def grant():
     year = request.args.get("year", type=int) or date.today().year
     data = services.grant_report(muni, year)
     if request.args.get("format") == "csv":
-        lines = ["section;key;subkey;value"]
-        lines.append(f"children_reached;;;{data['children_reached']}")
-        lines += [f"age_gender;{b};{g};{n}" for b, g, n in data["by_band_gender"]]
-        lines += [f"checkins_by_category;{c};;{n}" for c, n, _v in data["by_category"]]
-        lines += [f"value_nok;;;{data['value_nok']}", f"loans;;;{data['loans']}"]
-        return Response("\ufeff" + "\n".join(lines) + "\n", mimetype="text/csv; charset=utf-8",
+        return Response(services.grant_csv(data), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="tilskuddsrapport-{year}.csv"'})
     return render_template("reports/grant.html", data=data, year=year, muni=muni)
 

@@ -25,7 +25,10 @@
           var p = f.properties;
           var v = p[measure + "_status"] === ":" ? el.dataset.suppressedLabel :
             (p[measure] === null ? el.dataset.noDataLabel : Math.round(p[measure] * 100) + " %");
-          l.bindTooltip(p.name + " (" + p.code + "): " + v);
+          // Zone names come from imported files: give Leaflet a text node, never an HTML string.
+          var tip = document.createElement("span");
+          tip.textContent = p.name + " (" + p.code + "): " + v;
+          l.bindTooltip(tip);
         }
       }).addTo(map);
       if (layer.getLayers().length) { map.fitBounds(layer.getBounds(), { padding: [10, 10] }); }

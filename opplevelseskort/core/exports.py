@@ -1,0 +1,39 @@
+"""What every export shares: CSV cells a spreadsheet cannot run, and text ReportLab cannot read as markup."""
+
+from __future__ import annotations
+
+import csv
+from xml.sax.saxutils import escape
+
+# A cell starting with one of these is a formula to Excel/LibreOffice (CWE-1236), also after a tab or CR.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def safe_cell(value):
+    """Text that would start a formula gets a leading apostrophe; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+class SafeWriter:
+    """csv.writer whose every text cell passes through `safe_cell`."""
+
+    def __init__(self, out, **kw):
+        self._w = csv.writer(out, **kw)
+
+    def writerow(self, row):
+        return self._w.writerow([safe_cell(v) for v in row])
+
+    def writerows(self, rows):
+        for row in rows:
+            self.writerow(row)
+
+
+def csv_writer(out, delimiter: str = ";") -> SafeWriter:
+    return SafeWriter(out, delimiter=delimiter)
+
+
+def pdf_text(value) -> str:
+    """User text for a ReportLab Paragraph: escaped, so <img>, <a href> or <link> are shown, never obeyed."""
+    return escape(str(value if value is not None else ""), {'"': "&quot;"})
