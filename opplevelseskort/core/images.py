@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 
 from flask_babel import gettext as _
@@ -10,23 +11,42 @@ from flask_babel import gettext as _
 from .errors import DomainError
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
+# Decoding costs memory by pixels, not by file size: a 48 KB PNG can declare 400 megapixels. The limit is
+# checked from the header, before a single pixel is decoded (a phone photo is 12-50 megapixels).
+MAX_IMAGE_PIXELS = 50_000_000
 
 
 def store_jpeg(data: bytes, path: Path, max_side: int = 1200) -> None:
-    """Accept JPEG, PNG or WebP up to 2 MB; write a clean JPEG to `path`."""
+    """Accept JPEG, PNG or WebP up to 2 MB and 50 megapixels; write a clean JPEG (no EXIF, ICC or comment)."""
     from PIL import Image, UnidentifiedImageError
 
     if len(data) > MAX_IMAGE_BYTES:
         raise DomainError("image_too_large", _("Bildet er større enn 2 MB."))
     try:
-        probe = Image.open(io.BytesIO(data))
-        probe.verify()
-        img = Image.open(io.BytesIO(data))
-        if img.format not in ("JPEG", "PNG", "WEBP"):
-            raise DomainError("image_invalid", _("Bildet må være JPEG, PNG eller WebP."))
-        img = img.convert("RGB")
-        img.thumbnail((max_side, max_side))
-    except (UnidentifiedImageError, OSError, SyntaxError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(io.BytesIO(data))
+            if probe.format not in ("JPEG", "PNG", "WEBP"):
+                raise DomainError("image_invalid", _("Bildet må være JPEG, PNG eller WebP."))
+            width, height = probe.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise _too_many_pixels(width, height)
+            probe.verify()
+            img = Image.open(io.BytesIO(data))
+            img.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced scale where possible
+            img = img.convert("RGB")
+            img.thumbnail((max_side, max_side))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels(0, 0) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise DomainError("image_invalid", _("Filen er ikke et bilde vi kan lese.")) from None
+    clean = Image.new("RGB", img.size)
+    clean.paste(img)  # a fresh image carries no info dict: no comment, EXIF or ICC profile is written
     path.parent.mkdir(parents=True, exist_ok=True)
-    img.save(path, format="JPEG", quality=85)
+    clean.save(path, format="JPEG", quality=85)
+
+
+def _too_many_pixels(width: int, height: int) -> DomainError:
+    return DomainError("image_too_many_pixels",
+                       _("Bildet er for stort (%(mp)d megapiksler). Største tillatte er %(max)d megapiksler.",
+                         mp=(width * height) // 1_000_000, max=MAX_IMAGE_PIXELS // 1_000_000))
