@@ -118,6 +118,9 @@ def create_app(config: dict | None = None) -> Flask:
         x_content_type_options=True,
     )
 
+    from .core import guards
+
+    guards.init_app(app)  # before the blueprints: their <int:> rules take the bounded converter
     _register_models()
     _register_blueprints(app)
     _register_cli(app)
@@ -192,14 +195,20 @@ def _register_error_pages(app: Flask) -> None:
             if status == 500:
                 from .extensions import db
 
-                db.session.rollback()
+                try:
+                    db.session.rollback()
+                except Exception:  # noqa: BLE001 - a broken connection must not turn the page into a trace
+                    pass
+            # Our own refusals carry a translated description (werkzeug's defaults are English and generic).
+            detail = getattr(error, "description", None)
+            detail = detail if isinstance(detail, str) and detail != type(error).description else None
             if request.blueprint == "api" or request.path.startswith("/api/"):
                 from .api.views import json_error
 
-                resp = json_error(status)
+                resp = json_error(status, message=detail)
                 resp.headers.update(headers)
                 return resp
-            return render_template(f"errors/{status}.html"), status, headers
+            return render_template(f"errors/{status}.html", detail=detail), status, headers
 
         return handler
 

@@ -295,7 +295,7 @@ def return_unit(unit_code: str, *, volunteer: User, condition: str = "good", unc
     if line is None:
         raise DomainError("not_on_loan", _("%(code)s er ikke lånt ut.", code=unit.label_code))
     require_location(volunteer, unit.location_id)
-    condition = UnitCondition(condition)
+    condition = _condition(condition)
     kit = list(unit.item_type.kit_items or [])
     line.returned_at = utcnow()
     line.return_condition = condition
@@ -317,12 +317,20 @@ def return_unit(unit_code: str, *, volunteer: User, condition: str = "good", unc
     return line
 
 
+def _condition(value: str) -> UnitCondition:
+    try:
+        return UnitCondition(value)
+    except ValueError:
+        raise DomainError("condition_invalid", _("Ukjent tilstand «%(value)s». Velg god, slitt eller trenger reparasjon.",
+                                                 value=str(value)[:40])) from None
+
+
 def finish_check(unit: Unit, *, volunteer: User, condition: str = "good") -> Unit:
     """Clear a unit from the 'returned, not yet checked' queue."""
     require_location(volunteer, unit.location_id)
     if unit.status != UnitStatus.UNCHECKED:
         raise DomainError("not_unchecked", _("Enheten står ikke i køen."))
-    unit.condition = UnitCondition(condition)
+    unit.condition = _condition(condition)
     unit.status = UnitStatus.MAINTENANCE if unit.condition == UnitCondition.NEEDS_REPAIR else UnitStatus.AVAILABLE
     return unit
 

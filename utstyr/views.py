@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,6 +9,7 @@ from flask_login import current_user
 
 from opplevelseskort.core import nav
 from opplevelseskort.core.errors import DomainError
+from opplevelseskort.core.guards import year_arg
 from opplevelseskort.core.i18n import current_locale_code
 from opplevelseskort.core.models import Role
 from opplevelseskort.core.permissions import roles_required
@@ -258,7 +257,7 @@ def label_pdf():
 @bp.get("/statistikk")
 @roles_required(Role.VOLUNTEER, Role.ADMIN, Role.ANALYST)
 def stats():
-    year = request.args.get("year", type=int) or date.today().year
+    year = year_arg()
     locs = services.locations_for(current_user) if current_user.role != Role.ANALYST else []
     if current_user.role == Role.ANALYST:
         from .models import Location
@@ -291,7 +290,8 @@ def reservations():
             db.session.commit()
             flash(_("Reservert."), "success")
             return redirect(url_for("utstyr.reservations", type=item_type.id))
-    shown = request.args.get("type", type=int) or (types[0].id if types else None)
+    wanted = request.args.get("type", type=int)
+    shown = wanted if wanted in {t.id for t in types} else (types[0].id if types else None)
     days = services.calendar(loc.id, shown, services.today()) if shown else []
     from .models import Reservation
 

@@ -12,6 +12,10 @@ ERROR = {"type": "object", "required": ["error", "message"],
          "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}
 
 
+# Request bodies never carry NUL (PostgreSQL cannot store it): refused with 400 anywhere in the body.
+NO_NUL = "^[^\\u0000]*$"
+
+
 def _error_response(description: str, codes=None) -> dict:
     schema = dict(ERROR)
     if codes:
@@ -35,9 +39,12 @@ def document() -> dict:
         "due_on": {"type": "string", "format": "date"},
         "lines": {"type": "array", "items": {"type": "object", "properties": {
             "unit": {"type": "string"}, "returned_at": {"type": ["string", "null"]}}}}}}
-    common = {"401": _error_response("Missing, invalid or revoked token"),
+    common = {"400": _error_response("Malformed request: NUL bytes, JSON nested too deep, a value out of range",
+                                     ["bad_request", "value_invalid"]),
+              "401": _error_response("Missing, invalid or revoked token"),
               "403": _error_response("The token's role may not do this"),
-              "429": _error_response("Rate limited")}
+              "429": _error_response("Rate limited"),
+              "503": _error_response("The database cannot be reached", ["unavailable"])}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Opplevelseskortet API", "version": __version__,
@@ -60,8 +67,8 @@ def document() -> dict:
             "/checkins": {"post": {
                 "operationId": "createCheckin", "summary": "Record a check-in (partner tokens)",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["code", "offer_id"],
-                    "properties": {"code": {"type": "string", "minLength": 1, "description":
+                    "type": "object", "required": ["code", "offer_id"], "additionalProperties": False,
+                    "properties": {"code": {"type": "string", "minLength": 1, "pattern": NO_NUL, "description":
                                             "The card URL from the QR, the QR token or the short code"},
                                    "offer_id": {"type": "integer"},
                                    "companions": {"type": "integer", "minimum": 0, "maximum": 20,
@@ -91,9 +98,11 @@ def document() -> dict:
             "/loans": {"post": {
                 "operationId": "createLoan", "summary": "Lend equipment units (volunteer or admin tokens)",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["unit_codes"],
-                    "properties": {"unit_codes": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-                                   "card_code": {"type": "string"}, "borrower_id": {"type": "integer"}}}}}},
+                    "type": "object", "required": ["unit_codes"], "additionalProperties": False,
+                    "properties": {"unit_codes": {"type": "array", "items": {"type": "string", "pattern": NO_NUL},
+                                                  "minItems": 1},
+                                   "card_code": {"type": "string", "pattern": NO_NUL},
+                                   "borrower_id": {"type": "integer"}}}}}},
                 "responses": {
                     "201": {"description": "The loan", "content": {"application/json": {"schema": loan}}},
                     "404": _error_response("Unknown unit, card or borrower"),
@@ -105,9 +114,9 @@ def document() -> dict:
                 "parameters": [{"name": "loan_id", "in": "path", "required": True,
                                 "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647}}],
                 "requestBody": {"required": False, "content": {"application/json": {"schema": {
-                    "type": "object", "properties": {
+                    "type": "object", "additionalProperties": False, "properties": {
                         "condition": {"type": "string", "enum": ["good", "worn", "needs_repair"]},
-                        "unit_codes": {"type": "array", "items": {"type": "string"}}}}}}},
+                        "unit_codes": {"type": "array", "items": {"type": "string", "pattern": NO_NUL}}}}}}},
                 "responses": {"200": {"description": "The loan", "content": {"application/json": {"schema": loan}}},
                               "404": _error_response("Unknown loan"), "422": _error_response("Nothing to return"),
                               **common}}},

@@ -235,7 +235,8 @@ def catalogue():
     form.zone.choices = [(0, _("Alle områder"))] + [(z.id, z.name) for z in zones]
     form.validate()
     f = services.CatalogueFilter(age=form.age.data if not form.age.errors else None,
-                                 category=form.category.data or None, zone_id=form.zone.data or None,
+                                 category=(form.category.data or None) if not form.category.errors else None,
+                                 zone_id=(form.zone.data or None) if not form.zone.errors else None,
                                  on=form.on.data if not form.on.errors else None, text=form.q.data or None)
     offers = services.catalogue(f)
     return render_template("partners/catalogue.html", form=form, offers=offers, locale=current_locale_code())

@@ -21,6 +21,7 @@ from flask_login import current_user
 
 from ..core import nav
 from ..core.errors import DomainError, ImportFailed
+from ..core.guards import year_arg
 from ..core.models import Role, Zone
 from ..core.permissions import roles_required
 from ..extensions import db
@@ -87,7 +88,7 @@ def export():
 @roles_required(*READERS)
 def grant():
     muni = services.municipality_for(current_user, request.args.get("municipality"))
-    year = request.args.get("year", type=int) or date.today().year
+    year = year_arg()
     data = services.grant_report(muni, year)
     if request.args.get("format") == "csv":
         return Response(services.grant_csv(data), mimetype="text/csv; charset=utf-8",
