@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from .models import ItemCategory, UnitCondition
 
@@ -57,18 +57,18 @@ class UnitsForm(FlaskForm):
     name = StringField(_l("Utstyr"), validators=[DataRequired(), Length(max=200)])
     category = SelectField(_l("Kategori"), choices=list(CATEGORY_LABELS.items()))
     size = StringField(_l("Størrelse"), validators=[Optional(), Length(max=40)])
-    default_loan_days = IntegerField(_l("Utlånsdager"), default=7, validators=[DataRequired(), NumberRange(min=1, max=365)])
+    default_loan_days = IntegerField(_l("Utlånsdager"), default=7, validators=[InputRequired(), NumberRange(min=1, max=365)])
     guardian_consent_required = BooleanField(_l("Krever samtykke fra foresatt for barn"))
     kit_items = StringField(_l("Sjekkliste for sett (kommaseparert)"), validators=[Optional(), Length(max=300)])
-    count = IntegerField(_l("Antall enheter"), default=1, validators=[DataRequired(), NumberRange(min=1, max=500)])
+    count = IntegerField(_l("Antall enheter"), default=1, validators=[InputRequired(), NumberRange(min=1, max=500)])
     safety_expires_on = DateField(_l("Sikkerhetsdato (hjelmer, vester)"), validators=[Optional()])
     photo = FileField(_l("Bilde (valgfritt, JPEG, PNG eller WebP, høyst 2 MB)"))
 
 
 class ReservationForm(FlaskForm):
-    borrower_id = IntegerField(_l("Lånernummer"), validators=[DataRequired()], render_kw={"inputmode": "numeric"})
+    borrower_id = IntegerField(_l("Lånernummer"), validators=[InputRequired()], render_kw={"inputmode": "numeric"})
     item_type_id = SelectField(_l("Utstyr"), coerce=int)
-    quantity = IntegerField(_l("Antall"), default=1, validators=[DataRequired(), NumberRange(min=1, max=200)])
+    quantity = IntegerField(_l("Antall"), default=1, validators=[InputRequired(), NumberRange(min=1, max=200)])
     date_from = DateField(_l("Fra dato"), validators=[DataRequired()])
     date_to = DateField(_l("Til dato"), validators=[DataRequired()])
 

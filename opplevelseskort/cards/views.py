@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,7 +13,7 @@ from flask_login import current_user
 from ..core import nav, tenancy
 from ..core.errors import DomainError
 from ..core.models import Municipality, Role, Zone
-from ..core.permissions import can_access_municipality, roles_required
+from ..core.permissions import can_access_municipality, private_page, roles_required
 from ..extensions import db, limiter
 from . import address, codes, pdf, services
 from .forms import CHANNEL_LABELS, REVOKE_LABELS, HouseholdForm, IssueForm, RenewForm, RevokeForm, SearchForm
@@ -223,10 +223,7 @@ def card_send(card_id: int):
 # --- public: the family's page and the QR landing -------------------------------------------
 
 def _private(resp: Response) -> Response:
-    resp.headers["X-Robots-Tag"] = "noindex, nofollow, noarchive"
-    g.referrer_policy = "no-referrer"
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return private_page(resp)
 
 
 def _family_card(token: str) -> Card:

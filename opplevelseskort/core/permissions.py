@@ -63,6 +63,14 @@ def can_act_for_partner(user: User, partner_id: int | None, municipality_id: int
     return user.role == Role.ADMIN and can_access_municipality(user, municipality_id)
 
 
+def private_page(resp):
+    """A page reached through a secret link (the family's card): not indexed, not cached, no referrer."""
+    resp.headers["X-Robots-Tag"] = "noindex, nofollow, noarchive"
+    resp.headers["Cache-Control"] = "private, no-store"
+    g.referrer_policy = "no-referrer"
+    return resp
+
+
 def scope_to_municipality(query, column, user: User):
     """Limit a select() to the rows of the user's municipality (no-op for an unrestricted admin)."""
     if user.role == Role.ADMIN and user.municipality_id is None:

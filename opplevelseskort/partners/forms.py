@@ -17,7 +17,7 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from .models import LimitPeriod, OfferCategory, OfferStatus, PartnerKind
 
@@ -58,8 +58,8 @@ class OfferForm(FlaskForm):
     title_nn = StringField(_l("Tittel på nynorsk (valgfritt)"), validators=[Optional(), Length(max=200)])
     description_nn = TextAreaField(_l("Beskrivelse på nynorsk (valgfritt)"), validators=[Optional(), Length(max=5000)])
     category = SelectField(_l("Kategori"), choices=list(CATEGORY_LABELS.items()))
-    age_min = IntegerField(_l("Alder fra"), default=6, validators=[DataRequired(), NumberRange(min=0, max=25)])
-    age_max = IntegerField(_l("Alder til"), default=17, validators=[DataRequired(), NumberRange(min=0, max=25)])
+    age_min = IntegerField(_l("Alder fra"), default=6, validators=[InputRequired(), NumberRange(min=0, max=25)])
+    age_max = IntegerField(_l("Alder til"), default=17, validators=[InputRequired(), NumberRange(min=0, max=25)])
     address = StringField(_l("Sted"), validators=[Optional(), Length(max=300)])
     zone = StringField(_l("Sone (valgfritt)"), validators=[Optional(), Length(max=200)])
     lat = FloatField(_l("Breddegrad (valgfritt)"), validators=[Optional(), NumberRange(min=-90, max=90)])

@@ -261,9 +261,11 @@ def set_offer_image(offer: Offer, data: bytes, *, actor: User) -> None:
 
 
 def add_occasion(offer: Offer, starts_at: datetime, ends_at: datetime, capacity: int | None, *, actor: User) -> Occasion:
-    """Add a dated occasion (with places, if the offer is booked)."""
+    """Add a dated occasion (with places, if the offer is booked); a suspended partner adds nothing."""
     if not can_act_for_partner(actor, offer.partner_id, offer.municipality_id):
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
+    if actor.role == Role.PARTNER:
+        require_active_partner(actor)
     if ends_at <= starts_at:
         raise DomainError("occasion_invalid", _("Slutt må være etter start."))
     if capacity is not None and capacity < 1:
@@ -541,6 +543,8 @@ def release_no_shows(occasion: Occasion, *, actor: User) -> int:
     """The partner gives the places of no-shows to the waiting list; returns how many were released."""
     if not can_act_for_partner(actor, occasion.offer.partner_id, occasion.offer.municipality_id):
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
+    if actor.role == Role.PARTNER:
+        require_active_partner(actor)
     _lock_occasion(occasion.id)
     released = 0
     for b in no_shows(occasion):

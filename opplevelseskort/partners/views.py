@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,7 +15,7 @@ from ..core import nav, tenancy
 from ..core.errors import DomainError
 from ..core.i18n import current_locale_code
 from ..core.models import Role, Zone
-from ..core.permissions import can_access_municipality, roles_required
+from ..core.permissions import can_access_municipality, private_page, roles_required
 from ..extensions import db, limiter
 from . import services
 from .forms import (
@@ -261,8 +261,11 @@ def offer_page(offer_id: int):
             family = None
     upcoming = [o for o in offer.occasions if o.starts_at > services.utcnow()]
     staff_can_book = current_user.is_authenticated and current_user.role in (Role.CASEWORKER, Role.ADMIN)
-    return render_template("partners/offer_page.html", offer=offer, locale=current_locale_code(), upcoming=upcoming,
-                           family=family, token=token, behalf_form=BookOnBehalfForm(), staff_can_book=staff_can_book)
+    resp = make_response(render_template(
+        "partners/offer_page.html", offer=offer, locale=current_locale_code(), upcoming=upcoming, family=family,
+        token=token, behalf_form=BookOnBehalfForm(), staff_can_book=staff_can_book))
+    # With ?kort=<secret> the URL is the family's key: as private as the card page itself.
+    return private_page(resp) if token else resp
 
 
 offer_page.public = True

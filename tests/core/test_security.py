@@ -183,3 +183,60 @@ def test_card_limit_is_per_user_not_per_shared_address(make_app, users, other_pa
         last = c.get(f"/api/v1/cards/{GUESS}", headers={"Authorization": f"Bearer {a}"}).status_code
     assert last == 429
     assert c.get(f"/api/v1/cards/{GUESS}", headers={"Authorization": f"Bearer {b}"}).status_code != 429
+
+
+# --- smaller items ------------------------------------------------------------------------------
+
+def _suspend(partner_org, users):
+    from opplevelseskort.partners import services as partners
+
+    partners.suspend_partner(partner_org, "avtale brutt", actor=users["admin"])
+    db.session.flush()
+
+
+def test_suspended_partner_cannot_look_up_cards_or_add_occasions(client, users, partner_org, muni, zone_set):
+    from datetime import UTC, datetime, timedelta
+
+    from opplevelseskort.partners import services as partners
+    from opplevelseskort.partners.models import Occasion
+
+    from ..partners.conftest import make_card, offer_values
+
+    offer = partners.save_offer(users["partner"], offer_values(), {})
+    card = make_card(muni, users, "Siri")
+    raw = services.create_token(users["partner"], "door")[1]
+    _suspend(partner_org, users)
+    r = client.get(f"/api/v1/cards/{card.short_code}", headers={"Authorization": f"Bearer {raw}"})
+    assert r.status_code == 403 and r.json["error"] == "partner_inactive"
+    start = datetime.now(UTC) + timedelta(days=2)
+    with pytest.raises(DomainError) as exc:
+        partners.add_occasion(offer, start, start + timedelta(hours=1), 5, actor=users["partner"])
+    assert exc.value.code == "partner_inactive"
+    assert db.session.scalar(db.select(db.func.count(Occasion.id))) == 0
+
+
+def test_age_from_zero_is_accepted_on_the_offer_form(client, login_as, users, zone_set):
+    from opplevelseskort.partners.models import Offer
+
+    login_as("partner")
+    r = client.post("/mine-tilbud/ny", data={
+        "title": "Babysang", "category": "culture", "age_min": "0", "age_max": "2", "start_date": "2026-01-01",
+        "end_date": "2030-12-31", "status": "published", "use_limit_period": "period", "price_nok": "0",
+        "companions_allowed": "1"})
+    assert r.status_code == 302
+    assert db.session.scalar(db.select(Offer).filter_by(title="Babysang")).age_min == 0
+
+
+def test_offer_page_with_the_family_key_is_private(client, users, muni, zone_set):
+    from opplevelseskort.partners import services as partners
+
+    from ..partners.conftest import make_card, offer_values
+
+    offer = partners.save_offer(users["partner"], offer_values(), {})
+    card = make_card(muni, users, "Kari")
+    r = client.get(f"/tilbud/{offer.id}?kort={card.family_token}")
+    assert r.status_code == 200
+    assert "noindex" in r.headers["X-Robots-Tag"] and "no-store" in r.headers["Cache-Control"]
+    assert r.headers["Referrer-Policy"] == "no-referrer"
+    public = client.get(f"/tilbud/{offer.id}")
+    assert "X-Robots-Tag" not in public.headers
