@@ -11,9 +11,10 @@ FAMILY_TEMPLATES = [
     "cards/family_card.html", "cards/apply.html", "cards/applied.html", "cards/scan_landing.html",
     "partners/catalogue.html", "partners/offer_page.html", "utstyr/public.html",
     "errors/400.html", "errors/401.html", "errors/403.html", "errors/404.html", "errors/405.html",
-    "errors/429.html", "errors/500.html",
+    "errors/429.html", "errors/500.html", "errors/503.html", "errors/domain.html", "core/choose_municipality.html",
 ]
 FAMILY_MESSAGES = [
+    "Kommune",  # the /kommune chooser on the way to the application form
     "Hei! Her er opplevelseskortet til %(name)s. Åpne lenken og vis QR-koden når dere kommer: %(link)s",
     "Opplevelseskortet til %(name)s",
     "%(name)s har fått plass",
