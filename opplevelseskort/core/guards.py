@@ -14,7 +14,7 @@ import logging
 import re
 
 import sqlalchemy as sa
-from flask import Flask, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
@@ -64,14 +64,35 @@ def _has_nul(values) -> bool:
     return any("\x00" in k or any("\x00" in v for v in vs) for k, vs in values.lists())
 
 
+_STATUS_TEXT = {
+    400: ("bad_request", "Ugyldig forespørsel."),
+    401: ("unauthorized", "Mangler eller ugyldig API-nøkkel."),
+    403: ("forbidden", "Du har ikke tilgang til dette."),
+    404: ("not_found", "Fant ikke ressursen."),
+    405: ("method_not_allowed", "Metoden er ikke tillatt her."),
+    409: ("conflict", "Konflikt."),
+    422: ("unprocessable", "Kan ikke behandle forespørselen."),
+    429: ("rate_limited", "For mange forespørsler. Prøv igjen senere."),
+    500: ("server_error", "Noe gikk galt hos oss."),
+    503: ("unavailable", "Tjenesten er midlertidig utilgjengelig. Prøv igjen om litt."),
+}
+
+
+def json_error(status: int, code: str | None = None, message: str | None = None):
+    default_code, default_message = _STATUS_TEXT.get(status, ("error", "Feil."))
+    resp = jsonify({"error": code or default_code, "message": message or _(default_message)})
+    resp.status_code = status
+    if status == 401:
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return resp
+
+
 def _is_api() -> bool:
     return request.blueprint == "api" or request.path.startswith("/api/")
 
 
 def _error(status: int, code: str, message: str):
     if _is_api():
-        from ..api.views import json_error
-
         return json_error(status, code, message)
     template = "errors/503.html" if status == 503 else "errors/domain.html"
     return render_template(template, message=message, status=status), status

@@ -91,3 +91,27 @@ def test_message_without_recipient_is_refused():
 
     with pytest.raises(DomainError):
         outbox.enqueue(OutboxChannel.EMAIL, " ", "x", "y")
+
+
+def test_a_run_killed_halfway_keeps_what_it_delivered(app, committing, monkeypatch):
+    """Each message is committed as it is sent: the next run does not send the first ones again."""
+    sent = []
+
+    def send(msg):
+        if len(sent) == 3:
+            raise KeyboardInterrupt  # the worker is killed while sending the fourth
+        sent.append(msg.recipient)
+
+    monkeypatch.setattr(outbox, "_send_sms", send)
+    with app.test_request_context():
+        for i in range(6):
+            outbox.enqueue(OutboxChannel.SMS, f"9000000{i}", "Hei", "Melding")
+        db.session.commit()
+        with pytest.raises(KeyboardInterrupt):
+            outbox.deliver_pending()
+        db.session.rollback()
+        assert db.session.scalar(db.select(db.func.count(OutboxMessage.id))
+                                 .where(OutboxMessage.status == OutboxStatus.SENT)) == 3
+        monkeypatch.setattr(outbox, "_send_sms", lambda msg: sent.append(msg.recipient))
+        assert outbox.deliver_pending() == (3, 0)
+    assert len(sent) == 6 and len(set(sent)) == 6
