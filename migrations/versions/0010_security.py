@@ -1,4 +1,4 @@
-"""security and integrity: when a booking got its place
+"""security and integrity: when a booking got its place; SSB status of a missing indicator
 
 Revision ID: 0010_security
 Revises: 0009_item_photo
@@ -19,8 +19,12 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('booking', schema=None) as batch_op:
         batch_op.add_column(sa.Column('placed_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('zone_indicator', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('status', sa.String(length=3), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('zone_indicator', schema=None) as batch_op:
+        batch_op.drop_column('status')
     with op.batch_alter_table('booking', schema=None) as batch_op:
         batch_op.drop_column('placed_at')

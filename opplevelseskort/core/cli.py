@@ -119,6 +119,9 @@ def zones_import(path, municipality_number, municipality_name, fmt, code_propert
                                                level=level, parent_prefix=parent_prefix, parent_level=parent_level,
                                                parent_name_property=parent_name_property, progress=progress)
                 summary = f"{r.created} created, {r.updated} updated, {r.parents_created} parents created"
+                if r.set_aside:
+                    summary += "; set aside (other municipalities): " + ", ".join(
+                        f"{number}: {n}" for number, n in sorted(r.set_aside.items()))
             elif fmt == "csv":
                 r = zones.import_zones_csv(muni, data, progress=progress)
                 summary = f"{r.created} created, {r.updated} updated"

@@ -334,6 +334,9 @@ def zone_import():
                     parent_name_property=(form.parent_name_property.data or "").strip() or None, actor=current_user)
                 message = _("%(created)d soner opprettet, %(updated)d oppdatert, %(parents)d overordnede soner laget.",
                             created=result.created, updated=result.updated, parents=result.parents_created)
+                if result.set_aside:
+                    message += " " + _("Satt til side fordi de hører til andre kommuner: %(aside)s.",
+                                       aside=", ".join(f"{k}: {v}" for k, v in sorted(result.set_aside.items())))
             elif form.kind.data == "csv":
                 result = zones.import_zones_csv(muni, data, actor=current_user)
                 message = _("%(created)d soner opprettet, %(updated)d oppdatert.", created=result.created,

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -29,6 +30,19 @@ class ImportResult:
     updated: int = 0
     parents_created: int = 0
     codes: list[str] = field(default_factory=list)
+    set_aside: dict[str, int] = field(default_factory=dict)  # kommunenummer -> features of other municipalities
+
+
+MUNICIPALITY_PROPERTIES = ("kommunenummer", "kommunenr", "kommune_nr", "kommunekode", "kommune")
+
+
+def feature_municipality(props: dict, code: str) -> str | None:
+    """The kommunenummer a feature belongs to: a kommunenummer-style property, else an 8-digit code's prefix."""
+    for name in MUNICIPALITY_PROPERTIES:
+        value = str(props.get(name) or "").strip()
+        if re.fullmatch(r"\d{4}", value):
+            return value
+    return code[:4] if re.fullmatch(r"\d{8}", code) else None
 
 
 def _zones_by_code(municipality_id: int) -> dict[str, Zone]:
@@ -151,7 +165,9 @@ def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_
     """Create or update zones with WGS84 boundaries from a GeoJSON FeatureCollection (EPSG:4326/258xx).
 
     Parents can be built from a code prefix (a grunnkrets code's first 6 digits name its delområde).
-    Every feature must be valid or nothing is written.
+    A file covering several municipalities (as Geonorge publishes a county) is filtered: a feature whose
+    `kommunenummer` property, or whose 8-digit grunnkrets code's first four digits, name another
+    municipality is set aside and counted. Every feature kept must be valid or nothing is written.
     """
     try:
         doc = json.loads(data)
@@ -170,6 +186,7 @@ def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_
         raise ImportFailed([_("Prefikslengden må være et positivt tall.")])
     errors: list[str] = []
     seen: dict[str, int] = {}
+    set_aside: dict[str, int] = {}
     parsed = []
     features = doc["features"]
     if not features:
@@ -195,6 +212,10 @@ def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_
                             n=n, code=code, other=seen[code]))
             continue
         seen[code] = n
+        owner = feature_municipality(props, code)
+        if owner is not None and owner != municipality.number:
+            set_aside[owner] = set_aside.get(owner, 0) + 1
+            continue
         if parent_prefix is not None and len(code) <= parent_prefix:
             errors.append(_("Objekt %(n)d: koden %(code)s er for kort for et prefiks på %(len)d tegn.",
                             n=n, code=code, len=parent_prefix))
@@ -212,8 +233,12 @@ def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_
             progress(n, len(features) * 2)
     if errors:
         raise ImportFailed(errors)
+    if not parsed and set_aside:
+        raise ImportFailed([_("Ingen objekter i filen hører til kommune %(number)s (filen har %(found)s).",
+                              number=municipality.number,
+                              found=", ".join(f"{k}: {v}" for k, v in sorted(set_aside.items())))])
 
-    result = ImportResult()
+    result = ImportResult(set_aside=set_aside)
     zones = _zones_by_code(municipality.id)
     for i, (code, name, geometry, _pn) in enumerate(parsed, start=1):
         zone = zones.get(code)

@@ -56,16 +56,26 @@ indicators_cli = AppGroup("indicators", help="Living-conditions indicators per z
 
 @indicators_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--municipality", default=None)
-def indicators_import(path, municipality):
-    """Import indicator values from CSV or JSON-stat 2.0 (all or nothing)."""
+@click.option("--municipality", default=None, help="4-digit number: import only this municipality's rows")
+@click.option("--skip-unknown", is_flag=True, help="Skip (and list) rows of unknown zones instead of refusing")
+@click.option("--columns", default=None,
+              help="Column mapping for other CSV headers, e.g. zone=Region,indicator=statistikkvariabel,year=år")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonstat"]), default=None,
+              help="Default: jsonstat for .json files, csv otherwise")
+@click.option("--zone-dimension", default=None, help="JSON-stat dimension id holding the zones")
+def indicators_import(path, municipality, skip_unknown, columns, fmt, zone_dimension):
+    """Import indicator values from CSV or JSON-stat as SSB publishes them (all or nothing).
+
+    A file may cover several municipalities: each row goes to the municipality its zone code names, rows
+    of municipalities this deployment does not serve are set aside, and the summary says how many."""
+    from .indicators import import_indicators, parse_column_map
+
     try:
-        muni = services.municipality_for(None, municipality)
-        data = path.read_bytes()
-        if path.suffix.lower() == ".json":
-            n = services.import_indicators_jsonstat(muni, data)
-        else:
-            n = services.import_indicators_csv(muni, data)
+        muni = services.municipality_for(None, municipality) if municipality else None
+        result = import_indicators(path.read_bytes(), fmt=fmt or ("jsonstat" if path.suffix.lower() == ".json"
+                                                                  else "csv"),
+                                   municipality=muni, skip_unknown=skip_unknown, columns=parse_column_map(columns),
+                                   zone_dimension=zone_dimension)
     except ImportFailed as exc:
         db.session.rollback()
         click.echo(f"Import failed, nothing was written ({len(exc.errors)} problems):", err=True)
@@ -76,7 +86,9 @@ def indicators_import(path, municipality):
         click.echo(f"Error ({exc.code}): {exc.message}", err=True)
         sys.exit(1)
     db.session.commit()
-    click.echo(f"{n} values imported")
+    click.echo(f"{result.total} values imported")
+    for line in result.lines():
+        click.echo(f"  {line}")
 
 
 report_cli.add_command(indicators_cli)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 
@@ -22,3 +22,5 @@ class IndicatorImportForm(FlaskForm):
     kind = SelectField(_l("Filtype"), choices=[("csv", _l("CSV: zone;indicator;year;value")),
                                                ("jsonstat", _l("JSON-stat 2.0"))])
     file = FileField(_l("Fil"), validators=[FileRequired(_l("Velg en fil."))])
+    # Without it one unknown zone refuses the whole file.
+    skip_unknown = BooleanField(_l("Hopp over rader med ukjente soner (de listes etterpå)"))

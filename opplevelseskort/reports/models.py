@@ -22,6 +22,9 @@ class ZoneIndicator(db.Model):
     value: Mapped[float | None] = mapped_column(sa.Float)
     numerator: Mapped[float | None] = mapped_column(sa.Float)
     denominator: Mapped[float | None] = mapped_column(sa.Float)
+    # SSB's symbol when the figure is missing: "-" nil, ".." not available, "..." not applicable,
+    # ":" suppressed, "." not yet available. The value is then NULL.
+    status: Mapped[str | None] = mapped_column(sa.String(3))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     zone: Mapped[Zone] = relationship()

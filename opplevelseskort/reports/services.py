@@ -16,11 +16,9 @@ from flask_babel import gettext as _
 
 from ..cards.models import Card, Child
 from ..checkin.models import CheckIn
-from ..core import audit
-from ..core.errors import DomainError, ImportFailed
+from ..core.errors import DomainError
 from ..core.exports import csv_writer
 from ..core.models import Municipality, User, Zone
-from ..core.zones import read_csv
 from ..extensions import db
 from ..partners.models import Booking, BookingStatus, Occasion
 from .models import ZoneIndicator
@@ -81,139 +79,22 @@ def parse_period(text: str) -> Period:
 
 # --- indicators ------------------------------------------------------------------------------
 
-def _num(text: str | None, what: str, line: int, errors: list[str]) -> float | None:
-    if text is None or str(text).strip() == "":
-        return None
-    try:
-        return float(str(text).strip().replace(",", "."))
-    except ValueError:
-        errors.append(_("Linje %(line)d: %(what)s «%(value)s» er ikke et tall.", line=line, what=what, value=text))
-        return None
+def import_indicators_csv(municipality: Municipality, data: bytes | str, *, actor: User | None = None,
+                          skip_unknown: bool = False, columns: dict[str, str] | None = None) -> int:
+    """CSV with SSB's or our own header names, narrowed to one municipality; all valid or nothing written."""
+    from .indicators import import_indicators
 
-
-def _upsert_indicators(municipality: Municipality, rows: list[tuple], actor: User | None, source: str) -> int:
-    zones = {z.code: z for z in db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id))}
-    existing = {(i.zone_id, i.key, i.year): i for i in db.session.scalars(
-        db.select(ZoneIndicator).join(Zone).where(Zone.municipality_id == municipality.id))}
-    for code, key, year, value, num, den in rows:
-        zone = zones[code]
-        ind = existing.get((zone.id, key, year))
-        if ind is None:
-            ind = ZoneIndicator(zone_id=zone.id, key=key, year=year)
-            db.session.add(ind)
-            existing[(zone.id, key, year)] = ind
-        ind.value, ind.numerator, ind.denominator = value, num, den
-    db.session.flush()
-    audit.record(actor, f"indicators.import_{source}", "municipality", municipality.id,
-                 municipality_id=municipality.id, rows=len(rows))
-    return len(rows)
-
-
-def import_indicators_csv(municipality: Municipality, data: bytes | str, *, actor: User | None = None) -> int:
-    """CSV `zone;indicator;year;value[;numerator;denominator]`; every row valid or nothing is written."""
-    reader = read_csv(data)
-    if not reader:
-        raise ImportFailed([_("Filen er tom.")])
-    header = [h.strip().lower() for h in reader[0]]
-    if header[:4] != ["zone", "indicator", "year", "value"]:
-        raise ImportFailed([_("Linje 1: overskriften må være zone;indicator;year;value[;numerator;denominator].")])
-    zones = set(db.session.scalars(db.select(Zone.code).filter_by(municipality_id=municipality.id)))
-    errors: list[str] = []
-    rows, seen = [], {}
-    for line, row in enumerate(reader[1:], start=2):
-        if not any(c.strip() for c in row):
-            continue
-        row = row + [""] * (6 - len(row))
-        code, key, year_text = row[0].strip(), row[1].strip(), row[2].strip()
-        if code not in zones:
-            errors.append(_("Linje %(line)d: ukjent sone %(code)s.", line=line, code=code))
-        if not re.fullmatch(r"[a-z0-9_]{1,80}", key):
-            errors.append(_("Linje %(line)d: indikatornavnet «%(key)s» kan bare ha små bokstaver, tall og _.",
-                            line=line, key=key))
-        if not re.fullmatch(r"\d{4}", year_text):
-            errors.append(_("Linje %(line)d: året «%(year)s» er ikke et årstall.", line=line, year=year_text))
-            continue
-        value = _num(row[3], _("verdien"), line, errors)
-        num = _num(row[4], _("telleren"), line, errors)
-        den = _num(row[5], _("nevneren"), line, errors)
-        ident = (code, key, int(year_text))
-        if ident in seen:
-            errors.append(_("Linje %(line)d: samme sone, indikator og år som linje %(other)d.", line=line,
-                            other=seen[ident]))
-        seen[ident] = line
-        rows.append((code, key, int(year_text), value, num, den))
-    if errors:
-        raise ImportFailed(errors)
-    return _upsert_indicators(municipality, rows, actor, "csv")
+    return import_indicators(data, fmt="csv", municipality=municipality, actor=actor, skip_unknown=skip_unknown,
+                             columns=columns).total
 
 
 def import_indicators_jsonstat(municipality: Municipality, data: bytes | str, *, zone_dimension: str | None = None,
-                               actor: User | None = None) -> int:
-    """A JSON-stat 2.0 dataset with a zone dimension, a year dimension and a contents/indicator dimension."""
-    try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ImportFailed([_("Filen er ikke gyldig JSON: %(detail)s", detail=str(exc))]) from None
-    if isinstance(doc, dict) and doc.get("class") != "dataset" and len(doc) == 1:
-        doc = next(iter(doc.values()))  # JSON-stat 1.x bundle with one dataset
-    if not isinstance(doc, dict) or not isinstance(doc.get("id"), list) or not isinstance(doc.get("size"), list):
-        raise ImportFailed([_("Filen er ikke et JSON-stat 2.0-datasett (mangler «id» og «size»).")])
-    ids, sizes, dims = doc["id"], doc["size"], doc.get("dimension") or {}
-    if len(ids) != len(sizes) or any(d not in dims for d in ids):
-        raise ImportFailed([_("Dimensjonene i «id», «size» og «dimension» stemmer ikke overens.")])
+                               actor: User | None = None, skip_unknown: bool = False) -> int:
+    """A JSON-stat 2.0 dataset (as SSB's PxWeb API serves it), narrowed to one municipality."""
+    from .indicators import import_indicators
 
-    def categories(dim_id):
-        cat = (dims[dim_id] or {}).get("category") or {}
-        index = cat.get("index")
-        if isinstance(index, list):
-            return index
-        if isinstance(index, dict):
-            return [k for k, _v in sorted(index.items(), key=lambda kv: kv[1])]
-        labels = cat.get("label") or {}
-        return list(labels.keys())
-
-    zone_dim = zone_dimension or next((d for d in ids if d.lower() in ("region", "zone", "grunnkrets", "sone")), None)
-    year_dim = next((d for d in ids if d.lower() in ("tid", "time", "year", "aar", "år")), None)
-    key_dim = next((d for d in ids if d.lower() in ("contentscode", "indicator", "measure", "statistikkvariabel")), None)
-    missing = [name for name, d in (("zone/Region", zone_dim), ("Tid/year", year_dim), ("ContentsCode", key_dim))
-               if d is None]
-    if missing:
-        raise ImportFailed([_("Fant ikke dimensjonene: %(dims)s.", dims=", ".join(missing))])
-    cats = [categories(d) for d in ids]
-    if [len(c) for c in cats] != sizes:
-        raise ImportFailed([_("Antall kategorier stemmer ikke med «size».")])
-    values = doc.get("value")
-    total = 1
-    for s in sizes:
-        total *= s
-    if isinstance(values, dict):
-        values = [values.get(str(i)) for i in range(total)]
-    if not isinstance(values, list) or len(values) != total:
-        raise ImportFailed([_("«value» har %(got)s verdier, men dimensjonene gir %(want)d.",
-                              got=len(values) if isinstance(values, list) else "?", want=total)])
-    zones = set(db.session.scalars(db.select(Zone.code).filter_by(municipality_id=municipality.id)))
-    errors, rows = [], []
-    for flat, value in enumerate(values):
-        coords, rest = [], flat
-        for s in reversed(sizes):
-            coords.append(rest % s)
-            rest //= s
-        coords.reverse()
-        at = {d: cats[i][coords[i]] for i, d in enumerate(ids)}
-        code, key, year_text = str(at[zone_dim]), str(at[key_dim]).lower(), str(at[year_dim])
-        if code not in zones:
-            errors.append(_("Verdi %(n)d: ukjent sone %(code)s.", n=flat + 1, code=code))
-            continue
-        if not re.fullmatch(r"\d{4}", year_text):
-            errors.append(_("Verdi %(n)d: «%(year)s» er ikke et årstall.", n=flat + 1, year=year_text))
-            continue
-        if value is not None and not isinstance(value, (int, float)):
-            errors.append(_("Verdi %(n)d: «%(value)s» er ikke et tall.", n=flat + 1, value=value))
-            continue
-        rows.append((code, re.sub(r"[^a-z0-9_]", "_", key)[:80], int(year_text), value, None, None))
-    if errors:
-        raise ImportFailed(errors[:50])
-    return _upsert_indicators(municipality, rows, actor, "jsonstat")
+    return import_indicators(data, fmt="jsonstat", municipality=municipality, actor=actor,
+                             zone_dimension=zone_dimension, skip_unknown=skip_unknown).total
 
 
 # --- measures --------------------------------------------------------------------------------
@@ -326,17 +207,23 @@ def compute_counts(municipality: Municipality, period: Period, level: str):
 
 def _eligible(municipality: Municipality, zones: list[Zone], mapping: dict[int, int], year: int):
     """Eligible children per zone from the indicators: the zone's own value, else the sum of its leaves."""
-    rows = db.session.execute(db.select(ZoneIndicator.zone_id, ZoneIndicator.value).where(
+    rows = db.session.execute(db.select(ZoneIndicator.zone_id, ZoneIndicator.value, ZoneIndicator.status).where(
         ZoneIndicator.key == ELIGIBLE_KEY, ZoneIndicator.year == year,
         ZoneIndicator.zone_id.in_(list(mapping.keys()) or [0]))).all()
-    own = {zid: v for zid, v in rows if zid in {z.id for z in zones}}
+    zone_ids = {z.id for z in zones}
+    own = {zid: v for zid, v, _s in rows if zid in zone_ids}
+    status = {zid: s for zid, v, s in rows if zid in zone_ids and v is None and s}
     summed: dict[int, float] = {}
-    for zid, v in rows:
-        if zid not in own and v is not None:
+    for zid, v, s in rows:
+        if zid in own:
+            continue
+        if v is not None:
             summed[mapping[zid]] = summed.get(mapping[zid], 0) + v
-    out = {z.id: own.get(z.id, summed.get(z.id)) for z in zones}
+        elif s:  # a leaf SSB could not give: the sum over it is not available either
+            status[mapping[zid]] = ".."
+    out = {z.id: own.get(z.id, None if z.id in status else summed.get(z.id)) for z in zones}
     values = [v for v in out.values() if v is not None]
-    return out, (sum(values) if len(values) == len(zones) else None)
+    return out, (sum(values) if len(values) == len(zones) else None), status
 
 
 def uptake_report(municipality: Municipality, period: Period, level: str = "grunnkrets") -> Report:
@@ -344,10 +231,11 @@ def uptake_report(municipality: Municipality, period: Period, level: str = "grun
     cfg = current_app.config
     min_count, min_den = cfg["SUPPRESS_MIN_COUNT"], cfg["SUPPRESS_MIN_DENOMINATOR"]
     zones, mapping, per_zone, total = compute_counts(municipality, period, level)
-    eligible, eligible_total = _eligible(municipality, zones, mapping, period.start.year)
+    eligible, eligible_total, eligible_status = _eligible(municipality, zones, mapping, period.start.year)
     report = Report(municipality, period, level, zones)
-    keyed = [(z.code, per_zone[z.id], eligible.get(z.id)) for z in zones] + [("total", total, eligible_total)]
-    for key, counts, elig in keyed:
+    keyed = [(z.code, per_zone[z.id], eligible.get(z.id), eligible_status.get(z.id)) for z in zones] + \
+        [("total", total, eligible_total, ".." if eligible_status else None)]
+    for key, counts, elig, elig_status in keyed:
         cells = {}
         for m in COUNT_MEASURES:
             den = counts["children_with_card"] if m == "active_children" else (
@@ -359,6 +247,8 @@ def uptake_report(municipality: Municipality, period: Period, level: str = "grun
         cells["uptake"] = _rate(counts["active_children"], counts["children_with_card"], cells["active_children"],
                                 cells["children_with_card"], min_den)
         cells["reach"] = _rate(counts["children_with_card"], elig, cells["children_with_card"], None, min_den)
+        if elig is None and elig_status:  # SSB's symbol for the missing denominator carries over to the rate
+            cells["reach"] = Cell(None, elig_status)
         report.cells[key] = cells
     # Secondary suppression: all zones add up to the total, and siblings add up to their parent (which
     # another report, at the parent's level, publishes), so both kinds of group are protected.
@@ -392,7 +282,7 @@ def _rate(num, den, num_cell: Cell, den_cell: Cell | None, min_den: int) -> Cell
 
 
 def shown(cell: Cell):
-    return None if cell.suppressed else cell.value
+    return None if cell.status else cell.value
 
 
 # --- exports ---------------------------------------------------------------------------------
@@ -413,8 +303,7 @@ def csv_rows(report: Report, delimiter: str = ";") -> Iterator[str]:
     for zone, cells in report.rows():
         w.writerow([zone.code if zone else "total", zone.name if zone else report.municipality.name, report.level,
                     report.period.label,
-                    *[SUPPRESSED if cells[m].suppressed else ("" if cells[m].value is None else cells[m].value)
-                      for m in MEASURES]])
+                    *[cells[m].status or ("" if cells[m].value is None else cells[m].value) for m in MEASURES]])
         yield flush()
 
 
@@ -428,9 +317,9 @@ def jsonstat(report: Report) -> dict:
         for mi, m in enumerate(MEASURES):
             idx = zi * len(MEASURES) + mi
             cell = report.cells[code][m]
-            values.append(None if cell.suppressed else cell.value)
-            if cell.suppressed:
-                status[str(idx)] = SUPPRESSED
+            values.append(None if cell.status else cell.value)
+            if cell.status:
+                status[str(idx)] = cell.status
     return {
         "version": "2.0", "class": "dataset",
         "label": f"Opplevelseskortet: uptake by zone ({report.level}), {report.period.label}",
@@ -455,7 +344,7 @@ def geojson(report: Report) -> dict:
         props = {"code": zone.code, "name": zone.name, "level": zone.level, "period": report.period.label}
         for m in MEASURES:
             props[m] = shown(cells[m])
-            props[f"{m}_status"] = SUPPRESSED if cells[m].suppressed else None
+            props[f"{m}_status"] = cells[m].status
         features.append({"type": "Feature", "id": zone.code, "properties": props,
                          "geometry": json.loads(zone.boundary) if zone.boundary else None})
     return {"type": "FeatureCollection", "features": features}
@@ -469,6 +358,14 @@ def render(report: Report, fmt: str, delimiter: str = ";"):
     if fmt == "geojson":
         return json.dumps(geojson(report), ensure_ascii=False), "application/geo+json"
     raise DomainError("format_invalid", _("Ukjent format «%(fmt)s». Bruk csv, jsonstat eller geojson.", fmt=fmt))
+
+
+def municipalities_in_reach(user: User) -> list[Municipality]:
+    """Where a user may import: their own municipality, or every one for an unrestricted admin."""
+    q = db.select(Municipality)
+    if user.municipality_id is not None:
+        q = q.where(Municipality.id == user.municipality_id)
+    return list(db.session.scalars(q))
 
 
 def municipality_for(user: User | None, number: str | None) -> Municipality:
@@ -492,13 +389,15 @@ def municipality_for(user: User | None, number: str | None) -> Municipality:
 def reach_vs_low_income(report: Report, year: int) -> list[dict]:
     """Each zone's reach set against its share of children in persistent low-income households."""
     ids = {z.id: z for z in report.zones}
-    rows = dict(db.session.execute(db.select(ZoneIndicator.zone_id, ZoneIndicator.value).where(
-        ZoneIndicator.key == LOW_INCOME_KEY, ZoneIndicator.year == year, ZoneIndicator.zone_id.in_(list(ids) or [0]))).all())
+    found = db.session.execute(db.select(ZoneIndicator.zone_id, ZoneIndicator.value, ZoneIndicator.status).where(
+        ZoneIndicator.key == LOW_INCOME_KEY, ZoneIndicator.year == year, ZoneIndicator.zone_id.in_(list(ids) or [0]))).all()
+    rows = {zid: v for zid, v, _s in found}
+    symbols = {zid: s for zid, v, s in found if v is None and s}
     out = []
     for z in report.zones:
         cell = report.cells[z.code]["reach"]
         out.append({"zone": z, "reach": shown(cell), "reach_suppressed": cell.suppressed,
-                    "low_income": rows.get(z.id)})
+                    "reach_status": cell.status, "low_income": rows.get(z.id), "low_income_status": symbols.get(z.id)})
     return sorted(out, key=lambda r: (-(r["low_income"] or 0), r["reach"] if r["reach"] is not None else 9))
 
 

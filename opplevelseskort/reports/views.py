@@ -99,24 +99,25 @@ def grant():
 @bp.route("/indikatorer", methods=["GET", "POST"])
 @roles_required(*READERS)
 def indicators():
+    from .indicators import import_indicators
+
     form = IndicatorImportForm()
     errors: list[str] = []
+    summary: list[str] = []
     if form.validate_on_submit():
-        muni = services.municipality_for(current_user, request.args.get("municipality"))
-        data = form.file.data.read()
+        allowed = services.municipalities_in_reach(current_user)
         try:
-            if form.kind.data == "csv":
-                n = services.import_indicators_csv(muni, data, actor=current_user)
-            else:
-                n = services.import_indicators_jsonstat(muni, data, actor=current_user)
+            result = import_indicators(form.file.data.read(), fmt=form.kind.data, actor=current_user,
+                                       skip_unknown=bool(form.skip_unknown.data), allowed=allowed)
         except ImportFailed as exc:
             db.session.rollback()
             errors = exc.errors
         else:
             db.session.commit()
-            flash(_("%(n)d indikatorverdier er lagret.", n=n), "success")
-            return redirect(url_for("reports.indicators"))
-    return render_template("reports/indicators.html", form=form, errors=errors), (422 if errors or form.errors else 200)
+            flash(_("%(n)d indikatorverdier er lagret.", n=result.total), "success")
+            summary = result.lines()
+    return render_template("reports/indicators.html", form=form, errors=errors, summary=summary), \
+        (422 if errors or form.errors else 200)
 
 
 nav.register("reports.dashboard", _l("Rapporter"), READERS, order=70)

@@ -11,6 +11,14 @@ from opplevelseskort.core.models import AuditLog, Zone
 from opplevelseskort.extensions import db
 
 
+@pytest.fixture
+def kv():
+    """Kongsvinger (3401): the municipality of tests/data/grunnkretser_25833.geojson."""
+    from opplevelseskort.core import services
+
+    return services.get_or_create_municipality("3401", "Kongsvinger")
+
+
 def _count():
     return db.session.scalar(db.select(db.func.count(Zone.id)))
 
@@ -21,8 +29,8 @@ def _import_25833(muni, data_dir, **kw):
                                       level="grunnkrets", **kw)
 
 
-def test_utm33_grunnkretser_are_stored_in_wgs84_inside_norway(muni, data_dir):
-    result = _import_25833(muni, data_dir)
+def test_utm33_grunnkretser_are_stored_in_wgs84_inside_norway(kv, data_dir):
+    result = _import_25833(kv, data_dir)
     assert result.created == 4
     z = db.session.scalar(db.select(Zone).filter_by(code="34010101"))
     geom = load_geometry(z.boundary)
@@ -33,8 +41,8 @@ def test_utm33_grunnkretser_are_stored_in_wgs84_inside_norway(muni, data_dir):
     assert (z.min_lon, z.min_lat) == pytest.approx((minx, miny))
 
 
-def test_parents_built_from_six_digit_code_prefix(muni, data_dir):
-    result = _import_25833(muni, data_dir, parent_prefix=6, parent_level="delomrade",
+def test_parents_built_from_six_digit_code_prefix(kv, data_dir):
+    result = _import_25833(kv, data_dir, parent_prefix=6, parent_level="delomrade",
                            parent_name_property="delomradenavn")
     assert result.parents_created == 2
     gk = db.session.scalar(db.select(Zone).filter_by(code="34010202"))
@@ -46,16 +54,19 @@ def test_parents_built_from_six_digit_code_prefix(muni, data_dir):
     assert pminx == pytest.approx(12.00, abs=1e-4) and pmaxx == pytest.approx(12.02, abs=1e-4)
 
 
-def test_codes_keep_leading_zeros(muni):
+def test_codes_keep_leading_zeros():
+    from opplevelseskort.core import services
+
+    muni = services.get_or_create_municipality("0301", "Oslo")
     doc = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"kode": "03010101", "navn": "Gamle Oslo"}, "geometry": None}]}
     zones.import_zones_geojson(muni, json.dumps(doc), code_property="kode", name_property="navn", level="grunnkrets")
     assert db.session.scalar(db.select(Zone.code)) == "03010101"
 
 
-def test_reimport_updates_instead_of_duplicating(muni, data_dir):
-    _import_25833(muni, data_dir)
-    result = _import_25833(muni, data_dir)
+def test_reimport_updates_instead_of_duplicating(kv, data_dir):
+    _import_25833(kv, data_dir)
+    result = _import_25833(kv, data_dir)
     assert (result.created, result.updated) == (0, 4)
     assert _count() == 4
 
@@ -74,31 +85,31 @@ def test_malformed_files_name_the_problem_and_write_nothing(muni, payload, expec
     assert _count() == 0
 
 
-def test_missing_property_is_reported_with_feature_number(muni, data_dir):
+def test_missing_property_is_reported_with_feature_number(kv, data_dir):
     doc = json.loads((data_dir / "grunnkretser_25833.geojson").read_text())
     del doc["features"][2]["properties"]["grunnkretsnavn"]
     with pytest.raises(ImportFailed) as exc:
-        zones.import_zones_geojson(muni, json.dumps(doc), code_property="grunnkretsnummer",
+        zones.import_zones_geojson(kv, json.dumps(doc), code_property="grunnkretsnummer",
                                    name_property="grunnkretsnavn", level="grunnkrets")
     assert exc.value.errors == ["Objekt 3: egenskapen «grunnkretsnavn» (navn) mangler."]
     assert _count() == 0
 
 
-def test_duplicate_code_is_reported_and_nothing_written(muni, data_dir):
+def test_duplicate_code_is_reported_and_nothing_written(kv, data_dir):
     doc = json.loads((data_dir / "grunnkretser_25833.geojson").read_text())
     doc["features"][3]["properties"]["grunnkretsnummer"] = "34010101"
     with pytest.raises(ImportFailed) as exc:
-        zones.import_zones_geojson(muni, json.dumps(doc), code_property="grunnkretsnummer",
+        zones.import_zones_geojson(kv, json.dumps(doc), code_property="grunnkretsnummer",
                                    name_property="grunnkretsnavn", level="grunnkrets", parent_prefix=6)
     assert "Objekt 4: koden 34010101 finnes også i objekt 1." in exc.value.errors
     assert _count() == 0
 
 
-def test_wrongly_declared_crs_is_caught_by_coordinate_range(muni, data_dir):
+def test_wrongly_declared_crs_is_caught_by_coordinate_range(kv, data_dir):
     doc = json.loads((data_dir / "grunnkretser_25833.geojson").read_text())
     del doc["crs"]  # UTM metres read as degrees
     with pytest.raises(ImportFailed) as exc:
-        zones.import_zones_geojson(muni, json.dumps(doc), code_property="grunnkretsnummer",
+        zones.import_zones_geojson(kv, json.dumps(doc), code_property="grunnkretsnummer",
                                    name_property="grunnkretsnavn", level="grunnkrets")
     assert "WGS84" in exc.value.errors[0]
     assert _count() == 0
@@ -112,11 +123,11 @@ def test_supported_crs_names(crs_name, epsg):
     assert parse_crs({"type": "name", "properties": {"name": crs_name}}) == epsg
 
 
-def test_point_in_polygon_finds_the_grunnkrets_not_its_parent(muni, data_dir):
-    _import_25833(muni, data_dir, parent_prefix=6)
-    z = zones.zone_at(muni.id, 12.015, 60.205)
+def test_point_in_polygon_finds_the_grunnkrets_not_its_parent(kv, data_dir):
+    _import_25833(kv, data_dir, parent_prefix=6)
+    z = zones.zone_at(kv.id, 12.015, 60.205)
     assert z.code == "34010202"
-    assert zones.zone_at(muni.id, 5.0, 60.0) is None
+    assert zones.zone_at(kv.id, 5.0, 60.0) is None
 
 
 CSV = "code;name;level;parent\n3401A;Levekårssone A;levekar;\n34010101;Sentrum nord;grunnkrets;3401A\n"
@@ -142,19 +153,19 @@ def test_bad_csv_rows_are_numbered_and_nothing_is_written(muni, text, fragment):
     assert _count() == 0
 
 
-def test_mapping_table_groups_grunnkretser_into_levekar_zones(muni, data_dir):
-    _import_25833(muni, data_dir)
-    zones.import_zones_csv(muni, b"code;name;level;parent\nLK1;Levekar 1;levekar;\n")
-    n = zones.import_zone_mapping(muni, b"grunnkrets;sone\n34010101;LK1\n34010102;LK1\n")
+def test_mapping_table_groups_grunnkretser_into_levekar_zones(kv, data_dir):
+    _import_25833(kv, data_dir)
+    zones.import_zones_csv(kv, b"code;name;level;parent\nLK1;Levekar 1;levekar;\n")
+    n = zones.import_zone_mapping(kv, b"grunnkrets;sone\n34010101;LK1\n34010102;LK1\n")
     assert n == 2
     assert db.session.scalar(db.select(Zone).filter_by(code="34010102")).parent.code == "LK1"
 
 
-def test_mapping_with_unknown_zone_changes_nothing(muni, data_dir):
-    _import_25833(muni, data_dir)
-    zones.import_zones_csv(muni, b"code;name;level;parent\nLK1;Levekar 1;levekar;\n")
+def test_mapping_with_unknown_zone_changes_nothing(kv, data_dir):
+    _import_25833(kv, data_dir)
+    zones.import_zones_csv(kv, b"code;name;level;parent\nLK1;Levekar 1;levekar;\n")
     with pytest.raises(ImportFailed) as exc:
-        zones.import_zone_mapping(muni, b"34010101;LK1\n99999999;LK1\n")
+        zones.import_zone_mapping(kv, b"34010101;LK1\n99999999;LK1\n")
     assert "Linje 2: ukjent sone 99999999." in exc.value.errors
     assert db.session.scalar(db.select(Zone).filter_by(code="34010101")).parent is None
 
@@ -167,8 +178,8 @@ def test_update_zone_refuses_a_cycle(muni, users):
     assert exc.value.code == "zone_cycle"
 
 
-def test_import_is_audited(muni, data_dir):
-    _import_25833(muni, data_dir)
+def test_import_is_audited(kv, data_dir):
+    _import_25833(kv, data_dir)
     row = db.session.scalar(db.select(AuditLog).filter_by(action="zones.import_geojson"))
     assert row.details["created"] == 4 and row.details["epsg"] == 25833
 
@@ -186,10 +197,10 @@ def test_import_page_reports_errors_and_writes_nothing(client, login_as, muni):
     assert _count() == 0
 
 
-def test_import_page_imports_utm_file(client, login_as, muni, data_dir):
+def test_import_page_imports_utm_file(client, login_as, kv, data_dir):
     login_as("admin")
     r = client.post("/admin/soner/import", data={
-        "municipality_id": muni.id, "kind": "geojson", "code_property": "grunnkretsnummer",
+        "municipality_id": kv.id, "kind": "geojson", "code_property": "grunnkretsnummer",
         "name_property": "grunnkretsnavn", "level": "grunnkrets", "parent_prefix": "6",
         "parent_level": "delomrade", "file": ((data_dir / "grunnkretser_25833.geojson").open("rb"), "g.geojson")},
         content_type="multipart/form-data")

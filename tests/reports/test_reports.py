@@ -142,7 +142,7 @@ def test_bad_periods(bad):
 
 
 def test_indicator_csv_errors_write_nothing(muni, zone_set):
-    bad = "zone;indicator;year;value\n30010101;children_6_17;2026;abc\n99999999;children_6_17;2026;3\n"
+    bad = "zone;indicator;year;value\n30010101;children_6_17;2026;abc\n30019998;children_6_17;2026;3\n"
     with pytest.raises(ImportFailed) as exc:
         services.import_indicators_csv(muni, bad)
     assert any("Linje 2" in e for e in exc.value.errors) and any("Linje 3" in e for e in exc.value.errors)

@@ -1,0 +1,370 @@
+"""Living-conditions indicators as SSB and Kartverket publish them: CSV or JSON-stat (PxWeb), one municipality
+or a whole county in one file, SSB's status symbols kept as data.
+
+Every row is routed to its municipality by its zone code (a grunnkrets code's first four digits are the
+kommunenummer; SSB's `K-`/`G-` prefixes and "code name" labels are understood). Rows of municipalities this
+deployment does not serve, or outside `--municipality`, are set aside and counted. SSB's "unknown grunnkrets"
+(`NNNN9999`) becomes an "uoppgitt" zone without a boundary. An unknown zone of a served municipality refuses the
+whole file unless `skip_unknown` is chosen; then it is skipped and listed. Nothing is written when the import
+is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+
+from ..core import audit
+from ..core.errors import ImportFailed
+from ..core.models import Municipality, User, Zone
+from ..core.zones import read_csv
+from ..extensions import db
+from .models import ZoneIndicator
+
+# SSB's symbols for a missing figure: nil, not available, not applicable, suppressed, not yet available.
+STATUS_SYMBOLS = ("-", "..", "...", ":", ".")
+UNKNOWN_GRUNNKRETS_SUFFIX = "9999"
+UNKNOWN_ZONE_NAME = "Uoppgitt grunnkrets"
+
+FIELDS = ("zone", "indicator", "year", "value", "numerator", "denominator")
+ALIASES = {
+    "zone": ("zone", "zone_code", "sone", "region", "grunnkrets", "grunnkretsnummer", "kommune", "kode"),
+    "indicator": ("indicator", "indikator", "statistikkvariabel", "contentscode", "key", "variabel"),
+    "year": ("year", "tid", "år", "aar", "time"),
+    "value": ("value", "verdi", "value_"),
+    "numerator": ("numerator", "teller"),
+    "denominator": ("denominator", "nevner"),
+}
+REQUIRED = ("zone", "indicator", "year", "value")
+
+
+@dataclass
+class IndicatorImport:
+    """What an import did, per municipality: the summary the CLI prints and the page shows."""
+
+    imported: Counter = field(default_factory=Counter)          # municipality number -> values stored
+    missing: dict = field(default_factory=dict)                 # number -> Counter(status symbol -> n)
+    skipped_unknown: dict = field(default_factory=dict)         # number -> sorted unknown zone codes
+    set_aside: Counter = field(default_factory=Counter)         # kommunenummer not imported -> rows
+    unknown_zones_created: list = field(default_factory=list)   # "uoppgitt" zones made for NNNN9999
+
+    @property
+    def total(self) -> int:
+        return sum(self.imported.values())
+
+    def lines(self) -> list[str]:
+        out = []
+        for number in sorted(self.imported):
+            missing = self.missing.get(number) or Counter()
+            out.append(_("Kommune %(number)s: %(n)d verdier lagret, %(missing)d av dem mangler (%(symbols)s).",
+                         number=number, n=self.imported[number], missing=sum(missing.values()),
+                         symbols=", ".join(f"«{s}» {n}" for s, n in sorted(missing.items())) or "–"))
+        for number, codes in sorted(self.skipped_unknown.items()):
+            out.append(_("Kommune %(number)s: %(n)d rader med ukjente soner hoppet over: %(codes)s.",
+                         number=number, n=codes[1], codes=", ".join(codes[0][:20])))
+        for number, n in sorted(self.set_aside.items()):
+            out.append(_("Kommune %(number)s: %(n)d rader satt til side (kommunen er ikke med i denne "
+                         "importen).", number=number, n=n))
+        for code in self.unknown_zones_created:
+            out.append(_("Sonen %(code)s («uoppgitt grunnkrets», uten grense) er opprettet.", code=code))
+        return out
+
+
+@dataclass
+class _Row:
+    where: str
+    zone: str
+    key: str
+    year: int
+    value: float | None
+    status: str | None
+    numerator: float | None = None
+    denominator: float | None = None
+
+
+def normalise_code(text: str) -> str:
+    """`K-3201`, `G-32010101`, `3201 Bærum` and `32010101` all name their code."""
+    t = str(text or "").strip()
+    t = re.sub(r"^[A-Za-z]{1,3}-", "", t)
+    m = re.match(r"^(\d{2,})\b", t)
+    return m.group(1) if m else t
+
+
+def indicator_key(text: str) -> str:
+    """A stable key from an indicator id or label: lowercase ASCII letters, digits and _."""
+    t = unicodedata.normalize("NFKD", str(text or "").strip().lower())
+    t = t.replace("ø", "o").replace("æ", "ae").replace("å", "a")
+    t = "".join(c for c in t if not unicodedata.combining(c))
+    return re.sub(r"_+", "_", re.sub(r"[^a-z0-9_]", "_", t)).strip("_")[:80]
+
+
+def _number(text, what: str, where: str, errors: list[str]) -> tuple[float | None, str | None]:
+    """A figure, or (None, symbol) for SSB's missing-value symbols."""
+    if text is None:
+        return None, None
+    if isinstance(text, bool):
+        errors.append(_("%(where)s: %(what)s «%(value)s» er ikke et tall.", where=where, what=what, value=text))
+        return None, None
+    if isinstance(text, (int, float)):
+        return float(text), None
+    t = str(text).strip()
+    if t == "":
+        return None, None
+    if t in STATUS_SYMBOLS:
+        return None, t
+    try:
+        return float(t.replace("\u00a0", "").replace(" ", "").replace(",", ".")), None
+    except ValueError:
+        errors.append(_("%(where)s: %(what)s «%(value)s» er ikke et tall eller et av SSBs symboler (%(symbols)s).",
+                        where=where, what=what, value=t, symbols=" ".join(STATUS_SYMBOLS)))
+        return None, None
+
+
+def _year(text, where: str, errors: list[str]) -> int | None:
+    t = str(text or "").strip()
+    if not re.fullmatch(r"\d{4}", t) or not 1900 <= int(t) <= 2100:
+        errors.append(_("%(where)s: «%(year)s» er ikke et årstall (1900–2100).", where=where, year=t))
+        return None
+    return int(t)
+
+
+def parse_column_map(text: str | None) -> dict[str, str]:
+    """`zone=Region,indicator=statistikkvariabel,year=år,value=verdi` -> {field: header}."""
+    out = {}
+    for part in (text or "").split(","):
+        name, _sep, header = part.partition("=")
+        if name.strip():
+            if name.strip() not in FIELDS or not header.strip():
+                raise ImportFailed([_("Ugyldig kolonnekobling «%(part)s». Bruk felt=kolonne, der felt er et av "
+                                      "%(fields)s.", part=part.strip(), fields=", ".join(FIELDS))])
+            out[name.strip()] = header.strip()
+    return out
+
+
+def _csv_rows(data: bytes | str, columns: dict[str, str] | None, errors: list[str]) -> list[_Row]:
+    table = read_csv(data)
+    if not table or not any(c.strip() for c in table[0]):
+        raise ImportFailed([_("Filen er tom.")])
+    found = [h.strip() for h in table[0]]
+    lowered = [h.lower() for h in found]
+    where_is: dict[str, int] = {}
+    for name in FIELDS:
+        wanted = [(columns or {}).get(name, "").lower()] if (columns or {}).get(name) else list(ALIASES[name])
+        for alias in wanted:
+            if alias in lowered:
+                where_is[name] = lowered.index(alias)
+                break
+    missing = [n for n in REQUIRED if n not in where_is]
+    if missing:
+        raise ImportFailed([_("Linje 1: fant kolonnene %(found)s, men mangler %(missing)s. Forventet er "
+                              "zone;indicator;year;value[;numerator;denominator] eller SSBs navn (region, "
+                              "statistikkvariabel, tid/år, verdi), eller en kolonnekobling.",
+                              found="; ".join(found) or "–", missing=", ".join(missing))])
+    rows = []
+    for line, raw in enumerate(table[1:], start=2):
+        if not any(c.strip() for c in raw):
+            continue
+        raw = raw + [""] * (len(found) - len(raw))
+        where = _("Linje %(line)d", line=line)
+
+        def cell(name, raw=raw):
+            return raw[where_is[name]] if name in where_is else None
+
+        year = _year(cell("year"), where, errors)
+        value, status = _number(cell("value"), _("verdien"), where, errors)
+        num, num_status = _number(cell("numerator"), _("telleren"), where, errors)
+        den, _den_status = _number(cell("denominator"), _("nevneren"), where, errors)
+        key = indicator_key(cell("indicator"))
+        if not key:
+            errors.append(_("%(where)s: indikatoren mangler.", where=where))
+        if year is None or not key:
+            continue
+        rows.append(_Row(where, normalise_code(cell("zone")), key, year, value, status or (num_status if value is None
+                         and num is None else None), num, den))
+    return rows
+
+
+def _jsonstat_rows(data: bytes | str, zone_dimension: str | None, errors: list[str]) -> list[_Row]:
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ImportFailed([_("Filen er ikke gyldig JSON: %(detail)s", detail=str(exc)[:200])]) from None
+    if isinstance(doc, dict) and doc.get("class") != "dataset" and len(doc) == 1:
+        doc = next(iter(doc.values()))  # JSON-stat 1.x bundle with one dataset
+    if not isinstance(doc, dict) or not isinstance(doc.get("id"), list) or not isinstance(doc.get("size"), list):
+        raise ImportFailed([_("Filen er ikke et JSON-stat 2.0-datasett (mangler «id» og «size»).")])
+    ids, sizes, dims = doc["id"], doc["size"], doc.get("dimension") or {}
+    if len(ids) != len(sizes) or any(d not in dims for d in ids) or \
+            not all(isinstance(s, int) and s >= 0 for s in sizes):
+        raise ImportFailed([_("Dimensjonene i «id», «size» og «dimension» stemmer ikke overens.")])
+    role = doc.get("role") if isinstance(doc.get("role"), dict) else {}
+
+    def by_role(name: str, names: tuple[str, ...]) -> str | None:
+        listed = [d for d in (role.get(name) or []) if d in ids]
+        return listed[0] if listed else next((d for d in ids if d.lower() in names), None)
+
+    zone_dim = zone_dimension or by_role("geo", ("region", "zone", "grunnkrets", "sone"))
+    year_dim = by_role("time", ("tid", "time", "year", "aar", "år"))
+    key_dim = by_role("metric", ("contentscode", "indicator", "measure", "statistikkvariabel"))
+    missing = [name for name, d in (("geo (Region)", zone_dim), ("time (Tid)", year_dim),
+                                    ("metric (ContentsCode)", key_dim)) if d is None]
+    if missing:
+        raise ImportFailed([_("Fant ikke dimensjonene: %(dims)s (dimensjoner i filen: %(found)s).",
+                              dims=", ".join(missing), found=", ".join(map(str, ids)))])
+    others = [d for d in ids if d not in (zone_dim, year_dim, key_dim)]
+    for d in others:  # e.g. a "Kjonn" dimension: only a single category can be imported as one indicator
+        if sizes[ids.index(d)] != 1:
+            raise ImportFailed([_("Dimensjonen «%(dim)s» har flere kategorier; velg én kategori i uttaket fra "
+                                  "SSB.", dim=d)])
+
+    def categories(dim_id):
+        cat = (dims[dim_id] or {}).get("category") or {}
+        index = cat.get("index")
+        if isinstance(index, list):
+            return [str(c) for c in index]
+        if isinstance(index, dict):
+            return [str(k) for k, _v in sorted(index.items(), key=lambda kv: kv[1])]
+        return [str(k) for k in (cat.get("label") or {})]
+
+    cats = [categories(d) for d in ids]
+    if [len(c) for c in cats] != sizes:
+        raise ImportFailed([_("Antall kategorier stemmer ikke med «size».")])
+    total = 1
+    for s in sizes:
+        total *= s
+    values = doc.get("value")
+    if isinstance(values, dict):
+        values = [values.get(str(i)) for i in range(total)]
+    if not isinstance(values, list) or len(values) != total:
+        raise ImportFailed([_("«value» har %(got)s verdier, men dimensjonene gir %(want)d.",
+                              got=len(values) if isinstance(values, list) else "?", want=total)])
+    status = doc.get("status")
+    if isinstance(status, str):
+        status = [status] * total
+    elif isinstance(status, dict):
+        status = [status.get(str(i)) for i in range(total)]
+    elif not isinstance(status, list) or len(status) != total:
+        status = [None] * total
+    rows = []
+    for flat, value in enumerate(values):
+        coords, rest = [], flat
+        for s in reversed(sizes):
+            coords.append(rest % s)
+            rest //= s
+        coords.reverse()
+        at = {d: cats[i][coords[i]] for i, d in enumerate(ids)}
+        where = _("Verdi %(n)d", n=flat + 1)
+        year = _year(at[year_dim], where, errors)
+        number, symbol = _number(value, _("verdien"), where, errors)
+        if number is None and symbol is None and status[flat] in STATUS_SYMBOLS:
+            symbol = status[flat]
+        if year is None:
+            continue
+        rows.append(_Row(where, normalise_code(at[zone_dim]), indicator_key(at[key_dim]), year, number,
+                         symbol if number is None else None))
+    return rows
+
+
+def import_indicators(data: bytes | str, *, fmt: str = "csv", municipality: Municipality | None = None,
+                      skip_unknown: bool = False, columns: dict[str, str] | None = None,
+                      zone_dimension: str | None = None, actor: User | None = None,
+                      allowed: list[Municipality] | None = None) -> IndicatorImport:
+    """Import indicator values for every municipality of the file this deployment serves (or only
+    `municipality`); all rows valid or nothing is written. `allowed` limits which municipalities the caller
+    may write (a municipality-bound user)."""
+    errors: list[str] = []
+    if fmt == "jsonstat":
+        rows = _jsonstat_rows(data, zone_dimension, errors)
+    elif fmt == "csv":
+        rows = _csv_rows(data, columns, errors)
+    else:
+        raise ImportFailed([_("Ukjent format «%(fmt)s». Bruk csv eller jsonstat.", fmt=fmt)])
+    served = {m.number: m for m in (allowed if allowed is not None else
+                                    db.session.scalars(db.select(Municipality)).all())}
+    if municipality is not None:
+        served = {municipality.number: municipality} if municipality.number in served else {}
+    zones = {}
+    if served:
+        for z in db.session.scalars(db.select(Zone).where(Zone.municipality_id.in_([m.id for m in served.values()]))):
+            zones[(z.municipality_id, z.code)] = z
+    result = IndicatorImport()
+    unknown: dict[str, list[str]] = {}
+    to_store: list[tuple[Municipality, str, _Row]] = []
+    seen: dict[tuple, str] = {}
+    by_id = {m.id: m for m in served.values()}
+    owners: dict[str, set[int]] = {}
+    for muni_id, code in zones:
+        owners.setdefault(code, set()).add(muni_id)
+    for row in rows:
+        number = row.zone[:4]
+        known = owners.get(row.zone, set())
+        if len(known) == 1:  # a zone code this deployment knows (also a municipality's own, non-SSB codes)
+            muni = by_id[next(iter(known))]
+        else:
+            muni = served.get(number) if len(row.zone) >= 4 and number.isdigit() else None
+        if muni is None:
+            result.set_aside[number if number.isdigit() else row.zone] += 1
+            continue
+        if row.zone == muni.number:
+            result.set_aside[_("%(number)s (kommunetotal)", number=muni.number)] += 1
+            continue
+        if (muni.id, row.zone) not in zones and not (row.zone.endswith(UNKNOWN_GRUNNKRETS_SUFFIX)
+                                                      and len(row.zone) == 8 and row.zone.startswith(muni.number)):
+            unknown.setdefault(muni.number, []).append(row.zone)
+            if not skip_unknown:
+                errors.append(_("%(where)s: ukjent sone %(code)s i kommune %(number)s.", where=row.where,
+                                code=row.zone, number=muni.number))
+            continue
+        ident = (muni.id, row.zone, row.key, row.year)
+        if ident in seen:
+            errors.append(_("%(where)s: samme sone, indikator og år som %(other)s.", where=row.where,
+                            other=seen[ident]))
+            continue
+        seen[ident] = row.where
+        to_store.append((muni, row.zone, row))
+    if errors:
+        raise ImportFailed(errors)
+    if not to_store:
+        raise ImportFailed([_("Ingen rader i filen hører til en kommune i denne importen (satt til side: %(aside)s).",
+                              aside=", ".join(f"{k}: {v}" for k, v in sorted(result.set_aside.items())) or "–")])
+    for number, codes in unknown.items():
+        result.skipped_unknown[number] = (sorted(set(codes)), len(codes))
+    _store(to_store, zones, result, actor)
+    return result
+
+
+def _store(to_store, zones, result: IndicatorImport, actor: User | None) -> None:
+    for muni, code, _row in to_store:
+        if (muni.id, code) not in zones:  # SSB's "unknown grunnkrets": a zone without a boundary
+            zone = Zone(municipality_id=muni.id, code=code, name=UNKNOWN_ZONE_NAME, level="grunnkrets")
+            db.session.add(zone)
+            db.session.flush()
+            zones[(muni.id, code)] = zone
+            result.unknown_zones_created.append(code)
+    ids = {z.id for z in zones.values()}
+    existing = {(i.zone_id, i.key, i.year): i for i in db.session.scalars(
+        db.select(ZoneIndicator).where(ZoneIndicator.zone_id.in_(ids)))}
+    per_muni: dict[int, Municipality] = {}
+    for muni, code, row in to_store:
+        zone = zones[(muni.id, code)]
+        ind = existing.get((zone.id, row.key, row.year))
+        if ind is None:
+            ind = ZoneIndicator(zone_id=zone.id, key=row.key, year=row.year)
+            db.session.add(ind)
+            existing[(zone.id, row.key, row.year)] = ind
+        ind.value, ind.numerator, ind.denominator = row.value, row.numerator, row.denominator
+        ind.status = row.status if row.value is None else None
+        result.imported[muni.number] += 1
+        if ind.status:
+            result.missing.setdefault(muni.number, Counter())[ind.status] += 1
+        per_muni[muni.id] = muni
+    db.session.flush()
+    for muni in per_muni.values():
+        missing = result.missing.get(muni.number) or {}
+        audit.record(actor, "indicators.import", "municipality", muni.id, municipality_id=muni.id,
+                     rows=result.imported[muni.number], missing=sum(missing.values()))
