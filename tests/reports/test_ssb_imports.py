@@ -211,3 +211,20 @@ def test_combined_geojson_takes_only_the_municipality_asked_for(baerum_asker):
         zones.import_zones_geojson(baerum, json.dumps(only_other), code_property="grunnkretsnummer",
                                    name_property="grunnkretsnavn", level="grunnkrets")
     assert "0219" in exc.value.errors[0] and "0220: 1" in exc.value.errors[0]
+
+
+def test_geonorge_county_file_in_utm33_through_the_cli(app, data_dir, tmp_path):
+    """A Geonorge-style county file (EPSG:25833) with two municipalities: the CLI imports one, counts the other."""
+    doc = json.loads((data_dir / "grunnkretser_25833.geojson").read_text())
+    others = json.loads(json.dumps(doc["features"][:2]))
+    for i, feat in enumerate(others):
+        feat["properties"].update(grunnkretsnummer=f"3403010{i + 1}", kommunenummer="3403")
+    doc["features"] += others
+    path = tmp_path / "county.geojson"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=[
+        "zones", "import", str(path), "--municipality", "3401", "--code-property", "grunnkretsnummer",
+        "--name-property", "grunnkretsnavn", "--level", "grunnkrets"])
+    assert result.exit_code == 0, result.output
+    assert "4 created" in result.output and "set aside (other municipalities): 3403: 2" in result.output
+    assert db.session.scalar(db.select(db.func.count(Zone.id)).where(Zone.code.like("3403%"))) == 0
