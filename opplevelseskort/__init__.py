@@ -39,15 +39,10 @@ CSP = {
 }
 
 
-def configure_logging(level: str) -> None:
-    logging.config.dictConfig({
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-        "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout",
-                                "formatter": "plain"}},
-        "root": {"level": level, "handlers": ["stdout"]},
-    })
+def configure_logging(level: str, fmt: str = "plain") -> None:
+    from .core.ops import logging_config
+
+    logging.config.dictConfig(logging_config(level, fmt))
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -65,7 +60,7 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["PRODUCTION"] and app.config["SECRET_KEY"] in (DEFAULT_SECRET_KEY, "", None):
         raise RuntimeError("Refusing to start in production with the default SECRET_KEY; set SECRET_KEY.")
     if not (config or {}).get("SKIP_LOGGING_CONFIG"):
-        configure_logging(app.config["LOG_LEVEL"])
+        configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
 
     if app.config.get("PROXY_FIX_X_FOR"):
         # Behind a reverse proxy: take the client's address (rate limits, logs) and scheme from the headers the
@@ -118,9 +113,13 @@ def create_app(config: dict | None = None) -> Flask:
         x_content_type_options=True,
     )
 
-    from .core import guards
+    from .core import guards, ops
 
     guards.init_app(app)  # before the blueprints: their <int:> rules take the bounded converter
+    ops.init_app(app)
+    # A load balancer probes the nodes over plain HTTP: no redirect to HTTPS for the probes.
+    for endpoint in ("ops.healthz", "ops.readyz", "ops.metrics"):
+        app.view_functions[endpoint] = talisman(force_https=False)(app.view_functions[endpoint])
     _register_models()
     _register_blueprints(app)
     _register_cli(app)

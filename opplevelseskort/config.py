@@ -84,6 +84,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SUPPRESS_MIN_DENOMINATOR": _int(env.get("SUPPRESS_MIN_DENOMINATOR"), 10),
         "MAP_TILE_URL": env.get("MAP_TILE_URL", ""),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
+        "LOG_FORMAT": env.get("LOG_FORMAT", "json" if production else "plain"),
+        "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
         "PASSWORD_HASH_METHOD": env.get("PASSWORD_HASH_METHOD", "scrypt"),
     }
     if overrides:
