@@ -106,12 +106,8 @@ def add_units(item_type: ItemType, location: Location, count: int, *, source: st
     return units
 
 
-def photo_path(item_type: ItemType):
-    from pathlib import Path
-
-    from flask import current_app
-
-    return Path(current_app.instance_path) / "uploads" / "item_types" / f"{item_type.id}.jpg"
+def photo_key(item_type: ItemType) -> str:
+    return f"item_type/{item_type.id}.jpg"
 
 
 # --- borrowers -------------------------------------------------------------------------------

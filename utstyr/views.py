@@ -226,7 +226,7 @@ def units():
             if form.photo.data and getattr(form.photo.data, "filename", ""):
                 from opplevelseskort.core.images import store_jpeg
 
-                store_jpeg(form.photo.data.read(), services.photo_path(it))
+                store_jpeg(form.photo.data.read(), services.photo_key(it))
                 it.has_photo = True
             services.add_units(it, loc, form.count.data, safety_expires_on=form.safety_expires_on.data,
                                actor=current_user)
@@ -364,12 +364,12 @@ def borrower(borrower_id: int):
 
 @bp.get("/bilde/<int:type_id>.jpg")
 def photo(type_id: int):
-    from flask import send_file
+    from opplevelseskort.core import files
 
     it = db.session.get(ItemType, type_id)
-    if it is None or not it.has_photo or not services.photo_path(it).exists():
+    if it is None or not it.has_photo:
         abort(404)
-    return send_file(services.photo_path(it), mimetype="image/jpeg", max_age=3600)
+    return files.response(services.photo_key(it))
 
 
 photo.public = True

@@ -1,4 +1,4 @@
-"""security and integrity: when a booking got its place; SSB status of a missing indicator
+"""security and integrity: when a booking got its place; SSB status of a missing indicator; stored files
 
 Revision ID: 0010_security
 Revises: 0009_item_photo
@@ -17,6 +17,17 @@ depends_on = None
 
 
 def upgrade():
+    op.create_table('stored_file',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('etag', sa.String(length=64), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stored_file')),
+    sa.UniqueConstraint('key', name=op.f('uq_stored_file_key'))
+    )
     with op.batch_alter_table('booking', schema=None) as batch_op:
         batch_op.add_column(sa.Column('placed_at', sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table('zone_indicator', schema=None) as batch_op:
@@ -24,6 +35,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table('stored_file')
     with op.batch_alter_table('zone_indicator', schema=None) as batch_op:
         batch_op.drop_column('status')
     with op.batch_alter_table('booking', schema=None) as batch_op:

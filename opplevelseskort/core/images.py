@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import warnings
-from pathlib import Path
 
 from flask_babel import gettext as _
 
@@ -16,8 +15,15 @@ MAX_IMAGE_BYTES = 2 * 1024 * 1024
 MAX_IMAGE_PIXELS = 50_000_000
 
 
-def store_jpeg(data: bytes, path: Path, max_side: int = 1200) -> None:
-    """Accept JPEG, PNG or WebP up to 2 MB and 50 megapixels; write a clean JPEG (no EXIF, ICC or comment)."""
+def store_jpeg(data: bytes, key: str, max_side: int = 1200) -> None:
+    """Accept JPEG, PNG or WebP up to 2 MB and 50 megapixels; store a clean JPEG (no EXIF, ICC or comment)."""
+    from . import files
+
+    files.put(key, clean_jpeg(data, max_side), "image/jpeg")
+
+
+def clean_jpeg(data: bytes, max_side: int = 1200) -> bytes:
+    """The picture re-encoded as a JPEG of at most `max_side` pixels, without metadata (or a DomainError)."""
     from PIL import Image, UnidentifiedImageError
 
     if len(data) > MAX_IMAGE_BYTES:
@@ -42,8 +48,9 @@ def store_jpeg(data: bytes, path: Path, max_side: int = 1200) -> None:
         raise DomainError("image_invalid", _("Filen er ikke et bilde vi kan lese.")) from None
     clean = Image.new("RGB", img.size)
     clean.paste(img)  # a fresh image carries no info dict: no comment, EXIF or ICC profile is written
-    path.parent.mkdir(parents=True, exist_ok=True)
-    clean.save(path, format="JPEG", quality=85)
+    out = io.BytesIO()
+    clean.save(out, format="JPEG", quality=85)
+    return out.getvalue()
 
 
 def _too_many_pixels(width: int, height: int) -> DomainError:

@@ -242,12 +242,8 @@ def save_offer(user: User, values: dict, translations: dict, *, offer: Offer | N
     return offer
 
 
-def image_path(offer: Offer):
-    from pathlib import Path
-
-    from flask import current_app
-
-    return Path(current_app.instance_path) / "uploads" / "offers" / f"{offer.id}.jpg"
+def image_key(offer: Offer) -> str:
+    return f"offer/{offer.id}.jpg"
 
 
 def set_offer_image(offer: Offer, data: bytes, *, actor: User) -> None:
@@ -256,7 +252,7 @@ def set_offer_image(offer: Offer, data: bytes, *, actor: User) -> None:
 
     if not can_act_for_partner(actor, offer.partner_id, offer.municipality_id):
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
-    store_jpeg(data, image_path(offer))
+    store_jpeg(data, image_key(offer))
     offer.has_image = True
 
 

@@ -273,16 +273,15 @@ offer_page.public = True
 
 @bp.get("/tilbud/<int:offer_id>/bilde.jpg")
 def offer_image(offer_id: int):
-    from flask import send_file
+    from ..core import files
 
     try:
         offer = services.public_offer(offer_id)
     except DomainError:
         abort(404)
-    path = services.image_path(offer)
-    if not offer.has_image or not path.exists():
+    if not offer.has_image:
         abort(404)
-    return send_file(path, mimetype="image/jpeg", max_age=3600)
+    return files.response(services.image_key(offer))
 
 
 offer_image.public = True
