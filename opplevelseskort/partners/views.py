@@ -231,13 +231,17 @@ def _own_occasion(offer_id: int, occasion_id: int) -> Occasion:
 @bp.get("/tilbud")
 def catalogue():
     form = CatalogueForm(request.args)
-    zones = list(db.session.scalars(db.select(Zone).where(Zone.parent_id.is_(None)).order_by(Zone.name)))
+    # A shared deployment shows the offers of the request's municipality (host, choice or the user's own).
+    muni = tenancy.current_municipality()
+    zq = db.select(Zone).where(Zone.parent_id.is_(None)).order_by(Zone.name)
+    zones = list(db.session.scalars(zq.where(Zone.municipality_id == muni.id) if muni else zq))
     form.zone.choices = [(0, _("Alle områder"))] + [(z.id, z.name) for z in zones]
     form.validate()
     f = services.CatalogueFilter(age=form.age.data if not form.age.errors else None,
                                  category=(form.category.data or None) if not form.category.errors else None,
                                  zone_id=(form.zone.data or None) if not form.zone.errors else None,
-                                 on=form.on.data if not form.on.errors else None, text=form.q.data or None)
+                                 on=form.on.data if not form.on.errors else None, text=form.q.data or None,
+                                 municipality_id=muni.id if muni else None)
     offers = services.catalogue(f)
     return render_template("partners/catalogue.html", form=form, offers=offers, locale=current_locale_code())
 
