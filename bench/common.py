@@ -48,7 +48,7 @@ def generate(db, cards: int, offers: int, checkins: int = 0, zones_per_level: in
     partner = Partner(municipality_id=muni.id, name="Bench IL", org_number="974760673", status="approved")
     db.session.add(partner)
     db.session.flush()
-    user = core.create_user("bench@partner.no", "benchbench", Role.PARTNER, municipality_id=muni.id,
+    user = core.create_user("bench@partner.no", "benk og bord 42", Role.PARTNER, municipality_id=muni.id,
                             partner_id=partner.id)
     token = core.create_token(user, "bench")[1]
     year = date.today().year
