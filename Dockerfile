@@ -12,10 +12,11 @@ COPY opplevelseskort ./opplevelseskort
 COPY utstyr ./utstyr
 COPY templates ./templates
 COPY migrations ./migrations
+COPY deploy/gunicorn.conf.py ./gunicorn.conf.py
 RUN pip install --no-cache-dir . && useradd --system --home /app app && mkdir -p /tmp/prometheus \
     && chown app /tmp/prometheus
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz')"
 # Migrations run once per start (Alembic takes a lock in the database, so two nodes starting at once is safe).
-CMD ["sh", "-c", "opplevelseskort db upgrade && exec gunicorn -w ${WEB_WORKERS:-4} -b 0.0.0.0:8000 --access-logfile - 'opplevelseskort:create_app()'"]
+CMD ["sh", "-c", "opplevelseskort db upgrade && exec gunicorn -c gunicorn.conf.py 'opplevelseskort:create_app()'"]

@@ -20,6 +20,7 @@ import argparse
 import http.client
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -154,15 +155,26 @@ def _run(threads: list[threading.Thread]) -> float:
     return time.monotonic() - started
 
 
+WAIT = {"scanner": 1.0, "family": 3.0, "volunteer": 2.0, "analyst": 5.0}  # think time between actions (s)
+
+
+def _pause(kind: str, wait: dict | None) -> None:
+    seconds = (wait or WAIT).get(kind, 0)
+    if seconds:
+        time.sleep(seconds * (0.5 + random.random()))  # spread around the mean, as people do
+
+
 def scanners(ports, stats: Stats, kind: str, path: str, token: str, codes: list[str], offer_ids: list[int],
-             n: int, seconds: float, repeat: bool) -> list[threading.Thread]:
-    """n scanners, each with its own cards; with `repeat` every card is scanned twice (the second is a repeat)."""
+             n: int, seconds: float, repeat: bool, wait: dict | None = None) -> list[threading.Thread]:
+    """n scanners, each with its own cards, one card about every `wait["scanner"]` seconds (a queue at the
+    door); with `repeat` every fourth card is scanned again at once (the repeat is not counted)."""
     stop = time.monotonic() + seconds
     per = max(1, len(codes) // n)
 
     def scanner(i):
         client = Client(ports[i % len(ports)], stats, token)
         mine = codes[i * per:(i + 1) * per]
+        _pause("scanner", wait)
         for j, code in enumerate(mine):
             if time.monotonic() > stop:
                 return
@@ -170,48 +182,56 @@ def scanners(ports, stats: Stats, kind: str, path: str, token: str, codes: list[
             client.call(kind, "POST", path, body)
             if repeat and j % 4 == 0:
                 client.call(kind + "_repeat", "POST", path, body)
+            _pause("scanner", wait)
 
     return [threading.Thread(target=scanner, args=(i,)) for i in range(n)]
 
 
 def scenario(ports, data: dict, stats: Stats, *, seconds: float, n_scanners: int, n_families: int,
-             n_volunteers: int) -> list[threading.Thread]:
+             n_volunteers: int, wait: dict | None = None, codes: list[str] | None = None,
+             checkin_path: str = "/api/v1/checkins", full: bool = True) -> list[threading.Thread]:
+    """The week's traffic. With full=False (the baseline run) the families only browse, and nobody books,
+    lends or exports: the scanners meet the same page traffic without changing the data the real run checks."""
     stop = time.monotonic() + seconds
-    codes = data["short_codes"][len(data["short_codes"]) // 2:]
-    threads = scanners(ports, stats, "checkin", "/api/v1/checkins", data["token"], codes, data["offer_ids"],
-                       n_scanners, seconds, repeat=True)
+    codes = codes if codes is not None else data["short_codes"][len(data["short_codes"]) // 2:]
+    threads = scanners(ports, stats, "checkin", checkin_path, data["token"], codes, data["offer_ids"],
+                       n_scanners, seconds, repeat=full, wait=wait)
 
     def family(i):
         client = Client(ports[i % len(ports)], stats)
         token = data["family_tokens"][i]
+        _pause("family", wait)  # families arrive over the first seconds, not in the same millisecond
         client.call("catalogue", "GET", "/tilbud")
         client.call("offer_page", "GET", f"/tilbud/{data['week_id']}?kort={token}")
-        client.call("booking", "POST", f"/kort/{token}/pamelding/{data['occasion_id']}", form={})
+        if full:
+            client.call("booking", "POST", f"/kort/{token}/pamelding/{data['occasion_id']}", form={})
         while time.monotonic() < stop:
+            _pause("family", wait)
             client.call("catalogue", "GET", f"/tilbud?q=Offer+{i % 50}")
-            time.sleep(0.5)
 
     def volunteer(i):
         client = Client(ports[i % len(ports)], stats, data["volunteer_tokens"][i % len(data["volunteer_tokens"])])
         units = data["unit_codes"]
         k = 0
+        _pause("volunteer", wait)
         while time.monotonic() < stop:
             # Neighbouring desks reach for overlapping units: some loans are refused with 409, none twice.
             code = units[(i + k) % len(units)]
             card = data["short_codes"][(i * 97 + k) % (len(data["short_codes"]) // 2)]
             client.call("loan", "POST", "/api/v1/loans", {"unit_codes": [code], "card_code": card})
             k += n_volunteers // 2 + 1
-            time.sleep(0.05)
+            _pause("volunteer", wait)
 
     def analyst():
         client = Client(ports[0], stats, data["analyst_token"])
         while time.monotonic() < stop:
             client.call("export", "GET", f"/api/v1/reports/uptake?period={data['year']}&format=csv")
-            time.sleep(1)
+            _pause("analyst", wait)
 
     threads += [threading.Thread(target=family, args=(i,)) for i in range(n_families)]
-    threads += [threading.Thread(target=volunteer, args=(i,)) for i in range(n_volunteers)]
-    threads.append(threading.Thread(target=analyst))
+    if full:
+        threads += [threading.Thread(target=volunteer, args=(i,)) for i in range(n_volunteers)]
+        threads.append(threading.Thread(target=analyst))
     return threads
 
 
@@ -243,7 +263,7 @@ def invariants(url: str) -> dict[str, int]:
 
 def run(*, seconds: float = 20, scanners_n: int = 50, families: int = 120, volunteers: int = 6, workers: int = 2,
         cards: int = 6000, offers: int = 100, units: int = 40, baseline_seconds: float | None = None,
-        ports=(8771, 8772)) -> dict:
+        ports=(8771, 8772), wait: dict | None = None) -> dict:
     url = fresh_database(DB_NAME)
     data = setup(url, cards, offers, volunteers, units)
     procs = start_nodes(url, workers, list(ports))
@@ -253,10 +273,11 @@ def run(*, seconds: float = 20, scanners_n: int = 50, families: int = 120, volun
         warm = Stats()
         _run(scanners(ports, warm, "warm", "/bench/baseline", data["token"], first_half[:100], data["offer_ids"],
                       4, 2, repeat=False))
-        base_elapsed = _run(scanners(ports, base_stats, "checkin", "/bench/baseline", data["token"], first_half[100:],
-                                     data["offer_ids"], scanners_n, baseline_seconds or seconds, repeat=False))
+        base_elapsed = _run(scenario(ports, data, base_stats, seconds=baseline_seconds or seconds,
+                                     n_scanners=scanners_n, n_families=families, n_volunteers=0, wait=wait,
+                                     codes=first_half[100:], checkin_path="/bench/baseline", full=False))
         elapsed = _run(scenario(ports, data, stats, seconds=seconds, n_scanners=scanners_n, n_families=families,
-                                n_volunteers=volunteers))
+                                n_volunteers=volunteers, wait=wait))
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)
@@ -282,14 +303,19 @@ def main(argv=None):
     ap.add_argument("--volunteers", type=int, default=6)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--cards", type=int, default=6000)
+    ap.add_argument("--scan-every", type=float, default=WAIT["scanner"], help="seconds between scans per door")
+    ap.add_argument("--family-every", type=float, default=WAIT["family"], help="seconds between pages per family")
     args = ap.parse_args(argv)
+    wait = {**WAIT, "scanner": args.scan_every, "family": args.family_every}
     r = run(seconds=args.seconds, scanners_n=args.scanners, families=args.families, volunteers=args.volunteers,
-            workers=args.workers, cards=args.cards)
-    print(f"2 nodes x {args.workers} gunicorn workers, {args.scanners} scanners, {args.families} families, "
-          f"{args.volunteers} volunteers, 1 analyst, {r['elapsed']:.0f} s")
+            workers=args.workers, cards=args.cards, wait=wait)
+    print(f"2 nodes x {args.workers} gunicorn workers, {args.scanners} scanners (a scan every ~{args.scan_every} s "
+          f"each), {args.families} families (a page every ~{args.family_every} s), {args.volunteers} volunteers, "
+          f"1 analyst, {r['elapsed']:.0f} s")
     print(f"all requests:      {r['rps']:.0f}/s ({r['requests']} requests, {r['server_errors']} 5xx)")
     print(f"check-in (app):    {r['checkin_rps']:.0f}/s, p95 {r['checkin_p95_ms']:.0f} ms")
-    print(f"check-in baseline: {r['baseline_rps']:.0f}/s, p95 {r['baseline_p95_ms']:.0f} ms (raw SQL, same nodes)")
+    print(f"check-in baseline: {r['baseline_rps']:.0f}/s, p95 {r['baseline_p95_ms']:.0f} ms (raw SQL, same nodes, "
+          "same families browsing)")
     print(f"ratio app/baseline: throughput {r['checkin_rps'] / max(r['baseline_rps'], 1e-9):.2f}, "
           f"p95 {r['checkin_p95_ms'] / max(r['baseline_p95_ms'], 1e-9):.2f}")
     print("p95 by request (ms):", r["p95_ms"])
