@@ -98,8 +98,9 @@ def tokens_create(email, name):
 @click.option("--parent-prefix", type=int, default=None, help="Build parents from the first N characters")
 @click.option("--parent-level", default="delomrade")
 @click.option("--parent-name-property", default=None)
+@click.option("--repair", is_flag=True, help="Repair invalid polygons (listed) instead of refusing the file")
 def zones_import(path, municipality_number, municipality_name, fmt, code_property, name_property, level,
-                 parent_prefix, parent_level, parent_name_property):
+                 parent_prefix, parent_level, parent_name_property, repair):
     """Import zones from GeoJSON, CSV (code;name;level;parent) or a mapping CSV (grunnkrets;zone)."""
     fmt = fmt or ("geojson" if path.suffix.lower() in (".json", ".geojson") else "csv")
     data = path.read_bytes()
@@ -117,8 +118,10 @@ def zones_import(path, municipality_number, municipality_name, fmt, code_propert
             if fmt == "geojson":
                 r = zones.import_zones_geojson(muni, data, code_property=code_property, name_property=name_property,
                                                level=level, parent_prefix=parent_prefix, parent_level=parent_level,
-                                               parent_name_property=parent_name_property, progress=progress)
+                                               parent_name_property=parent_name_property, progress=progress,
+                                               repair=repair)
                 summary = f"{r.created} created, {r.updated} updated, {r.parents_created} parents created"
+                summary += "".join(f"\n  {line}" for line in r.repaired)
                 if r.set_aside:
                     summary += "; set aside (other municipalities): " + ", ".join(
                         f"{number}: {n}" for number, n in sorted(r.set_aside.items()))

@@ -94,6 +94,7 @@ class ZoneImportForm(FlaskForm):
                                validators=[Optional(), Length(max=40)])
     parent_name_property = StringField(_l("Egenskap med navn på overordnet sone"),
                                        validators=[Optional(), Length(max=80)])
+    repair = BooleanField(_l("Reparer ugyldige polygoner (de listes etterpå) i stedet for å avvise filen"))
 
 
 class ZoneEditForm(FlaskForm):

@@ -331,12 +331,15 @@ def zone_import():
                     muni, data, code_property=(form.code_property.data or "").strip(),
                     name_property=(form.name_property.data or "").strip(), level=form.level.data or "",
                     parent_prefix=form.parent_prefix.data, parent_level=form.parent_level.data or "delomrade",
-                    parent_name_property=(form.parent_name_property.data or "").strip() or None, actor=current_user)
+                    parent_name_property=(form.parent_name_property.data or "").strip() or None, actor=current_user,
+                    repair=bool(form.repair.data))
                 message = _("%(created)d soner opprettet, %(updated)d oppdatert, %(parents)d overordnede soner laget.",
                             created=result.created, updated=result.updated, parents=result.parents_created)
                 if result.set_aside:
                     message += " " + _("Satt til side fordi de hører til andre kommuner: %(aside)s.",
                                        aside=", ".join(f"{k}: {v}" for k, v in sorted(result.set_aside.items())))
+                for line in result.repaired:
+                    flash(line, "info")
             elif form.kind.data == "csv":
                 result = zones.import_zones_csv(muni, data, actor=current_user)
                 message = _("%(created)d soner opprettet, %(updated)d oppdatert.", created=result.created,

@@ -10,13 +10,25 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from shapely.ops import unary_union
 
 from ..extensions import db
 from . import audit
 from .errors import DomainError, ImportFailed, NotFound
-from .geo import GeometryError, contains, geometry_json, load_geometry, parse_crs, to_wgs84
+from .geo import (
+    BOX_MARGIN,
+    GeometryError,
+    contains,
+    expected_box,
+    fitting_crs,
+    geometry_json,
+    load_geometry,
+    outside,
+    parse_crs,
+    to_wgs84,
+)
 from .models import Municipality, User, Zone
 
 log = logging.getLogger(__name__)
@@ -31,6 +43,7 @@ class ImportResult:
     parents_created: int = 0
     codes: list[str] = field(default_factory=list)
     set_aside: dict[str, int] = field(default_factory=dict)  # kommunenummer -> features of other municipalities
+    repaired: list[str] = field(default_factory=list)  # with repair=True: which features were repaired, and why
 
 
 MUNICIPALITY_PROPERTIES = ("kommunenummer", "kommunenr", "kommune_nr", "kommunekode", "kommune")
@@ -161,7 +174,7 @@ def import_zones_csv(municipality: Municipality, data: bytes | str, *, actor: Us
 def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_property: str,
                          name_property: str, level: str, parent_prefix: int | None = None,
                          parent_level: str = "delomrade", parent_name_property: str | None = None,
-                         actor: User | None = None, progress: Progress = None) -> ImportResult:
+                         actor: User | None = None, progress: Progress = None, repair: bool = False) -> ImportResult:
     """Create or update zones with WGS84 boundaries from a GeoJSON FeatureCollection (EPSG:4326/258xx).
 
     Parents can be built from a code prefix (a grunnkrets code's first 6 digits name its delområde).
@@ -185,8 +198,16 @@ def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_
     if parent_prefix is not None and parent_prefix < 1:
         raise ImportFailed([_("Prefikslengden må være et positivt tall.")])
     errors: list[str] = []
+    repaired: list[str] = []
     seen: dict[str, int] = {}
     set_aside: dict[str, int] = {}
+    # Where the municipality's features can lie: its county, and near the zones it already has.
+    boxes = [expected_box(municipality.number)]
+    known = db.session.execute(db.select(sa.func.min(Zone.min_lon), sa.func.min(Zone.min_lat), sa.func.max(Zone.max_lon),
+                                         sa.func.max(Zone.max_lat)).where(Zone.municipality_id == municipality.id,
+                                                                          Zone.min_lon.is_not(None))).first()
+    if known and known[0] is not None:
+        boxes.append((known[0] - BOX_MARGIN, known[1] - BOX_MARGIN, known[2] + BOX_MARGIN, known[3] + BOX_MARGIN))
     parsed = []
     features = doc["features"]
     if not features:
@@ -222,10 +243,23 @@ def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_
             continue
         geometry = None
         if feat.get("geometry") is not None:
+            reasons: list[str] = []
             try:
-                geometry = to_wgs84(feat["geometry"], epsg)
+                geometry = to_wgs84(feat["geometry"], epsg, repair=repair, repaired=reasons)
             except GeometryError as exc:
                 errors.append(_("Objekt %(n)d (%(code)s): ugyldig geometri: %(detail)s", n=n, code=code, detail=str(exc)))
+                continue
+            if reasons:
+                repaired.append(_("Objekt %(n)d (%(code)s) er reparert: %(reason)s", n=n, code=code,
+                                  reason="; ".join(reasons)))
+            if any(outside(geometry, box) for box in boxes):
+                point = geometry.representative_point()
+                fits = fitting_crs(feat["geometry"], epsg, boxes[0])
+                errors.append(_("Objekt %(n)d (%(code)s): ligger utenfor kommunens område (%(lon).2f° Ø, %(lat).2f° N) "
+                                "med koordinatsystemet EPSG:%(epsg)d fra filen.", n=n, code=code, lon=point.x,
+                                lat=point.y, epsg=epsg)
+                              + (" " + _("Koordinatene passer med EPSG:%(fit)s. Er «crs» i filen feil?",
+                                         fit=", EPSG:".join(map(str, fits))) if fits else ""))
                 continue
         parent_name = _code(props.get(parent_name_property)) if parent_name_property else ""
         parsed.append((code, name, geometry, parent_name))
@@ -238,7 +272,7 @@ def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_
                               number=municipality.number,
                               found=", ".join(f"{k}: {v}" for k, v in sorted(set_aside.items())))])
 
-    result = ImportResult(set_aside=set_aside)
+    result = ImportResult(set_aside=set_aside, repaired=repaired)
     zones = _zones_by_code(municipality.id)
     for i, (code, name, geometry, _pn) in enumerate(parsed, start=1):
         zone = zones.get(code)

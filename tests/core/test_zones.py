@@ -226,3 +226,64 @@ def test_admin_limited_to_other_municipality_cannot_edit_zone(client, zone_set, 
     z = zone_set["30010101"]
     assert client.get(f"/admin/soner/{z.id}").status_code == 404
     assert "30010101" not in client.get("/admin/soner").text
+
+
+# --- geometry is validated, not guessed ------------------------------------------------------------------
+
+def _square_doc(ring, code="34010101", crs=None):
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"grunnkretsnummer": code, "grunnkretsnavn": "Krets"},
+         "geometry": {"type": "Polygon", "coordinates": [ring]}}]}
+    if crs:
+        doc["crs"] = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{crs}"}}
+    return json.dumps(doc)
+
+
+BOWTIE = [[12.00, 60.19], [12.01, 60.20], [12.01, 60.19], [12.00, 60.20], [12.00, 60.19]]
+
+
+def _import(kv, data, **kw):
+    return zones.import_zones_geojson(kv, data, code_property="grunnkretsnummer", name_property="grunnkretsnavn",
+                                      level="grunnkrets", **kw)
+
+
+def test_self_intersecting_polygon_is_refused_with_shapelys_reason(kv):
+    with pytest.raises(ImportFailed) as exc:
+        _import(kv, _square_doc(BOWTIE))
+    assert exc.value.errors[0].startswith("Objekt 1 (34010101): ugyldig geometri: invalid polygon: Self-intersection")
+    assert _count() == 0
+
+
+def test_repair_is_a_choice_and_is_listed(kv):
+    result = _import(kv, _square_doc(BOWTIE), repair=True)
+    assert result.created == 1 and result.repaired and "Self-intersection" in result.repaired[0]
+    assert load_geometry(db.session.scalar(db.select(Zone.boundary))).is_valid
+
+
+@pytest.mark.parametrize("ring, reason", [
+    ([[12.00, 60.19], [12.01, 60.19], [12.01, 60.20]], "fewer than 4 positions"),
+    ([[12.00, 60.19], [12.01, 60.19], [12.01, 60.20], [12.00, 60.20]], "not closed"),
+])
+def test_unclosed_or_too_short_rings_are_refused(kv, ring, reason):
+    with pytest.raises(ImportFailed) as exc:
+        _import(kv, _square_doc(ring))
+    assert reason in exc.value.errors[0] and "Objekt 1" in exc.value.errors[0]
+    assert _count() == 0
+
+
+def test_a_file_declaring_the_wrong_utm_zone_is_caught(kv, data_dir):
+    doc = json.loads((data_dir / "grunnkretser_25833.geojson").read_text())
+    doc["crs"]["properties"]["name"] = "urn:ogc:def:crs:EPSG::25832"  # the data are in 25833
+    with pytest.raises(ImportFailed) as exc:
+        _import(kv, json.dumps(doc))
+    assert len(exc.value.errors) == 4
+    assert "utenfor kommunens område" in exc.value.errors[0] and "passer med EPSG:25833" in exc.value.errors[0]
+    assert _count() == 0
+
+
+def test_features_far_from_the_municipalitys_other_zones_are_refused(kv, data_dir):
+    _import_25833(kv, data_dir)
+    far = [[12.9, 61.5], [12.91, 61.5], [12.91, 61.51], [12.9, 61.51], [12.9, 61.5]]  # Innlandet, not Kongsvinger
+    with pytest.raises(ImportFailed) as exc:
+        _import(kv, _square_doc(far, code="34019999"))
+    assert "utenfor kommunens område" in exc.value.errors[0]
