@@ -19,11 +19,11 @@ def uptake_report():
     if request.args.get("breakdown"):
         rep = services.breakdown_report(muni, services.parse_period(request.args.get("period", "")),
                                         request.args.get("level", "grunnkrets"), request.args["breakdown"])
-        return Response(stream_with_context(services.breakdown_csv(rep)), mimetype="text/csv; charset=utf-8")
+        return Response(stream_with_context(services.breakdown_csv(rep)), content_type="text/csv; charset=utf-8")
     report = services.uptake_report(muni, services.parse_period(request.args.get("period", "")),
                                     request.args.get("level", "grunnkrets"))
     body, mimetype = services.render(report, request.args.get("format", "jsonstat"),
                                      "," if request.args.get("sep") == "comma" else ";")
     if not isinstance(body, str):
-        return Response(stream_with_context(body), mimetype=mimetype)
-    return Response(body, mimetype=mimetype)
+        return Response(stream_with_context(body), content_type=mimetype)
+    return Response(body, content_type=mimetype)

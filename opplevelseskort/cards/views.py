@@ -395,7 +395,7 @@ def bulk_import():
 @bp.get("/barn/import/mal.csv")
 @roles_required(*CASE)
 def import_template():
-    return Response(applications.template_csv(), mimetype="text/csv; charset=utf-8",
+    return Response(applications.template_csv(), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="husstander-mal.csv"'})
 
 

@@ -187,7 +187,7 @@ def statement():
         flash(exc.message, "error")
         return redirect(url_for("checkin.visits"))
     if fmt == "csv":
-        return Response(statements.statement_csv(st), mimetype="text/csv; charset=utf-8", headers={
+        return Response(statements.statement_csv(st), content_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="oppgjor-{month}.csv"'})
     if fmt == "pdf":
         return Response(statements.statement_pdf(st), mimetype="application/pdf", headers={

@@ -167,8 +167,20 @@ def fitting_crs(geometry: dict, declared: int, box) -> list[int]:
     return out
 
 
+def rfc7946(geom):
+    """Polygons wound as RFC 7946 asks: exterior rings counter-clockwise, holes clockwise; only polygon parts kept."""
+    from shapely.geometry import MultiPolygon, Polygon
+    from shapely.geometry.polygon import orient
+
+    if isinstance(geom, Polygon):
+        return orient(geom, sign=1.0)
+    parts = [g for g in getattr(geom, "geoms", []) if isinstance(g, (Polygon, MultiPolygon))]
+    polys = [p for g in parts for p in (g.geoms if isinstance(g, MultiPolygon) else [g])]
+    return MultiPolygon([orient(p, sign=1.0) for p in polys]) if polys else geom
+
+
 def geometry_json(geom) -> str:
-    return json.dumps(mapping(geom), separators=(",", ":"))
+    return json.dumps(mapping(rfc7946(geom)), separators=(",", ":"))
 
 
 def load_geometry(text: str | None):

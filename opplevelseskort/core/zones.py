@@ -83,8 +83,10 @@ def read_csv(data: bytes | str) -> list[list[str]]:
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ImportFailed([_("Filen er ikke UTF-8-kodet tekst.")]) from None
+        except UnicodeDecodeError as exc:
+            line = data[:exc.start].count(b"\n") + 1
+            raise ImportFailed([_("Linje %(line)d: filen er ikke UTF-8-kodet tekst (lagret som Latin-1/Windows-1252?). "
+                                  "Lagre den som UTF-8 og prøv igjen.", line=line)]) from None
     data = data.lstrip("\ufeff")
     first = data.split("\n", 1)[0]
     delimiter = ";" if first.count(";") >= first.count(",") else ","
@@ -182,6 +184,8 @@ def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_
     `kommunenummer` property, or whose 8-digit grunnkrets code's first four digits, name another
     municipality is set aside and counted. Every feature kept must be valid or nothing is written.
     """
+    if not (data.strip() if isinstance(data, (bytes, str)) else data):
+        raise ImportFailed([_("Filen er tom.")])
     try:
         doc = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -303,15 +307,37 @@ def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_
                 result.parents_created += 1
             for code, _g, _pn in members:
                 zones[code].parent = parent
-            if parent.boundary is None or result.parents_created:
-                geoms = [g for _c, g, _pn in members if g is not None]
-                if geoms:
-                    _set_boundary(parent, unary_union(geoms))
     db.session.flush()
+    # Every parent of a zone this file touched gets its boundary again from all its children (also those not in
+    # this file), and so on up: a re-imported grunnkrets moves its delområde's boundary with it.
+    rebuild_parent_boundaries([zones[code] for code, *_rest in parsed])
     audit.record(actor, "zones.import_geojson", "municipality", municipality.id, municipality_id=municipality.id,
                  created=result.created, updated=result.updated, parents_created=result.parents_created, epsg=epsg)
     log.info("imported %s zones from GeoJSON (EPSG:%s) into municipality %s", len(parsed), epsg, municipality.number)
     return result
+
+
+def rebuild_parent_boundaries(children: list[Zone], also: set[int] | None = None) -> None:
+    """The union of the children's boundaries becomes the parent's, level by level up the hierarchy (`also`:
+    parents that lost children)."""
+    parents = {z.parent_id for z in children if z.parent_id is not None} | (also or set())
+    seen: set[int] = set()
+    while parents:
+        level_up: set[int] = set()
+        for pid in parents - seen:
+            seen.add(pid)
+            parent = db.session.get(Zone, pid)
+            kids = db.session.scalars(db.select(Zone.boundary).where(Zone.parent_id == pid,
+                                                                      Zone.boundary.is_not(None))).all()
+            geoms = [load_geometry(b) for b in kids]
+            if geoms:
+                _set_boundary(parent, unary_union(geoms))
+            elif db.session.scalar(db.select(Zone.id).where(Zone.parent_id == pid).limit(1)) is None:
+                _set_boundary(parent, None)  # no children left: the union of nothing
+            if parent.parent_id is not None:
+                level_up.add(parent.parent_id)
+        db.session.flush()
+        parents = level_up
 
 
 def _set_boundary(zone: Zone, geometry) -> None:
@@ -347,12 +373,14 @@ def import_zone_mapping(municipality: Municipality, data: bytes | str, *, actor:
         pairs.append((lineno, child, parent))
     if errors:
         raise ImportFailed(errors)
+    old_parents = {zones[child].parent_id for _l, child, _p in pairs if zones[child].parent_id is not None}
     for lineno, child, parent in pairs:
         if _creates_cycle(zones[child], zones[parent]):
             raise ImportFailed([_("Linje %(line)d: %(code)s under %(parent)s gir en sirkel i hierarkiet.",
                                   line=lineno, code=child, parent=parent)])
         zones[child].parent = zones[parent]
     db.session.flush()
+    rebuild_parent_boundaries([zones[child] for _l, child, _p in pairs], also=old_parents)
     audit.record(actor, "zones.import_mapping", "municipality", municipality.id, municipality_id=municipality.id,
                  rows=len(pairs))
     return len(pairs)

@@ -80,8 +80,8 @@ def export():
     ext = {"csv": "csv", "jsonstat": "json", "geojson": "geojson"}[fmt]
     headers = {"Content-Disposition": f'attachment; filename="opptak-{level}-{period_text}.{ext}"'}
     if fmt == "csv":
-        return Response(stream_with_context(body), mimetype=mimetype, headers=headers)
-    return Response(body, mimetype=mimetype, headers=headers)
+        return Response(stream_with_context(body), content_type=mimetype, headers=headers)
+    return Response(body, content_type=mimetype, headers=headers)
 
 
 @bp.get("/tilskudd")
@@ -91,7 +91,7 @@ def grant():
     year = year_arg()
     data = services.grant_report(muni, year)
     if request.args.get("format") == "csv":
-        return Response(services.grant_csv(data), mimetype="text/csv; charset=utf-8",
+        return Response(services.grant_csv(data), content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="tilskuddsrapport-{year}.csv"'})
     return render_template("reports/grant.html", data=data, year=year, muni=muni)
 

@@ -159,6 +159,9 @@ def test_mapping_table_groups_grunnkretser_into_levekar_zones(kv, data_dir):
     n = zones.import_zone_mapping(kv, b"grunnkrets;sone\n34010101;LK1\n34010102;LK1\n")
     assert n == 2
     assert db.session.scalar(db.select(Zone).filter_by(code="34010102")).parent.code == "LK1"
+    # the levekår zone's boundary is the union of its grunnkretser, so it can be drawn on the map
+    lk = load_geometry(db.session.scalar(db.select(Zone.boundary).filter_by(code="LK1")))
+    assert lk is not None and lk.bounds[0] == pytest.approx(12.00, abs=1e-4)
 
 
 def test_mapping_with_unknown_zone_changes_nothing(kv, data_dir):
@@ -287,3 +290,60 @@ def test_features_far_from_the_municipalitys_other_zones_are_refused(kv, data_di
     with pytest.raises(ImportFailed) as exc:
         _import(kv, _square_doc(far, code="34019999"))
     assert "utenfor kommunens område" in exc.value.errors[0]
+
+
+# --- parents stay true, RFC 7946 winding, small things ----------------------------------------------------
+
+def test_reimport_with_new_geometry_rebuilds_the_parent_boundary(kv, data_dir):
+    _import_25833(kv, data_dir, parent_prefix=6, parent_level="delomrade", parent_name_property="delomradenavn")
+    parent = db.session.scalar(db.select(Zone).filter_by(code="340101"))
+    before = load_geometry(parent.boundary).bounds
+    doc = json.loads((data_dir / "grunnkretser_25833.geojson").read_text())
+    moved = [f for f in doc["features"] if f["properties"]["grunnkretsnummer"] == "34010101"]
+    for ring in moved[0]["geometry"]["coordinates"]:
+        for pt in ring:
+            pt[1] += 2000  # 2 km north (UTM metres)
+    zones.import_zones_geojson(kv, json.dumps({**doc, "features": moved}), code_property="grunnkretsnummer",
+                               name_property="grunnkretsnavn", level="grunnkrets")
+    db.session.expire_all()
+    after = load_geometry(db.session.get(Zone, parent.id).boundary).bounds
+    assert after[3] > before[3] + 0.015  # the delområde reaches the moved grunnkrets (2 km ~ 0.018 degrees)
+
+
+def test_delomrade_names_come_from_a_names_csv(kv, data_dir):
+    _import_25833(kv, data_dir, parent_prefix=6)
+    zones.import_zones_csv(kv, "code;name;level;parent\n340101;Sentrum;delomrade;\n")
+    assert db.session.scalar(db.select(Zone.name).filter_by(code="340101")) == "Sentrum"
+
+
+def test_boundaries_follow_rfc7946_winding(kv):
+    from shapely.geometry import shape
+
+    clockwise = [[12.00, 60.19], [12.00, 60.20], [12.01, 60.20], [12.01, 60.19], [12.00, 60.19]]
+    _import(kv, _square_doc(clockwise))
+    stored = shape(json.loads(db.session.scalar(db.select(Zone.boundary))))
+    assert stored.exterior.is_ccw
+
+
+def test_latin1_csv_names_the_first_bad_line(muni):
+    data = "code;name;level;parent\n30010101;Elvekanten;grunnkrets;\n30010102;Bøkeskogen;grunnkrets;\n".encode("latin-1")
+    with pytest.raises(ImportFailed) as exc:
+        zones.import_zones_csv(muni, data)
+    assert exc.value.errors[0].startswith("Linje 3: filen er ikke UTF-8-kodet tekst")
+
+
+def test_empty_geojson_file_gets_a_norwegian_message(kv):
+    with pytest.raises(ImportFailed) as exc:
+        _import(kv, b"")
+    assert exc.value.errors == ["Filen er tom."]
+
+
+def test_error_summary_counts_every_problem(client, login_as, muni):
+    import io
+
+    login_as("admin")
+    rows = "".join(f"3001{i:04d};;grunnkrets;\n" for i in range(1, 424))
+    r = client.post("/admin/soner/import", data={"municipality_id": muni.id, "kind": "csv",
+                                                 "file": (io.BytesIO(("code;name;level;parent\n" + rows).encode()),
+                                                          "z.csv")}, content_type="multipart/form-data")
+    assert r.status_code == 422 and "Noe må rettes (423 feil)" in r.text

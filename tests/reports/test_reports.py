@@ -267,3 +267,11 @@ def test_breakdown_from_cli(app, muni, world):
     result = app.test_cli_runner().invoke(args=["report", "uptake", "--period", "2026-03", "--level", "delomrade",
                                                 "--breakdown", "age"])
     assert result.exit_code == 0 and "zone_code;zone_name;level;period;age" in result.output
+
+
+def test_csv_answers_carry_one_charset(client, login_as, world):
+    login_as("analyst")
+    r = client.get("/rapporter/tilskudd?year=2026&format=csv")
+    assert r.headers["Content-Type"] == "text/csv; charset=utf-8"
+    r = client.get("/rapporter/eksport?period=2026&format=csv")
+    assert r.headers["Content-Type"].count("charset") == 1
