@@ -238,6 +238,10 @@ def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_
             continue
         seen[code] = n
         owner = feature_municipality(props, code)
+        if owner is not None and re.fullmatch(r"\d{8}", code) and code[:4] != owner:
+            errors.append(_("Objekt %(n)d: koden %(code)s hører til kommune %(prefix)s, men objektet sier kommune "
+                            "%(owner)s.", n=n, code=code, prefix=code[:4], owner=owner))
+            continue
         if owner is not None and owner != municipality.number:
             set_aside[owner] = set_aside.get(owner, 0) + 1
             continue

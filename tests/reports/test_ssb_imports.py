@@ -228,3 +228,15 @@ def test_geonorge_county_file_in_utm33_through_the_cli(app, data_dir, tmp_path):
     assert result.exit_code == 0, result.output
     assert "4 created" in result.output and "set aside (other municipalities): 3403: 2" in result.output
     assert db.session.scalar(db.select(db.func.count(Zone.id)).where(Zone.code.like("3403%"))) == 0
+
+
+def test_a_code_of_another_municipality_under_this_ones_number_is_refused(baerum_asker):
+    baerum, _asker = baerum_asker
+    doc = {"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"grunnkretsnummer": "02200401", "grunnkretsnavn": "Feil", "kommunenummer": "0219"},
+        "geometry": {"type": "Polygon", "coordinates": [[[10.5, 59.9], [10.51, 59.9], [10.51, 59.91], [10.5, 59.91],
+                                                         [10.5, 59.9]]]}}]}
+    with pytest.raises(ImportFailed) as exc:
+        zones.import_zones_geojson(baerum, json.dumps(doc), code_property="grunnkretsnummer",
+                                   name_property="grunnkretsnavn", level="grunnkrets")
+    assert "koden 02200401 hører til kommune 0220, men objektet sier kommune 0219" in exc.value.errors[0]
