@@ -146,7 +146,18 @@ def set_language():
         if current_user.is_authenticated:
             current_user.locale = form.locale.data
             db.session.commit()
-    return redirect(_safe_next(request.form.get("next")) or url_for("core.home"))
+    return redirect(_without_language(_safe_next(request.form.get("next"))) or url_for("core.home"))
+
+
+def _without_language(target: str | None) -> str | None:
+    """The page to return to, without a `sprak` the link carried: the visitor's own choice wins."""
+    if not target:
+        return target
+    from urllib.parse import parse_qsl, urlencode
+
+    parts = urlsplit(target)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "sprak"]
+    return parts.path + (f"?{urlencode(query)}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 @bp.get("/oversikt")

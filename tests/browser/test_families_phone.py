@@ -1,0 +1,68 @@
+"""Families on a phone (390 × 844), in bokmål and Arabic: nothing wider than the screen, the language they choose
+wins over the one in the texted link, and staff tables do not split their headers mid-word."""
+
+import pytest
+
+from opplevelseskort.cards.models import Card
+from opplevelseskort.extensions import db
+
+from .conftest import login
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def family_token(live_app, live_server):
+    with live_app.app_context():
+        return db.session.scalar(db.select(Card.family_token).where(Card.revoked_at.is_(None)).limit(1))
+
+
+@pytest.fixture
+def phone(context_factory):
+    ctx = context_factory(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
+    return ctx.new_page()
+
+
+@pytest.mark.parametrize("lang", ["nb", "ar"])
+def test_family_pages_are_no_wider_than_the_phone(phone, live_server, family_token, lang, tmp_path):
+    paths = ["/", "/tilbud", "/sok-om-kort", "/utstyr/lan", "/tilgjengelighet", f"/kort/{family_token}"]
+    for path in paths:
+        phone.goto(f"{live_server.url}{path}?sprak={lang}")
+        width = phone.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], (path, lang, width)
+        assert phone.evaluate("() => document.body.innerText.trim().length") > 20, (path, "blank page")
+    phone.screenshot(path=str(tmp_path / f"card-{lang}.png"), full_page=True)
+
+
+def test_skip_link_appears_on_focus_in_rtl(phone, live_server):
+    phone.goto(f"{live_server.url}/tilbud?sprak=ar")
+    phone.keyboard.press("Tab")
+    box = phone.locator(".skip-link").bounding_box()
+    assert box and box["width"] > 20 and 0 <= box["x"] <= PHONE["width"]
+
+
+def test_the_language_chosen_wins_over_the_texted_link(phone, live_server, family_token):
+    phone.goto(f"{live_server.url}/kort/{family_token}?sprak=ar")
+    assert phone.locator("html").get_attribute("lang") == "ar"
+    phone.select_option("#lang-locale", "uk")
+    phone.locator(".lang-form button").click()
+    phone.wait_for_load_state()
+    assert phone.locator("html").get_attribute("lang") == "uk"
+    assert "sprak=ar" not in phone.url
+    phone.reload()
+    assert phone.locator("html").get_attribute("lang") == "uk"
+
+
+def test_table_headers_are_not_split_mid_word_at_1280(page, live_server):
+    login(page, live_server.url, "admin@demo.no")
+    for path in ["/admin/partnere", "/admin/brukere", "/besok/oppgjor", "/besok", "/rapporter/?period=2026",
+                 "/utstyr/statistikk", "/barn", "/soknader", "/oppfolging", "/rapporter/tilskudd", "/admin/soner"]:
+        page.goto(live_server.url + path)
+        split = page.evaluate("""() => [...document.querySelectorAll('th')]
+            .filter(th => !th.querySelector('.visually-hidden')).filter(th => {
+            const words = th.innerText.trim().split(/\\s+/);
+            const range = document.createRange(); range.selectNodeContents(th);
+            const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+            return words.length === 1 && lines.size > 1; }).map(th => th.innerText)""")
+        assert split == [], (path, split)
