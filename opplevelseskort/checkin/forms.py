@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 class ScanForm(FlaskForm):
     offer_id = SelectField(_l("Tilbud"), coerce=int, validators=[DataRequired(_l("Velg tilbud."))])
     code = StringField(_l("Kortkode"), validators=[DataRequired(_l("Skriv inn koden på kortet.")), Length(max=500)],
-                       description=_l("Koden står under QR-koden, for eksempel K7M-4QX-9."),
+                       description=_l("Koden står under QR-koden, for eksempel K7M-4QX-9TV."),
                        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
                                   "inputmode": "text"})
     source = HiddenField(default="typed")

@@ -93,13 +93,19 @@ def companions(checkin_id: int):
 @roles_required(Role.PARTNER)
 def from_link(token: str):
     """A partner opened the card's QR link with the phone's camera: confirm the check-in for the current offer."""
-    offer_id = session.get("scan_offer_id")
     choices = _offer_choices()
+    chosen = request.form.get("offer_id", type=int) if request.method == "POST" else None
+    offer_id = chosen if chosen in {c[0] for c in choices} else session.get("scan_offer_id")
     if not offer_id or offer_id not in {c[0] for c in choices}:
         offer_id = choices[0][0] if len(choices) == 1 else None
     if offer_id is None:
-        flash(_("Velg tilbud først, og skann kortet på nytt."), "info")
-        return redirect(url_for("checkin.scanner"))
+        if not choices:
+            flash(_("Dere har ingen publiserte tilbud ennå. Publiser et tilbud før dere tar imot kort."), "info")
+            return redirect(url_for("checkin.scanner"))
+        # The phone's own camera opened the card link before an offer was chosen: choose it here, one tap each.
+        return render_template("checkin/choose_offer.html", choices=choices, token=token, form=CompanionsForm())
+    if chosen:
+        session["scan_offer_id"] = offer_id
     form = CompanionsForm()
     offer = services.get_offer_for(current_user, offer_id)
     if request.method == "POST" and form.validate_on_submit():

@@ -149,6 +149,7 @@ def demo_command():
         _fail(exc)
     db.session.commit()
     click.echo(f"Demo municipality {muni.name} ({muni.number}) is ready.")
+    click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
     click.echo(f"Users (password {demo_mod.DEMO_PASSWORD}):")
     for email, role, _name in demo_mod.DEMO_USERS:
         click.echo(f"  {email:28} {role}")

@@ -386,6 +386,15 @@ def choose_municipality():
 choose_municipality.public = True
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says: send them to the one icon there is."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
+favicon.public = True
+
+
 @bp.get("/tilgjengelighet")
 def accessibility():
     return render_template("core/accessibility.html")

@@ -168,3 +168,46 @@ def test_openapi_document_is_valid(client):
     doc = client.get("/api/v1/openapi.json").json
     validate(doc)
     assert "/checkins" in doc["paths"]
+
+
+def test_card_link_without_a_chosen_offer_offers_them_with_one_tap(client, login_as, users, kid_card):
+    """The phone's own camera opened the card's QR link before an offer was chosen: pick it right there."""
+    from opplevelseskort.checkin.models import CheckIn
+    from opplevelseskort.partners import services as partners
+
+    from ..partners.conftest import offer_values
+
+    swim = partners.save_offer(users["partner"], offer_values(title="Svømming"), {})
+    dance = partners.save_offer(users["partner"], offer_values(title="Dans"), {})
+    login_as("partner")
+    page = client.get(f"/skann/kort/{kid_card.qr_token}")
+    assert page.status_code == 200 and "Svømming" in page.text and "Dans" in page.text
+    assert db.session.scalar(db.select(db.func.count(CheckIn.id))) == 0
+    r = client.post(f"/skann/kort/{kid_card.qr_token}", data={"offer_id": dance.id})
+    assert r.status_code == 302 and "/skann/resultat/" in r.headers["Location"]
+    visit = db.session.scalar(db.select(CheckIn))
+    assert visit.offer_id == dance.id
+    # remembered for the next card
+    with client.session_transaction() as sess:
+        assert sess["scan_offer_id"] == dance.id
+    _ = swim
+
+
+def test_card_link_refuses_an_offer_of_another_partner(client, login_as, users, kid_card, other_partner_org):
+    from opplevelseskort.checkin.models import CheckIn
+    from opplevelseskort.partners import services as partners
+    from opplevelseskort.partners.models import Offer, OfferStatus
+
+    from ..partners.conftest import offer_values
+
+    partners.save_offer(users["partner"], offer_values(title="A"), {})
+    partners.save_offer(users["partner"], offer_values(title="B"), {})
+    theirs = Offer(partner_id=other_partner_org.id, municipality_id=other_partner_org.municipality_id, title="C",
+                   category="sport", age_min=0, age_max=25, start_date=offer_values()["start_date"],
+                   end_date=offer_values()["end_date"], status=OfferStatus.PUBLISHED)
+    db.session.add(theirs)
+    db.session.flush()
+    login_as("partner")
+    r = client.post(f"/skann/kort/{kid_card.qr_token}", data={"offer_id": theirs.id})
+    assert r.status_code == 200 and "Hvilket tilbud" in r.text
+    assert db.session.scalar(db.select(db.func.count(CheckIn.id))) == 0

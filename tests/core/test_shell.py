@@ -144,3 +144,12 @@ def test_cli_zone_import_with_parents(app, data_dir):
         "--municipality-name", "Kongsvinger", "--parent-prefix", "6"])
     assert result.exit_code == 0, result.output
     assert "4 created" in result.output and "2 parents created" in result.output
+
+
+def test_there_is_a_favicon(client):
+    page = client.get("/tilgjengelighet")
+    assert 'rel="icon"' in page.text
+    r = client.get("/favicon.ico")
+    assert r.status_code == 301 and r.headers["Location"].endswith("/static/favicon.svg")
+    assert client.get("/static/favicon.svg").status_code == 200
+
