@@ -32,9 +32,15 @@ def upgrade():
         batch_op.add_column(sa.Column('placed_at', sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table('zone_indicator', schema=None) as batch_op:
         batch_op.add_column(sa.Column('status', sa.String(length=3), nullable=True))
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('ref', sa.String(length=60), nullable=True))
+        batch_op.create_index(batch_op.f('ix_outbox_message_ref'), ['ref'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_message_ref'))
+        batch_op.drop_column('ref')
     op.drop_table('stored_file')
     with op.batch_alter_table('zone_indicator', schema=None) as batch_op:
         batch_op.drop_column('status')

@@ -361,13 +361,37 @@ def send_card_link(card: Card, *, actor: User | None) -> int:
             body = _("Hei! Her er opplevelseskortet til %(name)s. Åpne lenken og vis QR-koden når dere kommer: "
                      "%(link)s", name=child.given_name, link=link)
         if g.email:
-            outbox.enqueue(OutboxChannel.EMAIL, g.email, subject, body, kind="card_link", locale=g.preferred_language)
+            outbox.enqueue(OutboxChannel.EMAIL, g.email, subject, body, kind="card_link", locale=g.preferred_language,
+                           ref=f"card:{card.id}")
             sent += 1
         if g.phone:
-            outbox.enqueue(OutboxChannel.SMS, g.phone, subject, body, kind="card_link", locale=g.preferred_language)
+            outbox.enqueue(OutboxChannel.SMS, g.phone, subject, body, kind="card_link", locale=g.preferred_language,
+                           ref=f"card:{card.id}")
             sent += 1
     audit.record(actor, "card.send_link", "card", card.id, municipality_id=card.municipality_id, messages=sent)
     return sent
+
+
+def link_messages(cards: list[Card]) -> dict[int, list]:
+    """The card-link messages of each card, newest first: how the family's link fared (sent, waiting, failed)."""
+    from ..core.models import OutboxMessage
+
+    refs = {f"card:{c.id}": c.id for c in cards}
+    out: dict[int, list] = {c.id: [] for c in cards}
+    if refs:
+        for m in db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.ref.in_(list(refs)))
+                                    .order_by(OutboxMessage.id.desc())):
+            out[refs[m.ref]].append(m)
+    return out
+
+
+def show_family_link(card: Card, *, actor: User) -> str:
+    """The family's link, for a caseworker to copy, print or show when no message reaches the family (audited)."""
+    if card.revoked_at is not None:
+        raise DomainError("card_revoked", _("Kortet er sperret."))
+    audit.record(actor, "card.show_link", "card", card.id, municipality_id=card.municipality_id)
+    guardians = card.child.household.guardians if card.child and card.child.household else []
+    return family_url(card, guardians[0].preferred_language if guardians else None)
 
 
 def bookings_for_card(card: Card) -> list:

@@ -9,9 +9,11 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from ..core import nav, tenancy
 from ..core.errors import DomainError
+from ..core.forms import ActionForm
 from ..core.models import Municipality, Role, Zone
 from ..core.permissions import can_access_municipality, private_page, roles_required
 from ..extensions import db, limiter
@@ -98,7 +100,9 @@ def household(household_id: int):
     for child in h.children:
         audit.record(current_user, "child.view", "child", child.id, municipality_id=child.municipality_id)
     db.session.commit()
+    messages = services.link_messages([c for child in h.children for c in child.cards])
     return render_template("cards/household.html", h=h, today=services.today(), channel_labels=CHANNEL_LABELS,
+                           messages=messages,
                            status_of=lambda c: services.card_status(c, services.today()),
                            issue_form=IssueForm(), renew_form=RenewForm(), revoke_form=RevokeForm(),
                            revoke_labels=REVOKE_LABELS, format_code=codes.format_short_code)
@@ -218,6 +222,23 @@ def card_send(card_id: int):
     except DomainError as exc:
         return _refused(exc, card.child.household_id)
     return _done(card, _("Lenken er sendt på nytt."))
+
+
+@bp.post("/kort/<int:card_id>/lenke")
+@roles_required(*CASE)
+def card_show_link(card_id: int):
+    """Shown once, in this answer only: the family's link to copy, print or show as a QR code."""
+    card = _card(card_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        link = services.show_family_link(card, actor=current_user)
+    except DomainError as exc:
+        return _refused(exc, card.child.household_id)
+    db.session.commit()
+    svg = pdf.qr_svg(link).decode("utf-8")
+    svg = svg[svg.index("<svg"):]  # drop the XML declaration: the SVG goes inline in the page
+    return private_page(Response(render_template("cards/family_link.html", card=card, link=link, qr=Markup(svg))))
 
 
 # --- public: the family's page and the QR landing -------------------------------------------

@@ -176,6 +176,8 @@ class OutboxMessage(db.Model):
     body: Mapped[str] = mapped_column(sa.Text)
     locale: Mapped[str] = mapped_column(sa.String(8), default="nb")
     kind: Mapped[str] = mapped_column(sa.String(60), default="")
+    # What the message is about ("card:12"), so its delivery can be shown where the thing is handled.
+    ref: Mapped[str | None] = mapped_column(sa.String(60), index=True)
     status: Mapped[OutboxStatus] = mapped_column(enum_type(OutboxStatus, 10), default=OutboxStatus.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)

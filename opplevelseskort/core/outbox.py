@@ -24,14 +24,14 @@ MAX_ATTEMPTS = 8
 
 
 def enqueue(channel: OutboxChannel | str, recipient: str, subject: str, body: str, *, kind: str = "",
-            locale: str = "nb") -> OutboxMessage:
+            locale: str = "nb", ref: str | None = None) -> OutboxMessage:
     """Queue one message in the current transaction; it is sent by `deliver_pending`."""
     channel = OutboxChannel(channel)
     recipient = (recipient or "").strip()
     if not recipient:
         raise DomainError("recipient_missing", "A message needs a recipient")
     msg = OutboxMessage(channel=channel, recipient=recipient, subject=subject[:250], body=body, kind=kind,
-                        locale=locale or "nb", status=OutboxStatus.PENDING, attempts=0)
+                        locale=locale or "nb", status=OutboxStatus.PENDING, attempts=0, ref=ref)
     db.session.add(msg)
     db.session.flush()
     return msg

@@ -209,3 +209,49 @@ def test_address_lookup_down_gives_clear_error(app, muni, zone_set):
         address.zone_for_address(muni, "Bakkeveien 1")
     assert exc.value.code == "address_lookup_failed"
     _ = date
+
+
+def test_caseworker_can_show_the_family_link_once_and_it_is_audited(client, login_as, card):
+    from opplevelseskort.cards.services import family_url
+    from opplevelseskort.core.models import AuditLog
+
+    login_as("caseworker")
+    assert client.get(f"/kort/{card.id}/lenke").status_code == 405
+    r = client.post(f"/kort/{card.id}/lenke")
+    assert r.status_code == 200
+    assert card.family_token in r.text and "<svg" in r.text and "copy-link.js" in r.text
+    assert r.headers["Cache-Control"] == "private, no-store"
+    assert db.session.scalar(db.select(AuditLog).filter_by(action="card.show_link", object_id=str(card.id)))
+    assert family_url(card) .split("?")[0] in r.text
+
+
+def test_another_municipality_cannot_show_the_link(client, card, other_muni):
+    from opplevelseskort.core import services as core
+
+    from ..conftest import login
+
+    other = core.create_user("cw-b@test.no", "gront eple 47", "caseworker", municipality_id=other_muni.id)
+    login(client, other)
+    assert client.post(f"/kort/{card.id}/lenke").status_code == 404
+
+
+def test_household_page_shows_how_the_link_fared(client, login_as, card, monkeypatch):
+    from opplevelseskort.cards import services as cards
+    from opplevelseskort.core import outbox
+
+    cards.send_card_link(card, actor=None)
+    db.session.flush()
+
+    def fail(msg):
+        raise ConnectionError("gateway down")
+
+    monkeypatch.setattr(outbox, "_send_sms", fail)
+    monkeypatch.setattr(outbox, "_send_email", lambda msg: None)
+    outbox.deliver_pending()
+    login_as("caseworker")
+    page = client.get(f"/husstand/{card.child.household_id}")
+    assert "sendt" in page.text and "venter på nytt forsøk (ConnectionError: gateway down)" in page.text
+    r = client.post(f"/kort/{card.id}/send")
+    assert r.status_code == 302
+    page = client.get(f"/husstand/{card.child.household_id}")
+    assert "venter på sending" in page.text
