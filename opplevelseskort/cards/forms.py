@@ -76,7 +76,10 @@ class RenewForm(FlaskForm):
 
 
 class RevokeForm(FlaskForm):
-    reason = SelectField(_l("Grunn"), choices=list(REVOKE_LABELS.items()))
+    reason = SelectField(_l("Grunn"), choices=[("", _l("Velg grunn"))] + list(REVOKE_LABELS.items()),
+                         validators=[DataRequired(_l("Velg hvorfor kortet sperres."))])
+    confirm = BooleanField(_l("Ja, sperr kortet. Familien kan ikke bruke det lenger."),
+                           validators=[DataRequired(_l("Bekreft at kortet skal sperres."))])
 
 
 class SearchForm(FlaskForm):

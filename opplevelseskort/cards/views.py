@@ -205,7 +205,10 @@ def card_revoke(card_id: int):
     card = _card(card_id)
     form = RevokeForm()
     if not form.validate_on_submit():
-        abort(400)
+        # A card is never blocked by a slip of the finger: a reason and a ticked confirmation are both needed.
+        messages = [str(e) for errs in form.errors.values() for e in errs]
+        flash(" ".join(messages) or _("Kortet ble ikke sperret."), "error")
+        return redirect(url_for("cards.household", household_id=card.child.household_id))
     try:
         services.revoke_card(card, form.reason.data, actor=current_user)
     except DomainError as exc:
@@ -366,6 +369,9 @@ def application_detail(app_id: int):
     except DomainError:
         abort(404)
     form = DecisionForm()
+    if request.method == "GET" and not form.zones.data:
+        # Each child's zone as the family gave it: the caseworker checks it rather than typing it again.
+        form.zones.data = ", ".join(c.get("zone") or "" for c in a.children)
     if request.method == "POST" and form.validate_on_submit():
         try:
             if request.form.get("decision") == "approve":

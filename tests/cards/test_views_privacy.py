@@ -255,3 +255,35 @@ def test_household_page_shows_how_the_link_fared(client, login_as, card, monkeyp
     assert r.status_code == 302
     page = client.get(f"/husstand/{card.child.household_id}")
     assert "venter på sending" in page.text
+
+
+def test_revoking_needs_a_reason_and_a_confirmation(client, login_as, card):
+    login_as("caseworker")
+    for data in ({}, {"reason": "lost"}, {"confirm": "y"}, {"reason": "", "confirm": "y"}):
+        r = client.post(f"/kort/{card.id}/sperr", data=data, follow_redirects=True)
+        assert r.status_code == 200
+        assert db.session.get(Card, card.id).revoked_at is None, data
+    assert "Bekreft at kortet skal sperres." in client.post(f"/kort/{card.id}/sperr", data={"reason": "lost"},
+                                                             follow_redirects=True).text
+    r = client.post(f"/kort/{card.id}/sperr", data={"reason": "lost", "confirm": "y"})
+    assert r.status_code == 302 and db.session.get(Card, card.id).revoked_at is not None
+
+
+def test_household_page_puts_revoking_apart_behind_a_disclosure(client, login_as, card):
+    login_as("caseworker")
+    page = client.get(f"/husstand/{card.child.household_id}").text
+    assert '<details class="danger-zone">' in page and 'name="confirm"' in page
+    assert page.index("Forny") < page.index("danger-zone")
+
+
+def test_approving_an_application_starts_from_the_zones_the_family_gave(client, login_as, zone_set, muni):
+    from opplevelseskort.cards import applications
+
+    a = applications.submit_application(muni, services.GuardianInput("Mona", "95555555", "", "nb"), [
+        {"given_name": "Sami", "family_name": "Lie", "birth_year": 2015, "birth_month": 2, "zone": "30010102"},
+        {"given_name": "Sara", "family_name": "Lie", "birth_year": 2017, "birth_month": 4, "zone": "30010201"}],
+        consent=True)
+    db.session.flush()
+    login_as("caseworker")
+    page = client.get(f"/soknader/{a.id}").text
+    assert 'value="30010102, 30010201"' in page
