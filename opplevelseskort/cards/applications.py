@@ -12,12 +12,12 @@ from flask_babel import gettext as _
 from ..core import audit, outbox
 from ..core.errors import DomainError, ImportFailed, NotFound
 from ..core.i18n import force_locale
-from ..core.models import Municipality, OutboxChannel, User
+from ..core.models import Municipality, OutboxChannel, User, Zone
 from ..core.types import utcnow
 from ..core.zones import read_csv
 from ..extensions import db
 from . import services
-from .models import Application, ApplicationStatus, Card, Child
+from .models import Application, ApplicationStatus, Card, Channel, Child, Gender
 
 MAX_CHILDREN = 6
 
@@ -115,10 +115,29 @@ IMPORT_COLUMNS = ["guardian_name", "guardian_phone", "guardian_email", "guardian
                   "eligible_until"]
 
 
-def template_csv() -> str:
-    example = ["Kari Nordmann", "91234567", "kari@example.org", "nb", "Emma", "Nordmann", "2014", "5", "girl",
-               "03010101", "nav", "2026-01-01", "2026-12-31"]
+# Norwegian words a caseworker writes, beside the codes (compared in lower case).
+GENDER_WORDS = {"jente": "girl", "gutt": "boy", "annet": "other", "annen": "other", "ukjent": "", "-": ""}
+CHANNEL_WORDS = {"nav": "nav", "barnevern": "child_welfare", "barnevernet": "child_welfare", "skole": "school",
+                 "skolen": "school", "helsesykepleier": "health_nurse", "helsestasjon": "health_nurse",
+                 "introduksjonsprogram": "introduction", "introduksjonsprogrammet": "introduction",
+                 "introduksjon": "introduction", "søknad": "application", "soknad": "application", "annet": "other"}
+
+
+def template_csv(municipality: Municipality) -> str:
+    """A template that imports as it is: one of the municipality's own zones, this year's dates."""
+    zone = db.session.scalar(db.select(Zone.code).where(Zone.municipality_id == municipality.id,
+                                                        Zone.level == "grunnkrets").order_by(Zone.code).limit(1)) or \
+        db.session.scalar(db.select(Zone.code).where(Zone.municipality_id == municipality.id).order_by(Zone.code)
+                          .limit(1)) or ""
+    year = date.today().year
+    example = ["Kari Nordmann", "91234567", "kari@example.org", "nb", "Emma", "Nordmann", str(year - 11), "5", "jente",
+               zone, "NAV", f"{year}-01-01", f"{year}-12-31"]
     return "\ufeff" + ";".join(IMPORT_COLUMNS) + "\n" + ";".join(example) + "\n"
+
+
+def _word(value: str, words: dict[str, str], codes: set[str]) -> str:
+    low = (value or "").strip().lower()
+    return low if low in codes else words.get(low, (value or "").strip())
 
 
 @dataclass
@@ -176,6 +195,8 @@ def import_households(municipality: Municipality, data: bytes | str, *, actor: U
             g.preferred_language = "invalid:" + g.preferred_language
         errors += services.validate_guardian(g, where)
 
+        v["gender"] = _word(v["gender"], GENDER_WORDS, {g.value for g in Gender})
+        v["channel"] = _word(v["channel"], CHANNEL_WORDS, {c.value for c in Channel})
         child = services.ChildInput(v["given_name"], v["family_name"], _as_int(v["birth_year"], "birth_year", where, errors),
                                     _as_int(v["birth_month"], "birth_month", where, errors), v["zone"], v["channel"] or "other",
                                     _as_date(v["eligible_from"], "eligible_from", where, errors),

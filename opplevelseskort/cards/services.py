@@ -201,9 +201,12 @@ def validate_child(municipality_id: int, c: ChildInput, where: str):
     except DomainError as exc:
         errors.append(_("%(where)s: %(message)s", where=where, message=exc.message))
     if c.channel not in {ch.value for ch in Channel}:
-        errors.append(_("%(where)s: ukjent kanal «%(value)s».", where=where, value=c.channel))
+        errors.append(_("%(where)s: ukjent kanal «%(value)s». Bruk en av: %(allowed)s.", where=where, value=c.channel,
+                        allowed="nav (NAV), child_welfare (barnevern), school (skole), health_nurse (helsesykepleier), "
+                                "introduction (introduksjonsprogram), application (søknad), other (annet)"))
     if c.gender and c.gender not in {g.value for g in Gender}:
-        errors.append(_("%(where)s: ukjent kjønn «%(value)s».", where=where, value=c.gender))
+        errors.append(_("%(where)s: ukjent kjønn «%(value)s». Bruk en av: %(allowed)s, eller la feltet stå tomt.",
+                        where=where, value=c.gender, allowed="girl (jente), boy (gutt), other (annet)"))
     if not c.eligible_from or not c.eligible_until:
         errors.append(_("%(where)s: perioden for rett til kort mangler.", where=where))
     elif c.eligible_until < c.eligible_from:

@@ -398,12 +398,35 @@ def application_detail(app_id: int):
 @bp.route("/barn/import", methods=["GET", "POST"])
 @roles_required(*CASE)
 def bulk_import():
+    from ..core import files
+
     form = BulkImportForm()
     errors: list[str] = []
     preview = None
-    if form.validate_on_submit():
+    kept = None
+    upload = request.form.get("upload", "")
+    if request.method == "POST" and upload:
+        # "Import now" after a dry run: the same file, kept on the server, is imported (no second upload).
+        key = f"household-import/{current_user.id}/{upload}"
+        stored = files.get(key) if ActionForm().validate_on_submit() and upload.isalnum() else None
+        if stored is None:
+            errors = [_("Forhåndsvisningen er for gammel eller finnes ikke. Last opp filen på nytt.")]
+        else:
+            try:
+                preview = applications.import_households(_municipality(), stored.content, actor=current_user)
+            except DomainError as exc:
+                db.session.rollback()
+                errors = getattr(exc, "errors", None) or [exc.message]
+            else:
+                files.delete(key)
+                db.session.commit()
+                flash(_("%(n)d barn i %(h)d husstander er registrert med kort.", n=preview.children,
+                        h=preview.households), "success")
+                return redirect(url_for("cards.children"))
+    elif form.validate_on_submit():
+        data = form.file.data.read()
         try:
-            preview = applications.import_households(_municipality(), form.file.data.read(), actor=current_user,
+            preview = applications.import_households(_municipality(), data, actor=current_user,
                                                      dry_run=bool(form.dry_run.data))
         except DomainError as exc:
             db.session.rollback()
@@ -411,18 +434,23 @@ def bulk_import():
         else:
             if form.dry_run.data:
                 db.session.rollback()
+                import secrets
+
+                kept = secrets.token_hex(12)
+                files.put(f"household-import/{current_user.id}/{kept}", data, "text/csv")
+                db.session.commit()
             else:
                 db.session.commit()
                 flash(_("%(n)d barn i %(h)d husstander er registrert med kort.", n=preview.children,
                         h=preview.households), "success")
-    return render_template("cards/import.html", form=form, errors=errors, preview=preview,
+    return render_template("cards/import.html", form=form, errors=errors, preview=preview, kept=kept,
                            columns=applications.IMPORT_COLUMNS), (422 if errors or form.errors else 200)
 
 
 @bp.get("/barn/import/mal.csv")
 @roles_required(*CASE)
 def import_template():
-    return Response(applications.template_csv(), content_type="text/csv; charset=utf-8",
+    return Response(applications.template_csv(_municipality()), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="husstander-mal.csv"'})
 
 

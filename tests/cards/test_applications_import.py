@@ -136,3 +136,59 @@ def test_cli_import_with_progress(app, muni, zone_set, users, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Imported 1 households" in result.output
     _ = date
+
+
+def test_the_downloadable_template_imports_as_it_is(client, login_as, zone_set):
+    import io
+
+    login_as("caseworker")
+    template = client.get("/barn/import/mal.csv").data
+    assert b"30010101" in template and b"jente" in template and b"NAV" in template
+    r = client.post("/barn/import", content_type="multipart/form-data",
+                    data={"file": (io.BytesIO(template), "mal.csv"), "dry_run": ""})
+    assert r.status_code == 200, r.text
+    assert db.session.scalar(db.select(db.func.count(Child.id))) == 1
+
+
+def test_norwegian_words_are_accepted_beside_the_codes(muni, zone_set, users):
+    text = ("guardian_name;guardian_phone;guardian_email;guardian_language;given_name;family_name;birth_year;"
+            "birth_month;gender;zone;channel;eligible_from;eligible_until\n"
+            "Kari;91234567;;nb;Emma;Nordmann;2014;5;Jente;30010101;NAV;2026-01-01;2026-12-31\n"
+            "Kari;91234567;;nb;Ola;Nordmann;2016;3;gutt;30010101;barnevern;2026-01-01;2026-12-31\n")
+    applications.import_households(muni, text, actor=users["caseworker"])
+    kids = {c.given_name: c for c in db.session.scalars(db.select(Child))}
+    assert kids["Emma"].gender == "girl" and kids["Emma"].channel == "nav"
+    assert kids["Ola"].gender == "boy" and kids["Ola"].channel == "child_welfare"
+
+
+def test_an_unknown_value_error_lists_what_is_allowed(muni, zone_set, users):
+    text = ("guardian_name;guardian_phone;guardian_email;guardian_language;given_name;family_name;birth_year;"
+            "birth_month;gender;zone;channel;eligible_from;eligible_until\n"
+            "Kari;91234567;;nb;Emma;Nordmann;2014;5;pike;30010101;kommunen;2026-01-01;2026-12-31\n")
+    with pytest.raises(ImportFailed) as exc:
+        applications.import_households(muni, text, actor=users["caseworker"])
+    joined = " ".join(exc.value.errors)
+    assert "ukjent kjønn «pike». Bruk en av: girl (jente), boy (gutt), other (annet)" in joined
+    assert "ukjent kanal «kommunen». Bruk en av: nav (NAV)" in joined
+
+
+def test_after_a_dry_run_one_button_imports_the_same_file(client, login_as, users, zone_set):
+    import io
+    import re
+
+    from ..conftest import login
+
+    login_as("caseworker")
+    template = client.get("/barn/import/mal.csv").data
+    r = client.post("/barn/import", content_type="multipart/form-data",
+                    data={"file": (io.BytesIO(template), "mal.csv"), "dry_run": "y"})
+    assert r.status_code == 200 and "Importer denne filen nå" in r.text
+    assert db.session.scalar(db.select(db.func.count(Child.id))) == 0
+    upload = re.search(r'name="upload" value="([0-9a-f]+)"', r.text).group(1)
+    other = client.application.test_client()
+    login(other, users["admin"])
+    assert "for gammel" in other.post("/barn/import", data={"upload": upload}).text
+    r = client.post("/barn/import", data={"upload": upload})
+    assert r.status_code == 302
+    assert db.session.scalar(db.select(db.func.count(Child.id))) == 1
+    assert "for gammel" in client.post("/barn/import", data={"upload": upload}).text  # used once
