@@ -125,6 +125,9 @@ def create_app(config: dict | None = None) -> Flask:
     _register_cli(app)
     _register_error_pages(app)
     app.jinja_env.globals.update(template_helpers())
+    from .core.labels import label
+
+    app.jinja_env.globals["label"] = label
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.policies["ext.i18n.trimmed"] = True

@@ -69,6 +69,13 @@ def visit_log(partner_id: int | None, month: str) -> list[CheckIn]:
         CheckIn.partner_id == partner_id, CheckIn.at >= start, CheckIn.at < end).order_by(CheckIn.at.desc())))
 
 
+def offer_titles(offer_ids: set[int]) -> dict[int, str]:
+    """Offer titles for a visit log (the log shows names, never numbers)."""
+    if not offer_ids:
+        return {}
+    return dict(db.session.execute(db.select(Offer.id, Offer.title).where(Offer.id.in_(offer_ids))).all())
+
+
 @dataclass
 class StatementLine:
     offer_id: int

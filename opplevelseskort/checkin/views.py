@@ -155,7 +155,8 @@ def visits():
         flash(exc.message, "error")
         month = date.today().strftime("%Y-%m")
         rows = statements.visit_log(partner_id, month)
-    return render_template("checkin/visits.html", rows=rows, month=month, partner_id=partner_id,
+    offer_titles = statements.offer_titles({c.offer_id for c in rows})
+    return render_template("checkin/visits.html", rows=rows, offer_titles=offer_titles, month=month, partner_id=partner_id,
                            partners=statements.partners_for(current_user), void_form=VoidForm(),
                            today=services.local_date(services.utcnow()))
 

@@ -18,6 +18,7 @@ from ..cards.models import Card, Child
 from ..checkin.models import CheckIn
 from ..core.errors import DomainError
 from ..core.exports import csv_writer
+from ..core.labels import label
 from ..core.models import Municipality, User, Zone
 from ..extensions import db
 from ..partners.models import Booking, BookingStatus, Occasion
@@ -330,7 +331,8 @@ def jsonstat(report: Report) -> dict:
             "zone": {"label": "zone", "category": {"index": zone_codes, "label": labels}},
             "period": {"label": "period", "category": {"index": [report.period.label],
                                                        "label": {report.period.label: report.period.label}}},
-            "measure": {"label": "measure", "category": {"index": MEASURES, "label": {m: m for m in MEASURES}}},
+            "measure": {"label": "measure", "category": {"index": MEASURES,
+                                                         "label": {m: label("measure", m) for m in MEASURES}}},
         },
         "value": values, "status": status,
     }

@@ -153,3 +153,47 @@ def test_there_is_a_favicon(client):
     assert r.status_code == 301 and r.headers["Location"].endswith("/static/favicon.svg")
     assert client.get("/static/favicon.svg").status_code == 200
 
+
+
+def test_staff_pages_show_words_not_codes(client, users, muni, zone_set):
+    from datetime import date
+
+    from opplevelseskort.checkin import services as checkin
+    from opplevelseskort.core.labels import label
+    from opplevelseskort.partners import services as partners
+    from utstyr.models import ItemType, Location
+    from utstyr.services import add_units
+
+    from ..conftest import login
+    from ..partners.conftest import make_card, offer_values
+
+    offer = partners.save_offer(users["partner"], offer_values(title="Klatrevegg"), {})
+    checkin.record_checkin(make_card(muni, users, "Ada").short_code, offer, actor=users["partner"])
+    loc = Location(municipality_id=muni.id, name="Sentralen")
+    loc.volunteers.append(users["volunteer"])
+    skis = ItemType(municipality_id=muni.id, name="Ski", category="ski", size="", default_loan_days=7)
+    from opplevelseskort.extensions import db
+
+    db.session.add_all([loc, skis])
+    db.session.flush()
+    add_units(skis, loc, 1)
+    db.session.flush()
+    login(client, users["partner"])
+    visits = client.get(f"/besok?month={date.today():%Y-%m}").text
+    assert "Klatrevegg" in visits and "Skrevet inn" in visits and ">typed<" not in visits
+    login(client, users["volunteer"])
+    units = client.get("/utstyr/enheter").text
+    assert "Ledig" in units and ">available<" not in units
+    login(client, users["admin"])
+    zones_page = client.get("/admin/soner").text
+    assert "Grunnkrets" in zones_page and ">grunnkrets<" not in zones_page
+    assert label("gender", "girl") == "Jente" and label("unit_status", "nope") == "nope"
+
+
+def test_jsonstat_measure_labels_are_words(app, muni, zone_set):
+    from opplevelseskort.reports import services as reports
+
+    rep = reports.uptake_report(muni, reports.parse_period("2026"), "grunnkrets")
+    doc = reports.jsonstat(rep)
+    assert doc["dimension"]["measure"]["category"]["label"]["checkins"] == "Besøk"
+    assert "checkins" in doc["dimension"]["measure"]["category"]["index"]  # ids stay codes
