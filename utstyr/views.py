@@ -389,3 +389,15 @@ nav.register("utstyr.reservations", _l("Reservasjoner"), STAFF, order=15)
 nav.register("utstyr.locations", _l("Utlånssteder"), [Role.ADMIN], order=62)
 nav.register("utstyr.stats", _l("Utstyrsstatistikk"), [Role.VOLUNTEER, Role.ADMIN, Role.ANALYST], order=50)
 nav.register("utstyr.public", _l("Lån utstyr"), [], public=True, order=6)
+
+
+def _loans_due(user) -> int:
+    from .models import Loan, LoanLine
+
+    loc_ids = [loc.id for loc in services.locations_for(user)]
+    return db.session.scalar(db.select(db.func.count(LoanLine.id)).join(Loan, Loan.id == LoanLine.loan_id).where(
+        LoanLine.returned_at.is_(None), Loan.due_on <= services.today(), Loan.location_id.in_(loc_ids or [0]))) or 0
+
+
+nav.register_count(_l("utlån skal leveres i dag eller er på overtid"), [Role.VOLUNTEER, Role.ADMIN], _loans_due,
+                   endpoint="utstyr.home", order=30)

@@ -458,3 +458,14 @@ apply.public = True
 nav.register("cards.apply", _l("Søk om kort"), [], public=True, order=4)
 nav.register("cards.application_list", _l("Søknader"), CASE, order=22)
 nav.register("cards.bulk_import", _l("Importer husstander"), CASE, order=23)
+
+
+def _applications_waiting(user) -> int:
+    q = db.select(db.func.count(Application.id)).where(Application.status == ApplicationStatus.PENDING)
+    if user.municipality_id is not None:
+        q = q.where(Application.municipality_id == user.municipality_id)
+    return db.session.scalar(q) or 0
+
+
+nav.register_count(_l("søknader venter"), [Role.CASEWORKER, Role.ADMIN], _applications_waiting,
+                   endpoint="cards.application_list", order=20)

@@ -217,3 +217,22 @@ def follow_up():
 nav.register("checkin.scanner", _l("Skann kort"), [Role.PARTNER], order=10)
 nav.register("checkin.visits", _l("Besøk og oppgjør"), [Role.PARTNER, Role.ADMIN], order=30)
 nav.register("checkin.follow_up", _l("Ubrukte kort"), [Role.CASEWORKER, Role.ADMIN], order=40)
+
+
+def _checkins_today(user) -> int:
+    from datetime import datetime, time, timedelta
+
+    from .services import OSLO
+
+    start = datetime.combine(date.today(), time(0), tzinfo=OSLO)
+    q = db.select(db.func.count(CheckIn.id)).where(CheckIn.at >= start, CheckIn.at < start + timedelta(days=1),
+                                                    CheckIn.voided_at.is_(None))
+    if user.role == Role.PARTNER:
+        q = q.where(CheckIn.partner_id == user.partner_id)
+    elif user.municipality_id is not None:
+        q = q.where(CheckIn.municipality_id == user.municipality_id)
+    return db.session.scalar(q) or 0
+
+
+nav.register_count(_l("besøk registrert i dag"), [Role.PARTNER, Role.ADMIN], _checkins_today,
+                   endpoint="checkin.visits", order=10)

@@ -38,3 +38,29 @@ def staff_items() -> list[dict]:
 
 def public_items() -> list[dict]:
     return [{"url": url_for(i.endpoint), "label": i.label} for i in sorted(_PUBLIC, key=lambda i: i.order)]
+
+
+@dataclass(frozen=True)
+class Count:
+    label: object  # a lazy string
+    roles: frozenset
+    compute: object  # (user) -> int
+    endpoint: str
+    order: int = 50
+
+
+_COUNTS: list[Count] = []
+
+
+def register_count(label, roles, compute, *, endpoint: str, order: int = 50) -> None:
+    """A figure for the dashboard ("check-ins today", "applications waiting"), computed for the user."""
+    if all(c.label != label for c in _COUNTS):
+        _COUNTS.append(Count(label, frozenset(Role(r) for r in roles), compute, endpoint, order))
+
+
+def dashboard_counts() -> list[dict]:
+    if not current_user.is_authenticated:
+        return []
+    user = current_user._get_current_object()
+    return [{"label": c.label, "value": c.compute(user), "url": url_for(c.endpoint)}
+            for c in sorted(_COUNTS, key=lambda c: c.order) if user.role in c.roles]

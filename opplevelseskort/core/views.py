@@ -411,6 +411,11 @@ def nav_items():
 
 
 @bp.app_template_global()
+def dashboard_counts():
+    return nav.dashboard_counts()
+
+
+@bp.app_template_global()
 def public_nav_items():
     return nav.public_items()
 
