@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, render_template, request
+from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
 
 from .config import DEFAULT_SECRET_KEY, load_config
@@ -204,9 +204,9 @@ def _register_error_pages(app: Flask) -> None:
             # Our own refusals carry a translated description (werkzeug's defaults are English and generic).
             detail = getattr(error, "description", None)
             detail = detail if isinstance(detail, str) and detail != type(error).description else None
-            if request.blueprint == "api" or request.path.startswith("/api/"):
-                from .api.views import json_error
+            from .core.guards import json_error, wants_json
 
+            if wants_json():
                 resp = json_error(status, message=detail)
                 resp.headers.update(headers)
                 return resp

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, g, jsonify
 from flask_login import current_user
 
 from ..core.errors import DomainError
-from ..core.guards import json_error  # noqa: F401 - the API's error body, shared with the edge handlers
+from ..core.guards import json_error  # the API's error body, shared with the edge handlers
 from ..core.permissions import ALL_STAFF, roles_required
 from ..extensions import db
 

@@ -246,10 +246,6 @@ def card_show_link(card_id: int):
 
 # --- public: the family's page and the QR landing -------------------------------------------
 
-def _private(resp: Response) -> Response:
-    return private_page(resp)
-
-
 def _family_card(token: str) -> Card:
     try:
         card = services.card_by_family_token(token)
@@ -269,14 +265,14 @@ def family_card(token: str):
                                     CardStatus=CardStatus, offers=services.offers_for_card(card),
                                     bookings=services.bookings_for_card(card),
                                     short_code=codes.format_short_code(card.short_code), token=token))
-    return _private(resp)
+    return private_page(resp)
 
 
 @bp.get("/kort/<token>/qr.svg")
 @limiter.limit(lambda: "120 per minute")
 def family_card_qr(token: str):
     card = _family_card(token)
-    return _private(Response(pdf.qr_svg(services.card_url(card)), mimetype="image/svg+xml"))
+    return private_page(Response(pdf.qr_svg(services.card_url(card)), mimetype="image/svg+xml"))
 
 
 @bp.get("/kort/<token>/kort.pdf")
@@ -284,7 +280,7 @@ def family_card_qr(token: str):
 def family_card_pdf(token: str):
     card = _family_card(token)
     data = pdf.card_pdf(card, services.card_url(card), codes.format_short_code(card.short_code))
-    return _private(Response(data, mimetype="application/pdf",
+    return private_page(Response(data, mimetype="application/pdf",
                              headers={"Content-Disposition": 'attachment; filename="opplevelseskort.pdf"'}))
 
 
@@ -302,7 +298,7 @@ def card_service_worker():
 @limiter.limit(lambda: "60 per minute")
 def scan_landing(token: str):
     """What an ordinary phone camera opens: the same neutral page for every code, valid or not."""
-    return _private(Response(render_template("cards/scan_landing.html")))
+    return private_page(Response(render_template("cards/scan_landing.html")))
 
 
 for _public_view in (family_card, family_card_qr, family_card_pdf, scan_landing, card_service_worker):

@@ -94,9 +94,10 @@ def companions(checkin_id: int):
 def from_link(token: str):
     """A partner opened the card's QR link with the phone's camera: confirm the check-in for the current offer."""
     choices = _offer_choices()
+    allowed = {c[0] for c in choices}
     chosen = request.form.get("offer_id", type=int) if request.method == "POST" else None
-    offer_id = chosen if chosen in {c[0] for c in choices} else session.get("scan_offer_id")
-    if not offer_id or offer_id not in {c[0] for c in choices}:
+    offer_id = chosen if chosen in allowed else session.get("scan_offer_id")
+    if offer_id not in allowed:
         offer_id = choices[0][0] if len(choices) == 1 else None
     if offer_id is None:
         if not choices:

@@ -123,8 +123,7 @@ def zones_import(path, municipality_number, municipality_name, fmt, code_propert
                 summary = f"{r.created} created, {r.updated} updated, {r.parents_created} parents created"
                 summary += "".join(f"\n  {line}" for line in r.repaired)
                 if r.set_aside:
-                    summary += "; set aside (other municipalities): " + ", ".join(
-                        f"{number}: {n}" for number, n in sorted(r.set_aside.items()))
+                    summary += "; set aside (other municipalities): " + zones.counts_text(r.set_aside)
             elif fmt == "csv":
                 r = zones.import_zones_csv(muni, data, progress=progress)
                 summary = f"{r.created} created, {r.updated} updated"

@@ -87,12 +87,13 @@ def json_error(status: int, code: str | None = None, message: str | None = None)
     return resp
 
 
-def _is_api() -> bool:
+def wants_json() -> bool:
+    """Errors on the API answer JSON; everywhere else a page."""
     return request.blueprint == "api" or request.path.startswith("/api/")
 
 
 def _error(status: int, code: str, message: str):
-    if _is_api():
+    if wants_json():
         return json_error(status, code, message)
     template = "errors/503.html" if status == 503 else "errors/domain.html"
     return render_template(template, message=message, status=status), status

@@ -348,7 +348,7 @@ def zone_import():
                             created=result.created, updated=result.updated, parents=result.parents_created)
                 if result.set_aside:
                     message += " " + _("Satt til side fordi de hører til andre kommuner: %(aside)s.",
-                                       aside=", ".join(f"{k}: {v}" for k, v in sorted(result.set_aside.items())))
+                                       aside=zones.counts_text(result.set_aside))
                 for line in result.repaired:
                     flash(line, "info")
             elif form.kind.data == "csv":

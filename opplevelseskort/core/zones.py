@@ -49,6 +49,11 @@ class ImportResult:
 MUNICIPALITY_PROPERTIES = ("kommunenummer", "kommunenr", "kommune_nr", "kommunekode", "kommune")
 
 
+def counts_text(counts: dict) -> str:
+    """{"0220": 2, "0301": 5} -> "0220: 2, 0301: 5" (what an import set aside, for messages)."""
+    return ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+
+
 def feature_municipality(props: dict, code: str) -> str | None:
     """The kommunenummer a feature belongs to: a kommunenummer-style property, else an 8-digit code's prefix."""
     for name in MUNICIPALITY_PROPERTIES:
@@ -278,7 +283,7 @@ def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_
     if not parsed and set_aside:
         raise ImportFailed([_("Ingen objekter i filen hører til kommune %(number)s (filen har %(found)s).",
                               number=municipality.number,
-                              found=", ".join(f"{k}: {v}" for k, v in sorted(set_aside.items())))])
+                              found=counts_text(set_aside))])
 
     result = ImportResult(set_aside=set_aside, repaired=repaired)
     zones = _zones_by_code(municipality.id)

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from ..core import audit
 from ..core.errors import ImportFailed
 from ..core.models import Municipality, User, Zone
-from ..core.zones import read_csv
+from ..core.zones import counts_text, read_csv
 from ..extensions import db
 from .models import ZoneIndicator
 
@@ -331,7 +331,7 @@ def import_indicators(data: bytes | str, *, fmt: str = "csv", municipality: Muni
         raise ImportFailed(errors)
     if not to_store:
         raise ImportFailed([_("Ingen rader i filen hører til en kommune i denne importen (satt til side: %(aside)s).",
-                              aside=", ".join(f"{k}: {v}" for k, v in sorted(result.set_aside.items())) or "–")])
+                              aside=counts_text(result.set_aside) or "–")])
     for number, codes in unknown.items():
         result.skipped_unknown[number] = (sorted(set(codes)), len(codes))
     _store(to_store, zones, result, actor)

@@ -362,14 +362,6 @@ def render(report: Report, fmt: str, delimiter: str = ";"):
     raise DomainError("format_invalid", _("Ukjent format «%(fmt)s». Bruk csv, jsonstat eller geojson.", fmt=fmt))
 
 
-def municipalities_in_reach(user: User) -> list[Municipality]:
-    """Where a user may import: their own municipality, or every one for an unrestricted admin."""
-    q = db.select(Municipality)
-    if user.municipality_id is not None:
-        q = q.where(Municipality.id == user.municipality_id)
-    return list(db.session.scalars(q))
-
-
 def municipality_for(user: User | None, number: str | None) -> Municipality:
     """The municipality a report is about: the one named (within the user's reach), else the request's own."""
     from ..core.tenancy import current_municipality

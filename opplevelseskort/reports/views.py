@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..core import nav
+from ..core import services as core_services
 from ..core.errors import DomainError, ImportFailed
 from ..core.guards import year_arg
 from ..core.models import Role, Zone
@@ -105,7 +106,7 @@ def indicators():
     errors: list[str] = []
     summary: list[str] = []
     if form.validate_on_submit():
-        allowed = services.municipalities_in_reach(current_user)
+        allowed = core_services.municipalities_for(current_user)
         try:
             result = import_indicators(form.file.data.read(), fmt=form.kind.data, actor=current_user,
                                        skip_unknown=bool(form.skip_unknown.data), allowed=allowed)
