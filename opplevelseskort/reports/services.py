@@ -23,7 +23,7 @@ from ..core.models import Municipality, User, Zone
 from ..extensions import db
 from ..partners.models import Booking, BookingStatus, Occasion
 from .models import ZoneIndicator
-from .suppression import SUPPRESSED, Cell, primary_count, secondary
+from .suppression import SUPPRESSED, Cell, primary_count
 
 log = logging.getLogger(__name__)
 
@@ -164,20 +164,38 @@ def _grouped(zone_col, mapping, where, select_from, count_exprs) -> tuple[dict, 
     return per, total
 
 
+def _first_visits(municipality: Municipality, period: Period):
+    """Each child's first visit of the period (zone, age and gender then): where an active child is counted.
+
+    Counting a child once, in one zone and one category, makes every table add up: zones to their parent and
+    to the total, categories to the zone. A family that moves during the period is counted where it started.
+    """
+    ranked = (sa.select(CheckIn.child_id, CheckIn.zone_id, CheckIn.age, CheckIn.gender,
+                        sa.func.row_number().over(partition_by=CheckIn.child_id,
+                                                  order_by=(CheckIn.at, CheckIn.id)).label("rn"))
+              .where(CheckIn.municipality_id == municipality.id, CheckIn.at >= period.start_dt,
+                     CheckIn.at < period.end_dt, CheckIn.voided_at.is_(None), CheckIn.child_id.is_not(None),
+                     CheckIn.zone_id.is_not(None))
+              .subquery("ranked"))
+    return sa.select(ranked).where(ranked.c.rn == 1).subquery("first_visit")
+
+
 def compute_counts(municipality: Municipality, period: Period, level: str):
     """Every count measure per zone at `level` (and for all zones together), each from one grouped query."""
     zones, mapping = _ancestor_map(municipality.id, level)
     s, e = period.start_dt, period.end_dt
+    first = _first_visits(municipality, period)
     specs = {
         "children_with_card": (
             Card.__table__.join(Child.__table__, Child.id == Card.child_id), Child.zone_id,
             [Card.valid_from < period.end, Card.valid_until >= period.start,
              sa.or_(Card.revoked_at.is_(None), Card.revoked_at >= s)],
             [sa.func.count(sa.distinct(Card.child_id))]),
+        "active": (first, first.c.zone_id, [], [sa.func.count()]),
         "checkins": (
             CheckIn.__table__, CheckIn.zone_id, [CheckIn.at >= s, CheckIn.at < e, CheckIn.voided_at.is_(None)],
-            [sa.func.count(sa.distinct(CheckIn.child_id)), sa.func.count(CheckIn.id),
-             sa.func.count(sa.distinct(CheckIn.offer_id)), sa.func.coalesce(sa.func.sum(CheckIn.value_nok), 0)]),
+            [sa.func.count(CheckIn.id), sa.func.count(sa.distinct(CheckIn.offer_id)),
+             sa.func.coalesce(sa.func.sum(CheckIn.value_nok), 0)]),
         "no_shows": (
             Booking.__table__.join(Occasion.__table__, Occasion.id == Booking.occasion_id)
             .join(Child.__table__, Child.id == Booking.child_id), Child.zone_id,
@@ -191,8 +209,8 @@ def compute_counts(municipality: Municipality, period: Period, level: str):
             loans.join(loan, loan.c.id == loans.c.loan_id).join(borrower, borrower.c.id == loan.c.borrower_id),
             borrower.c.zone_id, [loans.c.checked_out_at >= s, loans.c.checked_out_at < e],
             [sa.func.count(loans.c.id), sa.func.count(sa.distinct(loan.c.borrower_id))])
-    names = {"children_with_card": ["children_with_card"],
-             "checkins": ["active_children", "checkins", "offers_used", "value_nok"],
+    names = {"children_with_card": ["children_with_card"], "active": ["active_children"],
+             "checkins": ["checkins", "offers_used", "value_nok"],
              "no_shows": ["no_shows"], "loans": ["loans", "borrowers"]}
     per_zone: dict[int, dict[str, int]] = {z.id: dict.fromkeys(COUNT_MEASURES, 0) for z in zones}
     total = dict.fromkeys(COUNT_MEASURES, 0)
@@ -227,50 +245,271 @@ def _eligible(municipality: Municipality, zones: list[Zone], mapping: dict[int, 
     return out, (sum(values) if len(values) == len(zones) else None), status
 
 
-def uptake_report(municipality: Municipality, period: Period, level: str = "grunnkrets") -> Report:
-    """Counts and rates per zone with disclosure control applied (the only view analysts ever get)."""
+# --- one publication per period: every table, protected together ----------------------------
+
+AGE_BANDS = [("0-5", 0, 5), ("6-9", 6, 9), ("10-12", 10, 12), ("13-15", 13, 15), ("16+", 16, 200)]
+AGE_CATEGORIES = [b[0] for b in AGE_BANDS] + ["unknown"]
+GENDER_CATEGORIES = ["girl", "boy", "other", "unknown"]
+BREAKDOWN_MEASURES = ["active_children", "checkins"]
+# Counts that add up over zones; offers used (distinct offers) and value are not sums of their zones.
+ADDITIVE = ["children_with_card", "active_children", "checkins", "no_shows", "loans", "borrowers"]
+AUDITED = ADDITIVE + ["offers_used"]
+
+
+def _category(by: str, age_col, gender_col):
+    if by == "age":
+        return sa.case(*[(age_col.between(lo, hi), name) for name, lo, hi in AGE_BANDS], else_="unknown")
+    return sa.func.coalesce(gender_col, "unknown")
+
+
+@dataclass
+class Publication:
+    """Every table published for one municipality and period, after disclosure control over all of them."""
+
+    municipality: Municipality
+    period: Period
+    reports: dict[str, Report] = field(default_factory=dict)  # by level
+    breakdowns: dict[tuple[str, str], dict] = field(default_factory=dict)  # (level, by) -> breakdown
+    grant: dict | None = None
+    system: object = None
+    added: int = 0
+
+
+def _breakdown_counts(municipality, period, mapping, by):
+    first = _first_visits(municipality, period)
+    checkin_cat = _category(by, CheckIn.age, CheckIn.gender)
+    first_cat = _category(by, first.c.age, first.c.gender)
+    visits = sa.case(mapping, value=CheckIn.zone_id)
+    q = (sa.select(visits, checkin_cat, sa.func.count(CheckIn.id))
+         .where(CheckIn.at >= period.start_dt, CheckIn.at < period.end_dt, CheckIn.voided_at.is_(None),
+                CheckIn.zone_id.in_(list(mapping) or [0])).group_by(visits, checkin_cat))
+    checkins = {(aid, cat): int(n) for aid, cat, n in db.session.execute(q)}
+    firsts = sa.case(mapping, value=first.c.zone_id)
+    q = (sa.select(firsts, first_cat, sa.func.count()).select_from(first)
+         .where(first.c.zone_id.in_(list(mapping) or [0])).group_by(firsts, first_cat))
+    active = {(aid, cat): int(n) for aid, cat, n in db.session.execute(q)}
+    return active, checkins
+
+
+def _grant_counts(municipality: Municipality, period: Period) -> dict:
+    from ..partners.models import Offer
+
+    base = [CheckIn.municipality_id == municipality.id, CheckIn.at >= period.start_dt, CheckIn.at < period.end_dt,
+            CheckIn.voided_at.is_(None)]
+    first = _first_visits(municipality, period)
+    band = _category("age", first.c.age, first.c.gender)
+    gender = _category("gender", first.c.age, first.c.gender)
+    by_band = db.session.execute(sa.select(band, gender, sa.func.count()).select_from(first)
+                                 .group_by(band, gender).order_by(band, gender)).all()
+    order = {b: i for i, b in enumerate(AGE_CATEGORIES)}
+    by_band = sorted(((str(b), str(g), int(n)) for b, g, n in by_band), key=lambda r: (order.get(r[0], 99), r[1]))
+    by_cat = [(str(c), int(n), int(v or 0)) for c, n, v in db.session.execute(
+        sa.select(Offer.category, sa.func.count(CheckIn.id), sa.func.sum(CheckIn.value_nok))
+        .join(Offer, Offer.id == CheckIn.offer_id).where(*base).group_by(Offer.category).order_by(Offer.category))]
+    loans = 0
+    if "loan_line" in db.metadata.tables:
+        ll, loan, loc = db.metadata.tables["loan_line"], db.metadata.tables["loan"], db.metadata.tables["location"]
+        loans = db.session.scalar(sa.select(sa.func.count(ll.c.id)).select_from(
+            ll.join(loan, loan.c.id == ll.c.loan_id).join(loc, loc.c.id == loan.c.location_id))
+            .where(loc.c.municipality_id == municipality.id, ll.c.checked_out_at >= period.start_dt,
+                   ll.c.checked_out_at < period.end_dt)) or 0
+    return {"by_band": by_band, "by_cat": by_cat, "loans": int(loans)}
+
+
+def _is_calendar_year(period: Period) -> bool:
+    return period.start == date(period.start.year, 1, 1) and period.end == date(period.start.year + 1, 1, 1)
+
+
+def publication(municipality: Municipality, period: Period) -> Publication:
+    """Build every table of the period and run disclosure control over all of them at once (cached per request).
+
+    Primary: 1..min_count-1 hidden, and a count whose complement (eligible - cards, cards - active) is that small.
+    Secondary: `disclosure.protect` over the relations between all the tables (see README, Disclosure control).
+    """
+    from flask import g, has_request_context
+
+    cfg = current_app.config
+    cache_key = (municipality.id, period, cfg["SUPPRESS_MIN_COUNT"], cfg["SUPPRESS_MIN_DENOMINATOR"])
+    cache = g.setdefault("_publications", {}) if has_request_context() else {}
+    if cache_key not in cache:
+        cache[cache_key] = _build_publication(municipality, period)
+    return cache[cache_key]
+
+
+def _build_publication(municipality: Municipality, period: Period) -> Publication:
+    from .disclosure import System, protect_cached
+
     cfg = current_app.config
     min_count, min_den = cfg["SUPPRESS_MIN_COUNT"], cfg["SUPPRESS_MIN_DENOMINATOR"]
-    zones, mapping, per_zone, total = compute_counts(municipality, period, level)
-    eligible, eligible_total, eligible_status = _eligible(municipality, zones, mapping, period.start.year)
-    report = Report(municipality, period, level, zones)
-    keyed = [(z.code, per_zone[z.id], eligible.get(z.id), eligible_status.get(z.id)) for z in zones] + \
-        [("total", total, eligible_total, ".." if eligible_status else None)]
-    for key, counts, elig, elig_status in keyed:
-        cells = {}
-        for m in COUNT_MEASURES:
-            den = counts["children_with_card"] if m == "active_children" else (
-                int(elig) if m == "children_with_card" and elig is not None else None)
-            cell = Cell(counts[m])
-            if m not in ("value_nok",) and primary_count(counts[m], den, min_count):
-                cell.status = SUPPRESSED
-            cells[m] = cell
-        cells["uptake"] = _rate(counts["active_children"], counts["children_with_card"], cells["active_children"],
-                                cells["children_with_card"], min_den)
-        cells["reach"] = _rate(counts["children_with_card"], elig, cells["children_with_card"], None, min_den)
-        if elig is None and elig_status:  # SSB's symbol for the missing denominator carries over to the rate
-            cells["reach"] = Cell(None, elig_status)
-        report.cells[key] = cells
-    # Secondary suppression: all zones add up to the total, and siblings add up to their parent (which
-    # another report, at the parent's level, publishes), so both kinds of group are protected.
-    groups = [[z.code for z in zones]]
-    siblings: dict[int | None, list[str]] = {}
-    for z in zones:
-        siblings.setdefault(z.parent_id, []).append(z.code)
-    groups += [codes for parent, codes in siblings.items() if parent is not None and len(codes) > 1]
-    for m in COUNT_MEASURES:
-        if m == "value_nok":
-            continue
-        secondary(groups, {k: report.cells[k][m] for k in report.cells if k != "total"})
-    # A rate built on a (now) suppressed count is suppressed too.
-    for cells in report.cells.values():
-        if cells["active_children"].suppressed or cells["children_with_card"].suppressed:
-            cells["uptake"].status = SUPPRESSED
-        if cells["children_with_card"].suppressed:
-            cells["reach"].status = SUPPRESSED
-        if cells["active_children"].suppressed or cells["checkins"].suppressed:
-            cells["value_nok"].status = SUPPRESSED
-    return report
+    pub = Publication(municipality, period)
+    system = System()
+    levels = list(db.session.scalars(db.select(Zone.level).filter_by(municipality_id=municipality.id).distinct()))
+    all_zones = list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id)))
+    children: dict[int, list[Zone]] = {}
+    for z in all_zones:
+        if z.parent_id:
+            children.setdefault(z.parent_id, []).append(z)
+    counts_at: dict[str, tuple] = {}
+    # Zones with fewer eligible children than the threshold (SSB's figure is public): whatever is shown about
+    # them concerns those few children, so every cell of theirs is hidden, zeros too, and a reader cannot tell
+    # a hidden zero from a hidden count there.
+    tiny: set[str] = set()
+    for level in sorted(levels):
+        zones, mapping, per_zone, total = compute_counts(municipality, period, level)
+        eligible, eligible_total, eligible_status = _eligible(municipality, zones, mapping, period.start.year)
+        counts_at[level] = (zones, mapping, per_zone, total, eligible, eligible_total, eligible_status)
+        tkey = f"total@{level}"
+        for key, counts, elig in [(z.code, per_zone[z.id], eligible.get(z.id)) for z in zones] + \
+                [(tkey, total, eligible_total)]:
+            if elig is not None and 0 < elig < min_count:
+                tiny.add(key)
+            for m in AUDITED:
+                den = counts["children_with_card"] if m == "active_children" else (
+                    int(elig) if m == "children_with_card" and elig is not None else None)
+                system.add(("u", key, m), counts[m], hidden=key in tiny or primary_count(counts[m], den, min_count))
+                if den is not None or key in tiny:
+                    system.may_be_zero.add(("u", key, m))
+            cards = counts["children_with_card"]
+            if elig is not None and 0 < elig - cards < min_count and counts["active_children"]:
+                # cards hidden because few eligible children are without one: a published active count would
+                # bound them from below (active 18, eligible 19: cards 18 or 19), so it goes too
+                system.hidden.add(("u", key, "active_children"))
+            if elig is not None:
+                system.values[("e", key)] = int(elig)
+                system.fixed.add(("e", key))
+                system.at_most(("u", key, "children_with_card"), ("e", key))
+            system.at_most(("u", key, "active_children"), ("u", key, "children_with_card"))
+            system.at_most(("u", key, "active_children"), ("u", key, "checkins"))
+            system.at_most(("u", key, "offers_used"), ("u", key, "checkins"))
+            system.at_most(("u", key, "borrowers"), ("u", key, "loans"))
+        for m in ADDITIVE:
+            system.equal(("u", tkey, m), [("u", z.code, m) for z in zones])
+        system.anchors.update(("u", tkey, m) for m in AUDITED)
+    first_total = None
+    for level in sorted(levels):
+        tkey = f"total@{level}"
+        if first_total is None:
+            first_total = tkey
+        else:
+            for m in AUDITED:
+                system.equal(("u", first_total, m), [("u", tkey, m)])
+    for parent in all_zones:
+        kids = children.get(parent.id)
+        if kids:
+            for m in ADDITIVE:
+                system.equal(("u", parent.code, m), [("u", k.code, m) for k in kids])
+
+    breakdown_counts = {}
+    for by, categories in (("age", AGE_CATEGORIES), ("gender", GENDER_CATEGORIES)):
+        for level in sorted(levels):
+            zones, mapping = counts_at[level][0], counts_at[level][1]
+            active, checkins = _breakdown_counts(municipality, period, mapping, by)
+            breakdown_counts[(level, by)] = (active, checkins)
+            for z in zones:
+                for cat in categories:
+                    for m, src in (("active_children", active), ("checkins", checkins)):
+                        v = src.get((z.id, cat), 0)
+                        system.add(("b", by, z.code, cat, m), v,
+                                   hidden=z.code in tiny or primary_count(v, None, min_count))
+                        if z.code in tiny:
+                            system.may_be_zero.add(("b", by, z.code, cat, m))
+                    system.at_most(("b", by, z.code, cat, "active_children"), ("b", by, z.code, cat, "checkins"))
+                for m in BREAKDOWN_MEASURES:
+                    system.equal(("u", z.code, m), [("b", by, z.code, cat, m) for cat in categories])
+            for cat in categories:
+                for m, src in (("active_children", active), ("checkins", checkins)):
+                    latent = ("bt", by, cat, m)
+                    if latent not in system.values:
+                        system.add_latent(latent, sum(v for (aid, c), v in src.items() if c == cat))
+                    system.equal(latent, [("b", by, z.code, cat, m) for z in zones])
+        for m in BREAKDOWN_MEASURES:
+            for level in sorted(levels):
+                system.equal(("u", f"total@{level}", m), [("bt", by, cat, m) for cat in categories])
+        for parent in all_zones:
+            kids = children.get(parent.id)
+            if kids:
+                for cat in categories:
+                    for m in BREAKDOWN_MEASURES:
+                        system.equal(("b", by, parent.code, cat, m), [("b", by, k.code, cat, m) for k in kids])
+
+    grant = _grant_counts(municipality, period) if _is_calendar_year(period) else None
+    if grant is not None:
+        cells = []
+        for b, gen, n in grant["by_band"]:
+            system.add(("g", "bg", b, gen), n, hidden=primary_count(n, None, min_count))
+            cells.append(("g", "bg", b, gen))
+        reached = sum(n for _b, _g, n in grant["by_band"])
+        system.add(("g", "reached"), reached, hidden=primary_count(reached, None, min_count))
+        system.equal(("g", "reached"), cells)
+        for b in AGE_CATEGORIES:
+            system.equal(("bt", "age", b, "active_children"), [c for c in cells if c[2] == b])
+        for gen in GENDER_CATEGORIES:
+            system.equal(("bt", "gender", gen, "active_children"), [c for c in cells if c[3] == gen])
+        checkins = sum(n for _c, n, _v in grant["by_cat"])
+        system.add(("g", "checkins"), checkins, hidden=primary_count(checkins, None, min_count))
+        for c, n, _v in grant["by_cat"]:
+            system.add(("g", "cat", c), n, hidden=primary_count(n, None, min_count))
+        system.equal(("g", "checkins"), [("g", "cat", c) for c, _n, _v in grant["by_cat"]])
+        system.add(("g", "loans"), grant["loans"], hidden=primary_count(grant["loans"], None, min_count))
+        system.anchors.update({("g", "reached"), ("g", "checkins"), ("g", "loans")})
+        for level in sorted(levels):
+            for gk, m in ((("g", "reached"), "active_children"), (("g", "checkins"), "checkins"),
+                          (("g", "loans"), "loans")):
+                system.equal(gk, [("u", f"total@{level}", m)])
+    pub.added = protect_cached(system)
+    pub.system = system
+
+    def status(key) -> str | None:
+        return SUPPRESSED if key in system.hidden else None
+
+    for level in sorted(levels):
+        zones, _mapping, per_zone, total, eligible, eligible_total, eligible_status = counts_at[level]
+        report = Report(municipality, period, level, zones)
+        keyed = [(z.code, z.code, per_zone[z.id], eligible.get(z.id), eligible_status.get(z.id)) for z in zones] + \
+            [("total", f"total@{level}", total, eligible_total, ".." if eligible_status else None)]
+        for key, skey, counts, elig, elig_status in keyed:
+            cells = {m: Cell(counts[m], status(("u", skey, m)) if m in AUDITED else None) for m in COUNT_MEASURES}
+            # the value of visits is hidden with them (value / price gives the count back)
+            if cells["active_children"].suppressed or cells["checkins"].suppressed:
+                cells["value_nok"].status = SUPPRESSED
+            cells["uptake"] = _rate(counts["active_children"], counts["children_with_card"],
+                                    cells["active_children"], cells["children_with_card"], min_den)
+            cells["reach"] = _rate(counts["children_with_card"], elig, cells["children_with_card"], None, min_den)
+            if elig is None and elig_status:  # SSB's symbol for the missing denominator carries over to the rate
+                cells["reach"] = Cell(None, elig_status)
+            report.cells[key] = cells
+        pub.reports[level] = report
+        for by, categories in (("age", AGE_CATEGORIES), ("gender", GENDER_CATEGORIES)):
+            active, checkins = breakdown_counts[(level, by)]
+            bcells = {}
+            for z in zones:
+                for cat in categories:
+                    for m, src in (("active_children", active), ("checkins", checkins)):
+                        bcells[(z.code, cat, m)] = Cell(src.get((z.id, cat), 0), status(("b", by, z.code, cat, m)))
+            pub.breakdowns[(level, by)] = {"zones": zones, "categories": categories, "cells": bcells, "by": by,
+                                           "period": period, "level": level}
+    if grant is not None:
+        def shown_n(key):
+            return SUPPRESSED if key in system.hidden else system.values[key]
+
+        value_total = sum(v for _c, _n, v in grant["by_cat"])
+        pub.grant = {
+            "year": period.start.year, "children_reached": shown_n(("g", "reached")),
+            "checkins": shown_n(("g", "checkins")),
+            "by_band_gender": [(b, gen, shown_n(("g", "bg", b, gen))) for b, gen, _n in grant["by_band"]],
+            "by_category": [(c, shown_n(("g", "cat", c)), SUPPRESSED if ("g", "cat", c) in system.hidden else v)
+                            for c, _n, v in grant["by_cat"]],
+            "value_nok": SUPPRESSED if ("g", "checkins") in system.hidden else value_total,
+            "loans": shown_n(("g", "loans"))}
+    return pub
+
+
+def uptake_report(municipality: Municipality, period: Period, level: str = "grunnkrets") -> Report:
+    """Counts and rates per zone with disclosure control applied (the only view analysts ever get)."""
+    pub = publication(municipality, period)
+    if level not in pub.reports:
+        raise DomainError("level_unknown", _("Ingen soner på nivået «%(level)s».", level=level))
+    return pub.reports[level]
 
 
 def _rate(num, den, num_cell: Cell, den_cell: Cell | None, min_den: int) -> Cell:
@@ -398,63 +637,10 @@ def reach_vs_low_income(report: Report, year: int) -> list[dict]:
 def grant_report(municipality: Municipality, year: int) -> dict:
     """Children reached by age band and gender, check-ins and value by category, loans (for funders).
 
-    Every figure goes through the same disclosure control as the zone reports: 1..min_count-1 is suppressed,
-    and within each table whose total is published, secondary suppression keeps the hidden cells from being
-    recovered by subtraction. A category's value (visits × price) is hidden with its visit count, since
-    value ÷ price would give the count back.
+    The grant tables are part of the year's publication, so the same disclosure control covers them and the zone
+    tables together. A category's value (visits x price) is hidden with its visit count.
     """
-    from ..partners.models import Offer
-    from .suppression import protect_sums
-
-    s, e = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
-    base = [CheckIn.municipality_id == municipality.id, CheckIn.at >= s, CheckIn.at < e, CheckIn.voided_at.is_(None)]
-    min_count = current_app.config["SUPPRESS_MIN_COUNT"]
-    # One band per child (age at the first visit of the year), so the cells add up to the children reached.
-    per_child = (sa.select(CheckIn.child_id, sa.func.min(CheckIn.age).label("age"),
-                           sa.func.max(sa.func.coalesce(CheckIn.gender, "unknown")).label("gender"))
-                 .where(*base).group_by(CheckIn.child_id).subquery())
-    band = sa.case((per_child.c.age < 6, "0-5"), (per_child.c.age < 10, "6-9"), (per_child.c.age < 13, "10-12"),
-                   (per_child.c.age < 16, "13-15"), else_="16+")
-    by_band = db.session.execute(sa.select(band, per_child.c.gender, sa.func.count())
-                                 .group_by(band, per_child.c.gender).order_by(band, per_child.c.gender)).all()
-    by_cat = db.session.execute(sa.select(Offer.category, sa.func.count(CheckIn.id), sa.func.sum(CheckIn.value_nok))
-                                .join(Offer, Offer.id == CheckIn.offer_id).where(*base)
-                                .group_by(Offer.category).order_by(Offer.category)).all()
-    loans = 0
-    if "loan_line" in db.metadata.tables:
-        ll, loan, loc = db.metadata.tables["loan_line"], db.metadata.tables["loan"], db.metadata.tables["location"]
-        loans = db.session.scalar(sa.select(sa.func.count(ll.c.id)).select_from(
-            ll.join(loan, loan.c.id == ll.c.loan_id).join(loc, loc.c.id == loan.c.location_id))
-            .where(loc.c.municipality_id == municipality.id, ll.c.checked_out_at >= s, ll.c.checked_out_at < e)) or 0
-
-    cells: dict[str, Cell] = {}
-
-    def cell(key: str, n: int) -> str:
-        cells[key] = Cell(n, SUPPRESSED if primary_count(n, None, min_count) else None)
-        return key
-
-    reached = cell("reached", sum(n for _b, _g, n in by_band))
-    people = [cell(f"bg:{b}:{g}", n) for b, g, n in by_band]
-    checkins = cell("checkins", sum(n for _c, n, _v in by_cat))
-    cats = [cell(f"cat:{c}", n) for c, n, _v in by_cat]
-    cell("loans", loans)
-    if cells[reached].suppressed:  # a hidden total leaves nothing safe to show below it
-        for k in people:
-            cells[k].status = SUPPRESSED
-    if cells[checkins].suppressed:
-        for k in cats:
-            cells[k].status = SUPPRESSED
-    protect_sums([(people, not cells[reached].suppressed), (cats, not cells[checkins].suppressed)], cells, min_count)
-
-    def shown_n(key: str):
-        return SUPPRESSED if cells[key].suppressed else int(cells[key].value)
-
-    value_total = sum(int(v or 0) for _c, _n, v in by_cat)
-    return {"year": year, "children_reached": shown_n(reached), "checkins": shown_n(checkins),
-            "by_band_gender": [(b, g, shown_n(k)) for (b, g, _n), k in zip(by_band, people, strict=True)],
-            "by_category": [(str(c), shown_n(k), SUPPRESSED if cells[k].suppressed else int(v or 0))
-                            for (c, _n, v), k in zip(by_cat, cats, strict=True)],
-            "value_nok": SUPPRESSED if cells[checkins].suppressed else value_total, "loans": shown_n("loans")}
+    return publication(municipality, Period(str(year), date(year, 1, 1), date(year + 1, 1, 1))).grant
 
 
 def grant_csv(data: dict) -> str:
@@ -473,43 +659,15 @@ def grant_csv(data: dict) -> str:
 
 # --- breakdowns by age band or gender --------------------------------------------------------
 
-AGE_BANDS = [("0-5", 0, 5), ("6-9", 6, 9), ("10-12", 10, 12), ("13-15", 13, 15), ("16+", 16, 200)]
-BREAKDOWN_MEASURES = ["active_children", "checkins"]
-
-
 def breakdown_report(municipality: Municipality, period: Period, level: str, by: str) -> dict:
-    """Active children and check-ins per zone and age band (age at the visit) or gender, suppressed.
-
-    Each zone's bands add up to the zone's figure, so secondary suppression runs within every zone.
-    """
+    """Active children (at their first visit) and check-ins per zone and age band or gender, protected with
+    every other table of the period."""
     if by not in ("age", "gender"):
         raise DomainError("breakdown_invalid", _("Ukjent inndeling «%(value)s». Bruk age eller gender.", value=by))
-    zones, mapping = _ancestor_map(municipality.id, level)
-    if by == "age":
-        key = sa.case(*[(CheckIn.age.between(lo, hi), name) for name, lo, hi in AGE_BANDS], else_="unknown")
-        categories = [b[0] for b in AGE_BANDS] + ["unknown"]
-    else:
-        key = sa.func.coalesce(CheckIn.gender, "unknown")
-        categories = ["girl", "boy", "other", "unknown"]
-    ancestor = sa.case(mapping, value=CheckIn.zone_id)
-    q = (sa.select(ancestor, key, sa.func.count(sa.distinct(CheckIn.child_id)), sa.func.count(CheckIn.id))
-         .where(CheckIn.at >= period.start_dt, CheckIn.at < period.end_dt, CheckIn.voided_at.is_(None),
-                CheckIn.zone_id.in_(list(mapping) or [0]))
-         .group_by(ancestor, key))
-    counts = {(aid, cat): (int(a), int(c)) for aid, cat, a, c in db.session.execute(q)}
-    min_count = current_app.config["SUPPRESS_MIN_COUNT"]
-    cells: dict[tuple[str, str, str], Cell] = {}
-    for z in zones:
-        for cat in categories:
-            a, c = counts.get((z.id, cat), (0, 0))
-            for m, v in (("active_children", a), ("checkins", c)):
-                cells[(z.code, cat, m)] = Cell(v, SUPPRESSED if primary_count(v, None, min_count) else None)
-    for m in BREAKDOWN_MEASURES:
-        view = {f"{code}|{cat}": cells[(code, cat, m)] for (code, cat, mm) in cells if mm == m}
-        groups = [[f"{z.code}|{cat}" for cat in categories] for z in zones]
-        groups += [[f"{z.code}|{cat}" for z in zones] for cat in categories]
-        secondary(groups, view)
-    return {"zones": zones, "categories": categories, "cells": cells, "by": by, "period": period, "level": level}
+    pub = publication(municipality, period)
+    if (level, by) not in pub.breakdowns:
+        raise DomainError("level_unknown", _("Ingen soner på nivået «%(level)s».", level=level))
+    return pub.breakdowns[(level, by)]
 
 
 def breakdown_csv(rep: dict, delimiter: str = ";") -> Iterator[str]:
