@@ -12,6 +12,8 @@ from opplevelseskort.core.models import Municipality, User, Zone
 from opplevelseskort.core.types import UTCDateTime, enum_type, utcnow
 from opplevelseskort.extensions import db
 
+from .hours import OpeningHours, OpeningHoursType
+
 volunteer_location = sa.Table(
     "volunteer_location",
     db.metadata,
@@ -32,8 +34,7 @@ class Location(db.Model):
     zone_id: Mapped[int | None] = mapped_column(sa.ForeignKey("zone.id", ondelete="SET NULL"))
     contact: Mapped[str] = mapped_column(sa.String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # {"weekly": {"0": "15-19", ...}, "exceptions": {"2026-12-24": "closed"}}
-    opening_hours: Mapped[dict | None] = mapped_column(sa.JSON)
+    opening_hours: Mapped[OpeningHours] = mapped_column(OpeningHoursType, nullable=True, default=OpeningHours)
     solo_age: Mapped[int | None] = mapped_column(sa.Integer)
     household_cap: Mapped[int | None] = mapped_column(sa.Integer)
     peak_from: Mapped[date | None] = mapped_column(sa.Date)

@@ -46,6 +46,43 @@ def today() -> date:
 
 # --- access ----------------------------------------------------------------------------------
 
+def save_location(actor: User, values: dict, *, location: Location | None = None,
+                  volunteer_emails: list[str] | None = None) -> Location:
+    """Create or change a lending location (audited). Volunteers are named by e-mail; unknown ones are refused."""
+    from opplevelseskort.core.tenancy import current_municipality
+
+    from .hours import OpeningHours
+
+    volunteers = []
+    if volunteer_emails is not None:
+        unknown = []
+        for email in volunteer_emails:
+            user = db.session.scalar(db.select(User).filter_by(email=email.strip().lower()))
+            if user is None or user.role != Role.VOLUNTEER:
+                unknown.append(email)
+            else:
+                volunteers.append(user)
+        if unknown:
+            raise DomainError("volunteers_unknown", _("Ukjente frivillige: %(emails)s", emails=", ".join(unknown)))
+    hours = OpeningHours.parse(values.pop("hours", "") or "", values.pop("exceptions", "") or "")
+    created = location is None
+    if created:
+        muni_id = actor.municipality_id or current_municipality().id
+        location = Location(municipality_id=muni_id)
+        db.session.add(location)
+    else:
+        require_location(actor, location.id)
+    for key, value in values.items():
+        setattr(location, key, value)
+    location.opening_hours = hours
+    if volunteer_emails is not None:
+        location.volunteers = volunteers
+    db.session.flush()
+    audit.record(actor, "location.create" if created else "location.update", "location", location.id,
+                 municipality_id=location.municipality_id, name=location.name)
+    return location
+
+
 def locations_for(user: User) -> list[Location]:
     """Volunteers act at their own locations; admins at every location in reach."""
     q = db.select(Location).order_by(Location.name)

@@ -303,38 +303,31 @@ def reservations():
 
 
 @bp.route("/steder", methods=["GET", "POST"])
+@bp.route("/steder/<int:location_id>", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
-def locations():
-    """Admins create lending locations and tie volunteers to them."""
-    from opplevelseskort.core import services as core
-    from opplevelseskort.core.models import User
-
-    from .models import Location
-
-    form = LocationForm()
+def locations(location_id: int | None = None):
+    """Admins create lending locations, change them later (address, opening hours, volunteers)."""
+    loc = services.require_location(current_user, location_id) if location_id else None
+    form = LocationForm(obj=loc)
+    if loc is not None and request.method == "GET":
+        form.hours.data, form.exceptions.data = loc.opening_hours.as_text()
+        form.volunteers.data = ", ".join(v.email for v in loc.volunteers)
     if form.validate_on_submit():
-        muni_id = current_user.municipality_id or db.session.scalar(db.select(Location.municipality_id).limit(1)) \
-            or core.municipalities_for(current_user)[0].id
-        emails = [e.strip().lower() for e in (form.volunteers.data or "").split(",") if e.strip()]
-        volunteers = [db.session.scalar(db.select(User).filter_by(email=e)) for e in emails]
-        unknown = [e for e, v in zip(emails, volunteers, strict=True) if v is None or v.role != Role.VOLUNTEER]
-        if unknown:
-            form.volunteers.errors = [_("Ukjente frivillige: %(emails)s", emails=", ".join(unknown))]
+        values = {k: getattr(form, k).data for k in ("name", "address", "contact", "hours", "exceptions",
+                                                     "solo_age", "household_cap", "peak_from", "peak_until")}
+        values.update(name=values["name"].strip(), address=values["address"] or "", contact=values["contact"] or "")
+        emails = [e.strip() for e in (form.volunteers.data or "").split(",") if e.strip()]
+        try:
+            saved = services.save_location(current_user, values, location=loc, volunteer_emails=emails)
+        except DomainError as exc:
+            db.session.rollback()
+            target = form.volunteers if exc.code == "volunteers_unknown" else form.hours
+            target.errors = [*target.errors, exc.message]
         else:
-            loc = Location(municipality_id=muni_id, name=form.name.data.strip(), address=form.address.data or "",
-                           contact=form.contact.data or "", solo_age=form.solo_age.data,
-                           household_cap=form.household_cap.data, peak_from=form.peak_from.data,
-                           peak_until=form.peak_until.data,
-                           opening_hours={"weekly": [ln.strip() for ln in (form.hours.data or "").splitlines()
-                                                     if ln.strip()],
-                                          "exceptions": [ln.strip() for ln in (form.exceptions.data or "").splitlines()
-                                                         if ln.strip()]})
-            loc.volunteers.extend(volunteers)
-            db.session.add(loc)
             db.session.commit()
             flash(_("Utlånsstedet er lagret."), "success")
-            return redirect(url_for("utstyr.locations"))
-    return render_template("utstyr/locations.html", form=form, locs=services.locations_for(current_user)), \
+            return redirect(url_for("utstyr.locations", location_id=saved.id))
+    return render_template("utstyr/locations.html", form=form, loc=loc, locs=services.locations_for(current_user)), \
         (422 if form.errors else 200)
 
 
@@ -377,7 +370,8 @@ photo.public = True
 
 @bp.get("/lan")
 def public():
-    return render_template("utstyr/public.html", rows=services.public_availability(current_locale_code()))
+    return render_template("utstyr/public.html", rows=services.public_availability(current_locale_code()),
+                           today=services.today())
 
 
 public.public = True

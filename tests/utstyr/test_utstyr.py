@@ -1,8 +1,10 @@
 """The equipment pool: never one unit lent twice, refusals, returns, maintenance, reservations, reminders."""
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from opplevelseskort.core.errors import DomainError
 from opplevelseskort.core.models import OutboxMessage
@@ -361,14 +363,69 @@ def test_item_type_photo_upload_and_public_page(client, login_as, location):
 
 def test_location_opening_hours_shown_publicly(client, login_as, users, skis, muni):
     login_as("admin")
-    client.post("/utstyr/steder", data={"name": "Bua", "hours": "mandag 15–19\ntorsdag 15–19",
-                                        "exceptions": "2026-12-24 stengt", "volunteers": users["volunteer"].email})
+    r = client.post("/utstyr/steder", data={"name": "Bua", "address": "Storgata 1", "hours": "man–ons 15–19\ntorsdag 15:30–19",
+                                            "exceptions": "2030-12-24 stengt\n2020-01-01 stengt",
+                                            "volunteers": users["volunteer"].email})
+    assert r.status_code == 302
     from utstyr.models import Location
 
     loc = db.session.scalar(db.select(Location).filter_by(name="Bua"))
+    assert [o.day for o in loc.opening_hours.weekly] == [0, 1, 2, 3]
     services.add_units(skis, loc, 1)
     page = client.get("/utstyr/lan").text
-    assert "mandag 15–19" in page and "2026-12-24 stengt" in page
+    assert "<li>mandag 15:00–19:00</li>" in page and "<li>onsdag 15:00–19:00</li>" in page
+    assert "<li>torsdag 15:30–19:00</li>" in page and "24. desember 2030: stengt" in page
+    assert "2020" not in page  # past exceptions are not shown
+    assert "Adresse: Storgata 1" in page
+    title = page.split("<title>")[1].split("</title>")[0]
+    assert "<" not in title and "Åpningstider" not in title
+    en = client.get("/utstyr/lan?sprak=en").text
+    assert "<li>Monday 15:00–19:00</li>" in en
+
+
+def test_opening_hours_written_by_older_versions_read_as_days_not_keys(app, location):
+    from utstyr.hours import OpeningHours
+
+    hours = OpeningHours.from_json({"weekly": {"1": "15-19", "3": "15-19", "5": "12-16"}})
+    assert hours.lines() == ["tirsdag 15:00–19:00", "torsdag 15:00–19:00", "lørdag 12:00–16:00"]
+    assert OpeningHours.from_json({"weekly": ["mandag 15–19"]}).lines() == ["mandag 15:00–19:00"]
+    location.opening_hours = {"weekly": {"0": "10-12"}}  # the demo's shape is stored in the one typed shape
+    db.session.flush()
+    raw = db.session.execute(sa.text("SELECT opening_hours FROM location WHERE id = :i"), {"i": location.id}).scalar()
+    assert (json.loads(raw) if isinstance(raw, str) else raw) == {
+        "weekly": [{"day": 0, "opens": "10:00", "closes": "12:00"}], "exceptions": []}
+
+
+def test_bad_opening_hours_are_named_and_nothing_is_saved(client, login_as, users):
+    login_as("admin")
+    r = client.post("/utstyr/steder", data={"name": "Bua", "hours": "mandag 15–19\nblimsdag 15–19\nfredag 19–15",
+                                            "exceptions": "24.12 stengt"})
+    assert r.status_code == 422
+    assert "linje 2 «blimsdag 15–19»" in r.text and "linje 3 «fredag 19–15»" in r.text
+    assert "Unntak linje 1 «24.12 stengt»" in r.text
+    from utstyr.models import Location
+
+    assert db.session.scalar(db.select(Location).filter_by(name="Bua")) is None
+
+
+def test_a_location_can_be_changed_after_it_is_made(client, login_as, users, location):
+    from opplevelseskort.core.models import AuditLog
+
+    login_as("admin")
+    page = client.get(f"/utstyr/steder/{location.id}").text
+    assert f'value="{location.name}"' in page
+    r = client.post(f"/utstyr/steder/{location.id}", data={"name": "Bua Sentrum", "address": "Torget 2",
+                                                           "hours": "fredag 12–16", "exceptions": "",
+                                                           "volunteers": users["volunteer"].email})
+    assert r.status_code == 302
+    db.session.refresh(location)
+    assert location.name == "Bua Sentrum" and location.address == "Torget 2"
+    assert location.opening_hours.as_text() == ("fredag 12:00–16:00", "")
+    assert [v.email for v in location.volunteers] == [users["volunteer"].email]
+    assert db.session.scalar(db.select(AuditLog).filter_by(action="location.update", object_id=str(location.id)))
+    assert "fredag 12:00–16:00" in client.get(f"/utstyr/steder/{location.id}").text
+    login_as("volunteer")
+    assert client.get(f"/utstyr/steder/{location.id}").status_code == 403
 
 
 def test_kit_checklist_is_ticked_at_hand_out(client, login_as, location, tent, users, muni):
