@@ -135,33 +135,29 @@ def _ancestor_map(municipality_id: int, level: str) -> tuple[list[Zone], dict[in
     return sorted(targets, key=lambda z: z.code), mapping
 
 
-def _grouped(zone_col, mapping, where, select_from, count_exprs) -> tuple[dict, tuple]:
-    """Counts per ancestor zone and for all zones together, grouped in SQL.
+AGE_BANDS = [("0-5", 0, 5), ("6-9", 6, 9), ("10-12", 10, 12), ("13-15", 13, 15), ("16+", 16, 200)]
+AGE_CATEGORIES = [b[0] for b in AGE_BANDS] + ["unknown"]
+GENDER_CATEGORIES = ["girl", "boy", "other", "unknown"]
 
-    On PostgreSQL the zone-to-ancestor map is a VALUES list joined in (a hash join) and the total comes from
-    the same scan with GROUP BY ROLLUP; elsewhere a CASE expression maps zones and a second query totals.
-    """
-    if not mapping:
-        return {}, tuple(0 for _ in count_exprs)
-    if db.session.get_bind().dialect.name == "postgresql":
-        amap = sa.values(sa.column("zid", sa.Integer), sa.column("aid", sa.Integer), name="amap").data(
-            list(mapping.items()))
-        q = (sa.select(amap.c.aid, *count_exprs).select_from(select_from)
-             .join(amap, amap.c.zid == zone_col).where(*where).group_by(sa.func.rollup(amap.c.aid)))
-        per, total = {}, None
-        for row in db.session.execute(q):
-            if row[0] is None:
-                total = tuple(row[1:])
-            else:
-                per[row[0]] = row[1:]
-        return per, total or tuple(0 for _ in count_exprs)
-    ancestor = sa.case(mapping, value=zone_col).label("aid")
-    q = (sa.select(ancestor, *count_exprs).select_from(select_from)
-         .where(*where, zone_col.in_(list(mapping))).group_by(ancestor))
-    per = {row[0]: row[1:] for row in db.session.execute(q)}
-    total = tuple(db.session.execute(sa.select(*count_exprs).select_from(select_from)
-                                     .where(*where, zone_col.in_(list(mapping)))).one())
-    return per, total
+
+def age_band(age: int | None) -> str:
+    for name, lo, hi in AGE_BANDS:
+        if age is not None and lo <= age <= hi:
+            return name
+    return "unknown"
+
+
+@dataclass
+class Facts:
+    """Everything a period's tables are made of, grouped by the smallest zone in a handful of queries; every level,
+    breakdown and the grant report are sums of these (distinct offers are kept as pairs, since they do not add)."""
+
+    cards: dict[int, int]  # zone -> children with a valid card (the child's zone)
+    first_visits: list[tuple[int, int | None, str]]  # one (zone, age, gender) per active child: their first visit
+    visits: dict[tuple[int, str, str], tuple[int, int]]  # (zone, age band, gender) -> (check-ins, value)
+    offers: set[tuple[int, int]]  # (zone, offer) pairs visited
+    no_shows: dict[int, int]
+    loans: dict[int, tuple[int, int]]  # borrower's zone -> (loan lines, borrowers)
 
 
 def _first_visits(municipality: Municipality, period: Period):
@@ -177,50 +173,77 @@ def _first_visits(municipality: Municipality, period: Period):
                      CheckIn.at < period.end_dt, CheckIn.voided_at.is_(None), CheckIn.child_id.is_not(None),
                      CheckIn.zone_id.is_not(None))
               .subquery("ranked"))
-    return sa.select(ranked).where(ranked.c.rn == 1).subquery("first_visit")
+    return sa.select(ranked.c.zone_id, ranked.c.age, ranked.c.gender).where(ranked.c.rn == 1)
 
 
-def compute_counts(municipality: Municipality, period: Period, level: str):
-    """Every count measure per zone at `level` (and for all zones together), each from one grouped query."""
-    zones, mapping = _ancestor_map(municipality.id, level)
+def period_facts(municipality: Municipality, period: Period) -> Facts:
+    zone_ids = list(db.session.scalars(db.select(Zone.id).filter_by(municipality_id=municipality.id))) or [0]
     s, e = period.start_dt, period.end_dt
-    first = _first_visits(municipality, period)
-    specs = {
-        "children_with_card": (
-            Card.__table__.join(Child.__table__, Child.id == Card.child_id), Child.zone_id,
-            [Card.valid_from < period.end, Card.valid_until >= period.start,
-             sa.or_(Card.revoked_at.is_(None), Card.revoked_at >= s)],
-            [sa.func.count(sa.distinct(Card.child_id))]),
-        "active": (first, first.c.zone_id, [], [sa.func.count()]),
-        "checkins": (
-            CheckIn.__table__, CheckIn.zone_id, [CheckIn.at >= s, CheckIn.at < e, CheckIn.voided_at.is_(None)],
-            [sa.func.count(CheckIn.id), sa.func.count(sa.distinct(CheckIn.offer_id)),
-             sa.func.coalesce(sa.func.sum(CheckIn.value_nok), 0)]),
-        "no_shows": (
-            Booking.__table__.join(Occasion.__table__, Occasion.id == Booking.occasion_id)
-            .join(Child.__table__, Child.id == Booking.child_id), Child.zone_id,
-            [Booking.status == BookingStatus.NO_SHOW, Occasion.starts_at >= s, Occasion.starts_at < e],
-            [sa.func.count(Booking.id)]),
-    }
-    loans = db.metadata.tables.get("loan_line")
-    if loans is not None:
-        loan, borrower = db.metadata.tables["loan"], db.metadata.tables["borrower"]
-        specs["loans"] = (
-            loans.join(loan, loan.c.id == loans.c.loan_id).join(borrower, borrower.c.id == loan.c.borrower_id),
-            borrower.c.zone_id, [loans.c.checked_out_at >= s, loans.c.checked_out_at < e],
-            [sa.func.count(loans.c.id), sa.func.count(sa.distinct(loan.c.borrower_id))])
-    names = {"children_with_card": ["children_with_card"], "active": ["active_children"],
-             "checkins": ["checkins", "offers_used", "value_nok"],
-             "no_shows": ["no_shows"], "loans": ["loans", "borrowers"]}
+    visit_where = [CheckIn.at >= s, CheckIn.at < e, CheckIn.voided_at.is_(None), CheckIn.zone_id.in_(zone_ids)]
+    band = sa.case(*[(CheckIn.age.between(lo, hi), name) for name, lo, hi in AGE_BANDS], else_="unknown")
+    gender = sa.func.coalesce(CheckIn.gender, "unknown")
+    cards = db.session.execute(
+        sa.select(Child.zone_id, sa.func.count(sa.distinct(Card.child_id))).join(Child, Child.id == Card.child_id)
+        .where(Card.valid_from < period.end, Card.valid_until >= period.start,
+               sa.or_(Card.revoked_at.is_(None), Card.revoked_at >= s), Child.zone_id.in_(zone_ids))
+        .group_by(Child.zone_id)).all()
+    visits = db.session.execute(
+        sa.select(CheckIn.zone_id, band, gender, sa.func.count(CheckIn.id),
+                  sa.func.coalesce(sa.func.sum(CheckIn.value_nok), 0))
+        .where(*visit_where).group_by(CheckIn.zone_id, band, gender)).all()
+    offers = db.session.execute(sa.select(CheckIn.zone_id, CheckIn.offer_id).where(*visit_where).distinct()).all()
+    no_shows = db.session.execute(
+        sa.select(Child.zone_id, sa.func.count(Booking.id)).select_from(Booking)
+        .join(Occasion, Occasion.id == Booking.occasion_id).join(Child, Child.id == Booking.child_id)
+        .where(Booking.status == BookingStatus.NO_SHOW, Occasion.starts_at >= s, Occasion.starts_at < e,
+               Child.zone_id.in_(zone_ids)).group_by(Child.zone_id)).all()
+    loans = {}
+    if "loan_line" in db.metadata.tables:
+        ll, loan, borrower = (db.metadata.tables[t] for t in ("loan_line", "loan", "borrower"))
+        loans = {z: (int(n), int(b)) for z, n, b in db.session.execute(
+            sa.select(borrower.c.zone_id, sa.func.count(ll.c.id), sa.func.count(sa.distinct(loan.c.borrower_id)))
+            .select_from(ll.join(loan, loan.c.id == ll.c.loan_id).join(borrower, borrower.c.id == loan.c.borrower_id))
+            .where(ll.c.checked_out_at >= s, ll.c.checked_out_at < e, borrower.c.zone_id.in_(zone_ids))
+            .group_by(borrower.c.zone_id))}
+    return Facts(cards={z: int(n) for z, n in cards},
+                 first_visits=[(z, a, g or "unknown") for z, a, g in db.session.execute(
+                     _first_visits(municipality, period))],
+                 visits={(z, b, g): (int(n), int(v)) for z, b, g, n, v in visits},
+                 offers={(z, o) for z, o in offers}, no_shows={z: int(n) for z, n in no_shows}, loans=loans)
+
+
+def compute_counts(municipality: Municipality, period: Period, level: str, facts: Facts | None = None):
+    """Every count measure per zone at `level` and for all its zones together, summed from the period's facts."""
+    zones, mapping = _ancestor_map(municipality.id, level)
+    facts = facts or period_facts(municipality, period)
     per_zone: dict[int, dict[str, int]] = {z.id: dict.fromkeys(COUNT_MEASURES, 0) for z in zones}
     total = dict.fromkeys(COUNT_MEASURES, 0)
-    for spec, (frm, zcol, where, exprs) in specs.items():
-        per, tot = _grouped(zcol, mapping, where, frm, exprs)
-        for aid, vals in per.items():
-            for name, v in zip(names[spec], vals, strict=True):
-                per_zone[aid][name] = int(v or 0)
-        for name, v in zip(names[spec], tot, strict=True):
-            total[name] = int(v or 0)
+
+    def add(zone_id, measure, n):
+        aid = mapping.get(zone_id)
+        if aid is not None and n:
+            per_zone[aid][measure] += n
+            total[measure] += n
+
+    for zid, n in facts.cards.items():
+        add(zid, "children_with_card", n)
+    for zid, _age, _gender in facts.first_visits:
+        add(zid, "active_children", 1)
+    for (zid, _b, _g), (n, value) in facts.visits.items():
+        add(zid, "checkins", n)
+        add(zid, "value_nok", value)
+    for zid, n in facts.no_shows.items():
+        add(zid, "no_shows", n)
+    for zid, (n, b) in facts.loans.items():
+        add(zid, "loans", n)
+        add(zid, "borrowers", b)
+    offers: dict[int, set[int]] = {}
+    for zid, offer_id in facts.offers:
+        if zid in mapping:
+            offers.setdefault(mapping[zid], set()).add(offer_id)
+    for aid, ids in offers.items():
+        per_zone[aid]["offers_used"] = len(ids)
+    total["offers_used"] = len({o for zid, o in facts.offers if zid in mapping})
     return zones, mapping, per_zone, total
 
 
@@ -247,19 +270,10 @@ def _eligible(municipality: Municipality, zones: list[Zone], mapping: dict[int, 
 
 # --- one publication per period: every table, protected together ----------------------------
 
-AGE_BANDS = [("0-5", 0, 5), ("6-9", 6, 9), ("10-12", 10, 12), ("13-15", 13, 15), ("16+", 16, 200)]
-AGE_CATEGORIES = [b[0] for b in AGE_BANDS] + ["unknown"]
-GENDER_CATEGORIES = ["girl", "boy", "other", "unknown"]
 BREAKDOWN_MEASURES = ["active_children", "checkins"]
 # Counts that add up over zones; offers used (distinct offers) and value are not sums of their zones.
 ADDITIVE = ["children_with_card", "active_children", "checkins", "no_shows", "loans", "borrowers"]
 AUDITED = ADDITIVE + ["offers_used"]
-
-
-def _category(by: str, age_col, gender_col):
-    if by == "age":
-        return sa.case(*[(age_col.between(lo, hi), name) for name, lo, hi in AGE_BANDS], else_="unknown")
-    return sa.func.coalesce(gender_col, "unknown")
 
 
 @dataclass
@@ -275,34 +289,32 @@ class Publication:
     added: int = 0
 
 
-def _breakdown_counts(municipality, period, mapping, by):
-    first = _first_visits(municipality, period)
-    checkin_cat = _category(by, CheckIn.age, CheckIn.gender)
-    first_cat = _category(by, first.c.age, first.c.gender)
-    visits = sa.case(mapping, value=CheckIn.zone_id)
-    q = (sa.select(visits, checkin_cat, sa.func.count(CheckIn.id))
-         .where(CheckIn.at >= period.start_dt, CheckIn.at < period.end_dt, CheckIn.voided_at.is_(None),
-                CheckIn.zone_id.in_(list(mapping) or [0])).group_by(visits, checkin_cat))
-    checkins = {(aid, cat): int(n) for aid, cat, n in db.session.execute(q)}
-    firsts = sa.case(mapping, value=first.c.zone_id)
-    q = (sa.select(firsts, first_cat, sa.func.count()).select_from(first)
-         .where(first.c.zone_id.in_(list(mapping) or [0])).group_by(firsts, first_cat))
-    active = {(aid, cat): int(n) for aid, cat, n in db.session.execute(q)}
+def _breakdown_counts(facts: Facts, mapping: dict[int, int], by: str):
+    """Active children (at their first visit) and check-ins per zone at a level and category."""
+    active: dict[tuple[int, str], int] = {}
+    checkins: dict[tuple[int, str], int] = {}
+    for zid, age, gender in facts.first_visits:
+        if zid in mapping:
+            key = (mapping[zid], age_band(age) if by == "age" else gender)
+            active[key] = active.get(key, 0) + 1
+    for (zid, band, gender), (n, _value) in facts.visits.items():
+        if zid in mapping:
+            key = (mapping[zid], band if by == "age" else gender)
+            checkins[key] = checkins.get(key, 0) + n
     return active, checkins
 
 
-def _grant_counts(municipality: Municipality, period: Period) -> dict:
+def _grant_counts(municipality: Municipality, period: Period, facts: Facts) -> dict:
     from ..partners.models import Offer
 
+    cells: dict[tuple[str, str], int] = {}
+    for _zid, age, gender in facts.first_visits:
+        key = (age_band(age), gender)
+        cells[key] = cells.get(key, 0) + 1
+    order = {b: i for i, b in enumerate(AGE_CATEGORIES)}
+    by_band = sorted(((b, g, n) for (b, g), n in cells.items()), key=lambda r: (order.get(r[0], 99), r[1]))
     base = [CheckIn.municipality_id == municipality.id, CheckIn.at >= period.start_dt, CheckIn.at < period.end_dt,
             CheckIn.voided_at.is_(None)]
-    first = _first_visits(municipality, period)
-    band = _category("age", first.c.age, first.c.gender)
-    gender = _category("gender", first.c.age, first.c.gender)
-    by_band = db.session.execute(sa.select(band, gender, sa.func.count()).select_from(first)
-                                 .group_by(band, gender).order_by(band, gender)).all()
-    order = {b: i for i, b in enumerate(AGE_CATEGORIES)}
-    by_band = sorted(((str(b), str(g), int(n)) for b, g, n in by_band), key=lambda r: (order.get(r[0], 99), r[1]))
     by_cat = [(str(c), int(n), int(v or 0)) for c, n, v in db.session.execute(
         sa.select(Offer.category, sa.func.count(CheckIn.id), sa.func.sum(CheckIn.value_nok))
         .join(Offer, Offer.id == CheckIn.offer_id).where(*base).group_by(Offer.category).order_by(Offer.category))]
@@ -349,13 +361,14 @@ def _build_publication(municipality: Municipality, period: Period) -> Publicatio
     for z in all_zones:
         if z.parent_id:
             children.setdefault(z.parent_id, []).append(z)
+    facts = period_facts(municipality, period)
     counts_at: dict[str, tuple] = {}
     # Zones with fewer eligible children than the threshold (SSB's figure is public): whatever is shown about
     # them concerns those few children, so every cell of theirs is hidden, zeros too, and a reader cannot tell
     # a hidden zero from a hidden count there.
     tiny: set[str] = set()
     for level in sorted(levels):
-        zones, mapping, per_zone, total = compute_counts(municipality, period, level)
+        zones, mapping, per_zone, total = compute_counts(municipality, period, level, facts)
         eligible, eligible_total, eligible_status = _eligible(municipality, zones, mapping, period.start.year)
         counts_at[level] = (zones, mapping, per_zone, total, eligible, eligible_total, eligible_status)
         tkey = f"total@{level}"
@@ -403,7 +416,7 @@ def _build_publication(municipality: Municipality, period: Period) -> Publicatio
     for by, categories in (("age", AGE_CATEGORIES), ("gender", GENDER_CATEGORIES)):
         for level in sorted(levels):
             zones, mapping = counts_at[level][0], counts_at[level][1]
-            active, checkins = _breakdown_counts(municipality, period, mapping, by)
+            active, checkins = _breakdown_counts(facts, mapping, by)
             breakdown_counts[(level, by)] = (active, checkins)
             for z in zones:
                 for cat in categories:
@@ -432,7 +445,7 @@ def _build_publication(municipality: Municipality, period: Period) -> Publicatio
                     for m in BREAKDOWN_MEASURES:
                         system.equal(("b", by, parent.code, cat, m), [("b", by, k.code, cat, m) for k in kids])
 
-    grant = _grant_counts(municipality, period) if _is_calendar_year(period) else None
+    grant = _grant_counts(municipality, period, facts) if _is_calendar_year(period) else None
     if grant is not None:
         cells = []
         for b, gen, n in grant["by_band"]:
