@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -167,6 +168,80 @@ def borrower_for_card(card_code: str, municipality_id: int) -> Borrower:
         except sa.exc.IntegrityError:  # made meanwhile where the card row could not be locked (SQLite)
             b = db.session.scalar(db.select(Borrower).filter_by(card_id=card.id))
     return b
+
+
+def resolve_borrower(municipality_id: int, *, card_code: str | None = None,
+                     borrower_id: int | None = None) -> Borrower:
+    """The borrower a desk or the API means: a card (made a borrower on first loan) or a borrower number, in the
+    location's municipality only."""
+    if card_code and card_code.strip():
+        return borrower_for_card(card_code, municipality_id)
+    if borrower_id:
+        b = db.session.get(Borrower, borrower_id)
+        if b is None or b.municipality_id != municipality_id:
+            raise NotFound("borrower_unknown", _("Ukjent låner."))
+        return b
+    raise DomainError("borrower_missing", _("Skann kortet eller skriv lånernummeret."))
+
+
+def search_borrowers(municipality_id: int, query: str, limit: int = 20) -> list[Borrower]:
+    """Borrowers by name, phone (digits, any spacing or +47) or card code, in one municipality."""
+    from opplevelseskort.cards import codes as card_codes
+    from opplevelseskort.cards.models import Card
+
+    text = (query or "").strip()
+    if len(text) < 2 and not text.isdigit():  # one letter matches everyone; a borrower number may be one digit
+        return []
+    found: dict[int, Borrower] = {}
+    card_ids = []
+    if card_codes.looks_like_short_code(text):
+        from opplevelseskort.core.ratelimit import hit_card_lookup
+
+        hit_card_lookup()  # a card code search is a card look-up: same budget as the scanner
+        card_ids = list(db.session.scalars(db.select(Card.id).where(
+            Card.municipality_id == municipality_id, Card.short_code == card_codes.normalise(text))))
+    conditions = [Borrower.name.ilike(f"%{text.replace('%', '').replace('_', '')}%")]
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if len(digits) >= 4:
+        digits = digits[2:] if digits.startswith("47") and len(digits) == 10 else digits
+        conditions.append(sa.func.replace(sa.func.replace(Borrower.phone, " ", ""), "+47", "").contains(digits))
+    if card_ids:
+        conditions.append(Borrower.card_id.in_(card_ids))
+    if text.isdigit() and int(text) < 2**31:
+        conditions.append(Borrower.id == int(text))
+    for b in db.session.scalars(db.select(Borrower).where(Borrower.municipality_id == municipality_id,
+                                                          sa.or_(*conditions)).order_by(Borrower.name).limit(limit)):
+        found[b.id] = b
+    return list(found.values())
+
+
+@dataclass
+class BorrowerHistory:
+    current: list[LoanLine]
+    past: list[LoanLine]
+    reservations: list  # active first, then the latest others
+
+
+def borrower_history(b: Borrower, past_limit: int = 50) -> BorrowerHistory:
+    from .models import Reservation
+
+    lines = list(db.session.scalars(db.select(LoanLine).join(Loan).where(Loan.borrower_id == b.id)
+                                    .order_by(LoanLine.checked_out_at.desc())))
+    reservations = list(db.session.scalars(db.select(Reservation).where(Reservation.borrower_id == b.id)
+                                           .order_by((Reservation.status == ReservationStatus.ACTIVE).desc(),
+                                                     Reservation.date_from.desc()).limit(past_limit)))
+    return BorrowerHistory([ln for ln in lines if ln.returned_at is None],
+                           [ln for ln in lines if ln.returned_at is not None][:past_limit], reservations)
+
+
+def cancel_reservation(reservation, *, actor: User) -> None:
+    """Cancel an active reservation at one of the actor's locations (audited)."""
+    require_location(actor, reservation.location_id)
+    if reservation.status != ReservationStatus.ACTIVE:
+        raise Conflict("reservation_not_active", _("Reservasjonen er ikke aktiv lenger."))
+    reservation.status = ReservationStatus.CANCELLED
+    audit.record(actor, "reservation.cancel", "reservation", reservation.id,
+                 municipality_id=reservation.borrower.municipality_id, borrower_id=reservation.borrower_id)
 
 
 def register_borrower(municipality_id: int, *, kind: str, name: str, phone: str | None = None,

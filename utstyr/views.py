@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -69,14 +70,8 @@ def checkout():
     form = CheckoutForm()
     if form.validate_on_submit():
         try:
-            if (form.card_code.data or "").strip():
-                borrower = services.borrower_for_card(form.card_code.data, loc.municipality_id)
-            elif form.borrower_id.data:
-                borrower = db.session.get(Borrower, form.borrower_id.data)
-                if borrower is None or borrower.municipality_id != loc.municipality_id:
-                    raise DomainError("borrower_unknown", _("Ukjent låner."))
-            else:
-                raise DomainError("borrower_missing", _("Skann kortet eller skriv lånernummeret."))
+            borrower = services.resolve_borrower(loc.municipality_id, card_code=form.card_code.data,
+                                                 borrower_id=form.borrower_id.data)
             codes = form.unit_codes.data.split()
             kits = []
             for code in codes:
@@ -97,8 +92,9 @@ def checkout():
             form.unit_codes.errors = [*form.unit_codes.errors, exc.message]
             return render_template("utstyr/checkout.html", form=form, loc=loc, locs=locs, kits=[]), 422
         db.session.commit()
-        flash(_("Utlånt: %(n)d enheter, leveres innen %(date)s.", n=len(loan.lines),
-                date=loan.due_on.strftime("%d.%m.%Y")), "success")
+        flash(_("Utlånt til %(name)s (låner %(id)d): %(n)d enheter, leveres innen %(date)s.",
+                name=borrower.name or "–", id=borrower.id, n=len(loan.lines),
+                date=format_date(loan.due_on, "d. MMMM y")), "success")
         missing = [f"{line.unit.label_code}: {', '.join(i for i in line.unit.item_type.kit_items if i not in line.checklist_out)}"
                    for line in loan.lines if set(line.unit.item_type.kit_items or []) - set(line.checklist_out)]
         if missing:
@@ -276,11 +272,9 @@ def reservations():
     form = ReservationForm()
     form.item_type_id.choices = [(t.id, t.display_name()) for t in types]
     if form.validate_on_submit():
-        borrower = db.session.get(Borrower, form.borrower_id.data)
         item_type = db.session.get(ItemType, form.item_type_id.data)
         try:
-            if borrower is None or borrower.municipality_id != loc.municipality_id:
-                raise DomainError("borrower_unknown", _("Ukjent låner."))
+            borrower = services.resolve_borrower(loc.municipality_id, borrower_id=form.borrower_id.data)
             services.reserve(loc, borrower, item_type, form.quantity.data, form.date_from.data, form.date_to.data,
                              actor=current_user)
         except DomainError as exc:
@@ -348,11 +342,45 @@ def borrower(borrower_id: int):
         except DomainError as exc:
             db.session.rollback()
             form.reason.errors = [exc.message]
-            return render_template("utstyr/borrower.html", b=b, form=form), 422
+            return render_template("utstyr/borrower.html", b=b, form=form, history=services.borrower_history(b),
+                                   today=services.today()), 422
         db.session.commit()
         flash(_("Låneren er oppdatert."), "success")
         return redirect(url_for("utstyr.borrower", borrower_id=b.id))
-    return render_template("utstyr/borrower.html", b=b, form=form)
+    return render_template("utstyr/borrower.html", b=b, form=form, history=services.borrower_history(b),
+                           today=services.today())
+
+
+@bp.get("/lanere")
+@roles_required(*STAFF)
+def borrowers():
+    """Find a borrower by name, phone, card code or number, to see what they have and have reserved."""
+    loc, _locs = _location()
+    query = (request.args.get("q") or "").strip()[:100]
+    results = services.search_borrowers(loc.municipality_id, query) if query else []
+    return render_template("utstyr/borrowers.html", query=query, results=results)
+
+
+@bp.post("/reservasjoner/<int:reservation_id>/avbestill")
+@roles_required(*STAFF)
+def cancel_reservation(reservation_id: int):
+    from .models import Reservation
+
+    reservation = db.session.get(Reservation, reservation_id)
+    if reservation is None:
+        abort(404)
+    try:
+        services.cancel_reservation(reservation, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Reservasjonen for %(name)s er avbestilt.", name=reservation.borrower.name or "–"), "success")
+    back = request.form.get("next")
+    return redirect(back if back in (url_for("utstyr.reservations"),
+                                     url_for("utstyr.borrower", borrower_id=reservation.borrower_id))
+                    else url_for("utstyr.reservations"))
 
 
 @bp.get("/bilde/<int:type_id>.jpg")
@@ -379,6 +407,7 @@ public.public = True
 nav.register("utstyr.home", _l("Utstyr"), STAFF, order=12)
 nav.register("utstyr.checkout", _l("Lån ut"), STAFF, order=13)
 nav.register("utstyr.return_", _l("Ta imot"), STAFF, order=14)
+nav.register("utstyr.borrowers", _l("Lånere"), STAFF, order=15)
 nav.register("utstyr.reservations", _l("Reservasjoner"), STAFF, order=15)
 nav.register("utstyr.locations", _l("Utlånssteder"), [Role.ADMIN], order=62)
 nav.register("utstyr.stats", _l("Utstyrsstatistikk"), [Role.VOLUNTEER, Role.ADMIN, Role.ANALYST], order=50)

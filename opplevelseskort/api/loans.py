@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from utstyr import services
-from utstyr.models import Borrower, Loan
+from utstyr.models import Loan
 
 from ..core.errors import DomainError, NotFound
 from ..core.models import Role
@@ -38,14 +38,16 @@ def create_loan():
         raise DomainError("no_units", _("Skann minst én enhet."))
     first = services.unit_by_code(codes[0])
     location = services.require_location(current_user, first.location_id)
-    if isinstance(data.get("card_code"), str) and data["card_code"].strip():
-        borrower = services.borrower_for_card(data["card_code"], location.municipality_id)
-    elif isinstance(data.get("borrower_id"), int) and not isinstance(data.get("borrower_id"), bool):
-        borrower = db.session.get(Borrower, data["borrower_id"]) if 1 <= data["borrower_id"] <= MAX_ID else None
-        if borrower is None or borrower.municipality_id != location.municipality_id:
+    card_code = data["card_code"] if isinstance(data.get("card_code"), str) else None
+    borrower_id = data.get("borrower_id")
+    if isinstance(borrower_id, bool) or not isinstance(borrower_id, int) or not 1 <= borrower_id <= MAX_ID:
+        borrower_id = None
+    if not (card_code or "").strip() and borrower_id is None:
+        if "borrower_id" in data and data["borrower_id"] is not None and not isinstance(data["borrower_id"], bool) \
+                and isinstance(data["borrower_id"], int):
             raise NotFound("borrower_unknown", _("Ukjent låner."))
-    else:
         raise DomainError("invalid_body", _("Oppgi «card_code» eller «borrower_id»."))
+    borrower = services.resolve_borrower(location.municipality_id, card_code=card_code, borrower_id=borrower_id)
     try:
         loan = services.checkout(location, borrower, codes, volunteer=current_user)
     except DomainError as exc:

@@ -19,6 +19,8 @@ LABELS: dict[tuple[str, str], object] = {
     ("booking_status", "booked"): _l("Har plass"), ("booking_status", "waitlisted"): _l("Venteliste"),
     ("booking_status", "cancelled"): _l("Avbestilt"), ("booking_status", "no_show"): _l("Kom ikke"),
     ("booking_status", "released"): _l("Plassen gitt videre"),
+    ("reservation_status", "active"): _l("Aktiv"), ("reservation_status", "picked_up"): _l("Hentet"),
+    ("reservation_status", "expired"): _l("Utløpt"), ("reservation_status", "cancelled"): _l("Avbestilt"),
     ("offer_category", "sport"): _l("Idrett"), ("offer_category", "culture"): _l("Kultur"),
     ("offer_category", "outdoor"): _l("Friluftsliv"), ("offer_category", "swimming"): _l("Svømming"),
     ("offer_category", "cinema"): _l("Kino"), ("offer_category", "events"): _l("Arrangementer"),

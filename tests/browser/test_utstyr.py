@@ -11,6 +11,10 @@ from .test_cards_checkin import _partner_card
 pytestmark = pytest.mark.browser
 
 
+def scroll_fits(p) -> bool:
+    return p.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
 def test_volunteer_checkout_and_return_on_phone(phone_page, live_server, live_app, axe_check):
     code, _url, _offer = _partner_card(live_app, name="Utstyrsbarn")
     with live_app.app_context():
@@ -26,7 +30,8 @@ def test_volunteer_checkout_and_return_on_phone(phone_page, live_server, live_ap
     p.fill("#card_code", code)
     p.fill("#unit_codes", f"{a}\n{b}")
     p.get_by_role("button", name="Registrer utlån").click()
-    assert p.get_by_text("Utlånt: 2 enheter").is_visible()
+    assert p.get_by_text("Utlånt til Utstyrsbarn").is_visible()  # the confirmation names the borrower and due date
+    assert p.get_by_text("2 enheter, leveres innen").is_visible()
     p.goto(live_server.url + "/utstyr/retur")
     axe_check(p)
     p.fill("#unit_code", a)
@@ -38,3 +43,28 @@ def test_volunteer_checkout_and_return_on_phone(phone_page, live_server, live_ap
     assert statuses == {a: UnitStatus.MAINTENANCE, b: UnitStatus.ON_LOAN}
     p.goto(live_server.url + "/utstyr/lan")
     axe_check(p)
+
+    # who has what: find the borrower by name, see the unit still out, cancel their reservation
+    with live_app.app_context():
+        from datetime import timedelta
+
+        from utstyr import services
+        from utstyr.models import Borrower, Location
+
+        borrower = db.session.scalar(db.select(Borrower).filter_by(name="Utstyrsbarn"))
+        unit = db.session.scalar(db.select(Unit).filter_by(label_code=b))
+        loc = db.session.get(Location, unit.location_id)
+        start = services.today() + timedelta(days=20)
+        services.reserve(loc, borrower, unit.item_type, 1, start, start + timedelta(days=1),
+                         actor=loc.volunteers[0] if loc.volunteers else None)
+        db.session.commit()
+    p.goto(live_server.url + "/utstyr/lanere")
+    axe_check(p)
+    p.fill("#q", "Utstyrsbarn")
+    p.get_by_role("button", name="Søk").click()
+    p.get_by_role("link", name="Utstyrsbarn").click()
+    assert p.locator("table", has_text=b).first.is_visible()
+    axe_check(p)
+    p.get_by_role("button", name="Avbestill").first.click()
+    assert p.get_by_text("Reservasjonen for Utstyrsbarn er avbestilt.").is_visible()
+    assert scroll_fits(p)

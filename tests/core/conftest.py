@@ -62,6 +62,8 @@ def world(muni, other_muni, zone_set, users, partner_org, other_partner_org):
     units = utstyr.add_units(skis, loc, 2)
     borrower = utstyr.register_borrower(muni.id, kind="adult", name="Lånerhemmelig", phone="41414141")
     loan = utstyr.checkout(loc, borrower, [units[0].label_code], volunteer=users["volunteer"])
+    reservation = utstyr.reserve(loc, borrower, skis, 1, date.today() + timedelta(days=10),
+                                 date.today() + timedelta(days=11), actor=users["volunteer"])
     token = core.create_token(users["caseworker"], "a")[0]
 
     partner_b = Partner(municipality_id=other_muni.id, name="Klubb B", org_number="910000001",
@@ -80,7 +82,7 @@ def world(muni, other_muni, zone_set, users, partner_org, other_partner_org):
            "offer_id": offer.id, "occasion_id": occ.id, "booking_id": booking.id, "checkin_id": visit.id,
            "card_id": card.id, "household_id": h.id, "child_id": h.children[0].id, "app_id": appl.id,
            "token_id": token.id, "unit_id": units[0].id, "borrower_id": borrower.id, "type_id": skis.id,
-           "loan_id": loan.id, "location_id": loc.id}
+           "loan_id": loan.id, "location_id": loc.id, "reservation_id": reservation.id}
     strings = {"token": card.family_token, "code": card.short_code, "filename": "css/app.css"}
     form = {"reason": "x", "card_code": card.short_code, "code": card.short_code, "companions": "0",
             "borrower_id": str(borrower.id), "unit_codes": units[1].label_code, "unit_code": units[0].label_code,

@@ -6,11 +6,14 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from opplevelseskort.cards.models import Card
 from opplevelseskort.core.errors import DomainError
 from opplevelseskort.core.models import OutboxMessage
 from opplevelseskort.extensions import db
 from utstyr import services
 from utstyr.models import Loan, LoanLine, UnitStatus
+
+from ..partners.conftest import make_card
 
 
 def _loans():
@@ -291,7 +294,8 @@ def test_reservation_page_and_calendar(client, login_as, location, units, skis, 
                                                    "date_from": d, "date_to": d})
     assert r.status_code == 302
     page = client.get(f"/utstyr/reservasjoner?type={skis.id}")
-    assert page.status_code == 200 and "5B" not in page.text  # borrowers by number, not name
+    # the volunteer at the desk sees who reserved (name and number), and can open the borrower
+    assert page.status_code == 200 and f'href="/utstyr/lanere/{b.id}">5B (låner {b.id})</a>' in page.text
     r = client.post("/utstyr/reservasjoner", data={"borrower_id": b.id, "item_type_id": skis.id, "quantity": 2,
                                                    "date_from": d, "date_to": d})
     assert r.status_code == 422 and "Bare 1 ledige" in r.text
@@ -440,3 +444,95 @@ def test_kit_checklist_is_ticked_at_hand_out(client, login_as, location, tent, u
     assert r.status_code == 302
     line = db.session.scalar(db.select(LoanLine).filter_by(unit_id=unit.id))
     assert line.checklist_out == ["duk", "stenger"]
+
+
+# --- volunteers see who has what -------------------------------------------------------------
+
+def test_borrower_search_by_name_phone_card_code_and_number(client, login_as, location, users, muni):
+    card_borrower = services.borrower_for_card(make_card(muni, users, "Kari").short_code, muni.id)
+    other = services.register_borrower(muni.id, kind="adult", name="Ola Nordmann", phone="+47 912 34 567",
+                                       actor=users["volunteer"])
+    db.session.commit()
+    login_as("volunteer")
+    assert [b.id for b in services.search_borrowers(muni.id, "nordm")] == [other.id]
+    assert [b.id for b in services.search_borrowers(muni.id, "91234567")] == [other.id]
+    assert [b.id for b in services.search_borrowers(muni.id, "912 34")] == [other.id]
+    code = db.session.get(Card, card_borrower.card_id).short_code
+    assert [b.id for b in services.search_borrowers(muni.id, f"{code[:3]}-{code[3:6]}-{code[6:]}")] == [card_borrower.id]
+    assert [b.id for b in services.search_borrowers(muni.id, str(other.id))] == [other.id]
+    assert services.search_borrowers(muni.id, "x") == []
+    page = client.get("/utstyr/lanere?q=Nordmann").text
+    assert f'href="/utstyr/lanere/{other.id}"' in page and "Ola Nordmann" in page
+    assert "Ingen lånere passer" in client.get("/utstyr/lanere?q=Zzzz").text
+
+
+def test_borrower_page_lists_current_and_past_loans_and_reservations(client, login_as, location, skis, users, muni):
+    b = services.register_borrower(muni.id, kind="adult", name="Ola Nordmann", phone="45 67 89 01")
+    u1, u2 = services.add_units(skis, location, 2)
+    services.checkout(location, b, [u1.label_code], volunteer=users["volunteer"])
+    services.checkout(location, b, [u2.label_code], volunteer=users["volunteer"])
+    services.return_unit(u2.label_code, volunteer=users["volunteer"])
+    today = services.today()
+    r = services.reserve(location, b, skis, 1, today + timedelta(days=3), today + timedelta(days=5),
+                         actor=users["volunteer"])
+    db.session.commit()
+    login_as("volunteer")
+    page = client.get(f"/utstyr/lanere/{b.id}").text
+    now = page.split("<h2>Har nå</h2>")[1].split("<h2>Reservasjoner</h2>")[0]
+    past = page.split("<h2>Tidligere lån</h2>")[1]
+    assert u1.label_code in now and u2.label_code not in now
+    assert u2.label_code in past
+    assert "Avbestill" in page.split("<h2>Reservasjoner</h2>")[1].split("<h2>Tidligere lån</h2>")[0]
+    # cancel from the borrower page: audited, and the page says so
+    token = page.split('name="csrf_token" value="')[1].split('"')[0] if 'name="csrf_token" value="' in page else ""
+    resp = client.post(f"/utstyr/reservasjoner/{r.id}/avbestill",
+                       data={"csrf_token": token, "next": f"/utstyr/lanere/{b.id}"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/utstyr/lanere/{b.id}")
+    db.session.refresh(r)
+    assert r.status == "cancelled"
+    from opplevelseskort.core.models import AuditLog
+
+    assert db.session.scalar(db.select(AuditLog).filter_by(action="reservation.cancel", object_id=str(r.id)))
+    again = client.post(f"/utstyr/reservasjoner/{r.id}/avbestill", data={"csrf_token": token}, follow_redirects=True)
+    assert "ikke aktiv lenger" in again.text
+
+
+def test_reservations_name_the_borrower_and_checkout_names_borrower_and_due_date(client, login_as, location, skis,
+                                                                                 users, muni):
+    b = services.register_borrower(muni.id, kind="adult", name="Ola Nordmann", phone="45 67 89 01")
+    unit = services.add_units(skis, location, 2)[0]
+    today = services.today()
+    services.reserve(location, b, skis, 1, today + timedelta(days=3), today + timedelta(days=5),
+                     actor=users["volunteer"])
+    db.session.commit()
+    login_as("volunteer")
+    page = client.get("/utstyr/reservasjoner").text
+    assert "Ola Nordmann" in page and f'href="/utstyr/lanere/{b.id}"' in page and "Avbestill" in page
+    r = client.post("/utstyr/utlan", data={"borrower_id": b.id, "unit_codes": unit.label_code,
+                                           "due_on": (today + timedelta(days=7)).isoformat()}, follow_redirects=True)
+    assert f"Utlånt til Ola Nordmann (låner {b.id}): 1 enheter" in r.text
+    from flask_babel import format_date
+
+    with client.application.test_request_context():
+        assert format_date(today + timedelta(days=7), "d. MMMM y") in r.text
+
+
+def test_another_municipalitys_reservation_cannot_be_cancelled(client, login_as, location, skis, users, muni,
+                                                               other_muni):
+    from utstyr.models import Location
+
+    far = Location(municipality_id=other_muni.id, name="Langt unna")
+    db.session.add(far)
+    db.session.flush()
+    b = services.register_borrower(other_muni.id, kind="adult", name="Fremmed", phone="40000000")
+    services.add_units(skis, far, 1)
+    from utstyr.models import Reservation
+
+    r = Reservation(borrower_id=b.id, location_id=far.id, item_type_id=skis.id, quantity=1,
+                    date_from=services.today(), date_to=services.today())
+    db.session.add(r)
+    db.session.commit()
+    login_as("volunteer")
+    client.post(f"/utstyr/reservasjoner/{r.id}/avbestill", data={})
+    db.session.refresh(r)
+    assert r.status == "active"
