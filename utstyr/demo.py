@@ -9,6 +9,7 @@ from opplevelseskort.core.models import Municipality, User
 from opplevelseskort.extensions import db
 
 from . import services
+from .hours import OpeningHours
 from .models import ItemCategory, ItemType, Location
 
 
@@ -16,7 +17,7 @@ def demo_utstyr(muni: Municipality) -> None:
     if db.session.scalar(db.select(Location.id).filter_by(municipality_id=muni.id).limit(1)):
         return
     loc = Location(municipality_id=muni.id, name="Utlånssentralen", address="Torget 1", contact="utlan@demo.no",
-                   solo_age=12, household_cap=6, opening_hours={"weekly": {"1": "15-19", "3": "15-19", "5": "12-16"}})
+                   solo_age=12, household_cap=6, opening_hours=OpeningHours.parse("mandag 15–19\nonsdag 15–19\nlørdag 12–16"))
     db.session.add(loc)
     volunteer = db.session.scalar(db.select(User).filter_by(email="frivillig@demo.no"))
     if volunteer:

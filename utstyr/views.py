@@ -404,13 +404,13 @@ def public():
 
 public.public = True
 
-nav.register("utstyr.home", _l("Utstyr"), STAFF, order=12)
-nav.register("utstyr.checkout", _l("Lån ut"), STAFF, order=13)
-nav.register("utstyr.return_", _l("Ta imot"), STAFF, order=14)
-nav.register("utstyr.borrowers", _l("Lånere"), STAFF, order=15)
-nav.register("utstyr.reservations", _l("Reservasjoner"), STAFF, order=15)
-nav.register("utstyr.locations", _l("Utlånssteder"), [Role.ADMIN], order=62)
-nav.register("utstyr.stats", _l("Utstyrsstatistikk"), [Role.VOLUNTEER, Role.ADMIN, Role.ANALYST], order=50)
+nav.register("utstyr.home", _l("Utstyr"), STAFF, order=12, group="equipment")
+nav.register("utstyr.checkout", _l("Lån ut"), STAFF, order=13, group="equipment")
+nav.register("utstyr.return_", _l("Ta imot"), STAFF, order=14, group="equipment")
+nav.register("utstyr.borrowers", _l("Lånere"), STAFF, order=15, group="equipment")
+nav.register("utstyr.reservations", _l("Reservasjoner"), STAFF, order=15, group="equipment")
+nav.register("utstyr.locations", _l("Utlånssteder"), [Role.ADMIN], order=62, group="admin")
+nav.register("utstyr.stats", _l("Utstyrsstatistikk"), [Role.VOLUNTEER, Role.ADMIN, Role.ANALYST], order=50, group="equipment")
 nav.register("utstyr.public", _l("Lån utstyr"), [], public=True, order=6)
 
 

@@ -304,8 +304,8 @@ def scan_landing(token: str):
 for _public_view in (family_card, family_card_qr, family_card_pdf, scan_landing, card_service_worker):
     _public_view.public = True
 
-nav.register("cards.children", _l("Barn og kort"), CASE, order=20)
-nav.register("cards.household_new", _l("Registrer husstand"), CASE, order=21)
+nav.register("cards.children", _l("Barn og kort"), CASE, order=20, group="cards")
+nav.register("cards.household_new", _l("Registrer husstand"), CASE, order=21, group="cards")
 
 
 # --- applications and bulk import ------------------------------------------------------------
@@ -452,8 +452,8 @@ def import_template():
 
 apply.public = True
 nav.register("cards.apply", _l("Søk om kort"), [], public=True, order=4)
-nav.register("cards.application_list", _l("Søknader"), CASE, order=22)
-nav.register("cards.bulk_import", _l("Importer husstander"), CASE, order=23)
+nav.register("cards.application_list", _l("Søknader"), CASE, order=22, group="cards")
+nav.register("cards.bulk_import", _l("Importer husstander"), CASE, order=23, group="cards")
 
 
 def _applications_waiting(user) -> int:

@@ -215,9 +215,9 @@ def follow_up():
     return render_template("checkin/follow_up.html", rows=rows, form=form, weeks=weeks)
 
 
-nav.register("checkin.scanner", _l("Skann kort"), [Role.PARTNER], order=10)
-nav.register("checkin.visits", _l("Besøk og oppgjør"), [Role.PARTNER, Role.ADMIN], order=30)
-nav.register("checkin.follow_up", _l("Ubrukte kort"), [Role.CASEWORKER, Role.ADMIN], order=40)
+nav.register("checkin.scanner", _l("Skann kort"), [Role.PARTNER], order=10, group="offers")
+nav.register("checkin.visits", _l("Besøk og oppgjør"), [Role.PARTNER, Role.ADMIN], order=30, group="offers")
+nav.register("checkin.follow_up", _l("Ubrukte kort"), [Role.CASEWORKER, Role.ADMIN], order=40, group="cards")
 
 
 def _checkins_today(user) -> int:

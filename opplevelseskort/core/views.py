@@ -420,7 +420,7 @@ def public_nav_items():
     return nav.public_items()
 
 
-nav.register("core.users", _l("Brukere"), [Role.ADMIN], order=80)
-nav.register("core.zone_list", _l("Soner"), [Role.ADMIN], order=81)
-nav.register("core.tokens", _l("API-nøkler"), list(Role), order=90)
-nav.register("core.change_password", _l("Passord"), list(Role), order=91)
+nav.register("core.users", _l("Brukere"), [Role.ADMIN], order=80, group="admin")
+nav.register("core.zone_list", _l("Soner"), [Role.ADMIN], order=81, group="admin")
+nav.register("core.tokens", _l("API-nøkler"), list(Role), order=90, group="account")
+nav.register("core.change_password", _l("Passord"), list(Role), order=91, group="account")

@@ -372,7 +372,7 @@ def book_on_behalf(offer_id: int, occasion_id: int):
     return redirect(url_for("partners.offer_page", offer_id=offer_id))
 
 
-nav.register("partners.catalogue", _l("Tilbud"), list(Role), public=True, order=5)
+nav.register("partners.catalogue", _l("Tilbud"), list(Role), public=True, order=5, group="offers")
 nav.register("partners.register", _l("Bli partner"), [], public=True, order=90)
-nav.register("partners.my_offers", _l("Mine tilbud"), [Role.PARTNER], order=11)
-nav.register("partners.partner_list", _l("Partnere"), [Role.ADMIN], order=60)
+nav.register("partners.my_offers", _l("Mine tilbud"), [Role.PARTNER], order=11, group="offers")
+nav.register("partners.partner_list", _l("Partnere"), [Role.ADMIN], order=60, group="admin")

@@ -121,6 +121,6 @@ def indicators():
         (422 if errors or form.errors else 200)
 
 
-nav.register("reports.dashboard", _l("Rapporter"), READERS, order=70)
-nav.register("reports.grant", _l("Tilskuddsrapport"), READERS, order=71)
-nav.register("reports.indicators", _l("Levekårsindikatorer"), READERS, order=72)
+nav.register("reports.dashboard", _l("Rapporter"), READERS, order=70, group="reports")
+nav.register("reports.grant", _l("Tilskuddsrapport"), READERS, order=71, group="reports")
+nav.register("reports.indicators", _l("Levekårsindikatorer"), READERS, order=72, group="reports")

@@ -1,6 +1,9 @@
 """Families on a phone (390 × 844), in bokmål and Arabic: nothing wider than the screen, the language they choose
 wins over the one in the texted link, and staff tables do not split their headers mid-word."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 from opplevelseskort.cards.models import Card
@@ -24,15 +27,38 @@ def phone(context_factory):
     return ctx.new_page()
 
 
-@pytest.mark.parametrize("lang", ["nb", "ar"])
-def test_family_pages_are_no_wider_than_the_phone(phone, live_server, family_token, lang, tmp_path):
-    paths = ["/", "/tilbud", "/sok-om-kort", "/utstyr/lan", "/tilgjengelighet", f"/kort/{family_token}"]
-    for path in paths:
+ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", Path(__file__).parent / "artifacts")) / "family-pages"
+
+
+@pytest.fixture
+def offer_path(live_app, live_server):
+    from opplevelseskort.partners.models import Offer, OfferStatus
+
+    with live_app.app_context():
+        offer_id = db.session.scalar(db.select(Offer.id).where(Offer.status == OfferStatus.PUBLISHED).limit(1))
+    return f"/tilbud/{offer_id}"
+
+
+@pytest.mark.parametrize("lang", ["nb", "ar", "uk"])
+def test_screenshot_walk_of_every_family_page_on_a_phone(phone, live_server, family_token, offer_path, lang,
+                                                         axe_check):
+    """Every family page in bokmål, Arabic and Ukrainian on a 390 px phone: no wider than the screen, not blank,
+    in the language asked for, axe-clean; a full-page screenshot of each is kept under tests/browser/artifacts
+    (or $TEST_ARTIFACTS) for a person to look at."""
+    pages = {"home": "/", "offers": "/tilbud", "offer": offer_path, "apply": "/sok-om-kort",
+             "equipment": "/utstyr/lan", "accessibility": "/tilgjengelighet", "card": f"/kort/{family_token}"}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for name, path in pages.items():
         phone.goto(f"{live_server.url}{path}?sprak={lang}")
         width = phone.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1], (path, lang, width)
         assert phone.evaluate("() => document.body.innerText.trim().length") > 20, (path, "blank page")
-    phone.screenshot(path=str(tmp_path / f"card-{lang}.png"), full_page=True)
+        assert phone.locator("html").get_attribute("lang") == lang, path
+        assert phone.locator("html").get_attribute("dir") == ("rtl" if lang == "ar" else "ltr"), path
+        axe_check(phone)
+        shot = ARTIFACTS / f"{lang}-{name}.png"
+        phone.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 5000, shot  # a real picture, not an empty canvas
 
 
 def test_skip_link_appears_on_focus_in_rtl(phone, live_server):
