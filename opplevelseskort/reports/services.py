@@ -166,13 +166,17 @@ def _first_visits(municipality: Municipality, period: Period):
     Counting a child once, in one zone and one category, makes every table add up: zones to their parent and
     to the total, categories to the zone. A family that moves during the period is counted where it started.
     """
+    where = [CheckIn.municipality_id == municipality.id, CheckIn.at >= period.start_dt, CheckIn.at < period.end_dt,
+             CheckIn.voided_at.is_(None), CheckIn.child_id.is_not(None), CheckIn.zone_id.is_not(None)]
+    if db.session.get_bind().dialect.name == "postgresql":  # one sort, no window frame
+        from sqlalchemy.dialects.postgresql import distinct_on
+
+        return (sa.select(CheckIn.zone_id, CheckIn.age, CheckIn.gender).where(*where)
+                .ext(distinct_on(CheckIn.child_id)).order_by(CheckIn.child_id, CheckIn.at, CheckIn.id))
     ranked = (sa.select(CheckIn.child_id, CheckIn.zone_id, CheckIn.age, CheckIn.gender,
                         sa.func.row_number().over(partition_by=CheckIn.child_id,
                                                   order_by=(CheckIn.at, CheckIn.id)).label("rn"))
-              .where(CheckIn.municipality_id == municipality.id, CheckIn.at >= period.start_dt,
-                     CheckIn.at < period.end_dt, CheckIn.voided_at.is_(None), CheckIn.child_id.is_not(None),
-                     CheckIn.zone_id.is_not(None))
-              .subquery("ranked"))
+              .where(*where).subquery("ranked"))
     return sa.select(ranked.c.zone_id, ranked.c.age, ranked.c.gender).where(ranked.c.rn == 1)
 
 
@@ -187,11 +191,15 @@ def period_facts(municipality: Municipality, period: Period) -> Facts:
         .where(Card.valid_from < period.end, Card.valid_until >= period.start,
                sa.or_(Card.revoked_at.is_(None), Card.revoked_at >= s), Child.zone_id.in_(zone_ids))
         .group_by(Child.zone_id)).all()
-    visits = db.session.execute(
-        sa.select(CheckIn.zone_id, band, gender, sa.func.count(CheckIn.id),
+    rows = db.session.execute(
+        sa.select(CheckIn.zone_id, CheckIn.offer_id, band, gender, sa.func.count(CheckIn.id),
                   sa.func.coalesce(sa.func.sum(CheckIn.value_nok), 0))
-        .where(*visit_where).group_by(CheckIn.zone_id, band, gender)).all()
-    offers = db.session.execute(sa.select(CheckIn.zone_id, CheckIn.offer_id).where(*visit_where).distinct()).all()
+        .where(*visit_where).group_by(CheckIn.zone_id, CheckIn.offer_id, band, gender)).all()
+    visit_totals: dict[tuple[int, str, str], tuple[int, int]] = {}
+    for z, _o, b, g, n, v in rows:
+        old = visit_totals.get((z, b, g), (0, 0))
+        visit_totals[(z, b, g)] = (old[0] + int(n), old[1] + int(v))
+    offers = {(z, o) for z, o, *_rest in rows}
     no_shows = db.session.execute(
         sa.select(Child.zone_id, sa.func.count(Booking.id)).select_from(Booking)
         .join(Occasion, Occasion.id == Booking.occasion_id).join(Child, Child.id == Booking.child_id)
@@ -208,8 +216,7 @@ def period_facts(municipality: Municipality, period: Period) -> Facts:
     return Facts(cards={z: int(n) for z, n in cards},
                  first_visits=[(z, a, g or "unknown") for z, a, g in db.session.execute(
                      _first_visits(municipality, period))],
-                 visits={(z, b, g): (int(n), int(v)) for z, b, g, n, v in visits},
-                 offers={(z, o) for z, o in offers}, no_shows={z: int(n) for z, n in no_shows}, loans=loans)
+                 visits=visit_totals, offers=offers, no_shows={z: int(n) for z, n in no_shows}, loans=loans)
 
 
 def compute_counts(municipality: Municipality, period: Period, level: str, facts: Facts | None = None):
