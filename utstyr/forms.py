@@ -8,14 +8,12 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from opplevelseskort.core.labels import labels_for
+
 from .models import ItemCategory, UnitCondition
 
-CATEGORY_LABELS = {ItemCategory.SKI: _l("Ski"), ItemCategory.SKATES: _l("Skøyter"), ItemCategory.BIKE: _l("Sykkel"),
-                   ItemCategory.HELMET: _l("Hjelm"), ItemCategory.TENT: _l("Telt"),
-                   ItemCategory.SLEEPING_BAG: _l("Sovepose"), ItemCategory.LIFE_JACKET: _l("Redningsvest"),
-                   ItemCategory.OTHER: _l("Annet")}
-CONDITION_LABELS = {UnitCondition.GOOD: _l("God"), UnitCondition.WORN: _l("Slitt"),
-                    UnitCondition.NEEDS_REPAIR: _l("Må repareres")}
+CATEGORY_LABELS = labels_for("item_category", ItemCategory)
+CONDITION_LABELS = labels_for("unit_condition", UnitCondition)
 
 
 class CheckoutForm(FlaskForm):

@@ -21,16 +21,12 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..config import SUPPORTED_LOCALES
 from ..core.i18n import LANGUAGE_NAMES
+from ..core.labels import labels_for
 from .models import Channel, Gender, RevokeReason
 
-CHANNEL_LABELS = {
-    Channel.NAV: _l("NAV"), Channel.CHILD_WELFARE: _l("Barnevernet"), Channel.SCHOOL: _l("Skolen"),
-    Channel.HEALTH_NURSE: _l("Helsesykepleier"), Channel.INTRODUCTION: _l("Introduksjonsprogrammet"),
-    Channel.APPLICATION: _l("Egen søknad"), Channel.OTHER: _l("Annet"),
-}
-GENDER_LABELS = {Gender.GIRL: _l("Jente"), Gender.BOY: _l("Gutt"), Gender.OTHER: _l("Annet")}
-REVOKE_LABELS = {RevokeReason.LOST: _l("Mistet"), RevokeReason.ELIGIBILITY_ENDED: _l("Retten er opphørt"),
-                 RevokeReason.MISUSE: _l("Misbruk"), RevokeReason.REPLACED: _l("Erstattet")}
+CHANNEL_LABELS = labels_for("channel", Channel)
+GENDER_LABELS = labels_for("gender", Gender)
+REVOKE_LABELS = labels_for("revoke_reason", RevokeReason)
 LANGUAGE_CHOICES = [(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
 
 

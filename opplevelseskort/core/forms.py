@@ -8,15 +8,10 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
 
+from .labels import labels_for
 from .models import Role
 
-ROLE_LABELS = {
-    Role.ADMIN: _l("Administrator"),
-    Role.CASEWORKER: _l("Saksbehandler"),
-    Role.PARTNER: _l("Partner"),
-    Role.VOLUNTEER: _l("Frivillig"),
-    Role.ANALYST: _l("Analytiker"),
-}
+ROLE_LABELS = labels_for("role", Role)
 
 
 class LoginForm(FlaskForm):

@@ -30,7 +30,43 @@ LABELS: dict[tuple[str, str], object] = {
     ("measure", "no_shows"): _l("Uteblitt"), ("measure", "loans"): _l("Utlån"), ("measure", "borrowers"): _l("Lånere"),
     ("measure", "value_nok"): _l("Verdi (kr)"), ("measure", "uptake"): _l("Opptak"),
     ("measure", "reach"): _l("Rekkevidde"),
+    ("channel", "nav"): _l("NAV"), ("channel", "child_welfare"): _l("Barnevernet"), ("channel", "school"): _l("Skolen"),
+    ("channel", "health_nurse"): _l("Helsesykepleier"), ("channel", "introduction"): _l("Introduksjonsprogrammet"),
+    ("channel", "application"): _l("Egen søknad"), ("channel", "other"): _l("Annet"),
+    ("revoke_reason", "lost"): _l("Mistet"), ("revoke_reason", "eligibility_ended"): _l("Retten er opphørt"),
+    ("revoke_reason", "misuse"): _l("Misbruk"), ("revoke_reason", "replaced"): _l("Erstattet"),
+    ("card_status", "active"): _l("Gyldig"), ("card_status", "expired"): _l("Utløpt"),
+    ("card_status", "not_yet_valid"): _l("Ikke gyldig ennå"), ("card_status", "revoked"): _l("Sperret"),
+    ("application_status", "pending"): _l("Venter"), ("application_status", "approved"): _l("Godkjent"),
+    ("application_status", "rejected"): _l("Avslått"),
+    ("partner_status", "pending"): _l("Venter på godkjenning"), ("partner_status", "approved"): _l("Godkjent"),
+    ("partner_status", "rejected"): _l("Avslått"), ("partner_status", "suspended"): _l("Suspendert"),
+    ("partner_kind", "club"): _l("Lag eller forening"), ("partner_kind", "business"): _l("Bedrift"),
+    ("partner_kind", "volunteer_group"): _l("Frivillig gruppe"), ("partner_kind", "municipal"): _l("Kommunal tjeneste"),
+    ("offer_status", "draft"): _l("Utkast"), ("offer_status", "published"): _l("Publisert"),
+    ("offer_status", "paused"): _l("Pause"), ("offer_status", "ended"): _l("Avsluttet"),
+    ("limit_period", "week"): _l("per uke"), ("limit_period", "month"): _l("per måned"),
+    ("limit_period", "period"): _l("i hele perioden"),
+    ("role", "admin"): _l("Administrator"), ("role", "caseworker"): _l("Saksbehandler"), ("role", "partner"): _l("Partner"),
+    ("role", "volunteer"): _l("Frivillig"), ("role", "analyst"): _l("Analytiker"),
+    ("outbox_status", "pending"): _l("Venter"), ("outbox_status", "sent"): _l("Sendt"),
+    ("outbox_status", "failed"): _l("Feilet"),
+    ("outbox_channel", "email"): _l("E-post"), ("outbox_channel", "sms"): _l("SMS"),
+    ("item_category", "ski"): _l("Ski"), ("item_category", "skates"): _l("Skøyter"), ("item_category", "bike"): _l("Sykkel"),
+    ("item_category", "helmet"): _l("Hjelm"), ("item_category", "tent"): _l("Telt"),
+    ("item_category", "sleeping_bag"): _l("Sovepose"), ("item_category", "life_jacket"): _l("Redningsvest"),
+    ("item_category", "other"): _l("Annet"),
+    ("unit_condition", "good"): _l("God"), ("unit_condition", "worn"): _l("Slitt"),
+    ("unit_condition", "needs_repair"): _l("Må repareres"),
+    ("unit_source", "donation"): _l("Gave"), ("unit_source", "purchase"): _l("Innkjøpt"),
+    ("borrower_kind", "card_holder"): _l("Korteier"), ("borrower_kind", "adult"): _l("Voksen"),
+    ("borrower_kind", "child"): _l("Barn"), ("borrower_kind", "group"): _l("Gruppe"),
 }
+
+
+def labels_for(kind: str, enum) -> dict:
+    """{member: lazy word} for a form's choices or a template, from the one table above."""
+    return {member: LABELS.get((kind, member.value), member.value) for member in enum}
 
 
 def label(kind: str, code) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from urllib.parse import urlsplit
 
@@ -290,6 +291,19 @@ def token_revoke(token_id: int):
 
 
 # --- zones (admin) ---------------------------------------------------------------------------
+
+@bp.get("/soner.geojson")
+@login_required
+def zone_outlines():
+    """The municipality's zone boundaries (public geography: codes, names, levels) for map pickers."""
+    muni = tenancy.current_municipality()
+    zone_rows = db.session.scalars(db.select(Zone).where(Zone.municipality_id == muni.id,
+                                                         Zone.boundary.is_not(None))) if muni else []
+    features = [{"type": "Feature", "id": z.code, "properties": {"code": z.code, "name": z.name, "level": z.level},
+                 "geometry": json.loads(z.boundary)} for z in zone_rows if not z.children]
+    return current_app.response_class(json.dumps({"type": "FeatureCollection", "features": features}),
+                                      mimetype="application/geo+json")
+
 
 @bp.get("/admin/soner")
 @roles_required(Role.ADMIN)

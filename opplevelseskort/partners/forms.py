@@ -19,19 +19,13 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..core.labels import labels_for
 from .models import LimitPeriod, OfferCategory, OfferStatus, PartnerKind
 
-KIND_LABELS = {PartnerKind.CLUB: _l("Lag eller forening"), PartnerKind.BUSINESS: _l("Bedrift"),
-               PartnerKind.VOLUNTEER_GROUP: _l("Frivillig gruppe"), PartnerKind.MUNICIPAL: _l("Kommunal tjeneste")}
-CATEGORY_LABELS = {
-    OfferCategory.SPORT: _l("Idrett"), OfferCategory.CULTURE: _l("Kultur"), OfferCategory.OUTDOOR: _l("Friluftsliv"),
-    OfferCategory.SWIMMING: _l("Svømming"), OfferCategory.CINEMA: _l("Kino"), OfferCategory.EVENTS: _l("Arrangementer"),
-    OfferCategory.HOLIDAY_ACTIVITY: _l("Ferieaktivitet"), OfferCategory.OTHER: _l("Annet"),
-}
-STATUS_LABELS = {OfferStatus.DRAFT: _l("Utkast"), OfferStatus.PUBLISHED: _l("Publisert"),
-                 OfferStatus.PAUSED: _l("Pause"), OfferStatus.ENDED: _l("Avsluttet")}
-PERIOD_LABELS = {LimitPeriod.WEEK: _l("per uke"), LimitPeriod.MONTH: _l("per måned"),
-                 LimitPeriod.PERIOD: _l("i hele perioden")}
+KIND_LABELS = labels_for("partner_kind", PartnerKind)
+CATEGORY_LABELS = labels_for("offer_category", OfferCategory)
+STATUS_LABELS = labels_for("offer_status", OfferStatus)
+PERIOD_LABELS = labels_for("limit_period", LimitPeriod)
 
 
 class PartnerRegistrationForm(FlaskForm):

@@ -80,3 +80,26 @@ def test_partner_registration_to_family_booking(page, phone_page, live_server, l
     axe_check(phone_page)
     with live_app.app_context():
         assert db.session.scalar(db.select(Booking).filter_by(child_id=child_id)).status == "booked"
+
+
+def test_partner_picks_the_offer_place_on_a_map(page, live_server, live_app, axe_check):
+    """The offer's place is clicked on a map of the municipality's zones; the coordinates land in the form."""
+    login(page, live_server.url, "partner@demo.no")
+    page.goto(live_server.url + "/mine-tilbud/ny")
+    page.wait_for_selector("#place-map[data-ready=true]")
+    axe_check(page)
+    assert page.input_value("#lat") == "" and page.input_value("#lon") == ""
+    page.locator("#place-map").click()  # the middle of the map: inside the municipality
+    page.wait_for_selector("#place-map[data-picked=true]")
+    lat, lon = float(page.input_value("#lat")), float(page.input_value("#lon"))
+    with live_app.app_context():
+        from opplevelseskort.core.models import Zone
+
+        zones = list(db.session.scalars(db.select(Zone).where(Zone.min_lat.is_not(None))))
+        south, north = min(z.min_lat for z in zones), max(z.max_lat for z in zones)
+        west, east = min(z.min_lon for z in zones), max(z.max_lon for z in zones)
+    assert south <= lat <= north and west <= lon <= east, (lat, lon)
+    # typing coordinates moves the marker instead: the fields are the text alternative
+    page.fill("#lat", f"{(south + north) / 2:.5f}")
+    page.dispatch_event("#lat", "change")
+    assert page.locator("#place-map path.leaflet-interactive").count() >= 1

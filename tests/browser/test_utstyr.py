@@ -30,7 +30,7 @@ def test_volunteer_checkout_and_return_on_phone(phone_page, live_server, live_ap
     p.fill("#card_code", code)
     p.fill("#unit_codes", f"{a}\n{b}")
     p.get_by_role("button", name="Registrer utlån").click()
-    assert p.get_by_text("Utlånt til Utstyrsbarn").is_visible()  # the confirmation names the borrower and due date
+    p.get_by_text("Utlånt til Utstyrsbarn").wait_for()  # the confirmation names the borrower and due date
     assert p.get_by_text("2 enheter, leveres innen").is_visible()
     p.goto(live_server.url + "/utstyr/retur")
     axe_check(p)
@@ -63,8 +63,9 @@ def test_volunteer_checkout_and_return_on_phone(phone_page, live_server, live_ap
     p.fill("#q", "Utstyrsbarn")
     p.get_by_role("button", name="Søk").click()
     p.get_by_role("link", name="Utstyrsbarn").click()
+    p.get_by_role("heading", name="Har nå").wait_for()
     assert p.locator("table", has_text=b).first.is_visible()
     axe_check(p)
     p.get_by_role("button", name="Avbestill").first.click()
-    assert p.get_by_text("Reservasjonen for Utstyrsbarn er avbestilt.").is_visible()
+    p.get_by_text("Reservasjonen for Utstyrsbarn er avbestilt.").wait_for()
     assert scroll_fits(p)
