@@ -14,6 +14,8 @@ LABELS: dict[tuple[str, str], object] = {
     ("checkin_source", "link"): _l("Kortlenke"), ("checkin_source", "api"): _l("API"),
     ("gender", "girl"): _l("Jente"), ("gender", "boy"): _l("Gutt"), ("gender", "other"): _l("Annet"),
     ("gender", "unknown"): _l("Ukjent"),
+    ("age_band", "0-5"): _l("0–5 år"), ("age_band", "6-9"): _l("6–9 år"), ("age_band", "10-12"): _l("10–12 år"),
+    ("age_band", "13-15"): _l("13–15 år"), ("age_band", "16+"): _l("16 år og eldre"), ("age_band", "unknown"): _l("Ukjent alder"),
     ("zone_level", "grunnkrets"): _l("Grunnkrets"), ("zone_level", "delomrade"): _l("Delområde"),
     ("zone_level", "bydel"): _l("Bydel"), ("zone_level", "levekar"): _l("Levekårssone"),
     ("booking_status", "booked"): _l("Har plass"), ("booking_status", "waitlisted"): _l("Venteliste"),

@@ -23,6 +23,7 @@ from ..core import nav
 from ..core import services as core_services
 from ..core.errors import DomainError, ImportFailed
 from ..core.guards import year_arg
+from ..core.labels import label
 from ..core.models import Role, Zone
 from ..core.permissions import roles_required
 from ..extensions import db
@@ -37,7 +38,8 @@ def _filters():
     form = ReportFilterForm(request.args)
     muni = services.municipality_for(current_user, request.args.get("municipality"))
     levels = sorted(set(db.session.scalars(db.select(Zone.level).filter_by(municipality_id=muni.id))))
-    form.level.choices = [(lv, lv) for lv in levels] or [("grunnkrets", "grunnkrets")]
+    form.level.choices = [(lv, label("zone_level", lv)) for lv in levels] or [("grunnkrets", label("zone_level",
+                                                                                                    "grunnkrets"))]
     period_text = form.period.data or str(date.today().year)
     level = form.level.data if form.level.data in levels else ("grunnkrets" if "grunnkrets" in levels else
                                                                 (levels[0] if levels else "grunnkrets"))

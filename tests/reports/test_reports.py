@@ -263,3 +263,15 @@ def test_csv_answers_carry_one_charset(client, login_as, world):
     assert r.headers["Content-Type"] == "text/csv; charset=utf-8"
     r = client.get("/rapporter/eksport?period=2026&format=csv")
     assert r.headers["Content-Type"].count("charset") == 1
+
+
+def test_report_pages_show_words_not_codes(client, login_as, world, app):
+    app.config.update(SUPPRESS_MIN_COUNT=1)
+    try:
+        login_as("analyst")
+        grant = client.get("/rapporter/tilskudd?year=2026").text
+        dash = client.get("/rapporter/?period=2026-03").text
+    finally:
+        app.config.update(SUPPRESS_MIN_COUNT=5)
+    assert "10–12 år" in grant and "<td>10-12</td>" not in grant
+    assert ">Delområde</option>" in dash and ">delomrade</option>" not in dash
