@@ -122,6 +122,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.view_functions[endpoint] = talisman(force_https=False)(app.view_functions[endpoint])
     _register_models()
     _register_blueprints(app)
+    _wire_hooks(app)
     _register_cli(app)
     _register_error_pages(app)
     app.jinja_env.globals.update(template_helpers())
@@ -179,6 +180,22 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp, url_prefix=URL_PREFIXES.get(part))
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)
+
+
+def _wire_hooks(app: Flask) -> None:
+    """Where a lower part needs an answer only a higher part has (see core/hooks.py): wired here, explicitly."""
+    from utstyr import services as utstyr
+
+    from .checkin import services as checkin
+    from .core import hooks
+    from .partners import services as partners
+
+    hooks.provide(app, "partner_choices", partners.partner_choices)
+    hooks.provide(app, "card_page_offers", partners.offers_for_card_page)
+    hooks.provide(app, "card_page_bookings", partners.bookings_for_card_page)
+    hooks.provide(app, "children_checked_in", checkin.children_checked_in)
+    hooks.provide(app, "metric_counts", checkin.metric_counts)
+    hooks.provide(app, "metric_counts", utstyr.metric_counts)
 
 
 def _register_cli(app: Flask) -> None:

@@ -637,3 +637,7 @@ def public_availability(locale: str = "nb") -> list[dict]:
         out.append({"location": loc, "item": it.display_name(locale), "category": str(it.category),
                     "total": total, "free": available(loc.id, it.id, on, on), "type": it})
     return out
+
+
+def metric_counts() -> list[tuple[str, int]]:
+    return [("loan_line", db.session.scalar(db.select(db.func.count(LoanLine.id))) or 0)]

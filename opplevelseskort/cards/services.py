@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -24,10 +23,6 @@ from .models import Card, CardStatus, Channel, Child, Gender, Guardian, Househol
 
 log = logging.getLogger(__name__)
 
-# Parts above cards (partners) register callables (card) -> list of offers for the family's page.
-CARD_PAGE_OFFERS_PROVIDERS: list[Callable[[Card], list]] = []
-# ...and callables (card) -> list of dicts {title, when, status, cancel_url} for the family's bookings.
-CARD_PAGE_BOOKINGS_PROVIDERS: list[Callable[[Card], list]] = []
 
 PHONE_RE = re.compile(r"^\+?[0-9]{8,15}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -398,17 +393,17 @@ def show_family_link(card: Card, *, actor: User) -> str:
 
 
 def bookings_for_card(card: Card) -> list:
-    out = []
-    for provider in CARD_PAGE_BOOKINGS_PROVIDERS:
-        out.extend(provider(card))
-    return out
+    """The family's bookings, from the parts that take them (hook "card_page_bookings", wired in the factory)."""
+    from ..core import hooks
+
+    return hooks.collect("card_page_bookings", card)
 
 
 def offers_for_card(card: Card) -> list:
-    out = []
-    for provider in CARD_PAGE_OFFERS_PROVIDERS:
-        out.extend(provider(card))
-    return out
+    """Offers for the family's page (hook "card_page_offers", wired in the factory)."""
+    from ..core import hooks
+
+    return hooks.collect("card_page_offers", card)
 
 
 # --- privacy ---------------------------------------------------------------------------------

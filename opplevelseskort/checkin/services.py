@@ -216,3 +216,14 @@ def result_view(checkin: CheckIn) -> dict:
     offer = db.session.get(Offer, checkin.offer_id)
     return {"given_name": child.given_name if child else "", "birth_year": checkin.birth_year,
             "companions_allowed": companions_allowed(card, offer) if card else 0, "offer": offer}
+
+
+def children_checked_in(offer_id: int, since, until):
+    """A select of the children with a counted visit to an offer in a time window (the "children_checked_in"
+    hook partners use to find no-shows)."""
+    return db.select(CheckIn.child_id).where(CheckIn.offer_id == offer_id, CheckIn.voided_at.is_(None),
+                                             CheckIn.at >= since, CheckIn.at <= until)
+
+
+def metric_counts() -> list[tuple[str, int]]:
+    return [("checkin", db.session.scalar(db.select(db.func.count(CheckIn.id))) or 0)]

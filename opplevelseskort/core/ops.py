@@ -96,14 +96,13 @@ class DatabaseCollector:
             from ..extensions import db
 
             try:
-                counts = {}
-                for name in ("checkin", "loan_line"):
-                    if name in db.metadata.tables:
-                        counts[name] = db.session.scalar(db.select(db.func.count()).select_from(
-                            db.metadata.tables[name]))
-                outbox = db.metadata.tables["outbox_message"]
-                backlog = db.session.execute(db.select(outbox.c.status, db.func.count()).group_by(outbox.c.status)
-                                             .where(outbox.c.status.in_(["pending", "failed"]))).all()
+                from . import hooks
+                from .models import OutboxMessage, OutboxStatus
+
+                counts = dict(hooks.collect("metric_counts"))  # each part counts its own rows
+                backlog = db.session.execute(
+                    db.select(OutboxMessage.status, db.func.count()).group_by(OutboxMessage.status)
+                    .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]))).all()
             except Exception:  # noqa: BLE001 - a scrape must not fail because the database is away
                 log.warning("metrics: database unavailable")
                 return

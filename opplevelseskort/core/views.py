@@ -188,14 +188,13 @@ def change_password():
 # --- users (admin) ---------------------------------------------------------------------------
 
 def _user_form_choices(form) -> None:
-    # The partner table belongs to a part above core: read it through the shared metadata, not an import.
-    partner = db.metadata.tables["partner"]
+    from . import hooks
+
     munis = services.municipalities_for(current_user)
     form.municipality_id.choices = [(0, _("Ingen (alle kommuner)"))] * (current_user.municipality_id is None) + [
         (m.id, f"{m.name} ({m.number})") for m in munis]
-    q = scope_to_municipality(db.select(partner.c.id, partner.c.name).order_by(partner.c.name),
-                              partner.c.municipality_id, current_user)
-    form.partner_id.choices = [(0, _("Ingen"))] + [(row.id, row.name) for row in db.session.execute(q)]
+    # the partners part answers which partners this admin may attach a user to (hook wired in the factory)
+    form.partner_id.choices = [(0, _("Ingen"))] + hooks.first("partner_choices", current_user, default=[])
 
 
 @bp.get("/admin/brukere")
@@ -293,7 +292,7 @@ def token_revoke(token_id: int):
 # --- zones (admin) ---------------------------------------------------------------------------
 
 @bp.get("/soner.geojson")
-@login_required
+@roles_required(Role.PARTNER, Role.ADMIN)
 def zone_outlines():
     """The municipality's zone boundaries (public geography: codes, names, levels) for map pickers."""
     muni = tenancy.current_municipality()

@@ -347,8 +347,6 @@ def bookings_for_card_page(card: Card) -> list[dict]:
     return out
 
 
-cards.CARD_PAGE_OFFERS_PROVIDERS.append(offers_for_card_page)
-cards.CARD_PAGE_BOOKINGS_PROVIDERS.append(bookings_for_card_page)
 
 
 # --- rules used by check-in ------------------------------------------------------------------
@@ -523,14 +521,14 @@ def no_shows(occasion: Occasion, now: datetime | None = None) -> list[Booking]:
     now = now or utcnow()
     if occasion.starts_at > now:
         return []
-    checkin = db.metadata.tables.get("checkin")
+    from ..core import hooks
+
     q = db.select(Booking).where(Booking.occasion_id == occasion.id, Booking.status == BookingStatus.BOOKED,
                                  sa.or_(Booking.placed_at.is_(None), Booking.placed_at < occasion.starts_at))
-    if checkin is not None:
-        day_start = occasion.starts_at.replace(hour=0, minute=0, second=0, microsecond=0)
-        came = db.select(checkin.c.child_id).where(checkin.c.offer_id == occasion.offer_id,
-                                                   checkin.c.voided_at.is_(None), checkin.c.at >= day_start,
-                                                   checkin.c.at <= occasion.ends_at)
+    day_start = occasion.starts_at.replace(hour=0, minute=0, second=0, microsecond=0)
+    # who came: the check-in part answers (hook "children_checked_in", wired in the factory)
+    came = hooks.first("children_checked_in", occasion.offer_id, day_start, occasion.ends_at)
+    if came is not None:
         q = q.where(Booking.child_id.not_in(came))
     return list(db.session.scalars(q))
 
@@ -560,3 +558,12 @@ def bookings_for_card(card: Card) -> list[Booking]:
     return list(db.session.scalars(db.select(Booking).where(
         Booking.child_id == card.child_id, Booking.status.in_([BookingStatus.BOOKED, BookingStatus.WAITLISTED]))
         .order_by(Booking.created_at)))
+
+
+def partner_choices(user: User) -> list[tuple[int, str]]:
+    """(id, name) of the partners a user may attach staff to: their own municipality's, every one for a global
+    admin. Provided to core's user form as the "partner_choices" hook."""
+    from ..core.permissions import scope_to_municipality
+
+    q = scope_to_municipality(db.select(Partner.id, Partner.name).order_by(Partner.name), Partner.municipality_id, user)
+    return [(row.id, row.name) for row in db.session.execute(q)]

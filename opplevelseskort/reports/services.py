@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
+from utstyr.models import Borrower, Loan, LoanLine, Location
+
 from ..cards.models import Card, Child
 from ..checkin.models import CheckIn
 from ..core.errors import DomainError
@@ -205,14 +207,11 @@ def period_facts(municipality: Municipality, period: Period) -> Facts:
         .join(Occasion, Occasion.id == Booking.occasion_id).join(Child, Child.id == Booking.child_id)
         .where(Booking.status == BookingStatus.NO_SHOW, Occasion.starts_at >= s, Occasion.starts_at < e,
                Child.zone_id.in_(zone_ids)).group_by(Child.zone_id)).all()
-    loans = {}
-    if "loan_line" in db.metadata.tables:
-        ll, loan, borrower = (db.metadata.tables[t] for t in ("loan_line", "loan", "borrower"))
-        loans = {z: (int(n), int(b)) for z, n, b in db.session.execute(
-            sa.select(borrower.c.zone_id, sa.func.count(ll.c.id), sa.func.count(sa.distinct(loan.c.borrower_id)))
-            .select_from(ll.join(loan, loan.c.id == ll.c.loan_id).join(borrower, borrower.c.id == loan.c.borrower_id))
-            .where(ll.c.checked_out_at >= s, ll.c.checked_out_at < e, borrower.c.zone_id.in_(zone_ids))
-            .group_by(borrower.c.zone_id))}
+    loans = {z: (int(n), int(b)) for z, n, b in db.session.execute(
+        sa.select(Borrower.zone_id, sa.func.count(LoanLine.id), sa.func.count(sa.distinct(Loan.borrower_id)))
+        .select_from(LoanLine).join(Loan, Loan.id == LoanLine.loan_id).join(Borrower, Borrower.id == Loan.borrower_id)
+        .where(LoanLine.checked_out_at >= s, LoanLine.checked_out_at < e, Borrower.zone_id.in_(zone_ids))
+        .group_by(Borrower.zone_id))}
     return Facts(cards={z: int(n) for z, n in cards},
                  first_visits=[(z, a, g or "unknown") for z, a, g in db.session.execute(
                      _first_visits(municipality, period))],
@@ -325,13 +324,11 @@ def _grant_counts(municipality: Municipality, period: Period, facts: Facts) -> d
     by_cat = [(str(c), int(n), int(v or 0)) for c, n, v in db.session.execute(
         sa.select(Offer.category, sa.func.count(CheckIn.id), sa.func.sum(CheckIn.value_nok))
         .join(Offer, Offer.id == CheckIn.offer_id).where(*base).group_by(Offer.category).order_by(Offer.category))]
-    loans = 0
-    if "loan_line" in db.metadata.tables:
-        ll, loan, loc = db.metadata.tables["loan_line"], db.metadata.tables["loan"], db.metadata.tables["location"]
-        loans = db.session.scalar(sa.select(sa.func.count(ll.c.id)).select_from(
-            ll.join(loan, loan.c.id == ll.c.loan_id).join(loc, loc.c.id == loan.c.location_id))
-            .where(loc.c.municipality_id == municipality.id, ll.c.checked_out_at >= period.start_dt,
-                   ll.c.checked_out_at < period.end_dt)) or 0
+    loans = db.session.scalar(
+        sa.select(sa.func.count(LoanLine.id)).select_from(LoanLine).join(Loan, Loan.id == LoanLine.loan_id)
+        .join(Location, Location.id == Loan.location_id)
+        .where(Location.municipality_id == municipality.id, LoanLine.checked_out_at >= period.start_dt,
+               LoanLine.checked_out_at < period.end_dt)) or 0
     return {"by_band": by_band, "by_cat": by_cat, "loans": int(loans)}
 
 

@@ -1,0 +1,28 @@
+"""The layers hold without back doors: no part reads another part's tables through the shared metadata, and the
+lower parts' extension points are wired by the factory, not filled at import time."""
+
+from pathlib import Path
+
+import opplevelseskort
+import utstyr
+
+SOURCES = [p for root in (Path(opplevelseskort.__file__).parent, Path(utstyr.__file__).parent)
+           for p in root.rglob("*.py") if "migrations" not in p.parts]
+
+
+def test_no_table_is_looked_up_through_the_shared_metadata():
+    offenders = [str(p) for p in SOURCES if "metadata.tables" in p.read_text(encoding="utf-8")]
+    assert not offenders, offenders
+
+
+def test_extension_points_are_wired_by_the_factory(app):
+    from opplevelseskort.core import hooks
+
+    with app.app_context():
+        wired = {name for name in ("partner_choices", "card_page_offers", "card_page_bookings",
+                                   "children_checked_in", "metric_counts") if hooks.providers(name)}
+        assert wired == {"partner_choices", "card_page_offers", "card_page_bookings", "children_checked_in",
+                         "metric_counts"}
+        assert len(hooks.providers("metric_counts")) == 2  # check-ins and loans
+    offenders = [str(p) for p in SOURCES if "PROVIDERS.append(" in p.read_text(encoding="utf-8")]
+    assert not offenders, offenders
