@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from opplevelseskort.core import demo
+from opplevelseskort.core.i18n import today
 from opplevelseskort.core.models import Municipality, User
 from opplevelseskort.extensions import db
 
@@ -27,7 +28,7 @@ def demo_utstyr(muni: Municipality) -> None:
         ("Langrennski", ItemCategory.SKI, "130 cm", 4, 7, [], False, None),
         ("Langrennski", ItemCategory.SKI, "150 cm", 3, 7, [], False, None),
         ("Skøyter", ItemCategory.SKATES, "36", 3, 7, [], False, None),
-        ("Sykkelhjelm", ItemCategory.HELMET, "M", 3, 14, [], False, date(date.today().year + 3, 1, 1)),
+        ("Sykkelhjelm", ItemCategory.HELMET, "M", 3, 14, [], False, date(today().year + 3, 1, 1)),
         ("Telt", ItemCategory.TENT, "2 personer", 2, 7, ["teltduk", "stenger", "plugger"], True, None),
     ]:
         it = ItemType(municipality_id=muni.id, name=name, category=cat, size=size, default_loan_days=days,

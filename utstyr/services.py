@@ -15,6 +15,7 @@ from opplevelseskort.cards import services as cards
 from opplevelseskort.core import audit, outbox
 from opplevelseskort.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from opplevelseskort.core.i18n import local_date
+from opplevelseskort.core.i18n import today as i18n_today
 from opplevelseskort.core.models import OutboxChannel, Role, User
 from opplevelseskort.core.types import utcnow
 from opplevelseskort.extensions import db
@@ -41,8 +42,7 @@ log = logging.getLogger(__name__)
 RESERVATION_GRACE_DAYS = 1
 
 
-def today() -> date:
-    return local_date(utcnow())
+today = i18n_today  # one "today" (Europe/Oslo) for every part: core.i18n.today
 
 
 # --- access ----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from ..core import audit, outbox
 from ..core.errors import DomainError, ImportFailed, NotFound
-from ..core.i18n import force_locale
+from ..core.i18n import force_locale, today
 from ..core.models import Municipality, OutboxChannel, User, Zone
 from ..core.types import utcnow
 from ..core.zones import read_csv
@@ -129,7 +129,7 @@ def template_csv(municipality: Municipality) -> str:
                                                         Zone.level == "grunnkrets").order_by(Zone.code).limit(1)) or \
         db.session.scalar(db.select(Zone.code).where(Zone.municipality_id == municipality.id).order_by(Zone.code)
                           .limit(1)) or ""
-    year = date.today().year
+    year = today().year
     example = ["Kari Nordmann", "91234567", "kari@example.org", "nb", "Emma", "Nordmann", str(year - 11), "5", "jente",
                zone, "NAV", f"{year}-01-01", f"{year}-12-31"]
     return "\ufeff" + ";".join(IMPORT_COLUMNS) + "\n" + ";".join(example) + "\n"

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from ..core import audit, outbox
 from ..core.errors import Conflict, DomainError, NotFound
 from ..core.i18n import force_locale, local_date
+from ..core.i18n import today as i18n_today
 from ..core.models import Municipality, OutboxChannel, User
 from ..core.types import utcnow
 from ..core.zones import find_zone
@@ -28,8 +29,7 @@ PHONE_RE = re.compile(r"^\+?[0-9]{8,15}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def today() -> date:
-    return local_date(utcnow())
+today = i18n_today  # one "today" (Europe/Oslo) for every part: core.i18n.today
 
 
 # --- looking cards up ------------------------------------------------------------------------

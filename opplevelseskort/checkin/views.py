@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 from flask import (
     Blueprint,
@@ -22,6 +21,7 @@ from flask_login import current_user
 
 from ..core import nav
 from ..core.errors import DomainError
+from ..core.i18n import today
 from ..core.models import Role
 from ..core.permissions import roles_required
 from ..extensions import db
@@ -149,12 +149,12 @@ def _partner_at_card_link():
 @roles_required(Role.PARTNER, Role.ADMIN)
 def visits():
     partner_id = statements.partner_scope(current_user, request.args.get("partner", type=int))
-    month = request.args.get("month") or date.today().strftime("%Y-%m")
+    month = request.args.get("month") or today().strftime("%Y-%m")
     try:
         rows = statements.visit_log(partner_id, month)
     except DomainError as exc:
         flash(exc.message, "error")
-        month = date.today().strftime("%Y-%m")
+        month = today().strftime("%Y-%m")
         rows = statements.visit_log(partner_id, month)
     offer_titles = statements.offer_titles({c.offer_id for c in rows})
     return render_template("checkin/visits.html", rows=rows, offer_titles=offer_titles, month=month, partner_id=partner_id,
@@ -187,7 +187,7 @@ def void(checkin_id: int):
 @roles_required(Role.PARTNER, Role.ADMIN)
 def statement():
     partner_id = statements.partner_scope(current_user, request.args.get("partner", type=int))
-    month = request.args.get("month") or date.today().strftime("%Y-%m")
+    month = request.args.get("month") or today().strftime("%Y-%m")
     fmt = request.args.get("format", "html")
     try:
         st = statements.statement(partner_id, month)
@@ -225,7 +225,7 @@ def _checkins_today(user) -> int:
 
     from .services import OSLO
 
-    start = datetime.combine(date.today(), time(0), tzinfo=OSLO)
+    start = datetime.combine(today(), time(0), tzinfo=OSLO)
     q = db.select(db.func.count(CheckIn.id)).where(CheckIn.at >= start, CheckIn.at < start + timedelta(days=1),
                                                     CheckIn.voided_at.is_(None))
     if user.role == Role.PARTNER:

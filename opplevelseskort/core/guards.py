@@ -20,6 +20,7 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
 from .errors import DomainError
+from .i18n import today
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +44,10 @@ MIN_YEAR, MAX_YEAR = 2000, 2100
 
 def year_arg(name: str = "year", default: int | None = None) -> int:
     """A year from the query string, within the years this service can hold data for (else a clear 400)."""
-    from datetime import date
 
     raw = request.args.get(name)
     if raw in (None, ""):
-        return default or date.today().year
+        return default or today().year
     if not raw.isdigit() or not MIN_YEAR <= int(raw) <= MAX_YEAR:
         raise BadRequest(_("Året må være et tall fra %(min)d til %(max)d.", min=MIN_YEAR, max=MAX_YEAR))
     return int(raw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, has_request_context, request, session
@@ -50,6 +51,13 @@ def text_direction() -> str:
 
 
 OSLO = ZoneInfo("Europe/Oslo")
+
+
+def today() -> date:
+    """Today's date in Norway: the one "today" every part uses (a server's own clock may run on UTC)."""
+    from .types import utcnow
+
+    return local_date(utcnow())
 
 
 def local_date(value):

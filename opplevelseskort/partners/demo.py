@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..core import demo
+from ..core.i18n import today
 from ..core.models import Municipality
 from ..extensions import db
 from .models import Partner, PartnerKind, PartnerStatus
@@ -39,7 +40,7 @@ def demo_offers(muni: Municipality) -> None:
         db.session.add(p)
         others.append(p)
     db.session.flush()
-    year = date.today().year
+    year = today().year
     start, end = date(year, 1, 1), date(year, 12, 31)
     specs = [
         (club, "Fotballtrening", "Trening for alle, uansett nivå. Ta med joggesko.", OfferCategory.SPORT, 6, 16, 0, 1200,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     Response,
@@ -23,6 +21,7 @@ from ..core import nav
 from ..core import services as core_services
 from ..core.errors import DomainError, ImportFailed
 from ..core.guards import year_arg
+from ..core.i18n import today
 from ..core.labels import label
 from ..core.models import Role, Zone
 from ..core.permissions import roles_required
@@ -40,7 +39,7 @@ def _filters():
     levels = sorted(set(db.session.scalars(db.select(Zone.level).filter_by(municipality_id=muni.id))))
     form.level.choices = [(lv, label("zone_level", lv)) for lv in levels] or [("grunnkrets", label("zone_level",
                                                                                                     "grunnkrets"))]
-    period_text = form.period.data or str(date.today().year)
+    period_text = form.period.data or str(today().year)
     level = form.level.data if form.level.data in levels else ("grunnkrets" if "grunnkrets" in levels else
                                                                 (levels[0] if levels else "grunnkrets"))
     form.period.data, form.level.data = period_text, level

@@ -26,3 +26,16 @@ def test_extension_points_are_wired_by_the_factory(app):
         assert len(hooks.providers("metric_counts")) == 2  # check-ins and loans
     offenders = [str(p) for p in SOURCES if "PROVIDERS.append(" in p.read_text(encoding="utf-8")]
     assert not offenders, offenders
+
+
+def test_one_today_in_norwegian_time():
+    """`date.today()` is the server's day (UTC in a container): every part uses core.i18n.today (Europe/Oslo)."""
+    from datetime import UTC, datetime
+    from unittest import mock
+
+    offenders = [str(p) for p in SOURCES if "date.today()" in p.read_text(encoding="utf-8")]
+    assert not offenders, offenders
+    from opplevelseskort.core import i18n
+
+    with mock.patch("opplevelseskort.core.types.utcnow", return_value=datetime(2026, 12, 31, 23, 30, tzinfo=UTC)):
+        assert str(i18n.today()) == "2027-01-01"  # half past midnight in Oslo

@@ -1,1 +1,0 @@
-"""API endpoints: cards."""
