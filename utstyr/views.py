@@ -29,7 +29,7 @@ from .forms import (
     UnitsForm,
     UnmetForm,
 )
-from .models import Borrower, ItemType, Unit, UnitStatus
+from .models import Borrower, ItemType, ReservationStatus, Unit, UnitStatus
 
 bp = Blueprint("utstyr", __name__)
 STAFF = (Role.VOLUNTEER, Role.ADMIN)
@@ -290,7 +290,7 @@ def reservations():
     from .models import Reservation
 
     rows = list(db.session.scalars(db.select(Reservation).where(Reservation.location_id == loc.id,
-                                                                Reservation.status == "active")
+                                                                Reservation.status == ReservationStatus.ACTIVE)
                                    .order_by(Reservation.date_from)))
     return render_template("utstyr/reservations.html", form=form, loc=loc, locs=locs, types=types, shown=shown,
                            days=days, rows=rows), (422 if form.errors else 200)

@@ -15,7 +15,7 @@ from ..core.exports import csv_writer, pdf_text
 from ..core.models import Role, User
 from ..core.types import utcnow
 from ..extensions import db
-from ..partners.models import Offer, Partner, PartnerStatus
+from ..partners.models import Offer, OfferStatus, Partner, PartnerStatus
 from .models import CheckIn
 from .services import OSLO
 
@@ -25,7 +25,7 @@ def offers_for_scanner(user: User) -> list[Offer]:
     if user.partner_id is None:
         return []
     return list(db.session.scalars(db.select(Offer).where(
-        Offer.partner_id == user.partner_id, Offer.status == "published").order_by(Offer.title)))
+        Offer.partner_id == user.partner_id, Offer.status == OfferStatus.PUBLISHED).order_by(Offer.title)))
 
 
 def partners_for(user: User) -> list[Partner]:

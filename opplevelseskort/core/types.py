@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -39,11 +40,14 @@ class UTCDateTime(TypeDecorator):
 
 
 def enum_type(enum_cls: type[enum.Enum], length: int = 32) -> sa.Enum:
-    """Store a StrEnum by its value as a plain string (no native DB enum, easy migrations)."""
+    """Store a StrEnum by its value as a plain string (no native DB enum, easy migrations), with a CHECK
+    constraint so the database itself refuses a value the enum does not have (named ck_<table>_<enum>)."""
+    name = re.sub(r"(?<!^)(?=[A-Z])", "_", enum_cls.__name__).lower()
     return sa.Enum(
         enum_cls,
         native_enum=False,
-        create_constraint=False,
+        create_constraint=True,
+        name=name,
         length=length,
         values_callable=lambda e: [m.value for m in e],
     )

@@ -39,3 +39,16 @@ def test_one_today_in_norwegian_time():
 
     with mock.patch("opplevelseskort.core.types.utcnow", return_value=datetime(2026, 12, 31, 23, 30, tzinfo=UTC)):
         assert str(i18n.today()) == "2027-01-01"  # half past midnight in Oslo
+
+
+def test_the_database_refuses_a_value_no_enum_has(app, users):
+    """Role and every status are checked by the database, not only by Python (migration 0011)."""
+    import pytest
+    import sqlalchemy as sa
+
+    from opplevelseskort.extensions import db
+
+    for table, column in (("user_account", "role"), ("partner", "status"), ("partner", "kind")):
+        assert db.session.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar() > 0
+        with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
+            db.session.execute(sa.text(f"UPDATE {table} SET {column} = 'nonsense'"))
