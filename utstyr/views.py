@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from opplevelseskort.core import nav
 from opplevelseskort.core.errors import DomainError
-from opplevelseskort.core.guards import year_arg
+from opplevelseskort.core.guards import form_page, year_arg
 from opplevelseskort.core.i18n import current_locale_code
 from opplevelseskort.core.models import Role
 from opplevelseskort.core.permissions import roles_required
@@ -100,8 +100,7 @@ def checkout():
         if missing:
             flash(_("Mangler ved utlevering: %(missing)s", missing="; ".join(missing)), "info")
         return redirect(url_for("utstyr.checkout"))
-    return render_template("utstyr/checkout.html", form=form, loc=loc, locs=locs, kits=[]), \
-        (422 if form.errors else 200)
+    return form_page("utstyr/checkout.html", form, loc=loc, locs=locs, kits=[])
 
 
 @bp.route("/retur", methods=["GET", "POST"])
@@ -141,8 +140,7 @@ def return_():
         if line.missing:
             flash(_("Mangler: %(missing)s", missing=line.missing), "info")
         return redirect(url_for("utstyr.return_"))
-    return render_template("utstyr/return.html", form=form, loc=loc, locs=locs, kit=kit), \
-        (422 if form.errors else 200)
+    return form_page("utstyr/return.html", form, loc=loc, locs=locs, kit=kit)
 
 
 @bp.post("/enhet/<int:unit_id>/<action>")
@@ -200,7 +198,7 @@ def borrower_new():
         db.session.commit()
         flash(_("Låneren er registrert med lånernummer %(id)d.", id=b.id), "success")
         return redirect(url_for("utstyr.checkout"))
-    return render_template("utstyr/borrower_form.html", form=form), (422 if form.errors else 200)
+    return form_page("utstyr/borrower_form.html", form)
 
 
 @bp.route("/enheter", methods=["GET", "POST"])
@@ -235,7 +233,7 @@ def units():
         flash(_("%(n)d enheter er registrert.", n=form.count.data), "success")
         return redirect(url_for("utstyr.units"))
     rows = list(db.session.scalars(db.select(Unit).where(Unit.location_id == loc.id).order_by(Unit.item_type_id, Unit.id)))
-    return render_template("utstyr/units.html", form=form, rows=rows, loc=loc), (422 if form.errors else 200)
+    return form_page("utstyr/units.html", form, rows=rows, loc=loc)
 
 
 @bp.get("/etiketter.pdf")
@@ -292,8 +290,8 @@ def reservations():
     rows = list(db.session.scalars(db.select(Reservation).where(Reservation.location_id == loc.id,
                                                                 Reservation.status == ReservationStatus.ACTIVE)
                                    .order_by(Reservation.date_from)))
-    return render_template("utstyr/reservations.html", form=form, loc=loc, locs=locs, types=types, shown=shown,
-                           days=days, rows=rows), (422 if form.errors else 200)
+    return form_page("utstyr/reservations.html", form, loc=loc, locs=locs, types=types, shown=shown,
+                           days=days, rows=rows)
 
 
 @bp.route("/steder", methods=["GET", "POST"])
@@ -321,8 +319,7 @@ def locations(location_id: int | None = None):
             db.session.commit()
             flash(_("Utlånsstedet er lagret."), "success")
             return redirect(url_for("utstyr.locations", location_id=saved.id))
-    return render_template("utstyr/locations.html", form=form, loc=loc, locs=services.locations_for(current_user)), \
-        (422 if form.errors else 200)
+    return form_page("utstyr/locations.html", form, loc=loc, locs=services.locations_for(current_user))
 
 
 @bp.route("/lanere/<int:borrower_id>", methods=["GET", "POST"])

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from ..core import nav, tenancy
 from ..core.errors import DomainError
 from ..core.forms import ActionForm
+from ..core.guards import form_page
 from ..core.models import Municipality, Role, Zone
 from ..core.permissions import can_access_municipality, private_page, roles_required
 from ..extensions import db, limiter
@@ -80,8 +81,7 @@ def household_new():
                 flash(_("Husstanden er registrert."), "success")
                 return redirect(url_for("cards.household", household_id=household.id))
     zones = db.session.scalars(db.select(Zone).filter_by(municipality_id=muni.id).order_by(Zone.name)).all()
-    status = 422 if (errors or form.errors) else 200
-    return render_template("cards/household_form.html", form=form, errors=errors, zones=zones), status
+    return form_page("cards/household_form.html", form, errors=errors, zones=zones)
 
 
 def _household(household_id: int) -> Household:
@@ -337,8 +337,8 @@ def apply():
         else:
             db.session.commit()
             return render_template("cards/applied.html")
-    return render_template("cards/apply.html", form=form, errors=errors,
-                           months=current_app_config("RETENTION_MONTHS")), (422 if errors or form.errors else 200)
+    return form_page("cards/apply.html", form, errors=errors,
+                           months=current_app_config("RETENTION_MONTHS"))
 
 
 def current_app_config(key):
@@ -439,8 +439,8 @@ def bulk_import():
                 db.session.commit()
                 flash(_("%(n)d barn i %(h)d husstander er registrert med kort.", n=preview.children,
                         h=preview.households), "success")
-    return render_template("cards/import.html", form=form, errors=errors, preview=preview, kept=kept,
-                           columns=applications.IMPORT_COLUMNS), (422 if errors or form.errors else 200)
+    return form_page("cards/import.html", form, errors=errors, preview=preview, kept=kept,
+                           columns=applications.IMPORT_COLUMNS)
 
 
 @bp.get("/barn/import/mal.csv")

@@ -21,6 +21,7 @@ from flask_login import current_user
 
 from ..core import nav
 from ..core.errors import DomainError
+from ..core.guards import form_page
 from ..core.i18n import today
 from ..core.models import Role
 from ..core.permissions import roles_required
@@ -58,7 +59,7 @@ def scanner():
                                    offer_id=form.offer_id.data)), 422
         db.session.commit()
         return redirect(url_for("checkin.result", checkin_id=result.checkin.id, gjentatt=0 if result.created else 1))
-    return render_template("checkin/scanner.html", form=form), (422 if form.errors else 200)
+    return form_page("checkin/scanner.html", form)
 
 
 @bp.get("/skann/resultat/<int:checkin_id>")

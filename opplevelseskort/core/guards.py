@@ -154,3 +154,14 @@ def init_app(app: Flask) -> None:
         except Exception:  # noqa: BLE001 - the connection is gone; nothing to roll back
             pass
         return _error(503, "unavailable", _("Tjenesten er midlertidig utilgjengelig. Prøv igjen om litt."))
+
+
+def form_page(template: str, form=None, *, errors=None, **context):
+    """A page with a form: 422 when the form's fields or the service refused something (listed in `errors`),
+    200 otherwise. One place for the status rule every form view shares."""
+    from flask import render_template
+
+    refused = bool(errors) or bool(form is not None and form.errors)
+    if errors is not None:
+        context["errors"] = errors
+    return render_template(template, form=form, **context), (422 if refused else 200)

@@ -26,6 +26,7 @@ from .forms import (
     ZoneEditForm,
     ZoneImportForm,
 )
+from .guards import form_page
 from .i18n import LANGUAGE_NAMES
 from .models import ApiToken, Role, User, Zone
 from .permissions import (
@@ -182,7 +183,7 @@ def change_password():
         login_user(current_user._get_current_object())  # re-issue the session with the new version
         flash(_("Passordet er endret."), "success")
         return redirect(url_for("core.dashboard"))
-    return render_template("core/password.html", form=form), (422 if form.errors else 200)
+    return form_page("core/password.html", form)
 
 
 # --- users (admin) ---------------------------------------------------------------------------
@@ -224,7 +225,7 @@ def user_new():
         db.session.commit()
         flash(_("Brukeren %(email)s er opprettet.", email=user.email), "success")
         return redirect(url_for("core.users"))
-    return render_template("core/user_form.html", form=form), (422 if form.errors else 200)
+    return form_page("core/user_form.html", form)
 
 
 @bp.route("/admin/brukere/<int:user_id>", methods=["GET", "POST"])
@@ -253,7 +254,7 @@ def user_edit(user_id: int):
         db.session.commit()
         flash(_("Endringene er lagret."), "success")
         return redirect(url_for("core.users"))
-    return render_template("core/user_edit.html", form=form, user=user), (422 if form.errors else 200)
+    return form_page("core/user_edit.html", form, user=user)
 
 
 # --- API tokens ------------------------------------------------------------------------------
@@ -335,7 +336,7 @@ def zone_edit(zone_id: int):
         db.session.commit()
         flash(_("Sonen er lagret."), "success")
         return redirect(url_for("core.zone_list"))
-    return render_template("core/zone_edit.html", form=form, zone=zone), (422 if form.errors else 200)
+    return form_page("core/zone_edit.html", form, zone=zone)
 
 
 @bp.route("/admin/soner/import", methods=["GET", "POST"])
@@ -378,8 +379,7 @@ def zone_import():
             db.session.commit()
             flash(message, "success")
             return redirect(url_for("core.zone_list"))
-    status = 422 if (errors or form.errors) else 200
-    return render_template("core/zone_import.html", form=form, errors=errors), status
+    return form_page("core/zone_import.html", form, errors=errors)
 
 
 @bp.route("/kommune", methods=["GET", "POST"])
@@ -392,8 +392,7 @@ def choose_municipality():
     next_url = _safe_next(request.values.get("next")) or url_for("core.home")
     if form.validate_on_submit() and tenancy.choose_municipality(form.municipality.data):
         return redirect(next_url)
-    return render_template("core/choose_municipality.html", form=form, next_url=next_url), \
-        (422 if form.errors else 200)
+    return form_page("core/choose_municipality.html", form, next_url=next_url)
 
 
 choose_municipality.public = True

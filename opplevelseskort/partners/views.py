@@ -13,6 +13,7 @@ from flask_login import current_user
 from ..cards import services as cards
 from ..core import nav, tenancy
 from ..core.errors import DomainError
+from ..core.guards import form_page
 from ..core.i18n import current_locale_code
 from ..core.models import Role, Zone
 from ..core.permissions import can_access_municipality, private_page, roles_required
@@ -65,7 +66,7 @@ def register():
         else:
             db.session.commit()
             return render_template("partners/registered.html")
-    return render_template("partners/register.html", form=form, errors=errors), (422 if errors or form.errors else 200)
+    return form_page("partners/register.html", form, errors=errors)
 
 
 register.public = True
@@ -166,8 +167,8 @@ def offer_edit(offer_id: int | None = None):
             db.session.commit()
             flash(_("Tilbudet er lagret."), "success")
             return redirect(url_for("partners.offer_edit", offer_id=saved.id))
-    return render_template("partners/offer_form.html", form=form, offer=offer, errors=errors,
-                           occasion_form=OccasionForm()), (422 if errors or form.errors else 200)
+    return form_page("partners/offer_form.html", form, offer=offer, errors=errors,
+                           occasion_form=OccasionForm())
 
 
 @bp.post("/mine-tilbud/<int:offer_id>/datoer")

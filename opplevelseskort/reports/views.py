@@ -20,7 +20,7 @@ from flask_login import current_user
 from ..core import nav
 from ..core import services as core_services
 from ..core.errors import DomainError, ImportFailed
-from ..core.guards import year_arg
+from ..core.guards import form_page, year_arg
 from ..core.i18n import today
 from ..core.labels import label
 from ..core.models import Role, Zone
@@ -118,8 +118,7 @@ def indicators():
             db.session.commit()
             flash(_("%(n)d indikatorverdier er lagret.", n=result.total), "success")
             summary = result.lines()
-    return render_template("reports/indicators.html", form=form, errors=errors, summary=summary), \
-        (422 if errors or form.errors else 200)
+    return form_page("reports/indicators.html", form, errors=errors, summary=summary)
 
 
 nav.register("reports.dashboard", _l("Rapporter"), READERS, order=70, group="reports")
