@@ -91,7 +91,8 @@ class ItemType(db.Model):
     kit_items: Mapped[list] = mapped_column(sa.JSON, default=list)
     has_photo: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
-    __table_args__ = (sa.CheckConstraint("default_loan_days > 0", name="loan_days_positive"),)
+    __table_args__ = (sa.CheckConstraint("default_loan_days > 0", name="loan_days_positive"),
+                      sa.UniqueConstraint("municipality_id", "name", "size"))
 
     def display_name(self, locale: str = "nb") -> str:
         name = (self.translations or {}).get((locale or "nb").split("_")[0]) or self.name

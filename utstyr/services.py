@@ -130,6 +130,43 @@ def unit_by_code(code: str) -> Unit:
     return unit
 
 
+def item_type_for(municipality_id: int, *, name: str, size: str = "", category: str, default_loan_days: int = 7,
+                  guardian_consent_required: bool = False, kit_items: list[str] | None = None) -> ItemType:
+    """The item type of that name and size in the municipality, made on first use. The database holds one per
+    (municipality, name, size); two desks registering the same new type at once get the same row."""
+    name, size = name.strip(), (size or "").strip()
+    query = db.select(ItemType).filter_by(municipality_id=municipality_id, name=name, size=size)
+    found = db.session.scalar(query)
+    if found is not None:
+        return found
+    item_type = ItemType(municipality_id=municipality_id, name=name, size=size, category=category,
+                         default_loan_days=default_loan_days, guardian_consent_required=guardian_consent_required,
+                         kit_items=[i.strip() for i in (kit_items or []) if i.strip()])
+    try:
+        with db.session.begin_nested():
+            db.session.add(item_type)
+            db.session.flush()
+    except sa.exc.IntegrityError:  # made meanwhile by another request
+        item_type = db.session.scalar(query)
+    return item_type
+
+
+def register_units(location: Location, *, name: str, size: str, category: str, count: int, actor: User,
+                   default_loan_days: int = 7, guardian_consent_required: bool = False,
+                   kit_items: list[str] | None = None, photo: bytes | None = None,
+                   safety_expires_on: date | None = None) -> list[Unit]:
+    """New labelled units of a type (made on first use) at a location, with the type's photo if one is given."""
+    item_type = item_type_for(location.municipality_id, name=name, size=size, category=category,
+                              default_loan_days=default_loan_days,
+                              guardian_consent_required=guardian_consent_required, kit_items=kit_items)
+    if photo:
+        from opplevelseskort.core.images import store_jpeg
+
+        store_jpeg(photo, photo_key(item_type))
+        item_type.has_photo = True
+    return add_units(item_type, location, count, safety_expires_on=safety_expires_on, actor=actor)
+
+
 def add_units(item_type: ItemType, location: Location, count: int, *, source: str = "donation",
               acquired_on: date | None = None, safety_expires_on: date | None = None,
               actor: User | None = None) -> list[Unit]:

@@ -207,23 +207,14 @@ def units():
     loc, locs = _location()
     form = UnitsForm()
     if form.validate_on_submit():
-        it = db.session.scalar(db.select(ItemType).filter_by(municipality_id=loc.municipality_id, name=form.name.data.strip(),
-                                                            size=(form.size.data or "").strip()))
-        if it is None:
-            it = ItemType(municipality_id=loc.municipality_id, name=form.name.data.strip(), category=form.category.data,
-                          size=(form.size.data or "").strip(), default_loan_days=form.default_loan_days.data,
-                          guardian_consent_required=form.guardian_consent_required.data,
-                          kit_items=[i.strip() for i in (form.kit_items.data or "").split(",") if i.strip()])
-            db.session.add(it)
-            db.session.flush()
+        photo = form.photo.data.read() if form.photo.data and getattr(form.photo.data, "filename", "") else None
         try:
-            if form.photo.data and getattr(form.photo.data, "filename", ""):
-                from opplevelseskort.core.images import store_jpeg
-
-                store_jpeg(form.photo.data.read(), services.photo_key(it))
-                it.has_photo = True
-            services.add_units(it, loc, form.count.data, safety_expires_on=form.safety_expires_on.data,
-                               actor=current_user)
+            services.register_units(loc, name=form.name.data, size=form.size.data or "", category=form.category.data,
+                                    count=form.count.data, actor=current_user,
+                                    default_loan_days=form.default_loan_days.data,
+                                    guardian_consent_required=form.guardian_consent_required.data,
+                                    kit_items=(form.kit_items.data or "").split(","), photo=photo,
+                                    safety_expires_on=form.safety_expires_on.data)
         except DomainError as exc:
             db.session.rollback()
             form.photo.errors = [*form.photo.errors, exc.message]

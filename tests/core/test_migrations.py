@@ -31,3 +31,30 @@ def test_upgrade_from_empty_matches_models_and_downgrades(make_app, tmp_path, wo
         names = set(sa.inspect(db.engine).get_table_names()) - {"alembic_version"}
         assert names == set()
         db.engines[None].dispose()
+
+
+def test_duplicate_item_types_are_merged_when_the_unique_rule_arrives(make_app, tmp_path, worker_id, committing):
+    """0012: two 'Ski 130' rows made before the rule become one; the units of both stay, on the oldest."""
+    app = make_app(SQLALCHEMY_DATABASE_URI=_fresh_url(tmp_path, worker_id))
+    with app.app_context():
+        db.engines[None] = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+        upgrade(revision="0011_enum_checks")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO municipality (id, number, name, created_at) VALUES (1, '3001', 'Testby', CURRENT_TIMESTAMP)"))
+            conn.execute(sa.text("INSERT INTO location (id, municipality_id, name, address, contact, created_at) "
+                                 "VALUES (1, 1, 'Bua', '', '', CURRENT_TIMESTAMP)"))
+            for type_id in (1, 2):
+                conn.execute(sa.text(
+                    "INSERT INTO item_type (id, municipality_id, name, translations, category, size, description, "
+                    "default_loan_days, guardian_consent_required, kit_items, has_photo) VALUES "
+                    "(:i, 1, 'Ski', '{}', 'ski', '130', '', 7, false, '[]', false)"), {"i": type_id})
+                conn.execute(sa.text(
+                    "INSERT INTO unit (item_type_id, location_id, label_code, status, condition, notes, source, acquired_on) "
+                    "VALUES (:i, 1, :code, 'available', 'good', '', 'donation', CURRENT_DATE)"),
+                    {"i": type_id, "code": f"U{type_id}AAAAA"})
+        upgrade(revision="0012_item_type_unique")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT id FROM item_type")).scalars().all() == [1]
+            assert conn.execute(sa.text("SELECT item_type_id FROM unit ORDER BY id")).scalars().all() == [1, 1]
+        downgrade(revision="base")
+        db.engines[None].dispose()

@@ -11,7 +11,7 @@ from opplevelseskort.core.errors import DomainError
 from opplevelseskort.core.models import OutboxMessage
 from opplevelseskort.extensions import db
 from utstyr import services
-from utstyr.models import Loan, LoanLine, UnitStatus
+from utstyr.models import Loan, LoanLine, Unit, UnitStatus
 
 from ..partners.conftest import make_card
 
@@ -536,3 +536,20 @@ def test_another_municipalitys_reservation_cannot_be_cancelled(client, login_as,
     client.post(f"/utstyr/reservasjoner/{r.id}/avbestill", data={})
     db.session.refresh(r)
     assert r.status == "active"
+
+
+def test_an_item_type_is_made_once_per_name_and_size(client, login_as, location, users, muni):
+    from utstyr.models import ItemType
+
+    login_as("volunteer")
+    for _ in range(2):
+        r = client.post("/utstyr/enheter", data={"name": " Truger ", "size": "M", "category": "other", "count": 2,
+                                                 "default_loan_days": 7})
+        assert r.status_code == 302
+    types = list(db.session.scalars(db.select(ItemType).filter_by(name="Truger")))
+    assert len(types) == 1 and types[0].size == "M"
+    assert db.session.scalar(db.select(sa.func.count()).select_from(Unit).where(Unit.item_type_id == types[0].id)) == 4
+    # and the database itself refuses a second row, whoever writes it
+    with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
+        db.session.add(ItemType(municipality_id=muni.id, name="Truger", size="M", category="other"))
+        db.session.flush()
