@@ -99,7 +99,8 @@ def create_app(config: dict | None = None) -> Flask:
         from urllib.parse import urlsplit
 
         parts = urlsplit(app.config["MAP_TILE_URL"].replace("{s}", "a"))
-        tile_origin = f"{parts.scheme}://{parts.netloc.replace('a.', '*.', 1) if '{s}' in app.config['MAP_TILE_URL'] else parts.netloc}"
+        host = parts.netloc.replace("a.", "*.", 1) if "{s}" in app.config["MAP_TILE_URL"] else parts.netloc
+        tile_origin = f"{parts.scheme}://{host}"
         csp["img-src"] = [*csp["img-src"], tile_origin]
     talisman.init_app(
         app,

@@ -32,10 +32,10 @@ cards_cli = AppGroup("cards", help="Children and cards.")
 @click.option("--dry-run", is_flag=True, help="Validate and preview only")
 def cards_import(path, number, actor_email, dry_run):
     """Import households from CSV (all or nothing; duplicates reported, not doubled)."""
-    import sys
 
     from ..core import services as core
-    from ..core.errors import DomainError, ImportFailed
+    from ..core.cli import fail, import_progress
+    from ..core.errors import DomainError
     from ..core.models import Municipality
     from . import applications
 
@@ -44,26 +44,10 @@ def cards_import(path, number, actor_email, dry_run):
         if muni is None:
             raise DomainError("municipality_unknown", f"Unknown municipality {number}")
         actor = core.find_user_by_email(actor_email)
-        with open(path, "rb") as fh, click.progressbar(length=100, label="Importing", file=sys.stderr) as bar:
-            last = [0]
-
-            def progress(done, total):
-                pct = int(done * 100 / max(total, 1))
-                if pct > last[0]:
-                    bar.update(pct - last[0])
-                    last[0] = pct
-
+        with open(path, "rb") as fh, import_progress() as progress:
             preview = applications.import_households(muni, fh.read(), actor=actor, dry_run=dry_run, progress=progress)
-    except ImportFailed as exc:
-        db.session.rollback()
-        click.echo(f"Import failed, nothing was written ({len(exc.errors)} problems):", err=True)
-        for e in exc.errors:
-            click.echo(f"  - {e}", err=True)
-        sys.exit(1)
-    except DomainError as exc:
-        db.session.rollback()
-        click.echo(f"Error ({exc.code}): {exc.message}", err=True)
-        sys.exit(1)
+    except DomainError as exc:  # an ImportFailed lists every problem
+        fail(exc)
     if dry_run:
         db.session.rollback()
     else:

@@ -144,7 +144,8 @@ def statement_pdf(st: Statement) -> bytes:
     styles = getSampleStyleSheet()
     rows = [[_("Tilbud"), _("Besøk"), _("Ledsagere"), _("Pris (kr)"), _("Verdi (kr)")]]
     cell = styles["BodyText"]
-    rows += [[Paragraph(pdf_text(line.title), cell), line.visits, line.companions, line.price_nok, line.value_nok] for line in st.lines]
+    rows += [[Paragraph(pdf_text(line.title), cell), line.visits, line.companions, line.price_nok, line.value_nok]
+             for line in st.lines]
     rows.append([_("Sum"), st.total_visits, st.total_companions, "", st.total_value])
     table = Table(rows, repeatRows=1)
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -39,7 +40,23 @@ def outbox_retry():
     click.echo(f"{n} messages queued again")
 
 
-def _fail(exc: DomainError) -> None:
+@contextmanager
+def import_progress(label: str = "Importing"):
+    """A progress bar on stderr for an import, yielding the `progress(done, total)` callback importers take."""
+    with click.progressbar(length=100, label=label, file=sys.stderr) as bar:
+        last = [0]
+
+        def progress(done, total):
+            pct = int(done * 100 / max(total, 1))
+            if pct > last[0]:
+                bar.update(pct - last[0])
+                last[0] = pct
+
+        yield progress
+
+
+def fail(exc: DomainError) -> None:
+    """Roll back, print what was refused (every problem of a failed import, one per line) and exit 1."""
     db.session.rollback()
     if isinstance(exc, ImportFailed):
         click.echo(f"Import failed, nothing was written ({len(exc.errors)} problems):", err=True)
@@ -68,7 +85,7 @@ def users_create(email, role, name, municipality_number, partner_id, password):
             muni_id = muni.id
         user = services.create_user(email, password, role, name=name, municipality_id=muni_id, partner_id=partner_id)
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     db.session.commit()
     click.echo(f"Created {user.email} ({user.role})", err=True)
 
@@ -82,7 +99,7 @@ def tokens_create(email, name):
         user = services.find_user_by_email(email)
         _token, raw = services.create_token(user, name)
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     db.session.commit()
     click.echo(raw)
 
@@ -104,15 +121,7 @@ def zones_import(path, municipality_number, municipality_name, fmt, code_propert
     """Import zones from GeoJSON, CSV (code;name;level;parent) or a mapping CSV (grunnkrets;zone)."""
     fmt = fmt or ("geojson" if path.suffix.lower() in (".json", ".geojson") else "csv")
     data = path.read_bytes()
-    with click.progressbar(length=100, label="Importing", file=sys.stderr) as bar:
-        last = [0]
-
-        def progress(done, total):
-            pct = int(done * 100 / max(total, 1))
-            if pct > last[0]:
-                bar.update(pct - last[0])
-                last[0] = pct
-
+    with import_progress() as progress:
         try:
             muni = services.get_or_create_municipality(municipality_number, municipality_name or municipality_number)
             if fmt == "geojson":
@@ -130,7 +139,7 @@ def zones_import(path, municipality_number, municipality_name, fmt, code_propert
             else:
                 summary = f"{zones.import_zone_mapping(muni, data)} parent links set"
         except DomainError as exc:
-            _fail(exc)
+            fail(exc)
     db.session.commit()
     click.echo(summary)
 
@@ -145,7 +154,7 @@ def demo_command():
     try:
         muni = demo_mod.load_demo()
     except DomainError as exc:
-        _fail(exc)
+        fail(exc)
     db.session.commit()
     click.echo(f"Demo municipality {muni.name} ({muni.number}) is ready.")
     click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")

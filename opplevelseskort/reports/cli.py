@@ -9,7 +9,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from ..core.errors import DomainError, ImportFailed
+from ..core.cli import fail
+from ..core.errors import DomainError
 from ..extensions import db
 from . import services
 
@@ -76,15 +77,8 @@ def indicators_import(path, municipality, skip_unknown, columns, fmt, zone_dimen
                                                                   else "csv"),
                                    municipality=muni, skip_unknown=skip_unknown, columns=parse_column_map(columns),
                                    zone_dimension=zone_dimension)
-    except ImportFailed as exc:
-        db.session.rollback()
-        click.echo(f"Import failed, nothing was written ({len(exc.errors)} problems):", err=True)
-        for e in exc.errors:
-            click.echo(f"  - {e}", err=True)
-        sys.exit(1)
-    except DomainError as exc:
-        click.echo(f"Error ({exc.code}): {exc.message}", err=True)
-        sys.exit(1)
+    except DomainError as exc:  # an ImportFailed lists every problem
+        fail(exc)
     db.session.commit()
     click.echo(f"{result.total} values imported")
     for line in result.lines():

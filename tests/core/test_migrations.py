@@ -40,7 +40,8 @@ def test_duplicate_item_types_are_merged_when_the_unique_rule_arrives(make_app, 
         db.engines[None] = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
         upgrade(revision="0011_enum_checks")
         with db.engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO municipality (id, number, name, created_at) VALUES (1, '3001', 'Testby', CURRENT_TIMESTAMP)"))
+            conn.execute(sa.text("INSERT INTO municipality (id, number, name, created_at) "
+                                 "VALUES (1, '3001', 'Testby', CURRENT_TIMESTAMP)"))
             conn.execute(sa.text("INSERT INTO location (id, municipality_id, name, address, contact, created_at) "
                                  "VALUES (1, 1, 'Bua', '', '', CURRENT_TIMESTAMP)"))
             for type_id in (1, 2):
