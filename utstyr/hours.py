@@ -100,20 +100,18 @@ class OpeningHours:
         """Lines as staff type them: «mandag 15–19», «man–fre 15:00–19:30», «2026-12-24 stengt»,
         «2026-12-27 12–15». Every bad line is named in one error."""
         out, errors = cls(), []
-        for n, line in enumerate((weekly_text or "").splitlines(), 1):
-            if line.strip():
-                try:
-                    out.weekly.extend(_weekly_line(line))
-                except ValueError:
-                    errors.append(_("Åpningstider linje %(n)d «%(line)s»: skriv en dag og et tidsrom, for "
-                                    "eksempel «mandag 15–19» eller «man–fre 15:00–19:30».", n=n, line=line.strip()))
-        for n, line in enumerate((exceptions_text or "").splitlines(), 1):
-            if line.strip():
-                try:
-                    out.exceptions.append(_exception_line(line))
-                except ValueError:
-                    errors.append(_("Unntak linje %(n)d «%(line)s»: skriv en dato og «stengt» eller et tidsrom, "
-                                    "for eksempel «2026-12-24 stengt».", n=n, line=line.strip()))
+        for n, line in _lines(weekly_text):
+            try:
+                out.weekly.extend(_weekly_line(line))
+            except ValueError:
+                errors.append(_("Åpningstider linje %(n)d «%(line)s»: skriv en dag og et tidsrom, for "
+                                "eksempel «mandag 15–19» eller «man–fre 15:00–19:30».", n=n, line=line))
+        for n, line in _lines(exceptions_text):
+            try:
+                out.exceptions.append(_exception_line(line))
+            except ValueError:
+                errors.append(_("Unntak linje %(n)d «%(line)s»: skriv en dato og «stengt» eller et tidsrom, "
+                                "for eksempel «2026-12-24 stengt».", n=n, line=line))
         if errors:
             raise DomainError("opening_hours_invalid", " ".join(errors))
         out.weekly.sort(key=lambda o: (o.day, o.opens))
@@ -139,6 +137,13 @@ class OpeningHours:
             out.append(_("%(day)s: stengt", day=when) if e.opens is None else
                        f"{when}: {e.opens:%H:%M}–{e.closes:%H:%M}")
         return out
+
+
+def _lines(text: str | None):
+    """(line number, stripped line) for every non-blank line."""
+    for n, line in enumerate((text or "").splitlines(), 1):
+        if line.strip():
+            yield n, line.strip()
 
 
 def _weekday(day: int) -> str:

@@ -14,8 +14,10 @@ from opplevelseskort.cards import codes
 from opplevelseskort.cards import services as cards
 from opplevelseskort.core import audit, outbox
 from opplevelseskort.core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from opplevelseskort.core.i18n import local_date
-from opplevelseskort.core.i18n import today as i18n_today
+from opplevelseskort.core.i18n import (
+    local_date,
+    today,  # noqa: F401  (services.today: the one Norwegian "today")
+)
 from opplevelseskort.core.models import OutboxChannel, Role, User
 from opplevelseskort.core.types import utcnow
 from opplevelseskort.extensions import db
@@ -40,9 +42,6 @@ from .models import (
 log = logging.getLogger(__name__)
 
 RESERVATION_GRACE_DAYS = 1
-
-
-today = i18n_today  # one "today" (Europe/Oslo) for every part: core.i18n.today
 
 
 # --- access ----------------------------------------------------------------------------------
@@ -229,27 +228,21 @@ def search_borrowers(municipality_id: int, query: str, limit: int = 20) -> list[
     text = (query or "").strip()
     if len(text) < 2 and not text.isdigit():  # one letter matches everyone; a borrower number may be one digit
         return []
-    found: dict[int, Borrower] = {}
-    card_ids = []
+    conditions = [Borrower.name.ilike(f"%{text.replace('%', '').replace('_', '')}%")]
     if card_codes.looks_like_short_code(text):
         from opplevelseskort.core.ratelimit import hit_card_lookup
 
         hit_card_lookup()  # a card code search is a card look-up: same budget as the scanner
-        card_ids = list(db.session.scalars(db.select(Card.id).where(
+        conditions.append(Borrower.card_id.in_(db.select(Card.id).where(
             Card.municipality_id == municipality_id, Card.short_code == card_codes.normalise(text))))
-    conditions = [Borrower.name.ilike(f"%{text.replace('%', '').replace('_', '')}%")]
     digits = "".join(ch for ch in text if ch.isdigit())
     if len(digits) >= 4:
         digits = digits[2:] if digits.startswith("47") and len(digits) == 10 else digits
         conditions.append(sa.func.replace(sa.func.replace(Borrower.phone, " ", ""), "+47", "").contains(digits))
-    if card_ids:
-        conditions.append(Borrower.card_id.in_(card_ids))
     if text.isdigit() and int(text) < 2**31:
         conditions.append(Borrower.id == int(text))
-    for b in db.session.scalars(db.select(Borrower).where(Borrower.municipality_id == municipality_id,
-                                                          sa.or_(*conditions)).order_by(Borrower.name).limit(limit)):
-        found[b.id] = b
-    return list(found.values())
+    return list(db.session.scalars(db.select(Borrower).where(Borrower.municipality_id == municipality_id,
+                                                             sa.or_(*conditions)).order_by(Borrower.name).limit(limit)))
 
 
 @dataclass

@@ -39,12 +39,11 @@ def create_loan():
     first = services.unit_by_code(codes[0])
     location = services.require_location(current_user, first.location_id)
     card_code = data["card_code"] if isinstance(data.get("card_code"), str) else None
-    borrower_id = data.get("borrower_id")
-    if isinstance(borrower_id, bool) or not isinstance(borrower_id, int) or not 1 <= borrower_id <= MAX_ID:
-        borrower_id = None
+    raw_id = data.get("borrower_id")
+    is_id = isinstance(raw_id, int) and not isinstance(raw_id, bool)
+    borrower_id = raw_id if is_id and 1 <= raw_id <= MAX_ID else None
     if not (card_code or "").strip() and borrower_id is None:
-        if "borrower_id" in data and data["borrower_id"] is not None and not isinstance(data["borrower_id"], bool) \
-                and isinstance(data["borrower_id"], int):
+        if is_id:  # a number no borrower can have
             raise NotFound("borrower_unknown", _("Ukjent låner."))
         raise DomainError("invalid_body", _("Oppgi «card_code» eller «borrower_id»."))
     borrower = services.resolve_borrower(location.municipality_id, card_code=card_code, borrower_id=borrower_id)

@@ -13,8 +13,11 @@ from sqlalchemy.exc import IntegrityError
 
 from ..core import audit, outbox
 from ..core.errors import Conflict, DomainError, NotFound
-from ..core.i18n import force_locale, local_date
-from ..core.i18n import today as i18n_today
+from ..core.i18n import (
+    force_locale,
+    local_date,
+    today,  # noqa: F401  (services.today: the one Norwegian "today")
+)
 from ..core.models import Municipality, OutboxChannel, User
 from ..core.types import utcnow
 from ..core.zones import find_zone
@@ -27,9 +30,6 @@ log = logging.getLogger(__name__)
 
 PHONE_RE = re.compile(r"^\+?[0-9]{8,15}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-today = i18n_today  # one "today" (Europe/Oslo) for every part: core.i18n.today
 
 
 # --- looking cards up ------------------------------------------------------------------------

@@ -297,10 +297,10 @@ def token_revoke(token_id: int):
 def zone_outlines():
     """The municipality's zone boundaries (public geography: codes, names, levels) for map pickers."""
     muni = tenancy.current_municipality()
-    zone_rows = db.session.scalars(db.select(Zone).where(Zone.municipality_id == muni.id,
-                                                         Zone.boundary.is_not(None))) if muni else []
+    zone_rows = list(db.session.scalars(db.select(Zone).where(Zone.municipality_id == muni.id))) if muni else []
+    parents = {z.parent_id for z in zone_rows}  # outlines of the smallest zones only
     features = [{"type": "Feature", "id": z.code, "properties": {"code": z.code, "name": z.name, "level": z.level},
-                 "geometry": json.loads(z.boundary)} for z in zone_rows if not z.children]
+                 "geometry": json.loads(z.boundary)} for z in zone_rows if z.boundary and z.id not in parents]
     return current_app.response_class(json.dumps({"type": "FeatureCollection", "features": features}),
                                       mimetype="application/geo+json")
 

@@ -71,6 +71,11 @@ class System:
         if small in self.values and big in self.values and self.values[small] <= self.values[big]:
             self.inequalities.append((small, big))
 
+    @property
+    def cap(self) -> int:
+        """A bound far above any count: stands in for "no upper bound", so every direction has an optimum."""
+        return 10 * max([1, *self.values.values()]) + 1000
+
     def unknown(self, key: Key) -> bool:
         return key in self.hidden or key in self.latent
 
@@ -99,7 +104,7 @@ def propagated(system: System, sweeps: int = 60) -> list[Key]:
     The bounds are outer bounds: a cell pinned here is certainly given away; one left open still needs the
     solver. Much cheaper than the solver, so it runs first.
     """
-    cap = 10 * max([1, *system.values.values()]) + 1000
+    cap = system.cap
     lo: dict[Key, int] = {}
     hi: dict[Key, int] = {}
     for k, v in system.values.items():
@@ -227,9 +232,7 @@ class _Component:
         for kind, (data, r, c, rhs) in rows.items():
             mats[kind] = (csr_matrix((data, (r, c)), shape=(len(rhs), n)), np.array(rhs)) if rhs else (None, None)
         (self.a_eq, self.b_eq), (self.a_ub, self.b_ub) = mats["eq"], mats["ub"]
-        # A cap far above any count stands in for "no upper bound", so every direction has an optimum.
-        cap = 10.0 * max([1, *system.values.values()]) + 1000
-        self.bounds = [(0 if k in system.latent or k in system.may_be_zero else 1, cap) for k in keys]
+        self.bounds = [(0 if k in system.latent or k in system.may_be_zero else 1, system.cap) for k in keys]
         self.truth = np.array([system.values[k] for k in keys], dtype=float)
         # a hidden zero that stays zero tells nothing the published zeros did not: not audited
         self.audited = [i for i, k in enumerate(keys) if k in system.hidden and system.values[k] != 0]

@@ -117,9 +117,10 @@ class Report:
         yield None, self.cells["total"]
 
 
-def _ancestor_map(municipality_id: int, level: str) -> tuple[list[Zone], dict[int, int]]:
+def _ancestor_map(municipality_id: int, level: str, zones: list[Zone] | None = None) -> tuple[list[Zone], dict[int, int]]:
     """Zones at `level` and a map from every zone id to its ancestor (or itself) at that level."""
-    zones = list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality_id)))
+    if zones is None:
+        zones = list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality_id)))
     by_id = {z.id: z for z in zones}
     targets = [z for z in zones if z.level == level]
     if not targets:
@@ -182,8 +183,10 @@ def _first_visits(municipality: Municipality, period: Period):
     return sa.select(ranked.c.zone_id, ranked.c.age, ranked.c.gender).where(ranked.c.rn == 1)
 
 
-def period_facts(municipality: Municipality, period: Period) -> Facts:
-    zone_ids = list(db.session.scalars(db.select(Zone.id).filter_by(municipality_id=municipality.id))) or [0]
+def period_facts(municipality: Municipality, period: Period, zone_ids: list[int] | None = None) -> Facts:
+    if zone_ids is None:
+        zone_ids = list(db.session.scalars(db.select(Zone.id).filter_by(municipality_id=municipality.id)))
+    zone_ids = zone_ids or [0]
     s, e = period.start_dt, period.end_dt
     visit_where = [CheckIn.at >= s, CheckIn.at < e, CheckIn.voided_at.is_(None), CheckIn.zone_id.in_(zone_ids)]
     band = sa.case(*[(CheckIn.age.between(lo, hi), name) for name, lo, hi in AGE_BANDS], else_="unknown")
@@ -218,9 +221,10 @@ def period_facts(municipality: Municipality, period: Period) -> Facts:
                  visits=visit_totals, offers=offers, no_shows={z: int(n) for z, n in no_shows}, loans=loans)
 
 
-def compute_counts(municipality: Municipality, period: Period, level: str, facts: Facts | None = None):
+def compute_counts(municipality: Municipality, period: Period, level: str, facts: Facts | None = None,
+                   all_zones: list[Zone] | None = None):
     """Every count measure per zone at `level` and for all its zones together, summed from the period's facts."""
-    zones, mapping = _ancestor_map(municipality.id, level)
+    zones, mapping = _ancestor_map(municipality.id, level, all_zones)
     facts = facts or period_facts(municipality, period)
     per_zone: dict[int, dict[str, int]] = {z.id: dict.fromkeys(COUNT_MEASURES, 0) for z in zones}
     total = dict.fromkeys(COUNT_MEASURES, 0)
@@ -359,20 +363,20 @@ def _build_publication(municipality: Municipality, period: Period) -> Publicatio
     min_count, min_den = cfg["SUPPRESS_MIN_COUNT"], cfg["SUPPRESS_MIN_DENOMINATOR"]
     pub = Publication(municipality, period)
     system = System()
-    levels = list(db.session.scalars(db.select(Zone.level).filter_by(municipality_id=municipality.id).distinct()))
     all_zones = list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id)))
+    levels = {z.level for z in all_zones}
     children: dict[int, list[Zone]] = {}
     for z in all_zones:
         if z.parent_id:
             children.setdefault(z.parent_id, []).append(z)
-    facts = period_facts(municipality, period)
+    facts = period_facts(municipality, period, [z.id for z in all_zones])
     counts_at: dict[str, tuple] = {}
     # Zones with fewer eligible children than the threshold (SSB's figure is public): whatever is shown about
     # them concerns those few children, so every cell of theirs is hidden, zeros too, and a reader cannot tell
     # a hidden zero from a hidden count there.
     tiny: set[str] = set()
     for level in sorted(levels):
-        zones, mapping, per_zone, total = compute_counts(municipality, period, level, facts)
+        zones, mapping, per_zone, total = compute_counts(municipality, period, level, facts, all_zones)
         eligible, eligible_total, eligible_status = _eligible(municipality, zones, mapping, period.start.year)
         counts_at[level] = (zones, mapping, per_zone, total, eligible, eligible_total, eligible_status)
         tkey = f"total@{level}"
