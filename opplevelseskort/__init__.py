@@ -182,6 +182,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)
 
+    from .core import uow
+
+    uow.init_app(app)  # one commit per request, at the boundary: views never commit
+
 
 def _wire_hooks(app: Flask) -> None:
     """Where a lower part needs an answer only a higher part has (see core/hooks.py): wired here, explicitly."""

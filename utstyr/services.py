@@ -129,6 +129,39 @@ def unit_by_code(code: str) -> Unit:
     return unit
 
 
+def kit_lists(codes_: list[str]) -> list[tuple[str, list[str]]]:
+    """(label, kit items) for each scanned unit that is a kit; unknown labels are left to the checkout to name."""
+    kits = []
+    for code in codes_:
+        try:
+            unit = unit_by_code(code)
+        except DomainError:
+            continue
+        if unit.item_type.kit_items:
+            kits.append((unit.label_code, list(unit.item_type.kit_items)))
+    return kits
+
+
+def units_at(location: Location, *, status: UnitStatus | None = None, ids: list[int] | None = None) -> list[Unit]:
+    q = db.select(Unit).where(Unit.location_id == location.id).order_by(Unit.item_type_id, Unit.id)
+    if status is not None:
+        q = q.where(Unit.status == status)
+    if ids:
+        q = q.where(Unit.id.in_(ids))
+    return list(db.session.scalars(q))
+
+
+def item_types(municipality_id: int) -> list[ItemType]:
+    return list(db.session.scalars(db.select(ItemType).where(ItemType.municipality_id == municipality_id)
+                                   .order_by(ItemType.name, ItemType.size)))
+
+
+def active_reservations(location: Location) -> list[Reservation]:
+    return list(db.session.scalars(db.select(Reservation).where(Reservation.location_id == location.id,
+                                                                Reservation.status == ReservationStatus.ACTIVE)
+                                   .order_by(Reservation.date_from)))
+
+
 def item_type_for(municipality_id: int, *, name: str, size: str = "", category: str, default_loan_days: int = 7,
                   guardian_consent_required: bool = False, kit_items: list[str] | None = None) -> ItemType:
     """The item type of that name and size in the municipality, made on first use. The database holds one per
@@ -619,6 +652,15 @@ def record_unmet_demand(location: Location, *, category: str, size: str = "", it
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def statistics_for(user: User, year: int) -> dict:
+    """The statistics a user may see: an analyst's municipality, else the locations the user acts at."""
+    if user.role == Role.ANALYST:
+        ids = list(db.session.scalars(db.select(Location.id).where(Location.municipality_id == user.municipality_id)))
+    else:
+        ids = [loc.id for loc in locations_for(user)]
+    return statistics(ids, year)
 
 
 def statistics(location_ids: list[int], year: int) -> dict:

@@ -14,6 +14,7 @@ from opplevelseskort.core.guards import form_page, year_arg
 from opplevelseskort.core.i18n import current_locale_code
 from opplevelseskort.core.models import Role
 from opplevelseskort.core.permissions import roles_required
+from opplevelseskort.core.uow import on_refusal
 from opplevelseskort.extensions import db
 
 from . import labels, services
@@ -29,7 +30,7 @@ from .forms import (
     UnitsForm,
     UnmetForm,
 )
-from .models import Borrower, ItemType, ReservationStatus, Unit, UnitStatus
+from .models import Borrower, ItemType, Unit, UnitStatus
 
 bp = Blueprint("utstyr", __name__)
 STAFF = (Role.VOLUNTEER, Role.ADMIN)
@@ -55,12 +56,9 @@ def _location():
 def home():
     loc, locs = _location()
     return render_template("utstyr/home.html", loc=loc, locs=locs,
-                           unchecked=_units(loc, UnitStatus.UNCHECKED), maintenance=_units(loc, UnitStatus.MAINTENANCE),
+                           unchecked=services.units_at(loc, status=UnitStatus.UNCHECKED),
+                           maintenance=services.units_at(loc, status=UnitStatus.MAINTENANCE),
                            overdue=services.overdue_lines(current_user), unmet_form=UnmetForm())
-
-
-def _units(loc, status):
-    return list(db.session.scalars(db.select(Unit).where(Unit.location_id == loc.id, Unit.status == status)))
 
 
 @bp.route("/utlan", methods=["GET", "POST"])
@@ -69,29 +67,17 @@ def checkout():
     loc, locs = _location()
     form = CheckoutForm()
     if form.validate_on_submit():
-        try:
-            borrower = services.resolve_borrower(loc.municipality_id, card_code=form.card_code.data,
-                                                 borrower_id=form.borrower_id.data)
-            codes = form.unit_codes.data.split()
-            kits = []
-            for code in codes:
-                try:
-                    unit = services.unit_by_code(code)
-                except DomainError:
-                    continue  # the checkout below names the unknown label
-                if unit.item_type.kit_items:
-                    kits.append((unit.label_code, list(unit.item_type.kit_items)))
-            if kits and not request.form.get("kit_shown"):
-                # Kits: tick what goes out before the loan is recorded.
-                return render_template("utstyr/checkout.html", form=form, loc=loc, locs=locs, kits=kits)
-            checklists = {code: request.form.getlist(f"kit-{code}") for code, _items in kits}
-            loan = services.checkout(loc, borrower, codes, volunteer=current_user, due_on=form.due_on.data,
-                                     checklists=checklists)
-        except DomainError as exc:
-            db.session.rollback()
-            form.unit_codes.errors = [*form.unit_codes.errors, exc.message]
-            return render_template("utstyr/checkout.html", form=form, loc=loc, locs=locs, kits=[]), 422
-        db.session.commit()
+        on_refusal(lambda: form_page("utstyr/checkout.html", form, loc=loc, locs=locs, kits=[]), field=form.unit_codes)
+        borrower = services.resolve_borrower(loc.municipality_id, card_code=form.card_code.data,
+                                             borrower_id=form.borrower_id.data)
+        codes = form.unit_codes.data.split()
+        kits = services.kit_lists(codes)
+        if kits and not request.form.get("kit_shown"):
+            # Kits: tick what goes out before the loan is recorded.
+            return render_template("utstyr/checkout.html", form=form, loc=loc, locs=locs, kits=kits)
+        checklists = {code: request.form.getlist(f"kit-{code}") for code, _items in kits}
+        loan = services.checkout(loc, borrower, codes, volunteer=current_user, due_on=form.due_on.data,
+                                 checklists=checklists)
         flash(_("Utlånt til %(name)s (låner %(id)d): %(n)d enheter, leveres innen %(date)s.",
                 name=borrower.name or "–", id=borrower.id, n=len(loan.lines),
                 date=format_date(loan.due_on, "d. MMMM y")), "success")
@@ -117,21 +103,15 @@ def return_():
         except DomainError as exc:
             form.unit_code.errors = [exc.message]
     if form.validate_on_submit():
-        try:
-            unit = services.unit_by_code(form.unit_code.data)
-            kit_items = list(unit.item_type.kit_items or [])
-            ticked = request.form.getlist("kit") if request.form.get("kit_shown") else None
-            if kit_items and ticked is None:
-                # a kit: show its checklist before taking it back
-                return redirect(url_for("utstyr.return_", unit_code=unit.label_code))
-            line = services.return_unit(form.unit_code.data, volunteer=current_user, condition=form.condition.data,
-                                        unchecked=form.unchecked.data, lost=form.lost.data, missing=form.missing.data,
-                                        checklist_in=ticked)
-        except DomainError as exc:
-            db.session.rollback()
-            form.unit_code.errors = [*form.unit_code.errors, exc.message]
-            return render_template("utstyr/return.html", form=form, loc=loc, locs=locs, kit=kit), 422
-        db.session.commit()
+        on_refusal(lambda: form_page("utstyr/return.html", form, loc=loc, locs=locs, kit=kit), field=form.unit_code)
+        unit = services.unit_by_code(form.unit_code.data)
+        ticked = request.form.getlist("kit") if request.form.get("kit_shown") else None
+        if unit.item_type.kit_items and ticked is None:
+            # a kit: show its checklist before taking it back
+            return redirect(url_for("utstyr.return_", unit_code=unit.label_code))
+        line = services.return_unit(form.unit_code.data, volunteer=current_user, condition=form.condition.data,
+                                    unchecked=form.unchecked.data, lost=form.lost.data, missing=form.missing.data,
+                                    checklist_in=ticked)
         status = line.unit.status
         message = {UnitStatus.MAINTENANCE: _("%(code)s er levert og satt til reparasjon."),
                    UnitStatus.UNCHECKED: _("%(code)s er levert og står i køen for sjekk."),
@@ -147,24 +127,17 @@ def return_():
 @roles_required(*STAFF)
 def unit_action(unit_id: int, action: str):
     unit = db.session.get(Unit, unit_id)
-    if unit is None:
+    if unit is None or unit.location_id not in {loc.id for loc in services.locations_for(current_user)}:
         abort(404)
-    try:
-        if action == "sjekket":
-            services.finish_check(unit, volunteer=current_user, condition=request.form.get("condition", "good"))
-        elif action == "reparert":
-            services.repaired(unit, volunteer=current_user)
-        elif action == "kasser":
-            services.retire(unit, volunteer=current_user)
-        else:
-            abort(404)
-    except DomainError as exc:
-        db.session.rollback()
-        if exc.code == "location_forbidden":
-            abort(404)
-        flash(exc.message, "error")
-        return redirect(url_for("utstyr.home"))
-    db.session.commit()
+    on_refusal(redirect_to=url_for("utstyr.home"))
+    if action == "sjekket":
+        services.finish_check(unit, volunteer=current_user, condition=request.form.get("condition", "good"))
+    elif action == "reparert":
+        services.repaired(unit, volunteer=current_user)
+    elif action == "kasser":
+        services.retire(unit, volunteer=current_user)
+    else:
+        abort(404)
     flash(_("%(code)s er oppdatert.", code=unit.label_code), "success")
     return redirect(url_for("utstyr.home"))
 
@@ -177,7 +150,6 @@ def unmet():
     if not form.validate_on_submit():
         abort(400)
     services.record_unmet_demand(loc, category=form.category.data, size=form.size.data or "", volunteer=current_user)
-    db.session.commit()
     flash(_("Takk! Ønsket er notert."), "success")
     return redirect(url_for("utstyr.home"))
 
@@ -188,14 +160,9 @@ def borrower_new():
     loc, locs = _location()
     form = BorrowerForm()
     if form.validate_on_submit():
-        try:
-            b = services.register_borrower(loc.municipality_id, kind=form.kind.data, name=form.name.data,
-                                           phone=form.phone.data, email=form.email.data, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            form.name.errors = [*form.name.errors, exc.message]
-            return render_template("utstyr/borrower_form.html", form=form), 422
-        db.session.commit()
+        on_refusal(lambda: form_page("utstyr/borrower_form.html", form), field=form.name)
+        b = services.register_borrower(loc.municipality_id, kind=form.kind.data, name=form.name.data,
+                                       phone=form.phone.data, email=form.email.data, actor=current_user)
         flash(_("Låneren er registrert med lånernummer %(id)d.", id=b.id), "success")
         return redirect(url_for("utstyr.checkout"))
     return form_page("utstyr/borrower_form.html", form)
@@ -206,25 +173,22 @@ def borrower_new():
 def units():
     loc, locs = _location()
     form = UnitsForm()
+
+    def page():
+        return form_page("utstyr/units.html", form, rows=services.units_at(loc), loc=loc)
+
     if form.validate_on_submit():
+        on_refusal(page, field=form.photo)
         photo = form.photo.data.read() if form.photo.data and getattr(form.photo.data, "filename", "") else None
-        try:
-            services.register_units(loc, name=form.name.data, size=form.size.data or "", category=form.category.data,
-                                    count=form.count.data, actor=current_user,
-                                    default_loan_days=form.default_loan_days.data,
-                                    guardian_consent_required=form.guardian_consent_required.data,
-                                    kit_items=(form.kit_items.data or "").split(","), photo=photo,
-                                    safety_expires_on=form.safety_expires_on.data)
-        except DomainError as exc:
-            db.session.rollback()
-            form.photo.errors = [*form.photo.errors, exc.message]
-            rows = list(db.session.scalars(db.select(Unit).where(Unit.location_id == loc.id)))
-            return render_template("utstyr/units.html", form=form, rows=rows, loc=loc), 422
-        db.session.commit()
+        services.register_units(loc, name=form.name.data, size=form.size.data or "", category=form.category.data,
+                                count=form.count.data, actor=current_user,
+                                default_loan_days=form.default_loan_days.data,
+                                guardian_consent_required=form.guardian_consent_required.data,
+                                kit_items=(form.kit_items.data or "").split(","), photo=photo,
+                                safety_expires_on=form.safety_expires_on.data)
         flash(_("%(n)d enheter er registrert.", n=form.count.data), "success")
         return redirect(url_for("utstyr.units"))
-    rows = list(db.session.scalars(db.select(Unit).where(Unit.location_id == loc.id).order_by(Unit.item_type_id, Unit.id)))
-    return form_page("utstyr/units.html", form, rows=rows, loc=loc)
+    return page()
 
 
 @bp.get("/etiketter.pdf")
@@ -232,10 +196,7 @@ def units():
 def label_pdf():
     loc, _locs = _location()
     ids = request.args.getlist("unit", type=int)
-    q = db.select(Unit).where(Unit.location_id == loc.id).order_by(Unit.id)
-    if ids:
-        q = q.where(Unit.id.in_(ids))
-    return Response(labels.label_sheet(list(db.session.scalars(q))), mimetype="application/pdf",
+    return Response(labels.label_sheet(services.units_at(loc, ids=ids)), mimetype="application/pdf",
                     headers={"Content-Disposition": 'attachment; filename="etiketter.pdf"'})
 
 
@@ -243,12 +204,7 @@ def label_pdf():
 @roles_required(Role.VOLUNTEER, Role.ADMIN, Role.ANALYST)
 def stats():
     year = year_arg()
-    locs = services.locations_for(current_user) if current_user.role != Role.ANALYST else []
-    if current_user.role == Role.ANALYST:
-        from .models import Location
-
-        locs = list(db.session.scalars(db.select(Location).where(Location.municipality_id == current_user.municipality_id)))
-    data = services.statistics([l.id for l in locs], year)  # noqa: E741
+    data = services.statistics_for(current_user, year)
     return render_template("utstyr/stats.html", data=data, year=year)
 
 
@@ -256,33 +212,26 @@ def stats():
 @roles_required(*STAFF)
 def reservations():
     loc, locs = _location()
-    types = list(db.session.scalars(db.select(ItemType).where(ItemType.municipality_id == loc.municipality_id)
-                                    .order_by(ItemType.name, ItemType.size)))
+    types = services.item_types(loc.municipality_id)
     form = ReservationForm()
     form.item_type_id.choices = [(t.id, t.display_name()) for t in types]
-    if form.validate_on_submit():
-        item_type = db.session.get(ItemType, form.item_type_id.data)
-        try:
-            borrower = services.resolve_borrower(loc.municipality_id, borrower_id=form.borrower_id.data)
-            services.reserve(loc, borrower, item_type, form.quantity.data, form.date_from.data, form.date_to.data,
-                             actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            form.quantity.errors = [*form.quantity.errors, exc.message]
-        else:
-            db.session.commit()
-            flash(_("Reservert."), "success")
-            return redirect(url_for("utstyr.reservations", type=item_type.id))
-    wanted = request.args.get("type", type=int)
-    shown = wanted if wanted in {t.id for t in types} else (types[0].id if types else None)
-    days = services.calendar(loc.id, shown, services.today()) if shown else []
-    from .models import Reservation
 
-    rows = list(db.session.scalars(db.select(Reservation).where(Reservation.location_id == loc.id,
-                                                                Reservation.status == ReservationStatus.ACTIVE)
-                                   .order_by(Reservation.date_from)))
-    return form_page("utstyr/reservations.html", form, loc=loc, locs=locs, types=types, shown=shown,
-                           days=days, rows=rows)
+    def page():
+        wanted = request.args.get("type", type=int)
+        shown = wanted if wanted in {t.id for t in types} else (types[0].id if types else None)
+        days = services.calendar(loc.id, shown, services.today()) if shown else []
+        return form_page("utstyr/reservations.html", form, loc=loc, locs=locs, types=types, shown=shown,
+                         days=days, rows=services.active_reservations(loc))
+
+    if form.validate_on_submit():
+        on_refusal(page, field=form.quantity)
+        item_type = db.session.get(ItemType, form.item_type_id.data)
+        borrower = services.resolve_borrower(loc.municipality_id, borrower_id=form.borrower_id.data)
+        services.reserve(loc, borrower, item_type, form.quantity.data, form.date_from.data, form.date_to.data,
+                         actor=current_user)
+        flash(_("Reservert."), "success")
+        return redirect(url_for("utstyr.reservations", type=item_type.id))
+    return page()
 
 
 @bp.route("/steder", methods=["GET", "POST"])
@@ -300,16 +249,11 @@ def locations(location_id: int | None = None):
                                                      "solo_age", "household_cap", "peak_from", "peak_until")}
         values.update(name=values["name"].strip(), address=values["address"] or "", contact=values["contact"] or "")
         emails = [e.strip() for e in (form.volunteers.data or "").split(",") if e.strip()]
-        try:
-            saved = services.save_location(current_user, values, location=loc, volunteer_emails=emails)
-        except DomainError as exc:
-            db.session.rollback()
-            target = form.volunteers if exc.code == "volunteers_unknown" else form.hours
-            target.errors = [*target.errors, exc.message]
-        else:
-            db.session.commit()
-            flash(_("Utlånsstedet er lagret."), "success")
-            return redirect(url_for("utstyr.locations", location_id=saved.id))
+        on_refusal(lambda: form_page("utstyr/locations.html", form, loc=loc, locs=services.locations_for(current_user)),
+                   field={"volunteers_unknown": form.volunteers, None: form.hours})
+        saved = services.save_location(current_user, values, location=loc, volunteer_emails=emails)
+        flash(_("Utlånsstedet er lagret."), "success")
+        return redirect(url_for("utstyr.locations", location_id=saved.id))
     return form_page("utstyr/locations.html", form, loc=loc, locs=services.locations_for(current_user))
 
 
@@ -321,22 +265,19 @@ def borrower(borrower_id: int):
     if b is None or b.municipality_id != loc.municipality_id:
         abort(404)
     form = BlockForm()
+
+    def page():
+        return form_page("utstyr/borrower.html", form, b=b, history=services.borrower_history(b), today=services.today())
+
     if form.validate_on_submit():
-        try:
-            if request.form.get("action") == "unblock":
-                services.unblock_borrower(b, actor=current_user)
-            else:
-                services.block_borrower(b, form.reason.data, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            form.reason.errors = [exc.message]
-            return render_template("utstyr/borrower.html", b=b, form=form, history=services.borrower_history(b),
-                                   today=services.today()), 422
-        db.session.commit()
+        on_refusal(page, field=form.reason)
+        if request.form.get("action") == "unblock":
+            services.unblock_borrower(b, actor=current_user)
+        else:
+            services.block_borrower(b, form.reason.data, actor=current_user)
         flash(_("Låneren er oppdatert."), "success")
         return redirect(url_for("utstyr.borrower", borrower_id=b.id))
-    return render_template("utstyr/borrower.html", b=b, form=form, history=services.borrower_history(b),
-                           today=services.today())
+    return page()
 
 
 @bp.get("/lanere")
@@ -357,18 +298,13 @@ def cancel_reservation(reservation_id: int):
     reservation = db.session.get(Reservation, reservation_id)
     if reservation is None:
         abort(404)
-    try:
-        services.cancel_reservation(reservation, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Reservasjonen for %(name)s er avbestilt.", name=reservation.borrower.name or "–"), "success")
     back = request.form.get("next")
-    return redirect(back if back in (url_for("utstyr.reservations"),
-                                     url_for("utstyr.borrower", borrower_id=reservation.borrower_id))
-                    else url_for("utstyr.reservations"))
+    back = back if back in (url_for("utstyr.reservations"),
+                            url_for("utstyr.borrower", borrower_id=reservation.borrower_id)) else url_for("utstyr.reservations")
+    on_refusal(redirect_to=back)
+    services.cancel_reservation(reservation, actor=current_user)
+    flash(_("Reservasjonen for %(name)s er avbestilt.", name=reservation.borrower.name or "–"), "success")
+    return redirect(back)
 
 
 @bp.get("/bilde/<int:type_id>.jpg")

@@ -11,7 +11,6 @@ from ..checkin.models import CheckIn, CheckinSource
 from ..core.errors import DomainError, NotFound
 from ..core.models import Role
 from ..core.permissions import roles_required
-from ..extensions import db
 from .views import bp
 
 MAX_ID = 2**31 - 1  # integer primary keys; larger numbers cannot name a row
@@ -61,7 +60,6 @@ def create_checkin():
         raise DomainError(exc.code, exc.message) from None
     body = checkin_json(result.checkin, result.child.given_name or "", result.companions_allowed)
     body["repeat"] = not result.created
-    db.session.commit()
     return jsonify(body), (201 if result.created else 200)
 
 

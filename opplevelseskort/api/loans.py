@@ -47,15 +47,7 @@ def create_loan():
             raise NotFound("borrower_unknown", _("Ukjent låner."))
         raise DomainError("invalid_body", _("Oppgi «card_code» eller «borrower_id»."))
     borrower = services.resolve_borrower(location.municipality_id, card_code=card_code, borrower_id=borrower_id)
-    try:
-        loan = services.checkout(location, borrower, codes, volunteer=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        body = {"error": exc.code, "message": exc.message}
-        if "unit" in exc.details:
-            body["unit"] = exc.details["unit"]
-        return jsonify(body), exc.status if exc.status in (404, 409) else 422
-    db.session.commit()
+    loan = services.checkout(location, borrower, codes, volunteer=current_user)
     return jsonify(loan_json(loan)), 201
 
 
@@ -79,7 +71,6 @@ def return_loan(loan_id: int):
         raise DomainError("not_on_loan", _("Ingen enheter å levere."))
     for line in open_lines:
         services.return_unit(line.unit.label_code, volunteer=current_user, condition=condition)
-    db.session.commit()
     return jsonify(loan_json(loan)), 200
 
 

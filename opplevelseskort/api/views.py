@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, abort, g, jsonify
 from flask_login import current_user
 
 from ..core.errors import DomainError
 from ..core.guards import json_error  # the API's error body, shared with the edge handlers
 from ..core.permissions import ALL_STAFF, roles_required
-from ..extensions import db
 
 bp = Blueprint("api", __name__)
 
@@ -21,9 +22,12 @@ def _token_only():
 
 @bp.errorhandler(DomainError)
 def _domain_error(exc: DomainError):
-    db.session.rollback()
+    # the unit of work has rolled back already (core/uow.py)
     status = exc.status if exc.status in (403, 404, 409, 422) else 422
-    return json_error(status, exc.code, exc.message)
+    resp = json_error(status, exc.code, exc.message)
+    if "unit" in exc.details:  # which scanned unit was refused, for the desk to put it aside
+        resp.set_data(json.dumps({**resp.get_json(), "unit": exc.details["unit"]}))
+    return resp
 
 
 @bp.get("/me")

@@ -18,7 +18,7 @@ from ..core.i18n import (
     local_date,
     today,  # noqa: F401  (services.today: the one Norwegian "today")
 )
-from ..core.models import Municipality, OutboxChannel, User
+from ..core.models import Municipality, OutboxChannel, User, Zone
 from ..core.types import utcnow
 from ..core.zones import find_zone
 from ..extensions import db
@@ -475,3 +475,8 @@ def run_retention(*, months: int | None = None, now: datetime | None = None) -> 
     db.session.flush()
     log.info("retention anonymised %s children", len(children))
     return len(children)
+
+
+def zones_by_name(municipality: Municipality) -> list[Zone]:
+    """The municipality's zones for a caseworker to pick from, by name."""
+    return list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id).order_by(Zone.name)))

@@ -15,8 +15,9 @@ from ..core import nav, tenancy
 from ..core.errors import DomainError
 from ..core.forms import ActionForm
 from ..core.guards import form_page
-from ..core.models import Municipality, Role, Zone
+from ..core.models import Municipality, Role
 from ..core.permissions import can_access_municipality, private_page, roles_required
+from ..core.uow import on_refusal
 from ..extensions import db, limiter
 from . import address, codes, pdf, services
 from .forms import CHANNEL_LABELS, REVOKE_LABELS, HouseholdForm, IssueForm, RenewForm, RevokeForm, SearchForm
@@ -41,7 +42,6 @@ def _municipality() -> Municipality:
 def children():
     form = SearchForm(request.args)
     rows = services.search_children(current_user, form.q.data or "")
-    db.session.commit()
     return render_template("cards/children.html", form=form, rows=rows, today=services.today(),
                            status_of=lambda c: services.card_status(c, services.today()))
 
@@ -71,17 +71,12 @@ def household_new():
                                             f.birth_month.data, zone_text, form.channel.data, form.eligible_from.data,
                                             form.eligible_until.data, bool(form.confirmed.data), f.gender.data or None))
         if not errors:
-            try:
-                household = services.register_household(muni, guardians, kids, actor=current_user)
-            except DomainError as exc:
-                db.session.rollback()
-                errors = exc.details.get("errors") or [exc.message]
-            else:
-                db.session.commit()
-                flash(_("Husstanden er registrert."), "success")
-                return redirect(url_for("cards.household", household_id=household.id))
-    zones = db.session.scalars(db.select(Zone).filter_by(municipality_id=muni.id).order_by(Zone.name)).all()
-    return form_page("cards/household_form.html", form, errors=errors, zones=zones)
+            on_refusal(lambda refused: form_page("cards/household_form.html", form, errors=refused,
+                                                 zones=services.zones_by_name(muni)))
+            household = services.register_household(muni, guardians, kids, actor=current_user)
+            flash(_("Husstanden er registrert."), "success")
+            return redirect(url_for("cards.household", household_id=household.id))
+    return form_page("cards/household_form.html", form, errors=errors, zones=services.zones_by_name(muni))
 
 
 def _household(household_id: int) -> Household:
@@ -99,7 +94,6 @@ def household(household_id: int):
 
     for child in h.children:
         audit.record(current_user, "child.view", "child", child.id, municipality_id=child.municipality_id)
-    db.session.commit()
     messages = services.link_messages([c for child in h.children for c in child.cards])
     return render_template("cards/household.html", h=h, today=services.today(), channel_labels=CHANNEL_LABELS,
                            messages=messages,
@@ -112,7 +106,6 @@ def household(household_id: int):
 @roles_required(*CASE)
 def household_export(household_id: int):
     data = services.export_household(_household(household_id), actor=current_user)
-    db.session.commit()
     return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="husstand-{household_id}.json"'})
 
@@ -125,7 +118,6 @@ def household_delete(household_id: int):
         flash(_("Kryss av for å bekrefte slettingen."), "error")
         return redirect(url_for("cards.household", household_id=household_id))
     services.delete_household(h, actor=current_user)
-    db.session.commit()
     flash(_("Husstanden og alle opplysninger om den er slettet."), "success")
     return redirect(url_for("cards.children"))
 
@@ -144,87 +136,75 @@ def _card(card_id: int) -> Card:
     return card
 
 
-def _done(card_or_child, message: str):
-    db.session.commit()
+def _back_to_household(household_id: int) -> str:
+    """Card and child buttons live on the household page: a refusal is flashed there, and so is success."""
+    url = url_for("cards.household", household_id=household_id)
+    on_refusal(redirect_to=url)
+    return url
+
+
+def _done(url: str, message: str):
     flash(message, "success")
-    hid = card_or_child.child.household_id if isinstance(card_or_child, Card) else card_or_child.household_id
-    return redirect(url_for("cards.household", household_id=hid))
-
-
-def _refused(exc: DomainError, hid):
-    db.session.rollback()
-    flash(exc.message, "error")
-    return redirect(url_for("cards.household", household_id=hid))
+    return redirect(url)
 
 
 @bp.post("/barn/<int:child_id>/kort")
 @roles_required(*CASE)
 def card_issue(child_id: int):
     child = _child_action(child_id)
+    back = _back_to_household(child.household_id)
     form = IssueForm()
     if not form.validate_on_submit():
-        return _refused(DomainError("form_invalid", _("Sjekk datoen og antall ledsagere.")), child.household_id)
-    try:
-        card = services.issue_card(child, actor=current_user, valid_until=form.valid_until.data,
-                                   companions=form.companions.data if form.companions.data is not None else 1)
-        services.send_card_link(card, actor=current_user)
-    except DomainError as exc:
-        return _refused(exc, child.household_id)
-    return _done(child, _("Kortet er laget, og lenken er sendt til de foresatte."))
+        raise DomainError("form_invalid", _("Sjekk datoen og antall ledsagere."))
+    card = services.issue_card(child, actor=current_user, valid_until=form.valid_until.data,
+                               companions=form.companions.data if form.companions.data is not None else 1)
+    services.send_card_link(card, actor=current_user)
+    return _done(back, _("Kortet er laget, og lenken er sendt til de foresatte."))
 
 
 @bp.post("/kort/<int:card_id>/forny")
 @roles_required(*CASE)
 def card_renew(card_id: int):
     card = _card(card_id)
+    back = _back_to_household(card.child.household_id)
     form = RenewForm()
     if not form.validate_on_submit():
-        return _refused(DomainError("form_invalid", _("Skriv inn en gyldig dato.")), card.child.household_id)
-    try:
-        services.renew_card(card, form.valid_until.data, actor=current_user)
-    except DomainError as exc:
-        return _refused(exc, card.child.household_id)
-    return _done(card, _("Kortet er fornyet."))
+        raise DomainError("form_invalid", _("Skriv inn en gyldig dato."))
+    services.renew_card(card, form.valid_until.data, actor=current_user)
+    return _done(back, _("Kortet er fornyet."))
 
 
 @bp.post("/kort/<int:card_id>/erstatt")
 @roles_required(*CASE)
 def card_replace(card_id: int):
     card = _card(card_id)
-    try:
-        new = services.replace_lost_card(card, actor=current_user)
-        services.send_card_link(new, actor=current_user)
-    except DomainError as exc:
-        return _refused(exc, card.child.household_id)
-    return _done(card, _("Det gamle kortet er sperret, og et nytt er sendt."))
+    back = _back_to_household(card.child.household_id)
+    new = services.replace_lost_card(card, actor=current_user)
+    services.send_card_link(new, actor=current_user)
+    return _done(back, _("Det gamle kortet er sperret, og et nytt er sendt."))
 
 
 @bp.post("/kort/<int:card_id>/sperr")
 @roles_required(*CASE)
 def card_revoke(card_id: int):
     card = _card(card_id)
+    back = _back_to_household(card.child.household_id)
     form = RevokeForm()
     if not form.validate_on_submit():
         # A card is never blocked by a slip of the finger: a reason and a ticked confirmation are both needed.
         messages = [str(e) for errs in form.errors.values() for e in errs]
-        flash(" ".join(messages) or _("Kortet ble ikke sperret."), "error")
-        return redirect(url_for("cards.household", household_id=card.child.household_id))
-    try:
-        services.revoke_card(card, form.reason.data, actor=current_user)
-    except DomainError as exc:
-        return _refused(exc, card.child.household_id)
-    return _done(card, _("Kortet er sperret."))
+        raise DomainError("form_invalid", " ".join(messages) or _("Kortet ble ikke sperret."))
+    services.revoke_card(card, form.reason.data, actor=current_user)
+    return _done(back, _("Kortet er sperret."))
 
 
 @bp.post("/kort/<int:card_id>/send")
 @roles_required(*CASE)
 def card_send(card_id: int):
     card = _card(card_id)
-    try:
-        services.send_card_link(card, actor=current_user)
-    except DomainError as exc:
-        return _refused(exc, card.child.household_id)
-    return _done(card, _("Lenken er sendt på nytt."))
+    back = _back_to_household(card.child.household_id)
+    services.send_card_link(card, actor=current_user)
+    return _done(back, _("Lenken er sendt på nytt."))
 
 
 @bp.post("/kort/<int:card_id>/lenke")
@@ -234,11 +214,8 @@ def card_show_link(card_id: int):
     card = _card(card_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        link = services.show_family_link(card, actor=current_user)
-    except DomainError as exc:
-        return _refused(exc, card.child.household_id)
-    db.session.commit()
+    _back_to_household(card.child.household_id)
+    link = services.show_family_link(card, actor=current_user)
     svg = pdf.qr_svg(link).decode("utf-8")
     svg = svg[svg.index("<svg"):]  # drop the XML declaration: the SVG goes inline in the page
     return private_page(Response(render_template("cards/family_link.html", card=card, link=link, qr=Markup(svg))))
@@ -329,14 +306,10 @@ def apply():
         kids = [{"given_name": c.form.given_name.data, "family_name": c.form.family_name.data,
                  "birth_year": c.form.birth_year.data, "birth_month": c.form.birth_month.data,
                  "zone": form.zone.data or ""} for c in form.children]
-        try:
-            applications.submit_application(muni, guardian, kids, consent=bool(form.consent.data))
-        except DomainError as exc:
-            db.session.rollback()
-            errors = exc.details.get("errors") or [exc.message]
-        else:
-            db.session.commit()
-            return render_template("cards/applied.html")
+        on_refusal(lambda refused: form_page("cards/apply.html", form, errors=refused,
+                                             months=current_app_config("RETENTION_MONTHS")))
+        applications.submit_application(muni, guardian, kids, consent=bool(form.consent.data))
+        return render_template("cards/applied.html")
     return form_page("cards/apply.html", form, errors=errors,
                            months=current_app_config("RETENTION_MONTHS"))
 
@@ -369,25 +342,19 @@ def application_detail(app_id: int):
         # Each child's zone as the family gave it: the caseworker checks it rather than typing it again.
         form.zones.data = ", ".join(c.get("zone") or "" for c in a.children)
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            if request.form.get("decision") == "approve":
-                if not form.eligible_from.data or not form.eligible_until.data:
-                    raise DomainError("period_required", _("Fyll inn perioden barna har rett til kort."))
-                zones = [z.strip() for z in (form.zones.data or "").split(",")]
-                applications.approve_application(a, actor=current_user, eligible_from=form.eligible_from.data,
-                                                 eligible_until=form.eligible_until.data, zones=zones)
-                message = _("Søknaden er godkjent, og kortene er sendt.")
-            else:
-                applications.reject_application(a, form.reason.data, actor=current_user)
-                message = _("Søknaden er avslått, og begrunnelsen er sendt.")
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("cards.application_detail", app_id=app_id))
-        db.session.commit()
+        on_refusal(redirect_to=url_for("cards.application_detail", app_id=app_id))
+        if request.form.get("decision") == "approve":
+            if not form.eligible_from.data or not form.eligible_until.data:
+                raise DomainError("period_required", _("Fyll inn perioden barna har rett til kort."))
+            zones = [z.strip() for z in (form.zones.data or "").split(",")]
+            applications.approve_application(a, actor=current_user, eligible_from=form.eligible_from.data,
+                                             eligible_until=form.eligible_until.data, zones=zones)
+            message = _("Søknaden er godkjent, og kortene er sendt.")
+        else:
+            applications.reject_application(a, form.reason.data, actor=current_user)
+            message = _("Søknaden er avslått, og begrunnelsen er sendt.")
         flash(message, "success")
         return redirect(url_for("cards.application_list"))
-    db.session.commit()
     return render_template("cards/application.html", a=a, form=form, pending=a.status == ApplicationStatus.PENDING)
 
 
@@ -400,6 +367,11 @@ def bulk_import():
     errors: list[str] = []
     preview = None
     kept = None
+
+    def page(refused):
+        return form_page("cards/import.html", form, errors=refused, preview=None, kept=None,
+                         columns=applications.IMPORT_COLUMNS)
+
     upload = request.form.get("upload", "")
     if request.method == "POST" and upload:
         # "Import now" after a dry run: the same file, kept on the server, is imported (no second upload).
@@ -408,37 +380,25 @@ def bulk_import():
         if stored is None:
             errors = [_("Forhåndsvisningen er for gammel eller finnes ikke. Last opp filen på nytt.")]
         else:
-            try:
-                preview = applications.import_households(_municipality(), stored.content, actor=current_user)
-            except DomainError as exc:
-                db.session.rollback()
-                errors = getattr(exc, "errors", None) or [exc.message]
-            else:
-                files.delete(key)
-                db.session.commit()
-                flash(_("%(n)d barn i %(h)d husstander er registrert med kort.", n=preview.children,
-                        h=preview.households), "success")
-                return redirect(url_for("cards.children"))
+            on_refusal(page)
+            preview = applications.import_households(_municipality(), stored.content, actor=current_user)
+            files.delete(key)
+            flash(_("%(n)d barn i %(h)d husstander er registrert med kort.", n=preview.children,
+                    h=preview.households), "success")
+            return redirect(url_for("cards.children"))
     elif form.validate_on_submit():
         data = form.file.data.read()
-        try:
-            preview = applications.import_households(_municipality(), data, actor=current_user,
-                                                     dry_run=bool(form.dry_run.data))
-        except DomainError as exc:
-            db.session.rollback()
-            errors = getattr(exc, "errors", None) or [exc.message]
-        else:
-            if form.dry_run.data:
-                db.session.rollback()
-                import secrets
+        on_refusal(page)
+        preview = applications.import_households(_municipality(), data, actor=current_user,
+                                                 dry_run=bool(form.dry_run.data))
+        if form.dry_run.data:
+            import secrets
 
-                kept = secrets.token_hex(12)
-                files.put(f"household-import/{current_user.id}/{kept}", data, "text/csv")
-                db.session.commit()
-            else:
-                db.session.commit()
-                flash(_("%(n)d barn i %(h)d husstander er registrert med kort.", n=preview.children,
-                        h=preview.households), "success")
+            kept = secrets.token_hex(12)
+            files.put(f"household-import/{current_user.id}/{kept}", data, "text/csv")
+        else:
+            flash(_("%(n)d barn i %(h)d husstander er registrert med kort.", n=preview.children,
+                    h=preview.households), "success")
     return form_page("cards/import.html", form, errors=errors, preview=preview, kept=kept,
                            columns=applications.IMPORT_COLUMNS)
 

@@ -25,6 +25,7 @@ from ..core.guards import form_page
 from ..core.i18n import today
 from ..core.models import Role
 from ..core.permissions import roles_required
+from ..core.uow import on_refusal
 from ..extensions import db
 from . import services, statements
 from .forms import CompanionsForm, FollowUpForm, ScanForm, VoidForm
@@ -50,14 +51,10 @@ def scanner():
     if form.validate_on_submit():
         session["scan_offer_id"] = form.offer_id.data
         source = form.source.data if form.source.data in ("camera", "typed") else "typed"
-        try:
-            offer = services.get_offer_for(current_user, form.offer_id.data)
-            result = services.record_checkin(form.code.data, offer, actor=current_user, source=source)
-        except DomainError as exc:
-            db.session.rollback()
-            return render_template("checkin/result_no.html", error=exc, form=ScanForm(formdata=None,
-                                   offer_id=form.offer_id.data)), 422
-        db.session.commit()
+        on_refusal(verdict=lambda exc: render_template(
+            "checkin/result_no.html", error=exc, form=ScanForm(formdata=None, offer_id=form.offer_id.data)))
+        offer = services.get_offer_for(current_user, form.offer_id.data)
+        result = services.record_checkin(form.code.data, offer, actor=current_user, source=source)
         return redirect(url_for("checkin.result", checkin_id=result.checkin.id, gjentatt=0 if result.created else 1))
     return form_page("checkin/scanner.html", form)
 
@@ -77,13 +74,8 @@ def companions(checkin_id: int):
     checkin = _own_checkin(checkin_id)
     form = CompanionsForm()
     if form.validate_on_submit():
-        try:
-            services.set_companions(checkin, form.companions.data or 0, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return redirect(url_for("checkin.result", checkin_id=checkin.id))
-        db.session.commit()
+        on_refusal(redirect_to=url_for("checkin.result", checkin_id=checkin.id))
+        services.set_companions(checkin, form.companions.data or 0, actor=current_user)
         flash(_("Registrert med %(n)d ledsager(e).", n=checkin.companions), "success")
         return redirect(url_for("checkin.scanner"))
     flash(_("Antall ledsagere må være et tall fra 0."), "error")
@@ -110,19 +102,12 @@ def from_link(token: str):
         session["scan_offer_id"] = offer_id
     form = CompanionsForm()
     offer = services.get_offer_for(current_user, offer_id)
+    on_refusal(verdict=lambda exc: render_template("checkin/result_no.html", error=exc, form=None))
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            res = services.record_checkin(token, offer, actor=current_user, source=CheckinSource.LINK,
-                                          companions=form.companions.data or 0)
-        except DomainError as exc:
-            db.session.rollback()
-            return render_template("checkin/result_no.html", error=exc, form=None), 422
-        db.session.commit()
+        res = services.record_checkin(token, offer, actor=current_user, source=CheckinSource.LINK,
+                                      companions=form.companions.data or 0)
         return redirect(url_for("checkin.result", checkin_id=res.checkin.id, gjentatt=0 if res.created else 1))
-    try:
-        preview = services.preview(token, offer)
-    except DomainError as exc:
-        return render_template("checkin/result_no.html", error=exc, form=None), 422
+    preview = services.preview(token, offer)
     return render_template("checkin/confirm.html", p=preview, offer=offer, form=form)
 
 
@@ -173,13 +158,8 @@ def void(checkin_id: int):
     if not form.validate_on_submit():
         flash(_("Skriv hvorfor besøket annulleres."), "error")
         return redirect(url_for("checkin.visits"))
-    try:
-        services.void_checkin(checkin, form.reason.data, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("checkin.visits"))
-    db.session.commit()
+    on_refusal(redirect_to=url_for("checkin.visits"))
+    services.void_checkin(checkin, form.reason.data, actor=current_user)
     flash(_("Besøket er annullert."), "success")
     return redirect(url_for("checkin.visits"))
 

@@ -283,8 +283,10 @@ def token_for(raw: str | None) -> ApiToken | None:
     # Record use at most once a minute: a write per API call would cost every check-in a round-trip.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         token.last_used_at = now
-        db.session.flush()
-        db.session.info["token_touched"] = True  # the request loader commits this write at once
+        # The last-use stamp is its own small unit of work, committed at once (before the request's own work):
+        # the token row must not stay locked for the whole request, which would serialise every request
+        # made with one token.
+        db.session.commit()
     return token
 
 

@@ -13,7 +13,6 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter, login_manager
 from . import nav, services, tenancy, zones
-from .errors import DomainError, ImportFailed
 from .forms import (
     ROLE_LABELS,
     ActionForm,
@@ -36,6 +35,7 @@ from .permissions import (
     roles_required,
     scope_to_municipality,
 )
+from .uow import on_refusal
 
 log = logging.getLogger(__name__)
 bp = Blueprint("core", __name__)
@@ -61,10 +61,6 @@ def _load_user_from_token(req):
 
         g.token_auth = True
         g.api_token_id = token.id
-        # The token's last-use stamp is its own small unit of work: committed now, so the token row is not
-        # held locked for the whole request (which would serialise every request made with one token).
-        if db.session.info.pop("token_touched", False):
-            db.session.commit()
     return user
 
 
@@ -118,7 +114,6 @@ def login():
             return render_template("core/login.html", form=form), 200
         session.clear()
         login_user(user)
-        db.session.commit()
         log.info("user %s logged in", user.id)
         return redirect(_safe_next(request.args.get("next")) or url_for("core.dashboard"))
     return render_template("core/login.html", form=form)
@@ -132,7 +127,6 @@ def logout():
         abort(400)
     # The cookie is signed, not stored: a copy of it stays valid unless the server refuses its version.
     services.end_sessions(current_user._get_current_object())
-    db.session.commit()
     logout_user()
     session.clear()
     flash(_("Du er logget ut."), "info")
@@ -147,7 +141,6 @@ def set_language():
         session["locale"] = form.locale.data
         if current_user.is_authenticated:
             current_user.locale = form.locale.data
-            db.session.commit()
     return redirect(_without_language(_safe_next(request.form.get("next"))) or url_for("core.home"))
 
 
@@ -173,13 +166,8 @@ def dashboard():
 def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        try:
-            services.change_password(current_user, form.current.data, form.new.data)
-        except DomainError as exc:
-            db.session.rollback()
-            form.current.errors.append(exc.message) if exc.code == "password_wrong" else form.new.errors.append(exc.message)
-            return render_template("core/password.html", form=form), 422
-        db.session.commit()
+        on_refusal(lambda: form_page("core/password.html", form), field={"password_wrong": form.current, None: form.new})
+        services.change_password(current_user, form.current.data, form.new.data)
         login_user(current_user._get_current_object())  # re-issue the session with the new version
         flash(_("Passordet er endret."), "success")
         return redirect(url_for("core.dashboard"))
@@ -214,15 +202,10 @@ def user_new():
         muni = form.municipality_id.data or None
         if current_user.municipality_id is not None:
             muni = current_user.municipality_id
-        try:
-            user = services.create_user(form.email.data, form.password.data, form.role.data, name=form.name.data or "",
-                                        municipality_id=muni, partner_id=form.partner_id.data or None,
-                                        actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return render_template("core/user_form.html", form=form), 422
-        db.session.commit()
+        on_refusal(lambda: form_page("core/user_form.html", form), field=form.email)
+        user = services.create_user(form.email.data, form.password.data, form.role.data, name=form.name.data or "",
+                                    municipality_id=muni, partner_id=form.partner_id.data or None,
+                                    actor=current_user)
         flash(_("Brukeren %(email)s er opprettet.", email=user.email), "success")
         return redirect(url_for("core.users"))
     return form_page("core/user_form.html", form)
@@ -244,14 +227,9 @@ def user_edit(user_id: int):
         muni = form.municipality_id.data or None
         if current_user.municipality_id is not None:
             muni = current_user.municipality_id
-        try:
-            services.update_user(user, actor=current_user, role=form.role.data, active=form.active.data,
-                                 name=form.name.data, municipality_id=muni, partner_id=form.partner_id.data or None)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-            return render_template("core/user_edit.html", form=form, user=user), 422
-        db.session.commit()
+        on_refusal(lambda: form_page("core/user_edit.html", form, user=user), field=form.role)
+        services.update_user(user, actor=current_user, role=form.role.data, active=form.active.data,
+                             name=form.name.data, municipality_id=muni, partner_id=form.partner_id.data or None)
         flash(_("Endringene er lagret."), "success")
         return redirect(url_for("core.users"))
     return form_page("core/user_edit.html", form, user=user)
@@ -264,16 +242,12 @@ def user_edit(user_id: int):
 def tokens():
     form = TokenForm()
     raw = None
-    status = 200
     if form.validate_on_submit():
         _token, raw = services.create_token(current_user, form.name.data, actor=current_user)
-        db.session.commit()
         form = TokenForm(formdata=None)
-    elif form.errors:
-        status = 422
     # The raw token is rendered in this response only (never stored, never put in the session).
-    return render_template("core/tokens.html", form=form, raw_token=raw, tokens=services.tokens_of(current_user),
-                           action_form=ActionForm()), status
+    return form_page("core/tokens.html", form, raw_token=raw, tokens=services.tokens_of(current_user),
+                     action_form=ActionForm())
 
 
 @bp.post("/api-nokler/<int:token_id>/trekk-tilbake")
@@ -285,7 +259,6 @@ def token_revoke(token_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     services.revoke_token(token, actor=current_user)
-    db.session.commit()
     flash(_("Nøkkelen er trukket tilbake."), "success")
     return redirect(url_for("core.tokens"))
 
@@ -326,14 +299,9 @@ def zone_edit(zone_id: int):
     if request.method == "GET":
         form.parent_code.data = zone.parent.code if zone.parent else ""
     if form.validate_on_submit():
-        try:
-            zones.update_zone(zone, name=form.name.data, level=form.level.data, parent_code=form.parent_code.data,
-                              actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            form.parent_code.errors.append(exc.message)
-            return render_template("core/zone_edit.html", form=form, zone=zone), 422
-        db.session.commit()
+        on_refusal(lambda: form_page("core/zone_edit.html", form, zone=zone), field=form.parent_code)
+        zones.update_zone(zone, name=form.name.data, level=form.level.data, parent_code=form.parent_code.data,
+                          actor=current_user)
         flash(_("Sonen er lagret."), "success")
         return redirect(url_for("core.zone_list"))
     return form_page("core/zone_edit.html", form, zone=zone)
@@ -344,42 +312,36 @@ def zone_edit(zone_id: int):
 def zone_import():
     form = ZoneImportForm()
     form.municipality_id.choices = [(m.id, f"{m.name} ({m.number})") for m in services.municipalities_for(current_user)]
-    errors: list[str] = []
     if form.validate_on_submit():
         muni = next((m for m in services.municipalities_for(current_user) if m.id == form.municipality_id.data), None)
         if muni is None:
             abort(404)
         data = form.file.data.read()
-        try:
-            if form.kind.data == "geojson":
-                result = zones.import_zones_geojson(
-                    muni, data, code_property=(form.code_property.data or "").strip(),
-                    name_property=(form.name_property.data or "").strip(), level=form.level.data or "",
-                    parent_prefix=form.parent_prefix.data, parent_level=form.parent_level.data or "delomrade",
-                    parent_name_property=(form.parent_name_property.data or "").strip() or None, actor=current_user,
-                    repair=bool(form.repair.data))
-                message = _("%(created)d soner opprettet, %(updated)d oppdatert, %(parents)d overordnede soner laget.",
-                            created=result.created, updated=result.updated, parents=result.parents_created)
-                if result.set_aside:
-                    message += " " + _("Satt til side fordi de hører til andre kommuner: %(aside)s.",
-                                       aside=zones.counts_text(result.set_aside))
-                for line in result.repaired:
-                    flash(line, "info")
-            elif form.kind.data == "csv":
-                result = zones.import_zones_csv(muni, data, actor=current_user)
-                message = _("%(created)d soner opprettet, %(updated)d oppdatert.", created=result.created,
-                            updated=result.updated)
-            else:
-                n = zones.import_zone_mapping(muni, data, actor=current_user)
-                message = _("%(n)d koblinger lagret.", n=n)
-        except ImportFailed as exc:
-            db.session.rollback()
-            errors = exc.errors
+        on_refusal(lambda refused: form_page("core/zone_import.html", form, errors=refused))
+        if form.kind.data == "geojson":
+            result = zones.import_zones_geojson(
+                muni, data, code_property=(form.code_property.data or "").strip(),
+                name_property=(form.name_property.data or "").strip(), level=form.level.data or "",
+                parent_prefix=form.parent_prefix.data, parent_level=form.parent_level.data or "delomrade",
+                parent_name_property=(form.parent_name_property.data or "").strip() or None, actor=current_user,
+                repair=bool(form.repair.data))
+            message = _("%(created)d soner opprettet, %(updated)d oppdatert, %(parents)d overordnede soner laget.",
+                        created=result.created, updated=result.updated, parents=result.parents_created)
+            if result.set_aside:
+                message += " " + _("Satt til side fordi de hører til andre kommuner: %(aside)s.",
+                                   aside=zones.counts_text(result.set_aside))
+            for line in result.repaired:
+                flash(line, "info")
+        elif form.kind.data == "csv":
+            result = zones.import_zones_csv(muni, data, actor=current_user)
+            message = _("%(created)d soner opprettet, %(updated)d oppdatert.", created=result.created,
+                        updated=result.updated)
         else:
-            db.session.commit()
-            flash(message, "success")
-            return redirect(url_for("core.zone_list"))
-    return form_page("core/zone_import.html", form, errors=errors)
+            n = zones.import_zone_mapping(muni, data, actor=current_user)
+            message = _("%(n)d koblinger lagret.", n=n)
+        flash(message, "success")
+        return redirect(url_for("core.zone_list"))
+    return form_page("core/zone_import.html", form)
 
 
 @bp.route("/kommune", methods=["GET", "POST"])

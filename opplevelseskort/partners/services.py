@@ -567,3 +567,15 @@ def partner_choices(user: User) -> list[tuple[int, str]]:
 
     q = scope_to_municipality(db.select(Partner.id, Partner.name).order_by(Partner.name), Partner.municipality_id, user)
     return [(row.id, row.name) for row in db.session.execute(q)]
+
+
+def bookings_of(occasion: Occasion) -> list[Booking]:
+    """Who booked an occasion (booked first, then the waiting list in order)."""
+    return list(db.session.scalars(db.select(Booking).where(Booking.occasion_id == occasion.id)
+                                   .order_by(Booking.status, Booking.created_at)))
+
+
+def catalogue_zones(municipality: Municipality | None) -> list[Zone]:
+    """The top-level zones families filter the catalogue by."""
+    q = db.select(Zone).where(Zone.parent_id.is_(None)).order_by(Zone.name)
+    return list(db.session.scalars(q.where(Zone.municipality_id == municipality.id) if municipality else q))

@@ -15,8 +15,9 @@ from ..core import nav, tenancy
 from ..core.errors import DomainError
 from ..core.guards import form_page
 from ..core.i18n import current_locale_code
-from ..core.models import Role, Zone
+from ..core.models import Role
 from ..core.permissions import can_access_municipality, private_page, roles_required
+from ..core.uow import on_refusal
 from ..extensions import db, limiter
 from . import services
 from .forms import (
@@ -58,14 +59,9 @@ def register():
         data = services.PartnerInput(form.name.data, form.org_number.data, form.kind.data, form.contact_name.data,
                                      form.contact_email.data, form.contact_phone.data or "", form.address.data or "",
                                      form.zone.data or "")
-        try:
-            services.register_partner(muni, data)
-        except DomainError as exc:
-            db.session.rollback()
-            errors = exc.details.get("errors") or [exc.message]
-        else:
-            db.session.commit()
-            return render_template("partners/registered.html")
+        on_refusal(lambda refused: form_page("partners/register.html", form, errors=refused))
+        services.register_partner(muni, data)
+        return render_template("partners/registered.html")
     return form_page("partners/register.html", form, errors=errors)
 
 
@@ -93,23 +89,18 @@ def partner_action(partner_id: int, action: str):
     form = ReasonForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        if action == "godkjenn":
-            services.approve_partner(partner, actor=current_user)
-            message = _("%(name)s er godkjent, og kontaktpersonen har fått en invitasjon.", name=partner.name)
-        elif action == "avvis":
-            services.reject_partner(partner, form.reason.data, actor=current_user)
-            message = _("%(name)s er avvist.", name=partner.name)
-        elif action == "suspender":
-            services.suspend_partner(partner, form.reason.data, actor=current_user)
-            message = _("%(name)s er suspendert.", name=partner.name)
-        else:
-            abort(404)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("partners.partner_list"))
-    db.session.commit()
+    on_refusal(redirect_to=url_for("partners.partner_list"))
+    if action == "godkjenn":
+        services.approve_partner(partner, actor=current_user)
+        message = _("%(name)s er godkjent, og kontaktpersonen har fått en invitasjon.", name=partner.name)
+    elif action == "avvis":
+        services.reject_partner(partner, form.reason.data, actor=current_user)
+        message = _("%(name)s er avvist.", name=partner.name)
+    elif action == "suspender":
+        services.suspend_partner(partner, form.reason.data, actor=current_user)
+        message = _("%(name)s er suspendert.", name=partner.name)
+    else:
+        abort(404)
     flash(message, "success")
     return redirect(url_for("partners.partner_list"))
 
@@ -153,22 +144,19 @@ def offer_edit(offer_id: int | None = None):
             t = (offer.translations or {}).get(lang, {})
             getattr(form, f"title_{lang}").data = t.get("title", "")
             getattr(form, f"description_{lang}").data = t.get("description", "")
-    errors: list[str] = []
+
+    def page(errors=None):
+        return form_page("partners/offer_form.html", form, offer=offer, errors=errors or [], occasion_form=OccasionForm())
+
     if form.validate_on_submit():
         values, translations = _form_values(form)
-        try:
-            saved = services.save_offer(current_user, values, translations, offer=offer, zone_text=form.zone.data or "")
-            if form.image.data and getattr(form.image.data, "filename", ""):
-                services.set_offer_image(saved, form.image.data.read(), actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            errors = exc.details.get("errors") or [exc.message]
-        else:
-            db.session.commit()
-            flash(_("Tilbudet er lagret."), "success")
-            return redirect(url_for("partners.offer_edit", offer_id=saved.id))
-    return form_page("partners/offer_form.html", form, offer=offer, errors=errors,
-                           occasion_form=OccasionForm())
+        on_refusal(page)
+        saved = services.save_offer(current_user, values, translations, offer=offer, zone_text=form.zone.data or "")
+        if form.image.data and getattr(form.image.data, "filename", ""):
+            services.set_offer_image(saved, form.image.data.read(), actor=current_user)
+        flash(_("Tilbudet er lagret."), "success")
+        return redirect(url_for("partners.offer_edit", offer_id=saved.id))
+    return page()
 
 
 @bp.post("/mine-tilbud/<int:offer_id>/datoer")
@@ -179,17 +167,11 @@ def occasion_add(offer_id: int):
     except DomainError:
         abort(404)
     form = OccasionForm()
+    on_refusal(redirect_to=url_for("partners.offer_edit", offer_id=offer.id))
     if not form.validate_on_submit():
-        flash(_("Skriv inn start og slutt."), "error")
-        return redirect(url_for("partners.offer_edit", offer_id=offer.id))
-    try:
-        services.add_occasion(offer, form.starts_at.data.replace(tzinfo=OSLO), form.ends_at.data.replace(tzinfo=OSLO),
-                              form.capacity.data, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("partners.offer_edit", offer_id=offer.id))
-    db.session.commit()
+        raise DomainError("form_invalid", _("Skriv inn start og slutt."))
+    services.add_occasion(offer, form.starts_at.data.replace(tzinfo=OSLO), form.ends_at.data.replace(tzinfo=OSLO),
+                          form.capacity.data, actor=current_user)
     flash(_("Datoen er lagt til."), "success")
     return redirect(url_for("partners.offer_edit", offer_id=offer.id))
 
@@ -198,9 +180,7 @@ def occasion_add(offer_id: int):
 @roles_required(Role.PARTNER)
 def occasion_bookings(offer_id: int, occasion_id: int):
     occ = _own_occasion(offer_id, occasion_id)
-    rows = list(db.session.scalars(db.select(Booking).where(Booking.occasion_id == occ.id)
-                                   .order_by(Booking.status, Booking.created_at)))
-    return render_template("partners/occasion_bookings.html", occ=occ, rows=rows,
+    return render_template("partners/occasion_bookings.html", occ=occ, rows=services.bookings_of(occ),
                            no_shows=services.no_shows(occ))
 
 
@@ -211,7 +191,6 @@ def release(offer_id: int, occasion_id: int):
     if not ReasonForm().validate_on_submit():
         abort(400)
     n = services.release_no_shows(occ, actor=current_user)
-    db.session.commit()
     flash(_("%(n)d plasser er gitt videre til ventelisten.", n=n), "success")
     return redirect(url_for("partners.occasion_bookings", offer_id=offer_id, occasion_id=occasion_id))
 
@@ -234,8 +213,7 @@ def catalogue():
     form = CatalogueForm(request.args)
     # A shared deployment shows the offers of the request's municipality (host, choice or the user's own).
     muni = tenancy.current_municipality()
-    zq = db.select(Zone).where(Zone.parent_id.is_(None)).order_by(Zone.name)
-    zones = list(db.session.scalars(zq.where(Zone.municipality_id == muni.id) if muni else zq))
+    zones = services.catalogue_zones(muni)
     form.zone.choices = [(0, _("Alle områder"))] + [(z.id, z.name) for z in zones]
     form.validate()
     f = services.CatalogueFilter(age=form.age.data if not form.age.errors else None,
@@ -305,19 +283,15 @@ def family_book(token: str, occasion_id: int):
         abort(404)
     if not ReasonForm().validate_on_submit():
         abort(400)
-    try:
-        booking = services.book(occ, card, actor=None)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    back = url_for("cards.family_card", token=token)
+    on_refusal(redirect_to=back)
+    booking = services.book(occ, card, actor=None)
+    if booking.status == BookingStatus.BOOKED:
+        flash(_("Du har fått plass."), "success")
     else:
-        db.session.commit()
-        if booking.status == BookingStatus.BOOKED:
-            flash(_("Du har fått plass."), "success")
-        else:
-            flash(_("Det er fullt. Du står på venteliste som nummer %(n)d. Du får beskjed hvis du får plass.",
-                    n=services.waitlist_position(booking)), "info")
-    return redirect(url_for("cards.family_card", token=token))
+        flash(_("Det er fullt. Du står på venteliste som nummer %(n)d. Du får beskjed hvis du får plass.",
+                n=services.waitlist_position(booking)), "info")
+    return redirect(back)
 
 
 family_book.public = True
@@ -335,15 +309,11 @@ def family_cancel(token: str, booking_id: int):
         abort(404)
     if not ReasonForm().validate_on_submit():
         abort(400)
-    try:
-        services.cancel_booking(booking, actor=None)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Påmeldingen er avbestilt."), "success")
-    return redirect(url_for("cards.family_card", token=token))
+    back = url_for("cards.family_card", token=token)
+    on_refusal(redirect_to=back)
+    services.cancel_booking(booking, actor=None)
+    flash(_("Påmeldingen er avbestilt."), "success")
+    return redirect(back)
 
 
 family_cancel.public = True
@@ -359,18 +329,14 @@ def book_on_behalf(offer_id: int, occasion_id: int):
     form = BookOnBehalfForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        card = cards.lookup_card(form.card_code.data)
-        if not can_access_municipality(current_user, card.municipality_id):
-            raise DomainError("card_unknown", _("Ukjent kort."))
-        booking = services.book(occ, card, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Påmeldt.") if booking.status == BookingStatus.BOOKED else _("Satt på venteliste."), "success")
-    return redirect(url_for("partners.offer_page", offer_id=offer_id))
+    back = url_for("partners.offer_page", offer_id=offer_id)
+    on_refusal(redirect_to=back)
+    card = cards.lookup_card(form.card_code.data)
+    if not can_access_municipality(current_user, card.municipality_id):
+        raise DomainError("card_unknown", _("Ukjent kort."))
+    booking = services.book(occ, card, actor=current_user)
+    flash(_("Påmeldt.") if booking.status == BookingStatus.BOOKED else _("Satt på venteliste."), "success")
+    return redirect(back)
 
 
 nav.register("partners.catalogue", _l("Tilbud"), list(Role), public=True, order=5, group="offers")

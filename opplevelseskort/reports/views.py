@@ -19,12 +19,13 @@ from flask_login import current_user
 
 from ..core import nav
 from ..core import services as core_services
-from ..core.errors import DomainError, ImportFailed
+from ..core.errors import DomainError
 from ..core.guards import form_page, year_arg
 from ..core.i18n import today
 from ..core.labels import label
 from ..core.models import Role, Zone
 from ..core.permissions import roles_required
+from ..core.uow import on_refusal
 from ..extensions import db
 from . import services
 from .forms import IndicatorImportForm, ReportFilterForm
@@ -104,21 +105,15 @@ def indicators():
     from .indicators import import_indicators
 
     form = IndicatorImportForm()
-    errors: list[str] = []
     summary: list[str] = []
     if form.validate_on_submit():
         allowed = core_services.municipalities_for(current_user)
-        try:
-            result = import_indicators(form.file.data.read(), fmt=form.kind.data, actor=current_user,
-                                       skip_unknown=bool(form.skip_unknown.data), allowed=allowed)
-        except ImportFailed as exc:
-            db.session.rollback()
-            errors = exc.errors
-        else:
-            db.session.commit()
-            flash(_("%(n)d indikatorverdier er lagret.", n=result.total), "success")
-            summary = result.lines()
-    return form_page("reports/indicators.html", form, errors=errors, summary=summary)
+        on_refusal(lambda refused: form_page("reports/indicators.html", form, errors=refused, summary=[]))
+        result = import_indicators(form.file.data.read(), fmt=form.kind.data, actor=current_user,
+                                   skip_unknown=bool(form.skip_unknown.data), allowed=allowed)
+        flash(_("%(n)d indikatorverdier er lagret.", n=result.total), "success")
+        summary = result.lines()
+    return form_page("reports/indicators.html", form, summary=summary)
 
 
 nav.register("reports.dashboard", _l("Rapporter"), READERS, order=70, group="reports")
