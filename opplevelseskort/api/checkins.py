@@ -2,69 +2,86 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from typing import Literal
+
+from flask import jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
+from pydantic import Field
 
 from ..checkin import services
 from ..checkin.models import CheckIn, CheckinSource
+from ..checkin.services import ERROR_CODES
 from ..core.errors import DomainError, NotFound
 from ..core.models import Role
 from ..core.permissions import roles_required
+from .schema import MAX_ID, Answer, Integer, Response, Schema, Text, operation
 from .views import bp
 
-MAX_ID = 2**31 - 1  # integer primary keys; larger numbers cannot name a row
+
+class CheckinBody(Schema):
+    code: Text = Field(min_length=1, description="The card URL from the QR, the QR token or the short code")
+    offer_id: Integer
+    companions: Integer = Field(0, ge=0, le=20)
 
 
-def checkin_json(c: CheckIn, given_name: str, companions_allowed: int) -> dict:
-    return {"id": c.id, "offer_id": c.offer_id, "at": c.at.isoformat(), "companions": c.companions,
-            "companions_allowed": companions_allowed, "source": str(c.source), "given_name": given_name,
-            "birth_year": c.birth_year}
+class CheckInOut(Response):
+    id: int
+    offer_id: int
+    at: str = Field(json_schema_extra={"format": "date-time"})
+    companions: int = Field(ge=0)
+    companions_allowed: int = Field(ge=0)
+    source: str
+    given_name: str
+    birth_year: int | None
+    repeat: bool
 
 
-def _integral(value):
-    """JSON Schema counts 9.0 as an integer; so do we."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+class CardValidity(Response):
+    valid: bool
+    status: Literal["active", "expired", "not_yet_valid", "revoked"]
+    valid_until: str = Field(json_schema_extra={"format": "date"})
+    companions: int
+    given_name: str | None
+    birth_year: int | None
 
 
-def _json_body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise DomainError("invalid_body", _("Forespørselen må være et JSON-objekt."))
-    return data
+def checkin_json(c: CheckIn, given_name: str, companions_allowed: int, repeat: bool) -> dict:
+    return CheckInOut(id=c.id, offer_id=c.offer_id, at=c.at.isoformat(), companions=c.companions,
+                      companions_allowed=companions_allowed, source=str(c.source), given_name=given_name,
+                      birth_year=c.birth_year, repeat=repeat).model_dump()
 
 
 @bp.post("/checkins")
 @roles_required(Role.PARTNER)
-def create_checkin():
+@operation("Record a check-in (partner tokens)", operation_id="createCheckin", body=CheckinBody, responses={
+    201: Answer("A new check-in", CheckInOut),
+    200: Answer("A repeat inside the window: the earlier check-in", CheckInOut),
+    404: Answer("Unknown offer", codes=["offer_not_found", "not_found"]),
+    422: Answer("Refused by a rule, or a body that does not fit", codes=[*ERROR_CODES, "invalid_body"])})
+def create_checkin(body: CheckinBody):
     """201 for a new check-in, 200 with the existing one for a repeat inside the window, 422 with a code."""
-    data = _json_body()
-    code = data.get("code")
-    offer_id, companions = _integral(data.get("offer_id")), _integral(data.get("companions", 0))
-    if not isinstance(code, str) or not code.strip():
-        raise DomainError("invalid_body", _("«code» må være en tekst."))
-    if not isinstance(offer_id, int) or isinstance(offer_id, bool):
-        raise DomainError("invalid_body", _("«offer_id» må være et heltall."))
-    if not isinstance(companions, int) or isinstance(companions, bool) or not 0 <= companions <= 20:
-        raise DomainError("invalid_body", _("«companions» må være et heltall."))
-    if not 1 <= offer_id <= MAX_ID:
+    if not body.code.strip():
+        raise DomainError("invalid_body", _("«%(field)s» kan ikke være tom.", field="code"))
+    if not 1 <= body.offer_id <= MAX_ID:
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
-    offer = services.get_offer_for(current_user, offer_id)
+    offer = services.get_offer_for(current_user, body.offer_id)
     try:
-        result = services.record_checkin(code, offer, actor=current_user, companions=companions,
+        result = services.record_checkin(body.code, offer, actor=current_user, companions=body.companions,
                                          source=CheckinSource.API)
     except NotFound as exc:
         # For a check-in an unknown card is a refusal like the others: 422 with its code.
         raise DomainError(exc.code, exc.message) from None
-    body = checkin_json(result.checkin, result.child.given_name or "", result.companions_allowed)
-    body["repeat"] = not result.created
-    return jsonify(body), (201 if result.created else 200)
+    out = checkin_json(result.checkin, result.child.given_name or "", result.companions_allowed, not result.created)
+    return jsonify(out), (201 if result.created else 200)
 
 
 @bp.get("/cards/<path:code>")
 @roles_required(Role.PARTNER)
+@operation("Whether a card is valid now (partner tokens)", operation_id="cardValidity",
+           params={"code": {"schema": {"type": "string"}, "description": "The card URL, QR token or short code"}},
+           responses={200: Answer("Validity", CardValidity),
+                      404: Answer("Unknown card", codes=["card_unknown", "not_found"])})
 def card_validity(code: str):
     """Whether a card is valid now (for a partner), without recording anything."""
-    return jsonify(services.card_validity(code, actor=current_user))
+    return jsonify(CardValidity(**services.card_validity(code, actor=current_user)).model_dump())

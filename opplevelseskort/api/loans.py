@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from typing import Literal
+
+from flask import jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
+from pydantic import Field
 
 from utstyr import services
 from utstyr.models import Loan
@@ -13,64 +16,81 @@ from ..core.errors import DomainError, NotFound
 from ..core.models import Role
 from ..core.permissions import roles_required
 from ..extensions import db
+from .schema import MAX_ID, Answer, Integer, Response, Schema, Text, operation
 from .views import bp
 
-MAX_ID = 2**31 - 1  # integer primary keys; larger numbers cannot name a row
+
+class LoanBody(Schema):
+    unit_codes: list[Text] = Field(min_length=1, max_length=200, description="The scanned labels")
+    card_code: Text | None = Field(None, description="The borrower's experience card (code or link)")
+    borrower_id: Integer | None = Field(None, description="The borrower's number")
+
+
+class ReturnBody(Schema):
+    condition: Literal["good", "worn", "needs_repair"] = "good"
+    unit_codes: list[Text] | None = Field(None, description="Only these units (default: every open unit)")
+
+
+class LoanLine(Response):
+    unit: str
+    returned_at: str | None
+
+
+class LoanOut(Response):
+    id: int
+    borrower_id: int
+    location_id: int
+    due_on: str = Field(json_schema_extra={"format": "date"})
+    lines: list[LoanLine]
 
 
 def loan_json(loan: Loan) -> dict:
-    return {"id": loan.id, "borrower_id": loan.borrower_id, "location_id": loan.location_id,
-            "due_on": loan.due_on.isoformat(),
-            "lines": [{"unit": line.unit.label_code, "returned_at": line.returned_at.isoformat() if line.returned_at else None}
-                      for line in loan.lines]}
+    return LoanOut(id=loan.id, borrower_id=loan.borrower_id, location_id=loan.location_id,
+                   due_on=loan.due_on.isoformat(),
+                   lines=[LoanLine(unit=line.unit.label_code,
+                                   returned_at=line.returned_at.isoformat() if line.returned_at else None)
+                          for line in loan.lines]).model_dump()
 
 
 @bp.post("/loans")
 @roles_required(Role.VOLUNTEER, Role.ADMIN)
-def create_loan():
+@operation("Lend equipment units (volunteer or admin tokens)", operation_id="createLoan", body=LoanBody, responses={
+    201: Answer("The loan", LoanOut),
+    404: Answer("Unknown unit, card or borrower"),
+    409: Answer("A unit cannot be lent (`unit` names it)"),
+    422: Answer("Refused by a rule, or a body that does not fit")})
+def create_loan(body: LoanBody):
     """201 with the loan, or 409 {error: unit_not_available, unit} naming the refused unit."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict) or not isinstance(data.get("unit_codes"), list) or \
-            not all(isinstance(c, str) for c in data["unit_codes"]):
-        raise DomainError("invalid_body", _("«unit_codes» må være en liste med tekster."))
-    codes = data["unit_codes"]
-    if not codes:
-        raise DomainError("no_units", _("Skann minst én enhet."))
-    first = services.unit_by_code(codes[0])
+    first = services.unit_by_code(body.unit_codes[0])
     location = services.require_location(current_user, first.location_id)
-    card_code = data["card_code"] if isinstance(data.get("card_code"), str) else None
-    raw_id = data.get("borrower_id")
-    is_id = isinstance(raw_id, int) and not isinstance(raw_id, bool)
-    borrower_id = raw_id if is_id and 1 <= raw_id <= MAX_ID else None
-    if not (card_code or "").strip() and borrower_id is None:
-        if is_id:  # a number no borrower can have
-            raise NotFound("borrower_unknown", _("Ukjent låner."))
+    card_code = body.card_code if (body.card_code or "").strip() else None
+    if card_code is None and body.borrower_id is None:
         raise DomainError("invalid_body", _("Oppgi «card_code» eller «borrower_id»."))
+    if card_code is None and not 1 <= body.borrower_id <= MAX_ID:
+        raise NotFound("borrower_unknown", _("Ukjent låner."))  # a number no borrower can have
+    borrower_id = body.borrower_id if body.borrower_id is not None and 1 <= body.borrower_id <= MAX_ID else None
     borrower = services.resolve_borrower(location.municipality_id, card_code=card_code, borrower_id=borrower_id)
-    loan = services.checkout(location, borrower, codes, volunteer=current_user)
+    loan = services.checkout(location, borrower, body.unit_codes, volunteer=current_user)
     return jsonify(loan_json(loan)), 201
 
 
 @bp.post("/loans/<int:loan_id>/return")
 @roles_required(Role.VOLUNTEER, Role.ADMIN)
-def return_loan(loan_id: int):
+@operation("Return the open units of a loan", operation_id="returnLoan", body=ReturnBody, body_required=False,
+           params={"loan_id": {"schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}},
+           responses={200: Answer("The loan", LoanOut), 404: Answer("Unknown loan"),
+                      422: Answer("Nothing to return, or a body that does not fit")})
+def return_loan(loan_id: int, body: ReturnBody):
     """Return all (or the listed) open units of a loan, with an optional condition."""
     loan = db.session.get(Loan, loan_id) if 1 <= loan_id <= MAX_ID else None
     if loan is None:
         raise NotFound("loan_not_found", _("Fant ikke utlånet."))
     services.require_location(current_user, loan.location_id)
-    data = request.get_json(silent=True) or {}
-    condition = data.get("condition", "good") if isinstance(data, dict) else "good"
-    if condition not in ("good", "worn", "needs_repair"):
-        raise DomainError("invalid_body", _("Ukjent tilstand."))
-    wanted = data.get("unit_codes") if isinstance(data, dict) else None
     open_lines = [line for line in loan.lines if line.returned_at is None]
-    if wanted:
-        open_lines = [line for line in open_lines if line.unit.label_code in wanted]
+    if body.unit_codes:
+        open_lines = [line for line in open_lines if line.unit.label_code in body.unit_codes]
     if not open_lines:
         raise DomainError("not_on_loan", _("Ingen enheter å levere."))
     for line in open_lines:
-        services.return_unit(line.unit.label_code, volunteer=current_user, condition=condition)
+        services.return_unit(line.unit.label_code, volunteer=current_user, condition=body.condition)
     return jsonify(loan_json(loan)), 200
-
-

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, abort, g, jsonify
 from flask_login import current_user
 
 from ..core.errors import DomainError
 from ..core.guards import json_error  # the API's error body, shared with the edge handlers
 from ..core.permissions import ALL_STAFF, roles_required
+from .schema import Answer, Response, operation
 
 bp = Blueprint("api", __name__)
+
 
 @bp.before_request
 def _token_only():
@@ -24,18 +24,26 @@ def _token_only():
 def _domain_error(exc: DomainError):
     # the unit of work has rolled back already (core/uow.py)
     status = exc.status if exc.status in (403, 404, 409, 422) else 422
-    resp = json_error(status, exc.code, exc.message)
-    if "unit" in exc.details:  # which scanned unit was refused, for the desk to put it aside
-        resp.set_data(json.dumps({**resp.get_json(), "unit": exc.details["unit"]}))
-    return resp
+    # which field was wrong (invalid_body), which scanned unit was refused (a loan): for the integration to act on
+    extra = {k: exc.details[k] for k in ("fields", "unit") if k in exc.details}
+    return json_error(status, exc.code, exc.message, **extra)
+
+
+class Me(Response):
+    id: int
+    email: str
+    role: str
+    municipality_id: int | None
+    partner_id: int | None
 
 
 @bp.get("/me")
 @roles_required(*ALL_STAFF)
+@operation("The token's user", operation_id="me", responses={200: Answer("The user", Me)})
 def me():
     """Who the token belongs to: a cheap way for an integration to test its token."""
-    return jsonify({"id": current_user.id, "email": current_user.email, "role": str(current_user.role),
-                    "municipality_id": current_user.municipality_id, "partner_id": current_user.partner_id})
+    return jsonify(Me(id=current_user.id, email=current_user.email, role=str(current_user.role),
+                      municipality_id=current_user.municipality_id, partner_id=current_user.partner_id).model_dump())
 
 
 # Each area's endpoints live in their own module and register on this blueprint.

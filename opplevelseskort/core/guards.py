@@ -16,6 +16,7 @@ import re
 import sqlalchemy as sa
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
@@ -64,23 +65,24 @@ def _has_nul(values) -> bool:
     return any("\x00" in k or any("\x00" in v for v in vs) for k, vs in values.lists())
 
 
+# Extracted for translation (lazy: read in the request's language when an error is answered).
 _STATUS_TEXT = {
-    400: ("bad_request", "Ugyldig forespørsel."),
-    401: ("unauthorized", "Mangler eller ugyldig API-nøkkel."),
-    403: ("forbidden", "Du har ikke tilgang til dette."),
-    404: ("not_found", "Fant ikke ressursen."),
-    405: ("method_not_allowed", "Metoden er ikke tillatt her."),
-    409: ("conflict", "Konflikt."),
-    422: ("unprocessable", "Kan ikke behandle forespørselen."),
-    429: ("rate_limited", "For mange forespørsler. Prøv igjen senere."),
-    500: ("server_error", "Noe gikk galt hos oss."),
-    503: ("unavailable", "Tjenesten er midlertidig utilgjengelig. Prøv igjen om litt."),
+    400: ("bad_request", _l("Ugyldig forespørsel.")),
+    401: ("unauthorized", _l("Mangler eller ugyldig API-nøkkel.")),
+    403: ("forbidden", _l("Du har ikke tilgang til dette.")),
+    404: ("not_found", _l("Fant ikke ressursen.")),
+    405: ("method_not_allowed", _l("Metoden er ikke tillatt her.")),
+    409: ("conflict", _l("Konflikt.")),
+    422: ("unprocessable", _l("Kan ikke behandle forespørselen.")),
+    429: ("rate_limited", _l("For mange forespørsler. Prøv igjen senere.")),
+    500: ("server_error", _l("Noe gikk galt hos oss.")),
+    503: ("unavailable", _l("Tjenesten er midlertidig utilgjengelig. Prøv igjen om litt.")),
 }
 
 
-def json_error(status: int, code: str | None = None, message: str | None = None):
-    default_code, default_message = _STATUS_TEXT.get(status, ("error", "Feil."))
-    resp = jsonify({"error": code or default_code, "message": message or _(default_message)})
+def json_error(status: int, code: str | None = None, message: str | None = None, **extra):
+    default_code, default_message = _STATUS_TEXT.get(status, ("error", _l("Feil.")))
+    resp = jsonify({"error": code or default_code, "message": message or str(default_message), **extra})
     resp.status_code = status
     if status == 401:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="api"'

@@ -45,11 +45,25 @@ def test_api_unknown_card_is_422_card_unknown(client, token, offer):
     assert r.status_code == 422 and r.json["error"] == "card_unknown" and r.json["message"]
 
 
-@pytest.mark.parametrize("body", [{"code": 5, "offer_id": 1}, {"code": "x"}, {"code": "x", "offer_id": "1"},
-                                  {"code": "x", "offer_id": 1, "companions": "two"}])
-def test_api_bad_body(client, token, body):
+@pytest.mark.parametrize(("body", "field"), [({"code": 5, "offer_id": 1}, "code"), ({"code": "x"}, "offer_id"),
+                                             ({"code": "x", "offer_id": "1"}, "offer_id"),
+                                             ({"code": "x", "offer_id": True}, "offer_id"),
+                                             ({"code": "x", "offer_id": 1, "companions": "two"}, "companions"),
+                                             ({"code": "x", "offer_id": 1, "companions": 21}, "companions"),
+                                             ({"code": "", "offer_id": 1}, "code"),
+                                             ({"code": "x", "offer_id": 1, "offerid": 2}, "offerid")])
+def test_api_bad_body(client, token, body, field):
     r = client.post("/api/v1/checkins", json=body, headers=bearer(token))
-    assert r.status_code in (404, 422) and r.json["error"] in ("invalid_body", "offer_not_found")
+    assert r.status_code == 422 and r.json["error"] == "invalid_body"
+    assert [f["field"] for f in r.json["fields"]] == [field]
+    assert f"«{field}»" in r.json["message"]
+
+
+def test_api_unknown_offer_is_404(client, token):
+    r = client.post("/api/v1/checkins", json={"code": "x", "offer_id": 2**31}, headers=bearer(token))
+    assert r.status_code == 404 and r.json["error"] == "offer_not_found"
+    r = client.post("/api/v1/checkins", json={"code": "x", "offer_id": 9.0}, headers=bearer(token))
+    assert r.status_code == 404 and r.json["error"] == "offer_not_found"  # 9.0 is the integer 9 (JSON Schema)
 
 
 def test_api_non_json_body(client, token):

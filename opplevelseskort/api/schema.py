@@ -1,0 +1,140 @@
+"""Request and response schemas of /api/v1, with pydantic.
+
+One declaration per endpoint (`@operation`) validates what comes in (JSON body, query string), and the same
+models write the OpenAPI document (api/openapi.py), so the document cannot drift from what the code accepts.
+A refused body is a 422 `invalid_body` whose message (translated) names the field and what is wrong with it;
+every field's problem is listed under `fields`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from flask import request
+from flask_babel import gettext as _
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
+
+from ..core.errors import DomainError
+
+# Request bodies never carry NUL (PostgreSQL cannot store it): refused with 400 anywhere in the body.
+NO_NUL = "^[^\\u0000]*$"
+MAX_ID = 2**31 - 1  # integer primary keys; larger numbers cannot name a row
+
+
+def _integral(value: Any) -> Any:
+    """JSON Schema counts 9.0 as an integer; so do we. Booleans are not numbers here."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Integer = Annotated[StrictInt, BeforeValidator(_integral)]
+Text = Annotated[str, Field(pattern=NO_NUL)]
+
+
+class Schema(BaseModel):
+    """Bodies refuse fields they do not know: a typo ("offerid") is an error, not a silent default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Response(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Error(Response):
+    error: str = Field(description="A stable code")
+    message: str = Field(description="In the request's language (Accept-Language)")
+    fields: list[dict[str, str]] | None = Field(None, description="For invalid_body: each field and its problem")
+    unit: str | None = Field(None, description="For a refused loan: the unit that could not be lent")
+
+
+@dataclass
+class Answer:
+    description: str
+    model: type[BaseModel] | None = None
+    codes: list[str] | None = None  # the error codes this status can carry
+    media: dict[str, dict] | None = None  # other media types (CSV, GeoJSON)
+
+
+@dataclass
+class Operation:
+    summary: str
+    operation_id: str
+    responses: dict[int, Answer]
+    body: type[Schema] | None = None
+    body_required: bool = True
+    query: type[Schema] | None = None
+    params: dict[str, dict] = field(default_factory=dict)  # path parameters' schemas and descriptions
+    public: bool = False
+
+
+def _field_message(err: dict) -> tuple[str, str]:
+    where = ".".join(str(p) for p in err["loc"]) or "body"
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "missing":
+        text = _("«%(field)s» mangler.", field=where)
+    elif kind in ("int_type", "int_parsing", "int_from_float"):
+        text = _("«%(field)s» må være et heltall.", field=where)
+    elif kind in ("string_type", "string_unicode"):
+        text = _("«%(field)s» må være en tekst.", field=where)
+    elif kind == "string_too_short":
+        text = _("«%(field)s» kan ikke være tom.", field=where)
+    elif kind == "string_too_long":
+        text = _("«%(field)s» kan være høyst %(n)s tegn.", field=where, n=ctx.get("max_length"))
+    elif kind == "string_pattern_mismatch":
+        text = _("«%(field)s» har ugyldige tegn.", field=where)
+    elif kind in ("greater_than_equal", "greater_than"):
+        text = _("«%(field)s» må være minst %(limit)s.", field=where, limit=ctx.get("ge", ctx.get("gt")))
+    elif kind in ("less_than_equal", "less_than"):
+        text = _("«%(field)s» kan være høyst %(limit)s.", field=where, limit=ctx.get("le", ctx.get("lt")))
+    elif kind == "list_type":
+        text = _("«%(field)s» må være en liste.", field=where)
+    elif kind == "too_short":
+        text = _("«%(field)s» må ha minst én verdi.", field=where)
+    elif kind == "too_long":
+        text = _("«%(field)s» har for mange verdier (høyst %(n)s).", field=where, n=ctx.get("max_length"))
+    elif kind in ("literal_error", "enum"):
+        text = _("«%(field)s» må være en av: %(expected)s.", field=where, expected=ctx.get("expected", ""))
+    elif kind == "extra_forbidden":
+        text = _("«%(field)s» er ikke et kjent felt.", field=where)
+    elif kind in ("model_type", "model_attributes_type", "dict_type"):
+        text = _("Forespørselen må være et JSON-objekt.")
+    else:
+        text = _("«%(field)s» er ugyldig.", field=where)
+    return where, text
+
+
+def parse(model: type[Schema], data: Any, *, code: str = "invalid_body") -> Schema:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = [_field_message(e) for e in exc.errors(include_url=False, include_input=False)]
+        raise DomainError(code, " ".join(text for _where, text in problems),
+                          fields=[{"field": where, "message": text} for where, text in problems]) from None
+
+
+def operation(summary: str, *, operation_id: str, responses: dict[int, Answer], body: type[Schema] | None = None,
+              body_required: bool = True, query: type[Schema] | None = None, params: dict | None = None):
+    """Declare an endpoint's schemas: the view gets `body=` / `query=` as validated models. Put it below
+    `@roles_required`, so who may call comes before what they sent (401/403 before 422)."""
+    op = Operation(summary, operation_id, responses, body, body_required, query, params or {})
+
+    def decorator(view):
+        @functools.wraps(view)
+        def run(*args, **kwargs):
+            if body is not None:
+                data = request.get_json(silent=True)
+                if data is None and not body_required and not request.get_data():
+                    data = {}
+                kwargs["body"] = parse(body, data)
+            if query is not None:
+                kwargs["query"] = parse(query, request.args.to_dict(), code="invalid_query")
+            return view(*args, **kwargs)
+
+        run.openapi = op
+        return run
+
+    return decorator
