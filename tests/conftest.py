@@ -239,6 +239,38 @@ def users(muni, partner_org):
     return out
 
 
+@pytest.fixture(autouse=True)
+def _zones_for_parts(request):
+    """Offers, check-ins and loans happen in zones: these parts' tests all start with the three grunnkretser."""
+    if request.node.path.parent.name in ZONED_PARTS:
+        request.getfixturevalue("zone_set")
+
+
+ZONED_PARTS = {"partners", "checkin", "utstyr", "api"}
+
+
+@pytest.fixture
+def household(muni, zone_set, users):
+    from .factories import household
+
+    return household(muni, users)
+
+
+@pytest.fixture
+def child(household):
+    return household.children[0]
+
+
+@pytest.fixture
+def card(child, users):
+    from datetime import date
+
+    from opplevelseskort.cards import services as cards
+
+    return cards.issue_card(child, actor=users["caseworker"], valid_from=date(2026, 1, 1),
+                            valid_until=date(2026, 12, 31))
+
+
 def login(client, user):
     """Log a user in on the test client without going through the form."""
     with client.session_transaction() as sess:

@@ -19,9 +19,9 @@ from opplevelseskort.extensions import db
 from opplevelseskort.partners import services as partners
 from opplevelseskort.partners.models import Booking, BookingStatus, Occasion
 
-from .partners.conftest import _zones, make_card, offer_values  # noqa: F401
+from .factories import make_card, offer_values
 
-pytestmark = pytest.mark.pg
+pytestmark = [pytest.mark.pg, pytest.mark.usefixtures("zone_set")]
 N = 50
 
 

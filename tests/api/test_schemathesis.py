@@ -12,7 +12,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from opplevelseskort.core import services as core
 from opplevelseskort.partners import services as partners
 
-from ..partners.conftest import _zones, make_card, offer_values  # noqa: F401
+from ..factories import make_card, offer_values
 
 
 @pytest.fixture

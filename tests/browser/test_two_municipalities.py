@@ -14,8 +14,8 @@ from opplevelseskort.extensions import db
 from opplevelseskort.partners import services as partners
 from opplevelseskort.partners.models import Partner, PartnerStatus
 
-from ..cards.conftest import child_input, guardian_input
 from ..conftest import IS_PG, TEST_CONFIG, _worker_db_url
+from ..factories import child_input, guardian_input
 from .conftest import LiveServer, login
 
 pytestmark = pytest.mark.browser

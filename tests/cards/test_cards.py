@@ -10,7 +10,7 @@ from opplevelseskort.core.errors import Conflict, DomainError, NotFound
 from opplevelseskort.core.models import AuditLog, OutboxMessage
 from opplevelseskort.extensions import db
 
-from .conftest import child_input, guardian_input
+from ..factories import child_input, guardian_input
 
 
 def _count(model):

@@ -99,7 +99,7 @@ def test_card_lookups_are_rate_limited_per_user(make_app, offer, kid_card, users
 
 
 def test_scanner_page_typed_code_green_then_revoked_red(client, login_as, offer, kid_card, users, muni):
-    from ..partners.conftest import make_card
+    from ..factories import make_card
 
     login_as("partner")
     page = client.get("/skann")
@@ -189,7 +189,7 @@ def test_card_link_without_a_chosen_offer_offers_them_with_one_tap(client, login
     from opplevelseskort.checkin.models import CheckIn
     from opplevelseskort.partners import services as partners
 
-    from ..partners.conftest import offer_values
+    from ..factories import offer_values
 
     swim = partners.save_offer(users["partner"], offer_values(title="Svømming"), {})
     dance = partners.save_offer(users["partner"], offer_values(title="Dans"), {})
@@ -212,7 +212,7 @@ def test_card_link_refuses_an_offer_of_another_partner(client, login_as, users, 
     from opplevelseskort.partners import services as partners
     from opplevelseskort.partners.models import Offer, OfferStatus
 
-    from ..partners.conftest import offer_values
+    from ..factories import offer_values
 
     partners.save_offer(users["partner"], offer_values(title="A"), {})
     partners.save_offer(users["partner"], offer_values(title="B"), {})

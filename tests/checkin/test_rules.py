@@ -11,7 +11,7 @@ from opplevelseskort.core.errors import DomainError, NotFound
 from opplevelseskort.extensions import db
 from opplevelseskort.partners import services as partners
 
-from ..partners.conftest import make_card, offer_values
+from ..factories import make_card, offer_values
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 

@@ -18,9 +18,8 @@ from opplevelseskort.extensions import db
 from opplevelseskort.partners import services as partners
 from opplevelseskort.partners.models import Partner, PartnerStatus
 
-from ..cards.conftest import child_input, guardian_input
 from ..conftest import PASSWORD
-from ..partners.conftest import offer_values
+from ..factories import child_input, guardian_input, offer_values
 
 MARKERS = ("Hemmeligsen", "99887766", "kontakt@klubb-a.no", "Lånerhemmelig", "foresatt-a@example.org")
 VOLATILE = {("user_account", "last_login_at"), ("api_token", "last_used_at")}

@@ -31,7 +31,7 @@ def test_huge_pixel_count_is_refused_before_decoding(side):
 def test_bomb_upload_through_the_offer_form_is_422(client, login_as, users):
     from opplevelseskort.partners import services as partners
 
-    from ..partners.conftest import offer_values
+    from ..factories import offer_values
 
     offer = partners.save_offer(users["partner"], offer_values(), {})
     login_as("partner")
@@ -61,7 +61,7 @@ def test_pictures_live_in_the_database_for_every_node(make_app, client, login_as
     from opplevelseskort.extensions import db
     from opplevelseskort.partners import services as partners
 
-    from ..partners.conftest import offer_values
+    from ..factories import offer_values
 
     offer = partners.save_offer(users["partner"], offer_values(), {})
     png = io.BytesIO()

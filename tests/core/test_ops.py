@@ -10,8 +10,6 @@ import sqlalchemy as sa
 from opplevelseskort.core.ops import JsonFormatter, RequestIdFilter
 from opplevelseskort.extensions import db
 
-from ..cards.conftest import card, child, household  # noqa: F401, F811
-
 
 def test_healthz_answers_without_the_database(make_app):
     down = "postgresql+psycopg://postgres@127.0.0.1:1/none?connect_timeout=2"
@@ -89,7 +87,7 @@ def test_metrics_report_latency_checkins_loans_and_outbox(make_app, users, muni,
     from opplevelseskort.core import outbox
     from opplevelseskort.partners import services as partners
 
-    from ..partners.conftest import make_card, offer_values
+    from ..factories import make_card, offer_values
 
     offer = partners.save_offer(users["partner"], offer_values(), {})
     checkin.record_checkin(make_card(muni, users, "Mia").short_code, offer, actor=users["partner"])

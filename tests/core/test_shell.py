@@ -165,7 +165,7 @@ def test_staff_pages_show_words_not_codes(client, users, muni, zone_set):
     from utstyr.services import add_units
 
     from ..conftest import login
-    from ..partners.conftest import make_card, offer_values
+    from ..factories import make_card, offer_values
 
     offer = partners.save_offer(users["partner"], offer_values(title="Klatrevegg"), {})
     checkin.record_checkin(make_card(muni, users, "Ada").short_code, offer, actor=users["partner"])

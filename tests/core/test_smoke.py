@@ -22,7 +22,7 @@ def test_dashboards_show_todays_counts(client, users, muni, zone_set):
     from opplevelseskort.partners import services as partners
 
     from ..conftest import login
-    from ..partners.conftest import make_card, offer_values
+    from ..factories import make_card, offer_values
 
     offer = partners.save_offer(users["partner"], offer_values(), {})
     for name in ("Ada", "Bo"):

@@ -1,1 +1,1 @@
-from ..cards.conftest import card, child, household  # noqa: F401
+"""Translation tests use the shared fixtures (tests/conftest.py) and factories (tests/factories.py)."""

@@ -10,7 +10,7 @@ from opplevelseskort.extensions import db
 from opplevelseskort.partners import services
 from opplevelseskort.partners.models import Booking, BookingStatus, Occasion, Offer, Partner, PartnerStatus
 
-from .conftest import make_card, offer_values
+from ..factories import make_card, offer_values
 
 
 @pytest.mark.parametrize("number, ok", [("974760673", True), ("923 609 016", True), ("974760672", False),

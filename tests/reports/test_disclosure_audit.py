@@ -25,7 +25,7 @@ from opplevelseskort.partners import services as partners
 from opplevelseskort.reports import services
 from opplevelseskort.reports.models import ZoneIndicator
 
-from ..partners.conftest import offer_values
+from ..factories import offer_values
 
 scipy_optimize = pytest.importorskip("scipy.optimize")
 sparse = pytest.importorskip("scipy.sparse")

@@ -17,7 +17,9 @@ from opplevelseskort.reports import services as reports
 from opplevelseskort.reports.disclosure import System, disclosed, protect, protect_cached
 from opplevelseskort.reports.suppression import SUPPRESSED
 
-from ..partners.conftest import _zones, make_card, offer_values  # noqa: F401
+from ..factories import make_card, offer_values
+
+pytestmark = pytest.mark.usefixtures("zone_set")  # offers and cards live in zones
 
 
 @pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"])

@@ -14,8 +14,7 @@ from opplevelseskort.reports import services
 from opplevelseskort.reports.models import ZoneIndicator
 from opplevelseskort.reports.suppression import primary_count
 
-from ..cards.conftest import child_input, guardian_input
-from ..partners.conftest import offer_values
+from ..factories import child_input, guardian_input, offer_values
 
 P = services.parse_period("2026-03")
 

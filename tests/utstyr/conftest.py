@@ -4,7 +4,7 @@ from opplevelseskort.extensions import db
 from utstyr import services
 from utstyr.models import ItemType, Location
 
-from ..partners.conftest import _zones, make_card  # noqa: F401
+from ..factories import make_card
 
 
 @pytest.fixture
