@@ -240,7 +240,8 @@ def reservations():
 def locations(location_id: int | None = None):
     """Admins create lending locations, change them later (address, opening hours, volunteers)."""
     loc = services.require_location(current_user, location_id) if location_id else None
-    form = LocationForm(obj=loc)
+    # The saved location fills the form on GET only: an empty POST must not read its relationships as text.
+    form = LocationForm(obj=loc if request.method == "GET" else None)
     if loc is not None and request.method == "GET":
         form.hours.data, form.exceptions.data = loc.opening_hours.as_text()
         form.volunteers.data = ", ".join(v.email for v in loc.volunteers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     redirect,
@@ -17,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..core import nav
+from ..core import nav, tenancy
 from ..core import services as core_services
 from ..core.errors import DomainError
 from ..core.guards import form_page, year_arg
@@ -34,9 +35,20 @@ bp = Blueprint("reports", __name__)
 READERS = (Role.ANALYST, Role.ADMIN)
 
 
+def _municipality():
+    """The municipality the report is about. An admin over several municipalities who has not said which is sent
+    to choose (and back), never left with an error page."""
+    number = request.args.get("municipality")
+    if not number:
+        _muni, choose = tenancy.municipality_or_choose()
+        if choose is not None:
+            abort(choose)
+    return services.municipality_for(current_user, number)
+
+
 def _filters():
     form = ReportFilterForm(request.args)
-    muni = services.municipality_for(current_user, request.args.get("municipality"))
+    muni = _municipality()
     levels = sorted(set(db.session.scalars(db.select(Zone.level).filter_by(municipality_id=muni.id))))
     form.level.choices = [(lv, label("zone_level", lv)) for lv in levels] or [("grunnkrets", label("zone_level",
                                                                                                     "grunnkrets"))]
@@ -90,7 +102,7 @@ def export():
 @bp.get("/tilskudd")
 @roles_required(*READERS)
 def grant():
-    muni = services.municipality_for(current_user, request.args.get("municipality"))
+    muni = _municipality()
     year = year_arg()
     data = services.grant_report(muni, year)
     if request.args.get("format") == "csv":

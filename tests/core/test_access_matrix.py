@@ -1,0 +1,175 @@
+"""The access matrix: every route of url_map × every role (and anonymous visitors), with the exact status each
+must get.
+
+Each request runs in its own savepoint, rolled back afterwards, so every cell starts from the same world
+(municipality A's household, card, offer, booking, visit, application, loan, reservation...). The rule:
+
+- a public view answers everyone as listed in PUBLIC (200 unless said otherwise);
+- a guarded page sends anonymous visitors to the login page (302), the API answers them 401;
+- a role the view does not allow gets 403;
+- a role it allows gets 200 for a GET, and for a POST with an empty form what ALLOWED_POST says (a refused
+  form is 422 or 400, an action with nothing to confirm is a redirect back with the reason).
+
+Set ACCESS_MATRIX_PRINT=1 to print what the app answers, when a route is added.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from opplevelseskort.core import services as core
+from opplevelseskort.core.models import Role
+from opplevelseskort.extensions import db
+
+from .conftest import all_urls
+
+ROLES = [None, *Role]
+
+A, C, P = Role.ADMIN, Role.CASEWORKER, Role.PARTNER
+
+# Public views: what each visitor gets, None being anonymous and "*" any logged-in role (200 when not listed).
+PUBLIC = {
+    ("core.home", "GET"): {None: 200, "*": 302},  # logged in: on to the dashboard
+    ("core.login", "GET"): {None: 200, "*": 302},
+    ("core.login", "POST"): {None: 200, "*": 302},  # an empty form is shown again, without saying which field
+    ("core.logout", "POST"): {None: 302, "*": 302},
+    ("core.set_language", "POST"): {None: 302, "*": 302},
+    ("core.favicon", "GET"): {None: 301, "*": 301},
+    ("core.choose_municipality", "POST"): {None: 422, "*": 422},
+    # Two municipalities share this deployment: whoever the request cannot place (a visitor, an admin over
+    # both) chooses first and comes back.
+    ("cards.apply", "GET"): {None: 302, A: 302, "*": 200},
+    ("cards.apply", "POST"): {None: 302, A: 302, "*": 422},
+    ("partners.register", "GET"): {None: 302, A: 302, "*": 200},
+    ("partners.register", "POST"): {None: 302, A: 302, "*": 422},
+    ("partners.family_book", "POST"): {None: 302, "*": 302},  # back to the card page, with the answer
+    ("partners.family_cancel", "POST"): {None: 302, "*": 302},
+    ("cards.scan_landing", "GET"): {None: 200, P: 302, "*": 200},  # a partner goes on to check the card in
+    ("partners.offer_image", "GET"): {None: 404, "*": 404},  # the world's offer has no picture
+    ("utstyr.photo", "GET"): {None: 404, "*": 404},
+}
+
+# A role the view allows: 200 for a GET and, for a POST with an empty form, the status listed ("*": the other
+# allowed roles). A refused form is 422; 400 where the form is only a button's hidden fields; 302 where an
+# action button goes back with its answer.
+ALLOWED = {
+    ("cards.household_new", "GET"): {A: 302},  # an admin over several municipalities chooses one first
+    ("cards.import_template", "GET"): {A: 302},
+    ("reports.dashboard", "GET"): {A: 302},
+    ("reports.export", "GET"): {A: 302},
+    ("reports.grant", "GET"): {A: 302},
+    ("api.uptake_report", "GET"): {"*": 422},  # the period is required
+    ("api.create_checkin", "POST"): {"*": 422},
+    ("api.create_loan", "POST"): {"*": 422},
+    ("api.return_loan", "POST"): {"*": 200},  # no list: every open unit of the loan comes back
+    ("cards.application_detail", "POST"): {"*": 302},
+    ("cards.bulk_import", "POST"): {"*": 422},
+    ("cards.card_issue", "POST"): {"*": 302},
+    ("cards.card_renew", "POST"): {"*": 302},
+    ("cards.card_replace", "POST"): {"*": 302},
+    ("cards.card_revoke", "POST"): {"*": 302},
+    ("cards.card_send", "POST"): {"*": 302},
+    ("cards.card_show_link", "POST"): {"*": 200},
+    ("cards.household_delete", "POST"): {"*": 302},  # not without the ticked confirmation: back, with why
+    ("cards.household_new", "POST"): {A: 302, "*": 422},
+    ("checkin.companions", "POST"): {"*": 302},
+    ("checkin.from_link", "POST"): {"*": 200},
+    ("checkin.scanner", "POST"): {"*": 422},
+    ("checkin.void", "POST"): {"*": 302},
+    ("core.change_password", "POST"): {"*": 422},
+    ("core.token_revoke", "POST"): {A: 302, C: 302, "*": 404},  # the caseworker's token: not another user's
+    ("core.tokens", "POST"): {"*": 422},
+    ("core.user_edit", "POST"): {"*": 422},
+    ("core.user_new", "POST"): {"*": 422},
+    ("core.zone_edit", "POST"): {"*": 302},  # the form keeps the zone's own values
+    ("core.zone_import", "POST"): {"*": 422},
+    ("partners.book_on_behalf", "POST"): {"*": 400},
+    ("partners.occasion_add", "POST"): {"*": 302},
+    ("partners.offer_edit", "POST"): {"*": 422},
+    ("partners.partner_action", "POST"): {"*": 302},
+    ("partners.release", "POST"): {"*": 302},
+    ("reports.indicators", "POST"): {"*": 422},
+    ("utstyr.borrower", "POST"): {"*": 422},
+    ("utstyr.borrower_new", "POST"): {"*": 422},
+    ("utstyr.cancel_reservation", "POST"): {"*": 302},
+    ("utstyr.checkout", "POST"): {"*": 422},
+    ("utstyr.locations", "POST"): {"*": 422},
+    ("utstyr.reservations", "POST"): {"*": 422},
+    ("utstyr.return_", "POST"): {"*": 422},
+    ("utstyr.unit_action", "POST"): {"*": 302},
+    ("utstyr.units", "POST"): {"*": 422},
+    ("utstyr.unmet", "POST"): {"*": 400},
+}
+UNGUARDED = {"core.login", "core.logout", "core.set_language", "core.home", "core.accessibility"}
+
+
+def _expected(app, endpoint, method, role):
+    view = app.view_functions[endpoint]
+    if getattr(view, "public", False) or endpoint in UNGUARDED:
+        cell = PUBLIC.get((endpoint, method), {})
+        return cell.get(role, cell.get("*" if role is not None else None, 200))
+    if role is None:
+        return 401 if endpoint.startswith("api.") else 302
+    if role not in view.allowed_roles:
+        return 403
+    cell = ALLOWED.get((endpoint, method))
+    if cell is None:
+        assert method == "GET", f"{method} {endpoint}: say in ALLOWED what an empty form gets"
+        return 200
+    return cell.get(role, cell.get("*", 200))
+
+
+@pytest.fixture
+def cells(app, world, users):
+    from ..conftest import _CURRENT_CONNECTION
+
+    conn = _CURRENT_CONNECTION[-1]
+    ids = {role: users[role.value].get_id() for role in Role}
+    tokens = {role: core.create_token(users[role.value], "matrix")[1] for role in Role}
+    db.session.commit()  # the world, in the test's outer transaction: each cell's savepoint starts from it
+    answers = []
+    for endpoint, method, url in all_urls(app, world, skip={"static"}):
+        for role in ROLES:
+            db.session.remove()  # the next session joins inside the savepoint, and its rollbacks stay there
+            savepoint = conn.begin_nested()
+            try:
+                c = app.test_client()
+                headers = {}
+                if url.startswith("/api/"):
+                    if role is not None:
+                        headers["Authorization"] = f"Bearer {tokens[role]}"
+                elif role is not None:
+                    with c.session_transaction() as sess:
+                        sess["_user_id"], sess["_fresh"] = ids[role], True
+                kw = {"json": {}} if url.startswith("/api/") and method == "POST" else {}
+                r = c.open(url, method=method, headers=headers, **kw)
+                answers.append((endpoint, method, url, role, r.status_code, r.headers.get("Location", "")))
+            finally:
+                db.session.remove()
+                savepoint.rollback()
+    return answers
+
+
+def test_every_route_answers_every_role_exactly_as_specified(app, cells):
+    if os.environ.get("ACCESS_MATRIX_PRINT"):
+        for endpoint, method, url, role, status, location in cells:
+            print("CELL", endpoint, method, url, role and role.value, status, location)
+    wrong = []
+    for endpoint, method, url, role, status, location in cells:
+        expected = _expected(app, endpoint, method, role)
+        if status != expected:
+            wrong.append(f"{method} {url} as {role and role.value}: {status}, expected {expected}")
+        elif status == 302 and role is None and not endpoint.startswith("api.") and \
+                (endpoint, method) not in PUBLIC and "/logg-inn" not in location:
+            wrong.append(f"{method} {url} anonymous: sent to {location}, not to the login page")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_matrix_covers_every_route(app, cells):
+    seen = {(e, m) for e, m, *_rest in cells}
+    routed = {(r.endpoint, m) for r in app.url_map.iter_rules() if r.endpoint != "static"
+              for m in r.methods - {"HEAD", "OPTIONS"}}
+    assert seen == routed
+    assert len({role for *_x, role, _s, _l in cells}) == len(ROLES)
