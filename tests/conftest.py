@@ -208,22 +208,16 @@ def zone_set(muni):
 
 @pytest.fixture
 def partner_org(muni):
-    from opplevelseskort.partners.models import Partner, PartnerStatus
+    from .factories import approved_partner
 
-    p = Partner(municipality_id=muni.id, name="Testby IL", org_number="974760673", status=PartnerStatus.APPROVED)
-    db.session.add(p)
-    db.session.flush()
-    return p
+    return approved_partner(muni, "Testby IL", "974760673")
 
 
 @pytest.fixture
 def other_partner_org(muni):
-    from opplevelseskort.partners.models import Partner, PartnerStatus
+    from .factories import approved_partner
 
-    p = Partner(municipality_id=muni.id, name="Annen klubb", org_number="923609016", status=PartnerStatus.APPROVED)
-    db.session.add(p)
-    db.session.flush()
-    return p
+    return approved_partner(muni, "Annen klubb", "923609016")
 
 
 @pytest.fixture

@@ -82,3 +82,13 @@ def item_type(muni, **kw):
     db.session.add(it)
     db.session.flush()
     return it
+
+
+def approved_partner(muni, name: str, org_number: str):
+    """A partner the municipality has approved (as the admin's approval leaves it, without the invitation)."""
+    from opplevelseskort.partners.models import Partner, PartnerStatus
+
+    p = Partner(municipality_id=muni.id, name=name, org_number=org_number, status=PartnerStatus.APPROVED)
+    db.session.add(p)
+    db.session.flush()
+    return p

@@ -37,13 +37,17 @@ class GuardianSubForm(PlainForm):
     preferred_language = SelectField(_l("Foretrukket språk"), choices=LANGUAGE_CHOICES, default="nb")
 
 
-class ChildSubForm(PlainForm):
+class ApplicantChildForm(PlainForm):
+    """A child as a family gives it on the application; the caseworker's form adds gender and zone."""
     given_name = StringField(_l("Fornavn"), validators=[Optional(), Length(max=100)])
     family_name = StringField(_l("Etternavn"), validators=[Optional(), Length(max=100)])
     birth_year = IntegerField(_l("Fødselsår"), validators=[Optional(), NumberRange(min=1990, max=2100)],
                               render_kw={"inputmode": "numeric"})
     birth_month = IntegerField(_l("Fødselsmåned (1–12)"), validators=[Optional(), NumberRange(min=1, max=12)],
                                render_kw={"inputmode": "numeric"})
+
+
+class ChildSubForm(ApplicantChildForm):
     gender = SelectField(_l("Kjønn (valgfritt)"), choices=[("", _l("Ikke oppgitt"))] + list(GENDER_LABELS.items()),
                          default="")
     zone = StringField(_l("Sone (navn eller kode)"), validators=[Optional(), Length(max=200)],
@@ -83,15 +87,6 @@ class SearchForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Søk etter navn eller kortkode"), validators=[Optional(), Length(max=100)])
-
-
-class ApplicantChildForm(PlainForm):
-    given_name = StringField(_l("Fornavn"), validators=[Optional(), Length(max=100)])
-    family_name = StringField(_l("Etternavn"), validators=[Optional(), Length(max=100)])
-    birth_year = IntegerField(_l("Fødselsår"), validators=[Optional(), NumberRange(min=1990, max=2100)],
-                              render_kw={"inputmode": "numeric"})
-    birth_month = IntegerField(_l("Fødselsmåned (1–12)"), validators=[Optional(), NumberRange(min=1, max=12)],
-                               render_kw={"inputmode": "numeric"})
 
 
 class ApplicationForm(FlaskForm):

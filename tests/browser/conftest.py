@@ -127,28 +127,28 @@ class PageErrors(list):
 def page(context_factory):
     """A desktop page; CSP violations and JS errors make the test fail at teardown."""
     ctx = context_factory(viewport={"width": 1280, "height": 900})
-    p = ctx.new_page()
+    p = _watched(ctx.new_page())
+    yield p
+    assert not p.errors, p.errors
+
+
+def _watched(p):
+    """Collect the page's JS errors and CSP violations (the fixtures fail the test on any)."""
     errors = PageErrors()
     p.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
     p.on("console", lambda msg: errors.append(f"console: {msg.text}")
          if msg.type == "error" and "Content Security Policy" in msg.text else None)
     p.errors = errors
-    yield p
-    assert not errors, errors
+    return p
 
 
 @pytest.fixture
 def phone_page(context_factory):
     """A 360 px wide touch phone page."""
     ctx = context_factory(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2)
-    p = ctx.new_page()
-    errors = PageErrors()
-    p.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-    p.on("console", lambda msg: errors.append(f"console: {msg.text}")
-         if msg.type == "error" and "Content Security Policy" in msg.text else None)
-    p.errors = errors
+    p = _watched(ctx.new_page())
     yield p
-    assert not errors, errors
+    assert not p.errors, p.errors
 
 
 def axe_violations(page, impacts=("serious", "critical")):

@@ -90,12 +90,17 @@ def test_report_suppresses_small_counts_and_never_shows_zero(app, muni, world):
     assert row[4] == ":" and row[5] == ":"
 
 
-def test_report_without_suppression_thresholds_gives_raw_rates(app, muni, world):
+def _unsuppressed(app, muni, level):
+    """The report with the thresholds at 1, to check the raw arithmetic."""
     app.config.update(SUPPRESS_MIN_COUNT=1, SUPPRESS_MIN_DENOMINATOR=1)
     try:
-        r = services.uptake_report(muni, P, "grunnkrets")
+        return services.uptake_report(muni, P, level)
     finally:
         app.config.update(SUPPRESS_MIN_COUNT=5, SUPPRESS_MIN_DENOMINATOR=10)
+
+
+def test_report_without_suppression_thresholds_gives_raw_rates(app, muni, world):
+    r = _unsuppressed(app, muni, "grunnkrets")
     assert r.cells["30010101"]["uptake"].value == pytest.approx(2 / 3, abs=1e-4)
     assert r.cells["total"]["uptake"].value == pytest.approx(3 / 4)
 
@@ -103,11 +108,7 @@ def test_report_without_suppression_thresholds_gives_raw_rates(app, muni, world)
 def test_reach_from_eligible_indicator(app, muni, world, zone_set):
     services.import_indicators_csv(muni, "zone;indicator;year;value\n30010101;children_6_17;2026;40\n"
                                          "30010102;children_6_17;2026;30\n30010201;children_6_17;2026;30\n")
-    app.config.update(SUPPRESS_MIN_COUNT=1, SUPPRESS_MIN_DENOMINATOR=1)
-    try:
-        r = services.uptake_report(muni, P, "delomrade")
-    finally:
-        app.config.update(SUPPRESS_MIN_COUNT=5, SUPPRESS_MIN_DENOMINATOR=10)
+    r = _unsuppressed(app, muni, "delomrade")
     assert r.cells["300101"]["reach"].value == pytest.approx(3 / 70, abs=1e-4)
     assert r.cells["total"]["reach"].value == pytest.approx(4 / 100)
 
