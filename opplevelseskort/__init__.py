@@ -196,11 +196,22 @@ def _wire_hooks(app: Flask) -> None:
     from .partners import services as partners
 
     hooks.provide(app, "partner_choices", partners.partner_choices)
+    hooks.provide(app, "attach_partner", partners.attach_partner)
+    hooks.provide(app, "partner_of", partners.partner_id_of)
     hooks.provide(app, "card_page_offers", partners.offers_for_card_page)
     hooks.provide(app, "card_page_bookings", partners.bookings_for_card_page)
     hooks.provide(app, "children_checked_in", checkin.children_checked_in)
     hooks.provide(app, "metric_counts", checkin.metric_counts)
     hooks.provide(app, "metric_counts", utstyr.metric_counts)
+
+    from utstyr import demo as utstyr_demo
+
+    from .cards import demo as cards_demo
+    from .partners import demo as partners_demo
+
+    hooks.provide(app, "demo_partner", partners_demo.demo_partner)
+    for add_demo_data in (partners_demo.demo_offers, cards_demo.demo_cards, utstyr_demo.demo_utstyr):
+        hooks.provide(app, "demo_data", add_demo_data)
 
 
 def _register_cli(app: Flask) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from opplevelseskort.core import demo
 from opplevelseskort.core.i18n import today
 from opplevelseskort.core.models import Municipality, User
 from opplevelseskort.extensions import db
@@ -37,5 +36,3 @@ def demo_utstyr(muni: Municipality) -> None:
         db.session.flush()
         services.add_units(it, loc, n, safety_expires_on=expiry)
 
-
-demo.register(demo_utstyr, order=40)

@@ -8,6 +8,7 @@ from flask_login import current_user
 from ..core.errors import DomainError
 from ..core.guards import json_error  # the API's error body, shared with the edge handlers
 from ..core.permissions import ALL_STAFF, roles_required
+from ..partners.services import partner_id_of
 from .schema import Answer, Response, operation
 
 bp = Blueprint("api", __name__)
@@ -43,7 +44,7 @@ class Me(Response):
 def me():
     """Who the token belongs to: a cheap way for an integration to test its token."""
     return jsonify(Me(id=current_user.id, email=current_user.email, role=str(current_user.role),
-                      municipality_id=current_user.municipality_id, partner_id=current_user.partner_id).model_dump())
+                      municipality_id=current_user.municipality_id, partner_id=partner_id_of(current_user)).model_dump())
 
 
 # Each area's endpoints live in their own module and register on this blueprint.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from ..core import demo
 from ..core.models import Municipality, User
 from ..extensions import db
 from . import services
@@ -31,5 +30,3 @@ def demo_cards(muni: Municipality) -> None:
         for child in h.children:
             services.issue_card(child, actor=actor)
 
-
-demo.register(demo_cards, order=30)

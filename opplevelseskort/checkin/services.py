@@ -15,11 +15,11 @@ from ..cards.models import Card, Child
 from ..core import audit
 from ..core.errors import DomainError, NotFound, PermissionDenied
 from ..core.models import Role, User
-from ..core.permissions import can_act_for_partner
 from ..core.types import utcnow
 from ..extensions import db
 from ..partners import services as partners
 from ..partners.models import Offer
+from ..partners.services import can_act_for_partner
 from .models import CheckIn, CheckinSource
 
 log = logging.getLogger(__name__)
@@ -47,8 +47,16 @@ def get_offer_for(user: User, offer_id: int) -> Offer:
     """The offer a user may record check-ins for: partners only their own organisation's."""
     from sqlalchemy.orm import joinedload
 
-    offer = db.session.scalar(db.select(Offer).options(joinedload(Offer.partner)).where(Offer.id == offer_id)
-                              .execution_options(populate_existing=True)) if offer_id else None
+    from ..partners.models import PartnerMember
+
+    # The partner user's own organisation comes in the same round-trip as the offer (the door's hot path).
+    row = db.session.execute(
+        db.select(Offer, PartnerMember.partner_id).options(joinedload(Offer.partner))
+        .outerjoin(PartnerMember, PartnerMember.user_id == user.id).where(Offer.id == offer_id)
+        .execution_options(populate_existing=True)).first() if offer_id else None
+    offer = row[0] if row else None
+    if row is not None:
+        partners.remember_partner_of(user, row[1])
     if offer is None:
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
     if not can_act_for_partner(user, offer.partner_id, offer.municipality_id):

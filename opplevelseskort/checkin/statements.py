@@ -16,21 +16,23 @@ from ..core.models import Role, User
 from ..core.types import utcnow
 from ..extensions import db
 from ..partners.models import Offer, OfferStatus, Partner, PartnerStatus
+from ..partners.services import partner_id_of
 from .models import CheckIn
 from .services import OSLO
 
 
 def offers_for_scanner(user: User) -> list[Offer]:
     """Published offers of the user's own organisation (the scanner's choices)."""
-    if user.partner_id is None:
+    own = partner_id_of(user)
+    if own is None:
         return []
     return list(db.session.scalars(db.select(Offer).where(
-        Offer.partner_id == user.partner_id, Offer.status == OfferStatus.PUBLISHED).order_by(Offer.title)))
+        Offer.partner_id == own, Offer.status == OfferStatus.PUBLISHED).order_by(Offer.title)))
 
 
 def partners_for(user: User) -> list[Partner]:
     if user.role == Role.PARTNER:
-        return [db.session.get(Partner, user.partner_id)]
+        return [db.session.get(Partner, partner_id_of(user))]
     q = db.select(Partner).where(Partner.status != PartnerStatus.PENDING).order_by(Partner.name)
     if user.municipality_id is not None:
         q = q.where(Partner.municipality_id == user.municipality_id)
@@ -40,7 +42,7 @@ def partners_for(user: User) -> list[Partner]:
 def partner_scope(user: User, requested: int | None) -> int | None:
     """Partners always see their own organisation; admins choose one (or the first in reach)."""
     if user.role == Role.PARTNER:
-        return user.partner_id
+        return partner_id_of(user)
     allowed = {p.id for p in partners_for(user)}
     if requested is not None:
         if requested not in allowed:

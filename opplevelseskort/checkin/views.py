@@ -27,6 +27,7 @@ from ..core.models import Role
 from ..core.permissions import roles_required
 from ..core.uow import on_refusal
 from ..extensions import db
+from ..partners.services import partner_id_of
 from . import services, statements
 from .forms import CompanionsForm, FollowUpForm, ScanForm, VoidForm
 from .models import CheckIn, CheckinSource
@@ -113,7 +114,7 @@ def from_link(token: str):
 
 def _own_checkin(checkin_id: int) -> CheckIn:
     checkin = db.session.get(CheckIn, checkin_id)
-    if checkin is None or checkin.partner_id != current_user.partner_id:
+    if checkin is None or checkin.partner_id != partner_id_of(current_user):
         abort(404)
     return checkin
 
@@ -210,7 +211,7 @@ def _checkins_today(user) -> int:
     q = db.select(db.func.count(CheckIn.id)).where(CheckIn.at >= start, CheckIn.at < start + timedelta(days=1),
                                                     CheckIn.voided_at.is_(None))
     if user.role == Role.PARTNER:
-        q = q.where(CheckIn.partner_id == user.partner_id)
+        q = q.where(CheckIn.partner_id == partner_id_of(user))
     elif user.municipality_id is not None:
         q = q.where(CheckIn.municipality_id == user.municipality_id)
     return db.session.scalar(q) or 0

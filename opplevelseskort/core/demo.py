@@ -1,12 +1,12 @@
-"""The demo municipality: zones with boundaries and one user per role. Later parts add their own data."""
+"""The demo municipality: zones with boundaries and one user per role. Later parts add their own data through
+the "demo_data" hook, wired in the factory."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 from ..extensions import db
-from . import services, zones
+from . import hooks, services, zones
 from .errors import DomainError
 from .models import Municipality, Role, User
 
@@ -20,15 +20,6 @@ DEMO_USERS = [
     ("frivillig@demo.no", Role.VOLUNTEER, "Frida Frivillig"),
     ("analytiker@demo.no", Role.ANALYST, "Anders Analytiker"),
 ]
-
-# Hooks that later parts (partners, cards, utstyr...) register to add their demo data.
-_HOOKS: list[tuple[int, Callable[[Municipality], None]]] = []
-
-
-def register(hook: Callable[[Municipality], None], order: int = 50) -> None:
-    if all(h is not hook for _o, h in _HOOKS):
-        _HOOKS.append((order, hook))
-
 
 DISTRICTS = [("Sentrum", ["Torget", "Stasjonen", "Kirkebakken"]),
              ("Nordbyen", ["Elvebredden", "Skoleveien", "Furumoen"]),
@@ -66,33 +57,15 @@ def load_demo() -> Municipality:
     zones.import_zones_geojson(muni, demo_geojson(), code_property="grunnkretsnummer",
                                name_property="grunnkretsnavn", level="grunnkrets", parent_prefix=6,
                                parent_level="delomrade", parent_name_property="delomradenavn")
-    for order, hook in sorted(_HOOKS, key=lambda h: h[0]):
-        if order < 20:  # hooks that create partners before users need them
-            hook(muni)
     for email, role, name in DEMO_USERS:
         if db.session.scalar(db.select(User.id).filter_by(email=email)):
             continue
-        partner_id = None
-        if role == Role.PARTNER:
-            partner_id = demo_partner_id(muni)
+        # the partners part makes (or finds) the demo partner organisation (hook wired in the factory)
+        partner_id = hooks.first("demo_partner", muni) if role == Role.PARTNER else None
         services.create_user(email, DEMO_PASSWORD, role, name=name,
                              municipality_id=None if role == Role.ADMIN else muni.id, partner_id=partner_id)
-    for order, hook in sorted(_HOOKS, key=lambda h: h[0]):
-        if order >= 20:
-            hook(muni)
+    # each part's demo data, in the order the factory wired them (partners' offers before the cards using them)
+    for add_demo_data in hooks.providers("demo_data"):
+        add_demo_data(muni)
     db.session.flush()
     return muni
-
-
-_partner_provider: list[Callable[[Municipality], int]] = []
-
-
-def set_partner_provider(fn: Callable[[Municipality], int]) -> None:
-    """The partners part tells the demo which organisation the demo partner user belongs to."""
-    _partner_provider[:] = [fn]
-
-
-def demo_partner_id(muni: Municipality) -> int:
-    if not _partner_provider:
-        raise DomainError("demo_no_partner", "No partner provider registered for the demo")
-    return _partner_provider[0](muni)

@@ -82,7 +82,7 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     # None for an admin means "all municipalities"; other staff always belong to one.
     municipality_id: Mapped[int | None] = mapped_column(sa.ForeignKey("municipality.id"), index=True)
-    partner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+    # Which partner organisation a partner user works for is the partners part's (partners.models.PartnerMember).
     locale: Mapped[str | None] = mapped_column(sa.String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

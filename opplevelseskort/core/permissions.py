@@ -55,14 +55,6 @@ def can_manage_user(actor: User, target: User) -> bool:
     )
 
 
-def can_act_for_partner(user: User, partner_id: int | None, municipality_id: int | None) -> bool:
-    """A partner user acts only for their own organisation; admins for those of their own municipality
-    (an admin bound to municipality A never acts on B's partners, offers or visits)."""
-    if user.role == Role.PARTNER:
-        return partner_id is not None and user.partner_id == partner_id
-    return user.role == Role.ADMIN and can_access_municipality(user, municipality_id)
-
-
 def private_page(resp):
     """A page reached through a secret link (the family's card): not indexed, not cached, no referrer."""
     resp.headers["X-Robots-Tag"] = "noindex, nofollow, noarchive"

@@ -118,22 +118,32 @@ def create_user(email: str, password: str, role: Role | str, *, name: str = "",
     _check_password(password, email)
     if db.session.scalar(db.select(User.id).filter_by(email=email)):
         raise Conflict("email_taken", _("Det finnes allerede en bruker med e-postadressen %(email)s.", email=email))
-    _check_role_ties(role, municipality_id, partner_id)
+    _check_role_ties(role, municipality_id)
     user = User(email=email, name=name.strip(), password_hash=_hash(password), role=role,
-                municipality_id=municipality_id, partner_id=partner_id if role == Role.PARTNER else None,
-                active=True, session_version=0)
+                municipality_id=municipality_id, active=True, session_version=0)
     db.session.add(user)
     db.session.flush()
+    _tie_partner(user, partner_id)
     audit.record(actor, "user.create", "user", user.id, municipality_id=municipality_id, role=str(role))
     log.info("user %s created with role %s", user.id, role)
     return user
 
 
-def _check_role_ties(role: Role, municipality_id: int | None, partner_id: int | None) -> None:
+def _check_role_ties(role: Role, municipality_id: int | None) -> None:
     if role in (Role.CASEWORKER, Role.ANALYST, Role.VOLUNTEER) and municipality_id is None:
         raise DomainError("municipality_required", _("Denne rollen må høre til en kommune."))
-    if role == Role.PARTNER and partner_id is None:
-        raise DomainError("partner_required", _("En partnerbruker må høre til en partnerorganisasjon."))
+
+
+def _tie_partner(user: User, partner_id) -> None:
+    """A partner user works for one partner organisation: the partners part keeps that tie and checks it (hook
+    "attach_partner", wired in the factory). `...` keeps the present tie; other roles have none."""
+    from . import hooks
+
+    if not hooks.providers("attach_partner"):
+        if user.role == Role.PARTNER:
+            raise DomainError("partner_required", _("En partnerbruker må høre til en partnerorganisasjon."))
+        return
+    hooks.first("attach_partner", user, partner_id)
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -176,11 +186,8 @@ def update_user(user: User, *, actor: User, role: Role | str | None = None, acti
             user.role = role
     if municipality_id is not ...:
         user.municipality_id = municipality_id
-    if partner_id is not ...:
-        user.partner_id = partner_id
-    if user.role != Role.PARTNER:
-        user.partner_id = None
-    _check_role_ties(user.role, user.municipality_id, user.partner_id)
+    _check_role_ties(user.role, user.municipality_id)
+    _tie_partner(user, partner_id)
     if name is not None:
         user.name = name.strip()
     if active is not None and active != user.active:

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter, login_manager
-from . import nav, services, tenancy, zones
+from . import hooks, nav, services, tenancy, zones
 from .forms import (
     ROLE_LABELS,
     ActionForm,
@@ -177,8 +177,6 @@ def change_password():
 # --- users (admin) ---------------------------------------------------------------------------
 
 def _user_form_choices(form) -> None:
-    from . import hooks
-
     munis = services.municipalities_for(current_user)
     form.municipality_id.choices = [(0, _("Ingen (alle kommuner)"))] * (current_user.municipality_id is None) + [
         (m.id, f"{m.name} ({m.number})") for m in munis]
@@ -221,7 +219,7 @@ def user_edit(user_id: int):
     if request.method == "GET":
         form.role.data = user.role.value
         form.municipality_id.data = user.municipality_id or 0
-        form.partner_id.data = user.partner_id or 0
+        form.partner_id.data = hooks.first("partner_of", user) or 0
     _user_form_choices(form)
     if form.validate_on_submit():
         muni = form.municipality_id.data or None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ..core import demo
 from ..core.i18n import today
 from ..core.models import Municipality
 from ..extensions import db
@@ -64,6 +63,3 @@ def demo_offers(muni: Municipality) -> None:
                                     capacity=15, booked=0))
     db.session.flush()
 
-
-demo.set_partner_provider(demo_partner)
-demo.register(demo_offers, order=25)

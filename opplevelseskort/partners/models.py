@@ -48,6 +48,16 @@ class Partner(db.Model):
     zone: Mapped[Zone | None] = relationship()
 
 
+
+class PartnerMember(db.Model):
+    """The partner organisation a partner user works for (one each). Kept here, not on core's user: core knows
+    no part above it."""
+
+    __tablename__ = "partner_member"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id"), index=True)
+
 class OfferCategory(enum.StrEnum):
     SPORT = "sport"
     CULTURE = "culture"

@@ -19,7 +19,7 @@ from ..core import services as core
 from ..core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from ..core.i18n import force_locale, local_date
 from ..core.models import Municipality, OutboxChannel, Role, User, Zone
-from ..core.permissions import can_act_for_partner
+from ..core.permissions import can_access_municipality
 from ..core.types import utcnow
 from ..extensions import db
 from .models import (
@@ -32,6 +32,7 @@ from .models import (
     OfferStatus,
     Partner,
     PartnerKind,
+    PartnerMember,
     PartnerStatus,
 )
 
@@ -109,7 +110,7 @@ def approve_partner(partner: Partner, *, actor: User) -> User | None:
     partner.status = PartnerStatus.APPROVED
     partner.status_reason = ""
     audit.record(actor, "partner.approve", "partner", partner.id, municipality_id=partner.municipality_id)
-    if was_suspended or db.session.scalar(db.select(User.id).filter_by(partner_id=partner.id).limit(1)):
+    if was_suspended or db.session.scalar(db.select(PartnerMember.user_id).filter_by(partner_id=partner.id).limit(1)):
         return None
     existing = db.session.scalar(db.select(User.id).filter_by(email=partner.contact_email))
     if existing:
@@ -153,8 +154,76 @@ def partners_for_admin(actor: User):
     return list(db.session.scalars(q))
 
 
+# --- who works for which partner -------------------------------------------------------------
+
+def _known_partners() -> dict | None:
+    from flask import has_request_context, request
+
+    return request.environ.setdefault("opplevelseskort.partner_of", {}) if has_request_context() else None
+
+
+def partner_id_of(user: User) -> int | None:
+    """The partner organisation a user works for (partner users only). Asked once a request."""
+    if user.role != Role.PARTNER:
+        return None
+    known = _known_partners()
+    if known is not None and user.id in known:
+        return known[user.id]
+    member = db.session.get(PartnerMember, user.id)
+    found = member.partner_id if member else None
+    if known is not None:
+        known[user.id] = found
+    return found
+
+
+def remember_partner_of(user: User, partner_id: int | None) -> None:
+    """A query that read the user's partner along with what it needed tells it here (saves a round-trip)."""
+    known = _known_partners()
+    if known is not None and user.role == Role.PARTNER:
+        known[user.id] = partner_id
+
+
+def attach_partner(user: User, partner_id) -> None:
+    """Tie a partner user to their organisation (core's user services ask through the "attach_partner" hook).
+    `...` keeps the present tie; a user of another role has none. The organisation must exist and, for a user
+    bound to a municipality, be one of that municipality's."""
+    member = db.session.get(PartnerMember, user.id)
+    if partner_id is ...:
+        partner_id = member.partner_id if member else None
+    if user.role != Role.PARTNER:
+        partner_id = None
+    if partner_id is None:
+        if user.role == Role.PARTNER:
+            raise DomainError("partner_required", _("En partnerbruker må høre til en partnerorganisasjon."))
+        if member is not None:
+            db.session.delete(member)
+            db.session.flush()
+        known = _known_partners()
+        if known is not None:
+            known.pop(user.id, None)
+        return
+    partner = db.session.get(Partner, partner_id)
+    if partner is None or (user.municipality_id is not None and partner.municipality_id != user.municipality_id):
+        raise DomainError("partner_unknown", _("Fant ikke partnerorganisasjonen i brukerens kommune."))
+    if member is None:
+        db.session.add(PartnerMember(user_id=user.id, partner_id=partner.id))
+    else:
+        member.partner_id = partner.id
+    db.session.flush()
+    remember_partner_of(user, partner.id)
+
+
+def can_act_for_partner(user: User, partner_id: int | None, municipality_id: int | None) -> bool:
+    """A partner user acts only for their own organisation; admins for those of their own municipality
+    (an admin bound to municipality A never acts on B's partners, offers or visits)."""
+    if user.role == Role.PARTNER:
+        return partner_id is not None and partner_id_of(user) == partner_id
+    return user.role == Role.ADMIN and can_access_municipality(user, municipality_id)
+
+
 def require_active_partner(user: User) -> Partner:
-    partner = db.session.get(Partner, user.partner_id) if user.partner_id else None
+    own = partner_id_of(user)
+    partner = db.session.get(Partner, own) if own else None
     if partner is None or partner.status != PartnerStatus.APPROVED:
         raise PermissionDenied("partner_inactive", _("Organisasjonen din er ikke godkjent eller er suspendert."))
     return partner
@@ -166,7 +235,7 @@ def offers_of(user: User):
     """The offers a user may manage: a partner's own organisation's only (the one scoping helper)."""
     q = db.select(Offer).order_by(Offer.status, Offer.title)
     if user.role == Role.PARTNER:
-        return q.where(Offer.partner_id == user.partner_id)
+        return q.where(Offer.partner_id == partner_id_of(user))
     if user.municipality_id is not None:
         return q.where(Offer.municipality_id == user.municipality_id)
     return q

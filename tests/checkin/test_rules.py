@@ -165,7 +165,7 @@ def test_statement_counts_value_and_excludes_voided(offer, kid_card, users, muni
     services.record_checkin(other.short_code, offer, actor=users["partner"], at=NOW)
     v = services.record_checkin(kid_card.short_code, offer, actor=users["partner"], at=NOW + timedelta(days=1)).checkin
     services.void_checkin(v, "feil", actor=users["admin"], now=NOW + timedelta(days=1))
-    st = statements.statement(users["partner"].partner_id, "2026-03")
+    st = statements.statement(partners.partner_id_of(users["partner"]), "2026-03")
     assert (st.total_visits, st.total_companions, st.total_value) == (2, 1, 400)
     assert "Fotball;2;1;200;400" in statements.statement_csv(st)
     assert statements.statement_pdf(st).startswith(b"%PDF")

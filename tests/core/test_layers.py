@@ -19,13 +19,11 @@ def test_extension_points_are_wired_by_the_factory(app):
     from opplevelseskort.core import hooks
 
     with app.app_context():
-        wired = {name for name in ("partner_choices", "card_page_offers", "card_page_bookings",
-                                   "children_checked_in", "metric_counts") if hooks.providers(name)}
-        assert wired == {"partner_choices", "card_page_offers", "card_page_bookings", "children_checked_in",
-                         "metric_counts"}
+        names = {"partner_choices", "attach_partner", "partner_of", "card_page_offers", "card_page_bookings",
+                 "children_checked_in", "metric_counts", "demo_partner", "demo_data"}
+        assert {name for name in names if hooks.providers(name)} == names
+        assert len(hooks.providers("demo_data")) == 3  # offers, cards, equipment
         assert len(hooks.providers("metric_counts")) == 2  # check-ins and loans
-    offenders = [str(p) for p in SOURCES if "PROVIDERS.append(" in p.read_text(encoding="utf-8")]
-    assert not offenders, offenders
 
 
 def test_one_today_in_norwegian_time():
@@ -52,3 +50,45 @@ def test_the_database_refuses_a_value_no_enum_has(app, users):
         assert db.session.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar() > 0
         with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
             db.session.execute(sa.text(f"UPDATE {table} SET {column} = 'nonsense'"))
+
+
+def test_core_tables_point_at_no_part_above_core(app):
+    """Core's tables reference only core's tables: which partner a user works for is kept by partners."""
+    from opplevelseskort.extensions import db
+
+    core_tables = {m.class_.__table__.name for m in db.Model.registry.mappers
+                   if m.class_.__module__ == "opplevelseskort.core.models"}
+    upward = [f"{t}.{fk.parent.name} -> {fk.column.table.name}" for t in core_tables
+              for fk in db.metadata.tables[t].foreign_keys if fk.column.table.name not in core_tables]
+    assert core_tables and not upward, upward
+
+
+def test_no_part_registers_itself_in_a_lower_one_at_import():
+    """Demo data and providers are wired by the factory (core.hooks), not appended to core's lists at import."""
+    offenders = [str(p) for p in SOURCES for needle in ("demo.register(", "set_partner_provider(", "PROVIDERS.append(")
+                 if needle in p.read_text(encoding="utf-8")]
+    assert not offenders, offenders
+
+
+def test_a_partner_user_is_tied_only_to_a_partner_of_their_municipality(app, users, muni, other_muni):
+    import pytest
+
+    from opplevelseskort.core import services as core
+    from opplevelseskort.core.errors import DomainError
+    from opplevelseskort.partners import services as partners
+
+    from ..factories import approved_partner
+
+    elsewhere = approved_partner(other_muni, "Klubb B", "910000001")
+    with pytest.raises(DomainError) as exc:
+        core.create_user("p2@test.no", "gront eple 47", "partner", municipality_id=muni.id, partner_id=elsewhere.id)
+    assert exc.value.code == "partner_unknown"
+    with pytest.raises(DomainError) as exc:
+        core.create_user("p3@test.no", "gront eple 47", "partner", municipality_id=muni.id)
+    assert exc.value.code == "partner_required"
+    partner = users["partner"]
+    own = partners.partner_id_of(partner)
+    core.update_user(partner, actor=users["admin"], role="volunteer")  # another role: the tie goes
+    assert partners.partner_id_of(partner) is None
+    core.update_user(partner, actor=users["admin"], role="partner", partner_id=own)
+    assert partners.partner_id_of(partner) == own

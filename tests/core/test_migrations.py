@@ -59,3 +59,33 @@ def test_duplicate_item_types_are_merged_when_the_unique_rule_arrives(make_app, 
             assert conn.execute(sa.text("SELECT item_type_id FROM unit ORDER BY id")).scalars().all() == [1, 1]
         downgrade(revision="base")
         db.engines[None].dispose()
+
+
+def test_partner_users_keep_their_organisation_when_the_tie_moves_to_partners(make_app, tmp_path, worker_id,
+                                                                              committing):
+    """0013: user_account.partner_id becomes a partner_member row; other users get none; downgrade brings it back."""
+    app = make_app(SQLALCHEMY_DATABASE_URI=_fresh_url(tmp_path, worker_id))
+    with app.app_context():
+        db.engines[None] = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+        upgrade(revision="0012_item_type_unique")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO municipality (id, number, name, created_at) "
+                                 "VALUES (1, '3001', 'Testby', CURRENT_TIMESTAMP)"))
+            conn.execute(sa.text("INSERT INTO partner (id, municipality_id, name, kind, status, contact_name, "
+                                 "contact_email, contact_phone, address, status_reason, created_at) VALUES "
+                                 "(7, 1, 'IL', 'club', 'approved', '', '', '', '', '', CURRENT_TIMESTAMP)"))
+            for uid, role, partner in ((1, "partner", 7), (2, "caseworker", None)):
+                conn.execute(sa.text(
+                    "INSERT INTO user_account (id, email, name, password_hash, role, active, municipality_id, "
+                    "partner_id, created_at, session_version) VALUES "
+                    "(:i, :e, '', 'x', :r, true, 1, :p, CURRENT_TIMESTAMP, 0)"),
+                    {"i": uid, "e": f"u{uid}@x.no", "r": role, "p": partner})
+        upgrade(revision="0013_partner_member")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT user_id, partner_id FROM partner_member")).all() == [(1, 7)]
+            assert "partner_id" not in {c["name"] for c in sa.inspect(conn).get_columns("user_account")}
+        downgrade(revision="0012_item_type_unique")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT id, partner_id FROM user_account ORDER BY id")).all() == [(1, 7), (2, None)]
+        downgrade(revision="base")
+        db.engines[None].dispose()

@@ -47,7 +47,7 @@ def test_registration_form_rejects_bad_org_number(client, muni):
 def test_approval_creates_partner_user_and_invites(muni, users):
     p = services.register_partner(muni, _reg())
     user = services.approve_partner(p, actor=users["admin"])
-    assert user.role == Role.PARTNER and user.partner_id == p.id
+    assert user.role == Role.PARTNER and services.partner_id_of(user) == p.id
     msg = db.session.scalar(db.select(OutboxMessage).filter_by(kind="partner_invite"))
     assert msg.recipient == "nils@lag.no"
 
