@@ -78,12 +78,17 @@ def unit_of_work(view: Callable) -> Callable:
         if response.status_code >= 400:
             db.session.rollback()
             return response
+        # The answer is made; what it still reads (a streamed CSV) reads the objects as they were, not reloaded.
+        orm_session = db.session()
+        orm_session.expire_on_commit = False
         try:
-            db.session.commit()
+            orm_session.commit()
         except BaseException:
-            db.session.rollback()
+            orm_session.rollback()
             session.pop("_flashes", None)  # "saved" must not be shown for what was not saved
             raise
+        finally:
+            orm_session.expire_on_commit = True
         return response
 
     run.unit_of_work = True

@@ -109,3 +109,13 @@ def test_a_refused_checkout_is_answered_on_the_form_and_leaves_nothing(client, l
     assert r.status_code == 422
     assert "Ukjent etikett" in r.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count(Loan.id))) == before
+
+
+def test_what_a_streamed_answer_reads_after_the_commit_is_not_expired(app, muni):
+    """A CSV export streams after the view returned (and the boundary committed): the rows it reads must still be
+    loaded, not expired for a session that may be gone by then (DetachedInstanceError in the middle of a file)."""
+    with app.test_request_context("/"):
+        zone_name = db.session.get(Municipality, muni.id)
+        unit_of_work(lambda: "ok")()
+        assert "name" in zone_name.__dict__
+        assert db.session().expire_on_commit is True  # only the boundary's commit keeps them
