@@ -713,3 +713,10 @@ def public_availability(locale: str = "nb") -> list[dict]:
 
 def metric_counts() -> list[tuple[str, int]]:
     return [("loan_line", db.session.scalar(db.select(db.func.count(LoanLine.id))) or 0)]
+
+
+def loans_due_count(user: User) -> int:
+    """Units due today or overdue at the user's locations (the dashboard's count)."""
+    loc_ids = [loc.id for loc in locations_for(user)]
+    return db.session.scalar(db.select(db.func.count(LoanLine.id)).join(Loan, Loan.id == LoanLine.loan_id).where(
+        LoanLine.returned_at.is_(None), Loan.due_on <= today(), Loan.location_id.in_(loc_ids or [0]))) or 0

@@ -339,13 +339,5 @@ nav.register("utstyr.stats", _l("Utstyrsstatistikk"), [Role.VOLUNTEER, Role.ADMI
 nav.register("utstyr.public", _l("Lån utstyr"), [], public=True, order=6)
 
 
-def _loans_due(user) -> int:
-    from .models import Loan, LoanLine
-
-    loc_ids = [loc.id for loc in services.locations_for(user)]
-    return db.session.scalar(db.select(db.func.count(LoanLine.id)).join(Loan, Loan.id == LoanLine.loan_id).where(
-        LoanLine.returned_at.is_(None), Loan.due_on <= services.today(), Loan.location_id.in_(loc_ids or [0]))) or 0
-
-
-nav.register_count(_l("utlån skal leveres i dag eller er på overtid"), [Role.VOLUNTEER, Role.ADMIN], _loans_due,
+nav.register_count(_l("utlån skal leveres i dag eller er på overtid"), [Role.VOLUNTEER, Role.ADMIN], services.loans_due_count,
                    endpoint="utstyr.home", order=30)

@@ -238,3 +238,19 @@ def import_households(municipality: Municipality, data: bytes | str, *, actor: U
     audit.record(actor, "household.bulk_import", "municipality", municipality.id, municipality_id=municipality.id,
                  households=preview.households, children=preview.children, duplicates=len(preview.duplicates))
     return preview
+
+
+def applications_for(user: User) -> list[Application]:
+    """The applications a caseworker may handle (their municipality's), waiting ones first, newest first."""
+    from ..core.permissions import scope_to_municipality
+
+    q = scope_to_municipality(db.select(Application).order_by(Application.status, Application.created_at.desc()),
+                              Application.municipality_id, user)
+    return list(db.session.scalars(q))
+
+
+def waiting_count(user: User) -> int:
+    q = db.select(db.func.count(Application.id)).where(Application.status == ApplicationStatus.PENDING)
+    if user.municipality_id is not None:
+        q = q.where(Application.municipality_id == user.municipality_id)
+    return db.session.scalar(q) or 0

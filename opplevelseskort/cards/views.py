@@ -289,7 +289,7 @@ nav.register("cards.household_new", _l("Registrer husstand"), CASE, order=21, gr
 
 from . import applications  # noqa: E402
 from .forms import ApplicationForm, BulkImportForm, DecisionForm  # noqa: E402
-from .models import Application, ApplicationStatus  # noqa: E402
+from .models import ApplicationStatus  # noqa: E402
 
 
 @bp.route("/sok-om-kort", methods=["GET", "POST"])
@@ -323,11 +323,7 @@ def current_app_config(key):
 @bp.get("/soknader")
 @roles_required(*CASE)
 def application_list():
-    from ..core.permissions import scope_to_municipality
-
-    q = scope_to_municipality(db.select(Application).order_by(Application.status, Application.created_at.desc()),
-                              Application.municipality_id, current_user)
-    return render_template("cards/applications.html", rows=list(db.session.scalars(q)))
+    return render_template("cards/applications.html", rows=applications.applications_for(current_user))
 
 
 @bp.route("/soknader/<int:app_id>", methods=["GET", "POST"])
@@ -416,12 +412,5 @@ nav.register("cards.application_list", _l("Søknader"), CASE, order=22, group="c
 nav.register("cards.bulk_import", _l("Importer husstander"), CASE, order=23, group="cards")
 
 
-def _applications_waiting(user) -> int:
-    q = db.select(db.func.count(Application.id)).where(Application.status == ApplicationStatus.PENDING)
-    if user.municipality_id is not None:
-        q = q.where(Application.municipality_id == user.municipality_id)
-    return db.session.scalar(q) or 0
-
-
-nav.register_count(_l("søknader venter"), [Role.CASEWORKER, Role.ADMIN], _applications_waiting,
+nav.register_count(_l("søknader venter"), [Role.CASEWORKER, Role.ADMIN], applications.waiting_count,
                    endpoint="cards.application_list", order=20)

@@ -235,3 +235,17 @@ def children_checked_in(offer_id: int, since, until):
 
 def metric_counts() -> list[tuple[str, int]]:
     return [("checkin", db.session.scalar(db.select(db.func.count(CheckIn.id))) or 0)]
+
+
+def checkins_today(user: User) -> int:
+    """Visits recorded today (Oslo): a partner's own, or the admin's municipality's (the dashboard's count)."""
+    from datetime import time, timedelta
+
+    start = datetime.combine(local_date(utcnow()), time(0), tzinfo=OSLO)
+    q = db.select(db.func.count(CheckIn.id)).where(CheckIn.at >= start, CheckIn.at < start + timedelta(days=1),
+                                                    CheckIn.voided_at.is_(None))
+    if user.role == Role.PARTNER:
+        q = q.where(CheckIn.partner_id == partners.partner_id_of(user))
+    elif user.municipality_id is not None:
+        q = q.where(CheckIn.municipality_id == user.municipality_id)
+    return db.session.scalar(q) or 0

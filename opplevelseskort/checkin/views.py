@@ -202,20 +202,5 @@ nav.register("checkin.visits", _l("Besøk og oppgjør"), [Role.PARTNER, Role.ADM
 nav.register("checkin.follow_up", _l("Ubrukte kort"), [Role.CASEWORKER, Role.ADMIN], order=40, group="cards")
 
 
-def _checkins_today(user) -> int:
-    from datetime import datetime, time, timedelta
-
-    from .services import OSLO
-
-    start = datetime.combine(today(), time(0), tzinfo=OSLO)
-    q = db.select(db.func.count(CheckIn.id)).where(CheckIn.at >= start, CheckIn.at < start + timedelta(days=1),
-                                                    CheckIn.voided_at.is_(None))
-    if user.role == Role.PARTNER:
-        q = q.where(CheckIn.partner_id == partner_id_of(user))
-    elif user.municipality_id is not None:
-        q = q.where(CheckIn.municipality_id == user.municipality_id)
-    return db.session.scalar(q) or 0
-
-
-nav.register_count(_l("besøk registrert i dag"), [Role.PARTNER, Role.ADMIN], _checkins_today,
+nav.register_count(_l("besøk registrert i dag"), [Role.PARTNER, Role.ADMIN], services.checkins_today,
                    endpoint="checkin.visits", order=10)

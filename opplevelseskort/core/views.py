@@ -33,7 +33,6 @@ from .permissions import (
     can_access_municipality,
     can_manage_user,
     roles_required,
-    scope_to_municipality,
 )
 from .uow import on_refusal
 
@@ -267,11 +266,7 @@ def token_revoke(token_id: int):
 @roles_required(Role.PARTNER, Role.ADMIN)
 def zone_outlines():
     """The municipality's zone boundaries (public geography: codes, names, levels) for map pickers."""
-    muni = tenancy.current_municipality()
-    zone_rows = list(db.session.scalars(db.select(Zone).where(Zone.municipality_id == muni.id))) if muni else []
-    parents = {z.parent_id for z in zone_rows}  # outlines of the smallest zones only
-    features = [{"type": "Feature", "id": z.code, "properties": {"code": z.code, "name": z.name, "level": z.level},
-                 "geometry": json.loads(z.boundary)} for z in zone_rows if z.boundary and z.id not in parents]
+    features = zones.outline_features(tenancy.current_municipality())
     return current_app.response_class(json.dumps({"type": "FeatureCollection", "features": features}),
                                       mimetype="application/geo+json")
 
@@ -279,12 +274,8 @@ def zone_outlines():
 @bp.get("/admin/soner")
 @roles_required(Role.ADMIN)
 def zone_list():
-    q = scope_to_municipality(db.select(Zone).order_by(Zone.municipality_id, Zone.code), Zone.municipality_id,
-                              current_user)
     level = request.args.get("level") or None
-    if level:
-        q = q.where(Zone.level == level)
-    return render_template("core/zones.html", zones=list(db.session.scalars(q)), level=level)
+    return render_template("core/zones.html", zones=zones.zones_visible_to(current_user, level), level=level)
 
 
 @bp.route("/admin/soner/<int:zone_id>", methods=["GET", "POST"])

@@ -455,3 +455,18 @@ def zone_at(municipality_id: int, lon: float, lat: float) -> Zone | None:
 
 def zone_area_geometry(zone: Zone):
     return load_geometry(zone.boundary)
+
+
+def outline_features(municipality: Municipality | None) -> list[dict]:
+    """GeoJSON features of the municipality's smallest zones (public geography: code, name, level)."""
+    rows = list(db.session.scalars(db.select(Zone).where(Zone.municipality_id == municipality.id))) if municipality else []
+    parents = {z.parent_id for z in rows}
+    return [{"type": "Feature", "id": z.code, "properties": {"code": z.code, "name": z.name, "level": z.level},
+             "geometry": json.loads(z.boundary)} for z in rows if z.boundary and z.id not in parents]
+
+
+def zones_visible_to(user: User, level: str | None = None) -> list[Zone]:
+    from .permissions import scope_to_municipality
+
+    q = scope_to_municipality(db.select(Zone).order_by(Zone.municipality_id, Zone.code), Zone.municipality_id, user)
+    return list(db.session.scalars(q.where(Zone.level == level) if level else q))

@@ -704,3 +704,8 @@ def breakdown_csv(rep: dict, delimiter: str = ";") -> Iterator[str]:
             w.writerow([z.code, z.name, rep["level"], rep["period"].label, cat,
                         *[SUPPRESSED if c.suppressed else c.value for c in cells]])
             yield out.getvalue()
+
+
+def levels_of(municipality: Municipality) -> list[str]:
+    """The zone levels the municipality has (a report can be asked for at each)."""
+    return sorted(set(db.session.scalars(db.select(Zone.level).filter_by(municipality_id=municipality.id))))

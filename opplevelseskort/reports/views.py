@@ -24,10 +24,9 @@ from ..core.errors import DomainError
 from ..core.guards import form_page, year_arg
 from ..core.i18n import today
 from ..core.labels import label
-from ..core.models import Role, Zone
+from ..core.models import Role
 from ..core.permissions import roles_required
 from ..core.uow import on_refusal
-from ..extensions import db
 from . import services
 from .forms import IndicatorImportForm, ReportFilterForm
 
@@ -49,7 +48,7 @@ def _municipality():
 def _filters():
     form = ReportFilterForm(request.args)
     muni = _municipality()
-    levels = sorted(set(db.session.scalars(db.select(Zone.level).filter_by(municipality_id=muni.id))))
+    levels = services.levels_of(muni)
     form.level.choices = [(lv, label("zone_level", lv)) for lv in levels] or [("grunnkrets", label("zone_level",
                                                                                                     "grunnkrets"))]
     period_text = form.period.data or str(today().year)

@@ -119,3 +119,10 @@ def test_what_a_streamed_answer_reads_after_the_commit_is_not_expired(app, muni)
         unit_of_work(lambda: "ok")()
         assert "name" in zone_name.__dict__
         assert db.session().expire_on_commit is True  # only the boundary's commit keeps them
+
+
+def test_views_build_no_queries_of_their_own():
+    """Views load the object they were given (db.session.get) and ask services for the rest."""
+    offenders = [f"{p.name}:{n}" for p in VIEW_MODULES for n, line in enumerate(p.read_text().splitlines(), 1)
+                 if "db.select(" in line or "sa.select(" in line]
+    assert not offenders, offenders
