@@ -1,5 +1,7 @@
 """Migrations build the whole schema from empty, match the models exactly, and downgrade."""
 
+import contextlib
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -20,6 +22,23 @@ def _diff(engine):
         return compare_metadata(ctx, db.metadata)
 
 
+@contextlib.contextmanager
+def _at_revision(make_app, tmp_path, worker_id, revision: str):
+    """A fresh database migrated up to `revision`, with one municipality (id 1) in it; emptied afterwards."""
+    app = make_app(SQLALCHEMY_DATABASE_URI=_fresh_url(tmp_path, worker_id))
+    with app.app_context():
+        db.engines[None] = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+        upgrade(revision=revision)
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO municipality (id, number, name, created_at) "
+                                 "VALUES (1, '3001', 'Testby', CURRENT_TIMESTAMP)"))
+        try:
+            yield
+        finally:
+            downgrade(revision="base")
+            db.engines[None].dispose()
+
+
 def test_upgrade_from_empty_matches_models_and_downgrades(make_app, tmp_path, worker_id, committing):
     app = make_app(SQLALCHEMY_DATABASE_URI=_fresh_url(tmp_path, worker_id))
     with app.app_context():
@@ -35,13 +54,8 @@ def test_upgrade_from_empty_matches_models_and_downgrades(make_app, tmp_path, wo
 
 def test_duplicate_item_types_are_merged_when_the_unique_rule_arrives(make_app, tmp_path, worker_id, committing):
     """0012: two 'Ski 130' rows made before the rule become one; the units of both stay, on the oldest."""
-    app = make_app(SQLALCHEMY_DATABASE_URI=_fresh_url(tmp_path, worker_id))
-    with app.app_context():
-        db.engines[None] = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-        upgrade(revision="0011_enum_checks")
+    with _at_revision(make_app, tmp_path, worker_id, "0011_enum_checks"):
         with db.engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO municipality (id, number, name, created_at) "
-                                 "VALUES (1, '3001', 'Testby', CURRENT_TIMESTAMP)"))
             conn.execute(sa.text("INSERT INTO location (id, municipality_id, name, address, contact, created_at) "
                                  "VALUES (1, 1, 'Bua', '', '', CURRENT_TIMESTAMP)"))
             for type_id in (1, 2):
@@ -57,20 +71,13 @@ def test_duplicate_item_types_are_merged_when_the_unique_rule_arrives(make_app, 
         with db.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT id FROM item_type")).scalars().all() == [1]
             assert conn.execute(sa.text("SELECT item_type_id FROM unit ORDER BY id")).scalars().all() == [1, 1]
-        downgrade(revision="base")
-        db.engines[None].dispose()
 
 
 def test_partner_users_keep_their_organisation_when_the_tie_moves_to_partners(make_app, tmp_path, worker_id,
                                                                               committing):
     """0013: user_account.partner_id becomes a partner_member row; other users get none; downgrade brings it back."""
-    app = make_app(SQLALCHEMY_DATABASE_URI=_fresh_url(tmp_path, worker_id))
-    with app.app_context():
-        db.engines[None] = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-        upgrade(revision="0012_item_type_unique")
+    with _at_revision(make_app, tmp_path, worker_id, "0012_item_type_unique"):
         with db.engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO municipality (id, number, name, created_at) "
-                                 "VALUES (1, '3001', 'Testby', CURRENT_TIMESTAMP)"))
             conn.execute(sa.text("INSERT INTO partner (id, municipality_id, name, kind, status, contact_name, "
                                  "contact_email, contact_phone, address, status_reason, created_at) VALUES "
                                  "(7, 1, 'IL', 'club', 'approved', '', '', '', '', '', CURRENT_TIMESTAMP)"))
@@ -87,5 +94,3 @@ def test_partner_users_keep_their_organisation_when_the_tie_moves_to_partners(ma
         downgrade(revision="0012_item_type_unique")
         with db.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT id, partner_id FROM user_account ORDER BY id")).all() == [(1, 7), (2, None)]
-        downgrade(revision="base")
-        db.engines[None].dispose()
