@@ -194,12 +194,13 @@ def _wire_hooks(app: Flask) -> None:
     from .checkin import services as checkin
     from .core import hooks
     from .partners import services as partners
+    from .partners import views as partners_views
 
     hooks.provide(app, "partner_choices", partners.partner_choices)
     hooks.provide(app, "attach_partner", partners.attach_partner)
     hooks.provide(app, "partner_of", partners.partner_id_of)
-    hooks.provide(app, "card_page_offers", partners.offers_for_card_page)
-    hooks.provide(app, "card_page_bookings", partners.bookings_for_card_page)
+    hooks.provide(app, "card_page_offers", partners_views.offers_for_card_page)  # links: built by the view layer
+    hooks.provide(app, "card_page_bookings", partners_views.bookings_for_card_page)
     hooks.provide(app, "children_checked_in", checkin.children_checked_in)
     hooks.provide(app, "metric_counts", checkin.metric_counts)
     hooks.provide(app, "metric_counts", utstyr.metric_counts)

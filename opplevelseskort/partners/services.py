@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask import url_for
 from flask_babel import gettext as _
 
 from ..cards import services as cards
@@ -384,36 +383,6 @@ def public_offer(offer_id: int) -> Offer:
             or offer.partner.status != PartnerStatus.APPROVED:
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
     return offer
-
-
-def offers_for_card_page(card: Card) -> list[dict]:
-    """Offers the child can use now: published, running today, for the child's age."""
-    today = local_date(utcnow())
-    if cards.card_status(card, today) != "active":
-        return []
-    age = cards.child_age(card.child, today)
-    offers = catalogue(CatalogueFilter(age=age, on=today), limit=50)
-    return [{"title": o.text(_current_locale())[0], "url": url_for("partners.offer_page", offer_id=o.id, kort=card.family_token),
-             "offer": o} for o in offers]
-
-
-def _current_locale() -> str:
-    from ..core.i18n import current_locale_code
-
-    try:
-        return current_locale_code()
-    except RuntimeError:
-        return "nb"
-
-
-def bookings_for_card_page(card: Card) -> list[dict]:
-    out = []
-    for b in bookings_for_card(card):
-        occ = db.session.get(Occasion, b.occasion_id)
-        out.append({"title": occ.offer.text(_current_locale())[0], "when": occ.starts_at, "status": str(b.status),
-                    "position": waitlist_position(b),
-                    "cancel_url": url_for("partners.family_cancel", token=card.family_token, booking_id=b.id)})
-    return out
 
 
 

@@ -11,10 +11,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..cards import services as cards
+from ..cards.models import Card
 from ..core import nav, tenancy
 from ..core.errors import DomainError
 from ..core.guards import form_page
-from ..core.i18n import current_locale_code
+from ..core.i18n import current_locale_code, local_date
 from ..core.models import Role
 from ..core.permissions import can_access_municipality, private_page, roles_required
 from ..core.uow import on_refusal
@@ -343,3 +344,27 @@ nav.register("partners.catalogue", _l("Tilbud"), list(Role), public=True, order=
 nav.register("partners.register", _l("Bli partner"), [], public=True, order=90)
 nav.register("partners.my_offers", _l("Mine tilbud"), [Role.PARTNER], order=11, group="offers")
 nav.register("partners.partner_list", _l("Partnere"), [Role.ADMIN], order=60, group="admin")
+
+
+# --- what the family's card page (cards) shows from this part: wired in the factory (core.hooks) ---------------
+
+def offers_for_card_page(card: Card) -> list[dict]:
+    """Offers the child can use now: published, running today, for the child's age."""
+    today = local_date(services.utcnow())
+    if cards.card_status(card, today) != "active":
+        return []
+    age = cards.child_age(card.child, today)
+    offers = services.catalogue(services.CatalogueFilter(age=age, on=today), limit=50)
+    locale = current_locale_code()
+    return [{"title": o.text(locale)[0], "url": url_for("partners.offer_page", offer_id=o.id, kort=card.family_token),
+             "offer": o} for o in offers]
+
+
+def bookings_for_card_page(card: Card) -> list[dict]:
+    out = []
+    for b in services.bookings_for_card(card):
+        occ = db.session.get(Occasion, b.occasion_id)
+        out.append({"title": occ.offer.text(current_locale_code())[0], "when": occ.starts_at, "status": str(b.status),
+                    "position": services.waitlist_position(b),
+                    "cancel_url": url_for("partners.family_cancel", token=card.family_token, booking_id=b.id)})
+    return out

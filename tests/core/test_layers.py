@@ -92,3 +92,11 @@ def test_a_partner_user_is_tied_only_to_a_partner_of_their_municipality(app, use
     assert partners.partner_id_of(partner) is None
     core.update_user(partner, actor=users["admin"], role="partner", partner_id=own)
     assert partners.partner_id_of(partner) == own
+
+
+def test_services_return_data_and_views_build_links():
+    """Links are the view layer's. The one exception: the card links that go out in SMS and e-mail (cards)."""
+    allowed = {("cards", "services.py")}
+    offenders = [f"{p.parent.name}/{p.name}" for p in SOURCES if p.name in ("services.py", "applications.py")
+                 and (p.parent.name, p.name) not in allowed and "url_for(" in p.read_text(encoding="utf-8")]
+    assert not offenders, offenders
