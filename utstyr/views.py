@@ -14,7 +14,7 @@ from opplevelseskort.core.guards import form_page, year_arg
 from opplevelseskort.core.i18n import current_locale_code
 from opplevelseskort.core.models import Role
 from opplevelseskort.core.permissions import roles_required
-from opplevelseskort.core.uow import on_refusal
+from opplevelseskort.core.uow import on_refusal, refuse_form
 from opplevelseskort.extensions import db
 
 from . import labels, services
@@ -147,8 +147,9 @@ def unit_action(unit_id: int, action: str):
 def unmet():
     loc, _locs = _location()
     form = UnmetForm()
+    on_refusal(redirect_to=url_for("utstyr.home"))
     if not form.validate_on_submit():
-        abort(400)
+        refuse_form(form, _("Velg hva som ble spurt etter."))
     services.record_unmet_demand(loc, category=form.category.data, size=form.size.data or "", volunteer=current_user)
     flash(_("Takk! Ønsket er notert."), "success")
     return redirect(url_for("utstyr.home"))

@@ -17,7 +17,7 @@ from ..core.forms import ActionForm
 from ..core.guards import form_page
 from ..core.models import Municipality, Role
 from ..core.permissions import can_access_municipality, private_page, roles_required
-from ..core.uow import on_refusal
+from ..core.uow import on_refusal, refuse_form
 from ..extensions import db, limiter
 from . import address, codes, pdf, services
 from .forms import CHANNEL_LABELS, REVOKE_LABELS, HouseholdForm, IssueForm, RenewForm, RevokeForm, SearchForm
@@ -192,8 +192,7 @@ def card_revoke(card_id: int):
     form = RevokeForm()
     if not form.validate_on_submit():
         # A card is never blocked by a slip of the finger: a reason and a ticked confirmation are both needed.
-        messages = [str(e) for errs in form.errors.values() for e in errs]
-        raise DomainError("form_invalid", " ".join(messages) or _("Kortet ble ikke sperret."))
+        refuse_form(form, _("Kortet ble ikke sperret."))
     services.revoke_card(card, form.reason.data, actor=current_user)
     return _done(back, _("Kortet er sperret."))
 

@@ -60,6 +60,13 @@ def on_refusal(render: Callable | None = None, *, field=None, redirect_to: str |
     g.refusal = Refusal(render, field, redirect_to, verdict)
 
 
+def refuse_form(form, fallback: str):
+    """A button's small form did not validate: refuse with what its fields said (or `fallback`), answered as the
+    view declared (usually back to the page, with the reason)."""
+    messages = [str(e) for errs in form.errors.values() for e in errs]
+    raise DomainError("form_invalid", " ".join(messages) or fallback)
+
+
 def refusal_answer(exc: DomainError):
     """The view's declared answer to a refusal, or None for the generic one. A view that must answer 404 for
     what is not the user's checks that before it declares its answer (a typed unknown code is a form error)."""

@@ -18,7 +18,7 @@ from ..core.guards import form_page
 from ..core.i18n import current_locale_code, local_date
 from ..core.models import Role
 from ..core.permissions import can_access_municipality, private_page, roles_required
-from ..core.uow import on_refusal
+from ..core.uow import on_refusal, refuse_form
 from ..extensions import db, limiter
 from . import services
 from .forms import (
@@ -328,10 +328,10 @@ def book_on_behalf(offer_id: int, occasion_id: int):
     if occ is None or occ.offer_id != offer_id:
         abort(404)
     form = BookOnBehalfForm()
-    if not form.validate_on_submit():
-        abort(400)
     back = url_for("partners.offer_page", offer_id=offer_id)
     on_refusal(redirect_to=back)
+    if not form.validate_on_submit():
+        refuse_form(form, _("Skriv kortkoden til barnet."))
     card = cards.lookup_card(form.card_code.data)
     if not can_access_municipality(current_user, card.municipality_id):
         raise DomainError("card_unknown", _("Ukjent kort."))

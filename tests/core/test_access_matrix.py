@@ -52,8 +52,7 @@ PUBLIC = {
 }
 
 # A role the view allows: 200 for a GET and, for a POST with an empty form, the status listed ("*": the other
-# allowed roles). A refused form is 422; 400 where the form is only a button's hidden fields; 302 where an
-# action button goes back with its answer.
+# allowed roles). A refused form page is 422; an action button goes back (302) with its answer.
 ALLOWED = {
     ("cards.household_new", "GET"): {A: 302},  # an admin over several municipalities chooses one first
     ("cards.import_template", "GET"): {A: 302},
@@ -85,7 +84,7 @@ ALLOWED = {
     ("core.user_new", "POST"): {"*": 422},
     ("core.zone_edit", "POST"): {"*": 302},  # the form keeps the zone's own values
     ("core.zone_import", "POST"): {"*": 422},
-    ("partners.book_on_behalf", "POST"): {"*": 400},
+    ("partners.book_on_behalf", "POST"): {"*": 302},  # back to the offer, with what is missing
     ("partners.occasion_add", "POST"): {"*": 302},
     ("partners.offer_edit", "POST"): {"*": 422},
     ("partners.partner_action", "POST"): {"*": 302},
@@ -100,7 +99,7 @@ ALLOWED = {
     ("utstyr.return_", "POST"): {"*": 422},
     ("utstyr.unit_action", "POST"): {"*": 302},
     ("utstyr.units", "POST"): {"*": 422},
-    ("utstyr.unmet", "POST"): {"*": 400},
+    ("utstyr.unmet", "POST"): {"*": 302},
 }
 UNGUARDED = {"core.login", "core.logout", "core.set_language", "core.home", "core.accessibility"}
 

@@ -273,3 +273,12 @@ def test_offer_image_is_reencoded_and_bad_files_refused(client, login_as, offer,
     assert img.status_code == 200 and img.mimetype == "image/jpeg"
     assert Image.open(io.BytesIO(img.data)).format == "JPEG"
     assert f"/tilbud/{offer.id}/bilde.jpg" in client.get(f"/tilbud/{offer.id}").text
+
+
+def test_booking_on_behalf_without_a_card_code_goes_back_saying_so(client, login_as, camp):
+    login_as("caseworker")
+    r = client.post(f"/tilbud/{camp.offer_id}/pamelding/{camp.id}/pa-vegne", data={"card_code": ""})
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/tilbud/{camp.offer_id}")
+    page = client.get(r.headers["Location"])
+    assert '<p class="flash flash-error">Dette feltet er påkrevd.</p>' in page.text
+    assert db.session.scalar(db.select(db.func.count(Booking.id))) == 0

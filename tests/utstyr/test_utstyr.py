@@ -554,3 +554,13 @@ def test_an_item_type_is_made_once_per_name_and_size(client, login_as, location,
     with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
         db.session.add(ItemType(municipality_id=muni.id, name="Truger", size="M", category="other"))
         db.session.flush()
+
+
+def test_an_unmet_wish_without_a_category_goes_back_saying_so(client, login_as, location):
+    from utstyr.models import UnmetDemand
+
+    login_as("volunteer")
+    r = client.post("/utstyr/mangler", data={"category": "rocket", "size": ""})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/utstyr/")
+    assert '<p class="flash flash-error">Ikke et gyldig valg</p>' in client.get("/utstyr/").text
+    assert db.session.scalar(db.select(db.func.count(UnmetDemand.id))) == 0
