@@ -77,6 +77,7 @@ def refusal_answer(exc: DomainError):
 def unit_of_work(view: Callable) -> Callable:
     @functools.wraps(view)
     def run(*args, **kwargs):
+        g.pop("refusal", None)  # a refusal answer is this request's own (g can outlive a request)
         try:
             response = current_app.make_response(view(*args, **kwargs))
         except BaseException:

@@ -126,3 +126,18 @@ def test_views_build_no_queries_of_their_own():
     offenders = [f"{p.name}:{n}" for p in VIEW_MODULES for n, line in enumerate(p.read_text().splitlines(), 1)
                  if "db.select(" in line or "sa.select(" in line]
     assert not offenders, offenders
+
+
+def test_a_refusal_answer_declared_by_one_request_does_not_answer_the_next(app):
+    from flask import g
+
+    with app.test_request_context("/"):
+        unit_of_work(lambda: (on_refusal(redirect_to="/elsewhere"), "ok")[1])()
+        assert g.get("refusal") is not None  # declared, never needed
+
+        def refused():
+            raise DomainError("refused", "Nei.")
+
+        with pytest.raises(DomainError):
+            unit_of_work(refused)()
+        assert g.get("refusal") is None  # the next view starts without the earlier declaration
