@@ -55,13 +55,11 @@ def save_location(actor: User, values: dict, *, location: Location | None = None
 
     volunteers = []
     if volunteer_emails is not None:
-        unknown = []
-        for email in volunteer_emails:
-            user = db.session.scalar(db.select(User).filter_by(email=email.strip().lower()))
-            if user is None or user.role != Role.VOLUNTEER:
-                unknown.append(email)
-            else:
-                volunteers.append(user)
+        wanted = {email: email.strip().lower() for email in volunteer_emails}
+        found = {u.email: u for u in db.session.scalars(db.select(User).where(
+            User.email.in_(set(wanted.values())), User.role == Role.VOLUNTEER))}
+        volunteers = [found[e] for e in dict.fromkeys(wanted.values()) if e in found]
+        unknown = [email for email, e in wanted.items() if e not in found]
         if unknown:
             raise DomainError("volunteers_unknown", _("Ukjente frivillige: %(emails)s", emails=", ".join(unknown)))
     hours = OpeningHours.parse(values.pop("hours", "") or "", values.pop("exceptions", "") or "")
@@ -286,8 +284,6 @@ class BorrowerHistory:
 
 
 def borrower_history(b: Borrower, past_limit: int = 50) -> BorrowerHistory:
-    from .models import Reservation
-
     lines = list(db.session.scalars(db.select(LoanLine).join(Loan).where(Loan.borrower_id == b.id)
                                     .order_by(LoanLine.checked_out_at.desc())))
     reservations = list(db.session.scalars(db.select(Reservation).where(Reservation.borrower_id == b.id)

@@ -30,7 +30,7 @@ from .forms import (
     UnitsForm,
     UnmetForm,
 )
-from .models import Borrower, ItemType, Unit, UnitStatus
+from .models import Borrower, ItemType, Reservation, Unit, UnitStatus
 
 bp = Blueprint("utstyr", __name__)
 STAFF = (Role.VOLUNTEER, Role.ADMIN)
@@ -295,8 +295,6 @@ def borrowers():
 @bp.post("/reservasjoner/<int:reservation_id>/avbestill")
 @roles_required(*STAFF)
 def cancel_reservation(reservation_id: int):
-    from .models import Reservation
-
     reservation = db.session.get(Reservation, reservation_id)
     if reservation is None:
         abort(404)

@@ -13,9 +13,10 @@ from ..checkin import services
 from ..checkin.models import CheckIn, CheckinSource
 from ..checkin.services import ERROR_CODES
 from ..core.errors import DomainError, NotFound
+from ..core.guards import MAX_DB_INT as MAX_ID  # integer primary keys: larger numbers name no row
 from ..core.models import Role
 from ..core.permissions import roles_required
-from .schema import MAX_ID, Answer, Integer, Response, Schema, Text, operation
+from .schema import Answer, Integer, Response, Schema, Text, operation
 from .views import bp
 
 

@@ -13,10 +13,11 @@ from utstyr import services
 from utstyr.models import Loan
 
 from ..core.errors import DomainError, NotFound
+from ..core.guards import MAX_DB_INT as MAX_ID  # integer primary keys: larger numbers name no row
 from ..core.models import Role
 from ..core.permissions import roles_required
 from ..extensions import db
-from .schema import MAX_ID, Answer, Integer, Response, Schema, Text, operation
+from .schema import Answer, Integer, Response, Schema, Text, operation
 from .views import bp
 
 
@@ -64,11 +65,11 @@ def create_loan(body: LoanBody):
     first = services.unit_by_code(body.unit_codes[0])
     location = services.require_location(current_user, first.location_id)
     card_code = body.card_code if (body.card_code or "").strip() else None
-    if card_code is None and body.borrower_id is None:
-        raise DomainError("invalid_body", _("Oppgi «card_code» eller «borrower_id»."))
-    if card_code is None and not 1 <= body.borrower_id <= MAX_ID:
-        raise NotFound("borrower_unknown", _("Ukjent låner."))  # a number no borrower can have
     borrower_id = body.borrower_id if body.borrower_id is not None and 1 <= body.borrower_id <= MAX_ID else None
+    if card_code is None and borrower_id is None:
+        if body.borrower_id is not None:  # a number no borrower can have
+            raise NotFound("borrower_unknown", _("Ukjent låner."))
+        raise DomainError("invalid_body", _("Oppgi «card_code» eller «borrower_id»."))
     borrower = services.resolve_borrower(location.municipality_id, card_code=card_code, borrower_id=borrower_id)
     loan = services.checkout(location, borrower, body.unit_codes, volunteer=current_user)
     return jsonify(loan_json(loan)), 201

@@ -80,12 +80,10 @@ def _query_parameters(model: type[BaseModel], schemas: dict) -> list[dict]:
 
 def document() -> dict:
     ops = _operations()
-    models = {Error}
-    for _path, _method, op, _params in ops:
-        models |= {m for m in (op.body, op.query) if m is not None}
-        models |= {a.model for a in op.responses.values() if a.model is not None}
-    modes = [(m, "validation" if m in {op.body for *_x, op, _p in ops} | {op.query for *_x, op, _p in ops}
-              else "serialization") for m in sorted(models, key=lambda m: m.__name__)]
+    inputs = {m for *_x, op, _p in ops for m in (op.body, op.query) if m is not None}
+    outputs = {Error} | {a.model for *_x, op, _p in ops for a in op.responses.values() if a.model is not None}
+    modes = [(m, "validation" if m in inputs else "serialization")
+             for m in sorted(inputs | outputs, key=lambda m: m.__name__)]
     _keys, defs = models_json_schema(modes, ref_template=REF)
     schemas = defs.get("$defs", {})
     paths: dict[str, dict] = {}
@@ -120,7 +118,10 @@ def document() -> dict:
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(document())
+    # The routes and models are fixed once the app is built: the document is made once per app.
+    if "opplevelseskort.openapi" not in current_app.extensions:
+        current_app.extensions["opplevelseskort.openapi"] = document()
+    return jsonify(current_app.extensions["opplevelseskort.openapi"])
 
 
 openapi.public = True

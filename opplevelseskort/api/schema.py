@@ -20,7 +20,6 @@ from ..core.errors import DomainError
 
 # Request bodies never carry NUL (PostgreSQL cannot store it): refused with 400 anywhere in the body.
 NO_NUL = "^[^\\u0000]*$"
-MAX_ID = 2**31 - 1  # integer primary keys; larger numbers cannot name a row
 
 
 def _integral(value: Any) -> Any:

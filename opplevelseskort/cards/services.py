@@ -20,7 +20,7 @@ from ..core.i18n import (
 )
 from ..core.models import Municipality, OutboxChannel, User, Zone
 from ..core.types import utcnow
-from ..core.zones import find_zone
+from ..core.zones import find_zone, zones_of
 from ..extensions import db
 from . import codes
 from .models import Card, CardStatus, Channel, Child, Gender, Guardian, Household, RevokeReason
@@ -479,4 +479,4 @@ def run_retention(*, months: int | None = None, now: datetime | None = None) -> 
 
 def zones_by_name(municipality: Municipality) -> list[Zone]:
     """The municipality's zones for a caseworker to pick from, by name."""
-    return list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id).order_by(Zone.name)))
+    return list(db.session.scalars(zones_of(municipality.id).order_by(None).order_by(Zone.name)))

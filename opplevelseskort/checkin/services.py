@@ -239,9 +239,11 @@ def metric_counts() -> list[tuple[str, int]]:
 
 def checkins_today(user: User) -> int:
     """Visits recorded today (Oslo): a partner's own, or the admin's municipality's (the dashboard's count)."""
-    from datetime import time, timedelta
+    from datetime import time
 
-    start = datetime.combine(local_date(utcnow()), time(0), tzinfo=OSLO)
+    from ..core.i18n import today
+
+    start = datetime.combine(today(), time(0), tzinfo=OSLO)
     q = db.select(db.func.count(CheckIn.id)).where(CheckIn.at >= start, CheckIn.at < start + timedelta(days=1),
                                                     CheckIn.voided_at.is_(None))
     if user.role == Role.PARTNER:

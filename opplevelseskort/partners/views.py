@@ -15,7 +15,7 @@ from ..cards.models import Card
 from ..core import nav, tenancy
 from ..core.errors import DomainError
 from ..core.guards import form_page
-from ..core.i18n import current_locale_code, local_date
+from ..core.i18n import current_locale_code, today
 from ..core.models import Role
 from ..core.permissions import can_access_municipality, private_page, roles_required
 from ..core.uow import on_refusal, refuse_form
@@ -350,11 +350,11 @@ nav.register("partners.partner_list", _l("Partnere"), [Role.ADMIN], order=60, gr
 
 def offers_for_card_page(card: Card) -> list[dict]:
     """Offers the child can use now: published, running today, for the child's age."""
-    today = local_date(services.utcnow())
-    if cards.card_status(card, today) != "active":
+    on = today()
+    if cards.card_status(card, on) != "active":
         return []
-    age = cards.child_age(card.child, today)
-    offers = services.catalogue(services.CatalogueFilter(age=age, on=today), limit=50)
+    age = cards.child_age(card.child, on)
+    offers = services.catalogue(services.CatalogueFilter(age=age, on=on), limit=50)
     locale = current_locale_code()
     return [{"title": o.text(locale)[0], "url": url_for("partners.offer_page", offer_id=o.id, kort=card.family_token),
              "offer": o} for o in offers]
