@@ -33,11 +33,11 @@ def _timed(fn, repeat=3):
 
 
 def _export_peak(db, report_fn) -> int:
-    from opplevelseskort.reports import services
+    from opplevelseskort.reports import formats
 
     tracemalloc.start()
     report = report_fn()
-    for _chunk in services.csv_rows(report):
+    for _chunk in formats.csv_rows(report):
         pass
     _cur, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()

@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field, field_validator
 
 from ..core.models import Role
 from ..core.permissions import roles_required
-from ..reports import services
+from ..reports import formats, services
 from .schema import Answer, Schema, operation
 from .views import bp
 
@@ -50,9 +50,9 @@ def uptake_report(query: UptakeQuery):
     period = services.parse_period(query.period)
     if query.breakdown:
         rep = services.breakdown_report(muni, period, query.level, query.breakdown)
-        return Response(stream_with_context(services.breakdown_csv(rep)), content_type="text/csv; charset=utf-8")
+        return Response(stream_with_context(formats.breakdown_csv(rep)), content_type="text/csv; charset=utf-8")
     report = services.uptake_report(muni, period, query.level)
-    body, mimetype = services.render(report, query.format, "," if query.sep == "comma" else ";")
+    body, mimetype = formats.render(report, query.format, "," if query.sep == "comma" else ";")
     if not isinstance(body, str):
         return Response(stream_with_context(body), content_type=mimetype)
     return Response(body, content_type=mimetype)

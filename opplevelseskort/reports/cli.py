@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 from ..core.cli import fail
 from ..core.errors import DomainError
 from ..extensions import db
-from . import services
+from . import formats, services
 
 report_cli = AppGroup("report", help="Zone reports for the analysis layer.")
 
@@ -32,11 +32,11 @@ def uptake(period, level, municipality, fmt, separator, output, breakdown):
         muni = services.municipality_for(None, municipality)
         sep = "," if separator == "comma" else ";"
         if breakdown:
-            body = services.breakdown_csv(services.breakdown_report(muni, services.parse_period(period), level,
+            body = formats.breakdown_csv(services.breakdown_report(muni, services.parse_period(period), level,
                                                                     breakdown), sep)
         else:
             report = services.uptake_report(muni, services.parse_period(period), level)
-            body, _mime = services.render(report, fmt, sep)
+            body, _mime = formats.render(report, fmt, sep)
     except DomainError as exc:
         click.echo(f"Error ({exc.code}): {exc.message}", err=True)
         sys.exit(1)

@@ -1,64 +1,104 @@
-"""Secondary suppression over every table published for one period, checked with linear programming.
+"""Secondary suppression as an optimisation over every table published for a period. Pure functions, no database.
 
-The tables of a period (the uptake table at each zone level with its total row, the age and gender breakdowns
-at each level, and for a calendar year the grant report) are one system of published numbers. A reader knows:
+The tables of a period are one system of published numbers. A reader knows equalities (zones add up to their
+parent and to the total, categories to their zone), inequalities (active <= with card <= eligible, ...) and that
+a hidden cell is at least 1 (zeros are shown) unless a rule that also hides zeros could have hidden it.
 
-- equalities: a parent zone's count is the sum of its child zones', each level adds up to the total, a zone's
-  categories add up to the zone's figure, the grant report's age x gender cells add up to the age and gender
-  totals of the breakdowns;
-- inequalities: active children <= children with a card <= eligible children, active <= check-ins (also per
-  category), borrowers <= loans, offers used <= check-ins;
-- bounds: every suppressed cell is at least 1 (zeros are shown), except counts whose complement can hide a zero
-  (no active children among 3 with a card), which are at least 0.
+Each primary (sensitive) cell carries a *need*: a bound the reader's best estimate must be able to reach. A count
+from 1 to 4 must be able to be at least the threshold (5), so nobody can tell it is "small but not zero"; a count
+hidden because its complement is small must let the complement reach the threshold; a hidden cell that may be 0
+and can never reach the threshold (a zone with 3 eligible children) must be able to be 0.
 
-A suppressed cell is *disclosed* when those relations leave it exactly one integer value (other than a zero that
-published zeros force, which tells nothing the zeros did not). `protect` hides more
-cells (the smallest shown non-zero cell in a relation with a disclosed cell) and checks again, until no
-suppressed cell is disclosed. The check solves, per connected group of suppressed cells, the smallest and
-largest value each cell can take (scipy's HiGHS); cells that random objectives already move are not solved one
-by one. Pure functions, no database.
+`protect` chooses the hidden set that meets every need at the least cost (the cost of hiding a cell grows with
+its value and its importance), the approach of tau-ARGUS's "optimal" suppression (Fischetti and Salazar):
+
+1. a master integer program (HiGHS, through scipy) picks which cells to hide;
+2. for each need, the reader's linear program (max or min of the protected expression, over the hidden cells'
+   connected group) says whether the pattern is enough; if not, its dual solution is a cut every sufficient
+   pattern satisfies, added to the master;
+3. repeated until every need is met; a need met only by a fractional solution is checked in whole numbers too.
+
+A hidden cell that is not a primary and that the published cells pin to one value protects nothing: it is shown.
+A solver answer contradicted by the true values (they are always feasible) is retried with other settings and
+otherwise met by hiding more; it never reaches the user.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import random
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
+log = logging.getLogger(__name__)
+
 Key = Hashable
+TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class Need:
+    """The reader's best bound on sum(coef * cell) must reach `target`: at least it (sense +1), at most (sense -1)."""
+
+    expr: tuple[tuple[Key, int], ...]
+    sense: int
+    target: int
+
+    @classmethod
+    def up(cls, key: Key, target: int) -> Need:
+        return cls(((key, 1),), 1, target)
+
+    @classmethod
+    def down(cls, key: Key, target: int) -> Need:
+        return cls(((key, 1),), -1, target)
 
 
 @dataclass
 class System:
     """Cells with their true values, which of them are hidden, and the relations a reader can use.
 
-    `latent` keys are sums nobody publishes (e.g. a category's total over the municipality when no table shows
-    it): unknowns for the reader, never audited themselves. `fixed` keys are published elsewhere and can never
-    be hidden (the eligible children from SSB).
+    `latent` keys are sums nobody publishes: unknowns for the reader, never audited themselves. `fixed` keys are
+    published elsewhere and never hidden (eligible children from SSB). `keep` cells are hidden only when a primary
+    rule hides them (the municipality totals). `needs` hold each primary cell's protection (see `Need`); a hidden
+    cell without one gets the default rule.
     """
 
     values: dict[Key, int] = field(default_factory=dict)
     hidden: set[Key] = field(default_factory=set)
     latent: set[Key] = field(default_factory=set)
     fixed: set[Key] = field(default_factory=set)
-    may_be_zero: set[Key] = field(default_factory=set)  # hidden by a rule that also hides zeros
-    # totals the secondary search does not pick (the same number stands in several tables: hiding one copy
-    # frees nothing and the rest would follow)
-    anchors: set[Key] = field(default_factory=set)
+    may_be_zero: set[Key] = field(default_factory=set)
+    keep: set[Key] = field(default_factory=set)
+    weights: dict[Key, float] = field(default_factory=dict)
+    needs: dict[Key, list[Need]] = field(default_factory=dict)
     equalities: list[tuple[Key, tuple[Key, ...]]] = field(default_factory=list)  # total == sum(parts)
     inequalities: list[tuple[Key, Key]] = field(default_factory=list)  # small <= big
+    threshold: int = 5
+    primary: frozenset = frozenset()  # the hidden cells before protection (set by `protect`)
+    moves: dict = field(default_factory=dict)  # hidden secondary cell -> a range it was shown to move in
+    outcome: object = None  # what the last `protect` did (an `Outcome`)
 
-    def add(self, key: Key, value: int, *, hidden: bool = False) -> None:
+    def add(self, key: Key, value: int, *, hidden: bool = False, weight: float | None = None) -> None:
+        """A published (or primary hidden) cell; hiding it costs `weight`, by default 1 + its value (hide the
+        least information)."""
         self.values[key] = int(value)
+        self.weights[key] = 1.0 + abs(int(value)) if weight is None else weight
         if hidden:
             self.hidden.add(key)
 
     def add_latent(self, key: Key, value: int) -> None:
         self.values[key] = int(value)
         self.latent.add(key)
+
+    def add_fixed(self, key: Key, value: int) -> None:
+        self.values[key] = int(value)
+        self.fixed.add(key)
+
+    def need(self, key: Key, need: Need) -> None:
+        self.needs.setdefault(key, []).append(need)
 
     def equal(self, total: Key, parts: Iterable[Key]) -> None:
         """Record total == sum(parts), if it holds for the true values (a relation that does not hold only
@@ -79,309 +119,483 @@ class System:
     def unknown(self, key: Key) -> bool:
         return key in self.hidden or key in self.latent
 
+    def lower(self, key: Key) -> int:
+        return 0 if key in self.latent or key in self.may_be_zero else 1
 
-def quick_pass(system: System) -> int:
-    """Cheap rule before the solver: an equality with exactly one unknown gives it away; hide another member."""
-    added, changed = 0, True
-    while changed:
-        changed = False
+    def fingerprint(self) -> str:
+        return hashlib.sha256(repr((
+            sorted(self.values.items(), key=repr), sorted(self.hidden, key=repr), sorted(self.latent, key=repr),
+            sorted(self.may_be_zero, key=repr), sorted(self.fixed, key=repr), sorted(self.keep, key=repr),
+            sorted(self.weights.items(), key=repr), sorted(self.needs.items(), key=repr), self.equalities,
+            self.inequalities, self.threshold)).encode()).hexdigest()
+
+
+# --- relations, indexed by cell ----------------------------------------------------------------
+
+@dataclass
+class _Rel:
+    coefs: dict  # key -> coefficient; sum(coef * value) == 0 (eq) or <= 0 (ub)
+    eq: bool
+
+
+class _Index:
+    """The system's relations as rows, with the rows each cell is in (so nothing scans every relation per cell)."""
+
+    def __init__(self, system: System):
+        self.system = system
+        self.rels: list[_Rel] = []
         for total, parts in system.equalities:
-            members = (total, *parts)
-            unknown = [k for k in members if system.unknown(k)]
-            if len(unknown) != 1 or unknown[0] in system.latent:
-                continue
-            pick = _smallest_shown(system, parts)  # a total is left to the breaker, which looks wider first
-            if pick is not None:
-                system.hidden.add(pick)
-                added += 1
-                changed = True
-    return added
-
-
-def propagated(system: System, sweeps: int = 60) -> list[Key]:
-    """Hidden cells that interval reasoning alone pins (each relation tightens its members' bounds in turn).
-
-    The bounds are outer bounds: a cell pinned here is certainly given away; one left open still needs the
-    solver. Much cheaper than the solver, so it runs first.
-    """
-    cap = system.cap
-    lo: dict[Key, int] = {}
-    hi: dict[Key, int] = {}
-    for k, v in system.values.items():
-        if system.unknown(k):
-            lo[k] = 0 if k in system.latent or k in system.may_be_zero else 1
-            hi[k] = cap
-        else:
-            lo[k] = hi[k] = v
-    eqs = [(t, ps) for t, ps in system.equalities if system.unknown(t) or any(system.unknown(p) for p in ps)]
-    ineqs = [(a, b) for a, b in system.inequalities if system.unknown(a) or system.unknown(b)]
-    for _ in range(sweeps):
-        changed = False
-        for total, parts in eqs:
-            slo, shi = sum(lo[p] for p in parts), sum(hi[p] for p in parts)
-            if slo > lo[total]:
-                lo[total], changed = slo, True
-            if shi < hi[total]:
-                hi[total], changed = shi, True
+            coefs: dict = {}
             for p in parts:
-                plo, phi = lo[total] - (shi - hi[p]), hi[total] - (slo - lo[p])
-                if plo > lo[p]:
-                    slo += plo - lo[p]
-                    lo[p], changed = plo, True
-                if phi < hi[p]:
-                    shi -= hi[p] - phi
-                    hi[p], changed = phi, True
-        for small, big in ineqs:
-            if hi[big] < hi[small]:
-                hi[small], changed = hi[big], True
-            if lo[small] > lo[big]:
-                lo[big], changed = lo[small], True
-        if not changed:
-            break
-    return [k for k in system.hidden if lo[k] == hi[k] and system.values[k] != 0]
+                coefs[p] = coefs.get(p, 0) + 1
+            coefs[total] = coefs.get(total, 0) - 1
+            self.rels.append(_Rel(coefs, True))
+        for small, big in system.inequalities:
+            self.rels.append(_Rel({small: 1, big: -1}, False))
+        self.of: dict[Key, list[int]] = {}
+        for i, rel in enumerate(self.rels):
+            for k in rel.coefs:
+                self.of.setdefault(k, []).append(i)
+
+    def slack(self, rel: _Rel) -> float:
+        """How far the true values are inside an inequality (0 for an equality)."""
+        return -sum(a * self.system.values[k] for k, a in rel.coefs.items())
+
+    def component(self, start: Iterable[Key], unknown) -> set[Key]:
+        """The unknown cells linked to `start` through relations (each relation joins all its unknown members)."""
+        seen = {k for k in start if unknown(k)}
+        todo = list(seen)
+        while todo:
+            k = todo.pop()
+            for r in self.of.get(k, ()):
+                for m in self.rels[r].coefs:
+                    if m not in seen and unknown(m):
+                        seen.add(m)
+                        todo.append(m)
+        return seen
+
+    def components(self, keys: Iterable[Key], unknown) -> list[set[Key]]:
+        out, done = [], set()
+        for k in keys:
+            if k not in done and unknown(k):
+                comp = self.component([k], unknown)
+                done |= comp
+                out.append(comp)
+        return out
 
 
-def _smallest_shown(system: System, keys: Iterable[Key]) -> Key | None:
-    shown = [k for k in keys if not system.unknown(k) and k not in system.fixed and k not in system.anchors
-             and system.values[k] > 0]
-    return min(shown, key=lambda k: (system.values[k], repr(k))) if shown else None
+# --- the reader's linear program over one group of hidden cells --------------------------------
 
+class _Reader:
+    """The reader's view of one connected group of hidden cells, in deviations z = value - truth.
 
-def _relations(system: System):
-    """Every relation as (coefficients by key, kind, constant): sum(coef * x) (== or <=) 0."""
-    for total, parts in system.equalities:
-        coefs: dict[Key, float] = {}
-        for p in parts:
-            coefs[p] = coefs.get(p, 0) + 1
-        coefs[total] = coefs.get(total, 0) - 1
-        yield coefs, "eq"
-    for small, big in system.inequalities:
-        yield {small: 1.0, big: -1.0}, "ub"
-
-
-def _components(system: System):
-    """Groups of unknown cells linked by relations, each with the relations that touch it."""
-    parent: dict[Key, Key] = {}
-
-    def find(k):
-        while parent.setdefault(k, k) != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
-    rels = []
-    for coefs, kind in _relations(system):
-        unknown = [k for k in coefs if system.unknown(k)]
-        if not unknown:
-            continue
-        rels.append((coefs, kind, unknown))
-        for k in unknown[1:]:
-            parent[find(k)] = find(unknown[0])
-        find(unknown[0])
-    groups: dict[Key, tuple[list, list]] = {}
-    for rel in rels:
-        root = find(rel[2][0])
-        groups.setdefault(root, ([], []))[1].append(rel)
-    for k in list(parent):
-        groups.setdefault(find(k), ([], []))[0].append(k)
-    return [g for g in groups.values() if g[0]]
-
-
-def ranges(system: System, *, seed: int = 7) -> dict[Key, tuple[float, float]]:
-    """The smallest and largest value each hidden cell can take given what is published.
-
-    Only cells that might be pinned are solved exactly; for the rest the returned range is a proven sub-range
-    (at least one unit wide), which is all the caller needs. A cell in no relation ranges from 1 upwards.
+    Rows: the relations touching the group; for every cell in them, z <= U*x and -z <= L*x, where x is 1 for a
+    hidden cell and 0 for a published one. Writing the bounds as rows (not variable bounds) gives each cell's
+    dual price, which makes the cut for the master problem.
     """
-    rng = random.Random(seed)
-    out: dict[Key, tuple[float, float]] = {}
-    for keys, rels in _components(system):
-        out.update(_component_ranges(system, keys, rels, rng))
-    for k in system.hidden:
-        out.setdefault(k, (1.0, math.inf))
+
+    def __init__(self, index: _Index, group: set[Key], extra: Iterable[Key] = ()):
+        system = index.system
+        self.index, self.group = index, group
+        rows = sorted({r for k in group for r in index.of.get(k, ())})
+        keys = set(group) | set(extra)
+        for r in rows:
+            keys.update(index.rels[r].coefs)
+        self.keys = sorted(keys, key=repr)
+        self.col = {k: i for i, k in enumerate(self.keys)}
+        self.eq_rows = [index.rels[r] for r in rows if index.rels[r].eq]
+        self.ub_rows = [index.rels[r] for r in rows if not index.rels[r].eq]
+        cap = system.cap
+        self.upper = {k: max(cap - system.values[k], 0) for k in self.keys}
+        self.lower = {k: max(system.values[k] - system.lower(k), 0) for k in self.keys}
+
+    def solve(self, expr: dict, sense: int, unknown, *, integer: bool = False):
+        """max (sense=+1) or -min (sense=-1) of the expression's deviation; None when the solver fails twice."""
+        import numpy as np
+        from scipy.optimize import linprog, milp
+        from scipy.sparse import coo_matrix
+
+        n, col = len(self.keys), self.col
+        c = np.zeros(n)
+        for k, a in expr.items():
+            c[col[k]] -= sense * a
+        data, r, cc, rhs = [], [], [], []
+        for rel in self.ub_rows:
+            for k, a in rel.coefs.items():
+                data.append(a), r.append(len(rhs)), cc.append(col[k])
+            rhs.append(self.index.slack(rel))
+        self.n_rel_ub = len(rhs)
+        for k in self.keys:
+            x = 1.0 if unknown(k) else 0.0
+            data.append(1.0), r.append(len(rhs)), cc.append(col[k])
+            rhs.append(self.upper[k] * x)
+            data.append(-1.0), r.append(len(rhs)), cc.append(col[k])
+            rhs.append(self.lower[k] * x)
+        a_ub = coo_matrix((data, (r, cc)), shape=(len(rhs), n)).tocsr()
+        b_ub = np.array(rhs)
+        a_eq = b_eq = None
+        if self.eq_rows:
+            data, r, cc = [], [], []
+            for i, rel in enumerate(self.eq_rows):
+                for k, a in rel.coefs.items():
+                    data.append(a), r.append(i), cc.append(col[k])
+            a_eq = coo_matrix((data, (r, cc)), shape=(len(self.eq_rows), n)).tocsr()
+            b_eq = np.zeros(len(self.eq_rows))
+        if integer:
+            from scipy.optimize import Bounds, LinearConstraint
+
+            cons = [LinearConstraint(a_ub, -np.inf, b_ub)]
+            if a_eq is not None:
+                cons.append(LinearConstraint(a_eq, 0, 0))
+            for options in ({}, {"presolve": False}):
+                res = milp(c, constraints=cons, integrality=np.ones(n), bounds=Bounds(-np.inf, np.inf),
+                           options=options)
+                if res.status == 0 and res.x is not None:
+                    return -res.fun, res
+            return None, None
+        for options in ({}, {"presolve": False}):
+            res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(None, None), method="highs",
+                          options=options)
+            if res.status == 0:
+                return -res.fun, res
+        return None, None
+
+    def cut(self, res) -> tuple[dict, float]:
+        """The dual solution as a cut: sum(g_k * x_k) >= need - sigma holds for every pattern that meets the need."""
+        lam = res.ineqlin.marginals  # <= 0 for a minimisation with <= rows
+        sigma = -sum(lam[i] * self.index.slack(rel) for i, rel in enumerate(self.ub_rows))
+        g: dict = {}
+        base = self.n_rel_ub
+        for j, k in enumerate(self.keys):
+            coef = -lam[base + 2 * j] * self.upper[k] - lam[base + 2 * j + 1] * self.lower[k]
+            if coef > TOL:
+                g[k] = coef
+        return g, sigma
+
+
+def _integral(res) -> bool:
+    import numpy as np
+
+    return res is not None and res.x is not None and bool(np.all(np.abs(res.x - np.round(res.x)) <= TOL))
+
+
+# --- the needs ---------------------------------------------------------------------------------
+
+def needs_of(system: System, keys: Iterable[Key] | None = None) -> list[tuple[Key, Need]]:
+    """Every primary cell's needs (or those of `keys`): its own, or the default rule for a hidden cell.
+
+    Default: a count from 1 to threshold-1 must be able to reach the threshold; any other non-zero hidden cell
+    must be able to move by one (down where its lower bound allows, else up).
+    """
+    out = []
+    for k in sorted(system.primary or system.hidden if keys is None else keys, key=repr):
+        if k in system.needs:
+            out += [(k, n) for n in system.needs[k]]
+            continue
+        v = system.values[k]
+        if v == 0:
+            continue
+        if v < system.threshold:
+            out.append((k, Need.up(k, system.threshold)))
+        else:
+            out.append((k, Need.down(k, v - 1) if system.lower(k) < v else Need.up(k, v + 1)))
     return out
 
 
-class _Component:
-    """One group of unknown cells as a linear program: A_eq x = b_eq, A_ub x <= b_ub, bounds.
+def _shortfall(system: System, need: Need) -> float:
+    """How far the need's target is from the expression's true value, in the direction it asks (> 0)."""
+    truth = sum(a * system.values[k] for k, a in need.expr)
+    return need.sense * (need.target - truth)
 
-    `lo`/`hi` hold the range of each audited cell over the whole-number solutions found so far; a solution
-    with fractional values proves nothing about whole numbers and is set aside.
-    """
 
-    def __init__(self, system: System, keys: list, rels: list):
-        import numpy as np
-        from scipy.sparse import csr_matrix
+# --- protection ---------------------------------------------------------------------------------
 
-        self.keys = keys
-        index = {k: i for i, k in enumerate(keys)}
-        n = len(keys)
-        rows = {"eq": ([], [], [], []), "ub": ([], [], [], [])}  # data, row, col, rhs
-        for coefs, kind, _unknown in rels:
-            data, r, c, rhs = rows[kind]
-            row, const = len(rhs), 0.0
-            for k, a in coefs.items():
-                if k in index:
-                    data.append(a)
-                    r.append(row)
-                    c.append(index[k])
+@dataclass
+class Outcome:
+    """What `protect` did: rounds of the master problem, cuts added, needs it could not meet (logged)."""
+
+    rounds: int = 0
+    cuts: int = 0
+    readers: int = 0
+    unmet: list = field(default_factory=list)
+    shown_again: int = 0
+
+
+def protect(system: System, *, max_rounds: int = 60, time_limit: float = 20.0) -> int:
+    """Hide the cheapest set of cells that meets every need. Returns how many cells were hidden beyond the primary
+    ones; `system.outcome` says how it went."""
+    before = len(system.hidden)
+    outcome = Outcome()
+    system.outcome = outcome
+    index = _Index(system)
+    forced = set(system.hidden)
+    system.primary = frozenset(forced)
+    needs = [(k, n) for k, n in needs_of(system) if _shortfall(system, n) > 0]
+    free = sorted((k for k in system.values if k not in forced and k not in system.latent and k not in system.fixed
+                   and k not in system.keep and system.values[k] > 0), key=repr)
+    master = _Master(system, index, forced, free, time_limit=time_limit)
+    memo: dict[int, tuple[frozenset, bool]] = {}
+    dropped: set[int] = set()
+    hidden = set(forced)
+    for _round in range(max_rounds):
+        outcome.rounds += 1
+        system.hidden = hidden
+        unknown = system.unknown
+        new_cuts = 0
+        for i, (_key, need) in enumerate(needs):
+            if i in dropped:
+                continue
+            expr = dict(need.expr)
+            group = index.component(expr, unknown)
+            sig = frozenset(group)
+            if i in memo and memo[i] == (sig, True):
+                continue
+            reader = _Reader(index, group, extra=expr)
+            outcome.readers += 1
+            best, res = reader.solve(expr, need.sense, unknown)
+            short = _shortfall(system, need)
+            if best is not None and best >= short - TOL and not _integral(res):
+                best, res_int = reader.solve(expr, need.sense, unknown, integer=True)
+                if best is not None and best < short - TOL:  # only fractional patterns meet it: exclude this one
+                    if master.no_good(group, reader.keys):
+                        new_cuts += 1
+                    memo.pop(i, None)
+                    continue
+            if best is None:  # the solver failed twice on a system the true values satisfy: exclude the pattern
+                if master.no_good(group, reader.keys):
+                    new_cuts += 1
+                continue
+            ok = best >= short - TOL
+            memo[i] = (sig, ok)
+            if not ok:
+                g, sigma = reader.cut(res)
+                if master.add_cut(g, short - sigma) or master.no_good(group, reader.keys):
+                    new_cuts += 1
+                else:  # nothing the master may hide can meet it (only fixed or zero cells around it)
+                    dropped.add(i)
+                    outcome.unmet.append(_key)
+                    log.warning("disclosure: a need cannot be met by hiding more: %r", need)
+        outcome.cuts += new_cuts
+        if not new_cuts:
+            break
+        chosen = master.solve()
+        if chosen is None:  # nothing the master may hide meets a need: hide every free cell around the groups
+            log.warning("disclosure: master problem failed; hiding every free cell next to the open needs")
+            chosen = set(master.chosen) | set(master.fallback())
+        hidden = forced | chosen
+        system.hidden = hidden
+    else:
+        outcome.unmet += [k for i, (k, _n) in enumerate(needs) if memo.get(i, (None, False))[1] is False]
+        log.warning("disclosure: stopped after %s rounds", max_rounds)
+    system.hidden = hidden
+    outcome.shown_again = _show_pinned(system, index, forced)
+    return len(system.hidden) - before
+
+
+class _Master:
+    """Which free cells to hide: min sum(weight * x) subject to the cuts gathered so far (x binary)."""
+
+    def __init__(self, system: System, index: _Index, forced: set, free: list, *, time_limit: float):
+        self.system, self.index, self.forced = system, index, forced
+        self.free = free
+        self.col = {k: i for i, k in enumerate(free)}
+        self.rows: list[tuple[dict, float]] = []  # coefficients over free cells, lower bound
+        self.chosen: set = set()
+        self.time_limit = time_limit
+        # A hidden cell alone among published cells in an equality is pinned: give it a hidden partner. (Only a
+        # head start: the cuts decide; rows for free cells of long sums are left to them.)
+        for rel in index.rels:
+            if not rel.eq or any(m in system.latent for m in rel.coefs):
+                continue
+            members = list(rel.coefs)
+            for m in members:
+                if m not in forced and (m not in self.col or len(members) > 40):
+                    continue
+                coefs = {o: 1.0 for o in members if o != m and o in self.col}
+                if any(o in forced for o in members if o != m):
+                    continue
+                if m in forced:
+                    if coefs:
+                        self.rows.append((coefs, 1.0))
                 else:
-                    const += a * system.values[k]
-            rhs.append(-const)
-        mats = {}
-        for kind, (data, r, c, rhs) in rows.items():
-            mats[kind] = (csr_matrix((data, (r, c)), shape=(len(rhs), n)), np.array(rhs)) if rhs else (None, None)
-        (self.a_eq, self.b_eq), (self.a_ub, self.b_ub) = mats["eq"], mats["ub"]
-        self.bounds = [(0 if k in system.latent or k in system.may_be_zero else 1, system.cap) for k in keys]
-        self.truth = np.array([system.values[k] for k in keys], dtype=float)
-        # a hidden zero that stays zero tells nothing the published zeros did not: not audited
-        self.audited = [i for i, k in enumerate(keys) if k in system.hidden and system.values[k] != 0]
-        self.lo = {i: self.truth[i] for i in self.audited}
-        self.hi = {i: self.truth[i] for i in self.audited}
+                    coefs[m] = -1.0
+                    self.rows.append((coefs, 0.0))
 
-    def _absorb(self, x) -> bool:
-        import numpy as np
-
-        if x is None or np.any(np.abs(x - np.round(x)) > 1e-6):
+    def add_cut(self, g: dict, rhs: float) -> bool:
+        """sum(g_k x_k) >= rhs over the cells; forced cells count as 1, fixed ones as 0."""
+        rhs -= sum(a for k, a in g.items() if k in self.forced or k in self.system.latent)
+        coefs = {k: min(a, rhs) for k, a in g.items() if k in self.col}
+        if rhs <= TOL or not coefs:
             return False
-        for i in self.audited:
-            v = round(x[i])
-            self.lo[i], self.hi[i] = min(self.lo[i], v), max(self.hi[i], v)
+        self.rows.append((coefs, rhs))
         return True
 
-    def solve(self, c) -> None:
-        """A vertex of the continuous problem (fast); kept if it is whole-numbered, else solved in integers."""
-        from scipy.optimize import linprog
+    def no_good(self, group: set, keys: Iterable) -> bool:
+        """This group as it stands is not enough: some published neighbour must be hidden, or the group change."""
+        coefs: dict = {}
+        lb = 1.0
+        for k in keys:
+            if k in self.col:
+                if k in group:
+                    coefs[k] = -1.0
+                    lb -= 1.0
+                else:
+                    coefs[k] = 1.0
+        if any(a > 0 for a in coefs.values()):
+            self.rows.append((coefs, lb))
+            return True
+        return False
 
-        res = linprog(c, A_ub=self.a_ub, b_ub=self.b_ub, A_eq=self.a_eq, b_eq=self.b_eq, bounds=self.bounds,
-                      method="highs")
-        if res.status != 0:
-            raise RuntimeError(f"disclosure check failed: {res.message}")
-        if not self._absorb(res.x):
-            self.solve_integer(c)
+    def fallback(self) -> list:
+        return [k for rows in self.rows for k in rows[0] if rows[0][k] > 0]
 
-    def solve_integer(self, c) -> None:
+    def solve(self) -> set | None:
         import numpy as np
         from scipy.optimize import Bounds, LinearConstraint, milp
+        from scipy.sparse import coo_matrix
 
+        n = len(self.free)
+        if n == 0:
+            return set()
+        c = np.array([self.system.weights.get(k, 1.0) for k in self.free])
+        data, r, cc, lb = [], [], [], []
+        for i, (coefs, low) in enumerate(self.rows):
+            for k, a in coefs.items():
+                data.append(a), r.append(i), cc.append(self.col[k])
+            lb.append(low)
         cons = []
-        if self.a_eq is not None:
-            cons.append(LinearConstraint(self.a_eq, self.b_eq, self.b_eq))
-        if self.a_ub is not None:
-            cons.append(LinearConstraint(self.a_ub, -np.inf, self.b_ub))
-        box = Bounds(np.array([b[0] for b in self.bounds], float), np.array([b[1] for b in self.bounds], float))
-        res = milp(c, constraints=cons, bounds=box, integrality=np.ones(len(self.keys)))
-        if res.status != 0:
-            raise RuntimeError(f"disclosure check failed: {res.message}")
-        self._absorb(res.x)
-
-    def open(self, i) -> bool:
-        return self.hi[i] - self.lo[i] >= 1
+        if self.rows:
+            a = coo_matrix((data, (r, cc)), shape=(len(self.rows), n)).tocsr()
+            cons.append(LinearConstraint(a, np.array(lb), np.inf))
+        for options in ({"time_limit": self.time_limit, "mip_rel_gap": 0.01},
+                        {"time_limit": self.time_limit, "mip_rel_gap": 0.05, "presolve": False}):
+            res = milp(c, constraints=cons, integrality=np.ones(n), bounds=Bounds(0, 1), options=options)
+            if res.x is not None and res.status in (0, 1):  # optimal, or the best found when time ran out
+                self.chosen = {self.free[i] for i in np.flatnonzero(res.x > 0.5)}
+                return set(self.chosen)
+        return None
 
 
-def _component_ranges(system, keys, rels, rng):
-    """Push all undecided cells up together (random weights), then down, keeping whatever moved by a unit or
-    more; only cells no batch moves are solved one by one."""
-    import numpy as np
+def _show_pinned(system: System, index: _Index, forced: set) -> int:
+    """Show hidden cells that protect nothing: secondary cells (and primaries whose need is about their complement)
+    that what is published pins to one value anyway. Showing a pinned cell tells the reader nothing new, so the
+    other cells' ranges stay as they are."""
+    candidates = [k for k in system.hidden if system.values[k] != 0
+                  and (k not in forced or (k in system.needs and all(dict(n.expr) != {k: 1} for n in system.needs[k])))]
+    if not candidates:
+        return 0
+    rng = random.Random(7)
+    shown = 0
+    for group in index.components(sorted(candidates, key=repr), system.unknown):
+        ranges = _group_ranges(system, index, group, [k for k in group if k in candidates], rng)
+        for k, (lo, hi) in ranges.items():
+            if hi - lo < 0.5:
+                system.hidden.discard(k)
+                shown += 1
+            else:
+                system.moves[k] = (lo, hi)
+    return shown
 
-    comp = _Component(system, keys, rels)
-    n = len(keys)
-    undecided = set(comp.audited)
-    for sign in (-1.0, 1.0):  # minimising -x pushes cells up, then +x pushes them down
-        for _ in range(40):
+
+def _group_ranges(system: System, index: _Index, group: set, audited: list, rng) -> dict:
+    """Whole-number ranges of the audited cells of one group: pushed together in random directions, then one by one
+    for the cells no batch moved. A cell whose range cannot be computed is reported open (kept hidden)."""
+    reader = _Reader(index, group)
+    truth = {k: 0.0 for k in audited}
+    lo, hi = dict(truth), dict(truth)
+    unknown = system.unknown
+
+    def absorb(res):
+        if res is None or res.x is None or not _integral(res):
+            return False
+        for k in audited:
+            v = res.x[reader.col[k]]
+            lo[k], hi[k] = min(lo[k], round(v)), max(hi[k], round(v))
+        return True
+
+    def push(expr, sense):
+        best, res = reader.solve(expr, sense, unknown)
+        if best is None:
+            return False
+        if not absorb(res):
+            best, res = reader.solve(expr, sense, unknown, integer=True)
+            if best is None:
+                return False
+            absorb(res)
+        return True
+
+    undecided = set(audited)
+    for sense in (1, -1):
+        for _ in range(20):
             if not undecided:
                 break
-            c = np.zeros(n)
-            for i in undecided:
-                c[i] = sign * rng.uniform(0.5, 1.5)
-            comp.solve(c)
-            moved = {i for i in undecided if comp.open(i)}
+            push({k: rng.uniform(0.5, 1.5) for k in undecided}, sense)
+            moved = {k for k in undecided if hi[k] - lo[k] >= 1}
             if not moved:
                 break
             undecided -= moved
-    for i in sorted(undecided):
-        for sign in (-1.0, 1.0):
-            if comp.open(i):
+    failed = set()
+    for k in sorted(undecided, key=repr):
+        for sense in (1, -1):
+            if hi[k] - lo[k] >= 1:
                 break
-            c = np.zeros(n)
-            c[i] = sign
-            comp.solve(c)
-    return {keys[i]: (comp.lo[i], comp.hi[i]) for i in comp.audited}
+            if not push({k: 1}, sense):
+                failed.add(k)
+    return {k: (system.values[k] + lo[k], system.values[k] + hi[k] + (1 if k in failed else 0)) for k in audited}
+
+
+def ranges(system: System, *, seed: int = 7) -> dict[Key, tuple[float, float]]:
+    """The smallest and largest value each hidden cell can take given what is published (a proven sub-range for
+    cells that move: at least one unit wide, which is all a caller needs). A cell in no relation ranges from its
+    lower bound upwards."""
+    index = _Index(system)
+    rng = random.Random(seed)
+    out: dict[Key, tuple[float, float]] = {}
+    for group in index.components(sorted(system.hidden, key=repr), system.unknown):
+        audited = [k for k in group if k in system.hidden]
+        out.update(_group_ranges(system, index, group, audited, rng))
+    for k in system.hidden:
+        out.setdefault(k, (float(system.lower(k)), math.inf))
+    return out
 
 
 def disclosed(system: System, **kw) -> list[Key]:
     """Hidden non-zero cells the published relations pin to one whole number."""
-    return [k for k, (lo, hi) in ranges(system, **kw).items()
-            if hi == lo and system.values[k] != 0]
+    return sorted((k for k, (lo, hi) in ranges(system, **kw).items() if hi == lo and system.values[k] != 0), key=repr)
 
 
-def protect(system: System, *, max_rounds: int = 200) -> int:
-    """Hide cells until no hidden cell is disclosed. Returns how many cells were hidden beyond the primary ones."""
-    before = len(system.hidden)
-    for _ in range(max_rounds):
-        quick_pass(system)
-        pinned = propagated(system) or disclosed(system)
-        if not pinned:
-            break
-        progress = False
-        touched: set[Key] = set()  # cells in a relation with something hidden this round: check again first
-        for key in sorted(pinned, key=repr):
-            if key in touched:
-                continue
-            pick = _breaker(system, key)
-            if pick is not None and pick not in system.hidden:
-                system.hidden.add(pick)
-                touched |= _neighbours(system, pick)
-                progress = True
-        if not progress:  # only fixed or zero cells pin what is left: nothing more to hide
-            break
-    return len(system.hidden) - before
+def unmet(system: System) -> list[tuple[Key, Need]]:
+    """Needs the published tables do not meet, checked in whole numbers (for tests and the benchmark)."""
+    index = _Index(system)
+    out = []
+    for k, need in needs_of(system):
+        short = _shortfall(system, need)
+        if short <= 0:
+            continue
+        expr = dict(need.expr)
+        reader = _Reader(index, index.component(expr, system.unknown), extra=expr)
+        best, _res = reader.solve(expr, need.sense, system.unknown, integer=True)
+        if best is None or best < short - TOL:
+            out.append((k, need))
+    return out
 
 
-_CACHE: OrderedDict[str, frozenset] = OrderedDict()
+_CACHE: OrderedDict[str, tuple] = OrderedDict()
 _CACHE_SIZE = 64
 
 
 def protect_cached(system: System) -> int:
-    """`protect`, remembered by the exact cells, values and relations (the same tables give the same answer,
+    """`protect`, remembered by the exact cells, values, needs and relations (the same tables give the same answer,
     so a dashboard reloaded while nothing changed does not solve again)."""
-    fingerprint = hashlib.sha256(repr((
-        sorted(system.values.items(), key=repr), sorted(system.hidden, key=repr), sorted(system.latent, key=repr),
-        sorted(system.may_be_zero, key=repr), sorted(system.fixed, key=repr), system.equalities,
-        system.inequalities)).encode()).hexdigest()
+    fingerprint = system.fingerprint()
     before = len(system.hidden)
     if fingerprint in _CACHE:
         _CACHE.move_to_end(fingerprint)
-        system.hidden = set(_CACHE[fingerprint])
+        hidden, system.primary, moves, system.outcome = _CACHE[fingerprint]
+        system.hidden, system.moves = set(hidden), dict(moves)
     else:
         protect(system)
-        _CACHE[fingerprint] = frozenset(system.hidden)
+        _CACHE[fingerprint] = (frozenset(system.hidden), system.primary, dict(system.moves), system.outcome)
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return len(system.hidden) - before
-
-
-def _neighbours(system: System, key: Key) -> set[Key]:
-    out: set[Key] = set()
-    for total, parts in system.equalities:
-        if key == total or key in parts:
-            out.update((total, *parts))
-    for small, big in system.inequalities:
-        if key in (small, big):
-            out.update((small, big))
-    return out
-
-
-def _breaker(system: System, key: Key) -> Key | None:
-    """The shown cell to hide next to a disclosed one: the smallest non-zero cell in an equality with it (hiding
-    a small cell costs the reader least), else in an inequality with it, else in the equalities of the unknown
-    cells it is linked to."""
-    eq_keys = [k for total, parts in system.equalities if key == total or key in parts for k in (total, *parts)]
-    ineq_keys = [k for pair in system.inequalities if key in pair for k in pair]
-    pick = _smallest_shown(system, eq_keys) or _smallest_shown(system, ineq_keys)
-    if pick is not None:
-        return pick
-    linked = {k for k in eq_keys + ineq_keys if system.unknown(k) and k != key}
-    second = [k for total, parts in system.equalities if linked.intersection((total, *parts))
-              for k in (total, *parts)]
-    return _smallest_shown(system, second)

@@ -1,12 +1,13 @@
-"""Zone reports: periods, indicators, measures computed in SQL, roll-up, disclosure control, exports."""
+"""Zone reports: periods, indicators, measures computed in SQL, roll-up, and one protected publication per period.
+
+The tables themselves are `tables`, their protection `disclosure`, the plan of what is published `plan`, and the
+file formats `formats`.
+"""
 
 from __future__ import annotations
 
-import io
-import json
 import logging
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -19,13 +20,13 @@ from utstyr.models import Borrower, Loan, LoanLine, Location
 from ..cards.models import Card, Child
 from ..checkin.models import CheckIn
 from ..core.errors import DomainError
-from ..core.exports import csv_writer
 from ..core.labels import label
 from ..core.models import Municipality, User, Zone
 from ..extensions import db
 from ..partners.models import Booking, BookingStatus, Occasion
+from . import plan, tables
 from .models import ZoneIndicator
-from .suppression import SUPPRESSED, Cell, primary_count
+from .suppression import SUPPRESSED, Cell
 
 log = logging.getLogger(__name__)
 
@@ -117,25 +118,17 @@ class Report:
         yield None, self.cells["total"]
 
 
-def _ancestor_map(municipality_id: int, level: str, zones: list[Zone] | None = None) -> tuple[list[Zone], dict[int, int]]:
-    """Zones at `level` and a map from every zone id to its ancestor (or itself) at that level."""
-    if zones is None:
-        zones = list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality_id)))
-    by_id = {z.id: z for z in zones}
-    targets = [z for z in zones if z.level == level]
-    if not targets:
+def _ancestor_map(municipality_id: int, level: str, zones: list[Zone] | None = None,
+                  tree: tables.Tree | None = None) -> tuple[list[Zone], dict[int, int]]:
+    """The rows of a level (its zones, and zones below it without an ancestor at it) and a map from every zone id
+    to the row it is counted in."""
+    if tree is None:
+        if zones is None:
+            zones = list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality_id)))
+        tree = tables.zone_tree(zones)
+    if level not in tree.rows:
         raise DomainError("level_unknown", _("Ingen soner på nivået «%(level)s».", level=level))
-    target_ids = {z.id for z in targets}
-    mapping = {}
-    for z in zones:
-        node, seen = z, set()
-        while node is not None and node.id not in seen:
-            seen.add(node.id)
-            if node.id in target_ids:
-                mapping[z.id] = node.id
-                break
-            node = by_id.get(node.parent_id) if node.parent_id else None
-    return sorted(targets, key=lambda z: z.code), mapping
+    return tree.rows[level], tree.row_of[level]
 
 
 AGE_BANDS = [("0-5", 0, 5), ("6-9", 6, 9), ("10-12", 10, 12), ("13-15", 13, 15), ("16+", 16, 200)]
@@ -222,9 +215,9 @@ def period_facts(municipality: Municipality, period: Period, zone_ids: list[int]
 
 
 def compute_counts(municipality: Municipality, period: Period, level: str, facts: Facts | None = None,
-                   all_zones: list[Zone] | None = None):
-    """Every count measure per zone at `level` and for all its zones together, summed from the period's facts."""
-    zones, mapping = _ancestor_map(municipality.id, level, all_zones)
+                   all_zones: list[Zone] | None = None, *, tree: tables.Tree | None = None):
+    """Every count measure per row at `level` and for the municipality, summed from the period's facts."""
+    zones, mapping = _ancestor_map(municipality.id, level, all_zones, tree)
     facts = facts or period_facts(municipality, period)
     per_zone: dict[int, dict[str, int]] = {z.id: dict.fromkeys(COUNT_MEASURES, 0) for z in zones}
     total = dict.fromkeys(COUNT_MEASURES, 0)
@@ -280,10 +273,10 @@ def _eligible(municipality: Municipality, zones: list[Zone], mapping: dict[int, 
 
 # --- one publication per period: every table, protected together ----------------------------
 
-BREAKDOWN_MEASURES = ["active_children", "checkins"]
-# Counts that add up over zones; offers used (distinct offers) and value are not sums of their zones.
-ADDITIVE = ["children_with_card", "active_children", "checkins", "no_shows", "loans", "borrowers"]
-AUDITED = ADDITIVE + ["offers_used"]
+BREAKDOWN_MEASURES = list(tables.BREAKDOWN_MEASURES)
+ADDITIVE = list(tables.ADDITIVE)
+AUDITED = list(tables.AUDITED)
+BREAKDOWNS = (("age", AGE_CATEGORIES), ("gender", GENDER_CATEGORIES))
 
 
 @dataclass
@@ -292,11 +285,13 @@ class Publication:
 
     municipality: Municipality
     period: Period
+    levels: list[str] = field(default_factory=list)  # finest first
     reports: dict[str, Report] = field(default_factory=dict)  # by level
     breakdowns: dict[tuple[str, str], dict] = field(default_factory=dict)  # (level, by) -> breakdown
     grant: dict | None = None
     system: object = None
     added: int = 0
+    earlier: str | None = None  # the publication this one was protected beside (a quarter's year)
 
 
 def _breakdown_counts(facts: Facts, mapping: dict[int, int], by: str):
@@ -312,6 +307,18 @@ def _breakdown_counts(facts: Facts, mapping: dict[int, int], by: str):
             key = (mapping[zid], band if by == "age" else gender)
             checkins[key] = checkins.get(key, 0) + n
     return active, checkins
+
+
+def _category_totals(facts: Facts, by: str) -> dict[tuple[str, str], int]:
+    """The municipality's figure per category: (category, measure) -> count."""
+    out: dict[tuple[str, str], int] = {}
+    for _zid, age, gender in facts.first_visits:
+        key = (age_band(age) if by == "age" else gender, "active_children")
+        out[key] = out.get(key, 0) + 1
+    for (_zid, band, gender), (n, _value) in facts.visits.items():
+        key = (band if by == "age" else gender, "checkins")
+        out[key] = out.get(key, 0) + n
+    return out
 
 
 def _grant_counts(municipality: Municipality, period: Period, facts: Facts) -> dict:
@@ -340,11 +347,20 @@ def _is_calendar_year(period: Period) -> bool:
     return period.start == date(period.start.year, 1, 1) and period.end == date(period.start.year + 1, 1, 1)
 
 
+def containing_year(period: Period) -> Period | None:
+    """The calendar year a shorter period lies in (a reader holds both and can set them against each other)."""
+    if _is_calendar_year(period) or period.end > date(period.start.year + 1, 1, 1):
+        return None
+    y = period.start.year
+    return Period(str(y), date(y, 1, 1), date(y + 1, 1, 1))
+
+
 def publication(municipality: Municipality, period: Period) -> Publication:
-    """Build every table of the period and run disclosure control over all of them at once (cached per request).
+    """Build every table the plan publishes for the period and protect them all at once (cached per request).
 
     Primary: 1..min_count-1 hidden, and a count whose complement (eligible - cards, cards - active) is that small.
-    Secondary: `disclosure.protect` over the relations between all the tables (see README, Disclosure control).
+    Secondary: `disclosure.protect` over the relations between all the tables, and for a period inside a calendar
+    year, beside the year's own publication (see README, Disclosure control).
     """
     from flask import g, has_request_context
 
@@ -356,173 +372,114 @@ def publication(municipality: Municipality, period: Period) -> Publication:
     return cache[cache_key]
 
 
+def _level_counts(municipality: Municipality, period: Period, facts: Facts, all_zones: list[Zone],
+                  tree: tables.Tree) -> dict[str, tables.LevelCounts]:
+    out = {}
+    for level in tree.levels:
+        zones, mapping, per_zone, total = compute_counts(municipality, period, level, facts, all_zones, tree=tree)
+        eligible, eligible_total, eligible_status = _eligible(municipality, zones, mapping, period.start.year)
+        out[level] = tables.LevelCounts(level, zones, per_zone, total, eligible, eligible_total, eligible_status)
+    return out
+
+
 def _build_publication(municipality: Municipality, period: Period) -> Publication:
     from .disclosure import System, protect_cached
 
     cfg = current_app.config
     min_count, min_den = cfg["SUPPRESS_MIN_COUNT"], cfg["SUPPRESS_MIN_DENOMINATOR"]
-    pub = Publication(municipality, period)
-    system = System()
     all_zones = list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id)))
-    levels = {z.level for z in all_zones}
-    children: dict[int, list[Zone]] = {}
-    for z in all_zones:
-        if z.parent_id:
-            children.setdefault(z.parent_id, []).append(z)
+    tree = tables.zone_tree(all_zones)
+    pub = Publication(municipality, period, levels=tree.levels)
     facts = period_facts(municipality, period, [z.id for z in all_zones])
-    counts_at: dict[str, tuple] = {}
-    # Zones with fewer eligible children than the threshold (SSB's figure is public): whatever is shown about
-    # them concerns those few children, so every cell of theirs is hidden, zeros too, and a reader cannot tell
-    # a hidden zero from a hidden count there.
-    tiny: set[str] = set()
-    for level in sorted(levels):
-        zones, mapping, per_zone, total = compute_counts(municipality, period, level, facts, all_zones)
-        eligible, eligible_total, eligible_status = _eligible(municipality, zones, mapping, period.start.year)
-        counts_at[level] = (zones, mapping, per_zone, total, eligible, eligible_total, eligible_status)
-        tkey = f"total@{level}"
-        for key, counts, elig in [(z.code, per_zone[z.id], eligible.get(z.id)) for z in zones] + \
-                [(tkey, total, eligible_total)]:
-            if elig is not None and 0 < elig < min_count:
-                tiny.add(key)
-            for m in AUDITED:
-                den = counts["children_with_card"] if m == "active_children" else (
-                    int(elig) if m == "children_with_card" and elig is not None else None)
-                system.add(("u", key, m), counts[m], hidden=key in tiny or primary_count(counts[m], den, min_count))
-                if den is not None or key in tiny:
-                    system.may_be_zero.add(("u", key, m))
-            cards = counts["children_with_card"]
-            if elig is not None and 0 < elig - cards < min_count and counts["active_children"]:
-                # cards hidden because few eligible children are without one: a published active count would
-                # bound them from below (active 18, eligible 19: cards 18 or 19), so it goes too
-                system.hidden.add(("u", key, "active_children"))
-            if elig is not None:
-                system.values[("e", key)] = int(elig)
-                system.fixed.add(("e", key))
-                system.at_most(("u", key, "children_with_card"), ("e", key))
-            system.at_most(("u", key, "active_children"), ("u", key, "children_with_card"))
-            system.at_most(("u", key, "active_children"), ("u", key, "checkins"))
-            system.at_most(("u", key, "offers_used"), ("u", key, "checkins"))
-            system.at_most(("u", key, "borrowers"), ("u", key, "loans"))
-        for m in ADDITIVE:
-            system.equal(("u", tkey, m), [("u", z.code, m) for z in zones])
-        system.anchors.update(("u", tkey, m) for m in AUDITED)
-    first_total = None
-    for level in sorted(levels):
-        tkey = f"total@{level}"
-        if first_total is None:
-            first_total = tkey
-        else:
-            for m in AUDITED:
-                system.equal(("u", first_total, m), [("u", tkey, m)])
-    for parent in all_zones:
-        kids = children.get(parent.id)
-        if kids:
-            for m in ADDITIVE:
-                system.equal(("u", parent.code, m), [("u", k.code, m) for k in kids])
-
+    counts = _level_counts(municipality, period, facts, all_zones, tree)
+    yearly = _is_calendar_year(period)
+    system = System(threshold=min_count)
+    tiny = tables.add_uptake(system, tree, counts, min_count)
     breakdown_counts = {}
-    for by, categories in (("age", AGE_CATEGORIES), ("gender", GENDER_CATEGORIES)):
-        for level in sorted(levels):
-            zones, mapping = counts_at[level][0], counts_at[level][1]
-            active, checkins = _breakdown_counts(facts, mapping, by)
-            breakdown_counts[(level, by)] = (active, checkins)
-            for z in zones:
-                for cat in categories:
-                    for m, src in (("active_children", active), ("checkins", checkins)):
-                        v = src.get((z.id, cat), 0)
-                        system.add(("b", by, z.code, cat, m), v,
-                                   hidden=z.code in tiny or primary_count(v, None, min_count))
-                        if z.code in tiny:
-                            system.may_be_zero.add(("b", by, z.code, cat, m))
-                    system.at_most(("b", by, z.code, cat, "active_children"), ("b", by, z.code, cat, "checkins"))
-                for m in BREAKDOWN_MEASURES:
-                    system.equal(("u", z.code, m), [("b", by, z.code, cat, m) for cat in categories])
-            for cat in categories:
-                for m, src in (("active_children", active), ("checkins", checkins)):
-                    latent = ("bt", by, cat, m)
-                    if latent not in system.values:
-                        system.add_latent(latent, sum(v for (aid, c), v in src.items() if c == cat))
-                    system.equal(latent, [("b", by, z.code, cat, m) for z in zones])
-        for m in BREAKDOWN_MEASURES:
-            for level in sorted(levels):
-                system.equal(("u", f"total@{level}", m), [("bt", by, cat, m) for cat in categories])
-        for parent in all_zones:
-            kids = children.get(parent.id)
-            if kids:
-                for cat in categories:
-                    for m in BREAKDOWN_MEASURES:
-                        system.equal(("b", by, parent.code, cat, m), [("b", by, k.code, cat, m) for k in kids])
-
-    grant = _grant_counts(municipality, period, facts) if _is_calendar_year(period) else None
+    for by, categories in BREAKDOWNS:
+        levels = plan.levels_for(by, tree.levels)
+        breakdown_counts[by] = {level: _breakdown_counts(facts, tree.row_of[level], by) for level in levels}
+        tables.add_breakdown(system, tree, by, categories, levels, breakdown_counts[by], _category_totals(facts, by),
+                             tiny, min_count)
+    grant = _grant_counts(municipality, period, facts) if yearly else None
     if grant is not None:
-        cells = []
-        for b, gen, n in grant["by_band"]:
-            system.add(("g", "bg", b, gen), n, hidden=primary_count(n, None, min_count))
-            cells.append(("g", "bg", b, gen))
-        reached = sum(n for _b, _g, n in grant["by_band"])
-        system.add(("g", "reached"), reached, hidden=primary_count(reached, None, min_count))
-        system.equal(("g", "reached"), cells)
-        for b in AGE_CATEGORIES:
-            system.equal(("bt", "age", b, "active_children"), [c for c in cells if c[2] == b])
-        for gen in GENDER_CATEGORIES:
-            system.equal(("bt", "gender", gen, "active_children"), [c for c in cells if c[3] == gen])
-        checkins = sum(n for _c, n, _v in grant["by_cat"])
-        system.add(("g", "checkins"), checkins, hidden=primary_count(checkins, None, min_count))
-        for c, n, _v in grant["by_cat"]:
-            system.add(("g", "cat", c), n, hidden=primary_count(n, None, min_count))
-        system.equal(("g", "checkins"), [("g", "cat", c) for c, _n, _v in grant["by_cat"]])
-        system.add(("g", "loans"), grant["loans"], hidden=primary_count(grant["loans"], None, min_count))
-        system.anchors.update({("g", "reached"), ("g", "checkins"), ("g", "loans")})
-        for level in sorted(levels):
-            for gk, m in ((("g", "reached"), "active_children"), (("g", "checkins"), "checkins"),
-                          (("g", "loans"), "loans")):
-                system.equal(gk, [("u", f"total@{level}", m)])
+        tables.add_grant(system, grant, min_count)
+    year = containing_year(period)
+    if year is not None:
+        pub.earlier = year.label
+        tables.add_earlier(system, year.label, publication(municipality, year).system)
     pub.added = protect_cached(system)
     pub.system = system
-
-    def status(key) -> str | None:
-        return SUPPRESSED if key in system.hidden else None
-
-    for level in sorted(levels):
-        zones, _mapping, per_zone, total, eligible, eligible_total, eligible_status = counts_at[level]
-        report = Report(municipality, period, level, zones)
-        keyed = [(z.code, z.code, per_zone[z.id], eligible.get(z.id), eligible_status.get(z.id)) for z in zones] + \
-            [("total", f"total@{level}", total, eligible_total, ".." if eligible_status else None)]
-        for key, skey, counts, elig, elig_status in keyed:
-            cells = {m: Cell(counts[m], status(("u", skey, m)) if m in AUDITED else None) for m in COUNT_MEASURES}
-            # the value of visits is hidden with them (value / price gives the count back)
-            if cells["active_children"].suppressed or cells["checkins"].suppressed:
-                cells["value_nok"].status = SUPPRESSED
-            cells["uptake"] = _rate(counts["active_children"], counts["children_with_card"],
-                                    cells["active_children"], cells["children_with_card"], min_den)
-            cells["reach"] = _rate(counts["children_with_card"], elig, cells["children_with_card"], None, min_den)
-            if elig is None and elig_status:  # SSB's symbol for the missing denominator carries over to the rate
-                cells["reach"] = Cell(None, elig_status)
-            report.cells[key] = cells
-        pub.reports[level] = report
-        for by, categories in (("age", AGE_CATEGORIES), ("gender", GENDER_CATEGORIES)):
-            active, checkins = breakdown_counts[(level, by)]
-            bcells = {}
-            for z in zones:
-                for cat in categories:
-                    for m, src in (("active_children", active), ("checkins", checkins)):
-                        bcells[(z.code, cat, m)] = Cell(src.get((z.id, cat), 0), status(("b", by, z.code, cat, m)))
-            pub.breakdowns[(level, by)] = {"zones": zones, "categories": categories, "cells": bcells, "by": by,
-                                           "period": period, "level": level}
+    for level in tree.levels:
+        pub.reports[level] = _uptake_table(pub, counts[level], min_den)
+    for by, categories in BREAKDOWNS:
+        for level, (active, checkins) in breakdown_counts[by].items():
+            pub.breakdowns[(level, by)] = _breakdown_table(pub, tree.rows[level], level, by, categories, active, checkins)
     if grant is not None:
-        def shown_n(key):
-            return SUPPRESSED if key in system.hidden else system.values[key]
-
-        value_total = sum(v for _c, _n, v in grant["by_cat"])
-        pub.grant = {
-            "year": period.start.year, "children_reached": shown_n(("g", "reached")),
-            "checkins": shown_n(("g", "checkins")),
-            "by_band_gender": [(b, gen, shown_n(("g", "bg", b, gen))) for b, gen, _n in grant["by_band"]],
-            "by_category": [(c, shown_n(("g", "cat", c)), SUPPRESSED if ("g", "cat", c) in system.hidden else v)
-                            for c, _n, v in grant["by_cat"]],
-            "value_nok": SUPPRESSED if ("g", "checkins") in system.hidden else value_total,
-            "loans": shown_n(("g", "loans"))}
+        pub.grant = _grant_table(pub, grant)
     return pub
+
+
+def _status(system, key) -> str | None:
+    return SUPPRESSED if key in system.hidden else None
+
+
+def _uptake_table(pub: Publication, c: tables.LevelCounts, min_den: int) -> Report:
+    """One level's rows and the municipality total, with each cell's status from the protected system."""
+    system = pub.system
+    value_here = plan.published("value", pub.levels, c.level, yearly=False)
+    report = Report(pub.municipality, pub.period, c.level, c.zones)
+    rows = [(z.code, c.per_zone[z.id], c.eligible.get(z.id), c.eligible_status.get(z.id)) for z in c.zones]
+    rows.append((tables.TOTAL, c.total, c.eligible_total, ".." if c.eligible_status else None))
+    for code, counts, elig, elig_status in rows:
+        cells = {m: Cell(counts[m], _status(system, tables.ZoneCell(code, m)) if m in AUDITED else None)
+                 for m in COUNT_MEASURES}
+        # the value of visits is hidden with them (value / price gives the count back)
+        if cells["active_children"].suppressed or cells["checkins"].suppressed:
+            cells["value_nok"].status = SUPPRESSED
+        elif code != tables.TOTAL and not value_here:
+            cells["value_nok"].status = plan.NOT_PUBLISHED
+        cells["uptake"] = _rate(counts["active_children"], counts["children_with_card"],
+                                cells["active_children"], cells["children_with_card"], min_den)
+        cells["reach"] = _rate(counts["children_with_card"], elig, cells["children_with_card"], None, min_den)
+        if elig is None and elig_status:  # SSB's symbol for the missing denominator carries over to the rate
+            cells["reach"] = Cell(None, elig_status)
+        report.cells[code] = cells
+    return report
+
+
+def _breakdown_table(pub: Publication, zones: list[Zone], level: str, by: str, categories: list[str], active: dict,
+                     checkins: dict) -> dict:
+    system = pub.system
+    cells = {}
+    for z in zones:
+        for cat in categories:
+            for m, src in (("active_children", active), ("checkins", checkins)):
+                cells[(z.code, cat, m)] = Cell(src.get((z.id, cat), 0), _status(system, tables.CategoryCell(by, z.code, cat, m)))
+    for cat in categories:
+        for m in BREAKDOWN_MEASURES:
+            key = tables.CategoryCell(by, tables.TOTAL, cat, m)
+            cells[(tables.TOTAL, cat, m)] = Cell(system.values[key], _status(system, key))
+    return {"zones": zones, "categories": categories, "cells": cells, "by": by, "period": pub.period, "level": level,
+            "municipality": pub.municipality}
+
+
+def _grant_table(pub: Publication, grant: dict) -> dict:
+    system = pub.system
+
+    def shown_n(key):
+        return SUPPRESSED if key in system.hidden else system.values[key]
+
+    checkins_key = tables.ZoneCell(tables.TOTAL, "checkins")
+    return {
+        "year": pub.period.start.year, "children_reached": shown_n(tables.ZoneCell(tables.TOTAL, "active_children")),
+        "checkins": shown_n(checkins_key),
+        "by_band_gender": [(b, gen, shown_n(tables.GrantCell("bg", b, gen))) for b, gen, _n in grant["by_band"]],
+        "by_category": [(c, shown_n(tables.GrantCell("cat", c)),
+                         SUPPRESSED if tables.GrantCell("cat", c) in system.hidden else v)
+                        for c, _n, v in grant["by_cat"]],
+        "value_nok": SUPPRESSED if checkins_key in system.hidden else sum(v for _c, _n, v in grant["by_cat"]),
+        "loans": shown_n(tables.GrantCell("loans"))}
 
 
 def uptake_report(municipality: Municipality, period: Period, level: str = "grunnkrets") -> Report:
@@ -544,82 +501,6 @@ def _rate(num, den, num_cell: Cell, den_cell: Cell | None, min_den: int) -> Cell
 
 def shown(cell: Cell):
     return None if cell.status else cell.value
-
-
-# --- exports ---------------------------------------------------------------------------------
-
-def csv_rows(report: Report, delimiter: str = ";") -> Iterator[str]:
-    """Stream the report as CSV (UTF-8); suppressed cells are ':' (never 0)."""
-    out = io.StringIO()
-    w = csv_writer(out, delimiter=delimiter)
-
-    def flush():
-        text = out.getvalue()
-        out.seek(0)
-        out.truncate(0)
-        return text
-
-    w.writerow(["zone_code", "zone_name", "level", "period", *MEASURES])
-    yield "\ufeff" + flush()
-    for zone, cells in report.rows():
-        w.writerow([zone.code if zone else "total", zone.name if zone else report.municipality.name, report.level,
-                    report.period.label,
-                    *[cells[m].status or ("" if cells[m].value is None else cells[m].value) for m in MEASURES]])
-        yield flush()
-
-
-def jsonstat(report: Report) -> dict:
-    """A JSON-stat 2.0 dataset: dimensions zone, period, measure; status ':' marks suppressed cells."""
-    zone_codes = [z.code for z in report.zones] + ["total"]
-    labels = {z.code: z.name for z in report.zones}
-    labels["total"] = report.municipality.name
-    values, status = [], {}
-    for zi, code in enumerate(zone_codes):
-        for mi, m in enumerate(MEASURES):
-            idx = zi * len(MEASURES) + mi
-            cell = report.cells[code][m]
-            values.append(None if cell.status else cell.value)
-            if cell.status:
-                status[str(idx)] = cell.status
-    return {
-        "version": "2.0", "class": "dataset",
-        "label": f"Opplevelseskortet: uptake by zone ({report.level}), {report.period.label}",
-        "source": "Opplevelseskortet", "updated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "id": ["zone", "period", "measure"], "size": [len(zone_codes), 1, len(MEASURES)],
-        "role": {"geo": ["zone"], "time": ["period"], "metric": ["measure"]},
-        "dimension": {
-            "zone": {"label": "zone", "category": {"index": zone_codes, "label": labels}},
-            "period": {"label": "period", "category": {"index": [report.period.label],
-                                                       "label": {report.period.label: report.period.label}}},
-            "measure": {"label": "measure", "category": {"index": MEASURES,
-                                                         "label": {m: label("measure", m) for m in MEASURES}}},
-        },
-        "value": values, "status": status,
-    }
-
-
-def geojson(report: Report) -> dict:
-    """Zone boundaries in WGS84 with the measures as properties (suppressed: null plus a status property)."""
-    features = []
-    for zone in report.zones:
-        cells = report.cells[zone.code]
-        props = {"code": zone.code, "name": zone.name, "level": zone.level, "period": report.period.label}
-        for m in MEASURES:
-            props[m] = shown(cells[m])
-            props[f"{m}_status"] = cells[m].status
-        features.append({"type": "Feature", "id": zone.code, "properties": props,
-                         "geometry": json.loads(zone.boundary) if zone.boundary else None})
-    return {"type": "FeatureCollection", "features": features}
-
-
-def render(report: Report, fmt: str, delimiter: str = ";"):
-    if fmt == "csv":
-        return csv_rows(report, delimiter), "text/csv; charset=utf-8"
-    if fmt == "jsonstat":
-        return json.dumps(jsonstat(report), ensure_ascii=False), "application/json"
-    if fmt == "geojson":
-        return json.dumps(geojson(report), ensure_ascii=False), "application/geo+json"
-    raise DomainError("format_invalid", _("Ukjent format «%(fmt)s». Bruk csv, jsonstat eller geojson.", fmt=fmt))
 
 
 def municipality_for(user: User | None, number: str | None) -> Municipality:
@@ -664,20 +545,6 @@ def grant_report(municipality: Municipality, year: int) -> dict:
     return publication(municipality, Period(str(year), date(year, 1, 1), date(year + 1, 1, 1))).grant
 
 
-def grant_csv(data: dict) -> str:
-    out = io.StringIO()
-    w = csv_writer(out, delimiter=";")
-    w.writerow(["section", "key", "subkey", "value"])
-    w.writerow(["children_reached", "", "", data["children_reached"]])
-    w.writerows([["age_gender", b, g, n] for b, g, n in data["by_band_gender"]])
-    w.writerow(["checkins", "", "", data["checkins"]])
-    w.writerows([["checkins_by_category", c, "", n] for c, n, _v in data["by_category"]])
-    w.writerows([["value_nok_by_category", c, "", v] for c, _n, v in data["by_category"]])
-    w.writerow(["value_nok", "", "", data["value_nok"]])
-    w.writerow(["loans", "", "", data["loans"]])
-    return "\ufeff" + out.getvalue()
-
-
 # --- breakdowns by age band or gender --------------------------------------------------------
 
 def breakdown_report(municipality: Municipality, period: Period, level: str, by: str) -> dict:
@@ -686,24 +553,14 @@ def breakdown_report(municipality: Municipality, period: Period, level: str, by:
     if by not in ("age", "gender"):
         raise DomainError("breakdown_invalid", _("Ukjent inndeling «%(value)s». Bruk age eller gender.", value=by))
     pub = publication(municipality, period)
-    if (level, by) not in pub.breakdowns:
+    if level not in pub.levels:
         raise DomainError("level_unknown", _("Ingen soner på nivået «%(level)s».", level=level))
+    if (level, by) not in pub.breakdowns:
+        where = ", ".join(str(label("zone_level", lv)) for lv in plan.levels_for(by, pub.levels))
+        raise DomainError("breakdown_not_published", _(
+            "Fordelingen publiseres ikke på nivået «%(level)s», der tallene er for små. Den publiseres for "
+            "hele kommunen og på disse nivåene: %(levels)s.", level=label("zone_level", level), levels=where or "–"))
     return pub.breakdowns[(level, by)]
-
-
-def breakdown_csv(rep: dict, delimiter: str = ";") -> Iterator[str]:
-    out = io.StringIO()
-    w = csv_writer(out, delimiter=delimiter)
-    w.writerow(["zone_code", "zone_name", "level", "period", rep["by"], *BREAKDOWN_MEASURES])
-    yield "\ufeff" + out.getvalue()
-    for z in rep["zones"]:
-        for cat in rep["categories"]:
-            out.seek(0)
-            out.truncate(0)
-            cells = [rep["cells"][(z.code, cat, m)] for m in BREAKDOWN_MEASURES]
-            w.writerow([z.code, z.name, rep["level"], rep["period"].label, cat,
-                        *[SUPPRESSED if c.suppressed else c.value for c in cells]])
-            yield out.getvalue()
 
 
 def levels_of(municipality: Municipality) -> list[str]:

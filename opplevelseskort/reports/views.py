@@ -27,7 +27,7 @@ from ..core.labels import label
 from ..core.models import Role
 from ..core.permissions import roles_required
 from ..core.uow import on_refusal
-from . import services
+from . import formats, services
 from .forms import IndicatorImportForm, ReportFilterForm
 
 bp = Blueprint("reports", __name__)
@@ -87,7 +87,7 @@ def export():
     fmt = request.args.get("format", "csv")
     try:
         report = services.uptake_report(muni, services.parse_period(period_text), level)
-        body, mimetype = services.render(report, fmt, "," if request.args.get("sep") == "comma" else ";")
+        body, mimetype = formats.render(report, fmt, "," if request.args.get("sep") == "comma" else ";")
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("reports.dashboard"))
@@ -105,7 +105,7 @@ def grant():
     year = year_arg()
     data = services.grant_report(muni, year)
     if request.args.get("format") == "csv":
-        return Response(services.grant_csv(data), content_type="text/csv; charset=utf-8",
+        return Response(formats.grant_csv(data), content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="tilskuddsrapport-{year}.csv"'})
     return render_template("reports/grant.html", data=data, year=year, muni=muni)
 

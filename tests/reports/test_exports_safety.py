@@ -13,6 +13,7 @@ from opplevelseskort.checkin import statements
 from opplevelseskort.core.exports import safe_cell
 from opplevelseskort.extensions import db
 from opplevelseskort.partners import services as partners
+from opplevelseskort.reports import formats
 from opplevelseskort.reports import services as reports
 from opplevelseskort.reports.disclosure import System, disclosed, protect, protect_cached
 from opplevelseskort.reports.suppression import SUPPRESSED
@@ -67,7 +68,7 @@ def test_report_csv_zone_names_cannot_start_a_formula(muni, zone_set):
     zone_set["30010101"].name = "=cmd|' /C calc'!A0"
     db.session.flush()
     rep = reports.uptake_report(muni, reports.parse_period("2026"), "grunnkrets")
-    text = "".join(reports.csv_rows(rep))
+    text = "".join(formats.csv_rows(rep))
     assert "=cmd" in text and ";=cmd" not in text and "\n=cmd" not in text
 
 
@@ -149,7 +150,7 @@ def test_grant_report_hides_values_with_their_counts_and_nothing_can_be_subtract
     assert cats["sport"][0] == SUPPRESSED  # 7 - 5 = 2 over two hidden cells would give both away
     shown = [n for _b, _g, n in data["by_band_gender"]]
     assert all(n == SUPPRESSED or n == 0 or n >= 5 for n in shown)
-    csv = reports.grant_csv(data)
+    csv = formats.grant_csv(data)
     assert "value_nok_by_category;culture;;:" in csv
 
 

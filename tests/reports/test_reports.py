@@ -10,7 +10,7 @@ from opplevelseskort.checkin import services as checkin
 from opplevelseskort.core.errors import DomainError, ImportFailed
 from opplevelseskort.extensions import db
 from opplevelseskort.partners import services as partners
-from opplevelseskort.reports import services
+from opplevelseskort.reports import formats, services
 from opplevelseskort.reports.models import ZoneIndicator
 from opplevelseskort.reports.suppression import primary_count
 
@@ -84,7 +84,7 @@ def test_report_suppresses_small_counts_and_never_shows_zero(app, muni, world):
     r = services.uptake_report(muni, P, "grunnkrets")
     a = r.cells["30010101"]
     assert a["active_children"].suppressed and a["checkins"].suppressed and a["uptake"].suppressed
-    csv_text = "".join(services.csv_rows(r))
+    csv_text = "".join(formats.csv_rows(r))
     assert ":" in csv_text
     row = [line for line in csv_text.splitlines() if line.startswith("30010101")][0].split(";")
     assert row[4] == ":" and row[5] == ":"
@@ -160,7 +160,7 @@ def test_indicator_jsonstat_bad_size(muni, zone_set):
 def test_jsonstat_export_loads_in_a_jsonstat_reader(app, muni, world):
     from pyjstat import pyjstat
 
-    doc = services.jsonstat(services.uptake_report(muni, P, "grunnkrets"))
+    doc = formats.jsonstat(services.uptake_report(muni, P, "grunnkrets"))
     frames = pyjstat.from_json_stat(json.loads(json.dumps(doc)), naming="id")
     df = frames[0] if isinstance(frames, list) else frames
     assert len(df) == (len(doc["dimension"]["zone"]["category"]["index"]) * len(services.MEASURES))
@@ -170,7 +170,7 @@ def test_jsonstat_export_loads_in_a_jsonstat_reader(app, muni, world):
 def test_geojson_export_is_valid_featurecollection(app, muni, world):
     from shapely.geometry import shape
 
-    doc = services.geojson(services.uptake_report(muni, P, "grunnkrets"))
+    doc = formats.geojson(services.uptake_report(muni, P, "grunnkrets"))
     assert doc["type"] == "FeatureCollection" and len(doc["features"]) == 3
     for f in doc["features"]:
         geom = shape(f["geometry"])
@@ -245,7 +245,7 @@ def test_breakdown_by_age_and_gender_with_suppression(app, muni, world):
         app.config.update(SUPPRESS_MIN_COUNT=5)
     rep = services.breakdown_report(muni, P, "delomrade", "gender")
     assert rep["cells"][("300101", "girl", "active_children")].suppressed
-    text = "".join(services.breakdown_csv(rep))
+    text = "".join(formats.breakdown_csv(rep))
     assert "300101;" in text and ";girl;:;:" in text
     with pytest.raises(DomainError):
         services.breakdown_report(muni, P, "delomrade", "shoe size")

@@ -10,7 +10,7 @@ from opplevelseskort.core import zones
 from opplevelseskort.core.errors import ImportFailed
 from opplevelseskort.core.models import Zone
 from opplevelseskort.extensions import db
-from opplevelseskort.reports import services
+from opplevelseskort.reports import formats, services
 from opplevelseskort.reports.indicators import import_indicators, parse_column_map
 from opplevelseskort.reports.models import ZoneIndicator
 
@@ -152,11 +152,11 @@ def test_status_symbols_reach_pages_and_exports(baerum_asker, client, users):
     rep = services.uptake_report(baerum, services.parse_period("2026"), "grunnkrets")
     assert rep.cells["02190101"]["reach"].status == ".."
     assert rep.cells["total"]["reach"].status == ".."
-    doc = services.jsonstat(rep)
+    doc = formats.jsonstat(rep)
     measures = doc["dimension"]["measure"]["category"]["index"]
     idx = 0 * len(measures) + measures.index("reach")
     assert doc["status"][str(idx)] == ".." and doc["value"][idx] is None
-    assert ";.." in "".join(services.csv_rows(rep))
+    assert ";.." in "".join(formats.csv_rows(rep))
     analyst = core.create_user("a@baerum.no", "gront eple 47", "analyst", municipality_id=baerum.id)
     login(client, analyst)
     page = client.get("/rapporter/?period=2026")

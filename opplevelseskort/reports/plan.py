@@ -1,0 +1,70 @@
+"""The publication plan: which tables a period publishes, at which zone levels. The one place that decides it.
+
+Every table published at a level is linked to every other (zones add up, categories add up, measures bound each
+other), and each link can force a figure to be hidden to protect another. The headline (children with a card,
+active children, reach) is what the zones exist for, so it is published at every level; breakdowns and money,
+whose cells are small on a grunnkrets, are published where their cells are large. The report page shows this plan
+and README repeats it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+EVERY_LEVEL = "every"  # every zone level and the municipality
+ABOVE_FINEST = "above_finest"  # every level but the finest (delområde, bydel) and the municipality
+MUNICIPALITY = "municipality"  # the municipality as a whole
+
+NOT_PUBLISHED = ".."  # SSB's "not available": a figure the plan does not publish at this level
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    measures: tuple[str, ...]
+    where: str
+    yearly_only: bool
+    label: object
+
+
+PLAN: tuple[TableSpec, ...] = (
+    TableSpec("uptake", ("children_with_card", "active_children", "uptake", "reach"), EVERY_LEVEL, False,
+              _l("Barn med kort, aktive barn, opptak og rekkevidde")),
+    TableSpec("activity", ("checkins", "offers_used", "no_shows", "loans", "borrowers"), EVERY_LEVEL, False,
+              _l("Besøk, tilbud brukt, uteblitt, utlån og lånere")),
+    TableSpec("value", ("value_nok",), ABOVE_FINEST, False, _l("Verdi av besøkene (kr)")),
+    TableSpec("age", ("active_children", "checkins"), ABOVE_FINEST, False,
+              _l("Aktive barn og besøk etter aldersgruppe")),
+    TableSpec("gender", ("active_children", "checkins"), ABOVE_FINEST, False, _l("Aktive barn og besøk etter kjønn")),
+    TableSpec("grant", ("active_children", "checkins", "value_nok", "loans"), MUNICIPALITY, True,
+              _l("Tilskuddsrapporten (alder × kjønn, besøk og verdi per kategori, utlån)")),
+)
+SPECS = {spec.name: spec for spec in PLAN}
+
+
+def levels_for(name: str, levels: list[str]) -> list[str]:
+    """The zone levels (finest first) at which table `name` is published; the municipality total row goes with
+    every table that is published at some level."""
+    where = SPECS[name].where
+    if where == EVERY_LEVEL:
+        return list(levels)
+    if where == ABOVE_FINEST:
+        return list(levels[1:])
+    return []
+
+
+def published(name: str, levels: list[str], level: str | None, *, yearly: bool) -> bool:
+    """Whether table `name` is published at `level` (None: the municipality) for a period."""
+    spec = SPECS[name]
+    if spec.yearly_only and not yearly:
+        return False
+    if level is None:
+        return True
+    return level in levels_for(name, levels)
+
+
+def describe(levels: list[str]) -> list[tuple[object, list[str]]]:
+    """The plan for a municipality's levels, as (table label, [levels]) for the report page."""
+    return [(spec.label, levels_for(spec.name, levels)) for spec in PLAN]
