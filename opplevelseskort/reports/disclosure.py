@@ -9,14 +9,14 @@ from 1 to 4 must be able to be at least the threshold (5), so nobody can tell it
 hidden because its complement is small must let the complement reach the threshold; a hidden cell that may be 0
 and can never reach the threshold (a zone with 3 eligible children) must be able to be 0.
 
-`protect` chooses the hidden set that meets every need at the least cost (the cost of hiding a cell grows with
-its value and its importance), the approach of tau-ARGUS's "optimal" suppression (Fischetti and Salazar):
-
-1. a master integer program (HiGHS, through scipy) picks which cells to hide;
-2. for each need, the reader's linear program (max or min of the protected expression, over the hidden cells'
-   connected group) says whether the pattern is enough; if not, its dual solution is a cut every sufficient
-   pattern satisfies, added to the master;
-3. repeated until every need is met; a need met only by a fractional solution is checked in whole numbers too.
+`protect` meets the needs one after another, each time by the cheapest completion: one integer program (HiGHS,
+through scipy) over the cells near the need chooses which shown cells to hide (the cost of hiding a cell grows with
+its value and its importance) together with a whole-number deviation from the true values that every relation
+allows and that moves the protected expression as far as the need asks. That deviation is a solution the reader
+cannot rule out, so the need is met for certain, and hiding more for a later need only widens what the reader
+must allow. This is the cost-minimising heuristic of tau-ARGUS's "modular" family (each need solved optimally in
+its neighbourhood) rather than one global optimum (Fischetti and Salazar's "optimal"), which on these tables took
+minutes to converge; a need that an earlier one already met costs one linear program.
 
 A hidden cell that is not a primary and that the published cells pin to one value protects nothing: it is shown.
 A solver answer contradicted by the true values (they are always feasible) is retried with other settings and
@@ -312,168 +312,160 @@ def _shortfall(system: System, need: Need) -> float:
 
 @dataclass
 class Outcome:
-    """What `protect` did: rounds of the master problem, cuts added, needs it could not meet (logged)."""
+    """What `protect` did: needs checked, linear programs (readers) and integer programs (completions) solved,
+    needs it could not meet (logged), hidden cells shown again because they were pinned anyway."""
 
     rounds: int = 0
-    cuts: int = 0
+    completions: int = 0
     readers: int = 0
     unmet: list = field(default_factory=list)
     shown_again: int = 0
 
 
-def protect(system: System, *, max_rounds: int = 60, time_limit: float = 20.0) -> int:
-    """Hide the cheapest set of cells that meets every need. Returns how many cells were hidden beyond the primary
-    ones; `system.outcome` says how it went."""
+def protect(system: System, *, time_limit: float = 10.0) -> int:
+    """Hide cells until every need is met, each time at the least cost. Returns how many cells were hidden beyond
+    the primary ones; `system.outcome` says how it went."""
     before = len(system.hidden)
     outcome = Outcome()
     system.outcome = outcome
     index = _Index(system)
     forced = set(system.hidden)
     system.primary = frozenset(forced)
-    needs = [(k, n) for k, n in needs_of(system) if _shortfall(system, n) > 0]
-    free = sorted((k for k in system.values if k not in forced and k not in system.latent and k not in system.fixed
-                   and k not in system.keep and system.values[k] > 0), key=repr)
-    master = _Master(system, index, forced, free, time_limit=time_limit)
-    memo: dict[int, tuple[frozenset, bool]] = {}
-    dropped: set[int] = set()
-    hidden = set(forced)
-    for _round in range(max_rounds):
+    for key, need in needs_of(system):
+        if _shortfall(system, need) <= 0:
+            continue
         outcome.rounds += 1
-        system.hidden = hidden
-        unknown = system.unknown
-        new_cuts = 0
-        for i, (_key, need) in enumerate(needs):
-            if i in dropped:
-                continue
-            expr = dict(need.expr)
-            group = index.component(expr, unknown)
-            sig = frozenset(group)
-            if i in memo and memo[i] == (sig, True):
-                continue
-            reader = _Reader(index, group, extra=expr)
-            outcome.readers += 1
-            best, res = reader.solve(expr, need.sense, unknown)
-            short = _shortfall(system, need)
-            if best is not None and best >= short - TOL and not _integral(res):
-                best, res_int = reader.solve(expr, need.sense, unknown, integer=True)
-                if best is not None and best < short - TOL:  # only fractional patterns meet it: exclude this one
-                    if master.no_good(group, reader.keys):
-                        new_cuts += 1
-                    memo.pop(i, None)
-                    continue
-            if best is None:  # the solver failed twice on a system the true values satisfy: exclude the pattern
-                if master.no_good(group, reader.keys):
-                    new_cuts += 1
-                continue
-            ok = best >= short - TOL
-            memo[i] = (sig, ok)
-            if not ok:
-                g, sigma = reader.cut(res)
-                if master.add_cut(g, short - sigma) or master.no_good(group, reader.keys):
-                    new_cuts += 1
-                else:  # nothing the master may hide can meet it (only fixed or zero cells around it)
-                    dropped.add(i)
-                    outcome.unmet.append(_key)
-                    log.warning("disclosure: a need cannot be met by hiding more: %r", need)
-        outcome.cuts += new_cuts
-        if not new_cuts:
-            break
-        chosen = master.solve()
-        if chosen is None:  # nothing the master may hide meets a need: hide every free cell around the groups
-            log.warning("disclosure: master problem failed; hiding every free cell next to the open needs")
-            chosen = set(master.chosen) | set(master.fallback())
-        hidden = forced | chosen
-        system.hidden = hidden
-    else:
-        outcome.unmet += [k for i, (k, _n) in enumerate(needs) if memo.get(i, (None, False))[1] is False]
-        log.warning("disclosure: stopped after %s rounds", max_rounds)
-    system.hidden = hidden
+        added = _cheapest_completion(system, index, need, outcome, time_limit=time_limit)
+        if added is None:
+            added = _hide_around(system, index, need, outcome)
+        if added is None:
+            outcome.unmet.append(key)
+            log.warning("disclosure: a need cannot be met by hiding more: %r", need)
+        else:
+            system.hidden |= added
     outcome.shown_again = _show_pinned(system, index, forced)
     return len(system.hidden) - before
 
 
-class _Master:
-    """Which free cells to hide: min sum(weight * x) subject to the cuts gathered so far (x binary)."""
+def _hide_around(system: System, index: _Index, need: Need, outcome: Outcome) -> set | None:
+    """When no integer program answers (the solver failed on a system the true values satisfy): hide every shown
+    cell in the relations around the need, a step wider each time, until the reader's program says it is met."""
+    expr = dict(need.expr)
+    short = _shortfall(system, need)
+    before = set(system.hidden)
+    for hops in (1, 2, 4, 8):
+        around = _neighbourhood(index, index.component(expr, system.unknown) | set(expr), hops)
+        system.hidden |= {k for k in around if not system.unknown(k) and k not in system.fixed
+                          and k not in system.keep and system.values[k] > 0}
+        outcome.readers += 1
+        reader = _Reader(index, index.component(expr, system.unknown), extra=expr)
+        best, _res = reader.solve(expr, need.sense, system.unknown)
+        if best is not None and best >= short - TOL:
+            best, _res = reader.solve(expr, need.sense, system.unknown, integer=True)
+        if best is not None and best >= short - TOL:
+            added = system.hidden - before
+            system.hidden = before
+            log.warning("disclosure: solver failed; met a need by hiding %s cells around it", len(added))
+            return added
+    system.hidden = before
+    return None
 
-    def __init__(self, system: System, index: _Index, forced: set, free: list, *, time_limit: float):
-        self.system, self.index, self.forced = system, index, forced
-        self.free = free
-        self.col = {k: i for i, k in enumerate(free)}
-        self.rows: list[tuple[dict, float]] = []  # coefficients over free cells, lower bound
-        self.chosen: set = set()
-        self.time_limit = time_limit
-        # A hidden cell alone among published cells in an equality is pinned: give it a hidden partner. (Only a
-        # head start: the cuts decide; rows for free cells of long sums are left to them.)
-        for rel in index.rels:
-            if not rel.eq or any(m in system.latent for m in rel.coefs):
-                continue
-            members = list(rel.coefs)
-            for m in members:
-                if m not in forced and (m not in self.col or len(members) > 40):
-                    continue
-                coefs = {o: 1.0 for o in members if o != m and o in self.col}
-                if any(o in forced for o in members if o != m):
-                    continue
-                if m in forced:
-                    if coefs:
-                        self.rows.append((coefs, 1.0))
-                else:
-                    coefs[m] = -1.0
-                    self.rows.append((coefs, 0.0))
 
-    def add_cut(self, g: dict, rhs: float) -> bool:
-        """sum(g_k x_k) >= rhs over the cells; forced cells count as 1, fixed ones as 0."""
-        rhs -= sum(a for k, a in g.items() if k in self.forced or k in self.system.latent)
-        coefs = {k: min(a, rhs) for k, a in g.items() if k in self.col}
-        if rhs <= TOL or not coefs:
-            return False
-        self.rows.append((coefs, rhs))
-        return True
+def _neighbourhood(index: _Index, start: set, hops: int) -> set:
+    out, frontier = set(start), set(start)
+    for _ in range(hops):
+        new = set()
+        for k in frontier:
+            for r in index.of.get(k, ()):
+                new.update(index.rels[r].coefs)
+        frontier = new - out
+        out |= frontier
+        if not frontier:
+            break
+    return out
 
-    def no_good(self, group: set, keys: Iterable) -> bool:
-        """This group as it stands is not enough: some published neighbour must be hidden, or the group change."""
-        coefs: dict = {}
-        lb = 1.0
-        for k in keys:
-            if k in self.col:
-                if k in group:
-                    coefs[k] = -1.0
-                    lb -= 1.0
-                else:
-                    coefs[k] = 1.0
-        if any(a > 0 for a in coefs.values()):
-            self.rows.append((coefs, lb))
-            return True
-        return False
 
-    def fallback(self) -> list:
-        return [k for rows in self.rows for k in rows[0] if rows[0][k] > 0]
+def _cheapest_completion(system: System, index: _Index, need: Need, outcome: Outcome, *,
+                         time_limit: float) -> set | None:
+    """The cheapest set of shown cells to hide so that the need is met, found as one integer program over the cells
+    near it: a whole-number deviation z from the true values that every relation allows, that moves the protected
+    expression as far as the need asks, and that moves only hidden cells (x = 1). Such a z is a reader's solution,
+    so the need is then met for certain; hiding more later only widens what the reader must allow.
 
-    def solve(self) -> set | None:
-        import numpy as np
-        from scipy.optimize import Bounds, LinearConstraint, milp
-        from scipy.sparse import coo_matrix
+    The neighbourhood grows (two steps of relations, then four, then the whole system) until a solution exists.
+    Returns the cells to hide (empty when none are needed), or None when nothing may be hidden that meets it."""
+    expr = dict(need.expr)
+    short = _shortfall(system, need)
+    group = index.component(expr, system.unknown)
+    # Met already (often, by what an earlier need hid)? A linear program over the group says so cheaply when its
+    # optimum is a whole-number solution.
+    best, res = _Reader(index, group, extra=expr).solve(expr, need.sense, system.unknown)
+    outcome.readers += 1
+    if best is not None and best >= short - TOL and _integral(res):
+        return set()
+    start = group | set(expr)
+    total = len(system.values)
+    for hops in (2, 4, 8, None):
+        keys = set(system.values) if hops is None else _neighbourhood(index, start, hops)
+        for options in ({}, {"presolve": False}):
+            outcome.completions += 1
+            answer = _completion_milp(system, index, keys, expr, need.sense, short, time_limit, options)
+            if answer is not None:
+                return answer
+        if len(keys) >= total:
+            break
+    return None
 
-        n = len(self.free)
-        if n == 0:
-            return set()
-        c = np.array([self.system.weights.get(k, 1.0) for k in self.free])
-        data, r, cc, lb = [], [], [], []
-        for i, (coefs, low) in enumerate(self.rows):
-            for k, a in coefs.items():
-                data.append(a), r.append(i), cc.append(self.col[k])
-            lb.append(low)
-        cons = []
-        if self.rows:
-            a = coo_matrix((data, (r, cc)), shape=(len(self.rows), n)).tocsr()
-            cons.append(LinearConstraint(a, np.array(lb), np.inf))
-        for options in ({"time_limit": self.time_limit, "mip_rel_gap": 0.01},
-                        {"time_limit": self.time_limit, "mip_rel_gap": 0.05, "presolve": False}):
-            res = milp(c, constraints=cons, integrality=np.ones(n), bounds=Bounds(0, 1), options=options)
-            if res.x is not None and res.status in (0, 1):  # optimal, or the best found when time ran out
-                self.chosen = {self.free[i] for i in np.flatnonzero(res.x > 0.5)}
-                return set(self.chosen)
+
+def _completion_milp(system, index, keys, expr, sense, short, time_limit, options):
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
+    zkeys = sorted(keys, key=repr)
+    zcol = {k: i for i, k in enumerate(zkeys)}
+    cands = [k for k in zkeys if not system.unknown(k) and k not in system.fixed and k not in system.keep
+             and system.values[k] > 0]
+    nz, n = len(zkeys), len(zkeys) + len(cands)
+    cap = system.cap
+    up = np.array([cap - system.values[k] for k in zkeys], float)
+    down = np.array([max(system.values[k] - system.lower(k), 0) for k in zkeys], float)
+    lo, hi = np.zeros(n), np.ones(n)
+    for i, k in enumerate(zkeys):
+        if system.unknown(k) or k in cands:
+            lo[i], hi[i] = -down[i], up[i]
+        else:
+            lo[i] = hi[i] = 0.0
+    data, r, c, rlo, rhi = [], [], [], [], []
+
+    def row(coefs: dict, low, high):
+        for j, a in coefs.items():
+            data.append(a)
+            r.append(len(rlo))
+            c.append(j)
+        rlo.append(low)
+        rhi.append(high)
+
+    rows = {ri for k in zkeys for ri in index.of.get(k, ())}
+    for ri in sorted(rows):
+        rel = index.rels[ri]
+        coefs = {zcol[k]: a for k, a in rel.coefs.items() if k in zcol}
+        if rel.eq:
+            row(coefs, 0.0, 0.0)
+        else:
+            row(coefs, -np.inf, index.slack(rel))
+    for j, k in enumerate(cands):
+        i = zcol[k]
+        row({i: 1.0, nz + j: -up[i]}, -np.inf, 0.0)
+        row({i: -1.0, nz + j: -down[i]}, -np.inf, 0.0)
+    row({zcol[k]: sense * a for k, a in expr.items() if k in zcol}, short, np.inf)
+    a = coo_matrix((data, (r, c)), shape=(len(rlo), n)).tocsr()
+    cost = np.concatenate([np.zeros(nz), [system.weights.get(k, 1.0 + system.values[k]) for k in cands]])
+    res = milp(cost, constraints=[LinearConstraint(a, np.array(rlo), np.array(rhi))], integrality=np.ones(n),
+               bounds=Bounds(lo, hi), options={"time_limit": time_limit, **options})
+    if res.x is None or res.status not in (0, 1):
         return None
+    return {cands[j] for j in range(len(cands)) if res.x[nz + j] > 0.5}
 
 
 def _show_pinned(system: System, index: _Index, forced: set) -> int:

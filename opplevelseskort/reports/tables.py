@@ -28,6 +28,7 @@ BREAKDOWN_MEASURES = ("active_children", "checkins")
 # What hiding a cell costs, per unit of its value: the headline is what the zones are for.
 IMPORTANCE = {"children_with_card": 4.0, "active_children": 4.0, "checkins": 2.0}
 GRANT_IMPORTANCE = 2.0
+TOTAL_COST = 10.0  # a municipality figure is hidden only when nothing cheaper protects
 # Counts that can only grow when the period grows (a quarter's figure is at most its year's).
 GROWS_WITH_PERIOD = (*AUDITED,)
 
@@ -122,10 +123,11 @@ class LevelCounts:
 
 def _needs(system: System, key, value: int, *, min_count: int, tiny: bool, complement=None) -> None:
     """A primary cell's needs. 1..min-1: can reach min (in a tiny zone, where it cannot, it can be 0 instead).
-    Hidden for a small complement (den - value): the complement can reach min too."""
+    Hidden for a small complement (den - value): the complement can reach min too (not in a tiny zone, where no
+    count can and every cell may be 0)."""
     if 0 < value < min_count:
         system.need(key, Need.down(key, 0) if tiny else Need.up(key, min_count))
-    if complement is not None:
+    if complement is not None and not tiny:
         den_key, den = complement
         if 0 < den - value < min_count:
             system.need(key, Need(((den_key, 1), (key, -1)), 1, min_count))
@@ -156,12 +158,11 @@ def add_uptake(system: System, tree: Tree, counts: dict[str, LevelCounts], min_c
                 den = (int(elig) if m == "children_with_card" and elig is not None else
                        cards if m == "active_children" else None)
                 primary = is_tiny or primary_count(v, den, min_count)
-                system.add(key, v, hidden=primary, weight=IMPORTANCE.get(m, 1.0) * (1 + v))
+                system.add(key, v, hidden=primary,
+                           weight=IMPORTANCE.get(m, 1.0) * (1 + v) * (TOTAL_COST if code == TOTAL else 1))
                 # a zero is hidden only in a tiny zone, or an active count among 1..min-1 cards (its complement)
                 if is_tiny or (m == "active_children" and 0 < cards < min_count):
                     system.may_be_zero.add(key)
-                if code == TOTAL:
-                    system.keep.add(key)
                 if primary:
                     comp = None
                     if m == "children_with_card" and elig is not None:
@@ -207,8 +208,7 @@ def add_breakdown(system: System, tree: Tree, by: str, categories: list[str], le
             key = CategoryCell(by, TOTAL, cat, m)
             value = totals.get((cat, m), 0)
             if levels:
-                system.add(key, value, hidden=primary_count(value, None, min_count), weight=1.0 + value)
-                system.keep.add(key)
+                system.add(key, value, hidden=primary_count(value, None, min_count), weight=(1.0 + value) * TOTAL_COST)
                 if system.unknown(key):
                     _needs(system, key, value, min_count=min_count, tiny=False)
             else:
