@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 Key = Hashable
 TOL = 1e-6
+DEAR = 2000.0  # a completion costing more than this is compared with one found a step further out
+SAME_ROW = 0.25  # the cost of hiding a cell in a row that already has a hidden cell, relative to its own
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,9 @@ class System:
     primary: frozenset = frozenset()  # the hidden cells before protection (set by `protect`)
     moves: dict = field(default_factory=dict)  # hidden secondary cell -> a range it was shown to move in
     outcome: object = None  # what the last `protect` did (an `Outcome`)
+    # cell -> the row it is shown in (a zone's headline): a second hidden cell in a row already hidden costs less,
+    # since a reader has lost that row's figure anyway
+    rows: dict = field(default_factory=dict)
 
     def add(self, key: Key, value: int, *, hidden: bool = False, weight: float | None = None) -> None:
         """A published (or primary hidden) cell; hiding it costs `weight`, by default 1 + its value (hide the
@@ -322,7 +327,40 @@ class Outcome:
     shown_again: int = 0
 
 
-def protect(system: System, *, time_limit: float = 10.0) -> int:
+class _Witnesses:
+    """Whole-number deviations from the true values that the reader cannot rule out. Hiding more only widens what
+    the reader must allow, so a witness found once stays valid, and a need it already moves far enough is met
+    without solving anything."""
+
+    def __init__(self):
+        self.up: dict = {}
+        self.down: dict = {}
+        self.all: list[dict] = []
+        self.of: dict = {}
+
+    def add(self, keys, x) -> None:
+        z = {k: round(v) for k, v in zip(keys, x, strict=True) if abs(v) > 0.5}
+        if not z:
+            return
+        for k, v in z.items():
+            self.up[k] = max(self.up.get(k, 0), v)
+            self.down[k] = min(self.down.get(k, 0), v)
+            self.of.setdefault(k, []).append(len(self.all))
+        self.all.append(z)
+
+    def meet(self, need: Need, short: float) -> bool:
+        if len(need.expr) == 1:
+            (k, a), = need.expr
+            best = self.up.get(k, 0) if a * need.sense > 0 else -self.down.get(k, 0)
+            return best * abs(a) >= short - TOL
+        for i in {i for k, _a in need.expr for i in self.of.get(k, ())}:
+            z = self.all[i]
+            if need.sense * sum(a * z.get(k, 0) for k, a in need.expr) >= short - TOL:
+                return True
+        return False
+
+
+def protect(system: System, *, time_limit: float = 10.0, seed: int = 7) -> int:
     """Hide cells until every need is met, each time at the least cost. Returns how many cells were hidden beyond
     the primary ones; `system.outcome` says how it went."""
     before = len(system.hidden)
@@ -331,11 +369,14 @@ def protect(system: System, *, time_limit: float = 10.0) -> int:
     index = _Index(system)
     forced = set(system.hidden)
     system.primary = frozenset(forced)
-    for key, need in needs_of(system):
-        if _shortfall(system, need) <= 0:
-            continue
+    needs = [(k, n) for k, n in needs_of(system) if _shortfall(system, n) > 0]
+    witnesses = _Witnesses()
+    _push_groups(system, index, {k for _k, n in needs for k, _a in n.expr}, witnesses, outcome, random.Random(seed))
+    for key, need in needs:
         outcome.rounds += 1
-        added = _cheapest_completion(system, index, need, outcome, time_limit=time_limit)
+        if witnesses.meet(need, _shortfall(system, need)):
+            continue
+        added = _cheapest_completion(system, index, need, outcome, witnesses, time_limit=time_limit)
         if added is None:
             added = _hide_around(system, index, need, outcome)
         if added is None:
@@ -345,6 +386,19 @@ def protect(system: System, *, time_limit: float = 10.0) -> int:
             system.hidden |= added
     outcome.shown_again = _show_pinned(system, index, forced)
     return len(system.hidden) - before
+
+
+def _push_groups(system: System, index: _Index, needy: set, witnesses: _Witnesses, outcome: Outcome, rng) -> None:
+    """Push every needy cell of each hidden group up at once (random weights), then down: one linear program moves
+    many cells, and each whole-number answer is a witness."""
+    for group in index.components(sorted(needy, key=repr), system.unknown):
+        reader = _Reader(index, group)
+        cells = [k for k in group if k in needy]
+        for sense in (1, -1, 1, -1):
+            outcome.readers += 1
+            _best, res = reader.solve({k: rng.uniform(0.5, 1.5) for k in cells}, sense, system.unknown)
+            if _integral(res):
+                witnesses.add(reader.keys, res.x)
 
 
 def _hide_around(system: System, index: _Index, need: Need, outcome: Outcome) -> set | None:
@@ -371,13 +425,16 @@ def _hide_around(system: System, index: _Index, need: Need, outcome: Outcome) ->
     return None
 
 
-def _neighbourhood(index: _Index, start: set, hops: int) -> set:
+def _neighbourhood(index: _Index, start: set, hops: int, widest: int | None = None) -> set:
+    """The cells within `hops` relations of `start`, stepping only through relations of at most `widest` cells (a
+    municipality total over a hundred zones is a constraint of the neighbourhood, not a way into all of them)."""
     out, frontier = set(start), set(start)
     for _ in range(hops):
         new = set()
         for k in frontier:
             for r in index.of.get(k, ()):
-                new.update(index.rels[r].coefs)
+                if widest is None or len(index.rels[r].coefs) <= widest:
+                    new.update(index.rels[r].coefs)
         frontier = new - out
         out |= frontier
         if not frontier:
@@ -385,7 +442,7 @@ def _neighbourhood(index: _Index, start: set, hops: int) -> set:
     return out
 
 
-def _cheapest_completion(system: System, index: _Index, need: Need, outcome: Outcome, *,
+def _cheapest_completion(system: System, index: _Index, need: Need, outcome: Outcome, witnesses: _Witnesses, *,
                          time_limit: float) -> set | None:
     """The cheapest set of shown cells to hide so that the need is met, found as one integer program over the cells
     near it: a whole-number deviation z from the true values that every relation allows, that moves the protected
@@ -399,25 +456,48 @@ def _cheapest_completion(system: System, index: _Index, need: Need, outcome: Out
     group = index.component(expr, system.unknown)
     # Met already (often, by what an earlier need hid)? A linear program over the group says so cheaply when its
     # optimum is a whole-number solution.
-    best, res = _Reader(index, group, extra=expr).solve(expr, need.sense, system.unknown)
+    reader = _Reader(index, group, extra=expr)
+    best, res = reader.solve(expr, need.sense, system.unknown)
     outcome.readers += 1
-    if best is not None and best >= short - TOL and _integral(res):
-        return set()
-    start = group | set(expr)
+    if _integral(res):
+        witnesses.add(reader.keys, res.x)
+        if best >= short - TOL:
+            return set()
     total = len(system.values)
-    for hops in (2, 4, 8, None):
-        keys = set(system.values) if hops is None else _neighbourhood(index, start, hops)
-        for options in ({}, {"presolve": False}):
+    # Small neighbourhoods first: what to hide is nearly always next to the cell; cells outside stay at their true
+    # values in the reader's solution, which keeps it a valid one.
+    best: tuple[float, set] | None = None
+    for hops, widest in ((2, 30), (3, 120), (None, None)):
+        keys = set(system.values) if hops is None else _neighbourhood(index, set(expr), hops, widest)
+        # whole-number choices of what to hide, with the deviation continuous (fast); a fractional deviation is then
+        # solved again in whole numbers, and the presolve switched off if the solver still finds nothing
+        for whole, options in ((False, {}), (True, {}), (True, {"presolve": False})):
             outcome.completions += 1
-            answer = _completion_milp(system, index, keys, expr, need.sense, short, time_limit, options)
-            if answer is not None:
-                return answer
-        if len(keys) >= total:
+            answer = _completion_milp(system, index, keys, expr, need.sense, short, time_limit, options, whole)
+            if answer is None:
+                continue
+            added, zkeys, z = answer
+            if not whole and np_fractional(z):
+                continue
+            cost = sum(system.weights.get(k, 1.0) for k in added)
+            if best is None or cost < best[0]:
+                witnesses.add(zkeys, z)
+                best = (cost, added)
             break
+        # a dear answer (a municipality total, a large zone) may have a cheap one a step further out
+        if len(keys) >= total or (best is not None and best[0] <= DEAR):
+            break
+    return None if best is None else best[1]
     return None
 
 
-def _completion_milp(system, index, keys, expr, sense, short, time_limit, options):
+def np_fractional(x) -> bool:
+    import numpy as np
+
+    return bool(np.any(np.abs(x - np.round(x)) > TOL))
+
+
+def _completion_milp(system, index, keys, expr, sense, short, time_limit, options, whole=True):
     import numpy as np
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
@@ -426,7 +506,13 @@ def _completion_milp(system, index, keys, expr, sense, short, time_limit, option
     zcol = {k: i for i, k in enumerate(zkeys)}
     cands = [k for k in zkeys if not system.unknown(k) and k not in system.fixed and k not in system.keep
              and system.values[k] > 0]
-    nz, n = len(zkeys), len(zkeys) + len(cands)
+    # A row (a zone's headline) is lost to the reader once any of its cells is hidden: each newly hidden row costs
+    # its dearest cell, a cell in a row that is hidden anyway a share of its own cost.
+    hidden_rows = {system.rows[k] for k in system.hidden if k in system.rows}
+    new_rows = sorted({system.rows[k] for k in cands if k in system.rows} - hidden_rows, key=repr)
+    rcol = {row_: i for i, row_ in enumerate(new_rows)}
+    nz, nc = len(zkeys), len(cands)
+    n = nz + nc + len(new_rows)
     cap = system.cap
     up = np.array([cap - system.values[k] for k in zkeys], float)
     down = np.array([max(system.values[k] - system.lower(k), 0) for k in zkeys], float)
@@ -446,26 +532,36 @@ def _completion_milp(system, index, keys, expr, sense, short, time_limit, option
         rlo.append(low)
         rhi.append(high)
 
-    rows = {ri for k in zkeys for ri in index.of.get(k, ())}
-    for ri in sorted(rows):
+    rels = {ri for k in zkeys for ri in index.of.get(k, ())}
+    for ri in sorted(rels):
         rel = index.rels[ri]
         coefs = {zcol[k]: a for k, a in rel.coefs.items() if k in zcol}
         if rel.eq:
             row(coefs, 0.0, 0.0)
         else:
             row(coefs, -np.inf, index.slack(rel))
+    cost = np.zeros(n)
     for j, k in enumerate(cands):
         i = zcol[k]
         row({i: 1.0, nz + j: -up[i]}, -np.inf, 0.0)
         row({i: -1.0, nz + j: -down[i]}, -np.inf, 0.0)
+        weight = system.weights.get(k, 1.0 + system.values[k])
+        if k in system.rows:
+            cost[nz + j] = SAME_ROW * weight
+            if system.rows[k] in rcol:
+                col = nz + nc + rcol[system.rows[k]]
+                row({nz + j: 1.0, col: -1.0}, -np.inf, 0.0)
+                cost[col] = max(cost[col], (1 - SAME_ROW) * weight)
+        else:
+            cost[nz + j] = weight
     row({zcol[k]: sense * a for k, a in expr.items() if k in zcol}, short, np.inf)
     a = coo_matrix((data, (r, c)), shape=(len(rlo), n)).tocsr()
-    cost = np.concatenate([np.zeros(nz), [system.weights.get(k, 1.0 + system.values[k]) for k in cands]])
-    res = milp(cost, constraints=[LinearConstraint(a, np.array(rlo), np.array(rhi))], integrality=np.ones(n),
-               bounds=Bounds(lo, hi), options={"time_limit": time_limit, **options})
+    integrality = np.concatenate([np.full(nz, 1 if whole else 0), np.ones(nc + len(new_rows))])
+    res = milp(cost, constraints=[LinearConstraint(a, np.array(rlo), np.array(rhi))], integrality=integrality,
+               bounds=Bounds(lo, hi), options={"time_limit": time_limit, "mip_rel_gap": 0.02, **options})
     if res.x is None or res.status not in (0, 1):
         return None
-    return {cands[j] for j in range(len(cands)) if res.x[nz + j] > 0.5}
+    return {cands[j] for j in range(len(cands)) if res.x[nz + j] > 0.5}, zkeys, res.x[:nz]
 
 
 def _show_pinned(system: System, index: _Index, forced: set) -> int:

@@ -24,30 +24,31 @@ NOT_PUBLISHED = ".."  # SSB's "not available": a figure the plan does not publis
 class TableSpec:
     name: str
     measures: tuple[str, ...]
-    where: str
-    yearly_only: bool
+    where: str  # for a calendar year
+    shorter: str | None  # for a quarter, a month or a range of dates (None: not published)
     label: object
 
 
+# A quarter has a quarter of the year's visits, and a reader holds it beside the year and the other quarters: every
+# small zone cell of a quarter (the "uoppgitt" zone's three children) ties cells of the year and of the other
+# quarters to it. Shorter periods are therefore published for the municipality as a whole (the trend over the
+# year), and the zones are the year's.
 PLAN: tuple[TableSpec, ...] = (
-    TableSpec("uptake", ("children_with_card", "active_children", "uptake", "reach"), EVERY_LEVEL, False,
+    TableSpec("uptake", ("children_with_card", "active_children", "uptake", "reach"), EVERY_LEVEL, MUNICIPALITY,
               _l("Barn med kort, aktive barn, opptak og rekkevidde")),
-    TableSpec("activity", ("checkins", "offers_used", "no_shows", "loans", "borrowers"), EVERY_LEVEL, False,
+    TableSpec("activity", ("checkins", "offers_used", "no_shows", "loans", "borrowers"), EVERY_LEVEL, MUNICIPALITY,
               _l("Besøk, tilbud brukt, uteblitt, utlån og lånere")),
-    TableSpec("value", ("value_nok",), ABOVE_FINEST, False, _l("Verdi av besøkene (kr)")),
-    TableSpec("age", ("active_children", "checkins"), ABOVE_FINEST, False,
+    TableSpec("value", ("value_nok",), ABOVE_FINEST, MUNICIPALITY, _l("Verdi av besøkene (kr)")),
+    TableSpec("age", ("active_children", "checkins"), ABOVE_FINEST, None,
               _l("Aktive barn og besøk etter aldersgruppe")),
-    TableSpec("gender", ("active_children", "checkins"), ABOVE_FINEST, False, _l("Aktive barn og besøk etter kjønn")),
-    TableSpec("grant", ("active_children", "checkins", "value_nok", "loans"), MUNICIPALITY, True,
+    TableSpec("gender", ("active_children", "checkins"), ABOVE_FINEST, None, _l("Aktive barn og besøk etter kjønn")),
+    TableSpec("grant", ("active_children", "checkins", "value_nok", "loans"), MUNICIPALITY, None,
               _l("Tilskuddsrapporten (alder × kjønn, besøk og verdi per kategori, utlån)")),
 )
 SPECS = {spec.name: spec for spec in PLAN}
 
 
-def levels_for(name: str, levels: list[str]) -> list[str]:
-    """The zone levels (finest first) at which table `name` is published; the municipality total row goes with
-    every table that is published at some level."""
-    where = SPECS[name].where
+def _levels(where: str | None, levels: list[str]) -> list[str]:
     if where == EVERY_LEVEL:
         return list(levels)
     if where == ABOVE_FINEST:
@@ -55,16 +56,22 @@ def levels_for(name: str, levels: list[str]) -> list[str]:
     return []
 
 
-def published(name: str, levels: list[str], level: str | None, *, yearly: bool) -> bool:
-    """Whether table `name` is published at `level` (None: the municipality) for a period."""
+def levels_for(name: str, levels: list[str], *, yearly: bool = True) -> list[str]:
+    """The zone levels (finest first) at which table `name` is published for a year (or a shorter period). The
+    municipality's own row goes with every table the period publishes at all."""
     spec = SPECS[name]
-    if spec.yearly_only and not yearly:
+    return _levels(spec.where if yearly else spec.shorter, levels)
+
+
+def published(name: str, levels: list[str], level: str | None, *, yearly: bool) -> bool:
+    """Whether table `name` is published at `level` (None: the municipality as a whole) for a period."""
+    spec = SPECS[name]
+    if (spec.where if yearly else spec.shorter) is None:
         return False
-    if level is None:
-        return True
-    return level in levels_for(name, levels)
+    return level is None or level in levels_for(name, levels, yearly=yearly)
 
 
-def describe(levels: list[str]) -> list[tuple[object, list[str]]]:
-    """The plan for a municipality's levels, as (table label, [levels]) for the report page."""
-    return [(spec.label, levels_for(spec.name, levels)) for spec in PLAN]
+def describe(levels: list[str]) -> list[tuple[object, list[str], list[str]]]:
+    """The plan for a municipality's levels, as (table, levels for a year, levels for a shorter period)."""
+    return [(spec.label, levels_for(spec.name, levels), levels_for(spec.name, levels, yearly=False)
+             if spec.shorter else None) for spec in PLAN]

@@ -289,9 +289,16 @@ class Publication:
     reports: dict[str, Report] = field(default_factory=dict)  # by level
     breakdowns: dict[tuple[str, str], dict] = field(default_factory=dict)  # (level, by) -> breakdown
     grant: dict | None = None
-    system: object = None
+    system: object = None  # the protected system this period's tables are part of
     added: int = 0
-    earlier: str | None = None  # the publication this one was protected beside (a quarter's year)
+    earlier: str | None = None  # the publication this one was protected beside (a month's year)
+    municipality_row: Report | None = None  # the municipality as a whole (published for every period)
+
+    def hidden(self, key) -> bool:
+        return tables.InPeriod(self.period.label, key) in self.system.hidden
+
+    def value(self, key) -> int:
+        return self.system.values[tables.InPeriod(self.period.label, key)]
 
 
 def _breakdown_counts(facts: Facts, mapping: dict[int, int], by: str):
@@ -355,21 +362,34 @@ def containing_year(period: Period) -> Period | None:
     return Period(str(y), date(y, 1, 1), date(y + 1, 1, 1))
 
 
-def publication(municipality: Municipality, period: Period) -> Publication:
-    """Build every table the plan publishes for the period and protect them all at once (cached per request).
+def quarters_of(year: Period) -> list[Period]:
+    return [parse_period(f"{year.label}-Q{q}") for q in range(1, 5)]
 
-    Primary: 1..min_count-1 hidden, and a count whose complement (eligible - cards, cards - active) is that small.
-    Secondary: `disclosure.protect` over the relations between all the tables, and for a period inside a calendar
-    year, beside the year's own publication (see README, Disclosure control).
+
+def publication(municipality: Municipality, period: Period) -> Publication:
+    """Build every table the plan publishes for the period and protect them (cached per request).
+
+    A calendar year and its four quarters are protected together, as one system: a reader holds them all (the
+    dashboard shows the quarters beside the year). Any other period (a month, a range of dates) is protected beside
+    its calendar year's publication. Primary: 1..min_count-1 hidden, and a count whose complement (eligible -
+    cards, cards - active) is that small. Secondary: `disclosure.protect` (see README, Disclosure control).
     """
     from flask import g, has_request_context
 
     cfg = current_app.config
-    cache_key = (municipality.id, period, cfg["SUPPRESS_MIN_COUNT"], cfg["SUPPRESS_MIN_DENOMINATOR"])
+
+    def key(p):
+        return (municipality.id, p, cfg["SUPPRESS_MIN_COUNT"], cfg["SUPPRESS_MIN_DENOMINATOR"])
+
     cache = g.setdefault("_publications", {}) if has_request_context() else {}
-    if cache_key not in cache:
-        cache[cache_key] = _build_publication(municipality, period)
-    return cache[cache_key]
+    if key(period) not in cache:
+        year = containing_year(period)
+        if _is_calendar_year(period) or (year is not None and period in quarters_of(year)):
+            for pub in _build_year(municipality, period if year is None else year):
+                cache[key(pub.period)] = pub
+        else:
+            cache[key(period)] = _build_single(municipality, period, year)
+    return cache[key(period)]
 
 
 def _level_counts(municipality: Municipality, period: Period, facts: Facts, all_zones: list[Zone],
@@ -382,57 +402,105 @@ def _level_counts(municipality: Municipality, period: Period, facts: Facts, all_
     return out
 
 
-def _build_publication(municipality: Municipality, period: Period) -> Publication:
-    from .disclosure import System, protect_cached
+@dataclass
+class _Parts:
+    """One period's counts and unprotected tables, before protection and shaping."""
 
-    cfg = current_app.config
-    min_count, min_den = cfg["SUPPRESS_MIN_COUNT"], cfg["SUPPRESS_MIN_DENOMINATOR"]
-    all_zones = list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id)))
-    tree = tables.zone_tree(all_zones)
-    pub = Publication(municipality, period, levels=tree.levels)
+    tree: tables.Tree
+    counts: dict[str, tables.LevelCounts]
+    breakdowns: dict[str, dict]
+    grant: dict | None
+    system: object
+
+
+def _collect(municipality: Municipality, period: Period, all_zones: list[Zone], tree: tables.Tree) -> _Parts:
+    """Every table the plan publishes for one period, as cells and relations (nothing hidden but the primary)."""
+    from .disclosure import System
+
+    min_count = current_app.config["SUPPRESS_MIN_COUNT"]
+    yearly = _is_calendar_year(period)
     facts = period_facts(municipality, period, [z.id for z in all_zones])
     counts = _level_counts(municipality, period, facts, all_zones, tree)
-    yearly = _is_calendar_year(period)
     system = System(threshold=min_count)
-    tiny = tables.add_uptake(system, tree, counts, min_count)
-    breakdown_counts = {}
+    levels = plan.levels_for("uptake", tree.levels, yearly=yearly)
+    tiny = tables.add_uptake(system, tree, counts, levels, min_count)
+    breakdowns = {}
     for by, categories in BREAKDOWNS:
-        levels = plan.levels_for(by, tree.levels)
-        breakdown_counts[by] = {level: _breakdown_counts(facts, tree.row_of[level], by) for level in levels}
-        tables.add_breakdown(system, tree, by, categories, levels, breakdown_counts[by], _category_totals(facts, by),
+        if not plan.published(by, tree.levels, None, yearly=yearly):
+            breakdowns[by] = {}
+            continue
+        levels = plan.levels_for(by, tree.levels, yearly=yearly)
+        breakdowns[by] = {level: _breakdown_counts(facts, tree.row_of[level], by) for level in levels}
+        tables.add_breakdown(system, tree, by, categories, levels, breakdowns[by], _category_totals(facts, by),
                              tiny, min_count)
-    grant = _grant_counts(municipality, period, facts) if yearly else None
+    grant = _grant_counts(municipality, period, facts) if plan.published("grant", tree.levels, None, yearly=yearly) \
+        else None
     if grant is not None:
         tables.add_grant(system, grant, min_count)
-    year = containing_year(period)
+    return _Parts(tree, counts, breakdowns, grant, system)
+
+
+def _build_year(municipality: Municipality, year: Period) -> list[Publication]:
+    """A calendar year and its quarters, protected together."""
+    from .disclosure import System, protect_cached
+
+    all_zones = list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id)))
+    tree = tables.zone_tree(all_zones)
+    periods = [year, *quarters_of(year)]
+    parts = [_collect(municipality, p, all_zones, tree) for p in periods]
+    system = System(threshold=current_app.config["SUPPRESS_MIN_COUNT"])
+    for p, part in zip(periods, parts, strict=True):
+        tables.merge_period(system, p.label, part.system)
+    tables.link_periods(system, year.label, [q.label for q in periods[1:]])
+    added = protect_cached(system)
+    return [_shape(municipality, p, part, system, added) for p, part in zip(periods, parts, strict=True)]
+
+
+def _build_single(municipality: Municipality, period: Period, year: Period | None) -> Publication:
+    """Any other period, protected beside the calendar year it lies in (when it lies in one)."""
+    from .disclosure import System, protect_cached
+
+    all_zones = list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id)))
+    tree = tables.zone_tree(all_zones)
+    part = _collect(municipality, period, all_zones, tree)
+    system = System(threshold=current_app.config["SUPPRESS_MIN_COUNT"])
+    tables.merge_period(system, period.label, part.system)
     if year is not None:
-        pub.earlier = year.label
-        tables.add_earlier(system, year.label, publication(municipality, year).system)
-    pub.added = protect_cached(system)
-    pub.system = system
-    for level in tree.levels:
-        pub.reports[level] = _uptake_table(pub, counts[level], min_den)
-    for by, categories in BREAKDOWNS:
-        for level, (active, checkins) in breakdown_counts[by].items():
-            pub.breakdowns[(level, by)] = _breakdown_table(pub, tree.rows[level], level, by, categories, active, checkins)
-    if grant is not None:
-        pub.grant = _grant_table(pub, grant)
+        tables.add_beside(system, year.label, publication(municipality, year).system)
+    added = protect_cached(system)
+    pub = _shape(municipality, period, part, system, added)
+    pub.earlier = year.label if year is not None else None
     return pub
 
 
-def _status(system, key) -> str | None:
-    return SUPPRESSED if key in system.hidden else None
+def _shape(municipality: Municipality, period: Period, part: _Parts, system, added: int) -> Publication:
+    """The published tables of one period, each cell with its status from the protected system."""
+    min_den = current_app.config["SUPPRESS_MIN_DENOMINATOR"]
+    pub = Publication(municipality, period, levels=part.tree.levels, system=system, added=added)
+    for level in plan.levels_for("uptake", part.tree.levels, yearly=_is_calendar_year(period)):
+        pub.reports[level] = _uptake_table(pub, part.counts[level], min_den)
+    pub.municipality_row = _uptake_table(pub, part.counts[part.tree.levels[0]], min_den, total_only=True)
+    for by, categories in BREAKDOWNS:
+        for level, (active, checkins) in part.breakdowns[by].items():
+            pub.breakdowns[(level, by)] = _breakdown_table(pub, part.tree.rows[level], level, by, categories, active,
+                                                           checkins)
+    if part.grant is not None:
+        pub.grant = _grant_table(pub, part.grant)
+    return pub
 
 
-def _uptake_table(pub: Publication, c: tables.LevelCounts, min_den: int) -> Report:
+def _status(pub: Publication, key) -> str | None:
+    return SUPPRESSED if pub.hidden(key) else None
+
+
+def _uptake_table(pub: Publication, c: tables.LevelCounts, min_den: int, *, total_only: bool = False) -> Report:
     """One level's rows and the municipality total, with each cell's status from the protected system."""
-    system = pub.system
-    value_here = plan.published("value", pub.levels, c.level, yearly=False)
-    report = Report(pub.municipality, pub.period, c.level, c.zones)
-    rows = [(z.code, c.per_zone[z.id], c.eligible.get(z.id), c.eligible_status.get(z.id)) for z in c.zones]
+    value_here = plan.published("value", pub.levels, c.level, yearly=_is_calendar_year(pub.period))
+    report = Report(pub.municipality, pub.period, c.level, [] if total_only else c.zones)
+    rows = [(z.code, c.per_zone[z.id], c.eligible.get(z.id), c.eligible_status.get(z.id)) for z in report.zones]
     rows.append((tables.TOTAL, c.total, c.eligible_total, ".." if c.eligible_status else None))
     for code, counts, elig, elig_status in rows:
-        cells = {m: Cell(counts[m], _status(system, tables.ZoneCell(code, m)) if m in AUDITED else None)
+        cells = {m: Cell(counts[m], _status(pub, tables.ZoneCell(code, m)) if m in AUDITED else None)
                  for m in COUNT_MEASURES}
         # the value of visits is hidden with them (value / price gives the count back)
         if cells["active_children"].suppressed or cells["checkins"].suppressed:
@@ -450,25 +518,23 @@ def _uptake_table(pub: Publication, c: tables.LevelCounts, min_den: int) -> Repo
 
 def _breakdown_table(pub: Publication, zones: list[Zone], level: str, by: str, categories: list[str], active: dict,
                      checkins: dict) -> dict:
-    system = pub.system
     cells = {}
     for z in zones:
         for cat in categories:
             for m, src in (("active_children", active), ("checkins", checkins)):
-                cells[(z.code, cat, m)] = Cell(src.get((z.id, cat), 0), _status(system, tables.CategoryCell(by, z.code, cat, m)))
+                cells[(z.code, cat, m)] = Cell(src.get((z.id, cat), 0), _status(pub, tables.CategoryCell(by, z.code, cat, m)))
     for cat in categories:
         for m in BREAKDOWN_MEASURES:
             key = tables.CategoryCell(by, tables.TOTAL, cat, m)
-            cells[(tables.TOTAL, cat, m)] = Cell(system.values[key], _status(system, key))
+            cells[(tables.TOTAL, cat, m)] = Cell(pub.value(key), _status(pub, key))
     return {"zones": zones, "categories": categories, "cells": cells, "by": by, "period": pub.period, "level": level,
             "municipality": pub.municipality}
 
 
 def _grant_table(pub: Publication, grant: dict) -> dict:
-    system = pub.system
 
     def shown_n(key):
-        return SUPPRESSED if key in system.hidden else system.values[key]
+        return SUPPRESSED if pub.hidden(key) else pub.value(key)
 
     checkins_key = tables.ZoneCell(tables.TOTAL, "checkins")
     return {
@@ -476,17 +542,23 @@ def _grant_table(pub: Publication, grant: dict) -> dict:
         "checkins": shown_n(checkins_key),
         "by_band_gender": [(b, gen, shown_n(tables.GrantCell("bg", b, gen))) for b, gen, _n in grant["by_band"]],
         "by_category": [(c, shown_n(tables.GrantCell("cat", c)),
-                         SUPPRESSED if tables.GrantCell("cat", c) in system.hidden else v)
+                         SUPPRESSED if pub.hidden(tables.GrantCell("cat", c)) else v)
                         for c, _n, v in grant["by_cat"]],
-        "value_nok": SUPPRESSED if checkins_key in system.hidden else sum(v for _c, _n, v in grant["by_cat"]),
+        "value_nok": SUPPRESSED if pub.hidden(checkins_key) else sum(v for _c, _n, v in grant["by_cat"]),
         "loans": shown_n(tables.GrantCell("loans"))}
 
 
 def uptake_report(municipality: Municipality, period: Period, level: str = "grunnkrets") -> Report:
     """Counts and rates per zone with disclosure control applied (the only view analysts ever get)."""
     pub = publication(municipality, period)
-    if level not in pub.reports:
+    if level not in pub.levels:
         raise DomainError("level_unknown", _("Ingen soner på nivået «%(level)s».", level=level))
+    if level not in pub.reports:
+        where = ", ".join(str(label("zone_level", lv)) for lv in pub.reports)
+        raise DomainError("level_not_published", _(
+            "Tall for perioder kortere enn et år publiseres ikke på nivået «%(level)s», der tallene er for små. "
+            "Velg et helt år, eller et av disse nivåene: %(levels)s.", level=label("zone_level", level),
+            levels=where or str(_("hele kommunen"))))
     return pub.reports[level]
 
 
@@ -556,11 +628,30 @@ def breakdown_report(municipality: Municipality, period: Period, level: str, by:
     if level not in pub.levels:
         raise DomainError("level_unknown", _("Ingen soner på nivået «%(level)s».", level=level))
     if (level, by) not in pub.breakdowns:
-        where = ", ".join(str(label("zone_level", lv)) for lv in plan.levels_for(by, pub.levels))
+        where = ", ".join(str(label("zone_level", lv)) for lv in plan.levels_for(
+            by, pub.levels, yearly=_is_calendar_year(period)))
         raise DomainError("breakdown_not_published", _(
             "Fordelingen publiseres ikke på nivået «%(level)s», der tallene er for små. Den publiseres for "
             "hele kommunen og på disse nivåene: %(levels)s.", level=label("zone_level", level), levels=where or "–"))
     return pub.breakdowns[(level, by)]
+
+
+def published_levels(municipality: Municipality, period: Period) -> list[str]:
+    """The zone levels (finest first) the plan publishes the zone table at for this period."""
+    levels = tables.zone_tree(list(db.session.scalars(db.select(Zone).filter_by(
+        municipality_id=municipality.id)))).levels
+    return plan.levels_for("uptake", levels, yearly=_is_calendar_year(period))
+
+
+def plan_for(municipality: Municipality) -> list[tuple[object, list[str], list[str] | None]]:
+    """The publication plan for this municipality's levels, with the levels' names: what the report page shows."""
+    levels = tables.zone_tree(list(db.session.scalars(db.select(Zone).filter_by(
+        municipality_id=municipality.id)))).levels
+
+    def names(lvs):
+        return None if lvs is None else [str(label("zone_level", lv)) for lv in lvs]
+
+    return [(table, names(year), names(shorter)) for table, year, shorter in plan.describe(levels)]
 
 
 def levels_of(municipality: Municipality) -> list[str]:

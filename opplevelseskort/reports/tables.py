@@ -6,7 +6,8 @@ Cells are named tuples, so a key says which table it belongs to:
 - `CategoryCell(by, zone, category, measure)`: the age and gender breakdowns;
 - `GrantCell(part, key, sub)`: the grant report's own cells;
 - `Eligible(zone)`: SSB's children 6-17 (public, never hidden);
-- `Earlier(period, cell)`: a cell of an earlier publication a reader holds beside this one (a quarter's year).
+- `InPeriod(period, cell)`: any of the above in one period, when several periods are protected together (a year
+  and its quarters) or one is protected beside another (a month beside its year).
 
 Every relation a reader can write down is added here, including the zones without a parent at a level (SSB's
 "uoppgitt" grunnkrets NNNN9999): a level's rows are its zones *and* those orphans, so every level adds up to the
@@ -27,6 +28,7 @@ AUDITED = (*ADDITIVE, "offers_used")
 BREAKDOWN_MEASURES = ("active_children", "checkins")
 # What hiding a cell costs, per unit of its value: the headline is what the zones are for.
 IMPORTANCE = {"children_with_card": 4.0, "active_children": 4.0, "checkins": 2.0}
+HEADLINE = ("children_with_card", "active_children")
 GRANT_IMPORTANCE = 2.0
 TOTAL_COST = 10.0  # a municipality figure is hidden only when nothing cheaper protects
 # Counts that can only grow when the period grows (a quarter's figure is at most its year's).
@@ -55,9 +57,14 @@ class Eligible(NamedTuple):
     zone: str
 
 
-class Earlier(NamedTuple):
+class InPeriod(NamedTuple):
     period: str
     cell: tuple
+
+
+# Counts of events add up over the quarters to the year; counts of distinct children or offers do not (a child
+# active in two quarters is one active child of the year): the year is at most their sum.
+EVENTS = ("checkins", "no_shows", "loans")
 
 
 # --- the zone tree ---------------------------------------------------------------------------
@@ -135,13 +142,13 @@ def _needs(system: System, key, value: int, *, min_count: int, tiny: bool, compl
         system.need(key, Need.down(key, value - 1) if system.lower(key) < value else Need.up(key, value + 1))
 
 
-def add_uptake(system: System, tree: Tree, counts: dict[str, LevelCounts], min_count: int) -> set[str]:
-    """The uptake and activity tables at every level with the municipality total. Returns the tiny rows: zones with
-    1..min-1 eligible children (SSB's figure is public), where every cell is hidden, zeros too."""
+def add_uptake(system: System, tree: Tree, counts: dict[str, LevelCounts], levels: list[str], min_count: int) -> set[str]:
+    """The uptake and activity tables at the plan's levels with the municipality total. Returns the tiny rows: zones
+    with 1..min-1 eligible children (SSB's figure is public), where every cell is hidden, zeros too."""
     tiny: set[str] = set()
-    for level in tree.levels:
-        c = counts[level]
-        for zone in [*c.zones, None]:
+    for level in [*levels, None]:
+        c = counts[level or tree.levels[0]]
+        for zone in c.zones if level else [None]:
             code = zone.code if zone else TOTAL
             if ZoneCell(code, "checkins") in system.values:
                 continue  # a row of several levels (an orphan zone, the total): one set of cells
@@ -160,6 +167,8 @@ def add_uptake(system: System, tree: Tree, counts: dict[str, LevelCounts], min_c
                 primary = is_tiny or primary_count(v, den, min_count)
                 system.add(key, v, hidden=primary,
                            weight=IMPORTANCE.get(m, 1.0) * (1 + v) * (TOTAL_COST if code == TOTAL else 1))
+                if m in HEADLINE:
+                    system.rows[key] = code
                 # a zero is hidden only in a tiny zone, or an active count among 1..min-1 cards (its complement)
                 if is_tiny or (m == "active_children" and 0 < cards < min_count):
                     system.may_be_zero.add(key)
@@ -177,7 +186,7 @@ def add_uptake(system: System, tree: Tree, counts: dict[str, LevelCounts], min_c
             system.at_most(ZoneCell(code, "offers_used"), ZoneCell(code, "checkins"))
             system.at_most(ZoneCell(code, "borrowers"), ZoneCell(code, "loans"))
     for m in ADDITIVE:
-        _sums(system, tree, tree.levels, lambda code, m=m: ZoneCell(code, m))
+        _sums(system, tree, levels, lambda code, m=m: ZoneCell(code, m))
     return tiny
 
 
@@ -201,18 +210,14 @@ def add_breakdown(system: System, tree: Tree, by: str, categories: list[str], le
                   counts: dict[str, tuple[dict, dict]], totals: dict[tuple[str, str], int], tiny: set[str],
                   min_count: int) -> None:
     """Active children and check-ins per category at the plan's levels and for the municipality. Each zone's
-    categories add up to its figure in the uptake table; each category over the zones to its municipality figure.
-    With no level in the plan, the municipality figures are unknowns a reader may still meet (the grant report)."""
+    categories add up to its figure in the uptake table; each category over the zones to its municipality figure."""
     for m in BREAKDOWN_MEASURES:
         for cat in categories:
             key = CategoryCell(by, TOTAL, cat, m)
             value = totals.get((cat, m), 0)
-            if levels:
-                system.add(key, value, hidden=primary_count(value, None, min_count), weight=(1.0 + value) * TOTAL_COST)
-                if system.unknown(key):
-                    _needs(system, key, value, min_count=min_count, tiny=False)
-            else:
-                system.add_latent(key, value)
+            system.add(key, value, hidden=primary_count(value, None, min_count), weight=(1.0 + value) * TOTAL_COST)
+            if system.unknown(key):
+                _needs(system, key, value, min_count=min_count, tiny=False)
         system.equal(ZoneCell(TOTAL, m), [CategoryCell(by, TOTAL, cat, m) for cat in categories])
     for level in levels:
         active, checkins = counts[level]
@@ -266,35 +271,82 @@ def add_grant(system: System, grant: dict, min_count: int) -> None:
     system.equal(GrantCell("loans"), [ZoneCell(TOTAL, "loans")])
 
 
-def add_earlier(system: System, label: str, earlier: System) -> None:
-    """An earlier publication the reader holds beside this one (a quarter's calendar year): its shown cells are
-    known numbers, its hidden cells unknowns that must stay protected, its relations hold, and each count of this
-    period is at most the same count over the longer period."""
-
+def _wrap(label: str):
     def wrap(k):
-        return k if isinstance(k, Eligible) else Earlier(label, k)
+        return k if isinstance(k, Eligible) else InPeriod(label, k)
+    return wrap
 
-    for k, v in earlier.values.items():
+
+def merge_period(into: System, label: str, system: System) -> None:
+    """One period's unprotected tables into a system of several periods, each cell marked with its period."""
+    wrap = _wrap(label)
+    for k, v in system.values.items():
         w = wrap(k)
-        if isinstance(k, Eligible):
-            if k not in system.values:
-                system.add_fixed(k, v)
-        elif k in earlier.latent:
-            system.add_latent(w, v)
-        elif k in earlier.hidden:
-            system.add(w, v, hidden=True)
-            if k in earlier.primary:
-                for need in earlier.needs.get(k, ()):
-                    system.need(w, Need(tuple((wrap(c), a) for c, a in need.expr), need.sense, need.target))
-            elif v:  # a secondary cell: it keeps moving the way it was shown to move over the earlier tables
-                lo, _hi = earlier.moves.get(k, (v, v + 1))
-                system.need(w, Need.down(w, v - 1) if lo < v else Need.up(w, v + 1))
+        if k in system.fixed:
+            into.add_fixed(w, v)
+        elif k in system.latent:
+            into.add_latent(w, v)
         else:
-            system.add_fixed(w, v)
-        if k in earlier.may_be_zero:
-            system.may_be_zero.add(w)
-    system.equalities += [(wrap(t), tuple(wrap(p) for p in ps)) for t, ps in earlier.equalities]
-    system.inequalities += [(wrap(a), wrap(b)) for a, b in earlier.inequalities]
+            into.add(w, v, hidden=k in system.hidden, weight=system.weights.get(k))
+        if k in system.may_be_zero:
+            into.may_be_zero.add(w)
+        if k in system.rows:
+            into.rows[w] = (label, system.rows[k])
+        for need in system.needs.get(k, ()):
+            into.need(w, Need(tuple((wrap(c), a) for c, a in need.expr), need.sense, need.target))
+    into.equalities += [(wrap(t), tuple(wrap(p) for p in ps)) for t, ps in system.equalities]
+    into.inequalities += [(wrap(a), wrap(b)) for a, b in system.inequalities]
+
+
+def link_periods(system: System, year: str, quarters: list[str]) -> None:
+    """What a reader of a year and its quarters can write down: each quarter's count is at most the year's; counts
+    of events over the four quarters add up to the year's; any other count of the year is at most their sum."""
+    cells = {k.cell for k in system.values if isinstance(k, InPeriod) and k.period == year
+             and isinstance(k.cell, ZoneCell | CategoryCell) and k.cell.measure in GROWS_WITH_PERIOD}
+    for cell in sorted(cells, key=repr):
+        whole = InPeriod(year, cell)
+        parts = [InPeriod(q, cell) for q in quarters if InPeriod(q, cell) in system.values]
+        for part in parts:
+            system.at_most(part, whole)
+        if len(parts) != len(quarters):
+            continue
+        if cell.measure in EVENTS:
+            system.equal(whole, parts)
+        else:
+            total = InPeriod("+".join(quarters), cell)
+            system.add_latent(total, sum(system.values[p] for p in parts))
+            system.equal(total, parts)
+            system.at_most(whole, total)
+
+
+def add_beside(system: System, label: str, other: System) -> None:
+    """Another period's protected tables a reader holds beside these (a month beside its year): its cells of period
+    `label` are known numbers where shown and unknowns that must stay protected where hidden, with its relations
+    among them; each count of this period is at most the same count over the longer period."""
+
+    def mine(k):
+        return isinstance(k, Eligible) or (isinstance(k, InPeriod) and k.period == label)
+
+    for k, v in other.values.items():
+        if not mine(k) or k in system.values:
+            continue
+        if isinstance(k, Eligible) or (k not in other.hidden and k not in other.latent):
+            system.add_fixed(k, v)
+        elif k in other.latent:
+            system.add_latent(k, v)
+        else:
+            system.add(k, v, hidden=True)
+            if k in other.primary:
+                for need in other.needs.get(k, ()):
+                    system.need(k, need)
+            elif v:  # a secondary cell: it keeps moving the way it was shown to move
+                lo, _hi = other.moves.get(k, (v, v + 1))
+                system.need(k, Need.down(k, v - 1) if lo < v else Need.up(k, v + 1))
+        if k in other.may_be_zero:
+            system.may_be_zero.add(k)
+    system.equalities += [(t, ps) for t, ps in other.equalities if mine(t) and all(mine(p) for p in ps)]
+    system.inequalities += [(a, b) for a, b in other.inequalities if mine(a) and mine(b)]
     for k in list(system.values):
-        if isinstance(k, ZoneCell | CategoryCell) and k.measure in GROWS_WITH_PERIOD and wrap(k) in system.values:
-            system.at_most(k, wrap(k))
+        if isinstance(k, InPeriod) and k.period != label and isinstance(k.cell, ZoneCell | CategoryCell) \
+                and k.cell.measure in GROWS_WITH_PERIOD and InPeriod(label, k.cell) in system.values:
+            system.at_most(k, InPeriod(label, k.cell))

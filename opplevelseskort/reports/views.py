@@ -48,10 +48,13 @@ def _municipality():
 def _filters():
     form = ReportFilterForm(request.args)
     muni = _municipality()
-    levels = services.levels_of(muni)
+    period_text = form.period.data or str(today().year)
+    try:
+        levels = services.published_levels(muni, services.parse_period(period_text))
+    except DomainError:
+        levels = services.levels_of(muni)
     form.level.choices = [(lv, label("zone_level", lv)) for lv in levels] or [("grunnkrets", label("zone_level",
                                                                                                     "grunnkrets"))]
-    period_text = form.period.data or str(today().year)
     level = form.level.data if form.level.data in levels else ("grunnkrets" if "grunnkrets" in levels else
                                                                 (levels[0] if levels else "grunnkrets"))
     form.period.data, form.level.data = period_text, level
@@ -70,12 +73,12 @@ def dashboard():
     year = report.period.start.year
     trend = []
     for q in range(1, 5):
-        r = services.uptake_report(muni, services.parse_period(f"{year}-Q{q}"), level)
-        total = r.cells["total"]
+        total = services.publication(muni, services.parse_period(f"{year}-Q{q}")).municipality_row.cells["total"]
         trend.append((f"{year}-Q{q}", services.shown(total["children_with_card"]), services.shown(total["active_children"]),
                       services.shown(total["checkins"])))
     return render_template("reports/dashboard.html", form=form, report=report, measures=services.MEASURES,
                            trend=trend, reach_rows=services.reach_vs_low_income(report, year),
+                           plan=services.plan_for(muni),
                            geo_url=url_for("reports.export", format="geojson", period=period_text, level=level),
                            tile_url=current_app.config.get("MAP_TILE_URL", ""))
 
