@@ -43,7 +43,8 @@ class UptakeQuery(Schema):
                                                        "application/geo+json": {"type": "object"},
                                                        "text/csv": {"type": "string"}}),
                       422: Answer("Bad period, level or format", codes=["invalid_query", "period_invalid", "municipality_unknown",
-                                                                         "level_unknown"])})
+                                                                         "level_unknown", "level_not_published",
+                                                                         "breakdown_not_published"])})
 def uptake_report(query: UptakeQuery):
     """Same numbers as the page and the CLI: ?period=P&level=L&format=csv|jsonstat|geojson."""
     muni = services.municipality_for(current_user, query.municipality)

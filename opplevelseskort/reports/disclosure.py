@@ -413,9 +413,9 @@ def _hide_around(system: System, index: _Index, need: Need, outcome: Outcome) ->
                           and k not in system.keep and system.values[k] > 0}
         outcome.readers += 1
         reader = _Reader(index, index.component(expr, system.unknown), extra=expr)
-        best, _res = reader.solve(expr, need.sense, system.unknown)
-        if best is not None and best >= short - TOL:
-            best, _res = reader.solve(expr, need.sense, system.unknown, integer=True)
+        best, res = reader.solve(expr, need.sense, system.unknown)
+        if best is not None and best >= short - TOL and not _integral(res):  # a whole-number answer is proof
+            best, res = reader.solve(expr, need.sense, system.unknown, integer=True)
         if best is not None and best >= short - TOL:
             added = system.hidden - before
             system.hidden = before

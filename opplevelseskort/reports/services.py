@@ -562,6 +562,11 @@ def uptake_report(municipality: Municipality, period: Period, level: str = "grun
     return pub.reports[level]
 
 
+def municipality_report(municipality: Municipality, period: Period) -> Report:
+    """The municipality as a whole: the one row every period publishes (a quarter, a month: no zones)."""
+    return publication(municipality, period).municipality_row
+
+
 def _rate(num, den, num_cell: Cell, den_cell: Cell | None, min_den: int) -> Cell:
     if den is None or den == 0:
         return Cell(None)

@@ -53,10 +53,10 @@ def _filters():
         levels = services.published_levels(muni, services.parse_period(period_text))
     except DomainError:
         levels = services.levels_of(muni)
-    form.level.choices = [(lv, label("zone_level", lv)) for lv in levels] or [("grunnkrets", label("zone_level",
-                                                                                                    "grunnkrets"))]
+    # a shorter period than a year is published for the municipality as a whole (the plan): no level to choose
+    form.level.choices = [(lv, label("zone_level", lv)) for lv in levels] or [("", _("Hele kommunen"))]
     level = form.level.data if form.level.data in levels else ("grunnkrets" if "grunnkrets" in levels else
-                                                                (levels[0] if levels else "grunnkrets"))
+                                                                (levels[0] if levels else ""))
     form.period.data, form.level.data = period_text, level
     return form, muni, period_text, level
 
@@ -66,7 +66,8 @@ def _filters():
 def dashboard():
     form, muni, period_text, level = _filters()
     try:
-        report = services.uptake_report(muni, services.parse_period(period_text), level)
+        period = services.parse_period(period_text)
+        report = services.uptake_report(muni, period, level) if level else services.municipality_report(muni, period)
     except DomainError as exc:
         flash(exc.message, "error")
         return render_template("reports/dashboard.html", form=form, report=None, measures=services.MEASURES), 422
@@ -89,7 +90,8 @@ def export():
     _form, muni, period_text, level = _filters()
     fmt = request.args.get("format", "csv")
     try:
-        report = services.uptake_report(muni, services.parse_period(period_text), level)
+        period = services.parse_period(period_text)
+        report = services.uptake_report(muni, period, level) if level else services.municipality_report(muni, period)
         body, mimetype = formats.render(report, fmt, "," if request.args.get("sep") == "comma" else ";")
     except DomainError as exc:
         flash(exc.message, "error")

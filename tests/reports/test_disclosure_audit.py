@@ -183,7 +183,6 @@ def _components(unknown, rels):
 
 def _solve(reader: Reader, tables: dict, truth: dict):
     """Each hidden cell's smallest and largest whole-number value given everything published."""
-    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
     unknown = sorted((k for k, v in tables.items() if v in (":", "?")), key=repr)
     # a relation that does not hold for the true values would only mislead the reader: they cannot use it
@@ -194,69 +193,78 @@ def _solve(reader: Reader, tables: dict, truth: dict):
     eq = [(t, ps) for t, ps in reader.eq if truth[t] == sum(truth[p] for p in ps)]
     assert len(eq) == len(reader.eq), "an equality the reader writes down does not hold for the true values"
     rels = [[t, *ps] for t, ps in eq] + [[a, b] for a, b in ub]
+    cap = 10.0 * max(v for v in truth.values()) + 1000
     ranges = {}
     for group in _components(unknown, rels):
-        gset = set(group)
-        col = {k: i for i, k in enumerate(group)}
-        n = len(group)
+        ranges.update(_group_ranges(reader, group, tables, truth, eq, ub, cap))
+    return ranges
 
-        def rows(pairs):
-            data, r, c, rhs = [], [], [], []
-            for coefs in pairs:
-                if not any(k in gset for k, _a in coefs if not isinstance(k, int | float)):
-                    continue
-                const = 0.0
-                for k, a in coefs:
-                    if isinstance(k, int | float):
-                        const += a * k
-                    elif k in gset:
-                        data.append(a), r.append(len(rhs)), c.append(col[k])
-                    elif tables[k] in (":", "?"):
-                        raise AssertionError("components are closed")
-                    else:
-                        const += a * tables[k]
-                rhs.append(-const)
-            return sparse.csr_matrix((data, (r, c)), shape=(len(rhs), n)), np.array(rhs, float)
 
-        a_eq, b_eq = rows([[(t, -1.0)] + [(p, 1.0) for p in ps] for t, ps in eq])
-        a_ub, b_ub = rows([[(a, 1.0), (b, -1.0)] for a, b in ub])
-        cap = 10.0 * max(v for v in truth.values()) + 1000
-        low = np.array([reader.lower(k, tables) for k in group])
-        x_true = np.array([truth[k] for k in group], float)
-        assert np.allclose(a_eq @ x_true, b_eq) and np.all(a_ub @ x_true <= b_ub + 1e-9) and np.all(x_true >= low)
-        lo, hi = x_true.copy(), x_true.copy()
-        cons = [LinearConstraint(a_eq, b_eq, b_eq), LinearConstraint(a_ub, -np.inf, b_ub)]
+def _group_ranges(reader, group, tables, truth, eq, ub, cap) -> dict:
+    """One connected group of unknowns: each audited cell's smallest and largest whole-number value."""
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-        def push(c):
-            res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=list(zip(low, [cap] * n, strict=True)),
-                          method="highs")
-            assert res.status == 0, res.message  # the true values are a solution: "infeasible" is the solver's
+    ranges = {}
+    gset = set(group)
+    col = {k: i for i, k in enumerate(group)}
+    n = len(group)
+
+    def rows(pairs):
+        data, r, c, rhs = [], [], [], []
+        for coefs in pairs:
+            if not any(k in gset for k, _a in coefs if not isinstance(k, int | float)):
+                continue
+            const = 0.0
+            for k, a in coefs:
+                if isinstance(k, int | float):
+                    const += a * k
+                elif k in gset:
+                    data.append(a), r.append(len(rhs)), c.append(col[k])
+                elif tables[k] in (":", "?"):
+                    raise AssertionError("components are closed")
+                else:
+                    const += a * tables[k]
+            rhs.append(-const)
+        return sparse.csr_matrix((data, (r, c)), shape=(len(rhs), n)), np.array(rhs, float)
+
+    a_eq, b_eq = rows([[(t, -1.0)] + [(p, 1.0) for p in ps] for t, ps in eq])
+    a_ub, b_ub = rows([[(a, 1.0), (b, -1.0)] for a, b in ub])
+    low = np.array([reader.lower(k, tables) for k in group])
+    x_true = np.array([truth[k] for k in group], float)
+    assert np.allclose(a_eq @ x_true, b_eq) and np.all(a_ub @ x_true <= b_ub + 1e-9) and np.all(x_true >= low)
+    lo, hi = x_true.copy(), x_true.copy()
+    cons = [LinearConstraint(a_eq, b_eq, b_eq), LinearConstraint(a_ub, -np.inf, b_ub)]
+
+    def push(c):
+        res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=list(zip(low, [cap] * n, strict=True)),
+                      method="highs")
+        assert res.status == 0, res.message  # the true values are a solution: "infeasible" is the solver's
+        x = res.x
+        if np.any(np.abs(x - np.round(x)) > 1e-6):
+            res = milp(c, constraints=cons, bounds=Bounds(low, np.full(n, cap)), integrality=np.ones(n))
+            assert res.status == 0, res.message
             x = res.x
-            if np.any(np.abs(x - np.round(x)) > 1e-6):
-                res = milp(c, constraints=cons, bounds=Bounds(low, np.full(n, cap)), integrality=np.ones(n))
-                assert res.status == 0, res.message
-                x = res.x
-            x = np.round(x)
-            np.minimum(lo, x, out=lo)
-            np.maximum(hi, x, out=hi)
+        x = np.round(x)
+        np.minimum(lo, x, out=lo)
+        np.maximum(hi, x, out=hi)
 
-        audited = [i for i, k in enumerate(group) if tables[k] == ":" and truth[k] != 0]
-        rng = np.random.default_rng(1)
-        for sign in (-1.0, 1.0):  # push every audited cell up (then down) at once; settle the rest one by one
+    audited = [i for i, k in enumerate(group) if tables[k] == ":" and truth[k] != 0]
+    rng = np.random.default_rng(1)
+    for sign in (-1.0, 1.0):  # push every audited cell up (then down) at once; settle the rest one by one
+        c = np.zeros(n)
+        c[audited] = sign * rng.uniform(0.5, 1.5, len(audited))
+        push(c)
+    for i in audited:
+        small = 0 < truth[group[i]] < 5
+        if hi[i] == lo[i] or (small and hi[i] < 5):
             c = np.zeros(n)
-            c[audited] = sign * rng.uniform(0.5, 1.5, len(audited))
+            c[i] = -1.0
             push(c)
-        for i in audited:
-            small = 0 < truth[group[i]] < 5
-            if hi[i] == lo[i] or (small and hi[i] < 5):
-                c = np.zeros(n)
-                c[i] = -1.0
-                push(c)
-            if hi[i] == lo[i] or (small and hi[i] < 5 and lo[i] > 0):
-                c = np.zeros(n)
-                c[i] = 1.0
-                push(c)
-            ranges[group[i]] = (lo[i], hi[i])
+        if hi[i] == lo[i] or (small and hi[i] < 5 and lo[i] > 0):
+            c = np.zeros(n)
+            c[i] = 1.0
+            push(c)
+        ranges[group[i]] = (lo[i], hi[i])
     return ranges
 
 
@@ -342,7 +350,7 @@ def _latent_truth(muni, reader: Reader, p: str, period, truth: dict) -> dict:
     for by, cats in CATS.items():
         counts: dict = {}
 
-        def add(zid, cat, m, n):
+        def add(zid, cat, m, n, counts=counts):
             node = ids[zid]
             while node is not None:
                 counts[(node.code, cat, m)] = counts.get((node.code, cat, m), 0) + n

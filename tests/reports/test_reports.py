@@ -17,6 +17,7 @@ from opplevelseskort.reports.suppression import primary_count
 from ..factories import child_input, guardian_input, offer_values
 
 P = services.parse_period("2026-03")
+Y = services.parse_period("2026")  # zone tables are the year's (the plan)
 
 
 @pytest.fixture
@@ -81,7 +82,7 @@ def test_primary_rules():
 
 
 def test_report_suppresses_small_counts_and_never_shows_zero(app, muni, world):
-    r = services.uptake_report(muni, P, "grunnkrets")
+    r = services.uptake_report(muni, Y, "grunnkrets")
     a = r.cells["30010101"]
     assert a["active_children"].suppressed and a["checkins"].suppressed and a["uptake"].suppressed
     csv_text = "".join(formats.csv_rows(r))
@@ -94,7 +95,7 @@ def _unsuppressed(app, muni, level):
     """The report with the thresholds at 1, to check the raw arithmetic."""
     app.config.update(SUPPRESS_MIN_COUNT=1, SUPPRESS_MIN_DENOMINATOR=1)
     try:
-        return services.uptake_report(muni, P, level)
+        return services.uptake_report(muni, Y, level)
     finally:
         app.config.update(SUPPRESS_MIN_COUNT=5, SUPPRESS_MIN_DENOMINATOR=10)
 
@@ -160,7 +161,7 @@ def test_indicator_jsonstat_bad_size(muni, zone_set):
 def test_jsonstat_export_loads_in_a_jsonstat_reader(app, muni, world):
     from pyjstat import pyjstat
 
-    doc = formats.jsonstat(services.uptake_report(muni, P, "grunnkrets"))
+    doc = formats.jsonstat(services.uptake_report(muni, Y, "grunnkrets"))
     frames = pyjstat.from_json_stat(json.loads(json.dumps(doc)), naming="id")
     df = frames[0] if isinstance(frames, list) else frames
     assert len(df) == (len(doc["dimension"]["zone"]["category"]["index"]) * len(services.MEASURES))
@@ -170,7 +171,7 @@ def test_jsonstat_export_loads_in_a_jsonstat_reader(app, muni, world):
 def test_geojson_export_is_valid_featurecollection(app, muni, world):
     from shapely.geometry import shape
 
-    doc = formats.geojson(services.uptake_report(muni, P, "grunnkrets"))
+    doc = formats.geojson(services.uptake_report(muni, Y, "grunnkrets"))
     assert doc["type"] == "FeatureCollection" and len(doc["features"]) == 3
     for f in doc["features"]:
         geom = shape(f["geometry"])
@@ -181,10 +182,10 @@ def test_geojson_export_is_valid_featurecollection(app, muni, world):
 def test_same_numbers_from_cli_api_and_page(app, client, muni, world, users):
     from opplevelseskort.core import services as core
 
-    result = app.test_cli_runner().invoke(args=["report", "uptake", "--period", "2026-03", "--format", "csv"])
+    result = app.test_cli_runner().invoke(args=["report", "uptake", "--period", "2026", "--format", "csv"])
     assert result.exit_code == 0, result.output
     raw = core.create_token(users["analyst"], "r")[1]
-    api = client.get("/api/v1/reports/uptake?period=2026-03&level=grunnkrets&format=csv",
+    api = client.get("/api/v1/reports/uptake?period=2026&level=grunnkrets&format=csv",
                      headers={"Authorization": f"Bearer {raw}"})
     assert api.status_code == 200
     norm = lambda t: t.lstrip("\ufeff").replace("\r\n", "\n")  # noqa: E731
@@ -205,12 +206,12 @@ def test_api_refuses_partner_tokens_and_bad_period(client, users):
                                           ("caseworker", 403)])
 def test_dashboard_access(client, login_as, world, role, status):
     login_as(role)
-    assert client.get("/rapporter/?period=2026-03").status_code == status
+    assert client.get("/rapporter/?period=2026").status_code == status
 
 
 def test_dashboard_never_shows_a_child(client, login_as, world):
     login_as("analyst")
-    page = client.get("/rapporter/?period=2026-03").text
+    page = client.get("/rapporter/?period=2026").text
     for name in ("Anna", "Bo", "Cas", "Dan", "Nordmann"):
         assert name not in page
 
@@ -236,23 +237,23 @@ def test_configured_tile_server_is_allowed_by_csp_and_passed_to_the_map(make_app
 def test_breakdown_by_age_and_gender_with_suppression(app, muni, world):
     app.config.update(SUPPRESS_MIN_COUNT=1)
     try:
-        rep = services.breakdown_report(muni, P, "delomrade", "gender")
+        rep = services.breakdown_report(muni, Y, "delomrade", "gender")
         assert rep["cells"][("300101", "girl", "active_children")].value == 3  # Anna, Bo, Dan are all "girl" here
         assert rep["cells"][("300101", "girl", "checkins")].value == 4
-        age = services.breakdown_report(muni, P, "delomrade", "age")
+        age = services.breakdown_report(muni, Y, "delomrade", "age")
         assert age["cells"][("300101", "10-12", "active_children")].value == 3  # born 2014: 11 in March 2026
     finally:
         app.config.update(SUPPRESS_MIN_COUNT=5)
-    rep = services.breakdown_report(muni, P, "delomrade", "gender")
+    rep = services.breakdown_report(muni, Y, "delomrade", "gender")
     assert rep["cells"][("300101", "girl", "active_children")].suppressed
     text = "".join(formats.breakdown_csv(rep))
     assert "300101;" in text and ";girl;:;:" in text
     with pytest.raises(DomainError):
-        services.breakdown_report(muni, P, "delomrade", "shoe size")
+        services.breakdown_report(muni, Y, "delomrade", "shoe size")
 
 
 def test_breakdown_from_cli(app, muni, world):
-    result = app.test_cli_runner().invoke(args=["report", "uptake", "--period", "2026-03", "--level", "delomrade",
+    result = app.test_cli_runner().invoke(args=["report", "uptake", "--period", "2026", "--level", "delomrade",
                                                 "--breakdown", "age"])
     assert result.exit_code == 0 and "zone_code;zone_name;level;period;age" in result.output
 
@@ -270,7 +271,7 @@ def test_report_pages_show_words_not_codes(client, login_as, world, app):
     try:
         login_as("analyst")
         grant = client.get("/rapporter/tilskudd?year=2026").text
-        dash = client.get("/rapporter/?period=2026-03").text
+        dash = client.get("/rapporter/?period=2026").text
     finally:
         app.config.update(SUPPRESS_MIN_COUNT=5)
     assert "10–12 år" in grant and "<td>10-12</td>" not in grant
