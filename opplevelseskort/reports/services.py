@@ -417,6 +417,9 @@ def _collect(municipality: Municipality, period: Period, all_zones: list[Zone], 
     """Every table the plan publishes for one period, as cells and relations (nothing hidden but the primary)."""
     from .disclosure import System
 
+    if not tree.levels:
+        raise DomainError("level_unknown", _("Kommunen har ingen soner ennå. Importer soner først."))
+
     min_count = current_app.config["SUPPRESS_MIN_COUNT"]
     yearly = _is_calendar_year(period)
     facts = period_facts(municipality, period, [z.id for z in all_zones])
