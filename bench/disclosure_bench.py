@@ -143,7 +143,7 @@ def run(seed: int, runs: int, database: str) -> None:
         outcome = pub.system.outcome
         print(f"  cells {len(pub.system.values)}, primary {len(pub.system.primary)}, hidden {len(pub.system.hidden)}, "
               f"needs checked {outcome.rounds}, integer programs {outcome.completions}, unmet {len(outcome.unmet)}")
-        print(f"  shown (cards and active) per level: "
+        print("  shown (cards and active) per level: "
               + ", ".join(f"{lv} {share:.0%}" for lv, share in _usefulness(pub).items())
               + f"; information lost (hidden value share) {_loss(pub.system, year.label):.2%}")
         audited, pinned, small = _audit(app, muni, year)

@@ -82,6 +82,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "CHECKIN_REPEAT_WINDOW_MINUTES": _int(env.get("CHECKIN_REPEAT_WINDOW_MINUTES"), 180),
         "SUPPRESS_MIN_COUNT": _int(env.get("SUPPRESS_MIN_COUNT"), 5),
         "SUPPRESS_MIN_DENOMINATOR": _int(env.get("SUPPRESS_MIN_DENOMINATOR"), 10),
+        # a zone level is published when at least half its zones with cards have this many (0: always; the plan)
+        "REPORT_ZONE_MIN_CARDS": _int(env.get("REPORT_ZONE_MIN_CARDS"), 10),
         "MAP_TILE_URL": env.get("MAP_TILE_URL", ""),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         "LOG_FORMAT": env.get("LOG_FORMAT", "json" if production else "plain"),

@@ -34,6 +34,9 @@ TEST_CONFIG = {
     "SECRET_KEY": "test-secret",
     "SERVER_NAME": "localhost",
     "PUBLIC_BASE_URL": "http://localhost",
+    # the test worlds are a handful of children: zone levels are published however small (the plan's density rule
+    # is tested on its own in tests/reports/test_disclosure_rules.py)
+    "REPORT_ZONE_MIN_CARDS": 0,
 }
 
 

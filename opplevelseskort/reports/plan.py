@@ -71,6 +71,21 @@ def published(name: str, levels: list[str], level: str | None, *, yearly: bool) 
     return level is None or level in levels_for(name, levels, yearly=yearly)
 
 
+# A zone level is published only where its zones are large enough for the tables to be worth protecting: when at
+# least half of its zones with children with a card have REPORT_ZONE_MIN_CARDS of them (default 10; 0 turns the
+# rule off), and breakdowns where half have twice that many active children. Tiny zones everywhere (the first
+# weeks of a scheme, a small municipality's grunnkretser) would be hidden nearly cell by cell, slowly; the level
+# above says more.
+
+
+def dense_enough(values: list[int], minimum: int) -> bool:
+    """At least half of the non-zero values reach `minimum` (always, when the minimum is 0)."""
+    if minimum <= 0:
+        return True
+    nonzero = [v for v in values if v > 0]
+    return bool(nonzero) and sum(v >= minimum for v in nonzero) * 2 >= len(nonzero)
+
+
 def describe(levels: list[str]) -> list[tuple[object, list[str], list[str]]]:
     """The plan for a municipality's levels, as (table, levels for a year, levels for a shorter period)."""
     return [(spec.label, levels_for(spec.name, levels), levels_for(spec.name, levels, yearly=False)

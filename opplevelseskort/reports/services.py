@@ -408,6 +408,7 @@ class _Parts:
 
     tree: tables.Tree
     counts: dict[str, tables.LevelCounts]
+    levels: list[str]  # the zone levels the uptake table is published at
     breakdowns: dict[str, dict]
     grant: dict | None
     system: object
@@ -425,14 +426,23 @@ def _collect(municipality: Municipality, period: Period, all_zones: list[Zone], 
     facts = period_facts(municipality, period, [z.id for z in all_zones])
     counts = _level_counts(municipality, period, facts, all_zones, tree)
     system = System(threshold=min_count)
-    levels = plan.levels_for("uptake", tree.levels, yearly=yearly)
-    tiny = tables.add_uptake(system, tree, counts, levels, min_count)
+
+    min_cards = current_app.config["REPORT_ZONE_MIN_CARDS"]
+
+    def dense(level, measure, minimum):
+        c = counts[level]
+        return plan.dense_enough([c.per_zone[z.id][measure] for z in c.zones if z.level == level], minimum)
+
+    uptake_levels = [lv for lv in plan.levels_for("uptake", tree.levels, yearly=yearly)
+                     if dense(lv, "children_with_card", min_cards)]
+    tiny = tables.add_uptake(system, tree, counts, uptake_levels, min_count)
     breakdowns = {}
     for by, categories in BREAKDOWNS:
         if not plan.published(by, tree.levels, None, yearly=yearly):
             breakdowns[by] = {}
             continue
-        levels = plan.levels_for(by, tree.levels, yearly=yearly)
+        levels = [lv for lv in plan.levels_for(by, tree.levels, yearly=yearly) if lv in uptake_levels
+                  and dense(lv, "active_children", 2 * min_cards)]
         breakdowns[by] = {level: _breakdown_counts(facts, tree.row_of[level], by) for level in levels}
         tables.add_breakdown(system, tree, by, categories, levels, breakdowns[by], _category_totals(facts, by),
                              tiny, min_count)
@@ -440,7 +450,7 @@ def _collect(municipality: Municipality, period: Period, all_zones: list[Zone], 
         else None
     if grant is not None:
         tables.add_grant(system, grant, min_count)
-    return _Parts(tree, counts, breakdowns, grant, system)
+    return _Parts(tree, counts, uptake_levels, breakdowns, grant, system)
 
 
 def _build_year(municipality: Municipality, year: Period) -> list[Publication]:
@@ -480,7 +490,7 @@ def _shape(municipality: Municipality, period: Period, part: _Parts, system, add
     """The published tables of one period, each cell with its status from the protected system."""
     min_den = current_app.config["SUPPRESS_MIN_DENOMINATOR"]
     pub = Publication(municipality, period, levels=part.tree.levels, system=system, added=added)
-    for level in plan.levels_for("uptake", part.tree.levels, yearly=_is_calendar_year(period)):
+    for level in part.levels:
         pub.reports[level] = _uptake_table(pub, part.counts[level], min_den)
     pub.municipality_row = _uptake_table(pub, part.counts[part.tree.levels[0]], min_den, total_only=True)
     for by, categories in BREAKDOWNS:
@@ -559,9 +569,9 @@ def uptake_report(municipality: Municipality, period: Period, level: str = "grun
     if level not in pub.reports:
         where = ", ".join(str(label("zone_level", lv)) for lv in pub.reports)
         raise DomainError("level_not_published", _(
-            "Tall for perioder kortere enn et år publiseres ikke på nivået «%(level)s», der tallene er for små. "
-            "Velg et helt år, eller et av disse nivåene: %(levels)s.", level=label("zone_level", level),
-            levels=where or str(_("hele kommunen"))))
+            "Tallene for denne perioden publiseres ikke på nivået «%(level)s», der de er for små (perioder kortere "
+            "enn et år, eller soner med få barn). Velg et helt år, eller et av disse nivåene: %(levels)s.",
+            level=label("zone_level", level), levels=where or str(_("hele kommunen"))))
     return pub.reports[level]
 
 
@@ -645,10 +655,9 @@ def breakdown_report(municipality: Municipality, period: Period, level: str, by:
 
 
 def published_levels(municipality: Municipality, period: Period) -> list[str]:
-    """The zone levels (finest first) the plan publishes the zone table at for this period."""
-    levels = tables.zone_tree(list(db.session.scalars(db.select(Zone).filter_by(
-        municipality_id=municipality.id)))).levels
-    return plan.levels_for("uptake", levels, yearly=_is_calendar_year(period))
+    """The zone levels (finest first) the zone table is published at for this period (the plan, and zones large
+    enough)."""
+    return list(publication(municipality, period).reports)
 
 
 def plan_for(municipality: Municipality) -> list[tuple[object, list[str], list[str] | None]]:

@@ -185,3 +185,22 @@ def test_zone_tree_rows_take_in_zones_without_a_parent(app, muni):
     orphan = zones[f"{muni.number}9999"]
     assert [z.code for z in tree.rows["delomrade"]][-1] == orphan.code
     assert tree.row_of["delomrade"][orphan.id] == orphan.id
+
+
+def test_a_zone_level_of_tiny_zones_is_not_published_the_level_above_is(app, muni):
+    """The first weeks of a scheme: about one child per grunnkrets. Protected cell by cell, nearly everything would
+    be hidden, slowly; the plan publishes the delområder instead (REPORT_ZONE_MIN_CARDS, default 10)."""
+    population.build(db, muni, seed=9, shape=population.Shape(grunnkretser=60, delomrader=4, children=170,
+                                                               checkins=200, small_zones=58, tiny_zones=0))
+    year = services.parse_period("2026")
+    app.config["REPORT_ZONE_MIN_CARDS"] = 10
+    try:
+        assert services.published_levels(muni, year) == ["delomrade"]
+        with pytest.raises(DomainError) as refused:
+            services.uptake_report(muni, year, "grunnkrets")
+        assert refused.value.code == "level_not_published" and "Delområde" in refused.value.message
+        total = services.compute_counts(muni, year, "delomrade")[3]["children_with_card"]
+        assert services.uptake_report(muni, year, "delomrade").cells["total"]["children_with_card"].value == total
+    finally:
+        app.config["REPORT_ZONE_MIN_CARDS"] = 0
+    assert services.published_levels(muni, year) == ["grunnkrets", "delomrade"]  # the rule off: every level
