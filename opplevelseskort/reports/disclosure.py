@@ -230,7 +230,6 @@ class _Reader:
             for k, a in rel.coefs.items():
                 data.append(a), r.append(len(rhs)), cc.append(col[k])
             rhs.append(self.index.slack(rel))
-        self.n_rel_ub = len(rhs)
         for k in self.keys:
             x = 1.0 if unknown(k) else 0.0
             data.append(1.0), r.append(len(rhs)), cc.append(col[k])
@@ -265,18 +264,6 @@ class _Reader:
             if res.status == 0:
                 return -res.fun, res
         return None, None
-
-    def cut(self, res) -> tuple[dict, float]:
-        """The dual solution as a cut: sum(g_k * x_k) >= need - sigma holds for every pattern that meets the need."""
-        lam = res.ineqlin.marginals  # <= 0 for a minimisation with <= rows
-        sigma = -sum(lam[i] * self.index.slack(rel) for i, rel in enumerate(self.ub_rows))
-        g: dict = {}
-        base = self.n_rel_ub
-        for j, k in enumerate(self.keys):
-            coef = -lam[base + 2 * j] * self.upper[k] - lam[base + 2 * j + 1] * self.lower[k]
-            if coef > TOL:
-                g[k] = coef
-        return g, sigma
 
 
 def _integral(res) -> bool:
@@ -390,9 +377,9 @@ def protect(system: System, *, time_limit: float = 10.0, seed: int = 7) -> int:
 
 
 def _push_groups(system: System, needs: list, witnesses: _Witnesses, index: _Index, outcome: Outcome, rng) -> None:
-    """Push the needy cells of each hidden group up at once (random weights), then down, again and again for the cells
-    whose need no witness meets yet: one linear program moves many cells, and each whole-number answer is a witness.
-    On tables of mostly tiny counts this meets most needs before any single one is solved."""
+    """Push the needy cells of each hidden group up at once (random weights), then down, again for the cells whose
+    need no witness meets yet, while that still helps: one linear program moves many cells, and each whole-number
+    answer is a witness."""
     single: dict[int, dict] = {1: {}, -1: {}}
     for _k, need in needs:
         if len(need.expr) == 1:
@@ -412,10 +399,8 @@ def _push_groups(system: System, needs: list, witnesses: _Witnesses, index: _Ind
                 _best, res = reader.solve({k: rng.uniform(0.5, 1.5) for k in todo}, sense, system.unknown)
                 if not _integral(res):
                     break
-                before = len(todo)
                 witnesses.add(reader.keys, res.x)
-                if sum(1 for k in todo if witnesses.meet(Need(((k, 1),), sense, 0), single[sense][k])) == 0 \
-                        and before:
+                if not any(witnesses.meet(Need(((k, 1),), sense, 0), single[sense][k]) for k in todo):
                     break
 
 
@@ -486,7 +471,7 @@ def _cheapest_completion(system: System, index: _Index, need: Need, outcome: Out
             if answer is None:
                 continue
             added, zkeys, z = answer
-            if not whole and np_fractional(z):
+            if not whole and _fractional(z):
                 continue
             cost = sum(system.weights.get(k, 1.0) for k in added)
             if best is None or cost < best[0]:
@@ -500,7 +485,7 @@ def _cheapest_completion(system: System, index: _Index, need: Need, outcome: Out
     return None
 
 
-def np_fractional(x) -> bool:
+def _fractional(x) -> bool:
     import numpy as np
 
     return bool(np.any(np.abs(x - np.round(x)) > TOL))
