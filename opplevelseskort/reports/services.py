@@ -453,12 +453,16 @@ def _collect(municipality: Municipality, period: Period, all_zones: list[Zone], 
     return _Parts(tree, counts, uptake_levels, breakdowns, grant, system)
 
 
+def _zones(municipality: Municipality) -> tuple[list[Zone], tables.Tree]:
+    zones = list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id)))
+    return zones, tables.zone_tree(zones)
+
+
 def _build_year(municipality: Municipality, year: Period) -> list[Publication]:
     """A calendar year and its quarters, protected together."""
     from .disclosure import System, protect_cached
 
-    all_zones = list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id)))
-    tree = tables.zone_tree(all_zones)
+    all_zones, tree = _zones(municipality)
     periods = [year, *quarters_of(year)]
     parts = [_collect(municipality, p, all_zones, tree) for p in periods]
     system = System(threshold=current_app.config["SUPPRESS_MIN_COUNT"])
@@ -473,8 +477,7 @@ def _build_single(municipality: Municipality, period: Period, year: Period | Non
     """Any other period, protected beside the calendar year it lies in (when it lies in one)."""
     from .disclosure import System, protect_cached
 
-    all_zones = list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id)))
-    tree = tables.zone_tree(all_zones)
+    all_zones, tree = _zones(municipality)
     part = _collect(municipality, period, all_zones, tree)
     system = System(threshold=current_app.config["SUPPRESS_MIN_COUNT"])
     tables.merge_period(system, period.label, part.system)
@@ -662,8 +665,7 @@ def published_levels(municipality: Municipality, period: Period) -> list[str]:
 
 def plan_for(municipality: Municipality) -> list[tuple[object, list[str], list[str] | None]]:
     """The publication plan for this municipality's levels, with the levels' names: what the report page shows."""
-    levels = tables.zone_tree(list(db.session.scalars(db.select(Zone).filter_by(
-        municipality_id=municipality.id)))).levels
+    levels = _zones(municipality)[1].levels
 
     def names(lvs):
         return None if lvs is None else [str(label("zone_level", lv)) for lv in lvs]
