@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from opplevelseskort.partners.services import create_staff_user
+
 BASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -48,8 +50,8 @@ def generate(db, cards: int, offers: int, checkins: int = 0, zones_per_level: in
     partner = Partner(municipality_id=muni.id, name="Bench IL", org_number="974760673", status="approved")
     db.session.add(partner)
     db.session.flush()
-    user = core.create_user("bench@partner.no", "benk og bord 42", Role.PARTNER, municipality_id=muni.id,
-                            partner_id=partner.id)
+    user = create_staff_user("bench@partner.no", "benk og bord 42", Role.PARTNER, municipality_id=muni.id,
+                             partner_id=partner.id)
     token = core.create_token(user, "bench")[1]
     year = date.today().year
     conn.execute(sa.text(

@@ -159,7 +159,10 @@ def _sqlite_transactions(app: Flask) -> None:
 
 
 PARTS = ["opplevelseskort.core", "opplevelseskort.cards", "opplevelseskort.partners", "opplevelseskort.checkin",
-         "opplevelseskort.reports", "utstyr"]
+         "opplevelseskort.reports", "utstyr", "opplevelseskort.portal"]
+# Parts without tables or commands of their own (the family's pages read the parts below them).
+NO_MODELS = {"opplevelseskort.portal"}
+NO_CLI = {"opplevelseskort.portal"}
 URL_PREFIXES = {"utstyr": "/utstyr", "opplevelseskort.reports": "/rapporter"}
 
 
@@ -168,19 +171,25 @@ def _register_models() -> None:
     import importlib
 
     for part in PARTS:
-        importlib.import_module(part + ".models")
+        if part not in NO_MODELS:
+            importlib.import_module(part + ".models")
 
 
 def _register_blueprints(app: Flask) -> None:
     import importlib
 
     from .api.views import bp as api_bp
+    from .core import nav
 
+    menu, counts = [], []
     for part in PARTS:
-        bp = importlib.import_module(part + ".views").bp
-        app.register_blueprint(bp, url_prefix=URL_PREFIXES.get(part))
+        views = importlib.import_module(part + ".views")
+        app.register_blueprint(views.bp, url_prefix=URL_PREFIXES.get(part))
+        menu += getattr(views, "MENU", ())
+        counts += getattr(views, "COUNTS", ())
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)
+    nav.init_app(app, menu, counts)  # the menu and dashboard figures, from each part's MENU and COUNTS
 
     from .core import uow
 
@@ -188,29 +197,17 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _wire_hooks(app: Flask) -> None:
-    """Where a lower part needs an answer only a higher part has (see core/hooks.py): wired here, explicitly."""
+    """The two real plug-in points (see core/hooks.py), each with a provider per part, wired here explicitly."""
+    from utstyr import demo as utstyr_demo
     from utstyr import services as utstyr
 
+    from .cards import demo as cards_demo
     from .checkin import services as checkin
     from .core import hooks
-    from .partners import services as partners
-    from .partners import views as partners_views
-
-    hooks.provide(app, "partner_choices", partners.partner_choices)
-    hooks.provide(app, "attach_partner", partners.attach_partner)
-    hooks.provide(app, "partner_of", partners.partner_id_of)
-    hooks.provide(app, "card_page_offers", partners_views.offers_for_card_page)  # links: built by the view layer
-    hooks.provide(app, "card_page_bookings", partners_views.bookings_for_card_page)
-    hooks.provide(app, "children_checked_in", checkin.children_checked_in)
-    hooks.provide(app, "metric_counts", checkin.metric_counts)
-    hooks.provide(app, "metric_counts", utstyr.metric_counts)
-
-    from utstyr import demo as utstyr_demo
-
-    from .cards import demo as cards_demo
     from .partners import demo as partners_demo
 
-    hooks.provide(app, "demo_partner", partners_demo.demo_partner)
+    hooks.provide(app, "metric_counts", checkin.metric_counts)
+    hooks.provide(app, "metric_counts", utstyr.metric_counts)
     for add_demo_data in (partners_demo.demo_offers, cards_demo.demo_cards, utstyr_demo.demo_utstyr):
         hooks.provide(app, "demo_data", add_demo_data)
 
@@ -219,7 +216,8 @@ def _register_cli(app: Flask) -> None:
     import importlib
 
     for part in PARTS:
-        importlib.import_module(part + ".cli").register(app)
+        if part not in NO_CLI:
+            importlib.import_module(part + ".cli").register(app)
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -19,6 +19,7 @@ from opplevelseskort import create_app
 from opplevelseskort.core import services, zones
 from opplevelseskort.core.models import Role
 from opplevelseskort.extensions import db
+from opplevelseskort.partners.services import create_staff_user
 
 CI = os.environ.get("CI", "").lower() == "true"
 BASE_DB_URL = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
@@ -228,7 +229,7 @@ def users(muni, partner_org):
     """One user per role in the test municipality; the admin is unrestricted."""
     out = {}
     for role in Role:
-        out[role.value] = services.create_user(
+        out[role.value] = create_staff_user(
             f"{role.value}@test.no", PASSWORD, role, name=role.value.title(),
             municipality_id=None if role == Role.ADMIN else muni.id,
             partner_id=partner_org.id if role == Role.PARTNER else None)

@@ -127,6 +127,24 @@ def unit_by_code(code: str) -> Unit:
     return unit
 
 
+def kits_to_tick(codes_: list[str], *, shown: bool) -> list[tuple[str, list[str]]]:
+    """A kit's parts are ticked before it goes out and when it comes back: (label, kit items) for each scanned unit
+    that is a kit while its checklist has not been shown yet; none once it has. Unknown labels are left to the
+    checkout or return to name."""
+    return [] if shown else kit_lists(codes_)
+
+
+def missing_at_checkout(loan: Loan) -> list[str]:
+    """"<label>: <part>, <part>" for each kit that went out without all its parts ticked."""
+    out = []
+    for line in loan.lines:
+        kit = list(line.unit.item_type.kit_items or [])
+        absent = [i for i in kit if i not in (line.checklist_out or [])]
+        if absent:
+            out.append(f"{line.unit.label_code}: {', '.join(absent)}")
+    return out
+
+
 def kit_lists(codes_: list[str]) -> list[tuple[str, list[str]]]:
     """(label, kit items) for each scanned unit that is a kit; unknown labels are left to the checkout to name."""
     kits = []

@@ -9,12 +9,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from opplevelseskort.core import nav
-from opplevelseskort.core.errors import DomainError
 from opplevelseskort.core.guards import form_page, year_arg
 from opplevelseskort.core.i18n import current_locale_code
 from opplevelseskort.core.models import Role
 from opplevelseskort.core.permissions import roles_required
-from opplevelseskort.core.uow import on_refusal, refuse_form
+from opplevelseskort.core.uow import refuse_form, refused
 from opplevelseskort.extensions import db
 
 from . import labels, services
@@ -67,22 +66,21 @@ def checkout():
     loc, locs = _location()
     form = CheckoutForm()
     if form.validate_on_submit():
-        on_refusal(lambda: form_page("utstyr/checkout.html", form, loc=loc, locs=locs, kits=[]), field=form.unit_codes)
-        borrower = services.resolve_borrower(loc.municipality_id, card_code=form.card_code.data,
-                                             borrower_id=form.borrower_id.data)
         codes = form.unit_codes.data.split()
-        kits = services.kit_lists(codes)
-        if kits and not request.form.get("kit_shown"):
-            # Kits: tick what goes out before the loan is recorded.
+        kits = services.kits_to_tick(codes, shown=bool(request.form.get("kit_shown")))
+        if kits:
             return render_template("utstyr/checkout.html", form=form, loc=loc, locs=locs, kits=kits)
-        checklists = {code: request.form.getlist(f"kit-{code}") for code, _items in kits}
-        loan = services.checkout(loc, borrower, codes, volunteer=current_user, due_on=form.due_on.data,
-                                 checklists=checklists)
+        with refused(lambda: form_page("utstyr/checkout.html", form, loc=loc, locs=locs, kits=[]),
+                     field=form.unit_codes):
+            borrower = services.resolve_borrower(loc.municipality_id, card_code=form.card_code.data,
+                                                 borrower_id=form.borrower_id.data)
+            checklists = {code: request.form.getlist(f"kit-{code}") for code in codes}
+            loan = services.checkout(loc, borrower, codes, volunteer=current_user, due_on=form.due_on.data,
+                                     checklists=checklists)
         flash(_("Utlånt til %(name)s (låner %(id)d): %(n)d enheter, leveres innen %(date)s.",
                 name=borrower.name or "–", id=borrower.id, n=len(loan.lines),
                 date=format_date(loan.due_on, "d. MMMM y")), "success")
-        missing = [f"{line.unit.label_code}: {', '.join(i for i in line.unit.item_type.kit_items if i not in line.checklist_out)}"
-                   for line in loan.lines if set(line.unit.item_type.kit_items or []) - set(line.checklist_out)]
+        missing = services.missing_at_checkout(loan)
         if missing:
             flash(_("Mangler ved utlevering: %(missing)s", missing="; ".join(missing)), "info")
         return redirect(url_for("utstyr.checkout"))
@@ -98,20 +96,17 @@ def return_():
     code = request.values.get("unit_code") or ""
     if code and request.method == "GET":
         form.unit_code.data = code
-        try:
-            kit = list(services.unit_by_code(code).item_type.kit_items or [])
-        except DomainError as exc:
-            form.unit_code.errors = [exc.message]
+        kit = next((items for _code, items in services.kits_to_tick([code], shown=False)), [])
     if form.validate_on_submit():
-        on_refusal(lambda: form_page("utstyr/return.html", form, loc=loc, locs=locs, kit=kit), field=form.unit_code)
-        unit = services.unit_by_code(form.unit_code.data)
-        ticked = request.form.getlist("kit") if request.form.get("kit_shown") else None
-        if unit.item_type.kit_items and ticked is None:
+        shown = bool(request.form.get("kit_shown"))
+        if services.kits_to_tick([form.unit_code.data], shown=shown):
             # a kit: show its checklist before taking it back
-            return redirect(url_for("utstyr.return_", unit_code=unit.label_code))
-        line = services.return_unit(form.unit_code.data, volunteer=current_user, condition=form.condition.data,
-                                    unchecked=form.unchecked.data, lost=form.lost.data, missing=form.missing.data,
-                                    checklist_in=ticked)
+            return redirect(url_for("utstyr.return_", unit_code=form.unit_code.data))
+        with refused(lambda: form_page("utstyr/return.html", form, loc=loc, locs=locs, kit=kit), field=form.unit_code):
+            line = services.return_unit(form.unit_code.data, volunteer=current_user, condition=form.condition.data,
+                                        unchecked=form.unchecked.data, lost=form.lost.data,
+                                        missing=form.missing.data,
+                                        checklist_in=request.form.getlist("kit") if shown else None)
         status = line.unit.status
         message = {UnitStatus.MAINTENANCE: _("%(code)s er levert og satt til reparasjon."),
                    UnitStatus.UNCHECKED: _("%(code)s er levert og står i køen for sjekk."),
@@ -129,15 +124,14 @@ def unit_action(unit_id: int, action: str):
     unit = db.session.get(Unit, unit_id)
     if unit is None or unit.location_id not in {loc.id for loc in services.locations_for(current_user)}:
         abort(404)
-    on_refusal(redirect_to=url_for("utstyr.home"))
-    if action == "sjekket":
-        services.finish_check(unit, volunteer=current_user, condition=request.form.get("condition", "good"))
-    elif action == "reparert":
-        services.repaired(unit, volunteer=current_user)
-    elif action == "kasser":
-        services.retire(unit, volunteer=current_user)
-    else:
+    actions = {"sjekket": lambda: services.finish_check(unit, volunteer=current_user,
+                                                        condition=request.form.get("condition", "good")),
+               "reparert": lambda: services.repaired(unit, volunteer=current_user),
+               "kasser": lambda: services.retire(unit, volunteer=current_user)}
+    if action not in actions:
         abort(404)
+    with refused(redirect_to=url_for("utstyr.home")):
+        actions[action]()
     flash(_("%(code)s er oppdatert.", code=unit.label_code), "success")
     return redirect(url_for("utstyr.home"))
 
@@ -147,10 +141,11 @@ def unit_action(unit_id: int, action: str):
 def unmet():
     loc, _locs = _location()
     form = UnmetForm()
-    on_refusal(redirect_to=url_for("utstyr.home"))
-    if not form.validate_on_submit():
-        refuse_form(form, _("Velg hva som ble spurt etter."))
-    services.record_unmet_demand(loc, category=form.category.data, size=form.size.data or "", volunteer=current_user)
+    with refused(redirect_to=url_for("utstyr.home")):
+        if not form.validate_on_submit():
+            refuse_form(form, _("Velg hva som ble spurt etter."))
+        services.record_unmet_demand(loc, category=form.category.data, size=form.size.data or "",
+                                     volunteer=current_user)
     flash(_("Takk! Ønsket er notert."), "success")
     return redirect(url_for("utstyr.home"))
 
@@ -161,9 +156,9 @@ def borrower_new():
     loc, locs = _location()
     form = BorrowerForm()
     if form.validate_on_submit():
-        on_refusal(lambda: form_page("utstyr/borrower_form.html", form), field=form.name)
-        b = services.register_borrower(loc.municipality_id, kind=form.kind.data, name=form.name.data,
-                                       phone=form.phone.data, email=form.email.data, actor=current_user)
+        with refused(lambda: form_page("utstyr/borrower_form.html", form), field=form.name):
+            b = services.register_borrower(loc.municipality_id, kind=form.kind.data, name=form.name.data,
+                                           phone=form.phone.data, email=form.email.data, actor=current_user)
         flash(_("Låneren er registrert med lånernummer %(id)d.", id=b.id), "success")
         return redirect(url_for("utstyr.checkout"))
     return form_page("utstyr/borrower_form.html", form)
@@ -179,14 +174,14 @@ def units():
         return form_page("utstyr/units.html", form, rows=services.units_at(loc), loc=loc)
 
     if form.validate_on_submit():
-        on_refusal(page, field=form.photo)
         photo = form.photo.data.read() if form.photo.data and getattr(form.photo.data, "filename", "") else None
-        services.register_units(loc, name=form.name.data, size=form.size.data or "", category=form.category.data,
-                                count=form.count.data, actor=current_user,
-                                default_loan_days=form.default_loan_days.data,
-                                guardian_consent_required=form.guardian_consent_required.data,
-                                kit_items=(form.kit_items.data or "").split(","), photo=photo,
-                                safety_expires_on=form.safety_expires_on.data)
+        with refused(page, field=form.photo):
+            services.register_units(loc, name=form.name.data, size=form.size.data or "",
+                                    category=form.category.data, count=form.count.data, actor=current_user,
+                                    default_loan_days=form.default_loan_days.data,
+                                    guardian_consent_required=form.guardian_consent_required.data,
+                                    kit_items=(form.kit_items.data or "").split(","), photo=photo,
+                                    safety_expires_on=form.safety_expires_on.data)
         flash(_("%(n)d enheter er registrert.", n=form.count.data), "success")
         return redirect(url_for("utstyr.units"))
     return page()
@@ -225,11 +220,11 @@ def reservations():
                          days=days, rows=services.active_reservations(loc))
 
     if form.validate_on_submit():
-        on_refusal(page, field=form.quantity)
         item_type = db.session.get(ItemType, form.item_type_id.data)
-        borrower = services.resolve_borrower(loc.municipality_id, borrower_id=form.borrower_id.data)
-        services.reserve(loc, borrower, item_type, form.quantity.data, form.date_from.data, form.date_to.data,
-                         actor=current_user)
+        with refused(page, field=form.quantity):
+            borrower = services.resolve_borrower(loc.municipality_id, borrower_id=form.borrower_id.data)
+            services.reserve(loc, borrower, item_type, form.quantity.data, form.date_from.data, form.date_to.data,
+                             actor=current_user)
         flash(_("Reservert."), "success")
         return redirect(url_for("utstyr.reservations", type=item_type.id))
     return page()
@@ -251,9 +246,10 @@ def locations(location_id: int | None = None):
                                                      "solo_age", "household_cap", "peak_from", "peak_until")}
         values.update(name=values["name"].strip(), address=values["address"] or "", contact=values["contact"] or "")
         emails = [e.strip() for e in (form.volunteers.data or "").split(",") if e.strip()]
-        on_refusal(lambda: form_page("utstyr/locations.html", form, loc=loc, locs=services.locations_for(current_user)),
-                   field={"volunteers_unknown": form.volunteers, None: form.hours})
-        saved = services.save_location(current_user, values, location=loc, volunteer_emails=emails)
+        with refused(lambda: form_page("utstyr/locations.html", form, loc=loc,
+                                       locs=services.locations_for(current_user)),
+                     field={"volunteers_unknown": form.volunteers, None: form.hours}):
+            saved = services.save_location(current_user, values, location=loc, volunteer_emails=emails)
         flash(_("Utlånsstedet er lagret."), "success")
         return redirect(url_for("utstyr.locations", location_id=saved.id))
     return form_page("utstyr/locations.html", form, loc=loc, locs=services.locations_for(current_user))
@@ -272,11 +268,11 @@ def borrower(borrower_id: int):
         return form_page("utstyr/borrower.html", form, b=b, history=services.borrower_history(b), today=services.today())
 
     if form.validate_on_submit():
-        on_refusal(page, field=form.reason)
-        if request.form.get("action") == "unblock":
-            services.unblock_borrower(b, actor=current_user)
-        else:
-            services.block_borrower(b, form.reason.data, actor=current_user)
+        with refused(page, field=form.reason):
+            if request.form.get("action") == "unblock":
+                services.unblock_borrower(b, actor=current_user)
+            else:
+                services.block_borrower(b, form.reason.data, actor=current_user)
         flash(_("Låneren er oppdatert."), "success")
         return redirect(url_for("utstyr.borrower", borrower_id=b.id))
     return page()
@@ -301,8 +297,8 @@ def cancel_reservation(reservation_id: int):
     back = request.form.get("next")
     back = back if back in (url_for("utstyr.reservations"),
                             url_for("utstyr.borrower", borrower_id=reservation.borrower_id)) else url_for("utstyr.reservations")
-    on_refusal(redirect_to=back)
-    services.cancel_reservation(reservation, actor=current_user)
+    with refused(redirect_to=back):
+        services.cancel_reservation(reservation, actor=current_user)
     flash(_("Reservasjonen for %(name)s er avbestilt.", name=reservation.borrower.name or "–"), "success")
     return redirect(back)
 
@@ -328,15 +324,19 @@ def public():
 
 public.public = True
 
-nav.register("utstyr.home", _l("Utstyr"), STAFF, order=12, group="equipment")
-nav.register("utstyr.checkout", _l("Lån ut"), STAFF, order=13, group="equipment")
-nav.register("utstyr.return_", _l("Ta imot"), STAFF, order=14, group="equipment")
-nav.register("utstyr.borrowers", _l("Lånere"), STAFF, order=15, group="equipment")
-nav.register("utstyr.reservations", _l("Reservasjoner"), STAFF, order=15, group="equipment")
-nav.register("utstyr.locations", _l("Utlånssteder"), [Role.ADMIN], order=62, group="admin")
-nav.register("utstyr.stats", _l("Utstyrsstatistikk"), [Role.VOLUNTEER, Role.ADMIN, Role.ANALYST], order=50, group="equipment")
-nav.register("utstyr.public", _l("Lån utstyr"), [], public=True, order=6)
 
-
-nav.register_count(_l("utlån skal leveres i dag eller er på overtid"), [Role.VOLUNTEER, Role.ADMIN], services.loans_due_count,
-                   endpoint="utstyr.home", order=30)
+# The menu entries and dashboard figures of this part (wired by the app factory: core.nav.init_app)
+MENU = (
+    nav.item("utstyr.home", _l("Utstyr"), STAFF, order=12, group="equipment"),
+    nav.item("utstyr.checkout", _l("Lån ut"), STAFF, order=13, group="equipment"),
+    nav.item("utstyr.return_", _l("Ta imot"), STAFF, order=14, group="equipment"),
+    nav.item("utstyr.borrowers", _l("Lånere"), STAFF, order=15, group="equipment"),
+    nav.item("utstyr.reservations", _l("Reservasjoner"), STAFF, order=15, group="equipment"),
+    nav.item("utstyr.locations", _l("Utlånssteder"), [Role.ADMIN], order=62, group="admin"),
+    nav.item("utstyr.stats", _l("Utstyrsstatistikk"), [Role.VOLUNTEER, Role.ADMIN, Role.ANALYST], order=50, group="equipment"),
+    nav.item("utstyr.public", _l("Lån utstyr"), [], public=True, order=6),
+)
+COUNTS = (
+    nav.count(_l("utlån skal leveres i dag eller er på overtid"), [Role.VOLUNTEER, Role.ADMIN], services.loans_due_count,
+              endpoint="utstyr.home", order=30),
+)

@@ -16,6 +16,7 @@ from ..core.errors import DomainError, NotFound
 from ..core.guards import MAX_DB_INT as MAX_ID  # integer primary keys: larger numbers name no row
 from ..core.models import Role
 from ..core.permissions import roles_required
+from ..core.uow import refused
 from .schema import Answer, Integer, Response, Schema, Text, operation
 from .views import bp
 
@@ -67,12 +68,9 @@ def create_checkin(body: CheckinBody):
     if not 1 <= body.offer_id <= MAX_ID:
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
     offer = services.get_offer_for(current_user, body.offer_id)
-    try:
+    with refused(status=422):  # for a check-in an unknown card is a refusal like the others: 422 with its code
         result = services.record_checkin(body.code, offer, actor=current_user, companions=body.companions,
                                          source=CheckinSource.API)
-    except NotFound as exc:
-        # For a check-in an unknown card is a refusal like the others: 422 with its code.
-        raise DomainError(exc.code, exc.message) from None
     out = checkin_json(result.checkin, result.child.given_name or "", result.companions_allowed, not result.created)
     return jsonify(out), (201 if result.created else 200)
 

@@ -65,11 +65,13 @@ def get_application(app_id: int, actor: User) -> Application:
     return a
 
 
-def approve_application(a: Application, *, actor: User, eligible_from: date, eligible_until: date,
+def approve_application(a: Application, *, actor: User, eligible_from: date | None, eligible_until: date | None,
                         zones: list[str]) -> list[Card]:
     """Register the household, issue the cards and send the link; the caseworker confirms the criteria."""
     if a.status != ApplicationStatus.PENDING:
         raise DomainError("application_decided", _("Søknaden er allerede behandlet."))
+    if not eligible_from or not eligible_until:
+        raise DomainError("period_required", _("Fyll inn perioden barna har rett til kort."))
     muni = db.session.get(Municipality, a.municipality_id)
     guardian = services.GuardianInput(a.guardian_name, a.guardian_phone, a.guardian_email, a.preferred_language)
     kids = [services.ChildInput(c["given_name"], c["family_name"], c["birth_year"], c.get("birth_month"),

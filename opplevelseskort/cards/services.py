@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from flask import current_app, url_for
@@ -22,6 +22,7 @@ from ..core.models import Municipality, OutboxChannel, User, Zone
 from ..core.types import utcnow
 from ..core.zones import find_zone, zones_of
 from ..extensions import db
+from . import address as addresses
 from . import codes
 from .models import Card, CardStatus, Channel, Child, Gender, Guardian, Household, RevokeReason
 
@@ -63,9 +64,14 @@ def lookup_card(code: str, *, lock: bool = False, municipality_id: int | None = 
     return card
 
 
+def find_card_by_family_token(token: str | None) -> Card | None:
+    """The card behind a family's secret link, or None."""
+    token = (token or "").strip()
+    return db.session.scalar(db.select(Card).filter_by(family_token=token)) if codes.TOKEN_RE.match(token) else None
+
+
 def card_by_family_token(token: str) -> Card:
-    card = db.session.scalar(db.select(Card).filter_by(family_token=(token or "").strip())) \
-        if codes.TOKEN_RE.match((token or "").strip()) else None
+    card = find_card_by_family_token(token)
     if card is None:
         raise NotFound("card_unknown", _("Ukjent kort."))
     return card
@@ -109,7 +115,7 @@ def _base_url() -> str:
 def card_url(card: Card) -> str:
     """The URL inside the QR code: it opens nothing about the child for anyone but partner staff."""
     base = _base_url()
-    return f"{base}/k/{card.qr_token}" if base else url_for("cards.scan_landing", token=card.qr_token, _external=True)
+    return f"{base}/k/{card.qr_token}" if base else url_for("portal.scan_landing", token=card.qr_token, _external=True)
 
 
 def family_url(card: Card, locale: str | None = None) -> str:
@@ -118,7 +124,7 @@ def family_url(card: Card, locale: str | None = None) -> str:
     suffix = f"?sprak={locale}" if locale and locale != "nb" else ""
     if base:
         return f"{base}/kort/{card.family_token}{suffix}"
-    return url_for("cards.family_card", token=card.family_token, _external=True) + suffix
+    return url_for("portal.family_card", token=card.family_token, _external=True) + suffix
 
 
 def active_card(child: Child) -> Card | None:
@@ -212,9 +218,17 @@ def validate_child(municipality_id: int, c: ChildInput, where: str):
 
 
 def register_household(municipality: Municipality, guardians: list[GuardianInput], children: list[ChildInput], *,
-                       actor: User) -> Household:
-    """Register guardians and eligible children; every field valid or nothing is written."""
+                       actor: User, address: str | None = None) -> Household:
+    """Register guardians and eligible children; every field valid or nothing is written. A child without a
+    zone gets the zone of the household's address (looked up once for the household)."""
     errors: list[str] = []
+    if address and address.strip() and any(not c.zone.strip() for c in children):
+        try:
+            found = addresses.zone_for_address(municipality, address).code
+        except DomainError as exc:
+            errors.append(exc.message)
+        else:
+            children = [c if c.zone.strip() else replace(c, zone=found) for c in children]
     if not guardians:
         errors.append(_("Registrer minst én foresatt."))
     if not children:
@@ -244,6 +258,20 @@ def register_household(municipality: Municipality, guardians: list[GuardianInput
         db.session.flush()
         audit.record(actor, "child.create", "child", child.id, municipality_id=municipality.id)
     audit.record(actor, "household.create", "household", household.id, municipality_id=municipality.id)
+    return household
+
+
+def get_household(household_id: int, *, actor: User, audit_view: bool = True) -> Household:
+    """A household for a caseworker or admin of its municipality; opening its page is a view of every child
+    in it (audited)."""
+    from ..core.permissions import can_access_municipality
+
+    household = db.session.get(Household, household_id)
+    if household is None or not can_access_municipality(actor, household.municipality_id):
+        raise NotFound("household_not_found", _("Fant ikke husstanden."))
+    if audit_view:
+        for child in household.children:
+            audit.record(actor, "child.view", "child", child.id, municipality_id=child.municipality_id)
     return household
 
 
@@ -390,20 +418,6 @@ def show_family_link(card: Card, *, actor: User) -> str:
     audit.record(actor, "card.show_link", "card", card.id, municipality_id=card.municipality_id)
     guardians = card.child.household.guardians if card.child and card.child.household else []
     return family_url(card, guardians[0].preferred_language if guardians else None)
-
-
-def bookings_for_card(card: Card) -> list:
-    """The family's bookings, from the parts that take them (hook "card_page_bookings", wired in the factory)."""
-    from ..core import hooks
-
-    return hooks.collect("card_page_bookings", card)
-
-
-def offers_for_card(card: Card) -> list:
-    """Offers for the family's page (hook "card_page_offers", wired in the factory)."""
-    from ..core import hooks
-
-    return hooks.collect("card_page_offers", card)
 
 
 # --- privacy ---------------------------------------------------------------------------------

@@ -12,16 +12,15 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from ..core import nav, tenancy
-from ..core.errors import DomainError
 from ..core.forms import ActionForm
 from ..core.guards import form_page
 from ..core.models import Municipality, Role
 from ..core.permissions import can_access_municipality, private_page, roles_required
-from ..core.uow import on_refusal, refuse_form
+from ..core.uow import refuse_form, refused
 from ..extensions import db, limiter
-from . import address, codes, pdf, services
+from . import codes, pdf, services
 from .forms import CHANNEL_LABELS, REVOKE_LABELS, HouseholdForm, IssueForm, RenewForm, RevokeForm, SearchForm
-from .models import Card, CardStatus, Household
+from .models import Card, Household
 
 log = logging.getLogger(__name__)
 bp = Blueprint("cards", __name__)
@@ -51,7 +50,6 @@ def children():
 def household_new():
     muni = _municipality()
     form = HouseholdForm()
-    errors: list[str] = []
     if form.validate_on_submit():
         guardians = [services.GuardianInput(g.form.name.data or "", g.form.phone.data, g.form.email.data,
                                             g.form.preferred_language.data)
@@ -61,39 +59,28 @@ def household_new():
             f = c.form
             if not (f.given_name.data or f.family_name.data or f.birth_year.data):
                 continue
-            zone_text = (f.zone.data or "").strip()
-            if not zone_text and form.address.data:
-                try:
-                    zone_text = address.zone_for_address(muni, form.address.data).code
-                except DomainError as exc:
-                    errors.append(exc.message)
             kids.append(services.ChildInput(f.given_name.data or "", f.family_name.data or "", f.birth_year.data,
-                                            f.birth_month.data, zone_text, form.channel.data, form.eligible_from.data,
-                                            form.eligible_until.data, bool(form.confirmed.data), f.gender.data or None))
-        if not errors:
-            on_refusal(lambda refused: form_page("cards/household_form.html", form, errors=refused,
-                                                 zones=services.zones_by_name(muni)))
-            household = services.register_household(muni, guardians, kids, actor=current_user)
-            flash(_("Husstanden er registrert."), "success")
-            return redirect(url_for("cards.household", household_id=household.id))
-    return form_page("cards/household_form.html", form, errors=errors, zones=services.zones_by_name(muni))
+                                            f.birth_month.data, (f.zone.data or "").strip(), form.channel.data,
+                                            form.eligible_from.data, form.eligible_until.data,
+                                            bool(form.confirmed.data), f.gender.data or None))
+        with refused(lambda errors: form_page("cards/household_form.html", form, errors=errors,
+                                              zones=services.zones_by_name(muni))):
+            household = services.register_household(muni, guardians, kids, actor=current_user,
+                                                     address=form.address.data)
+        flash(_("Husstanden er registrert."), "success")
+        return redirect(url_for("cards.household", household_id=household.id))
+    return form_page("cards/household_form.html", form, zones=services.zones_by_name(muni))
 
 
-def _household(household_id: int) -> Household:
-    h = db.session.get(Household, household_id)
-    if h is None or not can_access_municipality(current_user, h.municipality_id):
-        abort(404)
-    return h
+def _household(household_id: int, *, viewed: bool = False) -> Household:
+    with refused(not_found=True):
+        return services.get_household(household_id, actor=current_user, audit_view=viewed)
 
 
 @bp.get("/husstand/<int:household_id>")
 @roles_required(*CASE)
 def household(household_id: int):
-    h = _household(household_id)
-    from ..core import audit
-
-    for child in h.children:
-        audit.record(current_user, "child.view", "child", child.id, municipality_id=child.municipality_id)
+    h = _household(household_id, viewed=True)
     messages = services.link_messages([c for child in h.children for c in child.cards])
     return render_template("cards/household.html", h=h, today=services.today(), channel_labels=CHANNEL_LABELS,
                            messages=messages,
@@ -123,10 +110,8 @@ def household_delete(household_id: int):
 
 
 def _child_action(child_id: int):
-    try:
+    with refused(not_found=True):
         return services.get_child(child_id, actor=current_user, audit_view=False)
-    except DomainError:
-        abort(404)
 
 
 def _card(card_id: int) -> Card:
@@ -138,9 +123,7 @@ def _card(card_id: int) -> Card:
 
 def _back_to_household(household_id: int) -> str:
     """Card and child buttons live on the household page: a refusal is flashed there, and so is success."""
-    url = url_for("cards.household", household_id=household_id)
-    on_refusal(redirect_to=url)
-    return url
+    return url_for("cards.household", household_id=household_id)
 
 
 def _done(url: str, message: str):
@@ -154,11 +137,12 @@ def card_issue(child_id: int):
     child = _child_action(child_id)
     back = _back_to_household(child.household_id)
     form = IssueForm()
-    if not form.validate_on_submit():
-        raise DomainError("form_invalid", _("Sjekk datoen og antall ledsagere."))
-    card = services.issue_card(child, actor=current_user, valid_until=form.valid_until.data,
-                               companions=form.companions.data if form.companions.data is not None else 1)
-    services.send_card_link(card, actor=current_user)
+    with refused(redirect_to=back):
+        if not form.validate_on_submit():
+            refuse_form(form, _("Sjekk datoen og antall ledsagere."))
+        card = services.issue_card(child, actor=current_user, valid_until=form.valid_until.data,
+                                   companions=form.companions.data if form.companions.data is not None else 1)
+        services.send_card_link(card, actor=current_user)
     return _done(back, _("Kortet er laget, og lenken er sendt til de foresatte."))
 
 
@@ -168,9 +152,10 @@ def card_renew(card_id: int):
     card = _card(card_id)
     back = _back_to_household(card.child.household_id)
     form = RenewForm()
-    if not form.validate_on_submit():
-        raise DomainError("form_invalid", _("Skriv inn en gyldig dato."))
-    services.renew_card(card, form.valid_until.data, actor=current_user)
+    with refused(redirect_to=back):
+        if not form.validate_on_submit():
+            refuse_form(form, _("Skriv inn en gyldig dato."))
+        services.renew_card(card, form.valid_until.data, actor=current_user)
     return _done(back, _("Kortet er fornyet."))
 
 
@@ -179,8 +164,9 @@ def card_renew(card_id: int):
 def card_replace(card_id: int):
     card = _card(card_id)
     back = _back_to_household(card.child.household_id)
-    new = services.replace_lost_card(card, actor=current_user)
-    services.send_card_link(new, actor=current_user)
+    with refused(redirect_to=back):
+        new = services.replace_lost_card(card, actor=current_user)
+        services.send_card_link(new, actor=current_user)
     return _done(back, _("Det gamle kortet er sperret, og et nytt er sendt."))
 
 
@@ -190,10 +176,11 @@ def card_revoke(card_id: int):
     card = _card(card_id)
     back = _back_to_household(card.child.household_id)
     form = RevokeForm()
-    if not form.validate_on_submit():
-        # A card is never blocked by a slip of the finger: a reason and a ticked confirmation are both needed.
-        refuse_form(form, _("Kortet ble ikke sperret."))
-    services.revoke_card(card, form.reason.data, actor=current_user)
+    with refused(redirect_to=back):
+        if not form.validate_on_submit():
+            # A card is never blocked by a slip of the finger: a reason and a ticked confirmation are both needed.
+            refuse_form(form, _("Kortet ble ikke sperret."))
+        services.revoke_card(card, form.reason.data, actor=current_user)
     return _done(back, _("Kortet er sperret."))
 
 
@@ -202,7 +189,8 @@ def card_revoke(card_id: int):
 def card_send(card_id: int):
     card = _card(card_id)
     back = _back_to_household(card.child.household_id)
-    services.send_card_link(card, actor=current_user)
+    with refused(redirect_to=back):
+        services.send_card_link(card, actor=current_user)
     return _done(back, _("Lenken er sendt på nytt."))
 
 
@@ -213,75 +201,11 @@ def card_show_link(card_id: int):
     card = _card(card_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    _back_to_household(card.child.household_id)
-    link = services.show_family_link(card, actor=current_user)
+    with refused(redirect_to=_back_to_household(card.child.household_id)):
+        link = services.show_family_link(card, actor=current_user)
     svg = pdf.qr_svg(link).decode("utf-8")
     svg = svg[svg.index("<svg"):]  # drop the XML declaration: the SVG goes inline in the page
     return private_page(Response(render_template("cards/family_link.html", card=card, link=link, qr=Markup(svg))))
-
-
-# --- public: the family's page and the QR landing -------------------------------------------
-
-def _family_card(token: str) -> Card:
-    try:
-        card = services.card_by_family_token(token)
-    except DomainError:
-        abort(404)
-    if card.child.anonymised_at is not None:
-        abort(404)
-    return card
-
-
-@bp.get("/kort/<token>")
-@limiter.limit(lambda: "120 per minute")
-def family_card(token: str):
-    card = _family_card(token)
-    status = services.card_status(card, services.today())
-    resp = Response(render_template("cards/family_card.html", card=card, child=card.child, status=status,
-                                    CardStatus=CardStatus, offers=services.offers_for_card(card),
-                                    bookings=services.bookings_for_card(card),
-                                    short_code=codes.format_short_code(card.short_code), token=token))
-    return private_page(resp)
-
-
-@bp.get("/kort/<token>/qr.svg")
-@limiter.limit(lambda: "120 per minute")
-def family_card_qr(token: str):
-    card = _family_card(token)
-    return private_page(Response(pdf.qr_svg(services.card_url(card)), mimetype="image/svg+xml"))
-
-
-@bp.get("/kort/<token>/kort.pdf")
-@limiter.limit(lambda: "30 per minute")
-def family_card_pdf(token: str):
-    card = _family_card(token)
-    data = pdf.card_pdf(card, services.card_url(card), codes.format_short_code(card.short_code))
-    return private_page(Response(data, mimetype="application/pdf",
-                             headers={"Content-Disposition": 'attachment; filename="opplevelseskort.pdf"'}))
-
-
-@bp.get("/kort/sw.js")
-def card_service_worker():
-    """The service worker lives under /kort/ so its scope covers the card pages only."""
-    from flask import current_app, send_from_directory
-
-    resp = send_from_directory(current_app.static_folder, "js/card-sw.js", mimetype="text/javascript", max_age=0)
-    resp.headers["Service-Worker-Allowed"] = "/kort/"
-    return resp
-
-
-@bp.get("/k/<token>")
-@limiter.limit(lambda: "60 per minute")
-def scan_landing(token: str):
-    """What an ordinary phone camera opens: the same neutral page for every code, valid or not."""
-    return private_page(Response(render_template("cards/scan_landing.html")))
-
-
-for _public_view in (family_card, family_card_qr, family_card_pdf, scan_landing, card_service_worker):
-    _public_view.public = True
-
-nav.register("cards.children", _l("Barn og kort"), CASE, order=20, group="cards")
-nav.register("cards.household_new", _l("Registrer husstand"), CASE, order=21, group="cards")
 
 
 # --- applications and bulk import ------------------------------------------------------------
@@ -305,9 +229,9 @@ def apply():
         kids = [{"given_name": c.form.given_name.data, "family_name": c.form.family_name.data,
                  "birth_year": c.form.birth_year.data, "birth_month": c.form.birth_month.data,
                  "zone": form.zone.data or ""} for c in form.children]
-        on_refusal(lambda refused: form_page("cards/apply.html", form, errors=refused,
-                                             months=current_app_config("RETENTION_MONTHS")))
-        applications.submit_application(muni, guardian, kids, consent=bool(form.consent.data))
+        with refused(lambda errors: form_page("cards/apply.html", form, errors=errors,
+                                              months=current_app_config("RETENTION_MONTHS"))):
+            applications.submit_application(muni, guardian, kids, consent=bool(form.consent.data))
         return render_template("cards/applied.html")
     return form_page("cards/apply.html", form, errors=errors,
                            months=current_app_config("RETENTION_MONTHS"))
@@ -328,26 +252,22 @@ def application_list():
 @bp.route("/soknader/<int:app_id>", methods=["GET", "POST"])
 @roles_required(*CASE)
 def application_detail(app_id: int):
-    try:
+    with refused(not_found=True):
         a = applications.get_application(app_id, current_user)
-    except DomainError:
-        abort(404)
     form = DecisionForm()
     if request.method == "GET" and not form.zones.data:
         # Each child's zone as the family gave it: the caseworker checks it rather than typing it again.
         form.zones.data = ", ".join(c.get("zone") or "" for c in a.children)
     if request.method == "POST" and form.validate_on_submit():
-        on_refusal(redirect_to=url_for("cards.application_detail", app_id=app_id))
-        if request.form.get("decision") == "approve":
-            if not form.eligible_from.data or not form.eligible_until.data:
-                raise DomainError("period_required", _("Fyll inn perioden barna har rett til kort."))
-            zones = [z.strip() for z in (form.zones.data or "").split(",")]
-            applications.approve_application(a, actor=current_user, eligible_from=form.eligible_from.data,
-                                             eligible_until=form.eligible_until.data, zones=zones)
-            message = _("Søknaden er godkjent, og kortene er sendt.")
-        else:
-            applications.reject_application(a, form.reason.data, actor=current_user)
-            message = _("Søknaden er avslått, og begrunnelsen er sendt.")
+        with refused(redirect_to=url_for("cards.application_detail", app_id=app_id)):
+            if request.form.get("decision") == "approve":
+                zones = [z.strip() for z in (form.zones.data or "").split(",")]
+                applications.approve_application(a, actor=current_user, eligible_from=form.eligible_from.data,
+                                                 eligible_until=form.eligible_until.data, zones=zones)
+                message = _("Søknaden er godkjent, og kortene er sendt.")
+            else:
+                applications.reject_application(a, form.reason.data, actor=current_user)
+                message = _("Søknaden er avslått, og begrunnelsen er sendt.")
         flash(message, "success")
         return redirect(url_for("cards.application_list"))
     return render_template("cards/application.html", a=a, form=form, pending=a.status == ApplicationStatus.PENDING)
@@ -375,17 +295,17 @@ def bulk_import():
         if stored is None:
             errors = [_("Forhåndsvisningen er for gammel eller finnes ikke. Last opp filen på nytt.")]
         else:
-            on_refusal(page)
-            preview = applications.import_households(_municipality(), stored.content, actor=current_user)
+            with refused(page):
+                preview = applications.import_households(_municipality(), stored.content, actor=current_user)
             files.delete(key)
             flash(_("%(n)d barn i %(h)d husstander er registrert med kort.", n=preview.children,
                     h=preview.households), "success")
             return redirect(url_for("cards.children"))
     elif form.validate_on_submit():
         data = form.file.data.read()
-        on_refusal(page)
-        preview = applications.import_households(_municipality(), data, actor=current_user,
-                                                 dry_run=bool(form.dry_run.data))
+        with refused(page):
+            preview = applications.import_households(_municipality(), data, actor=current_user,
+                                                     dry_run=bool(form.dry_run.data))
         if form.dry_run.data:
             import secrets
 
@@ -406,10 +326,17 @@ def import_template():
 
 
 apply.public = True
-nav.register("cards.apply", _l("Søk om kort"), [], public=True, order=4)
-nav.register("cards.application_list", _l("Søknader"), CASE, order=22, group="cards")
-nav.register("cards.bulk_import", _l("Importer husstander"), CASE, order=23, group="cards")
 
 
-nav.register_count(_l("søknader venter"), [Role.CASEWORKER, Role.ADMIN], applications.waiting_count,
-                   endpoint="cards.application_list", order=20)
+# The menu entries and dashboard figures of this part (wired by the app factory: core.nav.init_app)
+MENU = (
+    nav.item("cards.children", _l("Barn og kort"), CASE, order=20, group="cards"),
+    nav.item("cards.household_new", _l("Registrer husstand"), CASE, order=21, group="cards"),
+    nav.item("cards.apply", _l("Søk om kort"), [], public=True, order=4),
+    nav.item("cards.application_list", _l("Søknader"), CASE, order=22, group="cards"),
+    nav.item("cards.bulk_import", _l("Importer husstander"), CASE, order=23, group="cards"),
+)
+COUNTS = (
+    nav.count(_l("søknader venter"), [Role.CASEWORKER, Role.ADMIN], applications.waiting_count,
+              endpoint="cards.application_list", order=20),
+)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
@@ -18,7 +19,7 @@ from ..core.models import Role, User
 from ..core.types import utcnow
 from ..extensions import db
 from ..partners import services as partners
-from ..partners.models import Offer
+from ..partners.models import Booking, BookingStatus, Occasion, Offer
 from ..partners.services import can_act_for_partner
 from .models import CheckIn, CheckinSource
 
@@ -226,11 +227,23 @@ def result_view(checkin: CheckIn) -> dict:
             "companions_allowed": companions_allowed(card, offer) if card else 0, "offer": offer}
 
 
-def children_checked_in(offer_id: int, since, until):
-    """A select of the children with a counted visit to an offer in a time window (the "children_checked_in"
-    hook partners use to find no-shows)."""
-    return db.select(CheckIn.child_id).where(CheckIn.offer_id == offer_id, CheckIn.voided_at.is_(None),
-                                             CheckIn.at >= since, CheckIn.at <= until)
+def no_shows(occasion: Occasion, now: datetime | None = None) -> list[Booking]:
+    """Booked children with no counted visit on the occasion's day once it has started (places left empty)."""
+    now = now or utcnow()
+    if occasion.starts_at > now:
+        return []
+    day_start = occasion.starts_at.replace(hour=0, minute=0, second=0, microsecond=0)
+    came = db.select(CheckIn.child_id).where(CheckIn.offer_id == occasion.offer_id, CheckIn.voided_at.is_(None),
+                                             CheckIn.at >= day_start, CheckIn.at <= occasion.ends_at)
+    return list(db.session.scalars(db.select(Booking).where(
+        Booking.occasion_id == occasion.id, Booking.status == BookingStatus.BOOKED,
+        sa.or_(Booking.placed_at.is_(None), Booking.placed_at < occasion.starts_at),
+        Booking.child_id.not_in(came))))
+
+
+def release_no_shows(occasion: Occasion, *, actor: User) -> int:
+    """The partner gives the places of no-shows to the waiting list; returns how many were released."""
+    return partners.release_bookings(occasion, no_shows(occasion), actor=actor)
 
 
 def metric_counts() -> list[tuple[str, int]]:

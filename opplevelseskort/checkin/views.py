@@ -20,13 +20,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..core import nav
-from ..core.errors import DomainError
 from ..core.guards import form_page
 from ..core.i18n import today
 from ..core.models import Role
 from ..core.permissions import roles_required
-from ..core.uow import on_refusal
+from ..core.uow import refuse_form, refused
 from ..extensions import db
+from ..partners import services as partners
+from ..partners.forms import ReasonForm
 from ..partners.services import partner_id_of
 from . import services, statements
 from .forms import CompanionsForm, FollowUpForm, ScanForm, VoidForm
@@ -52,10 +53,10 @@ def scanner():
     if form.validate_on_submit():
         session["scan_offer_id"] = form.offer_id.data
         source = form.source.data if form.source.data in ("camera", "typed") else "typed"
-        on_refusal(verdict=lambda exc: render_template(
-            "checkin/result_no.html", error=exc, form=ScanForm(formdata=None, offer_id=form.offer_id.data)))
-        offer = services.get_offer_for(current_user, form.offer_id.data)
-        result = services.record_checkin(form.code.data, offer, actor=current_user, source=source)
+        with refused(verdict=lambda exc: render_template(
+                "checkin/result_no.html", error=exc, form=ScanForm(formdata=None, offer_id=form.offer_id.data))):
+            offer = services.get_offer_for(current_user, form.offer_id.data)
+            result = services.record_checkin(form.code.data, offer, actor=current_user, source=source)
         return redirect(url_for("checkin.result", checkin_id=result.checkin.id, gjentatt=0 if result.created else 1))
     return form_page("checkin/scanner.html", form)
 
@@ -75,8 +76,8 @@ def companions(checkin_id: int):
     checkin = _own_checkin(checkin_id)
     form = CompanionsForm()
     if form.validate_on_submit():
-        on_refusal(redirect_to=url_for("checkin.result", checkin_id=checkin.id))
-        services.set_companions(checkin, form.companions.data or 0, actor=current_user)
+        with refused(redirect_to=url_for("checkin.result", checkin_id=checkin.id)):
+            services.set_companions(checkin, form.companions.data or 0, actor=current_user)
         flash(_("Registrert med %(n)d ledsager(e).", n=checkin.companions), "success")
         return redirect(url_for("checkin.scanner"))
     flash(_("Antall ledsagere må være et tall fra 0."), "error")
@@ -103,12 +104,12 @@ def from_link(token: str):
         session["scan_offer_id"] = offer_id
     form = CompanionsForm()
     offer = services.get_offer_for(current_user, offer_id)
-    on_refusal(verdict=lambda exc: render_template("checkin/result_no.html", error=exc, form=None))
-    if request.method == "POST" and form.validate_on_submit():
-        res = services.record_checkin(token, offer, actor=current_user, source=CheckinSource.LINK,
-                                      companions=form.companions.data or 0)
-        return redirect(url_for("checkin.result", checkin_id=res.checkin.id, gjentatt=0 if res.created else 1))
-    preview = services.preview(token, offer)
+    with refused(verdict=lambda exc: render_template("checkin/result_no.html", error=exc, form=None)):
+        if request.method == "POST" and form.validate_on_submit():
+            res = services.record_checkin(token, offer, actor=current_user, source=CheckinSource.LINK,
+                                          companions=form.companions.data or 0)
+            return redirect(url_for("checkin.result", checkin_id=res.checkin.id, gjentatt=0 if res.created else 1))
+        preview = services.preview(token, offer)
     return render_template("checkin/confirm.html", p=preview, offer=offer, form=form)
 
 
@@ -119,15 +120,33 @@ def _own_checkin(checkin_id: int) -> CheckIn:
     return checkin
 
 
-@bp.before_app_request
-def _partner_at_card_link():
-    """The card URL from the QR: a logged-in partner goes on to check-in; anyone else gets the neutral page."""
-    if request.endpoint == "cards.scan_landing" and current_user.is_authenticated \
-            and current_user.role == Role.PARTNER:
-        token = (request.view_args or {}).get("token")
-        if token:
-            return redirect(url_for("checkin.from_link", token=token))
-    return None
+# --- an occasion's bookings and its no-shows ---------------------------------------------------------------------
+
+def _own_occasion(offer_id: int, occasion_id: int):
+    with refused(not_found=True):
+        return partners.occasion_for_edit(current_user, offer_id, occasion_id)
+
+
+@bp.get("/mine-tilbud/<int:offer_id>/pameldte/<int:occasion_id>")
+@roles_required(Role.PARTNER)
+def occasion_bookings(offer_id: int, occasion_id: int):
+    occ = _own_occasion(offer_id, occasion_id)
+    return render_template("checkin/occasion_bookings.html", occ=occ, rows=partners.bookings_of(occ),
+                           no_shows=services.no_shows(occ), form=ReasonForm())
+
+
+@bp.post("/mine-tilbud/<int:offer_id>/pameldte/<int:occasion_id>/frigi")
+@roles_required(Role.PARTNER)
+def release(offer_id: int, occasion_id: int):
+    occ = _own_occasion(offer_id, occasion_id)
+    back = url_for("checkin.occasion_bookings", offer_id=offer_id, occasion_id=occasion_id)
+    with refused(redirect_to=back):
+        form = ReasonForm()
+        if not form.validate_on_submit():
+            refuse_form(form, _("Skjemaet er utløpt. Prøv igjen."))
+        n = services.release_no_shows(occ, actor=current_user)
+    flash(_("%(n)d plasser er gitt videre til ventelisten.", n=n), "success")
+    return redirect(back)
 
 
 # --- visit log and statements ----------------------------------------------------------------
@@ -137,11 +156,7 @@ def _partner_at_card_link():
 def visits():
     partner_id = statements.partner_scope(current_user, request.args.get("partner", type=int))
     month = request.args.get("month") or today().strftime("%Y-%m")
-    try:
-        rows = statements.visit_log(partner_id, month)
-    except DomainError as exc:
-        flash(exc.message, "error")
-        month = today().strftime("%Y-%m")
+    with refused(redirect_to=url_for("checkin.visits", partner=partner_id)):  # a month that is no month
         rows = statements.visit_log(partner_id, month)
     offer_titles = statements.offer_titles({c.offer_id for c in rows})
     return render_template("checkin/visits.html", rows=rows, offer_titles=offer_titles, month=month, partner_id=partner_id,
@@ -159,8 +174,8 @@ def void(checkin_id: int):
     if not form.validate_on_submit():
         flash(_("Skriv hvorfor besøket annulleres."), "error")
         return redirect(url_for("checkin.visits"))
-    on_refusal(redirect_to=url_for("checkin.visits"))
-    services.void_checkin(checkin, form.reason.data, actor=current_user)
+    with refused(redirect_to=url_for("checkin.visits")):
+        services.void_checkin(checkin, form.reason.data, actor=current_user)
     flash(_("Besøket er annullert."), "success")
     return redirect(url_for("checkin.visits"))
 
@@ -171,11 +186,8 @@ def statement():
     partner_id = statements.partner_scope(current_user, request.args.get("partner", type=int))
     month = request.args.get("month") or today().strftime("%Y-%m")
     fmt = request.args.get("format", "html")
-    try:
+    with refused(redirect_to=url_for("checkin.visits")):
         st = statements.statement(partner_id, month)
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("checkin.visits"))
     if fmt == "csv":
         return Response(statements.statement_csv(st), content_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="oppgjor-{month}.csv"'})
@@ -197,10 +209,13 @@ def follow_up():
     return render_template("checkin/follow_up.html", rows=rows, form=form, weeks=weeks)
 
 
-nav.register("checkin.scanner", _l("Skann kort"), [Role.PARTNER], order=10, group="offers")
-nav.register("checkin.visits", _l("Besøk og oppgjør"), [Role.PARTNER, Role.ADMIN], order=30, group="offers")
-nav.register("checkin.follow_up", _l("Ubrukte kort"), [Role.CASEWORKER, Role.ADMIN], order=40, group="cards")
-
-
-nav.register_count(_l("besøk registrert i dag"), [Role.PARTNER, Role.ADMIN], services.checkins_today,
-                   endpoint="checkin.visits", order=10)
+# The menu entries and dashboard figures of this part (wired by the app factory: core.nav.init_app)
+MENU = (
+    nav.item("checkin.scanner", _l("Skann kort"), [Role.PARTNER], order=10, group="offers"),
+    nav.item("checkin.visits", _l("Besøk og oppgjør"), [Role.PARTNER, Role.ADMIN], order=30, group="offers"),
+    nav.item("checkin.follow_up", _l("Ubrukte kort"), [Role.CASEWORKER, Role.ADMIN], order=40, group="cards"),
+)
+COUNTS = (
+    nav.count(_l("besøk registrert i dag"), [Role.PARTNER, Role.ADMIN], services.checkins_today,
+              endpoint="checkin.visits", order=10),
+)

@@ -69,12 +69,12 @@ def fail(exc: DomainError) -> None:
 
 @users_cli.command("create")
 @click.option("--email", required=True)
-@click.option("--role", required=True, type=click.Choice(["admin", "caseworker", "partner", "volunteer", "analyst"]))
+@click.option("--role", required=True, type=click.Choice(["admin", "caseworker", "volunteer", "analyst"]),
+              help="A partner user is made with `partners add-user` (it names the organisation).")
 @click.option("--name", default="")
 @click.option("--municipality", "municipality_number", default=None, help="4-digit municipality number")
-@click.option("--partner-id", type=int, default=None)
 @click.password_option(envvar="OPPLEVELSESKORT_PASSWORD")
-def users_create(email, role, name, municipality_number, partner_id, password):
+def users_create(email, role, name, municipality_number, password):
     """Create a staff user."""
     try:
         muni_id = None
@@ -83,7 +83,7 @@ def users_create(email, role, name, municipality_number, partner_id, password):
             if muni is None:
                 raise DomainError("municipality_unknown", f"Unknown municipality {municipality_number}")
             muni_id = muni.id
-        user = services.create_user(email, password, role, name=name, municipality_id=muni_id, partner_id=partner_id)
+        user = services.create_user(email, password, role, name=name, municipality_id=muni_id)
     except DomainError as exc:
         fail(exc)
     db.session.commit()

@@ -16,7 +16,6 @@ DEMO_PASSWORD = "demo1234"
 DEMO_USERS = [
     ("admin@demo.no", Role.ADMIN, "Ada Admin"),
     ("saksbehandler@demo.no", Role.CASEWORKER, "Sara Saksbehandler"),
-    ("partner@demo.no", Role.PARTNER, "Per Partner"),
     ("frivillig@demo.no", Role.VOLUNTEER, "Frida Frivillig"),
     ("analytiker@demo.no", Role.ANALYST, "Anders Analytiker"),
 ]
@@ -60,11 +59,11 @@ def load_demo() -> Municipality:
     for email, role, name in DEMO_USERS:
         if db.session.scalar(db.select(User.id).filter_by(email=email)):
             continue
-        # the partners part makes (or finds) the demo partner organisation (hook wired in the factory)
-        partner_id = hooks.first("demo_partner", muni) if role == Role.PARTNER else None
         services.create_user(email, DEMO_PASSWORD, role, name=name,
-                             municipality_id=None if role == Role.ADMIN else muni.id, partner_id=partner_id)
-    # each part's demo data, in the order the factory wired them (partners' offers before the cards using them)
+                             municipality_id=None if role == Role.ADMIN else muni.id)
+    # each part's demo data, in the order the factory wired them (partners' club, its user and offers before the
+    # cards using them); the partner user is the partners part's, tied to its club
+
     for add_demo_data in hooks.providers("demo_data"):
         add_demo_data(muni)
     db.session.flush()

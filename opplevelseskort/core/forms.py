@@ -39,15 +39,12 @@ class UserForm(FlaskForm):
                              render_kw={"autocomplete": "new-password"})
     role = SelectField(_l("Rolle"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
     municipality_id = SelectField(_l("Kommune"), coerce=int, validators=[Optional()])
-    partner_id = SelectField(_l("Partnerorganisasjon"), coerce=int, validators=[Optional()],
-                             description=_l("Bare for partnerbrukere."))
 
 
 class UserEditForm(FlaskForm):
     name = StringField(_l("Navn"), validators=[Optional(), Length(max=200)])
     role = SelectField(_l("Rolle"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
     municipality_id = SelectField(_l("Kommune"), coerce=int, validators=[Optional()])
-    partner_id = SelectField(_l("Partnerorganisasjon"), coerce=int, validators=[Optional()])
     active = BooleanField(_l("Aktiv"))
 
 

@@ -124,12 +124,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
         from ..extensions import db
-        from .uow import refusal_answer
 
         db.session.rollback()
-        answer = None if wants_json() else refusal_answer(exc)
-        if answer is not None:
-            return answer
         status = exc.status if exc.status in (403, 404, 409, 422) else 422
         return _error(status, exc.code, exc.message)
 

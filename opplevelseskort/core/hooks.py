@@ -1,9 +1,10 @@
-"""Named extension points, filled explicitly by the app factory (the one place that knows every part).
+"""The two real plug-in points, each with a provider per part, filled by the app factory:
 
-A lower part that needs something only a higher part knows (core's user form needs the partners to choose from;
-partners' no-show list needs who checked in; the family's card page lists bookings and offers) asks for a hook
-by name. The factory wires the providers in `opplevelseskort.create_app`; nothing registers itself at import,
-and no part reads another part's tables through the shared metadata.
+- "metric_counts": each part counts its own rows for /metrics (core.ops);
+- "demo_data": each part adds its demo data (core.demo), in the order the factory wires them.
+
+Nothing else goes through here: where a page needs several parts, it lives in the part above them (the family's
+pages in `portal`, an occasion's no-shows in `checkin`, a staff user's partner tie in `partners`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from collections.abc import Callable
 from flask import Flask, current_app
 
 _KEY = "opplevelseskort.hooks"
+NAMES = ("metric_counts", "demo_data")
 
 
 def provide(app: Flask, name: str, fn: Callable) -> None:
     """Add a provider for `name` (a hook may have several, e.g. one per part)."""
+    if name not in NAMES:
+        raise ValueError(f"{name!r} is no plug-in point: a page that needs several parts lives in the part above them")
     app.extensions.setdefault(_KEY, {}).setdefault(name, []).append(fn)
 
 
@@ -30,9 +34,3 @@ def collect(name: str, *args) -> list:
     for fn in providers(name):
         out.extend(fn(*args))
     return out
-
-
-def first(name: str, *args, default=None):
-    """The single provider's answer for `name`, or `default` when no part provides it."""
-    found = providers(name)
-    return found[0](*args) if found else default

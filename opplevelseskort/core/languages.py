@@ -8,7 +8,7 @@ FAMILY_ONLY = ["ar", "so", "pl", "uk", "ti"]
 # Everything a family or borrower sees: these templates, plus the messages they receive.
 FAMILY_TEMPLATES = [
     "base.html", "macros/forms.html", "core/home.html", "core/accessibility.html",
-    "cards/family_card.html", "cards/apply.html", "cards/applied.html", "cards/scan_landing.html",
+    "portal/family_card.html", "cards/apply.html", "cards/applied.html", "portal/scan_landing.html",
     "partners/catalogue.html", "partners/offer_page.html", "utstyr/public.html",
     "errors/400.html", "errors/401.html", "errors/403.html", "errors/404.html", "errors/405.html",
     "errors/429.html", "errors/500.html", "errors/503.html", "errors/domain.html", "core/choose_municipality.html",

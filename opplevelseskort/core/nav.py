@@ -1,14 +1,18 @@
-"""The main menu: each part registers its entries with the roles that see them."""
+"""The main menu and the dashboard's figures. Each part's views module lists its entries as data (`MENU`,
+`COUNTS`); the app factory hands them to `init_app`, so what a role sees is wired in one visible place."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from flask import url_for
+from flask import Flask, current_app, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .models import Role
+
+_KEY = "opplevelseskort.nav"
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,16 @@ class NavItem:
     roles: frozenset
     order: int = 50
     group: str | None = None
+    public: bool = False
+
+
+@dataclass(frozen=True)
+class Count:
+    label: object  # a lazy string
+    roles: frozenset
+    compute: Callable  # (user) -> int
+    endpoint: str
+    order: int = 50
 
 
 # The staff menu's top level: each entry a group of pages (a disclosure when a role sees more than one of them).
@@ -26,18 +40,36 @@ GROUPS = {
     "reports": (_l("Rapporter"), 70), "admin": (_l("Administrasjon"), 80), "account": (_l("Min konto"), 90),
 }
 
-_STAFF: list[NavItem] = []
-_PUBLIC: list[NavItem] = []
 
-
-def register(endpoint: str, label, roles=None, *, public: bool = False, order: int = 50,
-             group: str | None = None) -> None:
+def item(endpoint: str, label, roles=(), *, public: bool = False, order: int = 50, group: str | None = None) -> NavItem:
+    """A menu entry: the roles that see it in the staff menu, or `public` for the menu of everyone."""
     if group is not None and group not in GROUPS:
         raise ValueError(f"unknown menu group {group!r}")
-    item = NavItem(endpoint, label, frozenset(Role(r) for r in (roles or ())), order, group)
-    target = _PUBLIC if public else _STAFF
-    if all(i.endpoint != endpoint for i in target):
-        target.append(item)
+    return NavItem(endpoint, label, frozenset(Role(r) for r in roles), order, group, public)
+
+
+def count(label, roles, compute: Callable, *, endpoint: str, order: int = 50) -> Count:
+    """A figure for the dashboard ("check-ins today", "applications waiting"), computed for the user."""
+    return Count(label, frozenset(Role(r) for r in roles), compute, endpoint, order)
+
+
+def init_app(app: Flask, items: Iterable[NavItem], counts: Iterable[Count]) -> None:
+    """The menu and the dashboard figures of this app (called once, by the factory)."""
+    items, counts = list(items), list(counts)
+    for a in (items, [c.endpoint for c in counts]):
+        endpoints = [getattr(x, "endpoint", x) for x in a]
+        missing = [e for e in endpoints if e not in app.view_functions]
+        if missing:
+            raise ValueError(f"menu entries for unknown pages: {missing}")
+    app.extensions[_KEY] = (items, counts)
+
+
+def _items() -> list[NavItem]:
+    return current_app.extensions.get(_KEY, ([], []))[0]
+
+
+def _counts() -> list[Count]:
+    return current_app.extensions.get(_KEY, ([], []))[1]
 
 
 def staff_items() -> list[dict]:
@@ -46,8 +78,8 @@ def staff_items() -> list[dict]:
         return []
     entries: list[tuple[int, dict]] = []
     groups: dict[str, list[NavItem]] = {}
-    for i in sorted(_STAFF, key=lambda i: i.order):
-        if current_user.role not in i.roles:
+    for i in sorted(_items(), key=lambda i: i.order):
+        if i.public or current_user.role not in i.roles:
             continue
         if i.group is None:
             entries.append((i.order, {"url": url_for(i.endpoint), "label": i.label}))
@@ -61,25 +93,8 @@ def staff_items() -> list[dict]:
 
 
 def public_items() -> list[dict]:
-    return [{"url": url_for(i.endpoint), "label": i.label} for i in sorted(_PUBLIC, key=lambda i: i.order)]
-
-
-@dataclass(frozen=True)
-class Count:
-    label: object  # a lazy string
-    roles: frozenset
-    compute: object  # (user) -> int
-    endpoint: str
-    order: int = 50
-
-
-_COUNTS: list[Count] = []
-
-
-def register_count(label, roles, compute, *, endpoint: str, order: int = 50) -> None:
-    """A figure for the dashboard ("check-ins today", "applications waiting"), computed for the user."""
-    if all(c.label != label for c in _COUNTS):
-        _COUNTS.append(Count(label, frozenset(Role(r) for r in roles), compute, endpoint, order))
+    return [{"url": url_for(i.endpoint), "label": i.label}
+            for i in sorted((i for i in _items() if i.public), key=lambda i: i.order)]
 
 
 def dashboard_counts() -> list[dict]:
@@ -87,4 +102,4 @@ def dashboard_counts() -> list[dict]:
         return []
     user = current_user._get_current_object()
     return [{"label": c.label, "value": c.compute(user), "url": url_for(c.endpoint)}
-            for c in sorted(_COUNTS, key=lambda c: c.order) if user.role in c.roles]
+            for c in sorted(_counts(), key=lambda c: c.order) if user.role in c.roles]

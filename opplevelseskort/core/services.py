@@ -105,9 +105,9 @@ def _check_password(password: str, email: str = "") -> None:
 
 
 def create_user(email: str, password: str, role: Role | str, *, name: str = "",
-                municipality_id: int | None = None, partner_id: int | None = None,
-                actor: User | None = None) -> User:
-    """Create a staff user with a hashed password; e-mails are unique, case-insensitively."""
+                municipality_id: int | None = None, actor: User | None = None) -> User:
+    """Create a staff user with a hashed password; e-mails are unique, case-insensitively. (A partner user's tie
+    to their organisation is the partners part's: `partners.services.create_staff_user`.)"""
     email = normalise_email(email)
     if not EMAIL_RE.match(email):
         raise DomainError("email_invalid", _("«%(value)s» er ikke en gyldig e-postadresse.", value=email))
@@ -123,7 +123,6 @@ def create_user(email: str, password: str, role: Role | str, *, name: str = "",
                 municipality_id=municipality_id, active=True, session_version=0)
     db.session.add(user)
     db.session.flush()
-    _tie_partner(user, partner_id)
     audit.record(actor, "user.create", "user", user.id, municipality_id=municipality_id, role=str(role))
     log.info("user %s created with role %s", user.id, role)
     return user
@@ -134,16 +133,14 @@ def _check_role_ties(role: Role, municipality_id: int | None) -> None:
         raise DomainError("municipality_required", _("Denne rollen må høre til en kommune."))
 
 
-def _tie_partner(user: User, partner_id) -> None:
-    """A partner user works for one partner organisation: the partners part keeps that tie and checks it (hook
-    "attach_partner", wired in the factory). `...` keeps the present tie; other roles have none."""
-    from . import hooks
+def user_to_manage(actor: User, user_id: int) -> User:
+    """A user an admin may change: their own municipality's (any for an unrestricted admin)."""
+    from .permissions import can_manage_user
 
-    if not hooks.providers("attach_partner"):
-        if user.role == Role.PARTNER:
-            raise DomainError("partner_required", _("En partnerbruker må høre til en partnerorganisasjon."))
-        return
-    hooks.first("attach_partner", user, partner_id)
+    user = db.session.get(User, user_id)
+    if user is None or not can_manage_user(actor, user):
+        raise NotFound("user_not_found", _("Fant ikke brukeren."))
+    return user
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -175,8 +172,7 @@ def set_password(user: User, new: str, *, actor: User | None) -> None:
 
 
 def update_user(user: User, *, actor: User, role: Role | str | None = None, active: bool | None = None,
-                name: str | None = None, municipality_id: int | None | type(...) = ...,
-                partner_id: int | None | type(...) = ...) -> User:
+                name: str | None = None, municipality_id: int | None | type(...) = ...) -> User:
     """Change a user's role, ties or active flag (admins only; an admin cannot disable themself)."""
     changes = {}
     if role is not None:
@@ -187,7 +183,6 @@ def update_user(user: User, *, actor: User, role: Role | str | None = None, acti
     if municipality_id is not ...:
         user.municipality_id = municipality_id
     _check_role_ties(user.role, user.municipality_id)
-    _tie_partner(user, partner_id)
     if name is not None:
         user.name = name.strip()
     if active is not None and active != user.active:

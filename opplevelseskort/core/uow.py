@@ -3,27 +3,34 @@
 Every view is wrapped when the app is built (`init_app`), as indico's request handler does it:
 
 - the view returns a success (1xx-3xx): the session is committed before the answer leaves;
-- the view answers an error status, raises, or a service refuses (DomainError): everything is rolled back.
+- the view answers an error status or raises (a refused service call too): everything is rolled back.
 
-Views therefore never commit or roll back. They parse, check permission, call one service and render. When a
-service refuses, the DomainError handler (core.guards) answers; a view says beforehand what that answer is:
+Views therefore never commit or roll back. They parse, check permission, call one service and render. Where a
+service may refuse (DomainError), the view says how that refusal is answered, right around the call:
 
-    on_refusal(lambda errors: form_page("x.html", form, errors=errors))   # the form again, 422, message listed
-    on_refusal(lambda: form_page("x.html", form), field=form.name)        # the message under one field
-    on_refusal(page, field={"volunteers_unknown": form.volunteers, None: form.hours})  # ... chosen by error code
-    on_refusal(redirect_to=url_for("cards.household", household_id=h.id))  # an action button: flash and go back
-    on_refusal(verdict=lambda exc: render_template("checkin/result_no.html", error=exc))  # the refusal is the page
+    with refused(lambda errors: form_page("x.html", form, errors=errors)):   # the form again, 422, listed
+        services.save(...)
+    with refused(lambda: form_page("x.html", form), field=form.name):         # the message under one field
+    with refused(page, field={"volunteers_unknown": form.volunteers, None: form.hours}):  # ... by error code
+    with refused(redirect_to=url_for("cards.household", household_id=h.id)):  # an action button: flash, go back
+    with refused(verdict=lambda exc: render_template("checkin/result_no.html", error=exc)):  # refusal is the page
+    with refused(not_found=True):                                              # not yours, or not there: 404
+        offer = services.get_offer_for_edit(current_user, offer_id)
+    with refused(status=422):                                  # API: an unknown card is a refusal like the others
+        result = services.record_checkin(...)
 
-Without a declared answer the refusal is the generic error page (or the JSON error on the API).
+A refusal outside any `with refused` is the generic error page (or the JSON error on the API, which has its own
+handler). The answer leaves as an HTTPException, so the boundary rolls back exactly as for any other error.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import Flask, current_app, flash, g, redirect, session
+from flask import Flask, abort, current_app, flash, redirect, session
 
 from ..extensions import db
 from .errors import DomainError
@@ -54,30 +61,37 @@ class Refusal:
         return response
 
 
-def on_refusal(render: Callable | None = None, *, field=None, redirect_to: str | None = None,
-               verdict: Callable | None = None) -> None:
-    """Declare how this request answers a refused service call (see the module's docstring)."""
-    g.refusal = Refusal(render, field, redirect_to, verdict)
+@contextmanager
+def refused(render: Callable | None = None, *, field=None, redirect_to: str | None = None,
+            verdict: Callable | None = None, not_found: bool = False, status: int | None = None) -> Iterator[None]:
+    """Answer a DomainError raised inside the block as declared here (see the module's docstring). `status`
+    answers the usual error (JSON on the API) with that status instead of the error's own."""
+    try:
+        yield
+    except DomainError as exc:
+        if not_found:
+            abort(404)
+        if status is not None:
+            from .guards import json_error, wants_json
+
+            if wants_json():
+                abort(json_error(status, exc.code, exc.message))
+            answer = DomainError(exc.code, exc.message, **exc.details)
+            answer.status = status
+            raise answer from None
+        abort(Refusal(render, field, redirect_to, verdict).answer(exc))
 
 
 def refuse_form(form, fallback: str):
-    """A button's small form did not validate: refuse with what its fields said (or `fallback`), answered as the
-    view declared (usually back to the page, with the reason)."""
+    """A button's small form did not validate: refuse with what its fields said (or `fallback`), answered by the
+    enclosing `refused` block (usually back to the page, with the reason)."""
     messages = [str(e) for errs in form.errors.values() for e in errs]
     raise DomainError("form_invalid", " ".join(messages) or fallback)
-
-
-def refusal_answer(exc: DomainError):
-    """The view's declared answer to a refusal, or None for the generic one. A view that must answer 404 for
-    what is not the user's checks that before it declares its answer (a typed unknown code is a form error)."""
-    refusal = g.pop("refusal", None)
-    return None if refusal is None else refusal.answer(exc)
 
 
 def unit_of_work(view: Callable) -> Callable:
     @functools.wraps(view)
     def run(*args, **kwargs):
-        g.pop("refusal", None)  # a refusal answer is this request's own (g can outlive a request)
         try:
             response = current_app.make_response(view(*args, **kwargs))
         except BaseException:

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter, login_manager
-from . import hooks, nav, services, tenancy, zones
+from . import nav, services, tenancy, zones
 from .forms import (
     ROLE_LABELS,
     ActionForm,
@@ -20,21 +20,19 @@ from .forms import (
     LoginForm,
     PasswordChangeForm,
     TokenForm,
-    UserEditForm,
-    UserForm,
     ZoneEditForm,
     ZoneImportForm,
 )
 from .guards import form_page
 from .i18n import LANGUAGE_NAMES
-from .models import ApiToken, Role, User, Zone
+from .models import ApiToken, Role, Zone
 from .permissions import (
     ALL_STAFF,
     can_access_municipality,
     can_manage_user,
     roles_required,
 )
-from .uow import on_refusal
+from .uow import refused
 
 log = logging.getLogger(__name__)
 bp = Blueprint("core", __name__)
@@ -165,8 +163,9 @@ def dashboard():
 def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        on_refusal(lambda: form_page("core/password.html", form), field={"password_wrong": form.current, None: form.new})
-        services.change_password(current_user, form.current.data, form.new.data)
+        with refused(lambda: form_page("core/password.html", form),
+                     field={"password_wrong": form.current, None: form.new}):
+            services.change_password(current_user, form.current.data, form.new.data)
         login_user(current_user._get_current_object())  # re-issue the session with the new version
         flash(_("Passordet er endret."), "success")
         return redirect(url_for("core.dashboard"))
@@ -175,61 +174,11 @@ def change_password():
 
 # --- users (admin) ---------------------------------------------------------------------------
 
-def _user_form_choices(form) -> None:
-    munis = services.municipalities_for(current_user)
-    form.municipality_id.choices = [(0, _("Ingen (alle kommuner)"))] * (current_user.municipality_id is None) + [
-        (m.id, f"{m.name} ({m.number})") for m in munis]
-    # the partners part answers which partners this admin may attach a user to (hook wired in the factory)
-    form.partner_id.choices = [(0, _("Ingen"))] + hooks.first("partner_choices", current_user, default=[])
-
-
 @bp.get("/admin/brukere")
 @roles_required(Role.ADMIN)
 def users():
     rows = list(db.session.scalars(services.users_visible_to(current_user)))
     return render_template("core/users.html", users=rows)
-
-
-@bp.route("/admin/brukere/ny", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
-def user_new():
-    form = UserForm()
-    _user_form_choices(form)
-    if form.validate_on_submit():
-        muni = form.municipality_id.data or None
-        if current_user.municipality_id is not None:
-            muni = current_user.municipality_id
-        on_refusal(lambda: form_page("core/user_form.html", form), field=form.email)
-        user = services.create_user(form.email.data, form.password.data, form.role.data, name=form.name.data or "",
-                                    municipality_id=muni, partner_id=form.partner_id.data or None,
-                                    actor=current_user)
-        flash(_("Brukeren %(email)s er opprettet.", email=user.email), "success")
-        return redirect(url_for("core.users"))
-    return form_page("core/user_form.html", form)
-
-
-@bp.route("/admin/brukere/<int:user_id>", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
-def user_edit(user_id: int):
-    user = db.session.get(User, user_id)
-    if user is None or not can_manage_user(current_user, user):
-        abort(404)
-    form = UserEditForm(obj=user) if request.method == "GET" else UserEditForm()
-    if request.method == "GET":
-        form.role.data = user.role.value
-        form.municipality_id.data = user.municipality_id or 0
-        form.partner_id.data = hooks.first("partner_of", user) or 0
-    _user_form_choices(form)
-    if form.validate_on_submit():
-        muni = form.municipality_id.data or None
-        if current_user.municipality_id is not None:
-            muni = current_user.municipality_id
-        on_refusal(lambda: form_page("core/user_edit.html", form, user=user), field=form.role)
-        services.update_user(user, actor=current_user, role=form.role.data, active=form.active.data,
-                             name=form.name.data, municipality_id=muni, partner_id=form.partner_id.data or None)
-        flash(_("Endringene er lagret."), "success")
-        return redirect(url_for("core.users"))
-    return form_page("core/user_edit.html", form, user=user)
 
 
 # --- API tokens ------------------------------------------------------------------------------
@@ -288,9 +237,9 @@ def zone_edit(zone_id: int):
     if request.method == "GET":
         form.parent_code.data = zone.parent.code if zone.parent else ""
     if form.validate_on_submit():
-        on_refusal(lambda: form_page("core/zone_edit.html", form, zone=zone), field=form.parent_code)
-        zones.update_zone(zone, name=form.name.data, level=form.level.data, parent_code=form.parent_code.data,
-                          actor=current_user)
+        with refused(lambda: form_page("core/zone_edit.html", form, zone=zone), field=form.parent_code):
+            zones.update_zone(zone, name=form.name.data, level=form.level.data, parent_code=form.parent_code.data,
+                              actor=current_user)
         flash(_("Sonen er lagret."), "success")
         return redirect(url_for("core.zone_list"))
     return form_page("core/zone_edit.html", form, zone=zone)
@@ -306,28 +255,28 @@ def zone_import():
         if muni is None:
             abort(404)
         data = form.file.data.read()
-        on_refusal(lambda refused: form_page("core/zone_import.html", form, errors=refused))
-        if form.kind.data == "geojson":
-            result = zones.import_zones_geojson(
-                muni, data, code_property=(form.code_property.data or "").strip(),
-                name_property=(form.name_property.data or "").strip(), level=form.level.data or "",
-                parent_prefix=form.parent_prefix.data, parent_level=form.parent_level.data or "delomrade",
-                parent_name_property=(form.parent_name_property.data or "").strip() or None, actor=current_user,
-                repair=bool(form.repair.data))
-            message = _("%(created)d soner opprettet, %(updated)d oppdatert, %(parents)d overordnede soner laget.",
-                        created=result.created, updated=result.updated, parents=result.parents_created)
-            if result.set_aside:
-                message += " " + _("Satt til side fordi de hører til andre kommuner: %(aside)s.",
-                                   aside=zones.counts_text(result.set_aside))
-            for line in result.repaired:
-                flash(line, "info")
-        elif form.kind.data == "csv":
-            result = zones.import_zones_csv(muni, data, actor=current_user)
-            message = _("%(created)d soner opprettet, %(updated)d oppdatert.", created=result.created,
-                        updated=result.updated)
-        else:
-            n = zones.import_zone_mapping(muni, data, actor=current_user)
-            message = _("%(n)d koblinger lagret.", n=n)
+        with refused(lambda errors: form_page("core/zone_import.html", form, errors=errors)):
+            if form.kind.data == "geojson":
+                result = zones.import_zones_geojson(
+                    muni, data, code_property=(form.code_property.data or "").strip(),
+                    name_property=(form.name_property.data or "").strip(), level=form.level.data or "",
+                    parent_prefix=form.parent_prefix.data, parent_level=form.parent_level.data or "delomrade",
+                    parent_name_property=(form.parent_name_property.data or "").strip() or None, actor=current_user,
+                    repair=bool(form.repair.data))
+                message = _("%(created)d soner opprettet, %(updated)d oppdatert, %(parents)d overordnede soner laget.",
+                            created=result.created, updated=result.updated, parents=result.parents_created)
+                if result.set_aside:
+                    message += " " + _("Satt til side fordi de hører til andre kommuner: %(aside)s.",
+                                       aside=zones.counts_text(result.set_aside))
+                for line in result.repaired:
+                    flash(line, "info")
+            elif form.kind.data == "csv":
+                result = zones.import_zones_csv(muni, data, actor=current_user)
+                message = _("%(created)d soner opprettet, %(updated)d oppdatert.", created=result.created,
+                            updated=result.updated)
+            else:
+                n = zones.import_zone_mapping(muni, data, actor=current_user)
+                message = _("%(n)d koblinger lagret.", n=n)
         flash(message, "success")
         return redirect(url_for("core.zone_list"))
     return form_page("core/zone_import.html", form)
@@ -383,7 +332,12 @@ def public_nav_items():
     return nav.public_items()
 
 
-nav.register("core.users", _l("Brukere"), [Role.ADMIN], order=80, group="admin")
-nav.register("core.zone_list", _l("Soner"), [Role.ADMIN], order=81, group="admin")
-nav.register("core.tokens", _l("API-nøkler"), list(Role), order=90, group="account")
-nav.register("core.change_password", _l("Passord"), list(Role), order=91, group="account")
+# The menu entries and dashboard figures of this part (wired by the app factory: core.nav.init_app)
+MENU = (
+    nav.item("core.users", _l("Brukere"), [Role.ADMIN], order=80, group="admin"),
+    nav.item("core.zone_list", _l("Soner"), [Role.ADMIN], order=81, group="admin"),
+    nav.item("core.tokens", _l("API-nøkler"), list(Role), order=90, group="account"),
+    nav.item("core.change_password", _l("Passord"), list(Role), order=91, group="account"),
+)
+COUNTS = (
+)

@@ -1,13 +1,21 @@
-"""Demo data for partners: an approved sports club for the demo partner user."""
+"""Demo data for partners: an approved sports club, its staff user (partner@demo.no) and offers."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from ..core.demo import DEMO_PASSWORD
 from ..core.i18n import today
-from ..core.models import Municipality
+from ..core.models import Municipality, Role, User
 from ..extensions import db
-from .models import Partner, PartnerKind, PartnerStatus
+from .models import Occasion, Offer, OfferCategory, OfferStatus, Partner, PartnerKind, PartnerStatus
+from .services import create_staff_user
 
 DEMO_ORG_NUMBER = "974760673"
+
+
+DEMO_PARTNER_USER = ("partner@demo.no", "Per Partner")
 
 
 def demo_partner(muni: Municipality) -> int:
@@ -22,11 +30,12 @@ def demo_partner(muni: Municipality) -> int:
 
 
 def demo_offers(muni: Municipality) -> None:
-    """Published offers for the demo club and two more partners, one with limited places."""
-    from datetime import date, datetime, timedelta
-    from zoneinfo import ZoneInfo
-
-    from .models import Occasion, Offer, OfferCategory, OfferStatus
+    """The demo club's staff user, and published offers for the club and two more partners, one with limited
+    places."""
+    email, name = DEMO_PARTNER_USER
+    if not db.session.scalar(db.select(User.id).filter_by(email=email)):
+        create_staff_user(email, DEMO_PASSWORD, Role.PARTNER, name=name, municipality_id=muni.id,
+                          partner_id=demo_partner(muni))
 
     if db.session.scalar(db.select(Offer.id).filter_by(municipality_id=muni.id).limit(1)):
         return

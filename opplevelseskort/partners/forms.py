@@ -19,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..core.forms import UserEditForm, UserForm
 from ..core.labels import labels_for
 from .models import LimitPeriod, OfferCategory, OfferStatus, PartnerKind
 
@@ -92,3 +93,13 @@ class CatalogueForm(FlaskForm):
 
 class BookOnBehalfForm(FlaskForm):
     card_code = StringField(_l("Kortkode til barnet"), validators=[DataRequired(), Length(max=200)])
+
+
+class StaffUserForm(UserForm):
+    """A new staff user; a partner user also names the organisation they work for."""
+    partner_id = SelectField(_l("Partnerorganisasjon"), coerce=int, validators=[Optional()],
+                             description=_l("Bare for partnerbrukere."))
+
+
+class StaffUserEditForm(UserEditForm):
+    partner_id = SelectField(_l("Partnerorganisasjon"), coerce=int, validators=[Optional()])

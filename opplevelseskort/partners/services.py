@@ -18,7 +18,7 @@ from ..core import services as core
 from ..core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from ..core.i18n import force_locale, local_date
 from ..core.models import Municipality, OutboxChannel, Role, User, Zone
-from ..core.permissions import can_access_municipality
+from ..core.permissions import can_access_municipality, scope_to_municipality
 from ..core.types import utcnow
 from ..extensions import db
 from .models import (
@@ -116,8 +116,8 @@ def approve_partner(partner: Partner, *, actor: User) -> User | None:
         raise Conflict("email_taken", _("Det finnes allerede en bruker med e-postadressen %(email)s.",
                                         email=partner.contact_email))
     password = secrets.token_urlsafe(9)
-    user = core.create_user(partner.contact_email, password, Role.PARTNER, name=partner.contact_name,
-                            municipality_id=partner.municipality_id, partner_id=partner.id, actor=actor)
+    user = create_staff_user(partner.contact_email, password, Role.PARTNER, name=partner.contact_name,
+                             municipality_id=partner.municipality_id, partner_id=partner.id, actor=actor)
     outbox.enqueue(OutboxChannel.EMAIL, partner.contact_email, _("Velkommen som partner i opplevelseskortet"),
                    _("%(name)s er godkjent. Logg inn med e-postadressen din og det midlertidige passordet "
                      "%(password)s, og bytt passord med en gang.", name=partner.name, password=password),
@@ -182,10 +182,27 @@ def remember_partner_of(user: User, partner_id: int | None) -> None:
         known[user.id] = partner_id
 
 
+def create_staff_user(email: str, password: str, role: Role | str, *, name: str = "",
+                      municipality_id: int | None = None, partner_id: int | None = None,
+                      actor: User | None = None) -> User:
+    """Create a staff user (core) and, for a partner user, tie them to their organisation, which must exist in
+    their municipality."""
+    user = core.create_user(email, password, role, name=name, municipality_id=municipality_id, actor=actor)
+    attach_partner(user, partner_id)
+    return user
+
+
+def update_staff_user(user: User, *, actor: User, partner_id: int | None | type(...) = ..., **changes) -> User:
+    """Change a staff user (core's rules) and their partner tie: a partner user keeps or gets one, any other role
+    has none."""
+    core.update_user(user, actor=actor, **changes)
+    attach_partner(user, partner_id)
+    return user
+
+
 def attach_partner(user: User, partner_id) -> None:
-    """Tie a partner user to their organisation (core's user services ask through the "attach_partner" hook).
-    `...` keeps the present tie; a user of another role has none. The organisation must exist and, for a user
-    bound to a municipality, be one of that municipality's."""
+    """Tie a partner user to their organisation. `...` keeps the present tie; a user of another role has none.
+    The organisation must exist and, for a user bound to a municipality, be one of that municipality's."""
     member = db.session.get(PartnerMember, user.id)
     if partner_id is ...:
         partner_id = member.partner_id if member else None
@@ -352,6 +369,12 @@ class CatalogueFilter:
     municipality_id: int | None = None
 
 
+def upcoming_occasions(offer: Offer) -> list[Occasion]:
+    """The offer's dates that have not started yet."""
+    now = utcnow()
+    return [o for o in offer.occasions if o.starts_at > now]
+
+
 def catalogue(f: CatalogueFilter, limit: int = 200) -> list[Offer]:
     """Published offers of approved partners, filtered in SQL."""
     today = local_date(utcnow())
@@ -456,6 +479,14 @@ def _give_back_place(occasion_id: int) -> None:
                        .values(booked=Occasion.booked - 1).execution_options(synchronize_session=False))
 
 
+def book_on_behalf(occasion: Occasion, card_code: str, *, actor: User) -> Booking:
+    """A caseworker books for a child of their own municipality, identified by the child's card code."""
+    card = cards.lookup_card(card_code)
+    if not can_access_municipality(actor, card.municipality_id):
+        raise DomainError("card_unknown", _("Ukjent kort."))
+    return book(occasion, card, actor=actor)
+
+
 def book(occasion: Occasion, card: Card, *, actor: User | None) -> Booking:
     """Book a place for the card's child, or put the child on the waiting list when the occasion is full."""
     today = local_date(utcnow())
@@ -554,33 +585,26 @@ def cancel_booking(booking: Booking, *, actor: User | None) -> Booking | None:
     return promoted
 
 
-def no_shows(occasion: Occasion, now: datetime | None = None) -> list[Booking]:
-    """Booked children not checked in once the occasion has started (places left empty)."""
-    now = now or utcnow()
-    if occasion.starts_at > now:
-        return []
-    from ..core import hooks
-
-    q = db.select(Booking).where(Booking.occasion_id == occasion.id, Booking.status == BookingStatus.BOOKED,
-                                 sa.or_(Booking.placed_at.is_(None), Booking.placed_at < occasion.starts_at))
-    day_start = occasion.starts_at.replace(hour=0, minute=0, second=0, microsecond=0)
-    # who came: the check-in part answers (hook "children_checked_in", wired in the factory)
-    came = hooks.first("children_checked_in", occasion.offer_id, day_start, occasion.ends_at)
-    if came is not None:
-        q = q.where(Booking.child_id.not_in(came))
-    return list(db.session.scalars(q))
+def occasion_for_edit(actor: User, offer_id: int, occasion_id: int) -> Occasion:
+    """An occasion of an offer the actor may edit (their partner's); anything else is not found."""
+    offer = get_offer_for_edit(actor, offer_id)
+    occ = db.session.get(Occasion, occasion_id)
+    if occ is None or occ.offer_id != offer.id:
+        raise NotFound("occasion_not_found", _("Fant ikke datoen."))
+    return occ
 
 
-def release_no_shows(occasion: Occasion, *, actor: User) -> int:
-    """The partner gives the places of no-shows to the waiting list; returns how many were released."""
+def release_bookings(occasion: Occasion, bookings: list[Booking], *, actor: User) -> int:
+    """The partner gives booked places nobody used to the waiting list (the bookings become no-shows); returns
+    how many were released. Who did not come is the check-in part's to say (checkin.services.no_shows)."""
     if not can_act_for_partner(actor, occasion.offer.partner_id, occasion.offer.municipality_id):
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
     if actor.role == Role.PARTNER:
         require_active_partner(actor)
     _lock_occasion(occasion.id)
     released = 0
-    for b in no_shows(occasion):
-        if not _set_booking_status(b, [BookingStatus.BOOKED], BookingStatus.NO_SHOW):
+    for b in bookings:
+        if b.occasion_id != occasion.id or not _set_booking_status(b, [BookingStatus.BOOKED], BookingStatus.NO_SHOW):
             continue
         if occasion.capacity is not None:
             _give_back_place(occasion.id)
@@ -600,9 +624,7 @@ def bookings_for_card(card: Card) -> list[Booking]:
 
 def partner_choices(user: User) -> list[tuple[int, str]]:
     """(id, name) of the partners a user may attach staff to: their own municipality's, every one for a global
-    admin. Provided to core's user form as the "partner_choices" hook."""
-    from ..core.permissions import scope_to_municipality
-
+    admin."""
     q = scope_to_municipality(db.select(Partner.id, Partner.name).order_by(Partner.name), Partner.municipality_id, user)
     return [(row.id, row.name) for row in db.session.execute(q)]
 

@@ -11,14 +11,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..cards import services as cards
-from ..cards.models import Card
 from ..core import nav, tenancy
-from ..core.errors import DomainError
+from ..core import services as core_services
 from ..core.guards import form_page
-from ..core.i18n import current_locale_code, today
+from ..core.i18n import current_locale_code
 from ..core.models import Role
 from ..core.permissions import can_access_municipality, private_page, roles_required
-from ..core.uow import on_refusal, refuse_form
+from ..core.uow import refuse_form, refused
 from ..extensions import db, limiter
 from . import services
 from .forms import (
@@ -32,8 +31,10 @@ from .forms import (
     OfferForm,
     PartnerRegistrationForm,
     ReasonForm,
+    StaffUserEditForm,
+    StaffUserForm,
 )
-from .models import Booking, BookingStatus, Occasion, Partner
+from .models import BookingStatus, Occasion, Partner
 
 log = logging.getLogger(__name__)
 bp = Blueprint("partners", __name__)
@@ -55,15 +56,14 @@ def register():
     if choose is not None:
         return choose
     form = PartnerRegistrationForm()
-    errors: list[str] = []
     if form.validate_on_submit():
         data = services.PartnerInput(form.name.data, form.org_number.data, form.kind.data, form.contact_name.data,
                                      form.contact_email.data, form.contact_phone.data or "", form.address.data or "",
                                      form.zone.data or "")
-        on_refusal(lambda refused: form_page("partners/register.html", form, errors=refused))
-        services.register_partner(muni, data)
+        with refused(lambda errors: form_page("partners/register.html", form, errors=errors)):
+            services.register_partner(muni, data)
         return render_template("partners/registered.html")
-    return form_page("partners/register.html", form, errors=errors)
+    return form_page("partners/register.html", form)
 
 
 register.public = True
@@ -90,18 +90,16 @@ def partner_action(partner_id: int, action: str):
     form = ReasonForm()
     if not form.validate_on_submit():
         abort(400)
-    on_refusal(redirect_to=url_for("partners.partner_list"))
-    if action == "godkjenn":
-        services.approve_partner(partner, actor=current_user)
-        message = _("%(name)s er godkjent, og kontaktpersonen har fått en invitasjon.", name=partner.name)
-    elif action == "avvis":
-        services.reject_partner(partner, form.reason.data, actor=current_user)
-        message = _("%(name)s er avvist.", name=partner.name)
-    elif action == "suspender":
-        services.suspend_partner(partner, form.reason.data, actor=current_user)
-        message = _("%(name)s er suspendert.", name=partner.name)
-    else:
+    actions = {"godkjenn": lambda: services.approve_partner(partner, actor=current_user),
+               "avvis": lambda: services.reject_partner(partner, form.reason.data, actor=current_user),
+               "suspender": lambda: services.suspend_partner(partner, form.reason.data, actor=current_user)}
+    if action not in actions:
         abort(404)
+    with refused(redirect_to=url_for("partners.partner_list")):
+        actions[action]()
+    message = {"godkjenn": _("%(name)s er godkjent, og kontaktpersonen har fått en invitasjon.", name=partner.name),
+               "avvis": _("%(name)s er avvist.", name=partner.name),
+               "suspender": _("%(name)s er suspendert.", name=partner.name)}[action]
     flash(message, "success")
     return redirect(url_for("partners.partner_list"))
 
@@ -132,10 +130,8 @@ def _form_values(form: OfferForm) -> tuple[dict, dict]:
 def offer_edit(offer_id: int | None = None):
     offer = None
     if offer_id is not None:
-        try:
+        with refused(not_found=True):
             offer = services.get_offer_for_edit(current_user, offer_id)
-        except DomainError:
-            abort(404)
     form = OfferForm(obj=offer)
     if request.method == "GET" and offer is not None:
         form.category.data, form.status.data = str(offer.category), str(offer.status)
@@ -151,10 +147,11 @@ def offer_edit(offer_id: int | None = None):
 
     if form.validate_on_submit():
         values, translations = _form_values(form)
-        on_refusal(page)
-        saved = services.save_offer(current_user, values, translations, offer=offer, zone_text=form.zone.data or "")
-        if form.image.data and getattr(form.image.data, "filename", ""):
-            services.set_offer_image(saved, form.image.data.read(), actor=current_user)
+        with refused(page):
+            saved = services.save_offer(current_user, values, translations, offer=offer,
+                                        zone_text=form.zone.data or "")
+            if form.image.data and getattr(form.image.data, "filename", ""):
+                services.set_offer_image(saved, form.image.data.read(), actor=current_user)
         flash(_("Tilbudet er lagret."), "success")
         return redirect(url_for("partners.offer_edit", offer_id=saved.id))
     return page()
@@ -163,48 +160,16 @@ def offer_edit(offer_id: int | None = None):
 @bp.post("/mine-tilbud/<int:offer_id>/datoer")
 @roles_required(Role.PARTNER)
 def occasion_add(offer_id: int):
-    try:
+    with refused(not_found=True):
         offer = services.get_offer_for_edit(current_user, offer_id)
-    except DomainError:
-        abort(404)
     form = OccasionForm()
-    on_refusal(redirect_to=url_for("partners.offer_edit", offer_id=offer.id))
-    if not form.validate_on_submit():
-        raise DomainError("form_invalid", _("Skriv inn start og slutt."))
-    services.add_occasion(offer, form.starts_at.data.replace(tzinfo=OSLO), form.ends_at.data.replace(tzinfo=OSLO),
-                          form.capacity.data, actor=current_user)
+    with refused(redirect_to=url_for("partners.offer_edit", offer_id=offer.id)):
+        if not form.validate_on_submit():
+            refuse_form(form, _("Skriv inn start og slutt."))
+        services.add_occasion(offer, form.starts_at.data.replace(tzinfo=OSLO),
+                              form.ends_at.data.replace(tzinfo=OSLO), form.capacity.data, actor=current_user)
     flash(_("Datoen er lagt til."), "success")
     return redirect(url_for("partners.offer_edit", offer_id=offer.id))
-
-
-@bp.get("/mine-tilbud/<int:offer_id>/pameldte/<int:occasion_id>")
-@roles_required(Role.PARTNER)
-def occasion_bookings(offer_id: int, occasion_id: int):
-    occ = _own_occasion(offer_id, occasion_id)
-    return render_template("partners/occasion_bookings.html", occ=occ, rows=services.bookings_of(occ),
-                           no_shows=services.no_shows(occ))
-
-
-@bp.post("/mine-tilbud/<int:offer_id>/pameldte/<int:occasion_id>/frigi")
-@roles_required(Role.PARTNER)
-def release(offer_id: int, occasion_id: int):
-    occ = _own_occasion(offer_id, occasion_id)
-    if not ReasonForm().validate_on_submit():
-        abort(400)
-    n = services.release_no_shows(occ, actor=current_user)
-    flash(_("%(n)d plasser er gitt videre til ventelisten.", n=n), "success")
-    return redirect(url_for("partners.occasion_bookings", offer_id=offer_id, occasion_id=occasion_id))
-
-
-def _own_occasion(offer_id: int, occasion_id: int) -> Occasion:
-    try:
-        offer = services.get_offer_for_edit(current_user, offer_id)
-    except DomainError:
-        abort(404)
-    occ = db.session.get(Occasion, occasion_id)
-    if occ is None or occ.offer_id != offer.id:
-        abort(404)
-    return occ
 
 
 # --- the public catalogue and booking --------------------------------------------------------
@@ -231,19 +196,13 @@ catalogue.public = True
 
 @bp.get("/tilbud/<int:offer_id>")
 def offer_page(offer_id: int):
-    try:
+    with refused(not_found=True):
         offer = services.public_offer(offer_id)
-    except DomainError:
-        abort(404)
-    family = None
     token = request.args.get("kort")
-    if token:
-        try:
-            family = cards.card_by_family_token(token)
-            g.referrer_policy = "no-referrer"
-        except DomainError:
-            family = None
-    upcoming = [o for o in offer.occasions if o.starts_at > services.utcnow()]
+    family = cards.find_card_by_family_token(token) if token else None  # a wrong link shows the plain page
+    if family is not None:
+        g.referrer_policy = "no-referrer"
+    upcoming = services.upcoming_occasions(offer)
     staff_can_book = current_user.is_authenticated and current_user.role in (Role.CASEWORKER, Role.ADMIN)
     resp = make_response(render_template(
         "partners/offer_page.html", offer=offer, locale=current_locale_code(), upcoming=upcoming, family=family,
@@ -259,65 +218,14 @@ offer_page.public = True
 def offer_image(offer_id: int):
     from ..core import files
 
-    try:
+    with refused(not_found=True):
         offer = services.public_offer(offer_id)
-    except DomainError:
-        abort(404)
     if not offer.has_image:
         abort(404)
     return files.response(services.image_key(offer))
 
 
 offer_image.public = True
-
-
-@bp.post("/kort/<token>/pamelding/<int:occasion_id>")
-@limiter.limit(lambda: "30 per hour")
-def family_book(token: str, occasion_id: int):
-    """A family books from its card page (identified by the card's secret link, no login)."""
-    try:
-        card = cards.card_by_family_token(token)
-    except DomainError:
-        abort(404)
-    occ = db.session.get(Occasion, occasion_id)
-    if occ is None:
-        abort(404)
-    if not ReasonForm().validate_on_submit():
-        abort(400)
-    back = url_for("cards.family_card", token=token)
-    on_refusal(redirect_to=back)
-    booking = services.book(occ, card, actor=None)
-    if booking.status == BookingStatus.BOOKED:
-        flash(_("Du har fått plass."), "success")
-    else:
-        flash(_("Det er fullt. Du står på venteliste som nummer %(n)d. Du får beskjed hvis du får plass.",
-                n=services.waitlist_position(booking)), "info")
-    return redirect(back)
-
-
-family_book.public = True
-
-
-@bp.post("/kort/<token>/avmelding/<int:booking_id>")
-@limiter.limit(lambda: "30 per hour")
-def family_cancel(token: str, booking_id: int):
-    try:
-        card = cards.card_by_family_token(token)
-    except DomainError:
-        abort(404)
-    booking = db.session.get(Booking, booking_id)
-    if booking is None or booking.child_id != card.child_id:
-        abort(404)
-    if not ReasonForm().validate_on_submit():
-        abort(400)
-    back = url_for("cards.family_card", token=token)
-    on_refusal(redirect_to=back)
-    services.cancel_booking(booking, actor=None)
-    flash(_("Påmeldingen er avbestilt."), "success")
-    return redirect(back)
-
-
-family_cancel.public = True
 
 
 @bp.post("/tilbud/<int:offer_id>/pamelding/<int:occasion_id>/pa-vegne")
@@ -329,42 +237,75 @@ def book_on_behalf(offer_id: int, occasion_id: int):
         abort(404)
     form = BookOnBehalfForm()
     back = url_for("partners.offer_page", offer_id=offer_id)
-    on_refusal(redirect_to=back)
-    if not form.validate_on_submit():
-        refuse_form(form, _("Skriv kortkoden til barnet."))
-    card = cards.lookup_card(form.card_code.data)
-    if not can_access_municipality(current_user, card.municipality_id):
-        raise DomainError("card_unknown", _("Ukjent kort."))
-    booking = services.book(occ, card, actor=current_user)
+    with refused(redirect_to=back):
+        if not form.validate_on_submit():
+            refuse_form(form, _("Skriv kortkoden til barnet."))
+        booking = services.book_on_behalf(occ, form.card_code.data, actor=current_user)
     flash(_("Påmeldt.") if booking.status == BookingStatus.BOOKED else _("Satt på venteliste."), "success")
     return redirect(back)
 
 
-nav.register("partners.catalogue", _l("Tilbud"), list(Role), public=True, order=5, group="offers")
-nav.register("partners.register", _l("Bli partner"), [], public=True, order=90)
-nav.register("partners.my_offers", _l("Mine tilbud"), [Role.PARTNER], order=11, group="offers")
-nav.register("partners.partner_list", _l("Partnere"), [Role.ADMIN], order=60, group="admin")
+# --- staff users with their partner tie (admin): users are core's, which partner a user works for is ours ------
+
+def _user_form_choices(form) -> None:
+    munis = core_services.municipalities_for(current_user)
+    form.municipality_id.choices = [(0, _("Ingen (alle kommuner)"))] * (current_user.municipality_id is None) + [
+        (m.id, f"{m.name} ({m.number})") for m in munis]
+    form.partner_id.choices = [(0, _("Ingen"))] + services.partner_choices(current_user)
 
 
-# --- what the family's card page (cards) shows from this part: wired in the factory (core.hooks) ---------------
-
-def offers_for_card_page(card: Card) -> list[dict]:
-    """Offers the child can use now: published, running today, for the child's age."""
-    on = today()
-    if cards.card_status(card, on) != "active":
-        return []
-    age = cards.child_age(card.child, on)
-    offers = services.catalogue(services.CatalogueFilter(age=age, on=on), limit=50)
-    locale = current_locale_code()
-    return [{"title": o.text(locale)[0], "url": url_for("partners.offer_page", offer_id=o.id, kort=card.family_token),
-             "offer": o} for o in offers]
+def _municipality_chosen(form) -> int | None:
+    """A municipality-bound admin creates users in their own municipality only."""
+    return current_user.municipality_id or form.municipality_id.data or None
 
 
-def bookings_for_card_page(card: Card) -> list[dict]:
-    out = []
-    for b in services.bookings_for_card(card):
-        occ = db.session.get(Occasion, b.occasion_id)
-        out.append({"title": occ.offer.text(current_locale_code())[0], "when": occ.starts_at, "status": str(b.status),
-                    "position": services.waitlist_position(b),
-                    "cancel_url": url_for("partners.family_cancel", token=card.family_token, booking_id=b.id)})
-    return out
+@bp.route("/admin/brukere/ny", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def user_new():
+    form = StaffUserForm()
+    _user_form_choices(form)
+    if form.validate_on_submit():
+        with refused(lambda: form_page("partners/user_form.html", form),
+                     field={"partner_unknown": form.partner_id, "partner_required": form.partner_id,
+                            None: form.email}):
+            user = services.create_staff_user(
+                form.email.data, form.password.data, form.role.data, name=form.name.data or "",
+                municipality_id=_municipality_chosen(form), partner_id=form.partner_id.data or None,
+                actor=current_user)
+        flash(_("Brukeren %(email)s er opprettet.", email=user.email), "success")
+        return redirect(url_for("core.users"))
+    return form_page("partners/user_form.html", form)
+
+
+@bp.route("/admin/brukere/<int:user_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def user_edit(user_id: int):
+    with refused(not_found=True):
+        user = core_services.user_to_manage(current_user, user_id)
+    form = StaffUserEditForm(obj=user) if request.method == "GET" else StaffUserEditForm()
+    if request.method == "GET":
+        form.role.data = user.role.value
+        form.municipality_id.data = user.municipality_id or 0
+        form.partner_id.data = services.partner_id_of(user) or 0
+    _user_form_choices(form)
+    if form.validate_on_submit():
+        with refused(lambda: form_page("partners/user_edit.html", form, user=user),
+                     field={"partner_unknown": form.partner_id, "partner_required": form.partner_id,
+                            None: form.role}):
+            services.update_staff_user(user, actor=current_user, role=form.role.data, active=form.active.data,
+                                       name=form.name.data, municipality_id=_municipality_chosen(form),
+                                       partner_id=form.partner_id.data or None)
+        flash(_("Endringene er lagret."), "success")
+        return redirect(url_for("core.users"))
+    return form_page("partners/user_edit.html", form, user=user)
+
+
+# The menu entries and dashboard figures of this part (wired by the app factory: core.nav.init_app)
+MENU = (
+    nav.item("partners.catalogue", _l("Tilbud"), list(Role), public=True, order=5, group="offers"),
+    nav.item("partners.register", _l("Bli partner"), [], public=True, order=90),
+    nav.item("partners.my_offers", _l("Mine tilbud"), [Role.PARTNER], order=11, group="offers"),
+    nav.item("partners.partner_list", _l("Partnere"), [Role.ADMIN], order=60, group="admin"),
+)
+COUNTS = (
+)

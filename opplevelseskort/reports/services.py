@@ -657,6 +657,15 @@ def breakdown_report(municipality: Municipality, period: Period, level: str, by:
     return pub.breakdowns[(level, by)]
 
 
+def levels_to_choose(municipality: Municipality, period_text: str) -> list[str]:
+    """The zone levels the report page offers for what the analyst typed: those the plan publishes for that period,
+    or every level while the text is not yet a period (the page then says what is wrong with it)."""
+    try:
+        return published_levels(municipality, parse_period(period_text))
+    except DomainError:
+        return levels_of(municipality)
+
+
 def published_levels(municipality: Municipality, period: Period) -> list[str]:
     """The zone levels (finest first) the zone table is published at for this period (the plan, and zones large
     enough)."""

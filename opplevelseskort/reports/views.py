@@ -8,7 +8,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    redirect,
     render_template,
     request,
     stream_with_context,
@@ -20,13 +19,12 @@ from flask_login import current_user
 
 from ..core import nav, tenancy
 from ..core import services as core_services
-from ..core.errors import DomainError
 from ..core.guards import form_page, year_arg
 from ..core.i18n import today
 from ..core.labels import label
 from ..core.models import Role
 from ..core.permissions import roles_required
-from ..core.uow import on_refusal
+from ..core.uow import refused
 from . import formats, services
 from .forms import IndicatorImportForm, ReportFilterForm
 
@@ -49,10 +47,7 @@ def _filters():
     form = ReportFilterForm(request.args)
     muni = _municipality()
     period_text = form.period.data or str(today().year)
-    try:
-        levels = services.published_levels(muni, services.parse_period(period_text))
-    except DomainError:
-        levels = services.levels_of(muni)
+    levels = services.levels_to_choose(muni, period_text)
     # a shorter period than a year is published for the municipality as a whole (the plan): no level to choose
     form.level.choices = [(lv, label("zone_level", lv)) for lv in levels] or [("", _("Hele kommunen"))]
     level = form.level.data if form.level.data in levels else ("grunnkrets" if "grunnkrets" in levels else
@@ -65,12 +60,15 @@ def _filters():
 @roles_required(*READERS)
 def dashboard():
     form, muni, period_text, level = _filters()
-    try:
+
+    def no_report(errors):
+        for message in errors:
+            flash(message, "error")
+        return render_template("reports/dashboard.html", form=form, report=None, measures=services.MEASURES)
+
+    with refused(no_report):
         period = services.parse_period(period_text)
         report = services.uptake_report(muni, period, level) if level else services.municipality_report(muni, period)
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return render_template("reports/dashboard.html", form=form, report=None, measures=services.MEASURES), 422
     year = report.period.start.year
     trend = []
     for q in range(1, 5):
@@ -89,13 +87,10 @@ def dashboard():
 def export():
     _form, muni, period_text, level = _filters()
     fmt = request.args.get("format", "csv")
-    try:
+    with refused(redirect_to=url_for("reports.dashboard")):
         period = services.parse_period(period_text)
         report = services.uptake_report(muni, period, level) if level else services.municipality_report(muni, period)
         body, mimetype = formats.render(report, fmt, "," if request.args.get("sep") == "comma" else ";")
-    except DomainError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("reports.dashboard"))
     ext = {"csv": "csv", "jsonstat": "json", "geojson": "geojson"}[fmt]
     headers = {"Content-Disposition": f'attachment; filename="opptak-{level}-{period_text}.{ext}"'}
     if fmt == "csv":
@@ -124,14 +119,19 @@ def indicators():
     summary: list[str] = []
     if form.validate_on_submit():
         allowed = core_services.municipalities_for(current_user)
-        on_refusal(lambda refused: form_page("reports/indicators.html", form, errors=refused, summary=[]))
-        result = import_indicators(form.file.data.read(), fmt=form.kind.data, actor=current_user,
-                                   skip_unknown=bool(form.skip_unknown.data), allowed=allowed)
+        with refused(lambda errors: form_page("reports/indicators.html", form, errors=errors, summary=[])):
+            result = import_indicators(form.file.data.read(), fmt=form.kind.data, actor=current_user,
+                                       skip_unknown=bool(form.skip_unknown.data), allowed=allowed)
         flash(_("%(n)d indikatorverdier er lagret.", n=result.total), "success")
         summary = result.lines()
     return form_page("reports/indicators.html", form, summary=summary)
 
 
-nav.register("reports.dashboard", _l("Rapporter"), READERS, order=70, group="reports")
-nav.register("reports.grant", _l("Tilskuddsrapport"), READERS, order=71, group="reports")
-nav.register("reports.indicators", _l("Levekårsindikatorer"), READERS, order=72, group="reports")
+# The menu entries and dashboard figures of this part (wired by the app factory: core.nav.init_app)
+MENU = (
+    nav.item("reports.dashboard", _l("Rapporter"), READERS, order=70, group="reports"),
+    nav.item("reports.grant", _l("Tilskuddsrapport"), READERS, order=71, group="reports"),
+    nav.item("reports.indicators", _l("Levekårsindikatorer"), READERS, order=72, group="reports"),
+)
+COUNTS = (
+)

@@ -13,6 +13,7 @@ from opplevelseskort.core.demo import load_demo
 from opplevelseskort.extensions import db
 from opplevelseskort.partners import services as partners
 from opplevelseskort.partners.models import Partner, PartnerStatus
+from opplevelseskort.partners.services import create_staff_user
 
 from ..conftest import IS_PG, TEST_CONFIG, _worker_db_url
 from ..factories import child_input, guardian_input
@@ -39,8 +40,8 @@ def two(tmp_path_factory, worker_id):
                        status=PartnerStatus.APPROVED, contact_email="il@nabobygd.no")
         db.session.add(club)
         db.session.flush()
-        people = {role: core.create_user(f"{role}@nabobygd.no", PASSWORD, role, municipality_id=b.id,
-                                         partner_id=club.id if role == "partner" else None)
+        people = {role: create_staff_user(f"{role}@nabobygd.no", PASSWORD, role, municipality_id=b.id,
+                                          partner_id=club.id if role == "partner" else None)
                   for role in ("caseworker", "partner", "analyst")}
         h = cards.register_household(b, [guardian_input(phone="41000000")],
                                      [child_input(given_name="Fjellbarn", zone="30020101")],

@@ -9,6 +9,7 @@ from opplevelseskort.checkin.models import CheckIn
 from opplevelseskort.core import services as core
 from opplevelseskort.core.models import Role
 from opplevelseskort.extensions import db
+from opplevelseskort.partners.services import create_staff_user
 
 from .conftest import bearer
 
@@ -72,8 +73,8 @@ def test_api_non_json_body(client, token):
 
 
 def test_partner_token_refused_on_other_partners_offer(client, offer, kid_card, muni, other_partner_org):
-    other = core.create_user("o@x.no", "gront eple 47", Role.PARTNER, municipality_id=muni.id,
-                             partner_id=other_partner_org.id)
+    other = create_staff_user("o@x.no", "gront eple 47", Role.PARTNER, municipality_id=muni.id,
+                              partner_id=other_partner_org.id)
     raw = core.create_token(other, "x")[1]
     r = _post(client, raw, code=kid_card.short_code, offer_id=offer.id)
     assert r.status_code == 403 and r.json["error"] == "offer_forbidden"
@@ -161,8 +162,8 @@ def test_visit_log_and_statement_only_own(client, login_as, offer, kid_card, use
     csv = client.get(f"/besok/oppgjor?month={month}&format=csv")
     assert csv.status_code == 200 and "Fotball;1" in csv.data.decode("utf-8-sig")
     assert client.get(f"/besok/oppgjor?month={month}&format=pdf").data.startswith(b"%PDF")
-    other = core.create_user("o@x.no", "gront eple 47", Role.PARTNER, municipality_id=muni.id,
-                             partner_id=other_partner_org.id)
+    other = create_staff_user("o@x.no", "gront eple 47", Role.PARTNER, municipality_id=muni.id,
+                              partner_id=other_partner_org.id)
     login(client, other)
     assert "Fotball" not in client.get(f"/besok/oppgjor?month={month}&partner={offer.partner_id}").text
     login_as("admin")

@@ -44,9 +44,9 @@ PUBLIC = {
     ("cards.apply", "POST"): {None: 302, A: 302, "*": 422},
     ("partners.register", "GET"): {None: 302, A: 302, "*": 200},
     ("partners.register", "POST"): {None: 302, A: 302, "*": 422},
-    ("partners.family_book", "POST"): {None: 302, "*": 302},  # back to the card page, with the answer
-    ("partners.family_cancel", "POST"): {None: 302, "*": 302},
-    ("cards.scan_landing", "GET"): {None: 200, P: 302, "*": 200},  # a partner goes on to check the card in
+    ("portal.family_book", "POST"): {None: 302, "*": 302},  # back to the card page, with the answer
+    ("portal.family_cancel", "POST"): {None: 302, "*": 302},
+    ("portal.scan_landing", "GET"): {None: 200, P: 302, "*": 200},  # a partner goes on to check the card in
     ("partners.offer_image", "GET"): {None: 404, "*": 404},  # the world's offer has no picture
     ("utstyr.photo", "GET"): {None: 404, "*": 404},
 }
@@ -80,15 +80,15 @@ ALLOWED = {
     ("core.change_password", "POST"): {"*": 422},
     ("core.token_revoke", "POST"): {A: 302, C: 302, "*": 404},  # the caseworker's token: not another user's
     ("core.tokens", "POST"): {"*": 422},
-    ("core.user_edit", "POST"): {"*": 422},
-    ("core.user_new", "POST"): {"*": 422},
+    ("partners.user_edit", "POST"): {"*": 422},
+    ("partners.user_new", "POST"): {"*": 422},
     ("core.zone_edit", "POST"): {"*": 302},  # the form keeps the zone's own values
     ("core.zone_import", "POST"): {"*": 422},
     ("partners.book_on_behalf", "POST"): {"*": 302},  # back to the offer, with what is missing
     ("partners.occasion_add", "POST"): {"*": 302},
     ("partners.offer_edit", "POST"): {"*": 422},
     ("partners.partner_action", "POST"): {"*": 302},
-    ("partners.release", "POST"): {"*": 302},
+    ("checkin.release", "POST"): {"*": 302},
     ("reports.indicators", "POST"): {"*": 422},
     ("utstyr.borrower", "POST"): {"*": 422},
     ("utstyr.borrower_new", "POST"): {"*": 422},

@@ -6,6 +6,7 @@ from opplevelseskort.core import services
 from opplevelseskort.core.errors import Conflict, DomainError
 from opplevelseskort.core.models import AuditLog, Role, User
 from opplevelseskort.extensions import db
+from opplevelseskort.partners.services import create_staff_user
 
 from ..conftest import PASSWORD, csrf_from, login
 
@@ -85,7 +86,7 @@ def test_duplicate_email_refused(users):
 
 def test_partner_user_needs_partner_org(muni):
     with pytest.raises(DomainError) as exc:
-        services.create_user("p@test.no", PASSWORD, Role.PARTNER, municipality_id=muni.id)
+        create_staff_user("p@test.no", PASSWORD, Role.PARTNER, municipality_id=muni.id)
     assert exc.value.code == "partner_required"
 
 

@@ -10,8 +10,10 @@ def test_every_role_sees_at_most_seven_top_menu_entries_and_every_page_behind_th
 
     from ..conftest import login
 
+    staff = [i for i in app.extensions["opplevelseskort.nav"][0] if not i.public]
+    assert staff and all(isinstance(i, nav.NavItem) for i in staff)
     with app.test_request_context():
-        urls = {i.endpoint: url_for(i.endpoint) for i in nav._STAFF}
+        urls = {i.endpoint: url_for(i.endpoint) for i in staff}
         dashboard = url_for("core.dashboard")
     for role in ("admin", "caseworker", "partner", "volunteer", "analyst"):
         c = app.test_client()
@@ -21,7 +23,7 @@ def test_every_role_sees_at_most_seven_top_menu_entries_and_every_page_behind_th
         outside = re.sub(r"<details>.*?</details>", "", menu, flags=re.S)
         top = outside.count("<li")
         assert 2 <= top <= 7, (role, top)
-        for item in nav._STAFF:
+        for item in staff:
             if users[role].role in item.roles:
                 assert f'href="{urls[item.endpoint]}"' in menu, (role, item.endpoint)
     assert "<details>" in menu or role != "analyst"

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import opplevelseskort
 import utstyr
+from opplevelseskort.partners.services import create_staff_user
 
 SOURCES = [p for root in (Path(opplevelseskort.__file__).parent, Path(utstyr.__file__).parent)
            for p in root.rglob("*.py") if "migrations" not in p.parts]
@@ -15,15 +16,69 @@ def test_no_table_is_looked_up_through_the_shared_metadata():
     assert not offenders, offenders
 
 
-def test_extension_points_are_wired_by_the_factory(app):
+def test_only_the_two_plug_in_points_remain_and_the_factory_fills_them(app):
+    import pytest
+
     from opplevelseskort.core import hooks
 
+    assert hooks.NAMES == ("metric_counts", "demo_data")
     with app.app_context():
-        names = {"partner_choices", "attach_partner", "partner_of", "card_page_offers", "card_page_bookings",
-                 "children_checked_in", "metric_counts", "demo_partner", "demo_data"}
-        assert {name for name in names if hooks.providers(name)} == names
-        assert len(hooks.providers("demo_data")) == 3  # offers, cards, equipment
+        assert len(hooks.providers("demo_data")) == 3  # partners (club, its user, offers), cards, equipment
         assert len(hooks.providers("metric_counts")) == 2  # check-ins and loans
+    with pytest.raises(ValueError):  # a page that needs a higher part lives in that part, not behind a hook
+        hooks.provide(app, "card_page_offers", lambda card: [])
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every module a source file imports, as absolute dotted names (relative imports resolved)."""
+    import ast
+
+    package = ".".join(path.relative_to(path.parents[len(path.parents) - 1]).with_suffix("").parts)
+    root = Path(opplevelseskort.__file__).parent.parent
+    package = ".".join(path.resolve().relative_to(root).with_suffix("").parts[:-1])
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+            mod = f"{base}.{node.module}" if node.level and node.module else (base if node.level else node.module)
+            found |= {mod} | {f"{mod}.{a.name}" for a in node.names}
+    return found
+
+
+def test_no_service_imports_view_code():
+    """Services return data; links, pages and forms are the views'. A service module that imports a views module
+    (its own part's or another's) would call view code."""
+    services = [p for p in SOURCES if p.name in ("services.py", "applications.py", "statements.py", "demo.py")
+                or p.parent.name == "reports" and p.name not in ("views.py", "forms.py")]
+    offenders = [f"{p.parent.name}/{p.name}: {m}" for p in services for m in _imported_modules(p)
+                 if m.endswith(".views") or ".views." in m]
+    assert services and not offenders, offenders
+
+
+def test_the_import_check_sees_a_view_import(tmp_path):
+    pkg = Path(opplevelseskort.__file__).parent / "cards"
+    probe = pkg / "_probe_services.py"
+    probe.write_text("from . import views\nfrom ..partners.views import bp\n")
+    try:
+        assert {"opplevelseskort.cards.views", "opplevelseskort.partners.views.bp"} <= _imported_modules(probe)
+    finally:
+        probe.unlink()
+
+
+def test_the_menu_is_wired_by_the_factory(app):
+    """Each part lists its entries as data (MENU, COUNTS); the factory gives them to the app: no module-level list
+    filled as a side effect of an import."""
+    from opplevelseskort.core import nav
+
+    offenders = [str(p) for p in SOURCES if "nav.register" in p.read_text(encoding="utf-8")]
+    assert not offenders, offenders
+    items, counts = app.extensions["opplevelseskort.nav"]
+    assert {i.endpoint for i in items} >= {"cards.children", "checkin.scanner", "partners.catalogue", "utstyr.home",
+                                           "reports.dashboard", "core.users"}
+    assert len(counts) == 3
+    assert not any(isinstance(v, list) and v and isinstance(v[0], nav.NavItem) for v in vars(nav).values())
 
 
 def test_one_today_in_norwegian_time():
@@ -73,7 +128,6 @@ def test_no_part_registers_itself_in_a_lower_one_at_import():
 def test_a_partner_user_is_tied_only_to_a_partner_of_their_municipality(app, users, muni, other_muni):
     import pytest
 
-    from opplevelseskort.core import services as core
     from opplevelseskort.core.errors import DomainError
     from opplevelseskort.partners import services as partners
 
@@ -81,16 +135,16 @@ def test_a_partner_user_is_tied_only_to_a_partner_of_their_municipality(app, use
 
     elsewhere = approved_partner(other_muni, "Klubb B", "910000001")
     with pytest.raises(DomainError) as exc:
-        core.create_user("p2@test.no", "gront eple 47", "partner", municipality_id=muni.id, partner_id=elsewhere.id)
+        create_staff_user("p2@test.no", "gront eple 47", "partner", municipality_id=muni.id, partner_id=elsewhere.id)
     assert exc.value.code == "partner_unknown"
     with pytest.raises(DomainError) as exc:
-        core.create_user("p3@test.no", "gront eple 47", "partner", municipality_id=muni.id)
+        create_staff_user("p3@test.no", "gront eple 47", "partner", municipality_id=muni.id)
     assert exc.value.code == "partner_required"
     partner = users["partner"]
     own = partners.partner_id_of(partner)
-    core.update_user(partner, actor=users["admin"], role="volunteer")  # another role: the tie goes
+    partners.update_staff_user(partner, actor=users["admin"], role="volunteer")  # another role: the tie goes
     assert partners.partner_id_of(partner) is None
-    core.update_user(partner, actor=users["admin"], role="partner", partner_id=own)
+    partners.update_staff_user(partner, actor=users["admin"], role="partner", partner_id=own)
     assert partners.partner_id_of(partner) == own
 
 

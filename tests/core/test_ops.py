@@ -78,7 +78,7 @@ def test_json_logs_name_the_endpoint_never_the_secret_path(client, card):  # noq
         logger.removeHandler(handler)
     assert r.status_code == 200, r.headers.get("Location")
     line = json.loads(stream.getvalue().strip().splitlines()[-1])
-    assert line["endpoint"] == "cards.family_card" and line["status"] == 200 and line["request_id"] == "req-42"
+    assert line["endpoint"] == "portal.family_card" and line["status"] == 200 and line["request_id"] == "req-42"
     assert card.family_token not in stream.getvalue() and "Emma" not in stream.getvalue()
 
 

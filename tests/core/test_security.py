@@ -6,6 +6,7 @@ import pytest
 from opplevelseskort.core import services
 from opplevelseskort.core.errors import DomainError
 from opplevelseskort.extensions import db
+from opplevelseskort.partners.services import create_staff_user
 
 from ..conftest import PASSWORD
 
@@ -173,8 +174,8 @@ def test_each_card_door_is_limited(make_app, users, door, muni, zone_set):
 
 def test_card_limit_is_per_user_not_per_shared_address(make_app, users, other_partner_org, muni, zone_set):
     """One partner's typos behind the venue's proxy do not block another partner's door."""
-    other = services.create_user("p2@test.no", PASSWORD, "partner", municipality_id=muni.id,
-                                 partner_id=other_partner_org.id)
+    other = create_staff_user("p2@test.no", PASSWORD, "partner", municipality_id=muni.id,
+                              partner_id=other_partner_org.id)
     db.session.flush()
     app = make_app(RATELIMIT_ENABLED=True, CARD_LOOKUP_RATE_LIMIT="2 per minute")
     a = services.create_token(users["partner"], "a")[1]

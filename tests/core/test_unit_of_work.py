@@ -1,6 +1,7 @@
 """One unit of work per request (core/uow.py): views never commit; the boundary commits a success and rolls back
-everything else; a refused service call is answered the way the view declared."""
+everything else; a refused service call is answered the way the view declared around it (`with refused(...)`)."""
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import opplevelseskort
 import utstyr
 from opplevelseskort.core.errors import DomainError
 from opplevelseskort.core.models import Municipality
-from opplevelseskort.core.uow import on_refusal, unit_of_work
+from opplevelseskort.core.uow import refused, unit_of_work
 from opplevelseskort.extensions import db
 
 VIEW_MODULES = [p for root in (Path(opplevelseskort.__file__).parent, Path(utstyr.__file__).parent)
@@ -30,9 +31,46 @@ def _adds(number: str, answer):
     return view
 
 
+def _calls(tree: ast.AST) -> list[ast.Call]:
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+
+
+def session_ends(source: str) -> list[int]:
+    """Lines where code commits or rolls back a session itself (`db.session.commit()`, `s = db.session; s.commit()`,
+    `session.rollback()`...): any `.commit()`/`.rollback()` call."""
+    return [c.lineno for c in _calls(ast.parse(source))
+            if isinstance(c.func, ast.Attribute) and c.func.attr in ("commit", "rollback")]
+
+
+def refusals_caught(source: str) -> list[int]:
+    """Lines where code catches DomainError (or a subclass named *Error from core.errors) itself."""
+    caught = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ExceptHandler) and node.type is not None:
+            types = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
+            names = [t.id if isinstance(t, ast.Name) else getattr(t, "attr", "") for t in types]
+            if any(n in ("DomainError", "NotFound", "Conflict", "PermissionDenied", "ImportFailed") for n in names):
+                caught.append(node.lineno)
+    return caught
+
+
 def test_no_view_commits_or_rolls_back_itself():
-    offenders = [f"{p.name}:{n}" for p in VIEW_MODULES for n, line in enumerate(p.read_text().splitlines(), 1)
-                 if "session.commit()" in line or "session.rollback()" in line]
+    offenders = [f"{p.name}:{n}" for p in VIEW_MODULES for n in session_ends(p.read_text())]
+    assert not offenders, offenders
+
+
+def test_the_checks_find_what_they_look_for():
+    """The two checks above and below fail when the rule is broken (shown on a small example each)."""
+    assert session_ends("def v():\n    s = db.session\n    s.commit()\n") == [3]
+    assert session_ends("def v():\n    db.session.rollback()\n") == [2]
+    assert refusals_caught("try:\n    f()\nexcept (ValueError, DomainError) as e:\n    pass\n") == [3]
+    assert refusals_caught("try:\n    f()\nexcept errors.NotFound:\n    pass\n") == [3]
+    assert refusals_caught("try:\n    f()\nexcept ValueError:\n    pass\n") == []
+
+
+def test_every_view_answers_refusals_one_way():
+    """A view never catches a refusal itself: it says how it is answered with `with refused(...)`."""
+    offenders = [f"{p.parent.name}/{p.name}:{n}" for p in VIEW_MODULES for n in refusals_caught(p.read_text())]
     assert not offenders, offenders
 
 
@@ -85,9 +123,16 @@ def test_a_declared_form_answer_shows_the_refusal_under_its_field(app):
     with app.test_request_context("/", method="POST", data={"name": "x"}):
         form = F(meta={"csrf": False})
         form.validate()
-        on_refusal(lambda: ("; ".join(form.name.errors), 200), field={"taken": form.name})
-        handler = app.error_handler_spec[None][None][DomainError]
-        response = app.make_response(handler(DomainError("taken", "Navnet er tatt.")))
+
+        def view():
+            with refused(lambda: ("; ".join(form.name.errors), 200), field={"taken": form.name}):
+                raise DomainError("taken", "Navnet er tatt.")
+
+        from werkzeug.exceptions import HTTPException
+
+        with pytest.raises(HTTPException) as exc:
+            unit_of_work(view)()
+        response = exc.value.get_response()
         assert response.status_code == 422  # a refusal is never a 200, whatever the page says
         assert form.name.errors == ["Navnet er tatt."]
         assert response.get_data(as_text=True) == "Navnet er tatt."
@@ -121,23 +166,48 @@ def test_what_a_streamed_answer_reads_after_the_commit_is_not_expired(app, muni)
         assert db.session().expire_on_commit is True  # only the boundary's commit keeps them
 
 
+def queries_built(source: str) -> list[int]:
+    """Lines that build a query: any call of `select` (db.select, sa.select, select imported bare)."""
+    return [c.lineno for c in _calls(ast.parse(source))
+            if (isinstance(c.func, ast.Attribute) and c.func.attr == "select")
+            or (isinstance(c.func, ast.Name) and c.func.id == "select")]
+
+
 def test_views_build_no_queries_of_their_own():
     """Views load the object they were given (db.session.get) and ask services for the rest."""
-    offenders = [f"{p.name}:{n}" for p in VIEW_MODULES for n, line in enumerate(p.read_text().splitlines(), 1)
-                 if "db.select(" in line or "sa.select(" in line]
+    assert queries_built("from sqlalchemy import select\nq = select(X)\nr = db.select(Y)\n") == [2, 3]
+    offenders = [f"{p.name}:{n}" for p in VIEW_MODULES for n in queries_built(p.read_text())]
     assert not offenders, offenders
 
 
-def test_a_refusal_answer_declared_by_one_request_does_not_answer_the_next(app):
-    from flask import g
-
+def test_a_refusal_outside_the_block_is_not_answered_by_it(app):
+    """The answer belongs to the block around the call: a refusal after it is the generic error, and what the
+    block's call wrote is rolled back with everything else."""
     with app.test_request_context("/"):
-        unit_of_work(lambda: (on_refusal(redirect_to="/elsewhere"), "ok")[1])()
-        assert g.get("refusal") is not None  # declared, never needed
-
-        def refused():
+        def view():
+            with refused(redirect_to="/elsewhere"):
+                db.session.add(Municipality(number="4444", name="Prøve"))
+                db.session.flush()
             raise DomainError("refused", "Nei.")
 
         with pytest.raises(DomainError):
-            unit_of_work(refused)()
-        assert g.get("refusal") is None  # the next view starts without the earlier declaration
+            unit_of_work(view)()
+        assert "4444" not in _numbers()
+
+
+def test_a_refusal_inside_the_block_is_answered_as_declared_and_rolled_back(app):
+    from werkzeug.exceptions import HTTPException
+
+    with app.test_request_context("/"):
+        def view():
+            with refused(redirect_to="/elsewhere"):
+                db.session.add(Municipality(number="4445", name="Prøve"))
+                db.session.flush()
+                raise DomainError("refused", "Nei.")
+
+        with pytest.raises(HTTPException) as exc:
+            unit_of_work(view)()
+        response = exc.value.get_response()
+        assert (response.status_code, response.headers["Location"]) == (302, "/elsewhere")
+        assert get_flashed_messages() == ["Nei."]
+        assert "4445" not in _numbers()

@@ -1,0 +1,76 @@
+"""What the family's card page shows, gathered from the parts below: the card, offers it can be used for now,
+bookings and waiting-list places. Data only: the view builds the links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import gettext as _
+
+from ..cards import services as cards
+from ..cards.models import Card, CardStatus
+from ..core.errors import NotFound
+from ..core.i18n import today
+from ..extensions import db
+from ..partners import services as partners
+from ..partners.models import Booking, Occasion, Offer
+
+
+@dataclass(frozen=True)
+class BookingLine:
+    booking_id: int
+    offer_title: str
+    starts_at: datetime
+    status: str
+    position: int | None
+
+
+@dataclass(frozen=True)
+class CardPage:
+    card: Card
+    status: CardStatus
+    offers: list[tuple[Offer, str]]  # (offer, title in the reader's language)
+    bookings: list[BookingLine]
+
+
+def family_card(token: str) -> Card:
+    """The card behind a family's secret link; an unknown link, or a child whose data is erased, is not found."""
+    card = cards.card_by_family_token(token)
+    if card.child.anonymised_at is not None:
+        raise NotFound("card_unknown", _("Ukjent kort."))
+    return card
+
+
+def card_page(card: Card, locale: str) -> CardPage:
+    """The family's page: offers the child can use now (published, running today, for the child's age) and the
+    child's bookings and waiting-list places with the position."""
+    on = today()
+    status = cards.card_status(card, on)
+    offers: list[tuple[Offer, str]] = []
+    if status == CardStatus.ACTIVE:
+        age = cards.child_age(card.child, on)
+        offers = [(o, o.text(locale)[0])
+                  for o in partners.catalogue(partners.CatalogueFilter(age=age, on=on), limit=50)]
+    lines = []
+    for b in partners.bookings_for_card(card):
+        occ = db.session.get(Occasion, b.occasion_id)
+        lines.append(BookingLine(b.id, occ.offer.text(locale)[0], occ.starts_at, str(b.status),
+                                 partners.waitlist_position(b)))
+    return CardPage(card, status, offers, lines)
+
+
+def occasion_for_family(occasion_id: int) -> Occasion:
+    occ = db.session.get(Occasion, occasion_id)
+    if occ is None:
+        raise NotFound("occasion_unknown", _("Ukjent kort."))
+    return occ
+
+
+def booking_of_family(card: Card, booking_id: int) -> Booking:
+    """One of this child's own bookings; another child's is not found."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.child_id != card.child_id:
+        raise NotFound("booking_unknown", _("Ukjent kort."))
+    return booking
+

@@ -1,0 +1,118 @@
+"""The family's pages (no account: the card's secret link is the key) and the neutral page behind the QR."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, send_from_directory, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..cards import codes, pdf
+from ..cards import services as cards
+from ..cards.models import CardStatus
+from ..core.i18n import current_locale_code
+from ..core.models import Role
+from ..core.permissions import private_page
+from ..core.uow import refuse_form, refused
+from ..extensions import limiter
+from ..partners import services as partners
+from ..partners.forms import ReasonForm
+from ..partners.models import BookingStatus
+from . import services
+
+bp = Blueprint("portal", __name__)
+
+
+def _card(token: str):
+    with refused(not_found=True):
+        return services.family_card(token)
+
+
+@bp.get("/kort/<token>")
+@limiter.limit(lambda: "120 per minute")
+def family_card(token: str):
+    page = services.card_page(_card(token), current_locale_code())
+    offers = [{"title": title, "url": url_for("partners.offer_page", offer_id=o.id, kort=token)}
+              for o, title in page.offers]
+    bookings = [{"title": b.offer_title, "when": b.starts_at, "status": b.status, "position": b.position,
+                 "cancel_url": url_for("portal.family_cancel", token=token, booking_id=b.booking_id)}
+                for b in page.bookings]
+    return private_page(Response(render_template(
+        "portal/family_card.html", card=page.card, child=page.card.child, status=page.status, CardStatus=CardStatus,
+        offers=offers, bookings=bookings, short_code=codes.format_short_code(page.card.short_code), token=token)))
+
+
+@bp.get("/kort/<token>/qr.svg")
+@limiter.limit(lambda: "120 per minute")
+def family_card_qr(token: str):
+    card = _card(token)
+    return private_page(Response(pdf.qr_svg(cards.card_url(card)), mimetype="image/svg+xml"))
+
+
+@bp.get("/kort/<token>/kort.pdf")
+@limiter.limit(lambda: "30 per minute")
+def family_card_pdf(token: str):
+    card = _card(token)
+    data = pdf.card_pdf(card, cards.card_url(card), codes.format_short_code(card.short_code))
+    return private_page(Response(data, mimetype="application/pdf",
+                                 headers={"Content-Disposition": 'attachment; filename="opplevelseskort.pdf"'}))
+
+
+@bp.get("/kort/sw.js")
+def card_service_worker():
+    """The service worker lives under /kort/ so its scope covers the card pages only."""
+    resp = send_from_directory(current_app.static_folder, "js/card-sw.js", mimetype="text/javascript", max_age=0)
+    resp.headers["Service-Worker-Allowed"] = "/kort/"
+    return resp
+
+
+@bp.get("/k/<token>")
+@limiter.limit(lambda: "60 per minute")
+def scan_landing(token: str):
+    """What the QR opens. A signed-in partner at the door goes on to check the card in; anyone else (an ordinary
+    phone camera) gets the same neutral page for every code, valid or not."""
+    if current_user.is_authenticated and current_user.role == Role.PARTNER:
+        return redirect(url_for("checkin.from_link", token=token))
+    return private_page(Response(render_template("portal/scan_landing.html")))
+
+
+@bp.post("/kort/<token>/pamelding/<int:occasion_id>")
+@limiter.limit(lambda: "30 per hour")
+def family_book(token: str, occasion_id: int):
+    """A family books from its card page (identified by the card's secret link, no login)."""
+    card = _card(token)
+    with refused(not_found=True):
+        occ = services.occasion_for_family(occasion_id)
+    back = url_for("portal.family_card", token=token)
+    with refused(redirect_to=back):
+        form = ReasonForm()
+        if not form.validate_on_submit():
+            refuse_form(form, _("Skjemaet er utløpt. Prøv igjen."))
+        booking = partners.book(occ, card, actor=None)
+    if booking.status == BookingStatus.BOOKED:
+        flash(_("Du har fått plass."), "success")
+    else:
+        flash(_("Det er fullt. Du står på venteliste som nummer %(n)d. Du får beskjed hvis du får plass.",
+                n=partners.waitlist_position(booking)), "info")
+    return redirect(back)
+
+
+@bp.post("/kort/<token>/avmelding/<int:booking_id>")
+@limiter.limit(lambda: "30 per hour")
+def family_cancel(token: str, booking_id: int):
+    card = _card(token)
+    with refused(not_found=True):
+        booking = services.booking_of_family(card, booking_id)
+    back = url_for("portal.family_card", token=token)
+    with refused(redirect_to=back):
+        form = ReasonForm()
+        if not form.validate_on_submit():
+            refuse_form(form, _("Skjemaet er utløpt. Prøv igjen."))
+        partners.cancel_booking(booking, actor=None)
+    flash(_("Påmeldingen er avbestilt."), "success")
+    return redirect(back)
+
+
+for _public_view in (family_card, family_card_qr, family_card_pdf, scan_landing, card_service_worker, family_book,
+                     family_cancel):
+    _public_view.public = True
+
