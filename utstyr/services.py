@@ -472,6 +472,19 @@ def _check_household_cap(location: Location, borrower: Borrower, adding: int, on
                                              n=location.household_cap))
 
 
+def return_loan(loan: Loan, unit_codes: list[str] | None, *, volunteer: User, condition: str = "good") -> Loan:
+    """Return every open unit of a loan, or only those listed, in one condition; nothing open is a refusal."""
+    require_location(volunteer, loan.location_id)
+    wanted = {codes.normalise(c) for c in unit_codes} if unit_codes else None
+    open_lines = [line for line in loan.lines if line.returned_at is None
+                  and (wanted is None or line.unit.label_code in wanted)]
+    if not open_lines:
+        raise DomainError("not_on_loan", _("Ingen enheter å levere."))
+    for line in open_lines:
+        return_unit(line.unit.label_code, volunteer=volunteer, condition=condition)
+    return loan
+
+
 def return_unit(unit_code: str, *, volunteer: User, condition: str = "good", unchecked: bool = False,
                 checklist_in: list[str] | None = None, missing: str = "", lost: bool = False) -> LoanLine:
     """Return one unit: back in stock, to maintenance (needs repair), to the unchecked queue, or written off."""

@@ -86,12 +86,5 @@ def return_loan(loan_id: int, body: ReturnBody):
     loan = db.session.get(Loan, loan_id) if 1 <= loan_id <= MAX_ID else None
     if loan is None:
         raise NotFound("loan_not_found", _("Fant ikke utlånet."))
-    services.require_location(current_user, loan.location_id)
-    open_lines = [line for line in loan.lines if line.returned_at is None]
-    if body.unit_codes:
-        open_lines = [line for line in open_lines if line.unit.label_code in body.unit_codes]
-    if not open_lines:
-        raise DomainError("not_on_loan", _("Ingen enheter å levere."))
-    for line in open_lines:
-        services.return_unit(line.unit.label_code, volunteer=current_user, condition=body.condition)
+    services.return_loan(loan, body.unit_codes or None, volunteer=current_user, condition=body.condition)
     return jsonify(loan_json(loan)), 200

@@ -18,7 +18,7 @@ from ..core.i18n import (
     local_date,
     today,  # noqa: F401  (services.today: the one Norwegian "today")
 )
-from ..core.models import Municipality, OutboxChannel, User, Zone
+from ..core.models import Municipality, OutboxChannel, Role, User, Zone
 from ..core.types import utcnow
 from ..core.zones import find_zone, zones_of
 from ..extensions import db
@@ -75,6 +75,15 @@ def card_by_family_token(token: str) -> Card:
     if card is None:
         raise NotFound("card_unknown", _("Ukjent kort."))
     return card
+
+
+def current_card(child: Child, on: date) -> tuple[Card | None, CardStatus | None]:
+    """The child's card that matters today and its status: the valid one if any, else the newest."""
+    cards = sorted(child.cards, key=lambda c: (c.issued_at, c.id), reverse=True)
+    for card in cards:
+        if card_status(card, on) == CardStatus.ACTIVE:
+            return card, CardStatus.ACTIVE
+    return (cards[0], card_status(cards[0], on)) if cards else (None, None)
 
 
 def card_status(card: Card, on: date) -> CardStatus:
@@ -267,7 +276,8 @@ def get_household(household_id: int, *, actor: User, audit_view: bool = True) ->
     from ..core.permissions import can_access_municipality
 
     household = db.session.get(Household, household_id)
-    if household is None or not can_access_municipality(actor, household.municipality_id):
+    if household is None or actor.role not in (Role.CASEWORKER, Role.ADMIN) \
+            or not can_access_municipality(actor, household.municipality_id):
         raise NotFound("household_not_found", _("Fant ikke husstanden."))
     if audit_view:
         for child in household.children:

@@ -41,8 +41,9 @@ def _municipality() -> Municipality:
 def children():
     form = SearchForm(request.args)
     rows = services.search_children(current_user, form.q.data or "")
-    return render_template("cards/children.html", form=form, rows=rows, today=services.today(),
-                           status_of=lambda c: services.card_status(c, services.today()))
+    on = services.today()
+    return render_template("cards/children.html", form=form, rows=rows,
+                           current_card=lambda child: services.current_card(child, on))
 
 
 @bp.route("/husstand/ny", methods=["GET", "POST"])

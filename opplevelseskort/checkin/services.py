@@ -177,15 +177,35 @@ def can_void(actor: User, checkin: CheckIn) -> bool:
     return can_act_for_partner(actor, checkin.partner_id, _partner_municipality(checkin.partner_id))
 
 
+def _void_refusal(actor: User, checkin: CheckIn, now: datetime) -> DomainError | None:
+    """Why this actor may not void this visit now, or None: the visit's own partner the same day, an admin of the
+    partner's municipality at any time, never twice."""
+    if not can_act_for_partner(actor, checkin.partner_id, _partner_municipality(checkin.partner_id)):
+        return PermissionDenied("offer_forbidden", _("Du kan ikke endre dette besøket."))
+    if checkin.voided_at is not None:
+        return DomainError("already_void", _("Besøket er allerede annullert."))
+    if actor.role == Role.PARTNER and local_date(checkin.at) != local_date(now):
+        return DomainError("void_too_late", _("Et besøk kan bare annulleres samme dag."))
+    return None
+
+
+def may_void(actor: User, checkin: CheckIn, *, now: datetime | None = None) -> bool:
+    """Whether `void_checkin` would let this actor void this visit now."""
+    return _void_refusal(actor, checkin, now or utcnow()) is None
+
+
+def void_choices(actor: User, rows: list[CheckIn], *, now: datetime | None = None) -> dict[int, bool]:
+    """For a visit log: which visits the actor may void now (the page offers the button on those)."""
+    now = now or utcnow()
+    return {c.id: _void_refusal(actor, c, now) is None for c in rows}
+
+
 def void_checkin(checkin: CheckIn, reason: str, *, actor: User, now: datetime | None = None) -> CheckIn:
     """A partner voids a mistaken check-in the same day, with a reason kept in the audit log."""
     now = now or utcnow()
-    if not can_act_for_partner(actor, checkin.partner_id, _partner_municipality(checkin.partner_id)):
-        raise PermissionDenied("offer_forbidden", _("Du kan ikke endre dette besøket."))
-    if checkin.voided_at is not None:
-        raise DomainError("already_void", _("Besøket er allerede annullert."))
-    if actor.role == Role.PARTNER and local_date(checkin.at) != local_date(now):
-        raise DomainError("void_too_late", _("Et besøk kan bare annulleres samme dag."))
+    refusal = _void_refusal(actor, checkin, now)
+    if refusal is not None:
+        raise refusal
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("reason_required", _("Skriv hvorfor besøket annulleres."))

@@ -161,7 +161,7 @@ def visits():
     offer_titles = statements.offer_titles({c.offer_id for c in rows})
     return render_template("checkin/visits.html", rows=rows, offer_titles=offer_titles, month=month, partner_id=partner_id,
                            partners=statements.partners_for(current_user), void_form=VoidForm(),
-                           today=services.local_date(services.utcnow()))
+                           voidable=services.void_choices(current_user, rows))
 
 
 @bp.post("/besok/<int:checkin_id>/annuller")

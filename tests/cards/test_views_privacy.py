@@ -287,3 +287,45 @@ def test_approving_an_application_starts_from_the_zones_the_family_gave(client, 
     login_as("caseworker")
     page = client.get(f"/soknader/{a.id}").text
     assert 'value="30010102, 30010201"' in page
+
+
+def test_the_children_list_says_an_expired_card_has_expired(client, login_as, household, users):
+    """The list shows each child's card status from the one card rule (cards.services.card_status), not from
+    `revoked_at` alone: an expired card never reads "Aktivt til <a past date>"."""
+    child = household.children[0]
+    services.issue_card(child, actor=users["caseworker"], valid_from=date(2020, 1, 1), valid_until=date(2020, 12, 31))
+    db.session.flush()
+    login_as("caseworker")
+    r = client.get("/barn")
+    assert r.status_code == 200
+    assert "Aktivt til" not in r.text and "Utløpt" in r.text
+
+
+def test_one_address_look_up_for_a_household_whose_children_have_no_zone(client, login_as, zone_set, monkeypatch):
+    """The zone of the household's address is looked up once (in the service), not once per child in the view."""
+    from opplevelseskort.cards import address
+
+    calls = []
+
+    def look_up(muni, text):
+        calls.append(text)
+        return zone_set["30010102"]
+
+    monkeypatch.setattr(address, "zone_for_address", look_up)
+    login_as("caseworker")
+    data = _household_form(**{"children-0-zone": "", "address": "Bakkeveien 1", "children-1-given_name": "Nora",
+                              "children-1-family_name": "Nordmann", "children-1-birth_year": "2016",
+                              "children-1-zone": ""})
+    r = client.post("/husstand/ny", data=data)
+    assert r.status_code == 302, r.text
+    assert calls == ["Bakkeveien 1"]
+    assert {c.zone.code for c in db.session.scalars(db.select(Child))} == {"30010102"}
+
+
+def test_opening_a_household_page_audits_each_child_through_the_service(app, household, users):
+    before = db.session.scalar(db.select(db.func.count(AuditLog.id)).filter_by(action="child.view"))
+    services.get_household(household.id, actor=users["caseworker"])
+    after = db.session.scalar(db.select(db.func.count(AuditLog.id)).filter_by(action="child.view"))
+    assert after - before == len(household.children)
+    with pytest.raises(services.NotFound):
+        services.get_household(household.id, actor=users["partner"])

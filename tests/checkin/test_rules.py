@@ -215,3 +215,16 @@ def test_api_checkin_runs_six_statements_whatever_the_data(client, offer, kid_ca
         sa.event.remove(conn, "before_cursor_execute", before)
     assert r.status_code == 201
     assert len(count) == 6, count
+
+
+def test_whether_a_visit_can_be_voided_is_decided_once_and_the_page_asks_it(offer, kid_card, users, client, login_as):
+    """The void rule lives in the service (may_void); the visit log offers the button exactly where it holds."""
+    c = services.record_checkin(kid_card.short_code, offer, actor=users["partner"], at=NOW).checkin
+    assert services.may_void(users["partner"], c, now=NOW + timedelta(hours=1))
+    assert not services.may_void(users["partner"], c, now=NOW + timedelta(days=1))  # a partner: the same day only
+    assert services.may_void(users["admin"], c, now=NOW + timedelta(days=1))  # an admin corrects later
+    assert not services.may_void(users["caseworker"], c, now=NOW)
+    services.void_checkin(c, "feil barn", actor=users["partner"], now=NOW)
+    assert not services.may_void(users["admin"], c, now=NOW)  # already void
+    rows = services.void_choices(users["partner"], [c], now=NOW)
+    assert rows == {c.id: False}
