@@ -47,13 +47,18 @@ ruff check .
 lint-imports
 
 export PYTHONDONTWRITEBYTECODE=1
+# The browser tests drive pages, not the database: they run once, on PostgreSQL (production's database);
+# everything else runs on both. BROWSER_ON_SQLITE=1 runs them on SQLite too.
 say "test suite on SQLite"
-env -u DATABASE_URL -u TEST_DATABASE_URL python -m pytest -q -n 2 -p no:cacheprovider "$@"
+sqlite_only=(-m "not browser")
+[ "${BROWSER_ON_SQLITE:-}" = 1 ] && sqlite_only=()
+env -u DATABASE_URL -u TEST_DATABASE_URL python -m pytest -q -n 2 -p no:cacheprovider "${sqlite_only[@]}" "$@"
 
 if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || [ "${CI:-}" = "true" ]; then
   say "test suite on PostgreSQL ($PG_URL)"
   TEST_DATABASE_URL=$PG_URL python -m pytest -q -n 2 -p no:cacheprovider "$@"
 else
-  say "PostgreSQL not reachable: skipped the PostgreSQL run (CI=true would fail here)"
+  say "PostgreSQL not reachable: skipped the PostgreSQL run (CI=true would fail here); browser tests on SQLite"
+  env -u DATABASE_URL -u TEST_DATABASE_URL python -m pytest -q -n 2 -p no:cacheprovider -m browser "$@"
 fi
 say "all tests passed"

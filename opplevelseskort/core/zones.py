@@ -178,17 +178,19 @@ def import_zones_csv(municipality: Municipality, data: bytes | str, *, actor: Us
     return result
 
 
-def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_property: str,
-                         name_property: str, level: str, parent_prefix: int | None = None,
-                         parent_level: str = "delomrade", parent_name_property: str | None = None,
-                         actor: User | None = None, progress: Progress = None, repair: bool = False) -> ImportResult:
-    """Create or update zones with WGS84 boundaries from a GeoJSON FeatureCollection (EPSG:4326/258xx).
+def _where_zones_can_lie(municipality: Municipality) -> list[tuple]:
+    """Boxes a feature of the municipality must lie in: its county, and near the zones it already has."""
+    boxes = [expected_box(municipality.number)]
+    known = db.session.execute(db.select(sa.func.min(Zone.min_lon), sa.func.min(Zone.min_lat), sa.func.max(Zone.max_lon),
+                                         sa.func.max(Zone.max_lat)).where(Zone.municipality_id == municipality.id,
+                                                                          Zone.min_lon.is_not(None))).first()
+    if known and known[0] is not None:
+        boxes.append((known[0] - BOX_MARGIN, known[1] - BOX_MARGIN, known[2] + BOX_MARGIN, known[3] + BOX_MARGIN))
+    return boxes
 
-    Parents can be built from a code prefix (a grunnkrets code's first 6 digits name its delområde).
-    A file covering several municipalities (as Geonorge publishes a county) is filtered: a feature whose
-    `kommunenummer` property, or whose 8-digit grunnkrets code's first four digits, name another
-    municipality is set aside and counted. Every feature kept must be valid or nothing is written.
-    """
+
+def _feature_collection(data: bytes | str) -> tuple[dict, int]:
+    """The GeoJSON FeatureCollection in `data` and its coordinate system (EPSG code), or ImportFailed naming why."""
     if not (data.strip() if isinstance(data, (bytes, str)) else data):
         raise ImportFailed([_("Filen er tom.")])
     try:
@@ -202,6 +204,45 @@ def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_
     except GeometryError as exc:
         raise ImportFailed([_("Ukjent eller ustøttet koordinatsystem «%(crs)s». Bruk EPSG:4326, 25832, 25833 eller 25835.",
                               crs=str(exc))]) from None
+    if not doc["features"]:
+        raise ImportFailed([_("Filen inneholder ingen objekter.")])
+    return doc, epsg
+
+
+def _feature_geometry(raw: dict, n: int, code: str, epsg: int, boxes: list, repair: bool,
+                      repaired: list[str]) -> tuple[object, str | None]:
+    """One feature's geometry in WGS84 (repaired where asked, noted in `repaired`), or the problem with it: invalid,
+    or outside where the municipality can lie (naming a coordinate system it would fit)."""
+    reasons: list[str] = []
+    try:
+        geometry = to_wgs84(raw, epsg, repair=repair, repaired=reasons)
+    except GeometryError as exc:
+        return None, _("Objekt %(n)d (%(code)s): ugyldig geometri: %(detail)s", n=n, code=code, detail=str(exc))
+    if reasons:
+        repaired.append(_("Objekt %(n)d (%(code)s) er reparert: %(reason)s", n=n, code=code, reason="; ".join(reasons)))
+    if any(outside(geometry, box) for box in boxes):
+        point = geometry.representative_point()
+        fits = fitting_crs(raw, epsg, boxes[0])
+        return None, (_("Objekt %(n)d (%(code)s): ligger utenfor kommunens område (%(lon).2f° Ø, %(lat).2f° N) "
+                        "med koordinatsystemet EPSG:%(epsg)d fra filen.", n=n, code=code, lon=point.x, lat=point.y,
+                        epsg=epsg)
+                      + (" " + _("Koordinatene passer med EPSG:%(fit)s. Er «crs» i filen feil?",
+                                 fit=", EPSG:".join(map(str, fits))) if fits else ""))
+    return geometry, None
+
+
+def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_property: str,
+                         name_property: str, level: str, parent_prefix: int | None = None,
+                         parent_level: str = "delomrade", parent_name_property: str | None = None,
+                         actor: User | None = None, progress: Progress = None, repair: bool = False) -> ImportResult:
+    """Create or update zones with WGS84 boundaries from a GeoJSON FeatureCollection (EPSG:4326/258xx).
+
+    Parents can be built from a code prefix (a grunnkrets code's first 6 digits name its delområde).
+    A file covering several municipalities (as Geonorge publishes a county) is filtered: a feature whose
+    `kommunenummer` property, or whose 8-digit grunnkrets code's first four digits, name another
+    municipality is set aside and counted. Every feature kept must be valid or nothing is written.
+    """
+    doc, epsg = _feature_collection(data)
     if not level.strip():
         raise ImportFailed([_("Nivå må oppgis.")])
     if parent_prefix is not None and parent_prefix < 1:
@@ -210,17 +251,9 @@ def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_
     repaired: list[str] = []
     seen: dict[str, int] = {}
     set_aside: dict[str, int] = {}
-    # Where the municipality's features can lie: its county, and near the zones it already has.
-    boxes = [expected_box(municipality.number)]
-    known = db.session.execute(db.select(sa.func.min(Zone.min_lon), sa.func.min(Zone.min_lat), sa.func.max(Zone.max_lon),
-                                         sa.func.max(Zone.max_lat)).where(Zone.municipality_id == municipality.id,
-                                                                          Zone.min_lon.is_not(None))).first()
-    if known and known[0] is not None:
-        boxes.append((known[0] - BOX_MARGIN, known[1] - BOX_MARGIN, known[2] + BOX_MARGIN, known[3] + BOX_MARGIN))
+    boxes = _where_zones_can_lie(municipality)
     parsed = []
     features = doc["features"]
-    if not features:
-        raise ImportFailed([_("Filen inneholder ingen objekter.")])
     for n, feat in enumerate(features, start=1):
         if not isinstance(feat, dict) or feat.get("type") != "Feature":
             errors.append(_("Objekt %(n)d: er ikke et GeoJSON Feature.", n=n))
@@ -256,23 +289,9 @@ def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_
             continue
         geometry = None
         if feat.get("geometry") is not None:
-            reasons: list[str] = []
-            try:
-                geometry = to_wgs84(feat["geometry"], epsg, repair=repair, repaired=reasons)
-            except GeometryError as exc:
-                errors.append(_("Objekt %(n)d (%(code)s): ugyldig geometri: %(detail)s", n=n, code=code, detail=str(exc)))
-                continue
-            if reasons:
-                repaired.append(_("Objekt %(n)d (%(code)s) er reparert: %(reason)s", n=n, code=code,
-                                  reason="; ".join(reasons)))
-            if any(outside(geometry, box) for box in boxes):
-                point = geometry.representative_point()
-                fits = fitting_crs(feat["geometry"], epsg, boxes[0])
-                errors.append(_("Objekt %(n)d (%(code)s): ligger utenfor kommunens område (%(lon).2f° Ø, %(lat).2f° N) "
-                                "med koordinatsystemet EPSG:%(epsg)d fra filen.", n=n, code=code, lon=point.x,
-                                lat=point.y, epsg=epsg)
-                              + (" " + _("Koordinatene passer med EPSG:%(fit)s. Er «crs» i filen feil?",
-                                         fit=", EPSG:".join(map(str, fits))) if fits else ""))
+            geometry, problem = _feature_geometry(feat["geometry"], n, code, epsg, boxes, repair, repaired)
+            if problem:
+                errors.append(problem)
                 continue
         parent_name = _code(props.get(parent_name_property)) if parent_name_property else ""
         parsed.append((code, name, geometry, parent_name))

@@ -85,8 +85,7 @@ def indicators_import(path, municipality, skip_unknown, columns, fmt, zone_dimen
         click.echo(f"  {line}")
 
 
-report_cli.add_command(indicators_cli)
-
-
 def register(app: Flask) -> None:
+    if "indicators" not in report_cli.commands:
+        report_cli.add_command(indicators_cli)
     app.cli.add_command(report_cli)

@@ -11,8 +11,25 @@ SOURCES = [p for root in (Path(opplevelseskort.__file__).parent, Path(utstyr.__f
            for p in root.rglob("*.py") if "migrations" not in p.parts]
 
 
+def attribute_uses(source: str, outer: str, inner: str) -> list[int]:
+    """Lines that read `<anything>.<outer>.<inner>` (e.g. `db.metadata.tables`)."""
+    import ast
+
+    return [n.lineno for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Attribute) and n.attr == inner
+            and isinstance(n.value, ast.Attribute) and n.value.attr == outer]
+
+
+def calls_of(source: str, name: str) -> list[int]:
+    """Lines that call `name` (bare or as an attribute: `url_for(...)`, `flask.url_for(...)`)."""
+    import ast
+
+    return [n.lineno for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call)
+            and getattr(n.func, "id", getattr(n.func, "attr", None)) == name]
+
+
 def test_no_table_is_looked_up_through_the_shared_metadata():
-    offenders = [str(p) for p in SOURCES if "metadata.tables" in p.read_text(encoding="utf-8")]
+    assert attribute_uses("t = db.metadata.tables['card']\n", "metadata", "tables") == [1]
+    offenders = [f"{p}:{n}" for p in SOURCES for n in attribute_uses(p.read_text(encoding="utf-8"), "metadata", "tables")]
     assert not offenders, offenders
 
 
@@ -82,12 +99,20 @@ def test_the_menu_is_wired_by_the_factory(app):
 
 
 def test_one_today_in_norwegian_time():
-    """`date.today()` is the server's day (UTC in a container): every part uses core.i18n.today (Europe/Oslo)."""
+    """`date.today()` is the server's day (UTC in a container): ruff's DTZ rules refuse it (and naive `now()`) in
+    the application, so every part uses core.i18n.today (Europe/Oslo). Shown to catch it on a probe."""
+    import subprocess
+    import sys
+    import tomllib
     from datetime import UTC, datetime
     from unittest import mock
 
-    offenders = [str(p) for p in SOURCES if "date.today()" in p.read_text(encoding="utf-8")]
-    assert not offenders, offenders
+    config = tomllib.loads((Path(opplevelseskort.__file__).parent.parent / "pyproject.toml").read_text())
+    assert "DTZ" in config["tool"]["ruff"]["lint"]["select"]
+    probe = "from datetime import date\n\n\ndef f():\n    return date.today()\n"
+    found = subprocess.run([sys.executable, "-m", "ruff", "check", "--select", "DTZ", "--stdin-filename",
+                            "opplevelseskort/x.py", "-"], input=probe, capture_output=True, text=True)
+    assert found.returncode == 1 and "DTZ011" in found.stdout
     from opplevelseskort.core import i18n
 
     with mock.patch("opplevelseskort.core.types.utcnow", return_value=datetime(2026, 12, 31, 23, 30, tzinfo=UTC)):
@@ -118,10 +143,18 @@ def test_core_tables_point_at_no_part_above_core(app):
     assert core_tables and not upward, upward
 
 
-def test_no_part_registers_itself_in_a_lower_one_at_import():
-    """Demo data and providers are wired by the factory (core.hooks), not appended to core's lists at import."""
-    offenders = [str(p) for p in SOURCES for needle in ("demo.register(", "set_partner_provider(", "PROVIDERS.append(")
-                 if needle in p.read_text(encoding="utf-8")]
+def registrations_at_import(source: str) -> list[int]:
+    """Lines where a module calls something as a statement of its own at import (`nav.register(...)`,
+    `hooks.provide(...)`, `x.add_command(...)`): registration as a side effect of importing."""
+    import ast
+
+    return [n.lineno for n in ast.parse(source).body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)]
+
+
+def test_no_part_registers_itself_at_import():
+    """Menus, hooks, demo data and commands are wired by the factory, not by a module's import."""
+    assert registrations_at_import("import x\nx.register('a')\nbp = Blueprint('b')\n\ndef f():\n    g()\n") == [2]
+    offenders = [f"{p.parent.name}/{p.name}:{n}" for p in SOURCES for n in registrations_at_import(p.read_text())]
     assert not offenders, offenders
 
 
@@ -151,6 +184,7 @@ def test_a_partner_user_is_tied_only_to_a_partner_of_their_municipality(app, use
 def test_services_return_data_and_views_build_links():
     """Links are the view layer's. The one exception: the card links that go out in SMS and e-mail (cards)."""
     allowed = {("cards", "services.py")}
+    assert calls_of("from flask import url_for as u\nx = flask.url_for('a')\ny = url_for('b')\n", "url_for") == [2, 3]
     offenders = [f"{p.parent.name}/{p.name}" for p in SOURCES if p.name in ("services.py", "applications.py")
-                 and (p.parent.name, p.name) not in allowed and "url_for(" in p.read_text(encoding="utf-8")]
+                 and (p.parent.name, p.name) not in allowed and calls_of(p.read_text(encoding="utf-8"), "url_for")]
     assert not offenders, offenders

@@ -89,7 +89,10 @@ def test_weak_passwords_are_refused(users, password, code):
 
 
 def test_a_long_passphrase_is_accepted(users):
+    """A passphrase of common words is long enough to be strong: it is taken, and it is what logs in."""
     services.set_password(users["analyst"], "korrekt hest batteri stift", actor=users["admin"])
+    assert services.authenticate("analyst@test.no", "korrekt hest batteri stift") == users["analyst"]
+    assert services.authenticate("analyst@test.no", PASSWORD) is None
 
 
 def test_weak_password_on_the_user_form_is_a_form_error(client, login_as, muni):
