@@ -21,6 +21,10 @@ from opplevelseskort.core.models import Role
 from opplevelseskort.extensions import db
 from opplevelseskort.partners.services import create_staff_user
 
+# Each test runs inside an outer transaction on one connection: the application's own commit() then only
+# releases a savepoint of it, and the test's end rolls everything back (a test setting, not the app's).
+db.session.session_factory.configure(join_transaction_mode="create_savepoint")
+
 CI = os.environ.get("CI", "").lower() == "true"
 BASE_DB_URL = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
 IS_PG = BASE_DB_URL.startswith(("postgresql", "postgres"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from opplevelseskort.core.i18n import today
+from opplevelseskort.core.clock import today
 from opplevelseskort.core.models import Municipality, User
 from opplevelseskort.extensions import db
 

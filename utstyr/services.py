@@ -13,11 +13,11 @@ from flask_babel import gettext as _
 from opplevelseskort.cards import codes
 from opplevelseskort.cards import services as cards
 from opplevelseskort.core import audit, outbox
-from opplevelseskort.core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from opplevelseskort.core.i18n import (
+from opplevelseskort.core.clock import (
     local_date,
     today,  # noqa: F401  (services.today: the one Norwegian "today")
 )
+from opplevelseskort.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from opplevelseskort.core.models import OutboxChannel, Role, User
 from opplevelseskort.core.types import utcnow
 from opplevelseskort.extensions import db

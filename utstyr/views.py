@@ -16,7 +16,7 @@ from opplevelseskort.core.permissions import roles_required
 from opplevelseskort.core.uow import refuse_form, refused
 from opplevelseskort.extensions import db
 
-from . import labels, services
+from . import label_sheets, services
 from .forms import (
     CATEGORY_LABELS,
     CONDITION_LABELS,
@@ -192,7 +192,7 @@ def units():
 def label_pdf():
     loc, _locs = _location()
     ids = request.args.getlist("unit", type=int)
-    return Response(labels.label_sheet(services.units_at(loc, ids=ids)), mimetype="application/pdf",
+    return Response(label_sheets.label_sheet(services.units_at(loc, ids=ids)), mimetype="application/pdf",
                     headers={"Content-Disposition": 'attachment; filename="etiketter.pdf"'})
 
 

@@ -1,4 +1,5 @@
-"""Guardians' own applications, and bulk import of households from CSV. Callers commit."""
+"""Guardians' own applications, and bulk import of households from CSV.
+Writes are flushed; the request's boundary (core.uow) or the CLI commits."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from ..core import audit, outbox
+from ..core.clock import today
 from ..core.errors import DomainError, ImportFailed, NotFound
-from ..core.i18n import force_locale, today
+from ..core.i18n import force_locale
 from ..core.models import Municipality, OutboxChannel, User, Zone
 from ..core.types import utcnow
 from ..core.zones import read_csv

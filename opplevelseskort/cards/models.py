@@ -38,6 +38,9 @@ class RevokeReason(enum.StrEnum):
 
 
 class CardStatus(enum.StrEnum):
+    """A card's standing on a given day. ACTIVE means valid that day (not revoked, inside its dates); a card
+    that is merely not revoked is "unrevoked" (cards.services.unrevoked_card)."""
+
     ACTIVE = "active"
     EXPIRED = "expired"
     NOT_YET_VALID = "not_yet_valid"
@@ -130,7 +133,7 @@ class Card(db.Model):
     replaces: Mapped[Card | None] = relationship(remote_side=[id])
 
     __table_args__ = (
-        # One active (not revoked) card per child, enforced by the database.
+        # One unrevoked card per child, enforced by the database (the index keeps its older name).
         sa.Index("uq_card_one_active_per_child", "child_id", unique=True,
                  sqlite_where=sa.text("revoked_at IS NULL"), postgresql_where=sa.text("revoked_at IS NULL")),
         sa.CheckConstraint("companions >= 0 AND companions <= 5", name="companions_range"),

@@ -12,12 +12,12 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from ..core import audit, outbox
-from ..core.errors import Conflict, DomainError, NotFound
-from ..core.i18n import (
-    force_locale,
+from ..core.clock import (
     local_date,
     today,  # noqa: F401  (services.today: the one Norwegian "today")
 )
+from ..core.errors import Conflict, DomainError, NotFound
+from ..core.i18n import force_locale
 from ..core.models import Municipality, OutboxChannel, Role, User, Zone
 from ..core.types import utcnow
 from ..core.zones import find_zone, zones_of
@@ -136,7 +136,10 @@ def family_url(card: Card, locale: str | None = None) -> str:
     return url_for("portal.family_card", token=card.family_token, _external=True) + suffix
 
 
-def active_card(child: Child) -> Card | None:
+def unrevoked_card(child: Child) -> Card | None:
+    """The child's card that has not been revoked (at most one, by the database), whether or not it is valid
+    today. "Valid today" is `card_status(...) == CardStatus.ACTIVE`; an "active child" (reports) visited in a
+    period: three different things, three names."""
     return db.session.scalar(db.select(Card).where(Card.child_id == child.id, Card.revoked_at.is_(None)))
 
 
@@ -325,7 +328,7 @@ def issue_card(child: Child, *, actor: User | None, valid_from: date | None = No
         raise DomainError("validity_invalid", _("Kortet kan ikke slutte før det starter."))
     if not 0 <= companions <= 5:
         raise DomainError("companions_invalid", _("Antall ledsagere må være 0–5."))
-    if active_card(child) is not None:
+    if unrevoked_card(child) is not None:
         raise Conflict("card_active_exists", _("Barnet har allerede et aktivt kort."))
     card = Card(child_id=child.id, municipality_id=child.municipality_id, qr_token=codes.new_token(),
                 short_code=codes.new_short_code(), family_token=codes.new_token(), valid_from=valid_from,

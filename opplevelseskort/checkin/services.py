@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
 from ..cards import services as cards
-from ..cards.models import Card, Child
+from ..cards.models import Card, CardStatus, Child
 from ..core import audit
+from ..core.clock import OSLO, local_date
 from ..core.errors import DomainError, NotFound, PermissionDenied
 from ..core.models import Role, User
 from ..core.types import utcnow
@@ -24,7 +24,6 @@ from ..partners.services import can_act_for_partner
 from .models import CheckIn, CheckinSource
 
 log = logging.getLogger(__name__)
-OSLO = ZoneInfo("Europe/Oslo")
 
 # Stable error codes of the check-in API (also shown, translated, on the scanner page).
 ERROR_CODES = ("card_unknown", "card_revoked", "card_expired", "card_not_yet_valid", "offer_inactive",
@@ -38,10 +37,6 @@ class CheckinResult:
     card: Card
     child: Child
     companions_allowed: int
-
-
-def local_date(at: datetime) -> date:
-    return at.astimezone(OSLO).date()
 
 
 def get_offer_for(user: User, offer_id: int) -> Offer:
@@ -223,9 +218,10 @@ def card_validity(code: str, *, actor: User, on: date | None = None) -> dict:
     on = on or local_date(utcnow())
     status = cards.card_status(card, on)
     child = db.session.get(Child, card.child_id)
-    return {"valid": str(status) == "active", "status": str(status), "valid_until": card.valid_until.isoformat(),
-            "companions": card.companions, "given_name": child.given_name if str(status) == "active" else None,
-            "birth_year": child.birth_year if str(status) == "active" else None}
+    valid = status == CardStatus.ACTIVE
+    return {"valid": valid, "status": str(status), "valid_until": card.valid_until.isoformat(),
+            "companions": card.companions, "given_name": child.given_name if valid else None,
+            "birth_year": child.birth_year if valid else None}
 
 
 def preview(code: str, offer: Offer, at: datetime | None = None) -> dict:
@@ -274,7 +270,7 @@ def checkins_today(user: User) -> int:
     """Visits recorded today (Oslo): a partner's own, or the admin's municipality's (the dashboard's count)."""
     from datetime import time
 
-    from ..core.i18n import today
+    from ..core.clock import today
 
     start = datetime.combine(today(), time(0), tzinfo=OSLO)
     q = db.select(db.func.count(CheckIn.id)).where(CheckIn.at >= start, CheckIn.at < start + timedelta(days=1),

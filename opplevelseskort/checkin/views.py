@@ -20,8 +20,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..core import nav
+from ..core.clock import today
 from ..core.guards import form_page
-from ..core.i18n import today
 from ..core.models import Role
 from ..core.permissions import roles_required
 from ..core.uow import refuse_form, refused

@@ -20,8 +20,8 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
+from .clock import today
 from .errors import DomainError
-from .i18n import today
 
 log = logging.getLogger(__name__)
 

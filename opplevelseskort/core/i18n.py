@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-from zoneinfo import ZoneInfo
-
 from flask import current_app, g, has_request_context, request, session
 from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from ..config import RTL_LOCALES
+from .clock import local_date
 
 LANGUAGE_NAMES = {
     "nb": "Norsk bokmål", "nn": "Norsk nynorsk", "en": "English", "sv": "Svenska", "ar": "العربية",
@@ -48,21 +46,6 @@ def html_lang() -> str:
 
 def text_direction() -> str:
     return "rtl" if current_locale_code().split("_")[0] in RTL_LOCALES else "ltr"
-
-
-OSLO = ZoneInfo("Europe/Oslo")
-
-
-def today() -> date:
-    """Today's date in Norway: the one "today" every part uses (a server's own clock may run on UTC)."""
-    from .types import utcnow
-
-    return local_date(utcnow())
-
-
-def local_date(value):
-    """The calendar date in Norway of a UTC timestamp."""
-    return value.astimezone(OSLO).date() if value is not None else None
 
 
 def template_helpers() -> dict:

@@ -1,4 +1,5 @@
-"""Users, roles, API tokens and municipalities: every rule and every write (callers commit)."""
+"""Users, roles, API tokens and municipalities: every rule and every write
+(flushed; the request's boundary, core.uow, or the CLI commits)."""
 
 from __future__ import annotations
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
+from ..core.clock import local_now, today
 from ..core.demo import DEMO_PASSWORD
-from ..core.i18n import today
 from ..core.models import Municipality, Role, User
 from ..extensions import db
 from .models import Occasion, Offer, OfferCategory, OfferStatus, Partner, PartnerKind, PartnerStatus
@@ -66,7 +65,7 @@ def demo_offers(muni: Municipality) -> None:
         db.session.add(offer)
         db.session.flush()
         if title == "Vinterleir":
-            first = datetime.now(ZoneInfo("Europe/Oslo")).replace(hour=9, minute=0, second=0, microsecond=0)
+            first = local_now().replace(hour=9, minute=0, second=0, microsecond=0)
             first = first + timedelta(days=14)
             db.session.add(Occasion(offer_id=offer.id, starts_at=first, ends_at=first + timedelta(hours=8),
                                     capacity=15, booked=0))

@@ -1,4 +1,5 @@
-"""Partners, offers, the catalogue and bookings with a waiting list. Callers commit."""
+"""Partners, offers, the catalogue and bookings with a waiting list.
+Writes are flushed; the request's boundary (core.uow) or the CLI commits."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from ..cards import services as cards
 from ..cards.models import Card, Child, Household
 from ..core import audit, outbox
 from ..core import services as core
+from ..core.clock import local_date
 from ..core.errors import Conflict, DomainError, NotFound, PermissionDenied
-from ..core.i18n import force_locale, local_date
+from ..core.i18n import force_locale
 from ..core.models import Municipality, OutboxChannel, Role, User, Zone
 from ..core.permissions import can_access_municipality, scope_to_municipality
 from ..core.types import utcnow

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,6 +12,7 @@ from flask_login import current_user
 from ..cards import services as cards
 from ..core import nav, tenancy
 from ..core import services as core_services
+from ..core.clock import OSLO
 from ..core.guards import form_page
 from ..core.i18n import current_locale_code
 from ..core.models import Role
@@ -38,7 +38,6 @@ from .models import BookingStatus, Occasion, Partner
 
 log = logging.getLogger(__name__)
 bp = Blueprint("partners", __name__)
-OSLO = ZoneInfo("Europe/Oslo")
 
 
 @bp.context_processor

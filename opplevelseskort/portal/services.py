@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 
 from ..cards import services as cards
 from ..cards.models import Card, CardStatus
+from ..core.clock import today
 from ..core.errors import NotFound
-from ..core.i18n import today
 from ..extensions import db
 from ..partners import services as partners
 from ..partners.models import Booking, Occasion, Offer

@@ -19,8 +19,8 @@ from flask_login import current_user
 
 from ..core import nav, tenancy
 from ..core import services as core_services
+from ..core.clock import today
 from ..core.guards import form_page, year_arg
-from ..core.i18n import today
 from ..core.labels import label
 from ..core.models import Role
 from ..core.permissions import roles_required

@@ -100,7 +100,7 @@ def test_the_menu_is_wired_by_the_factory(app):
 
 def test_one_today_in_norwegian_time():
     """`date.today()` is the server's day (UTC in a container): ruff's DTZ rules refuse it (and naive `now()`) in
-    the application, so every part uses core.i18n.today (Europe/Oslo). Shown to catch it on a probe."""
+    the application, so every part uses core.clock.today (Europe/Oslo). Shown to catch it on a probe."""
     import subprocess
     import sys
     import tomllib
@@ -113,10 +113,10 @@ def test_one_today_in_norwegian_time():
     found = subprocess.run([sys.executable, "-m", "ruff", "check", "--select", "DTZ", "--stdin-filename",
                             "opplevelseskort/x.py", "-"], input=probe, capture_output=True, text=True)
     assert found.returncode == 1 and "DTZ011" in found.stdout
-    from opplevelseskort.core import i18n
+    from opplevelseskort.core import clock
 
     with mock.patch("opplevelseskort.core.types.utcnow", return_value=datetime(2026, 12, 31, 23, 30, tzinfo=UTC)):
-        assert str(i18n.today()) == "2027-01-01"  # half past midnight in Oslo
+        assert str(clock.today()) == "2027-01-01"  # half past midnight in Oslo
 
 
 def test_the_database_refuses_a_value_no_enum_has(app, users):

@@ -198,7 +198,7 @@ def test_label_pdf_qr_codes_decode_to_label_codes(units, tmp_path):
     import zxingcpp
     from PIL import Image
 
-    from utstyr.labels import label_sheet
+    from utstyr.label_sheets import label_sheet
 
     if shutil.which("pdftoppm") is None:
         import os
