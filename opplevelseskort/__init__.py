@@ -46,7 +46,11 @@ def configure_logging(level: str, fmt: str = "plain") -> None:
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Build the application: settings from the environment, extensions, blueprints, CLI, error pages."""
+    """Build the application: settings from the environment, extensions, blueprints, CLI, error pages.
+
+    The factory is the one place that imports every part, and it does so inside its functions, once the extensions
+    exist (the parts' models and views use them at import); everywhere else imports sit at the top of the module.
+    """
     instance_path = (config or {}).get("INSTANCE_PATH") or os.environ.get("OPPLEVELSESKORT_INSTANCE") or None
     app = Flask(
         __name__,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask.cli import FlaskGroup
 
+from . import create_app
+
 
 def _make_app():
-    from . import create_app
-
     return create_app()
 
 

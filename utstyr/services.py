@@ -5,23 +5,30 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from opplevelseskort.cards import codes
+from opplevelseskort.cards import codes as card_codes
 from opplevelseskort.cards import services as cards
+from opplevelseskort.cards.models import Card, Child
 from opplevelseskort.core import audit, outbox
 from opplevelseskort.core.clock import (
     local_date,
     today,  # noqa: F401  (services.today: the one Norwegian "today")
 )
 from opplevelseskort.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from opplevelseskort.core.i18n import force_locale
+from opplevelseskort.core.images import store_jpeg
 from opplevelseskort.core.models import OutboxChannel, Role, User
+from opplevelseskort.core.ratelimit import hit_card_lookup
+from opplevelseskort.core.tenancy import current_municipality
 from opplevelseskort.core.types import utcnow
 from opplevelseskort.extensions import db
 
+from .hours import OpeningHours
 from .models import (
     Borrower,
     BorrowerKind,
@@ -49,9 +56,6 @@ RESERVATION_GRACE_DAYS = 1
 def save_location(actor: User, values: dict, *, location: Location | None = None,
                   volunteer_emails: list[str] | None = None) -> Location:
     """Create or change a lending location (audited). Volunteers are named by e-mail; unknown ones are refused."""
-    from opplevelseskort.core.tenancy import current_municipality
-
-    from .hours import OpeningHours
 
     volunteers = []
     if volunteer_emails is not None:
@@ -208,8 +212,6 @@ def register_units(location: Location, *, name: str, size: str, category: str, c
                               default_loan_days=default_loan_days,
                               guardian_consent_required=guardian_consent_required, kit_items=kit_items)
     if photo:
-        from opplevelseskort.core.images import store_jpeg
-
         store_jpeg(photo, photo_key(item_type))
         item_type.has_photo = True
     return add_units(item_type, location, count, safety_expires_on=safety_expires_on, actor=actor)
@@ -271,16 +273,11 @@ def resolve_borrower(municipality_id: int, *, card_code: str | None = None,
 
 def search_borrowers(municipality_id: int, query: str, limit: int = 20) -> list[Borrower]:
     """Borrowers by name, phone (digits, any spacing or +47) or card code, in one municipality."""
-    from opplevelseskort.cards import codes as card_codes
-    from opplevelseskort.cards.models import Card
-
     text = (query or "").strip()
     if len(text) < 2 and not text.isdigit():  # one letter matches everyone; a borrower number may be one digit
         return []
     conditions = [Borrower.name.ilike(f"%{text.replace('%', '').replace('_', '')}%")]
     if card_codes.looks_like_short_code(text):
-        from opplevelseskort.core.ratelimit import hit_card_lookup
-
         hit_card_lookup()  # a card code search is a card look-up: same budget as the scanner
         conditions.append(Borrower.card_id.in_(db.select(Card.id).where(
             Card.municipality_id == municipality_id, Card.short_code == card_codes.normalise(text))))
@@ -358,8 +355,6 @@ def _household_key(b: Borrower):
     if b.kind == BorrowerKind.CHILD and b.responsible_id:
         return ("adult", b.responsible_id)
     if b.kind == BorrowerKind.CARD_HOLDER and b.card_id:
-        from opplevelseskort.cards.models import Card, Child
-
         hid = db.session.scalar(db.select(Child.household_id).join(Card, Card.child_id == Child.id)
                                 .where(Card.id == b.card_id))
         return ("household", hid) if hid else ("borrower", b.id)
@@ -372,8 +367,6 @@ def _household_borrower_ids(b: Borrower) -> list[int]:
         return list(db.session.scalars(db.select(Borrower.id).where(
             sa.or_(Borrower.id == key[1], Borrower.responsible_id == key[1]))))
     if key[0] == "household":
-        from opplevelseskort.cards.models import Card, Child
-
         return list(db.session.scalars(db.select(Borrower.id).join(Card, Card.id == Borrower.card_id)
                                        .join(Child, Child.id == Card.child_id).where(Child.household_id == key[1])))
     return [b.id]
@@ -621,8 +614,6 @@ def calendar(location_id: int, item_type_id: int, start: date, days: int = 14) -
 
 def _contacts(b: Borrower) -> list[tuple[str | None, str | None, str]]:
     if b.kind == BorrowerKind.CARD_HOLDER and b.card_id:
-        from opplevelseskort.cards.models import Card
-
         card = db.session.get(Card, b.card_id)
         h = card.child.household if card and card.child else None
         return [(g.email, g.phone, g.preferred_language) for g in (h.guardians if h else [])]
@@ -632,8 +623,6 @@ def _contacts(b: Borrower) -> list[tuple[str | None, str | None, str]]:
 
 def send_reminders(now: datetime | None = None) -> tuple[int, int]:
     """Due-tomorrow and overdue reminders through the outbox, each sent once per loan."""
-    from opplevelseskort.core.i18n import force_locale
-
     now = now or utcnow()
     on = local_date(now)
     open_loans = db.select(Loan).where(Loan.id.in_(db.select(LoanLine.loan_id).where(LoanLine.returned_at.is_(None))))
@@ -692,8 +681,6 @@ def statistics_for(user: User, year: int) -> dict:
 
 def statistics(location_ids: list[int], year: int) -> dict:
     """Loans per category and month, utilisation (days on loan per unit), never-lent units, unmet demand."""
-    from datetime import UTC
-
     start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
     month = sa.func.extract("month", LoanLine.checked_out_at)
     per_cat = db.session.execute(

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from opplevelseskort.core import nav
+from opplevelseskort.core import files, nav
 from opplevelseskort.core.guards import form_page, year_arg
 from opplevelseskort.core.i18n import current_locale_code
 from opplevelseskort.core.models import Role
@@ -305,8 +305,6 @@ def cancel_reservation(reservation_id: int):
 
 @bp.get("/bilde/<int:type_id>.jpg")
 def photo(type_id: int):
-    from opplevelseskort.core import files
-
     it = db.session.get(ItemType, type_id)
     if it is None or not it.has_photo:
         abort(404)

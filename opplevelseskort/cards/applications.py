@@ -15,6 +15,7 @@ from ..core.clock import today
 from ..core.errors import DomainError, ImportFailed, NotFound
 from ..core.i18n import force_locale
 from ..core.models import Municipality, OutboxChannel, User, Zone
+from ..core.permissions import can_access_municipality, scope_to_municipality
 from ..core.types import utcnow
 from ..core.zones import read_csv
 from ..extensions import db
@@ -58,8 +59,6 @@ def submit_application(municipality: Municipality, guardian: services.GuardianIn
 
 
 def get_application(app_id: int, actor: User) -> Application:
-    from ..core.permissions import can_access_municipality
-
     a = db.session.get(Application, app_id)
     if a is None or not can_access_municipality(actor, a.municipality_id):
         raise NotFound("application_not_found", _("Fant ikke søknaden."))
@@ -246,8 +245,6 @@ def import_households(municipality: Municipality, data: bytes | str, *, actor: U
 
 def applications_for(user: User) -> list[Application]:
     """The applications a caseworker may handle (their municipality's), waiting ones first, newest first."""
-    from ..core.permissions import scope_to_municipality
-
     q = scope_to_municipality(db.select(Application).order_by(Application.status, Application.created_at.desc()),
                               Application.municipality_id, user)
     return list(db.session.scalars(q))

@@ -6,9 +6,13 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from ..core import services as core
+from ..core.cli import fail, import_progress
+from ..core.errors import DomainError
+from ..core.models import Municipality
 from ..extensions import db
+from . import applications, services
 from . import demo as _demo  # noqa: F401  (registers the demo hook)
-from . import services
 
 retention_cli = AppGroup("retention", help="Delete or anonymise data that is no longer needed.")
 
@@ -33,11 +37,6 @@ cards_cli = AppGroup("cards", help="Children and cards.")
 def cards_import(path, number, actor_email, dry_run):
     """Import households from CSV (all or nothing; duplicates reported, not doubled)."""
 
-    from ..core import services as core
-    from ..core.cli import fail, import_progress
-    from ..core.errors import DomainError
-    from ..core.models import Municipality
-    from . import applications
 
     try:
         muni = db.session.scalar(db.select(Municipality).filter_by(number=number))

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..core import audit, outbox
 from ..core.clock import (
@@ -18,7 +19,9 @@ from ..core.clock import (
 )
 from ..core.errors import Conflict, DomainError, NotFound
 from ..core.i18n import force_locale
-from ..core.models import Municipality, OutboxChannel, Role, User, Zone
+from ..core.models import Municipality, OutboxChannel, OutboxMessage, Role, User, Zone
+from ..core.permissions import can_access_municipality, scope_to_municipality
+from ..core.ratelimit import hit_card_lookup
 from ..core.types import utcnow
 from ..core.zones import find_zone, zones_of
 from ..extensions import db
@@ -40,9 +43,6 @@ def lookup_card(code: str, *, lock: bool = False, municipality_id: int | None = 
 
     With lock=True the card row is locked (SELECT ... FOR UPDATE on PostgreSQL) for the caller's transaction.
     """
-    from sqlalchemy.orm import joinedload
-
-    from ..core.ratelimit import hit_card_lookup
 
     hit_card_lookup()  # every door that resolves a card code shares one budget
     text = (code or "").strip()
@@ -276,8 +276,6 @@ def register_household(municipality: Municipality, guardians: list[GuardianInput
 def get_household(household_id: int, *, actor: User, audit_view: bool = True) -> Household:
     """A household for a caseworker or admin of its municipality; opening its page is a view of every child
     in it (audited)."""
-    from ..core.permissions import can_access_municipality
-
     household = db.session.get(Household, household_id)
     if household is None or actor.role not in (Role.CASEWORKER, Role.ADMIN) \
             or not can_access_municipality(actor, household.municipality_id):
@@ -290,8 +288,6 @@ def get_household(household_id: int, *, actor: User, audit_view: bool = True) ->
 
 def get_child(child_id: int, *, actor: User, audit_view: bool = True) -> Child:
     """A child's record for a caseworker or admin of its municipality; every view is audited."""
-    from ..core.permissions import can_access_municipality
-
     child = db.session.get(Child, child_id)
     if child is None or child.anonymised_at is not None or not can_access_municipality(actor, child.municipality_id):
         raise NotFound("child_not_found", _("Fant ikke barnet."))
@@ -302,8 +298,6 @@ def get_child(child_id: int, *, actor: User, audit_view: bool = True) -> Child:
 
 def search_children(actor: User, text: str, limit: int = 50) -> list[Child]:
     """Caseworkers and admins search children of their municipality by name or short card code."""
-    from ..core.permissions import scope_to_municipality
-
     text = (text or "").strip()
     q = db.select(Child).where(Child.anonymised_at.is_(None)).order_by(Child.family_name, Child.given_name)
     q = scope_to_municipality(q, Child.municipality_id, actor)
@@ -413,8 +407,6 @@ def send_card_link(card: Card, *, actor: User | None) -> int:
 
 def link_messages(cards: list[Card]) -> dict[int, list]:
     """The card-link messages of each card, newest first: how the family's link fared (sent, waiting, failed)."""
-    from ..core.models import OutboxMessage
-
     refs = {f"card:{c.id}": c.id for c in cards}
     out: dict[int, list] = {c.id: [] for c in cards}
     if refs:

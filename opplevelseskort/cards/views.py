@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from ..core import nav, tenancy
+from ..core import files, nav, tenancy
 from ..core.forms import ActionForm
 from ..core.guards import form_page
 from ..core.models import Municipality, Role
@@ -239,8 +240,6 @@ def apply():
 
 
 def current_app_config(key):
-    from flask import current_app
-
     return current_app.config[key]
 
 
@@ -277,8 +276,6 @@ def application_detail(app_id: int):
 @bp.route("/barn/import", methods=["GET", "POST"])
 @roles_required(*CASE)
 def bulk_import():
-    from ..core import files
-
     form = BulkImportForm()
     errors: list[str] = []
     preview = None
@@ -308,8 +305,6 @@ def bulk_import():
             preview = applications.import_households(_municipality(), data, actor=current_user,
                                                      dry_run=bool(form.dry_run.data))
         if form.dry_run.data:
-            import secrets
-
             kept = secrets.token_hex(12)
             files.put(f"household-import/{current_user.id}/{kept}", data, "text/csv")
         else:

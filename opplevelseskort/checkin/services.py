@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from ..cards import services as cards
 from ..cards.models import Card, CardStatus, Child
 from ..core import audit
-from ..core.clock import OSLO, local_date
+from ..core.clock import OSLO, local_date, today
 from ..core.errors import DomainError, NotFound, PermissionDenied
 from ..core.models import Role, User
 from ..core.types import utcnow
 from ..extensions import db
 from ..partners import services as partners
-from ..partners.models import Booking, BookingStatus, Occasion, Offer
+from ..partners.models import Booking, BookingStatus, Occasion, Offer, Partner, PartnerMember
 from ..partners.services import can_act_for_partner
 from .models import CheckIn, CheckinSource
 
@@ -41,9 +42,6 @@ class CheckinResult:
 
 def get_offer_for(user: User, offer_id: int) -> Offer:
     """The offer a user may record check-ins for: partners only their own organisation's."""
-    from sqlalchemy.orm import joinedload
-
-    from ..partners.models import PartnerMember
 
     # The partner user's own organisation comes in the same round-trip as the offer (the door's hot path).
     row = db.session.execute(
@@ -61,8 +59,6 @@ def get_offer_for(user: User, offer_id: int) -> Offer:
 
 
 def _partner_municipality(partner_id: int) -> int | None:
-    from ..partners.models import Partner
-
     return db.session.scalar(db.select(Partner.municipality_id).where(Partner.id == partner_id))
 
 
@@ -268,9 +264,6 @@ def metric_counts() -> list[tuple[str, int]]:
 
 def checkins_today(user: User) -> int:
     """Visits recorded today (Oslo): a partner's own, or the admin's municipality's (the dashboard's count)."""
-    from datetime import time
-
-    from ..core.clock import today
 
     start = datetime.combine(today(), time(0), tzinfo=OSLO)
     q = db.select(db.func.count(CheckIn.id)).where(CheckIn.at >= start, CheckIn.at < start + timedelta(days=1),

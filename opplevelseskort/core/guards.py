@@ -14,12 +14,13 @@ import logging
 import re
 
 import sqlalchemy as sa
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter
 
+from ..extensions import db, login_manager
 from .clock import today
 from .errors import DomainError
 
@@ -123,8 +124,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
-        from ..extensions import db
-
         db.session.rollback()
         status = exc.status if exc.status in (403, 404, 409, 422) else 422
         return _error(status, exc.code, exc.message)
@@ -134,7 +133,6 @@ def init_app(app: Flask) -> None:
         # Last line of defence: a value the database cannot hold (a number beyond its integer, a date beyond
         # its calendar) that no form caught. The statement's parameters are not logged (hide_parameters).
         log.warning("database refused a value: %s", type(getattr(exc, "orig", exc)).__name__)
-        from ..extensions import db
 
         db.session.rollback()
         return _error(400, "value_invalid", _("En av verdiene er utenfor det som kan lagres. Sjekk tallene og datoene."))
@@ -143,15 +141,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(sa.exc.InterfaceError)
     def _database_unavailable(exc):
         log.error("database unavailable: %s", type(getattr(exc, "orig", exc)).__name__)
-        from flask import g
 
-        from ..extensions import login_manager
 
         # The answer must not ask the database again (the locale and the page look at the current user).
         g._login_user = login_manager.anonymous_user()
         try:
-            from ..extensions import db
-
             db.session.rollback()
         except Exception:  # noqa: BLE001 - the connection is gone; nothing to roll back
             pass
@@ -161,8 +155,6 @@ def init_app(app: Flask) -> None:
 def form_page(template: str, form=None, *, errors=None, **context):
     """A page with a form: 422 when the form's fields or the service refused something (listed in `errors`),
     200 otherwise. One place for the status rule every form view shares."""
-    from flask import render_template
-
     refused = bool(errors) or bool(form is not None and form.errors)
     if errors is not None:
         context["errors"] = errors

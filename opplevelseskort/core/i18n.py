@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale, refresh
 from flask_login import current_user
 
 from ..config import RTL_LOCALES
@@ -69,16 +69,12 @@ class force_locale:
         self.locale = locale
 
     def __enter__(self):
-        from flask_babel import refresh
-
         self.previous = g.get("forced_locale")
         g.forced_locale = self.locale
         refresh()
         return self
 
     def __exit__(self, *exc):
-        from flask_babel import refresh
-
         g.forced_locale = self.previous
         refresh()
         return False

@@ -7,6 +7,7 @@ import warnings
 
 from flask_babel import gettext as _
 
+from . import files
 from .errors import DomainError
 
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
@@ -17,8 +18,6 @@ MAX_IMAGE_PIXELS = 50_000_000
 
 def store_jpeg(data: bytes, key: str, max_side: int = 1200) -> None:
     """Accept JPEG, PNG or WebP up to 2 MB and 50 megapixels; store a clean JPEG (no EXIF, ICC or comment)."""
-    from . import files
-
     files.put(key, clean_jpeg(data, max_side), "image/jpeg")
 
 

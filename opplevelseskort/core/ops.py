@@ -22,6 +22,10 @@ import uuid
 
 from flask import Blueprint, Response, current_app, g, has_request_context, jsonify, request
 
+from ..extensions import db
+from . import hooks
+from .models import OutboxMessage, OutboxStatus
+
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("opplevelseskort.access")
 bp = Blueprint("ops", __name__)
@@ -93,12 +97,7 @@ class DatabaseCollector:
         from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
         with self.app.app_context():
-            from ..extensions import db
-
             try:
-                from . import hooks
-                from .models import OutboxMessage, OutboxStatus
-
                 counts = dict(hooks.collect("metric_counts"))  # each part counts its own rows
                 backlog = db.session.execute(
                     db.select(OutboxMessage.status, db.func.count()).group_by(OutboxMessage.status)
@@ -139,8 +138,6 @@ def _registry(app):
 
 def readiness() -> dict[str, str]:
     """Each dependency's state: "ok" or what is wrong."""
-    from ..extensions import db
-
     checks: dict[str, str] = {}
     try:
         db.session.execute(db.text("SELECT 1"))
@@ -166,7 +163,6 @@ def _migration_state() -> str:
     from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    from ..extensions import db
 
     directory = current_app.extensions["migrate"].directory
     heads = set(ScriptDirectory(directory).get_heads())

@@ -7,6 +7,7 @@ from functools import wraps
 from flask import abort, g, request
 from flask_login import current_user
 
+from ..extensions import login_manager
 from .models import Role, User
 
 ALL_STAFF = tuple(Role)
@@ -25,7 +26,6 @@ def roles_required(*roles: Role):
             if not current_user.is_authenticated:
                 if request.blueprint == "api":
                     abort(401)
-                from ..extensions import login_manager
 
                 return login_manager.unauthorized()
             if current_user.role not in allowed:

@@ -12,12 +12,14 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from . import audit
 from .errors import Conflict, DomainError, NotFound
 from .models import ApiToken, Municipality, Role, User
+from .permissions import can_manage_user
 from .types import utcnow
 
 log = logging.getLogger(__name__)
@@ -136,8 +138,6 @@ def _check_role_ties(role: Role, municipality_id: int | None) -> None:
 
 def user_to_manage(actor: User, user_id: int) -> User:
     """A user an admin may change: their own municipality's (any for an unrestricted admin)."""
-    from .permissions import can_manage_user
-
     user = db.session.get(User, user_id)
     if user is None or not can_manage_user(actor, user):
         raise NotFound("user_not_found", _("Fant ikke brukeren."))
@@ -273,7 +273,6 @@ def token_for(raw: str | None) -> ApiToken | None:
     """A valid bearer token (not revoked, its user active and still in the token's role), its use stamped."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    from sqlalchemy.orm import joinedload
 
     token = db.session.scalar(db.select(ApiToken).options(joinedload(ApiToken.user))
                               .filter_by(token_hash=_hash_token(raw)))

@@ -7,7 +7,7 @@ session); the only municipality there is. None when it cannot be known: the call
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request, session
+from flask import current_app, has_request_context, redirect, request, session, url_for
 from flask_login import current_user
 
 from ..extensions import db
@@ -44,8 +44,6 @@ def current_municipality() -> Municipality | None:
 
 def municipality_or_choose():
     """(municipality, None), or (None, a redirect to /kommune that comes back here) when it must be chosen."""
-    from flask import redirect, url_for
-
     muni = current_municipality()
     if muni is None:
         return None, redirect(url_for("core.choose_municipality", next=request.full_path.rstrip("?")))

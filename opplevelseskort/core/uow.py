@@ -34,6 +34,7 @@ from flask import Flask, abort, current_app, flash, redirect, session
 
 from ..extensions import db
 from .errors import DomainError
+from .guards import json_error, wants_json
 
 
 @dataclass
@@ -72,8 +73,6 @@ def refused(render: Callable | None = None, *, field=None, redirect_to: str | No
         if not_found:
             abort(404)
         if status is not None:
-            from .guards import json_error, wants_json
-
             if wants_json():
                 abort(json_error(status, exc.code, exc.message))
             answer = DomainError(exc.code, exc.message, **exc.details)

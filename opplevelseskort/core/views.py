@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -18,6 +18,7 @@ from .forms import (
     ActionForm,
     LanguageForm,
     LoginForm,
+    MunicipalityForm,
     PasswordChangeForm,
     TokenForm,
     ZoneEditForm,
@@ -54,8 +55,6 @@ def _load_user_from_token(req):
     token = services.token_for(header[7:].strip())
     user = token.user if token is not None else None
     if user is not None:
-        from flask import g
-
         g.token_auth = True
         g.api_token_id = token.id
     return user
@@ -145,7 +144,6 @@ def _without_language(target: str | None) -> str | None:
     """The page to return to, without a `sprak` the link carried: the visitor's own choice wins."""
     if not target:
         return target
-    from urllib.parse import parse_qsl, urlencode
 
     parts = urlsplit(target)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "sprak"]
@@ -285,8 +283,6 @@ def zone_import():
 @bp.route("/kommune", methods=["GET", "POST"])
 def choose_municipality():
     """Public pages of a shared deployment ask which municipality the visitor means, once."""
-    from .forms import MunicipalityForm
-
     form = MunicipalityForm()
     form.municipality.choices = [(m.number, m.name) for m in tenancy.all_municipalities()]
     next_url = _safe_next(request.values.get("next")) or url_for("core.home")

@@ -30,6 +30,7 @@ from .geo import (
     to_wgs84,
 )
 from .models import Municipality, User, Zone
+from .permissions import scope_to_municipality
 
 log = logging.getLogger(__name__)
 
@@ -485,7 +486,5 @@ def outline_features(municipality: Municipality | None) -> list[dict]:
 
 
 def zones_visible_to(user: User, level: str | None = None) -> list[Zone]:
-    from .permissions import scope_to_municipality
-
     q = scope_to_municipality(db.select(Zone).order_by(Zone.municipality_id, Zone.code), Zone.municipality_id, user)
     return list(db.session.scalars(q.where(Zone.level == level) if level else q))

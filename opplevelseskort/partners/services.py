@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 from flask_babel import gettext as _
 
 from ..cards import services as cards
@@ -19,9 +20,11 @@ from ..core import services as core
 from ..core.clock import local_date
 from ..core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from ..core.i18n import force_locale
+from ..core.images import store_jpeg
 from ..core.models import Municipality, OutboxChannel, Role, User, Zone
 from ..core.permissions import can_access_municipality, scope_to_municipality
 from ..core.types import utcnow
+from ..core.zones import find_zone
 from ..extensions import db
 from .models import (
     Booking,
@@ -86,8 +89,6 @@ def register_partner(municipality: Municipality, data: PartnerInput) -> Partner:
     zone = None
     if (data.zone or "").strip():
         try:
-            from ..core.zones import find_zone
-
             zone = find_zone(municipality.id, data.zone)
         except DomainError as exc:
             errors.append(exc.message)
@@ -158,8 +159,6 @@ def partners_for_admin(actor: User):
 # --- who works for which partner -------------------------------------------------------------
 
 def _known_partners() -> dict | None:
-    from flask import has_request_context, request
-
     return request.environ.setdefault("opplevelseskort.partner_of", {}) if has_request_context() else None
 
 
@@ -306,8 +305,6 @@ def save_offer(user: User, values: dict, translations: dict, *, offer: Offer | N
     zone = None
     if zone_text.strip():
         try:
-            from ..core.zones import find_zone
-
             zone = find_zone(partner.municipality_id, zone_text)
         except DomainError as exc:
             errors.append(exc.message)
@@ -335,8 +332,6 @@ def image_key(offer: Offer) -> str:
 
 def set_offer_image(offer: Offer, data: bytes, *, actor: User) -> None:
     """Store an offer's picture (verified, re-encoded as JPEG without metadata, at most 2 MB)."""
-    from ..core.images import store_jpeg
-
     if not can_act_for_partner(actor, offer.partner_id, offer.municipality_id):
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
     store_jpeg(data, image_key(offer))

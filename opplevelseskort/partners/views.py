@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..cards import services as cards
-from ..core import nav, tenancy
+from ..core import files, nav, tenancy
 from ..core import services as core_services
 from ..core.clock import OSLO
 from ..core.guards import form_page
@@ -215,8 +215,6 @@ offer_page.public = True
 
 @bp.get("/tilbud/<int:offer_id>/bilde.jpg")
 def offer_image(offer_id: int):
-    from ..core import files
-
     with refused(not_found=True):
         offer = services.public_offer(offer_id)
     if not offer.has_image:

@@ -13,6 +13,7 @@ from ..core.cli import fail
 from ..core.errors import DomainError
 from ..extensions import db
 from . import formats, services
+from .indicators import import_indicators, parse_column_map
 
 report_cli = AppGroup("report", help="Zone reports for the analysis layer.")
 
@@ -69,8 +70,6 @@ def indicators_import(path, municipality, skip_unknown, columns, fmt, zone_dimen
 
     A file may cover several municipalities: each row goes to the municipality its zone code names, rows
     of municipalities this deployment does not serve are set aside, and the summary says how many."""
-    from .indicators import import_indicators, parse_column_map
-
     try:
         muni = services.municipality_for(None, municipality) if municipality else None
         result = import_indicators(path.read_bytes(), fmt=fmt or ("jsonstat" if path.suffix.lower() == ".json"

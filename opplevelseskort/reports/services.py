@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from utstyr.models import Borrower, Loan, LoanLine, Location
 
@@ -22,9 +23,12 @@ from ..checkin.models import CheckIn
 from ..core.errors import DomainError
 from ..core.labels import label
 from ..core.models import Municipality, User, Zone
+from ..core.tenancy import current_municipality
 from ..extensions import db
-from ..partners.models import Booking, BookingStatus, Occasion
+from ..partners.models import Booking, BookingStatus, Occasion, Offer
 from . import plan, tables
+from .disclosure import System, protect_cached
+from .indicators import import_indicators
 from .models import ZoneIndicator
 from .suppression import SUPPRESSED, Cell
 
@@ -86,8 +90,6 @@ def parse_period(text: str) -> Period:
 def import_indicators_csv(municipality: Municipality, data: bytes | str, *, actor: User | None = None,
                           skip_unknown: bool = False, columns: dict[str, str] | None = None) -> int:
     """CSV with SSB's or our own header names, narrowed to one municipality; all valid or nothing written."""
-    from .indicators import import_indicators
-
     return import_indicators(data, fmt="csv", municipality=municipality, actor=actor, skip_unknown=skip_unknown,
                              columns=columns).total
 
@@ -95,8 +97,6 @@ def import_indicators_csv(municipality: Municipality, data: bytes | str, *, acto
 def import_indicators_jsonstat(municipality: Municipality, data: bytes | str, *, zone_dimension: str | None = None,
                                actor: User | None = None, skip_unknown: bool = False) -> int:
     """A JSON-stat 2.0 dataset (as SSB's PxWeb API serves it), narrowed to one municipality."""
-    from .indicators import import_indicators
-
     return import_indicators(data, fmt="jsonstat", municipality=municipality, actor=actor,
                              zone_dimension=zone_dimension, skip_unknown=skip_unknown).total
 
@@ -165,7 +165,6 @@ def _first_visits(municipality: Municipality, period: Period):
     where = [CheckIn.municipality_id == municipality.id, CheckIn.at >= period.start_dt, CheckIn.at < period.end_dt,
              CheckIn.voided_at.is_(None), CheckIn.child_id.is_not(None), CheckIn.zone_id.is_not(None)]
     if db.session.get_bind().dialect.name == "postgresql":  # one sort, no window frame
-        from sqlalchemy.dialects.postgresql import distinct_on
 
         return (sa.select(CheckIn.zone_id, CheckIn.age, CheckIn.gender).where(*where)
                 .ext(distinct_on(CheckIn.child_id)).order_by(CheckIn.child_id, CheckIn.at, CheckIn.id))
@@ -194,9 +193,9 @@ def period_facts(municipality: Municipality, period: Period, zone_ids: list[int]
                   sa.func.coalesce(sa.func.sum(CheckIn.value_nok), 0))
         .where(*visit_where).group_by(CheckIn.zone_id, CheckIn.offer_id, band, gender)).all()
     visit_totals: dict[tuple[int, str, str], tuple[int, int]] = {}
-    for z, _o, b, g, n, v in rows:
-        old = visit_totals.get((z, b, g), (0, 0))
-        visit_totals[(z, b, g)] = (old[0] + int(n), old[1] + int(v))
+    for z, _o, b, sex, n, v in rows:
+        old = visit_totals.get((z, b, sex), (0, 0))
+        visit_totals[(z, b, sex)] = (old[0] + int(n), old[1] + int(v))
     offers = {(z, o) for z, o, *_rest in rows}
     no_shows = db.session.execute(
         sa.select(Child.zone_id, sa.func.count(Booking.id)).select_from(Booking)
@@ -329,8 +328,6 @@ def _category_totals(facts: Facts, by: str) -> dict[tuple[str, str], int]:
 
 
 def _grant_counts(municipality: Municipality, period: Period, facts: Facts) -> dict:
-    from ..partners.models import Offer
-
     cells: dict[tuple[str, str], int] = {}
     for _zid, age, gender in facts.first_visits:
         key = (age_band(age), gender)
@@ -374,8 +371,6 @@ def publication(municipality: Municipality, period: Period) -> Publication:
     its calendar year's publication. Primary: 1..min_count-1 hidden, and a count whose complement (eligible -
     cards, cards - active) is that small. Secondary: `disclosure.protect` (see README, Disclosure control).
     """
-    from flask import g, has_request_context
-
     cfg = current_app.config
 
     def key(p):
@@ -416,8 +411,6 @@ class _Parts:
 
 def _collect(municipality: Municipality, period: Period, all_zones: list[Zone], tree: tables.Tree) -> _Parts:
     """Every table the plan publishes for one period, as cells and relations (nothing hidden but the primary)."""
-    from .disclosure import System
-
     if not tree.levels:
         raise DomainError("level_unknown", _("Kommunen har ingen soner ennå. Importer soner først."))
 
@@ -460,8 +453,6 @@ def _zones(municipality: Municipality) -> tuple[list[Zone], tables.Tree]:
 
 def _build_year(municipality: Municipality, year: Period) -> list[Publication]:
     """A calendar year and its quarters, protected together."""
-    from .disclosure import System, protect_cached
-
     all_zones, tree = _zones(municipality)
     periods = [year, *quarters_of(year)]
     parts = [_collect(municipality, p, all_zones, tree) for p in periods]
@@ -475,8 +466,6 @@ def _build_year(municipality: Municipality, year: Period) -> list[Publication]:
 
 def _build_single(municipality: Municipality, period: Period, year: Period | None) -> Publication:
     """Any other period, protected beside the calendar year it lies in (when it lies in one)."""
-    from .disclosure import System, protect_cached
-
     all_zones, tree = _zones(municipality)
     part = _collect(municipality, period, all_zones, tree)
     system = System(threshold=current_app.config["SUPPRESS_MIN_COUNT"])
@@ -598,8 +587,6 @@ def shown(cell: Cell):
 
 def municipality_for(user: User | None, number: str | None) -> Municipality:
     """The municipality a report is about: the one named (within the user's reach), else the request's own."""
-    from ..core.tenancy import current_municipality
-
     if number:
         q = db.select(Municipality).where(Municipality.number == number)
         if user is not None and user.municipality_id is not None:

@@ -27,6 +27,7 @@ from ..core.permissions import roles_required
 from ..core.uow import refused
 from . import formats, services
 from .forms import IndicatorImportForm, ReportFilterForm
+from .indicators import import_indicators
 
 bp = Blueprint("reports", __name__)
 READERS = (Role.ANALYST, Role.ADMIN)
@@ -113,8 +114,6 @@ def grant():
 @bp.route("/indikatorer", methods=["GET", "POST"])
 @roles_required(*READERS)
 def indicators():
-    from .indicators import import_indicators
-
     form = IndicatorImportForm()
     summary: list[str] = []
     if form.validate_on_submit():

@@ -188,3 +188,31 @@ def test_services_return_data_and_views_build_links():
     offenders = [f"{p.parent.name}/{p.name}" for p in SOURCES if p.name in ("services.py", "applications.py")
                  and (p.parent.name, p.name) not in allowed and calls_of(p.read_text(encoding="utf-8"), "url_for")]
     assert not offenders, offenders
+
+
+# Imported when first needed, not at start-up: the solver, the PDF and geometry stacks, optional back-ends.
+LAZY = {"scipy", "numpy", "reportlab", "shapely", "pyproj", "PIL", "redis", "alembic", "prometheus_client"}
+
+
+def imports_inside_functions(source: str) -> list[tuple[int, str]]:
+    """(line, module) of each import made inside a function, other than of the heavy libraries in LAZY."""
+    import ast
+
+    found = {}
+    for fn in ast.walk(ast.parse(source)):
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    module = node.names[0].name if isinstance(node, ast.Import) else "." * node.level + (node.module or "")
+                    if module.split(".")[0] not in LAZY:
+                        found[node.lineno] = module
+    return sorted(found.items())
+
+
+def test_imports_are_at_the_top_of_modules():
+    """A module says what it depends on at its top. Only the app factory imports the parts inside its functions
+    (after the extensions exist), and heavy libraries load when first used."""
+    assert imports_inside_functions("import os\n\ndef f():\n    from .models import X\n    import numpy\n") == [(4, ".models")]
+    offenders = [f"{p.parent.name}/{p.name}:{n} {m}" for p in SOURCES
+                 if p != Path(opplevelseskort.__file__) for n, m in imports_inside_functions(p.read_text())]
+    assert not offenders, offenders
