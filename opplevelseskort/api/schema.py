@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from flask import request
-from flask_babel import gettext as _
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
 
 from ..core.errors import DomainError
+from ..core.validation import field_message
 
 # Request bodies never carry NUL (PostgreSQL cannot store it): refused with 400 anywhere in the body.
 NO_NUL = "^[^\\u0000]*$"
@@ -70,47 +70,11 @@ class Operation:
     public: bool = False
 
 
-def _field_message(err: dict) -> tuple[str, str]:
-    where = ".".join(str(p) for p in err["loc"]) or "body"
-    kind, ctx = err["type"], err.get("ctx") or {}
-    if kind == "missing":
-        text = _("«%(field)s» mangler.", field=where)
-    elif kind in ("int_type", "int_parsing", "int_from_float"):
-        text = _("«%(field)s» må være et heltall.", field=where)
-    elif kind in ("string_type", "string_unicode"):
-        text = _("«%(field)s» må være en tekst.", field=where)
-    elif kind == "string_too_short":
-        text = _("«%(field)s» kan ikke være tom.", field=where)
-    elif kind == "string_too_long":
-        text = _("«%(field)s» kan være høyst %(n)s tegn.", field=where, n=ctx.get("max_length"))
-    elif kind == "string_pattern_mismatch":
-        text = _("«%(field)s» har ugyldige tegn.", field=where)
-    elif kind in ("greater_than_equal", "greater_than"):
-        text = _("«%(field)s» må være minst %(limit)s.", field=where, limit=ctx.get("ge", ctx.get("gt")))
-    elif kind in ("less_than_equal", "less_than"):
-        text = _("«%(field)s» kan være høyst %(limit)s.", field=where, limit=ctx.get("le", ctx.get("lt")))
-    elif kind == "list_type":
-        text = _("«%(field)s» må være en liste.", field=where)
-    elif kind == "too_short":
-        text = _("«%(field)s» må ha minst én verdi.", field=where)
-    elif kind == "too_long":
-        text = _("«%(field)s» har for mange verdier (høyst %(n)s).", field=where, n=ctx.get("max_length"))
-    elif kind in ("literal_error", "enum"):
-        text = _("«%(field)s» må være en av: %(expected)s.", field=where, expected=ctx.get("expected", ""))
-    elif kind == "extra_forbidden":
-        text = _("«%(field)s» er ikke et kjent felt.", field=where)
-    elif kind in ("model_type", "model_attributes_type", "dict_type"):
-        text = _("Forespørselen må være et JSON-objekt.")
-    else:
-        text = _("«%(field)s» er ugyldig.", field=where)
-    return where, text
-
-
 def parse(model: type[Schema], data: Any, *, code: str = "invalid_body") -> Schema:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = [_field_message(e) for e in exc.errors(include_url=False, include_input=False)]
+        problems = [field_message(e) for e in exc.errors(include_url=False, include_input=False)]
         raise DomainError(code, " ".join(text for _where, text in problems),
                           fields=[{"field": where, "message": text} for where, text in problems]) from None
 

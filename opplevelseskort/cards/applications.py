@@ -9,15 +9,15 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
+from pydantic import Field, field_validator
 
-from ..core import audit, outbox
+from ..core import audit, csvfile, outbox
 from ..core.clock import today
 from ..core.errors import DomainError, ImportFailed, NotFound
 from ..core.i18n import force_locale
 from ..core.models import Municipality, OutboxChannel, User, Zone
 from ..core.permissions import can_access_municipality, scope_to_municipality
 from ..core.types import utcnow
-from ..core.zones import read_csv
 from ..extensions import db
 from . import services
 from .models import Application, ApplicationStatus, Card, Channel, Child, Gender
@@ -113,9 +113,6 @@ def reject_application(a: Application, reason: str, *, actor: User) -> None:
 
 # --- bulk import -----------------------------------------------------------------------------
 
-IMPORT_COLUMNS = ["guardian_name", "guardian_phone", "guardian_email", "guardian_language", "given_name",
-                  "family_name", "birth_year", "birth_month", "gender", "zone", "channel", "eligible_from",
-                  "eligible_until"]
 
 
 # Norwegian words a caseworker writes, beside the codes (compared in lower case).
@@ -151,23 +148,36 @@ class ImportPreview:
     duplicates: list[str] = field(default_factory=list)
 
 
-def _as_int(text: str, name: str, where: str, errors: list[str]) -> int | None:
-    if not text:
-        return None
-    if not text.isdigit():
-        errors.append(_("%(where)s: %(name)s «%(value)s» er ikke et tall.", where=where, name=name, value=text))
-        return None
-    return int(text)
+class HouseholdRow(csvfile.Row):
+    """One child per line, with a guardian; lines sharing a guardian's phone or e-mail form one household."""
+
+    guardian_name: str
+    guardian_phone: str | None = None
+    guardian_email: str | None = None
+    guardian_language: str = "nb"
+    given_name: str
+    family_name: str
+    birth_year: int = Field(ge=1900, le=2200)
+    birth_month: int | None = Field(default=None, ge=1, le=12)
+    gender: str | None = None  # a code or a Norwegian word; the child's rules (validate_child) name what is allowed
+    zone: str = ""
+    channel: str = Channel.OTHER.value
+    eligible_from: date
+    eligible_until: date
+
+    @field_validator("gender", mode="before")
+    @classmethod
+    def _gender_word(cls, value):
+        word = _word(value, GENDER_WORDS, {g.value for g in Gender})
+        return word or None
+
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _channel_word(cls, value):
+        return _word(value, CHANNEL_WORDS, {c.value for c in Channel}) or Channel.OTHER.value
 
 
-def _as_date(text: str, name: str, where: str, errors: list[str]) -> date | None:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        errors.append(_("%(where)s: %(name)s «%(value)s» er ikke en dato (ÅÅÅÅ-MM-DD).", where=where, name=name,
-                        value=text))
-        return None
-
+IMPORT_COLUMNS = list(HouseholdRow.model_fields)  # the template's header, in order
 
 def import_households(municipality: Municipality, data: bytes | str, *, actor: User, dry_run: bool = False,
                       progress: Callable[[int, int], None] | None = None) -> ImportPreview:
@@ -176,41 +186,26 @@ def import_households(municipality: Municipality, data: bytes | str, *, actor: U
     Every row is validated; any error means nothing is written. A child who already holds an active card
     (same names and birth year and month) is reported as a duplicate and skipped, never doubled.
     """
-    rows = read_csv(data)
-    if not rows or [h.strip().lower() for h in rows[0]] != IMPORT_COLUMNS:
-        raise ImportFailed([_("Linje 1: overskriften må være %(cols)s.", cols=";".join(IMPORT_COLUMNS))])
+    table = csvfile.read_table(data, HouseholdRow, exact=True)
+    if not table.lines:
+        raise ImportFailed([_("Filen har ingen rader.")])
     errors: list[str] = []
     parsed = []
-    body = [(n, r) for n, r in enumerate(rows[1:], start=2) if any(c.strip() for c in r)]
-    if not body:
-        raise ImportFailed([_("Filen har ingen rader.")])
     supported = current_app.config["SUPPORTED_LOCALES"]
-    for n, r in body:
-        if len(r) != len(IMPORT_COLUMNS):
-            errors.append(_("Linje %(line)d: forventet %(want)d kolonner, fant %(got)d.", line=n,
-                            want=len(IMPORT_COLUMNS), got=len(r)))
-            continue
-        v = dict(zip(IMPORT_COLUMNS, (c.strip() for c in r), strict=True))
+    for n, row in table.rows:
         where = _("Linje %(line)d", line=n)
-        g = services.GuardianInput(v["guardian_name"], v["guardian_phone"] or None, v["guardian_email"] or None,
-                                   v["guardian_language"] or "nb")
+        g = services.GuardianInput(row.guardian_name, row.guardian_phone, row.guardian_email, row.guardian_language)
         if g.preferred_language not in supported:
             g.preferred_language = "invalid:" + g.preferred_language
         errors += services.validate_guardian(g, where)
-
-        v["gender"] = _word(v["gender"], GENDER_WORDS, {g.value for g in Gender})
-        v["channel"] = _word(v["channel"], CHANNEL_WORDS, {c.value for c in Channel})
-        child = services.ChildInput(v["given_name"], v["family_name"], _as_int(v["birth_year"], "birth_year", where, errors),
-                                    _as_int(v["birth_month"], "birth_month", where, errors), v["zone"], v["channel"] or "other",
-                                    _as_date(v["eligible_from"], "eligible_from", where, errors),
-                                    _as_date(v["eligible_until"], "eligible_until", where, errors), True, v["gender"] or None)
+        child = services.ChildInput(row.given_name, row.family_name, row.birth_year, row.birth_month, row.zone,
+                                    row.channel, row.eligible_from, row.eligible_until, True, row.gender)
         child_errors, _zone = services.validate_child(municipality.id, child, where)
         errors += child_errors
         parsed.append((n, g, child))
         if progress:
-            progress(len(parsed), len(body) * 2)
-    if errors:
-        raise ImportFailed(errors)
+            progress(len(parsed), table.lines * 2)
+    table.fail_if_errors(errors)
     preview = ImportPreview()
     households: dict[str, tuple[services.GuardianInput, list]] = {}
     for n, g, child in parsed:
@@ -237,7 +232,7 @@ def import_households(municipality: Municipality, data: bytes | str, *, actor: U
             services.issue_card(c, actor=actor)
             done += 1
             if progress:
-                progress(len(body) + done, len(body) * 2)
+                progress(table.lines + done, table.lines * 2)
     audit.record(actor, "household.bulk_import", "municipality", municipality.id, municipality_id=municipality.id,
                  households=preview.households, children=preview.children, duplicates=len(preview.duplicates))
     return preview

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import re
@@ -12,10 +10,11 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from pydantic import Field
 from shapely.ops import unary_union
 
 from ..extensions import db
-from . import audit
+from . import audit, csvfile
 from .errors import DomainError, ImportFailed, NotFound
 from .geo import (
     BOX_MARGIN,
@@ -84,68 +83,41 @@ def _creates_cycle(zone: Zone, parent: Zone | None) -> bool:
     return False
 
 
-def read_csv(data: bytes | str) -> list[list[str]]:
-    """Rows of an uploaded CSV: UTF-8 (with or without BOM), `;` or `,` as the first line shows."""
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = data[:exc.start].count(b"\n") + 1
-            raise ImportFailed([_("Linje %(line)d: filen er ikke UTF-8-kodet tekst (lagret som Latin-1/Windows-1252?). "
-                                  "Lagre den som UTF-8 og prøv igjen.", line=line)]) from None
-    data = data.lstrip("\ufeff")
-    first = data.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") >= first.count(",") else ","
-    return list(csv.reader(io.StringIO(data), delimiter=delimiter))
+class ZoneRow(csvfile.Row):
+    """A line of a zone list: `code;name;level[;parent]` (Norwegian column names work too)."""
+
+    code: str = Field(min_length=1, max_length=32)
+    name: str
+    level: str
+    parent: str | None = None
+
+
+ZONE_COLUMNS = {"code": ("code", "kode", "sone"), "name": ("name", "navn"), "level": ("level", "nivå", "niva"),
+                "parent": ("parent", "overordnet", "forelder")}
 
 
 def import_zones_csv(municipality: Municipality, data: bytes | str, *, actor: User | None = None,
                      progress: Progress = None) -> ImportResult:
     """Create or update zones from CSV `code;name;level;parent`; all rows valid or nothing is written."""
-    rows = read_csv(data)
-    if not rows:
-        raise ImportFailed([_("Filen er tom.")])
-    header = [h.strip().lower() for h in rows[0]]
-    expected = ["code", "name", "level", "parent"]
-    if header[:3] != expected[:3]:
-        raise ImportFailed([_("Linje 1: overskriften må være code;name;level;parent, ikke «%(found)s».",
-                              found=";".join(rows[0]))])
+    table = csvfile.read_table(data, ZoneRow, aliases=ZONE_COLUMNS)
     existing = _zones_by_code(municipality.id)
     errors: list[str] = []
     seen: dict[str, int] = {}
     parsed = []
-    for lineno, row in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in row):
-            continue
-        row = row + [""] * (4 - len(row))
-        code, name, level, parent = (_code(v) for v in row[:4])
-        if len(row) > 4 and any(c.strip() for c in row[4:]):
-            errors.append(_("Linje %(line)d: for mange kolonner.", line=lineno))
-            continue
-        if not code:
-            errors.append(_("Linje %(line)d: koden mangler.", line=lineno))
-            continue
-        if len(code) > 32:
-            errors.append(_("Linje %(line)d: koden «%(code)s» er lengre enn 32 tegn.", line=lineno, code=code))
-            continue
-        if code in seen:
+    for lineno, row in table.rows:
+        if row.code in seen:
             errors.append(_("Linje %(line)d: koden %(code)s står også på linje %(other)d.",
-                            line=lineno, code=code, other=seen[code]))
+                            line=lineno, code=row.code, other=seen[row.code]))
             continue
-        seen[code] = lineno
-        if not name:
-            errors.append(_("Linje %(line)d: navnet mangler for %(code)s.", line=lineno, code=code))
-        if not level:
-            errors.append(_("Linje %(line)d: nivået mangler for %(code)s.", line=lineno, code=code))
-        if parent == code:
+        seen[row.code] = lineno
+        if row.parent == row.code:
             errors.append(_("Linje %(line)d: %(code)s kan ikke være sin egen overordnede sone.",
-                            line=lineno, code=code))
-        parsed.append((lineno, code, name, level, parent))
+                            line=lineno, code=row.code))
+        parsed.append((lineno, row.code, row.name, row.level, row.parent or ""))
     for lineno, _c, _name, _level, parent in parsed:
         if parent and parent not in seen and parent not in existing:
             errors.append(_("Linje %(line)d: ukjent overordnet sone %(parent)s.", line=lineno, parent=parent))
-    if errors:
-        raise ImportFailed(errors)
+    table.fail_if_errors(errors)
 
     result = ImportResult()
     total = len(parsed)
@@ -380,7 +352,7 @@ def _set_boundary(zone: Zone, geometry) -> None:
 
 def import_zone_mapping(municipality: Municipality, data: bytes | str, *, actor: User | None = None) -> int:
     """Set parents from a mapping table `grunnkrets code;zone code` (levekår zones group grunnkretser)."""
-    rows = read_csv(data)
+    rows = csvfile.raw_rows(data)
     zones = _zones_by_code(municipality.id)
     errors: list[str] = []
     pairs = []

@@ -18,11 +18,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from pydantic import Field
 
-from ..core import audit
+from ..core import audit, csvfile
 from ..core.errors import ImportFailed
 from ..core.models import Municipality, User, Zone
-from ..core.zones import counts_text, read_csv
+from ..core.zones import counts_text
 from ..extensions import db
 from .models import ZoneIndicator
 
@@ -146,45 +147,33 @@ def parse_column_map(text: str | None) -> dict[str, str]:
     return out
 
 
+class IndicatorRow(csvfile.Row):
+    """A line of an indicator file: our own `zone;indicator;year;value[;numerator;denominator]` or SSB's table
+    download (region, statistikkvariabel, tid/år, verdi). Values stay text: SSB's symbols (".", "..", ":") say
+    why a figure is missing, and `_number` reads them."""
+
+    zone: str
+    indicator: str
+    year: int = Field(ge=1900, le=2100)
+    value: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+
+
 def _csv_rows(data: bytes | str, columns: dict[str, str] | None, errors: list[str]) -> list[_Row]:
-    table = read_csv(data)
-    if not table or not any(c.strip() for c in table[0]):
-        raise ImportFailed([_("Filen er tom.")])
-    found = [h.strip() for h in table[0]]
-    lowered = [h.lower() for h in found]
-    where_is: dict[str, int] = {}
-    for name in FIELDS:
-        wanted = [(columns or {}).get(name, "").lower()] if (columns or {}).get(name) else list(ALIASES[name])
-        for alias in wanted:
-            if alias in lowered:
-                where_is[name] = lowered.index(alias)
-                break
-    missing = [n for n in REQUIRED if n not in where_is]
-    if missing:
-        raise ImportFailed([_("Linje 1: fant kolonnene %(found)s, men mangler %(missing)s. Forventet er "
-                              "zone;indicator;year;value[;numerator;denominator] eller SSBs navn (region, "
-                              "statistikkvariabel, tid/år, verdi), eller en kolonnekobling.",
-                              found="; ".join(found) or "–", missing=", ".join(missing))])
+    table = csvfile.read_table(data, IndicatorRow, aliases=ALIASES, mapping=columns, required_columns=REQUIRED)
+    errors += table.errors
     rows = []
-    for line, raw in enumerate(table[1:], start=2):
-        if not any(c.strip() for c in raw):
-            continue
-        raw = raw + [""] * (len(found) - len(raw))
+    for line, raw in table.rows:
         where = _("Linje %(line)d", line=line)
-
-        def cell(name, raw=raw):
-            return raw[where_is[name]] if name in where_is else None
-
-        year = _year(cell("year"), where, errors)
-        value, status = _number(cell("value"), _("verdien"), where, errors)
-        num, num_status = _number(cell("numerator"), _("telleren"), where, errors)
-        den, _den_status = _number(cell("denominator"), _("nevneren"), where, errors)
-        key = indicator_key(cell("indicator"))
+        value, status = _number(raw.value, _("verdien"), where, errors)
+        num, num_status = _number(raw.numerator, _("telleren"), where, errors)
+        den, _den_status = _number(raw.denominator, _("nevneren"), where, errors)
+        key = indicator_key(raw.indicator)
         if not key:
             errors.append(_("%(where)s: indikatoren mangler.", where=where))
-        if year is None or not key:
             continue
-        rows.append(_Row(where, normalise_code(cell("zone")), key, year, value, status or (num_status if value is None
+        rows.append(_Row(where, normalise_code(raw.zone), key, raw.year, value, status or (num_status if value is None
                          and num is None else None), num, den))
     return rows
 

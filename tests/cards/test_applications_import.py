@@ -90,8 +90,10 @@ def test_dry_run_writes_nothing(muni, zone_set, users):
 @pytest.mark.parametrize("row, fragment", [
     (_row(zone="nowhere"), "Linje 3: Ukjent sone"),
     (_row(guardian_phone="x1", guardian_email=""), "Linje 3"),
-    (_row(birth_year="abc"), "Linje 3: birth_year «abc» er ikke et tall."),
-    (_row(eligible_from="01.01.2026"), "er ikke en dato"),
+    (_row(birth_year="abc"), "Linje 3: «birth_year» må være et heltall. (fant «abc»)"),
+    (_row(eligible_from="01.01.2026"), "Linje 3: «eligible_from» må være en dato (ÅÅÅÅ-MM-DD). (fant «01.01.2026»)"),
+    (_row(gender="kanskje"), "Linje 3: ukjent kjønn «kanskje». Bruk en av: girl (jente)"),
+    (_row(birth_month="13"), "Linje 3: «birth_month» kan være høyst 12."),
     ("too;few;columns", "Linje 3: forventet 13 kolonner"),
 ])
 def test_import_error_lists_row_numbers_and_writes_nothing(muni, zone_set, users, row, fragment):

@@ -140,11 +140,14 @@ def test_csv_import_creates_hierarchy(muni):
 
 
 @pytest.mark.parametrize("text, fragment", [
-    ("code;name;level;parent\n;Uten kode;grunnkrets;\n", "Linje 2: koden mangler."),
+    ("code;name;level;parent\n;Uten kode;grunnkrets;\n", "Linje 2: «code» mangler."),
     ("code;name;level;parent\nA;A;x;\nA;B;x;\n", "Linje 3: koden A står også på linje 2."),
     ("code;name;level;parent\nA;A;x;NOPE\n", "Linje 2: ukjent overordnet sone NOPE."),
-    ("kode;navn\nA;A\n", "Linje 1: overskriften"),
-    ("code;name;level;parent\nA;;x;\n", "Linje 2: navnet mangler for A."),
+    ("kode;navn\nA;A\n", "Linje 1: fant kolonnene kode; navn, men mangler level"),
+    ("code;name;level;parent\nA;;x;\n", "Linje 2: «name» mangler."),
+    ("kode;navn;nivå\nA;Sentrum;x;y\n", "Linje 2: for mange kolonner"),
+    ("code;name;level\n" + "A" * 40 + ";A;x\n", "Linje 2: «code» kan være høyst 32 tegn. (fant «AAAA"),
+    ('code;name;level\nA;"' + "x" * 200_000 + '";x\n', "Linje 2: filen kan ikke leses som CSV"),
 ])
 def test_bad_csv_rows_are_numbered_and_nothing_is_written(muni, text, fragment):
     with pytest.raises(ImportFailed) as exc:

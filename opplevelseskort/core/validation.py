@@ -1,0 +1,47 @@
+"""pydantic's validation errors in the reader's language: one wording for the API's bodies and the CSV imports."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+
+def field_message(err: dict, name: str | None = None) -> tuple[str, str]:
+    """(field, message) for one of pydantic's errors, in the reader's language. `name` is how the reader knows the
+    field (a CSV column as written in the file); by default its place in the body."""
+    where = name or ".".join(str(p) for p in err["loc"]) or "body"
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "missing":
+        text = _("«%(field)s» mangler.", field=where)
+    elif kind in ("int_type", "int_parsing", "int_from_float"):
+        text = _("«%(field)s» må være et heltall.", field=where)
+    elif kind in ("string_type", "string_unicode"):
+        text = _("«%(field)s» må være en tekst.", field=where)
+    elif kind == "string_too_short":
+        text = _("«%(field)s» kan ikke være tom.", field=where)
+    elif kind == "string_too_long":
+        text = _("«%(field)s» kan være høyst %(n)s tegn.", field=where, n=ctx.get("max_length"))
+    elif kind == "string_pattern_mismatch":
+        text = _("«%(field)s» har ugyldige tegn.", field=where)
+    elif kind in ("greater_than_equal", "greater_than"):
+        text = _("«%(field)s» må være minst %(limit)s.", field=where, limit=ctx.get("ge", ctx.get("gt")))
+    elif kind in ("less_than_equal", "less_than"):
+        text = _("«%(field)s» kan være høyst %(limit)s.", field=where, limit=ctx.get("le", ctx.get("lt")))
+    elif kind == "list_type":
+        text = _("«%(field)s» må være en liste.", field=where)
+    elif kind == "too_short":
+        text = _("«%(field)s» må ha minst én verdi.", field=where)
+    elif kind == "too_long":
+        text = _("«%(field)s» har for mange verdier (høyst %(n)s).", field=where, n=ctx.get("max_length"))
+    elif kind in ("literal_error", "enum"):
+        text = _("«%(field)s» må være en av: %(expected)s.", field=where, expected=ctx.get("expected", ""))
+    elif kind == "extra_forbidden":
+        text = _("«%(field)s» er ikke et kjent felt.", field=where)
+    elif kind in ("date_parsing", "date_from_datetime_parsing", "date_type", "date_from_datetime_inexact"):
+        text = _("«%(field)s» må være en dato (ÅÅÅÅ-MM-DD).", field=where)
+    elif kind == "value_error":
+        text = _("«%(field)s»: %(problem)s", field=where, problem=str(ctx.get("error", "")))
+    elif kind in ("model_type", "model_attributes_type", "dict_type"):
+        text = _("Forespørselen må være et JSON-objekt.")
+    else:
+        text = _("«%(field)s» er ugyldig.", field=where)
+    return where, text
