@@ -58,7 +58,7 @@ def generate(db, cards: int, offers: int, checkins: int = 0, zones_per_level: in
         "INSERT INTO offer (partner_id, municipality_id, title, description, translations, category, age_min, age_max,"
         " address, start_date, end_date, opening_hours, companions_allowed, price_nok, use_limit_period,"
         " requires_booking, status, created_at) SELECT :p, :m, 'Offer ' || g, '', '{}', 'sport', 0, 25, '',"
-        " :s, :e, '', 1, 100, 'period', false, 'published', now() FROM generate_series(1, :n) g"),
+        " :s, :e, NULL, 1, 100, 'period', false, 'published', now() FROM generate_series(1, :n) g"),
         {"p": partner.id, "m": muni.id, "s": date(year, 1, 1), "e": date(year, 12, 31), "n": offers})
     conn.execute(sa.text(
         "INSERT INTO household (municipality_id, created_at) SELECT :m, now() FROM generate_series(1, :n)"),

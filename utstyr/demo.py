@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from opplevelseskort.core.clock import today
+from opplevelseskort.core.hours import OpeningHours
 from opplevelseskort.core.models import Municipality, User
 from opplevelseskort.extensions import db
 
 from . import services
-from .hours import OpeningHours
 from .models import ItemCategory, ItemType, Location
 
 

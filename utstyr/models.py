@@ -8,11 +8,10 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from opplevelseskort.core.hours import OpeningHours, OpeningHoursType
 from opplevelseskort.core.models import Municipality, User, Zone
 from opplevelseskort.core.types import UTCDateTime, enum_type, utcnow
 from opplevelseskort.extensions import db
-
-from .hours import OpeningHours, OpeningHoursType
 
 volunteer_location = sa.Table(
     "volunteer_location",

@@ -20,6 +20,7 @@ from opplevelseskort.core.clock import (
     today,  # noqa: F401  (services.today: the one Norwegian "today")
 )
 from opplevelseskort.core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from opplevelseskort.core.hours import OpeningHours
 from opplevelseskort.core.i18n import force_locale
 from opplevelseskort.core.images import store_jpeg
 from opplevelseskort.core.models import OutboxChannel, Role, User
@@ -28,7 +29,6 @@ from opplevelseskort.core.tenancy import current_municipality
 from opplevelseskort.core.types import utcnow
 from opplevelseskort.extensions import db
 
-from .hours import OpeningHours
 from .models import (
     Borrower,
     BorrowerKind,

@@ -61,8 +61,9 @@ class OfferForm(FlaskForm):
     lon = FloatField(_l("Lengdegrad (valgfritt)"), validators=[Optional(), NumberRange(min=-180, max=180)])
     start_date = DateField(_l("Fra dato"), validators=[DataRequired()])
     end_date = DateField(_l("Til dato"), validators=[DataRequired()])
-    opening_hours = StringField(_l("Åpningstider"), validators=[Optional(), Length(max=300)],
-                                description=_l("For eksempel «mandag og onsdag 17–19»."))
+    opening_hours = TextAreaField(_l("Åpningstider"), validators=[Optional(), Length(max=2000)],
+                                  description=_l("Én linje per dag eller dager, for eksempel «tirsdag 17–19» eller "
+                                                 "«man–fre 15:00–19:30». Unntak: «2026-12-24 stengt»."))
     companions_allowed = IntegerField(_l("Ledsagere som kan bli med gratis"), default=1,
                                       validators=[Optional(), NumberRange(min=0, max=5)])
     price_nok = IntegerField(_l("Ordinær pris (kr)"), default=0, validators=[Optional(), NumberRange(min=0)],

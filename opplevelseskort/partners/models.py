@@ -8,6 +8,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core.hours import OpeningHours, OpeningHoursType
 from ..core.models import Municipality, Zone
 from ..core.types import UTCDateTime, enum_type, utcnow
 from ..extensions import db
@@ -109,7 +110,7 @@ class Offer(db.Model):
     lon: Mapped[float | None] = mapped_column(sa.Float)
     start_date: Mapped[date] = mapped_column(sa.Date)
     end_date: Mapped[date] = mapped_column(sa.Date)
-    opening_hours: Mapped[str] = mapped_column(sa.String(300), default="")
+    opening_hours: Mapped[OpeningHours] = mapped_column(OpeningHoursType, nullable=True, default=OpeningHours)
     companions_allowed: Mapped[int] = mapped_column(sa.Integer, default=1)
     price_nok: Mapped[int] = mapped_column(sa.Integer, default=0)
     use_limit: Mapped[int | None] = mapped_column(sa.Integer)

@@ -19,6 +19,7 @@ from ..core import audit, outbox
 from ..core import services as core
 from ..core.clock import local_date
 from ..core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from ..core.hours import OpeningHours
 from ..core.i18n import force_locale
 from ..core.images import store_jpeg
 from ..core.models import Municipality, OutboxChannel, Role, User, Zone
@@ -302,6 +303,12 @@ def save_offer(user: User, values: dict, translations: dict, *, offer: Offer | N
     if offer is not None and not can_act_for_partner(user, offer.partner_id, offer.municipality_id):
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
     errors = _validate_offer(values)
+    values = dict(values)
+    if isinstance(values.get("opening_hours"), str | None):  # typed as staff write them: the one hours parser
+        try:
+            values["opening_hours"] = OpeningHours.parse_text(values.get("opening_hours") or "")
+        except DomainError as exc:
+            errors.append(exc.message)
     zone = None
     if zone_text.strip():
         try:

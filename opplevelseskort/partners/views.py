@@ -12,7 +12,7 @@ from flask_login import current_user
 from ..cards import services as cards
 from ..core import files, nav, tenancy
 from ..core import services as core_services
-from ..core.clock import OSLO
+from ..core.clock import OSLO, today
 from ..core.guards import form_page
 from ..core.i18n import current_locale_code
 from ..core.models import Role
@@ -136,6 +136,7 @@ def offer_edit(offer_id: int | None = None):
         form.category.data, form.status.data = str(offer.category), str(offer.status)
         form.use_limit_period.data = str(offer.use_limit_period)
         form.zone.data = offer.zone.code if offer.zone else ""
+        form.opening_hours.data = offer.opening_hours.as_one_text() if offer.opening_hours else ""
         for lang in ("en", "nn"):
             t = (offer.translations or {}).get(lang, {})
             getattr(form, f"title_{lang}").data = t.get("title", "")
@@ -205,6 +206,7 @@ def offer_page(offer_id: int):
     staff_can_book = current_user.is_authenticated and current_user.role in (Role.CASEWORKER, Role.ADMIN)
     resp = make_response(render_template(
         "partners/offer_page.html", offer=offer, locale=current_locale_code(), upcoming=upcoming, family=family,
+        today=today(),
         token=token, behalf_form=BookOnBehalfForm(), staff_can_book=staff_can_book))
     # With ?kort=<secret> the URL is the family's key: as private as the card page itself.
     return private_page(resp) if token else resp

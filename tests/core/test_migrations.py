@@ -94,3 +94,33 @@ def test_partner_users_keep_their_organisation_when_the_tie_moves_to_partners(ma
         downgrade(revision="0012_item_type_unique")
         with db.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT id, partner_id FROM user_account ORDER BY id")).all() == [(1, 7), (2, None)]
+
+
+def test_offer_hours_become_typed_and_free_text_is_kept_in_the_description(make_app, tmp_path, worker_id, committing):
+    """0014: «tirsdag 17–19» becomes a weekly opening; text the parser cannot read moves to the description;
+    downgrade writes the typed hours back as text."""
+    with _at_revision(make_app, tmp_path, worker_id, "0013_partner_member"):
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO partner (id, municipality_id, name, kind, status, contact_name, "
+                                 "contact_email, contact_phone, address, status_reason, created_at) VALUES "
+                                 "(7, 1, 'IL', 'club', 'approved', '', '', '', '', '', CURRENT_TIMESTAMP)"))
+            for oid, hours in ((1, "tirsdag 17–19"), (2, "etter avtale"), (3, "")):
+                conn.execute(sa.text(
+                    "INSERT INTO offer (id, partner_id, municipality_id, title, description, translations, category, "
+                    "age_min, age_max, address, start_date, end_date, opening_hours, companions_allowed, price_nok, "
+                    "use_limit_period, requires_booking, status, created_at) VALUES (:i, 7, 1, 'T', 'Om tilbudet', "
+                    "'{}', 'sport', 6, 16, '', '2026-01-01', '2026-12-31', :h, 0, 0, 'period', false, 'draft', "
+                    "CURRENT_TIMESTAMP)"), {"i": oid, "h": hours})
+        upgrade(revision="0014_offer_opening_hours")
+        from opplevelseskort.core.hours import OpeningHours
+
+        with db.engine.connect() as conn:
+            rows = {i: (h if not isinstance(h, str) else __import__("json").loads(h), d) for i, h, d in
+                    conn.execute(sa.text("SELECT id, opening_hours, description FROM offer ORDER BY id"))}
+        assert OpeningHours.from_json(rows[1][0]).as_one_text() == "tirsdag 17:00–19:00"
+        assert rows[2][0] is None and rows[2][1] == "Om tilbudet\n\nÅpningstider: etter avtale"
+        assert rows[3][0] is None and rows[3][1] == "Om tilbudet"
+        downgrade(revision="0013_partner_member")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT opening_hours FROM offer ORDER BY id")).scalars().all() == [
+                "tirsdag 17:00–19:00", "", ""]

@@ -283,3 +283,19 @@ def test_booking_on_behalf_without_a_card_code_goes_back_saying_so(client, login
     page = client.get(r.headers["Location"])
     assert '<p class="flash flash-error">Dette feltet er påkrevd.</p>' in page.text
     assert db.session.scalar(db.select(db.func.count(Booking.id))) == 0
+
+
+def test_an_offers_opening_hours_are_typed_like_a_lending_locations(users, muni):
+    """One format for both: the offer's hours go through the same parser, are stored typed and shown per line;
+    a line that is no opening is named and nothing is saved."""
+    from opplevelseskort.core.hours import OpeningHours
+
+    values = offer_values(opening_hours="tirsdag 17–19\n2026-12-24 stengt")
+    offer = services.save_offer(users["partner"], values, {})
+    assert isinstance(offer.opening_hours, OpeningHours)
+    assert [o.day for o in offer.opening_hours.weekly] == [1]
+    assert offer.opening_hours.as_one_text() == "tirsdag 17:00–19:00\n2026-12-24 stengt"
+    with pytest.raises(DomainError) as exc:
+        services.save_offer(users["partner"], offer_values(title="Annet", opening_hours="når det passer"), {})
+    assert "Åpningstider linje 1 «når det passer»" in exc.value.message
+    assert db.session.scalar(db.select(db.func.count(Offer.id)).filter_by(title="Annet")) == 0

@@ -389,7 +389,7 @@ def test_location_opening_hours_shown_publicly(client, login_as, users, skis, mu
 
 
 def test_opening_hours_written_by_older_versions_read_as_days_not_keys(app, location):
-    from utstyr.hours import OpeningHours
+    from opplevelseskort.core.hours import OpeningHours
 
     hours = OpeningHours.from_json({"weekly": {"1": "15-19", "3": "15-19", "5": "12-16"}})
     assert hours.lines() == ["tirsdag 15:00–19:00", "torsdag 15:00–19:00", "lørdag 12:00–16:00"]

@@ -1,4 +1,4 @@
-"""Opening hours of a lending location: one typed structure, one parser, one formatter.
+"""Opening hours, of a lending location and of an offer: one typed structure, one parser, one formatter.
 
 Stored as JSON {"weekly": [{"day": 0, "opens": "15:00", "closes": "19:00"}],
 "exceptions": [{"date": "2026-12-24", "closed": true}, {"date": "2026-12-27", "opens": "12:00", "closes": "15:00"}]}
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask_babel import format_date
 from flask_babel import gettext as _
 
-from opplevelseskort.core.errors import DomainError
+from .errors import DomainError
 
 DAY_WORDS = {  # Norwegian (bokmål and nynorsk) and English day names and their usual abbreviations
     0: ("mandag", "måndag", "man", "må", "monday", "mon"), 1: ("tirsdag", "tysdag", "tir", "ty", "tuesday", "tue"),
@@ -117,6 +117,19 @@ class OpeningHours:
         out.weekly.sort(key=lambda o: (o.day, o.opens))
         out.exceptions.sort(key=lambda e: e.day)
         return out
+
+    @classmethod
+    def parse_text(cls, text: str) -> OpeningHours:
+        """One text box for both: a line that starts with a date is an exception («2026-12-24 stengt»), any other
+        line a weekly opening («tirsdag 17–19»)."""
+        weekly, exceptions = [], []
+        for _n, line in _lines(text):
+            (exceptions if re.match(r"^\d{4}-\d{2}-\d{2}\b", line) else weekly).append(line)
+        return cls.parse("\n".join(weekly), "\n".join(exceptions))
+
+    def as_one_text(self) -> str:
+        """The one text box `parse_text` reads back."""
+        return "\n".join(filter(None, self.as_text()))
 
     def as_text(self) -> tuple[str, str]:
         """The two text boxes of the location form, in the words `parse` reads back."""
