@@ -63,6 +63,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
         "LOGIN_ADDRESS_RATE_LIMIT": env.get("LOGIN_ADDRESS_RATE_LIMIT", "30 per minute;300 per hour"),
+        # One account, from every address together: guessing is slowed, the holder is told, nobody is locked out.
+        "LOGIN_ACCOUNT_RATE_LIMIT": env.get("LOGIN_ACCOUNT_RATE_LIMIT", "20 per hour"),
         # How many proxies in front of the app set X-Forwarded-For/-Proto (0: trust none, use the peer address).
         "PROXY_FIX_X_FOR": _int(env.get("PROXY_FIX_X_FOR"), 0),
         "MUNICIPALITY_HOSTS": _host_map(env.get("MUNICIPALITY_HOSTS")),

@@ -42,8 +42,9 @@ class UptakeQuery(Schema):
            responses={200: Answer("The report", media={"application/json": {"type": "object"},
                                                        "application/geo+json": {"type": "object"},
                                                        "text/csv": {"type": "string"}}),
-                      422: Answer("Bad period, level or format", codes=["invalid_query", "period_invalid", "municipality_unknown",
-                                                                         "level_unknown", "level_not_published",
+                      422: Answer("Bad period, level or format", codes=["invalid_query", "period_invalid", "period_out_of_range",
+                                                                         "municipality_unknown", "level_unknown",
+                                                                         "level_not_published",
                                                                          "breakdown_not_published"])})
 def uptake_report(query: UptakeQuery):
     """Same numbers as the page and the CLI: ?period=P&level=L&format=csv|jsonstat|geojson."""

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import re
 
@@ -22,7 +23,7 @@ from werkzeug.routing import IntegerConverter
 
 from ..extensions import db, login_manager
 from .clock import today
-from .errors import DomainError
+from .errors import DomainError, ImportFailed
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,22 @@ def json_depth(data: bytes) -> int:
     skeleton = _BRACKETS.sub(b"", _JSON_STRING.sub(b"", data))
     steps = (1 if c in b"[{" else -1 for c in skeleton)
     return max(itertools.accumulate(steps, initial=0))
+
+
+MAX_UPLOAD_JSON_DEPTH = 64  # GeoJSON and JSON-stat nest a handful of levels; far deeper is a hostile file
+
+
+def load_json_upload(data: bytes | str):
+    """An uploaded JSON document (GeoJSON, JSON-stat), refused by name when it is not JSON or nests beyond
+    MAX_UPLOAD_JSON_DEPTH levels (Python's parser would otherwise run out of stack: a 500)."""
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if json_depth(raw) > MAX_UPLOAD_JSON_DEPTH:
+        raise ImportFailed([_("Filen nøster JSON dypere enn %(n)d nivåer; det gjør ingen GeoJSON- eller "
+                              "JSON-stat-fil.", n=MAX_UPLOAD_JSON_DEPTH)])
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ImportFailed([_("Filen er ikke gyldig JSON: %(detail)s", detail=str(exc)[:200])]) from None
 
 
 def _has_nul(values) -> bool:

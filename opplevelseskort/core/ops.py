@@ -20,7 +20,7 @@ import re
 import time
 import uuid
 
-from flask import Blueprint, Response, current_app, g, has_request_context, jsonify, request
+from flask import Blueprint, Response, abort, current_app, g, has_request_context, jsonify, request
 
 from ..extensions import db
 from . import hooks
@@ -87,15 +87,27 @@ def _latency():
     return _metrics["latency"]
 
 
+DB_METRICS_TTL = 30.0  # seconds
+_DB_METRICS_KEY = "opplevelseskort.db_metrics"
+
+
+def _monotonic() -> float:
+    return time.monotonic()
+
+
 class DatabaseCollector:
     """Figures read from the database at scrape time: the same on every node and worker."""
 
     def __init__(self, app):
         self.app = app
 
-    def collect(self):
-        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-
+    def _read(self) -> tuple[dict, list] | None:
+        """The figures, read from the database at most every DB_METRICS_TTL seconds per process (a scrape under
+        load must stay cheap; counts a few seconds old are fine for a dashboard)."""
+        cached = self.app.extensions.get(_DB_METRICS_KEY)
+        now = _monotonic()
+        if cached is not None and now - cached[0] < DB_METRICS_TTL:
+            return cached[1]
         with self.app.app_context():
             try:
                 counts = dict(hooks.collect("metric_counts"))  # each part counts its own rows
@@ -104,9 +116,20 @@ class DatabaseCollector:
                     .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]))).all()
             except Exception:  # noqa: BLE001 - a scrape must not fail because the database is away
                 log.warning("metrics: database unavailable")
-                return
+                return None
             finally:
                 db.session.remove()
+        figures = (counts, [tuple(row) for row in backlog])
+        self.app.extensions[_DB_METRICS_KEY] = (now, figures)
+        return figures
+
+    def collect(self):
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        figures = self._read()
+        if figures is None:
+            return
+        counts, backlog = figures
         checkins = CounterMetricFamily("opplevelseskort_checkins", "Check-ins recorded (voided included)")
         checkins.add_metric([], counts.get("checkin", 0))
         loans = CounterMetricFamily("opplevelseskort_loans", "Units lent (loan lines)")
@@ -189,6 +212,8 @@ def metrics():
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
     token = current_app.config.get("METRICS_TOKEN")
+    if not token and current_app.config["PRODUCTION"]:
+        abort(404)  # private in production: without a token configured, there is nothing here
     if token and request.headers.get("Authorization", "") != f"Bearer {token}":
         return Response("unauthorized\n", status=401, mimetype="text/plain")
     registry = _registry(current_app)

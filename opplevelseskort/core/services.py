@@ -8,6 +8,7 @@ import hashlib
 import logging
 import re
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -16,9 +17,9 @@ from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from . import audit
+from . import audit, outbox
 from .errors import Conflict, DomainError, NotFound
-from .models import ApiToken, Municipality, Role, User
+from .models import ApiToken, Municipality, OutboxChannel, OutboxMessage, Role, User
 from .permissions import can_manage_user
 from .types import utcnow
 
@@ -85,7 +86,8 @@ def _is_sequence(text: str) -> bool:
 
 
 def password_problem(password: str, email: str = "") -> DomainError | None:
-    """NIST SP 800-63B: at least 8 characters, any characters allowed, nothing common or trivially guessed."""
+    """NIST SP 800-63B: at least 8 characters, any characters allowed, nothing common or trivially guessed (a
+    common word, a sequence, the e-mail's name, a string repeated: «weakpwweakpw», or three characters or fewer)."""
     password = password or ""
     if len(password) < MIN_PASSWORD_LENGTH:
         return DomainError("password_too_short", _("Passordet må ha minst %(n)d tegn.", n=MIN_PASSWORD_LENGTH))
@@ -94,7 +96,8 @@ def password_problem(password: str, email: str = "") -> DomainError | None:
     folded = password.casefold()
     stem = re.sub(r"[\d\W_]+$", "", folded)
     local = normalise_email(email).split("@")[0]
-    if folded in _common_passwords() or stem in _common_passwords() or _is_sequence(folded) \
+    repeated = re.fullmatch(r"(.+?)\1+", re.sub(r"\s+", "", folded)) is not None or len(set(folded)) < 4
+    if repeated or folded in _common_passwords() or stem in _common_passwords() or _is_sequence(folded) \
             or (len(local) >= 4 and local in folded) or (stem and _is_sequence(stem) and len(stem) < 8):
         return DomainError("password_common", _("Passordet er for vanlig eller lett å gjette. Velg et lengre passord, "
                                                 "gjerne flere ord."))
@@ -142,6 +145,25 @@ def user_to_manage(actor: User, user_id: int) -> User:
     if user is None or not can_manage_user(actor, user):
         raise NotFound("user_not_found", _("Fant ikke brukeren."))
     return user
+
+
+def notify_login_limited(email: str) -> None:
+    """Many failed sign-ins to one account: tell its holder by e-mail, at most once an hour, in its own transaction
+    (the request itself is refused and rolls back). An unknown address gets nothing."""
+    user = db.session.scalar(db.select(User).filter_by(email=normalise_email(email)))
+    if user is None:
+        return
+    since = utcnow() - timedelta(hours=1)
+    if db.session.scalar(db.select(OutboxMessage.id).where(OutboxMessage.recipient == user.email,
+                                                          OutboxMessage.kind == "login_limited",
+                                                          OutboxMessage.created_at >= since).limit(1)):
+        return
+    outbox.enqueue(OutboxChannel.EMAIL, user.email, _("Mange forsøk på å logge inn på kontoen din"),
+                   _("Noen har prøvd å logge inn på kontoen din mange ganger med feil passord. Innloggingen er satt på "
+                     "pause en stund. Var det ikke deg, bør du bytte passord og si fra til kommunens IT."),
+                   kind="login_limited")
+    audit.record(None, "user.login_limited", "user", user.id, municipality_id=user.municipality_id)
+    db.session.commit()
 
 
 def authenticate(email: str, password: str) -> User | None:

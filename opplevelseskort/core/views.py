@@ -95,8 +95,19 @@ def _login_account_key() -> str:
     return f"login:{services.normalise_email(request.form.get('email', ''))}:{request.remote_addr}"
 
 
+def _login_any_address_key() -> str:
+    return f"login-account:{services.normalise_email(request.form.get('email', ''))}"
+
+
+def _tell_account_holder(limit) -> None:
+    """The account's own limit was reached: its holder hears of it once per window (the answer stays 429)."""
+    services.notify_login_limited(request.form.get("email", ""))
+
+
 @bp.route("/logg-inn", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], methods=["POST"],
+               key_func=_login_any_address_key, on_breach=_tell_account_holder)
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_login_account_key)
 def login():
     if current_user.is_authenticated:

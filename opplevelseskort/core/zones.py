@@ -28,6 +28,7 @@ from .geo import (
     parse_crs,
     to_wgs84,
 )
+from .guards import load_json_upload
 from .models import Municipality, User, Zone
 from .permissions import scope_to_municipality
 
@@ -166,10 +167,7 @@ def _feature_collection(data: bytes | str) -> tuple[dict, int]:
     """The GeoJSON FeatureCollection in `data` and its coordinate system (EPSG code), or ImportFailed naming why."""
     if not (data.strip() if isinstance(data, (bytes, str)) else data):
         raise ImportFailed([_("Filen er tom.")])
-    try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ImportFailed([_("Filen er ikke gyldig JSON: %(detail)s", detail=str(exc))]) from None
+    doc = load_json_upload(data)
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
         raise ImportFailed([_("Filen må være en GeoJSON FeatureCollection med en liste «features».")])
     try:

@@ -11,7 +11,6 @@ is refused.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections import Counter
@@ -22,6 +21,7 @@ from pydantic import Field
 
 from ..core import audit, csvfile
 from ..core.errors import ImportFailed
+from ..core.guards import load_json_upload
 from ..core.models import Municipality, User, Zone
 from ..core.zones import counts_text
 from ..extensions import db
@@ -33,6 +33,7 @@ UNKNOWN_GRUNNKRETS_SUFFIX = "9999"
 UNKNOWN_ZONE_NAME = "Uoppgitt grunnkrets"
 
 FIELDS = ("zone", "indicator", "year", "value", "numerator", "denominator")
+MAX_JSONSTAT_CELLS = 2_000_000  # every grunnkrets in Norway × 20 indicators × 10 years is about 3 % of it
 ALIASES = {
     "zone": ("zone", "zone_code", "sone", "region", "grunnkrets", "grunnkretsnummer", "kommune", "kode"),
     "indicator": ("indicator", "indikator", "statistikkvariabel", "contentscode", "key", "variabel"),
@@ -179,10 +180,7 @@ def _csv_rows(data: bytes | str, columns: dict[str, str] | None, errors: list[st
 
 
 def _jsonstat_rows(data: bytes | str, zone_dimension: str | None, errors: list[str]) -> list[_Row]:
-    try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ImportFailed([_("Filen er ikke gyldig JSON: %(detail)s", detail=str(exc)[:200])]) from None
+    doc = load_json_upload(data)
     if isinstance(doc, dict) and doc.get("class") != "dataset" and len(doc) == 1:
         doc = next(iter(doc.values()))  # JSON-stat 1.x bundle with one dataset
     if not isinstance(doc, dict) or not isinstance(doc.get("id"), list) or not isinstance(doc.get("size"), list):
@@ -220,12 +218,16 @@ def _jsonstat_rows(data: bytes | str, zone_dimension: str | None, errors: list[s
             return [str(k) for k, _v in sorted(index.items(), key=lambda kv: kv[1])]
         return [str(k) for k in (cat.get("label") or {})]
 
-    cats = [categories(d) for d in ids]
-    if [len(c) for c in cats] != sizes:
-        raise ImportFailed([_("Antall kategorier stemmer ikke med «size».")])
     total = 1
     for s in sizes:
         total *= s
+    if total > MAX_JSONSTAT_CELLS:  # checked before a single category is read: a declared size costs nothing
+        raise ImportFailed([_("Filen oppgir %(total)s verdier (dimensjonene %(sizes)s); en import tar høyst "
+                              "%(max)s.", total=f"{total:,}".replace(",", " "), sizes=" × ".join(map(str, sizes)),
+                              max=f"{MAX_JSONSTAT_CELLS:,}".replace(",", " "))])
+    cats = [categories(d) for d in ids]
+    if [len(c) for c in cats] != sizes:
+        raise ImportFailed([_("Antall kategorier stemmer ikke med «size».")])
     values = doc.get("value")
     if isinstance(values, dict):
         values = [values.get(str(i)) for i in range(total)]

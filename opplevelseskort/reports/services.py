@@ -20,6 +20,7 @@ from utstyr.models import Borrower, Loan, LoanLine, Location
 
 from ..cards.models import Card, Child
 from ..checkin.models import CheckIn
+from ..core.clock import today
 from ..core.errors import DomainError
 from ..core.labels import label
 from ..core.models import Municipality, User, Zone
@@ -59,30 +60,48 @@ class Period:
         return datetime(self.end.year, self.end.month, self.end.day, tzinfo=UTC)
 
 
+FIRST_REPORT_YEAR = 2000  # no scheme's data is older; the last year is next year
+
+
+def _out_of_range(text: str) -> DomainError:
+    return DomainError("period_out_of_range", _("Perioden «%(value)s» ligger utenfor årene rapportene dekker: "
+                                                "%(first)d–%(last)d.", value=text, first=FIRST_REPORT_YEAR,
+                                                last=today().year + 1))
+
+
 def parse_period(text: str) -> Period:
-    """`2026`, `2026-Q1`, `2026-03` or `2026-01-01..2026-06-30` (inclusive end)."""
+    """`2026`, `2026-Q1`, `2026-03` or `2026-01-01..2026-06-30` (inclusive end), within the years reports cover
+    (FIRST_REPORT_YEAR to next year): a far date is named with the allowed range, never an overflow."""
     t = (text or "").strip()
+    years = [int(y) for y in re.findall(r"(?<!\d)(\d{4})(?=-|\.|$)", t)]
+    if years and re.fullmatch(r"\d{4}(-Q[1-4]|-\d{2}|-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})?", t, re.I) \
+            and not all(FIRST_REPORT_YEAR <= y <= today().year + 1 for y in years):
+        raise _out_of_range(t)
     try:
-        if m := re.fullmatch(r"(\d{4})", t):
-            y = int(m.group(1))
-            return Period(t, date(y, 1, 1), date(y + 1, 1, 1))
-        if m := re.fullmatch(r"(\d{4})-Q([1-4])", t, re.I):
-            y, q = int(m.group(1)), int(m.group(2))
-            start = date(y, 3 * q - 2, 1)
-            end = date(y + 1, 1, 1) if q == 4 else date(y, 3 * q + 1, 1)
-            return Period(t.upper(), start, end)
-        if m := re.fullmatch(r"(\d{4})-(\d{2})", t):
-            y, mo = int(m.group(1)), int(m.group(2))
-            return Period(t, date(y, mo, 1), date(y + (mo == 12), mo % 12 + 1, 1))
-        if m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", t):
-            a, b = date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))
-            if b < a:
-                raise ValueError
-            return Period(t, a, b + timedelta(days=1))
+        return _parse_period(t)
     except ValueError:
-        pass
-    raise DomainError("period_invalid", _("Ugyldig periode «%(value)s». Bruk 2026, 2026-Q1, 2026-03 eller "
-                                          "2026-01-01..2026-06-30.", value=text))
+        raise DomainError("period_invalid", _("Ugyldig periode «%(value)s». Bruk 2026, 2026-Q1, 2026-03 eller "
+                                              "2026-01-01..2026-06-30.", value=text)) from None
+
+
+def _parse_period(t: str) -> Period:
+    if m := re.fullmatch(r"(\d{4})", t):
+        y = int(m.group(1))
+        return Period(t, date(y, 1, 1), date(y + 1, 1, 1))
+    if m := re.fullmatch(r"(\d{4})-Q([1-4])", t, re.I):
+        y, q = int(m.group(1)), int(m.group(2))
+        start = date(y, 3 * q - 2, 1)
+        end = date(y + 1, 1, 1) if q == 4 else date(y, 3 * q + 1, 1)
+        return Period(t.upper(), start, end)
+    if m := re.fullmatch(r"(\d{4})-(\d{2})", t):
+        y, mo = int(m.group(1)), int(m.group(2))
+        return Period(t, date(y, mo, 1), date(y + (mo == 12), mo % 12 + 1, 1))
+    if m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", t):
+        a, b = date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))
+        if b < a:
+            raise ValueError(t)
+        return Period(t, a, b + timedelta(days=1))
+    raise ValueError(t)
 
 
 # --- indicators ------------------------------------------------------------------------------

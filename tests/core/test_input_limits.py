@@ -1,0 +1,121 @@
+"""Issue 23's probe values answer with a named refusal, never a 500: report periods far outside the data, the
+password rule, the per-account login limit and a private, cheap /metrics."""
+
+from opplevelseskort.core import services
+from opplevelseskort.core.models import OutboxMessage
+from opplevelseskort.extensions import db
+
+from ..conftest import PASSWORD
+
+
+def test_a_repeated_string_is_no_password():
+    for weak in ("weakpwweakpw", "abcabcabcabc", "passpasspass", "aaaaaaaaaaaa", "abababababab"):
+        problem = services.password_problem(weak)
+        assert problem is not None and problem.code == "password_common", weak
+    assert services.password_problem("korrekt hest batteri stift") is None
+
+
+def test_one_account_is_limited_across_addresses_and_its_holder_told_once(make_app, users):
+    """Guessing one account from many addresses meets the account's own limit; the holder gets one e-mail. The
+    limit is a window, not a lockout: the right password works again when it has passed."""
+    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="100 per minute", LOGIN_ADDRESS_RATE_LIMIT="100 per minute",
+                   LOGIN_ACCOUNT_RATE_LIMIT="4 per hour")
+    c = app.test_client()
+    codes = [c.post("/logg-inn", data={"email": "analyst@test.no", "password": "feil"},
+                    environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code for i in range(7)]
+    assert codes == [200, 200, 200, 200, 429, 429, 429]
+    told = db.session.scalars(db.select(OutboxMessage).filter_by(recipient="analyst@test.no",
+                                                                 kind="login_limited")).all()
+    assert len(told) == 1
+    # another account is not held back by this one's limit
+    assert c.post("/logg-inn", data={"email": "caseworker@test.no", "password": PASSWORD},
+                  environ_base={"REMOTE_ADDR": "10.0.0.99"}).status_code == 302
+    # an account that does not exist gets the same answers and no e-mail goes anywhere
+    c = app.test_client()
+    codes = [c.post("/logg-inn", data={"email": "ingen@test.no", "password": "feil"},
+                    environ_base={"REMOTE_ADDR": f"10.1.0.{i}"}).status_code for i in range(5)]
+    assert codes == [200, 200, 200, 200, 429]
+    assert db.session.scalar(db.select(db.func.count(OutboxMessage.id)).filter_by(recipient="ingen@test.no")) == 0
+
+
+def test_metrics_answer_nobody_in_production_without_a_token(make_app):
+    app = make_app(PRODUCTION=True, SECRET_KEY="s" * 40, METRICS_TOKEN="", FORCE_HTTPS=False)
+    assert app.test_client().get("/metrics").status_code == 404
+
+
+def test_metrics_read_the_database_at_most_every_30_seconds(make_app, users, monkeypatch):
+    from opplevelseskort.core import hooks, ops
+
+    calls = []
+    real = hooks.collect
+
+    def counting(name, *args):
+        calls.append(name)
+        return real(name, *args)
+
+    monkeypatch.setattr(hooks, "collect", counting)
+    now = [1000.0]
+    monkeypatch.setattr(ops, "_monotonic", lambda: now[0])
+    app = make_app(METRICS_TOKEN="skrape")
+    c = app.test_client()
+    auth = {"Authorization": "Bearer skrape"}
+    first = c.get("/metrics", headers=auth).get_data(as_text=True)
+    c.get("/metrics", headers=auth)
+    now[0] += 10
+    c.get("/metrics", headers=auth)
+    assert calls == ["metric_counts"]  # three scrapes inside 30 s: one read
+    now[0] += 25
+    c.get("/metrics", headers=auth)
+    assert calls == ["metric_counts", "metric_counts"]
+    assert "opplevelseskort_checkins" in first
+
+
+def test_json_nested_100000_deep_is_refused_by_name_in_zone_and_indicator_imports(muni):
+    import pytest
+
+    from opplevelseskort.core import zones
+    from opplevelseskort.core.errors import ImportFailed
+    from opplevelseskort.reports.indicators import import_indicators
+
+    deep = ("[" * 100_000 + "]" * 100_000).encode()
+    with pytest.raises(ImportFailed) as exc:
+        zones.import_zones_geojson(muni, deep, code_property="c", name_property="n", level="grunnkrets")
+    assert "dypere enn 64" in exc.value.errors[0]
+    with pytest.raises(ImportFailed) as exc:
+        import_indicators(deep, fmt="jsonstat", actor=None, allowed=[muni])
+    assert "dypere enn 64" in exc.value.errors[0]
+
+
+def test_a_jsonstat_declaring_300000_by_300000_cells_is_refused_before_reading_them(muni):
+    import json
+
+    import pytest
+
+    from opplevelseskort.core.errors import ImportFailed
+    from opplevelseskort.reports.indicators import import_indicators
+
+    doc = {"class": "dataset", "id": ["Region", "Tid", "ContentsCode"], "size": [300_000, 300_000, 1],
+           "dimension": {"Region": {"category": {"index": {}}}, "Tid": {"category": {"index": {}}},
+                         "ContentsCode": {"category": {"index": {"x": 0}}}}, "value": []}
+    with pytest.raises(ImportFailed) as exc:
+        import_indicators(json.dumps(doc).encode(), fmt="jsonstat", actor=None, allowed=[muni])
+    assert "90 000 000 000 verdier" in exc.value.errors[0]
+
+
+def test_a_one_megabyte_csv_field_is_a_named_refusal_in_every_csv_import(muni, users):
+    import pytest
+
+    from opplevelseskort.cards import applications
+    from opplevelseskort.core import zones
+    from opplevelseskort.core.errors import ImportFailed
+    from opplevelseskort.reports.indicators import import_indicators
+
+    big = '"' + "x" * 1_000_000 + '"'
+    for run in (lambda: zones.import_zones_csv(muni, f"code;name;level\nA;{big};x\n".encode()),
+                lambda: applications.import_households(muni, f"{';'.join(applications.IMPORT_COLUMNS)}\n{big}\n",
+                                                       actor=users["caseworker"]),
+                lambda: import_indicators(f"zone;indicator;year;value\n{big};x;2024;1\n".encode(), fmt="csv",
+                                          actor=None, allowed=[muni])):
+        with pytest.raises(ImportFailed) as exc:
+            run()
+        assert "kan ikke leses som CSV" in exc.value.errors[0]
