@@ -127,6 +127,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.view_functions[endpoint] = talisman(force_https=False)(app.view_functions[endpoint])
     _register_models()
     _register_blueprints(app)
+    _register_jobs(app)
     _wire_hooks(app)
     _register_cli(app)
     _register_error_pages(app)
@@ -216,6 +217,20 @@ def _wire_hooks(app: Flask) -> None:
         hooks.provide(app, "demo_data", add_demo_data)
 
 
+# Parts with jobs of their own (`jobs.py`: queued work and scheduled work).
+JOB_PARTS = ["opplevelseskort.cards"]
+
+
+def _register_jobs(app: Flask) -> None:
+    import importlib
+
+    from .core import jobs
+
+    for part in JOB_PARTS:
+        importlib.import_module(part + ".jobs")
+    jobs.init_app(app)
+
+
 def _register_cli(app: Flask) -> None:
     import importlib
 
@@ -250,5 +265,5 @@ def _register_error_pages(app: Flask) -> None:
 
         return handler
 
-    for status in (400, 401, 403, 404, 405, 429, 500):
+    for status in (400, 401, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(status, render_error(status))

@@ -91,6 +91,14 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LOG_FORMAT": env.get("LOG_FORMAT", "json" if production else "plain"),
         "METRICS_TOKEN": env.get("METRICS_TOKEN", ""),
         "PASSWORD_HASH_METHOD": env.get("PASSWORD_HASH_METHOD", "scrypt"),
+        # The largest request body (an uploaded file): larger is a 413 with the limit named, before it is read.
+        "MAX_CONTENT_LENGTH": _int(env.get("UPLOAD_MAX_BYTES"), 50 * 1024 * 1024),
+        # The job queue: empty runs jobs from an SQLite file in the instance folder (the embedded default);
+        # redis://... in production, where `opplevelseskort worker` runs on any number of nodes.
+        "JOBS_URL": env.get("JOBS_URL", ""),
+        "JOBS_IMMEDIATE": _bool(env.get("JOBS_IMMEDIATE"), False),  # run each job inside the request (tests)
+        # a worker thread inside the web process (the two-command demo); production runs `opplevelseskort worker`
+        "JOBS_EMBEDDED_WORKER": _bool(env.get("JOBS_EMBEDDED_WORKER"), not production and not env.get("JOBS_URL")),
     }
     if overrides:
         cfg.update(overrides)

@@ -12,10 +12,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from ..core import files, nav, tenancy
+from ..core import files, jobs, nav, tenancy
 from ..core.forms import ActionForm
 from ..core.guards import form_page
-from ..core.models import Municipality, Role
+from ..core.models import JobStatus, Municipality, Role
 from ..core.permissions import can_access_municipality, private_page, roles_required
 from ..core.uow import refuse_form, refused
 from ..extensions import db, limiter
@@ -213,6 +213,7 @@ def card_show_link(card_id: int):
 # --- applications and bulk import ------------------------------------------------------------
 
 from . import applications  # noqa: E402
+from . import jobs as card_jobs  # noqa: E402
 from .forms import ApplicationForm, BulkImportForm, DecisionForm  # noqa: E402
 from .models import ApplicationStatus  # noqa: E402
 
@@ -276,42 +277,51 @@ def application_detail(app_id: int):
 @bp.route("/barn/import", methods=["GET", "POST"])
 @roles_required(*CASE)
 def bulk_import():
+    """Upload a file (kept on the server), then the import runs as a job; this page follows it to the end."""
     form = BulkImportForm()
     errors: list[str] = []
-    preview = None
-    kept = None
-
-    def page(refused):
-        return form_page("cards/import.html", form, errors=refused, preview=None, kept=None,
-                         columns=applications.IMPORT_COLUMNS)
-
     upload = request.form.get("upload", "")
     if request.method == "POST" and upload:
         # "Import now" after a dry run: the same file, kept on the server, is imported (no second upload).
-        key = f"household-import/{current_user.id}/{upload}"
-        stored = files.get(key) if ActionForm().validate_on_submit() and upload.isalnum() else None
-        if stored is None:
-            errors = [_("Forhåndsvisningen er for gammel eller finnes ikke. Last opp filen på nytt.")]
-        else:
-            with refused(page):
-                preview = applications.import_households(_municipality(), stored.content, actor=current_user)
-            files.delete(key)
-            flash(_("%(n)d barn i %(h)d husstander er registrert med kort.", n=preview.children,
-                    h=preview.households), "success")
-            return redirect(url_for("cards.children"))
+        key = card_jobs.upload_key(current_user.id, upload)
+        if ActionForm().validate_on_submit() and upload.isalnum() and files.get(key) is not None:
+            run = jobs.start("household_import", actor=current_user, municipality_id=_municipality().id,
+                             upload=key, dry_run=False, _token=upload)
+            return redirect(url_for("cards.import_job", run_id=run.id))
+        errors = [_("Forhåndsvisningen er for gammel eller finnes ikke. Last opp filen på nytt.")]
     elif form.validate_on_submit():
-        data = form.file.data.read()
-        with refused(page):
-            preview = applications.import_households(_municipality(), data, actor=current_user,
-                                                     dry_run=bool(form.dry_run.data))
-        if form.dry_run.data:
-            kept = secrets.token_hex(12)
-            files.put(f"household-import/{current_user.id}/{kept}", data, "text/csv")
-        else:
-            flash(_("%(n)d barn i %(h)d husstander er registrert med kort.", n=preview.children,
-                    h=preview.households), "success")
-    return form_page("cards/import.html", form, errors=errors, preview=preview, kept=kept,
-                           columns=applications.IMPORT_COLUMNS)
+        token = secrets.token_hex(12)
+        key = card_jobs.upload_key(current_user.id, token)
+        files.put(key, form.file.data.read(), "text/csv")
+        run = jobs.start("household_import", actor=current_user, municipality_id=_municipality().id, upload=key,
+                         dry_run=bool(form.dry_run.data), _token=token)
+        return redirect(url_for("cards.import_job", run_id=run.id))
+    return form_page("cards/import.html", form, errors=errors, preview=None, kept=None,
+                     columns=applications.IMPORT_COLUMNS)
+
+
+@bp.get("/barn/import/jobb/<int:run_id>")
+@roles_required(*CASE)
+def import_job(run_id: int):
+    """The import's progress while it runs; then the same result page as before: the preview, the import, or
+    every problem by line."""
+    with refused(not_found=True):
+        run = jobs.run_of(run_id, actor=current_user, kind="household_import")
+    form = BulkImportForm(formdata=None, dry_run=run.params.get("dry_run"))
+    if run.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+        return render_template("core/job.html", run=run, status_url=url_for("core.job_status", run_id=run.id),
+                               title=_("Importer husstander"))
+    if run.status == JobStatus.FAILED:
+        return form_page("cards/import.html", form, errors=run.errors, preview=None, kept=None,
+                         columns=applications.IMPORT_COLUMNS)
+    preview = applications.ImportPreview(**{k: run.result[k] for k in ("households", "children", "cards",
+                                                                         "duplicates")})
+    if not run.result.get("dry_run"):
+        flash(_("%(n)d barn i %(h)d husstander er registrert med kort.", n=preview.children,
+                h=preview.households), "success")
+    return form_page("cards/import.html", form, errors=[], preview=preview,
+                     kept=run.params.get("_token") if run.result.get("dry_run") else None,
+                     columns=applications.IMPORT_COLUMNS)
 
 
 @bp.get("/barn/import/mal.csv")

@@ -13,9 +13,9 @@ from flask_migrate import upgrade
 
 from ..extensions import db
 from . import demo as demo_mod
-from . import outbox, services, zones
+from . import jobs, outbox, services, zones
 from .errors import DomainError, ImportFailed
-from .models import Municipality
+from .models import Municipality, User
 
 users_cli = AppGroup("users", help="Manage staff users.")
 tokens_cli = AppGroup("tokens", help="Manage API tokens.")
@@ -159,12 +159,22 @@ def demo_command():
     click.echo(f"Demo municipality {muni.name} ({muni.number}) is ready.")
     click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
     click.echo(f"Users (password {demo_mod.DEMO_PASSWORD}):")
-    for email, role, _name in demo_mod.DEMO_USERS:
-        click.echo(f"  {email:28} {role}")
+    for user in db.session.scalars(db.select(User).where(User.email.like("%@demo.no")).order_by(User.email)):
+        click.echo(f"  {user.email:28} {user.role}")
     click.echo("Start the app with: opplevelseskort run")
 
 
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Jobs run at the same time in this process")
+@click.option("--no-schedule", is_flag=True, help="Run queued jobs only, not the scheduled ones")
+def worker_command(workers, no_schedule):
+    """Run queued and scheduled jobs (imports, outbox, reminders...) until stopped; run it on any number of nodes."""
+    click.echo(f"Worker: {workers} thread(s), queue {jobs.queue.storage_class.__name__}", err=True)
+    jobs.run_worker(current_app._get_current_object(), workers=workers, periodic=not no_schedule)
+
+
 def register(app: Flask) -> None:
+    app.cli.add_command(worker_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(zones_cli)

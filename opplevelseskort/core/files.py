@@ -54,3 +54,10 @@ def response(key: str, *, max_age: int = 3600) -> Response:
     resp.cache_control.public = True
     resp.cache_control.max_age = max_age
     return resp
+
+
+def delete_older(prefix: str, cutoff) -> int:
+    """Delete the files under `prefix` last written before `cutoff`; returns how many."""
+    result = db.session.execute(db.delete(StoredFile).where(StoredFile.key.startswith(prefix, autoescape=True),
+                                                            StoredFile.updated_at < cutoff))
+    return result.rowcount or 0

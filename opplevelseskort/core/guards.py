@@ -91,6 +91,7 @@ _STATUS_TEXT = {
     404: ("not_found", _l("Fant ikke ressursen.")),
     405: ("method_not_allowed", _l("Metoden er ikke tillatt her.")),
     409: ("conflict", _l("Konflikt.")),
+    413: ("payload_too_large", _l("Forespørselen er større enn det som tas imot.")),
     422: ("unprocessable", _l("Kan ikke behandle forespørselen.")),
     429: ("rate_limited", _l("For mange forespørsler. Prøv igjen senere.")),
     500: ("server_error", _l("Noe gikk galt hos oss.")),

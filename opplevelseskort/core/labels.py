@@ -37,6 +37,8 @@ LABELS: dict[tuple[str, str], object] = {
     ("channel", "application"): _l("Egen søknad"), ("channel", "other"): _l("Annet"),
     ("revoke_reason", "lost"): _l("Mistet"), ("revoke_reason", "eligibility_ended"): _l("Retten er opphørt"),
     ("revoke_reason", "misuse"): _l("Misbruk"), ("revoke_reason", "replaced"): _l("Erstattet"),
+    ("job_status", "queued"): _l("I kø"), ("job_status", "running"): _l("Kjører"),
+    ("job_status", "done"): _l("Ferdig"), ("job_status", "failed"): _l("Feilet"),
     ("card_status", "active"): _l("Gyldig"), ("card_status", "expired"): _l("Utløpt"),
     ("card_status", "not_yet_valid"): _l("Ikke gyldig ennå"), ("card_status", "revoked"): _l("Sperret"),
     ("application_status", "pending"): _l("Venter"), ("application_status", "approved"): _l("Godkjent"),

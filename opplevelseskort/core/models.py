@@ -184,3 +184,30 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class JobStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class JobRun(db.Model):
+    """One run of a job (an import, a scheduled task): who asked, how far it got, what came of it. Rows are
+    written by the request that queues it and by the worker that runs it; progress lives in the queue's own store
+    (a running import holds its transaction open until it is all or nothing)."""
+
+    __tablename__ = "job_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(60), index=True)
+    status: Mapped[JobStatus] = mapped_column(enum_type(JobStatus, 10), default=JobStatus.QUEUED)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    municipality_id: Mapped[int | None] = mapped_column(sa.Integer, index=True)
+    params: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    result: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    errors: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

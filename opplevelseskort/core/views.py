@@ -6,13 +6,25 @@ import json
 import logging
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter, login_manager
-from . import nav, services, tenancy, zones
+from . import jobs, nav, services, tenancy, zones
 from .forms import (
     ROLE_LABELS,
     ActionForm,
@@ -70,7 +82,7 @@ def _language_from_link():
 
 @bp.app_context_processor
 def _inject():
-    return {"role_labels": ROLE_LABELS, "Role": Role, "language_form": LanguageForm(prefix="lang")}
+    return {"role_labels": ROLE_LABELS, "Role": Role, "language_form": LanguageForm(prefix="lang", formdata=None)}
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -188,6 +200,19 @@ def change_password():
 def users():
     rows = list(db.session.scalars(services.users_visible_to(current_user)))
     return render_template("core/users.html", users=rows)
+
+
+# --- jobs ---------------------------------------------------------------------------------------
+
+@bp.get("/jobber/<int:run_id>.json")
+@roles_required(*ALL_STAFF)
+def job_status(run_id: int):
+    """What a job's progress page polls (its own starter, or an admin of its municipality)."""
+    with refused(not_found=True):
+        run = jobs.run_of(run_id, actor=current_user)
+    response = jsonify(jobs.status_of(run))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # --- API tokens ------------------------------------------------------------------------------

@@ -126,6 +126,8 @@ def test_import_page_preview_and_template(client, login_as, zone_set):
     assert tpl.status_code == 200 and HEADER in tpl.data.decode("utf-8-sig")
     r = client.post("/barn/import", data={"file": (io.BytesIO(("\n".join([HEADER, _row()])).encode()), "h.csv"),
                                           "dry_run": "y"}, content_type="multipart/form-data")
+    assert r.status_code == 302 and "/barn/import/jobb/" in r.headers["Location"]  # the import is a job
+    r = client.get(r.headers["Location"])
     assert r.status_code == 200 and "Forhåndsvisning" in r.text
     assert db.session.scalar(db.select(db.func.count(Child.id))) == 0
 
@@ -147,7 +149,7 @@ def test_the_downloadable_template_imports_as_it_is(client, login_as, zone_set):
     template = client.get("/barn/import/mal.csv").data
     assert b"30010101" in template and b"jente" in template and b"NAV" in template
     r = client.post("/barn/import", content_type="multipart/form-data",
-                    data={"file": (io.BytesIO(template), "mal.csv"), "dry_run": ""})
+                    data={"file": (io.BytesIO(template), "mal.csv"), "dry_run": ""}, follow_redirects=True)
     assert r.status_code == 200, r.text
     assert db.session.scalar(db.select(db.func.count(Child.id))) == 1
 
@@ -183,7 +185,7 @@ def test_after_a_dry_run_one_button_imports_the_same_file(client, login_as, user
     login_as("caseworker")
     template = client.get("/barn/import/mal.csv").data
     r = client.post("/barn/import", content_type="multipart/form-data",
-                    data={"file": (io.BytesIO(template), "mal.csv"), "dry_run": "y"})
+                    data={"file": (io.BytesIO(template), "mal.csv"), "dry_run": "y"}, follow_redirects=True)
     assert r.status_code == 200 and "Importer denne filen nå" in r.text
     assert db.session.scalar(db.select(db.func.count(Child.id))) == 0
     upload = re.search(r'name="upload" value="([0-9a-f]+)"', r.text).group(1)
@@ -193,4 +195,55 @@ def test_after_a_dry_run_one_button_imports_the_same_file(client, login_as, user
     r = client.post("/barn/import", data={"upload": upload})
     assert r.status_code == 302
     assert db.session.scalar(db.select(db.func.count(Child.id))) == 1
+    assert "er registrert med kort" in client.get(r.headers["Location"]).text
     assert "for gammel" in client.post("/barn/import", data={"upload": upload}).text  # used once
+
+
+def test_a_refused_import_job_shows_every_problem_and_writes_nothing(client, login_as, zone_set):
+    import io
+
+    login_as("caseworker")
+    bad = "\n".join([HEADER, _row(birth_year="abc"), _row(zone="nowhere")])
+    r = client.post("/barn/import", content_type="multipart/form-data",
+                    data={"file": (io.BytesIO(bad.encode()), "h.csv"), "dry_run": ""})
+    r = client.get(r.headers["Location"])
+    assert r.status_code == 422
+    assert "Linje 2: «birth_year» må være et heltall." in r.text and "Linje 3: Ukjent sone" in r.text
+    assert db.session.scalar(db.select(db.func.count(Child.id))) == 0
+
+
+def test_only_its_starter_follows_an_import_job(client, login_as, users, zone_set):
+    import io
+
+    from ..conftest import login
+
+    login_as("caseworker")
+    r = client.post("/barn/import", content_type="multipart/form-data",
+                    data={"file": (io.BytesIO("\n".join([HEADER, _row()]).encode()), "h.csv"), "dry_run": "y"})
+    url = r.headers["Location"]
+    run_id = int(url.rsplit("/", 1)[1])
+    status = client.get(f"/jobber/{run_id}.json").json
+    assert status["status"] == "done" and status["finished"] is True and status["done"] == status["total"] > 0
+    other = client.application.test_client()
+    login(other, users["analyst"])
+    assert other.get(f"/jobber/{run_id}.json").status_code == 404
+    from opplevelseskort.core.services import create_user
+
+    stranger = create_user("cw-2@test.no", "gront eple 47", "caseworker", municipality_id=users["caseworker"].municipality_id)
+    login(other, stranger)
+    assert other.get(url).status_code == 404
+
+
+def test_kept_uploads_are_deleted_after_24_hours(muni, users):
+    from datetime import timedelta
+
+    from opplevelseskort.cards import jobs as card_jobs
+    from opplevelseskort.core import files
+    from opplevelseskort.core.types import utcnow
+
+    files.put(card_jobs.upload_key(users["caseworker"].id, "abc"), b"guardian_name;...", "text/csv")
+    files.put("offer/1.jpg", b"jpeg", "image/jpeg")
+    assert card_jobs.delete_kept_uploads(now=utcnow() + timedelta(hours=23)) == {"deleted": 0}
+    assert card_jobs.delete_kept_uploads(now=utcnow() + timedelta(hours=25)) == {"deleted": 1}
+    assert files.get(card_jobs.upload_key(users["caseworker"].id, "abc")) is None
+    assert files.get("offer/1.jpg") is not None

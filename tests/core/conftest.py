@@ -65,6 +65,11 @@ def world(muni, other_muni, zone_set, users, partner_org, other_partner_org):
     reservation = utstyr.reserve(loc, borrower, skis, 1, date.today() + timedelta(days=10),
                                  date.today() + timedelta(days=11), actor=users["volunteer"])
     token = core.create_token(users["caseworker"], "a")[0]
+    from opplevelseskort.core.models import JobRun, JobStatus
+
+    job = JobRun(kind="household_import", actor_id=users["caseworker"].id, municipality_id=muni.id,
+                 status=JobStatus.FAILED, params={"upload": "x", "dry_run": True}, errors=["Linje 2: Hemmeligsen"])
+    db.session.add(job)
 
     partner_b = Partner(municipality_id=other_muni.id, name="Klubb B", org_number="910000001",
                         status=PartnerStatus.APPROVED)
@@ -82,7 +87,8 @@ def world(muni, other_muni, zone_set, users, partner_org, other_partner_org):
            "offer_id": offer.id, "occasion_id": occ.id, "booking_id": booking.id, "checkin_id": visit.id,
            "card_id": card.id, "household_id": h.id, "child_id": h.children[0].id, "app_id": appl.id,
            "token_id": token.id, "unit_id": units[0].id, "borrower_id": borrower.id, "type_id": skis.id,
-           "loan_id": loan.id, "location_id": loc.id, "reservation_id": reservation.id}
+           "loan_id": loan.id, "location_id": loc.id, "reservation_id": reservation.id,
+           "run_id": job.id}
     strings = {"token": card.family_token, "code": card.short_code, "filename": "css/app.css"}
     form = {"reason": "x", "card_code": card.short_code, "code": card.short_code, "companions": "0",
             "borrower_id": str(borrower.id), "unit_codes": units[1].label_code, "unit_code": units[0].label_code,

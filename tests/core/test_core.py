@@ -45,7 +45,8 @@ def test_every_enum_code_has_one_translated_word(app):
              "OfferStatus": "offer_status", "LimitPeriod": "limit_period", "BookingStatus": "booking_status",
              "Role": "role", "OutboxStatus": "outbox_status", "OutboxChannel": "outbox_channel",
              "ItemCategory": "item_category", "UnitCondition": "unit_condition", "UnitStatus": "unit_status",
-             "UnitSource": "unit_source", "BorrowerKind": "borrower_kind", "ReservationStatus": "reservation_status"}
+             "UnitSource": "unit_source", "BorrowerKind": "borrower_kind", "ReservationStatus": "reservation_status",
+             "JobStatus": "job_status"}
     found = {}
     for module in ("opplevelseskort.core.models", "opplevelseskort.cards.models", "opplevelseskort.checkin.models",
                    "opplevelseskort.partners.models", "utstyr.models"):

@@ -119,3 +119,24 @@ def test_a_one_megabyte_csv_field_is_a_named_refusal_in_every_csv_import(muni, u
         with pytest.raises(ImportFailed) as exc:
             run()
         assert "kan ikke leses som CSV" in exc.value.errors[0]
+
+
+def test_an_upload_over_the_size_cap_is_a_named_413_and_writes_nothing(make_app, users, muni):
+    import io
+
+    from opplevelseskort.cards.models import Household
+
+    from ..conftest import login
+
+    app = make_app(MAX_CONTENT_LENGTH=2 * 1024 * 1024)
+    c = app.test_client()
+    login(c, users["caseworker"])
+    big = io.BytesIO(b"guardian_name;x\n" + b"a;b\n" * 1_000_000)  # about 4 MB
+    r = c.post("/barn/import", data={"file": (big, "husstander.csv")}, content_type="multipart/form-data")
+    assert r.status_code == 413
+    assert "større enn 2 MB" in r.text
+    assert db.session.scalar(db.select(db.func.count(Household.id))) == 0
+    raw = services.create_token(users["admin"], "t")[1]
+    r = c.post("/api/v1/checkins", data=b"{" + b" " * (3 * 1024 * 1024) + b"}",
+               headers={"Authorization": f"Bearer {raw}", "Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json["error"] == "payload_too_large"

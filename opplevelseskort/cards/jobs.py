@@ -1,0 +1,48 @@
+"""The cards part's jobs: a household import runs in the worker, not in the request."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+
+from ..core import files, jobs
+from ..core.errors import DomainError
+from ..core.models import JobRun, Municipality, User
+from ..core.types import utcnow
+from ..extensions import db
+from . import applications
+
+UPLOAD_PREFIX = "household-import/"
+
+
+def upload_key(user_id: int, token: str) -> str:
+    return f"{UPLOAD_PREFIX}{user_id}/{token}"
+
+
+@jobs.job("household_import")
+def household_import(run: JobRun, *, upload: str, dry_run: bool) -> dict:
+    """Import (or preview) the uploaded file, all or nothing; a real import uses the kept file up."""
+    stored = files.get(upload)
+    if stored is None:
+        raise DomainError("upload_gone", _("Forhåndsvisningen er for gammel eller finnes ikke. Last opp filen på nytt."))
+    municipality = db.session.get(Municipality, run.municipality_id)
+    actor = db.session.get(User, run.actor_id)
+    preview = applications.import_households(municipality, stored.content, actor=actor, dry_run=dry_run,
+                                             progress=jobs.reporter(run))
+    if not dry_run:
+        files.delete(upload)
+    return {**asdict(preview), "dry_run": dry_run}
+
+
+KEEP_UPLOADS = timedelta(hours=24)
+
+
+@jobs.every(minutes=15, name="delete_kept_uploads")
+def delete_kept_uploads(now: datetime | None = None) -> dict:
+    """A household file kept for "import now" after a dry run holds children's and guardians' data: it is
+    deleted 24 hours after it was uploaded, imported or not."""
+    cutoff = (now or utcnow()) - KEEP_UPLOADS
+    n = files.delete_older(UPLOAD_PREFIX, cutoff)
+    return {"deleted": n}

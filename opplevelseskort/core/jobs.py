@@ -1,0 +1,238 @@
+"""Work that does not belong inside a request: a job queue (Huey) with an embedded default.
+
+- Embedded default (the README's two commands, no Redis): the queue is an SQLite file in the instance folder;
+  `opplevelseskort worker` consumes it, and `opplevelseskort run` starts one in a thread beside the dev server.
+- Production: `JOBS_URL=redis://...`; `opplevelseskort worker` runs as its own process on any number of nodes.
+- Tests: `JOBS_IMMEDIATE=1` runs each job at once, inside the request that queued it.
+
+A request queues a job with `start(kind, ...)`: a `job_run` row (committed with the request) and a queue entry
+sent after that commit. The worker runs the job in an app context, in one transaction: the job's writes and its
+`done` status are committed together, or rolled back together and the run marked `failed` with its errors.
+Progress goes to the queue's store (`progress`/`progress_of`), so the page can show it while the job's own
+transaction is still open. Each part defines its jobs in its `jobs.py` with `@job("kind")`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask, after_this_request, has_app_context, has_request_context
+from flask_babel import gettext as _
+from huey import Huey, crontab
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+
+from ..extensions import db
+from .errors import DomainError, NotFound
+from .i18n import current_locale_code, force_locale
+from .models import JobRun, JobStatus, Role, User
+from .permissions import can_access_municipality
+from .types import utcnow
+
+log = logging.getLogger(__name__)
+
+queue = Huey("opplevelseskort", storage_class=MemoryStorage, results=False, utc=True)
+_JOBS: dict[str, Callable] = {}
+_APP: list[Flask] = []  # the app the worker runs jobs in (set by init_app)
+
+
+def init_app(app: Flask) -> None:
+    """Point the queue at this app's store: Redis when JOBS_URL says so, else an SQLite file in the instance."""
+    url = app.config.get("JOBS_URL") or ""
+    immediate = bool(app.config.get("JOBS_IMMEDIATE"))
+    if immediate:
+        queue.storage_class, queue.storage_kwargs = MemoryStorage, {}
+    elif url.startswith(("redis://", "rediss://", "unix://")):
+        queue.storage_class, queue.storage_kwargs = RedisStorage, {"url": url}
+    else:
+        path = Path(url.removeprefix("sqlite:///")) if url else Path(app.instance_path) / "jobs.sqlite3"
+        queue.storage_class, queue.storage_kwargs = SqliteStorage, {"filename": str(path)}
+    queue.storage = queue.create_storage()
+    queue.immediate = immediate
+    if immediate:
+        queue.storage = MemoryStorage(queue.name)
+    _APP[:] = [app]
+    app.extensions["opplevelseskort.jobs"] = queue
+
+
+def job(kind: str):
+    """Declare a job: `fn(run: JobRun, **params)` runs in the worker in one transaction; it returns the result
+    (JSON-ready) or raises a DomainError whose message, or ImportFailed whose errors, the run keeps."""
+
+    def register(fn: Callable) -> Callable:
+        _JOBS[kind] = fn
+        return fn
+
+    return register
+
+
+@queue.task()
+def _run_job(run_id: int) -> None:
+    if has_app_context():  # run at once (JOBS_IMMEDIATE): in the caller's session and transaction
+        execute(run_id)
+        return
+    with _APP[0].app_context():
+        try:
+            execute(run_id)
+        finally:
+            db.session.remove()
+
+
+def execute(run_id: int) -> JobRun | None:
+    """Run one queued job now (the worker's task body; also what a test or the CLI calls)."""
+    run = db.session.get(JobRun, run_id)
+    if run is None or run.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+        return run
+    run.status, run.started_at = JobStatus.RUNNING, utcnow()
+    fn = _JOBS[run.kind]
+    immediate = queue.immediate
+    savepoint = db.session.begin_nested() if immediate else None
+    params = {k: v for k, v in (run.params or {}).items() if not k.startswith("_")}  # _keys: the page's own
+    try:
+        with force_locale((run.params or {}).get("_locale") or "nb"):  # messages in the starter's language
+            result = fn(run, **params)
+    except DomainError as exc:
+        if savepoint is not None:
+            savepoint.rollback()
+        else:
+            db.session.rollback()
+            run = db.session.get(JobRun, run_id)
+        run.status, run.finished_at = JobStatus.FAILED, utcnow()
+        run.errors = list(getattr(exc, "errors", None) or [exc.message])
+        log.info("job %s (%s) refused: %s problems", run_id, run.kind, len(run.errors))
+    except Exception:
+        log.exception("job %s (%s) failed", run_id, run.kind)
+        if savepoint is not None:
+            savepoint.rollback()
+        else:
+            db.session.rollback()
+            run = db.session.get(JobRun, run_id)
+        run.status, run.finished_at = JobStatus.FAILED, utcnow()
+        run.errors = ["internal_error"]
+    else:
+        if savepoint is not None:
+            savepoint.commit()
+        run.status, run.finished_at, run.result = JobStatus.DONE, utcnow(), result or {}
+    if not immediate:
+        db.session.commit()
+    if run.status == JobStatus.DONE:
+        total = (progress_of(run.id) or (1, 1))[1]
+        progress(run.id, total, total)
+    return run
+
+
+def start(kind: str, *, actor: User | None, municipality_id: int | None, **params) -> JobRun:
+    """Queue a job: its row now (in the caller's transaction), its queue entry once that transaction commits."""
+    if kind not in _JOBS:
+        raise KeyError(kind)
+    if has_request_context():
+        params.setdefault("_locale", current_locale_code())
+    run = JobRun(kind=kind, actor_id=actor.id if actor else None, municipality_id=municipality_id, params=params)
+    db.session.add(run)
+    db.session.flush()
+    run_id = run.id
+    if queue.immediate:
+        _run_job(run_id)
+        return run
+    _ensure_embedded_worker()
+    if has_request_context():
+        @after_this_request
+        def _enqueue(response):  # after the boundary's commit: the worker must find the row
+            if response.status_code < 400:
+                _run_job(run_id)
+            return response
+    else:
+        db.session.commit()
+        _run_job(run_id)
+    return run
+
+
+def progress(run_id: int, done: int, total: int) -> None:
+    """How far a running job is (kept in the queue's store, outside the job's transaction)."""
+    queue.put(f"progress:{run_id}", (int(done), int(total)))
+
+
+def progress_of(run_id: int) -> tuple[int, int] | None:
+    value = queue.get(f"progress:{run_id}", peek=True)
+    return tuple(value) if value else None
+
+
+def reporter(run: JobRun) -> Callable[[int, int], None]:
+    """A progress callback for a service (`progress(done, total)`), written at most every 1 % of the way."""
+    last = [-1]
+
+    def report(done: int, total: int) -> None:
+        step = max(total // 100, 1)
+        if done == total or done - last[0] >= step:
+            last[0] = done
+            progress(run.id, done, total)
+
+    return report
+
+
+_EMBEDDED: list = []
+
+
+def _ensure_embedded_worker() -> None:
+    """The embedded default (no JOBS_URL, not production): a worker thread inside this process, started with the
+    first job, so `opplevelseskort run` alone runs imports. Production runs `opplevelseskort worker` instead."""
+    app = _APP[0] if _APP else None
+    if _EMBEDDED or app is None or not app.config.get("JOBS_EMBEDDED_WORKER"):
+        return
+    consumer = queue.create_consumer(workers=1, periodic=True, worker_type="thread")
+    consumer.scheduler.start()  # started by hand: Consumer.start() would install signal handlers (main thread only)
+    for _name, thread in consumer.worker_threads:
+        thread.start()
+    _EMBEDDED.append(consumer)
+    log.info("embedded job worker started")
+
+
+def run_worker(app: Flask, *, workers: int = 1, periodic: bool = True) -> None:
+    """The consumer: runs queued jobs (and the schedule) until stopped."""
+    init_app(app)
+    consumer = queue.create_consumer(workers=workers, periodic=periodic, worker_type="thread")
+    consumer.run()
+
+
+def run_of(run_id: int, *, actor: User, kind: str | None = None) -> JobRun:
+    """A run its own starter may follow (an admin of its municipality too); anyone else's is not found."""
+    run = db.session.get(JobRun, run_id)
+    if run is None or (kind is not None and run.kind != kind) or not (
+            run.actor_id == actor.id or (actor.role == Role.ADMIN and run.municipality_id is not None
+                                         and can_access_municipality(actor, run.municipality_id))):
+        raise NotFound("job_not_found", _("Fant ikke jobben."))
+    return run
+
+
+def status_of(run: JobRun) -> dict:
+    """What the progress page polls: the status and how far the job is."""
+    done, total = progress_of(run.id) or (0, 0)
+    return {"id": run.id, "status": str(run.status), "done": done, "total": total,
+            "finished": run.status in (JobStatus.DONE, JobStatus.FAILED)}
+
+
+def every(minutes: int, name: str):
+    """A scheduled job: `fn()` runs every `minutes` minutes in the worker (one node at a time: a queue lock), in
+    its own transaction, and its runs are kept as `job_run` rows of kind `name` for the admin page."""
+    def register(fn: Callable) -> Callable:
+        @queue.periodic_task(crontab(minute=f"*/{minutes}"), name=name)
+        @queue.lock_task(f"scheduled:{name}")
+        def scheduled() -> None:
+            with _APP[0].app_context():
+                try:
+                    run = JobRun(kind=name, params={})
+                    db.session.add(run)
+                    db.session.commit()
+                    execute(run.id)
+                finally:
+                    db.session.remove()
+
+        SCHEDULE[name] = (minutes, fn)
+        _JOBS[name] = lambda run: fn()
+        return fn
+
+    return register
+
+
+SCHEDULE: dict[str, tuple[int, Callable]] = {}

@@ -1,0 +1,88 @@
+"""The job queue (core/jobs.py): a queued job reaches a worker only after the request's commit, runs in one
+transaction, and a refused job writes nothing but its own failed run."""
+
+import pytest
+
+from opplevelseskort.core import jobs
+from opplevelseskort.core.errors import DomainError
+from opplevelseskort.core.models import JobRun, JobStatus, Municipality
+from opplevelseskort.extensions import db
+
+
+@jobs.job("probe")
+def _probe(run, *, number: str, refuse: bool = False):
+    db.session.add(Municipality(number=number, name="Jobbby"))
+    db.session.flush()
+    jobs.progress(run.id, 1, 1)
+    if refuse:
+        raise DomainError("probe_refused", "Nei takk.")
+    return {"number": number}
+
+
+@pytest.fixture
+def worker_app(make_app, app, tmp_path):
+    """An app whose queue is an SQLite file (the embedded default) and no job runs inside the request."""
+    other = make_app(JOBS_IMMEDIATE=False, JOBS_URL=f"sqlite:///{tmp_path}/queue.sqlite3")
+    yield other
+    jobs.init_app(app)  # the suite's own app again: jobs at once
+
+
+def _work_one(worker_app) -> None:
+    """What `opplevelseskort worker` does for one queued task."""
+    task = jobs.queue.dequeue()
+    assert task is not None
+    jobs.queue.execute(task)
+
+
+def test_a_job_reaches_the_worker_after_the_commit_and_runs_there(worker_app, committing):
+    with worker_app.app_context():
+        assert jobs.queue.storage.__class__.__name__ == "SqliteStorage" and not jobs.queue.immediate
+        with worker_app.test_request_context("/"):
+            run = jobs.start("probe", actor=None, municipality_id=None, number="4301")
+            assert jobs.queue.pending_count() == 0  # not before the request's answer (after its commit)
+            from flask import make_response
+
+            response = worker_app.process_response(make_response("ok"))
+            assert response.status_code == 200
+        db.session.commit()
+        assert jobs.queue.pending_count() == 1
+        run_id = run.id
+        db.session.remove()
+        _work_one(worker_app)
+        found = db.session.get(JobRun, run_id)
+        assert found.status == JobStatus.DONE and found.result == {"number": "4301"}
+        assert db.session.scalar(db.select(Municipality.id).filter_by(number="4301")) is not None
+        assert jobs.progress_of(run_id) == (1, 1)
+
+
+def test_a_refused_job_writes_nothing_but_its_failed_run(worker_app, committing):
+    with worker_app.app_context():
+        run = jobs.start("probe", actor=None, municipality_id=None, number="4302", refuse=True)
+        run_id = run.id
+        db.session.remove()
+        _work_one(worker_app)
+        found = db.session.get(JobRun, run_id)
+        assert found.status == JobStatus.FAILED and found.errors == ["Nei takk."]
+        assert db.session.scalar(db.select(Municipality.id).filter_by(number="4302")) is None
+
+
+def test_the_embedded_default_is_an_sqlite_file_in_the_instance_and_redis_when_configured(make_app, app, tmp_path):
+    try:
+        embedded = make_app(JOBS_IMMEDIATE=False, JOBS_URL="")
+        assert jobs.queue.storage.__class__.__name__ == "SqliteStorage"
+        assert jobs.queue.storage_kwargs["filename"].startswith(embedded.instance_path)
+        make_app(JOBS_IMMEDIATE=False, JOBS_URL="redis://127.0.0.1:6379/5")
+        assert jobs.queue.storage.__class__.__name__ == "RedisStorage"
+    finally:
+        jobs.init_app(app)
+
+
+def test_scheduled_jobs_are_declared_with_their_interval():
+    from opplevelseskort.cards import jobs as card_jobs
+
+    assert jobs.SCHEDULE["delete_kept_uploads"] == (15, card_jobs.delete_kept_uploads)
+    from datetime import datetime
+
+    due = {t.name for t in jobs.queue.read_periodic(datetime(2026, 1, 1, 10, 15))}
+    assert "delete_kept_uploads" in due
+    assert "delete_kept_uploads" not in {t.name for t in jobs.queue.read_periodic(datetime(2026, 1, 1, 10, 16))}
