@@ -6,13 +6,14 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..core import files, jobs
 from ..core.errors import DomainError
 from ..core.models import JobRun, Municipality, User
 from ..core.types import utcnow
 from ..extensions import db
-from . import applications
+from . import applications, services
 
 UPLOAD_PREFIX = "household-import/"
 
@@ -39,10 +40,16 @@ def household_import(run: JobRun, *, upload: str, dry_run: bool) -> dict:
 KEEP_UPLOADS = timedelta(hours=24)
 
 
-@jobs.every(minutes=15, name="delete_kept_uploads")
+@jobs.every("delete_kept_uploads", minute="*/15", what=_l("Sletter opplastede husstandsfiler etter 24 timer"))
 def delete_kept_uploads(now: datetime | None = None) -> dict:
     """A household file kept for "import now" after a dry run holds children's and guardians' data: it is
     deleted 24 hours after it was uploaded, imported or not."""
     cutoff = (now or utcnow()) - KEEP_UPLOADS
     n = files.delete_older(UPLOAD_PREFIX, cutoff)
     return {"deleted": n}
+
+
+@jobs.every("retention", minute="10", what=_l("Anonymiserer barn når oppbevaringstiden er ute"))
+def retention() -> dict:
+    """Children whose cards and eligibility ended more than RETENTION_MONTHS ago are anonymised (once)."""
+    return {"anonymised": services.run_retention()}

@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, after_this_request, has_app_context, has_request_context
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from huey import Huey, crontab
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 from ..extensions import db
+from . import outbox
 from .errors import DomainError, NotFound
 from .i18n import current_locale_code, force_locale
 from .models import JobRun, JobStatus, Role, User
@@ -87,7 +91,7 @@ def execute(run_id: int) -> JobRun | None:
     run.status, run.started_at = JobStatus.RUNNING, utcnow()
     fn = _JOBS[run.kind]
     immediate = queue.immediate
-    savepoint = db.session.begin_nested() if immediate else None
+    savepoint = db.session.begin_nested() if immediate and run.kind not in _OWN_TRANSACTIONS else None
     params = {k: v for k, v in (run.params or {}).items() if not k.startswith("_")}  # _keys: the page's own
     try:
         with force_locale((run.params or {}).get("_locale") or "nb"):  # messages in the starter's language
@@ -212,27 +216,80 @@ def status_of(run: JobRun) -> dict:
             "finished": run.status in (JobStatus.DONE, JobStatus.FAILED)}
 
 
-def every(minutes: int, name: str):
-    """A scheduled job: `fn()` runs every `minutes` minutes in the worker (one node at a time: a queue lock), in
-    its own transaction, and its runs are kept as `job_run` rows of kind `name` for the admin page."""
+_OWN_TRANSACTIONS: set[str] = set()  # jobs that commit as they go (a delivery loop), not all or nothing
+
+
+def every(name: str, *, minute: str = "*", hour: str = "*", what: str = "", own_transactions: bool = False):
+    """A scheduled job: `fn()` runs when the crontab fields (UTC) say, in the worker, on one node at a time (a
+    queue lock), in its own transaction; its runs are kept as `job_run` rows of kind `name` for the admin page.
+    Every scheduled function is idempotent: running it twice does its work once."""
+
     def register(fn: Callable) -> Callable:
-        @queue.periodic_task(crontab(minute=f"*/{minutes}"), name=name)
+        @queue.periodic_task(crontab(minute=minute, hour=hour), name=name)
         @queue.lock_task(f"scheduled:{name}")
         def scheduled() -> None:
             with _APP[0].app_context():
                 try:
-                    run = JobRun(kind=name, params={})
-                    db.session.add(run)
-                    db.session.commit()
-                    execute(run.id)
+                    run_scheduled(name)
                 finally:
                     db.session.remove()
 
-        SCHEDULE[name] = (minutes, fn)
+        _JOBS[name] = lambda run: fn()
+        SCHEDULE[name] = Scheduled(name, minute, hour, what, fn)
+        if own_transactions:
+            _OWN_TRANSACTIONS.add(name)
         _JOBS[name] = lambda run: fn()
         return fn
 
     return register
 
 
-SCHEDULE: dict[str, tuple[int, Callable]] = {}
+@dataclass(frozen=True)
+class Scheduled:
+    name: str
+    minute: str
+    hour: str
+    what: str  # for the admin page
+    fn: Callable
+
+
+SCHEDULE: dict[str, Scheduled] = {}
+
+
+def run_scheduled(name: str) -> JobRun:
+    """One run of a scheduled job, recorded (what the worker's schedule calls; an admin may also run one now)."""
+    run = JobRun(kind=name, params={})
+    db.session.add(run)
+    if queue.immediate:
+        db.session.flush()
+    else:
+        db.session.commit()
+    return execute(run.id)
+
+
+def schedule_overview() -> list[dict]:
+    """For the admin page: each scheduled job with its timing, last run and failures in the last day."""
+    since = utcnow() - timedelta(days=1)
+    out = []
+    for item in sorted(SCHEDULE.values(), key=lambda s: s.name):
+        last = db.session.scalar(db.select(JobRun).where(JobRun.kind == item.name).order_by(JobRun.id.desc()).limit(1))
+        failures = db.session.scalar(db.select(db.func.count(JobRun.id)).where(
+            JobRun.kind == item.name, JobRun.status == JobStatus.FAILED, JobRun.created_at >= since)) or 0
+        out.append({"name": item.name, "what": item.what, "when": f"{item.minute} {item.hour} * * *", "last": last,
+                    "failures": failures})
+    return out
+
+
+def backlog() -> int:
+    """Jobs waiting in the queue (all kinds); -1 when the queue's store cannot be asked."""
+    try:
+        return int(queue.pending_count())
+    except Exception:  # noqa: BLE001 - the admin page must not fail because the queue's store is away
+        return -1
+
+
+@every("outbox", minute="*", what=_l("Sender e-post og SMS fra utboksen"), own_transactions=True)
+def deliver_outbox() -> dict:
+    """Queued e-mail and SMS go out; failures stay queued for a later try (claimed rows: safe on several nodes)."""
+    sent, failed = outbox.deliver_pending(500)
+    return {"sent": sent, "failed": failed}

@@ -215,6 +215,13 @@ def job_status(run_id: int):
     return response
 
 
+@bp.get("/admin/jobber")
+@roles_required(Role.ADMIN)
+def jobs_overview():
+    """Each scheduled job's timing, last run and failures, and the queue's backlog."""
+    return render_template("core/jobs.html", rows=jobs.schedule_overview(), backlog=jobs.backlog())
+
+
 # --- API tokens ------------------------------------------------------------------------------
 
 @bp.route("/api-nokler", methods=["GET", "POST"])
@@ -368,6 +375,7 @@ def public_nav_items():
 MENU = (
     nav.item("core.users", _l("Brukere"), [Role.ADMIN], order=80, group="admin"),
     nav.item("core.zone_list", _l("Soner"), [Role.ADMIN], order=81, group="admin"),
+    nav.item("core.jobs_overview", _l("Jobber"), [Role.ADMIN], order=82, group="admin"),
     nav.item("core.tokens", _l("API-nøkler"), list(Role), order=90, group="account"),
     nav.item("core.change_password", _l("Passord"), list(Role), order=91, group="account"),
 )

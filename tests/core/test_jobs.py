@@ -80,9 +80,35 @@ def test_the_embedded_default_is_an_sqlite_file_in_the_instance_and_redis_when_c
 def test_scheduled_jobs_are_declared_with_their_interval():
     from opplevelseskort.cards import jobs as card_jobs
 
-    assert jobs.SCHEDULE["delete_kept_uploads"] == (15, card_jobs.delete_kept_uploads)
+    assert jobs.SCHEDULE["delete_kept_uploads"].fn is card_jobs.delete_kept_uploads
+    assert set(jobs.SCHEDULE) == {"delete_kept_uploads", "retention", "outbox", "equipment_reminders",
+                                  "expire_reservations"}
     from datetime import datetime
 
     due = {t.name for t in jobs.queue.read_periodic(datetime(2026, 1, 1, 10, 15))}
     assert "delete_kept_uploads" in due
     assert "delete_kept_uploads" not in {t.name for t in jobs.queue.read_periodic(datetime(2026, 1, 1, 10, 16))}
+
+
+def test_a_scheduled_run_is_recorded_and_the_admin_page_shows_it(client, login_as, users):
+    run = jobs.run_scheduled("expire_reservations")
+    assert run.status == JobStatus.DONE and run.result == {"expired": 0}
+    again = jobs.run_scheduled("expire_reservations")  # idempotent: nothing left to do the second time
+    assert again.status == JobStatus.DONE and again.result == {"expired": 0}
+    login_as("admin")
+    page = client.get("/admin/jobber").text
+    assert "Reservasjoner som ikke ble hentet, utløper" in page and "Ferdig" in page and "Ikke kjørt ennå" in page
+    login_as("caseworker")
+    assert client.get("/admin/jobber").status_code == 403
+
+
+def test_scheduled_work_is_idempotent_on_a_second_node(muni, users):
+    """The outbox job claims its rows: a second run finds nothing left to send."""
+    from opplevelseskort.core import outbox
+
+    outbox.enqueue("email", "a@example.org", "Hei", "Melding")
+    db.session.flush()
+    first = jobs.run_scheduled("outbox")
+    second = jobs.run_scheduled("outbox")
+    assert first.result["sent"] + first.result["failed"] == 1
+    assert second.result == {"sent": 0, "failed": 0}
