@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -157,8 +158,14 @@ class StoredFile(db.Model):
 
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # claimed and about to go out, under a lease
     SENT = "sent"
+    UNCERTAIN = "uncertain"  # a run died while sending: it may have gone out; staff check and resend
     FAILED = "failed"
+
+
+def new_message_id() -> str:
+    return f"<{uuid.uuid4().hex}@opplevelseskort>"
 
 
 class OutboxChannel(enum.StrEnum):
@@ -184,6 +191,9 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The same Message-ID on every attempt (the SMS gateway's idempotency key too): a resend is recognisable.
+    message_id: Mapped[str] = mapped_column(sa.String(200), unique=True, default=new_message_id)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class JobStatus(enum.StrEnum):

@@ -113,7 +113,8 @@ class DatabaseCollector:
                 counts = dict(hooks.collect("metric_counts"))  # each part counts its own rows
                 backlog = db.session.execute(
                     db.select(OutboxMessage.status, db.func.count()).group_by(OutboxMessage.status)
-                    .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]))).all()
+                    .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED,
+                                                       OutboxStatus.UNCERTAIN]))).all()
             except Exception:  # noqa: BLE001 - a scrape must not fail because the database is away
                 log.warning("metrics: database unavailable")
                 return None
@@ -136,7 +137,7 @@ class DatabaseCollector:
         loans.add_metric([], counts.get("loan_line", 0))
         queue = GaugeMetricFamily("opplevelseskort_outbox_messages", "Outbox messages not sent", labels=["status"])
         found = dict(backlog)
-        for status in ("pending", "failed"):
+        for status in ("pending", "failed", "uncertain"):
             queue.add_metric([status], found.get(status, 0))
         yield from (checkins, loans, queue)
 

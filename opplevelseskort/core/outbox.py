@@ -38,7 +38,10 @@ def enqueue(channel: OutboxChannel | str, recipient: str, subject: str, body: st
 
 
 class SmsBackend:
-    def send(self, to: str, body: str) -> None:  # pragma: no cover - interface
+    # A gateway that drops a second message with the same idempotency key makes a resend after a crash safe.
+    idempotent = False
+
+    def send(self, to: str, body: str, *, key: str) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
 
@@ -47,7 +50,7 @@ class ConsoleSmsBackend(SmsBackend):
 
     sent: list[tuple[str, str]] = []
 
-    def send(self, to: str, body: str) -> None:
+    def send(self, to: str, body: str, *, key: str) -> None:
         ConsoleSmsBackend.sent.append((to, body))
         log.info("SMS (console backend) queued message of %s characters", len(body))
 
@@ -55,7 +58,7 @@ class ConsoleSmsBackend(SmsBackend):
 class FailingSmsBackend(SmsBackend):
     """A gateway that is down: for tests of retry."""
 
-    def send(self, to: str, body: str) -> None:
+    def send(self, to: str, body: str, *, key: str) -> None:
         raise ConnectionError("SMS gateway unavailable")
 
 
@@ -68,6 +71,7 @@ def _send_email(msg: OutboxMessage) -> None:
     email["From"] = cfg["MAIL_SENDER"]
     email["To"] = msg.recipient
     email["Subject"] = msg.subject
+    email["Message-ID"] = msg.message_id  # the same on every attempt: a resend is recognisable as one
     email.set_content(msg.body)
     with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=10) as smtp:
         if cfg.get("MAIL_USE_TLS"):
@@ -79,7 +83,7 @@ def _send_email(msg: OutboxMessage) -> None:
 
 def _send_sms(msg: OutboxMessage) -> None:
     backend = SMS_BACKENDS.get(current_app.config.get("SMS_BACKEND", "console"), ConsoleSmsBackend)()
-    backend.send(msg.recipient, msg.body)
+    backend.send(msg.recipient, msg.body, key=msg.message_id)
 
 
 def _claim_next(now) -> OutboxMessage | None:
@@ -93,13 +97,42 @@ def _claim_next(now) -> OutboxMessage | None:
     return db.session.scalar(q)
 
 
-def deliver_pending(limit: int = 100) -> tuple[int, int]:
-    """Send due pending messages, each exactly once across concurrent runs. Returns (sent, failed).
+LEASE = timedelta(minutes=5)  # far longer than one message takes; a run still "sending" after it has died
 
-    A delivery worker, not a request: it commits after every message, so a run killed halfway keeps what it
-    delivered, and the row lock taken by `_claim_next` keeps a second run from sending the same message.
+
+def _sms_backend_idempotent() -> bool:
+    return SMS_BACKENDS.get(current_app.config.get("SMS_BACKEND", "console"), ConsoleSmsBackend).idempotent
+
+
+def recover_expired_leases(now) -> int:
+    """A message left "sending" after its lease ran out belongs to a run that died while sending: it may have gone
+    out. It is never sent blindly again: it becomes "uncertain" for staff to check and resend, unless it is an SMS
+    and the gateway drops a repeated idempotency key (then it is queued again under the same key)."""
+    q = db.select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now)
+    if db.session.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    rows = db.session.scalars(q).all()
+    for msg in rows:
+        if msg.channel == OutboxChannel.SMS and _sms_backend_idempotent():
+            msg.status = OutboxStatus.PENDING
+        else:
+            msg.status = OutboxStatus.UNCERTAIN
+            msg.last_error = "delivery interrupted: may have been sent"
+            log.warning("outbox message %s: delivery was interrupted; marked uncertain", msg.id)
+        msg.lease_until = None
+    db.session.commit()
+    return len(rows)
+
+
+def deliver_pending(limit: int = 100) -> tuple[int, int]:
+    """Send due pending messages, each at most once across concurrent and crashed runs. Returns (sent, failed).
+
+    A delivery worker, not a request: each message is first marked "sending" with a lease and committed, then
+    sent (with its stable Message-ID), then marked "sent" and committed. A run killed in between leaves "sending",
+    which the next run turns into "uncertain" (`recover_expired_leases`) instead of sending it again.
     """
     db.session.commit()  # start from a clean transaction: nothing of the caller's stays locked with the claim
+    recover_expired_leases(utcnow())
     sent = failed = 0
     for _ in range(limit):
         now = utcnow()
@@ -107,16 +140,17 @@ def deliver_pending(limit: int = 100) -> tuple[int, int]:
         if msg is None:
             break
         msg.attempts += 1
+        msg.status, msg.lease_until = OutboxStatus.SENDING, now + LEASE
+        db.session.commit()  # the mark is durable before anything leaves
         try:
             if msg.channel == OutboxChannel.EMAIL:
                 _send_email(msg)
             else:
                 _send_sms(msg)
-        except Exception as exc:  # any transport failure keeps the message for a retry
+        except Exception as exc:  # the transport refused: nothing went out; keep it for a retry
             msg.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-            if msg.attempts >= MAX_ATTEMPTS:
-                msg.status = OutboxStatus.FAILED
-            else:
+            msg.status = OutboxStatus.FAILED if msg.attempts >= MAX_ATTEMPTS else OutboxStatus.PENDING
+            if msg.status == OutboxStatus.PENDING:
                 msg.next_attempt_at = now + timedelta(minutes=2 ** msg.attempts)
             failed += 1
             log.warning("outbox message %s failed (attempt %s): %s", msg.id, msg.attempts, type(exc).__name__)
@@ -124,9 +158,19 @@ def deliver_pending(limit: int = 100) -> tuple[int, int]:
             msg.status = OutboxStatus.SENT
             msg.sent_at = utcnow()
             msg.last_error = None
+        msg.lease_until = None
+        if msg.status == OutboxStatus.SENT:
             sent += 1
         db.session.commit()
     return sent, failed
+
+
+def resend(msg: OutboxMessage) -> None:
+    """Staff checked an uncertain (or failed) message and want it sent again: queued under the same Message-ID."""
+    if msg.status not in (OutboxStatus.UNCERTAIN, OutboxStatus.FAILED):
+        raise DomainError("message_not_resendable", "Only an uncertain or failed message can be sent again")
+    msg.status, msg.next_attempt_at, msg.last_error = OutboxStatus.PENDING, None, None
+    db.session.flush()
 
 
 def retry_failed() -> int:
