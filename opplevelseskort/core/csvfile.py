@@ -22,6 +22,7 @@ from .errors import ImportFailed
 from .validation import field_message
 
 FIELD_LIMIT = 100_000  # characters in one cell; a longer quoted field is a broken file, not data
+MAX_ROWS = 1_000_000  # a whole county's households is a few hundred thousand rows
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -52,7 +53,10 @@ def raw_rows(data: bytes | str) -> list[list[str]]:
     rows: list[list[str]] = []
     previous = csv.field_size_limit(FIELD_LIMIT)
     try:
-        rows.extend(reader)
+        for row in reader:
+            if len(rows) > MAX_ROWS:
+                raise ImportFailed([_("Filen har mer enn %(max)s rader; del den opp.", max=f"{MAX_ROWS:,}".replace(",", " "))])
+            rows.append(row)
     except csv.Error as exc:
         raise ImportFailed([_("Linje %(line)d: filen kan ikke leses som CSV (%(detail)s). Et felt kan være lengre "
                               "enn %(limit)d tegn eller ha et anførselstegn som ikke er lukket.",

@@ -145,3 +145,67 @@ def test_database_errors_never_log_personal_data(app):
     assert app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("hide_parameters") is True
 
 
+
+
+# The production probe's values (issue 23): far report periods alone (not drowned by other bad parameters).
+FAR_PERIODS = ["2026-01-01..9999-12-31", "9999-12-31", "9999", "9999-Q4", "0001-01-01..0001-01-02"]
+
+
+@pytest.mark.parametrize("role", ["analyst", "admin", "partner"])
+def test_far_periods_alone_never_give_a_500(app, world, users, role):
+    c = _client(app, world, users, role)
+    failures = []
+    for endpoint, method, url in all_urls(app, world):
+        if method != "GET" or url.startswith("/static") or endpoint == "api.openapi":
+            continue
+        for value in FAR_PERIODS:
+            for name in ("period", "month", "year", "date"):
+                r = c.get(url, query_string={name: value})
+                if _bad(r):
+                    failures.append((url, name, value, r.status_code))
+    assert failures == []
+
+
+def _hostile_files():
+    """The probe's files: a 1 MB quoted CSV field, JSON nested 100,000 deep, a JSON-stat declaring 300,000 ×
+    300,000 cells, 200,000 rows of nothing useful."""
+    import json
+
+    deep = b"[" * 100_000 + b"]" * 100_000
+    jsonstat = json.dumps({"class": "dataset", "id": ["Region", "Tid"], "size": [300_000, 300_000],
+                           "dimension": {"Region": {"category": {"index": {}}}, "Tid": {"category": {"index": {}}}},
+                           "value": []}).encode()
+    return {"field": b'a;b;c\n"' + b"x" * 1_000_000 + b'";1;2\n', "deep": deep, "jsonstat": jsonstat,
+            "rows": b"a;b;c\n" + b"1;2;3\n" * 200_000}
+
+
+@pytest.mark.parametrize("role", ["caseworker", "admin", "analyst"])
+def test_hostile_files_on_every_upload_form_never_give_a_500(app, world, users, role):
+    """Every form with a file field, every hostile file, with each of the form's choices (CSV, GeoJSON, JSON-stat,
+    a dry run or not): a named refusal, never a 5xx, nothing written."""
+    import io
+
+    c = _client(app, world, users, role)
+    failures, tried = [], 0
+    for _endpoint, method, url in all_urls(app, world):
+        if method != "POST" or url.startswith("/api/"):
+            continue
+        page = c.get(url)
+        text = page.get_data(as_text=True)
+        if page.status_code != 200 or 'type="file"' not in text:
+            continue
+        names = set(FIELD.findall(text)) - {"csrf_token"}
+        file_fields = set(re.findall(r'<input[^>]*type="file"[^>]*name="([^"]+)"', text)) | \
+            set(re.findall(r'<input[^>]*name="([^"]+)"[^>]*type="file"', text))
+        kinds = set(re.findall(r'<option value="(csv|geojson|jsonstat|mapping)"', text)) or {""}
+        for kind in kinds:
+            for label, content in _hostile_files().items():
+                data = {n: world["form"].get(n, "") for n in names - file_fields}
+                data.update({"kind": kind, "format": kind} if kind else {})
+                data.update({f: (io.BytesIO(content), f"{label}.csv") for f in file_fields})
+                r = c.post(url, data=data, content_type="multipart/form-data", follow_redirects=True)
+                tried += 1
+                if _bad(r):
+                    failures.append((url, kind, label, r.status_code))
+    assert failures == []
+    assert tried >= 4 or role == "analyst"

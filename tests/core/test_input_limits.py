@@ -140,3 +140,15 @@ def test_an_upload_over_the_size_cap_is_a_named_413_and_writes_nothing(make_app,
     r = c.post("/api/v1/checkins", data=b"{" + b" " * (3 * 1024 * 1024) + b"}",
                headers={"Authorization": f"Bearer {raw}", "Content-Type": "application/json"})
     assert r.status_code == 413 and r.json["error"] == "payload_too_large"
+
+
+def test_a_csv_beyond_the_row_limit_is_refused_by_name(monkeypatch, muni):
+    import pytest
+
+    from opplevelseskort.core import csvfile, zones
+    from opplevelseskort.core.errors import ImportFailed
+
+    monkeypatch.setattr(csvfile, "MAX_ROWS", 100)
+    with pytest.raises(ImportFailed) as exc:
+        zones.import_zones_csv(muni, ("code;name;level\n" + "A;B;x\n" * 200).encode())
+    assert "mer enn 100 rader" in exc.value.errors[0]
