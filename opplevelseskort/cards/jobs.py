@@ -45,7 +45,7 @@ def delete_kept_uploads(now: datetime | None = None) -> dict:
     """A household file kept for "import now" after a dry run holds children's and guardians' data: it is
     deleted 24 hours after it was uploaded, imported or not."""
     cutoff = (now or utcnow()) - KEEP_UPLOADS
-    n = files.delete_older(UPLOAD_PREFIX, cutoff)
+    n = files.delete_older(UPLOAD_PREFIX, cutoff) + files.delete_older(jobs.UPLOADS, cutoff)
     return {"deleted": n}
 
 

@@ -15,6 +15,7 @@ transaction is still open. Each part defines its jobs in its `jobs.py` with `@jo
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,10 +28,10 @@ from huey import Huey, crontab
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 from ..extensions import db
-from . import outbox
+from . import files, outbox, zones
 from .errors import DomainError, NotFound
 from .i18n import current_locale_code, force_locale
-from .models import JobRun, JobStatus, Role, User
+from .models import JobRun, JobStatus, Municipality, Role, User
 from .permissions import can_access_municipality
 from .types import utcnow
 
@@ -126,7 +127,7 @@ def execute(run_id: int) -> JobRun | None:
     return run
 
 
-def start(kind: str, *, actor: User | None, municipality_id: int | None, **params) -> JobRun:
+def start(kind: str, /, *, actor: User | None, municipality_id: int | None, **params) -> JobRun:
     """Queue a job: its row now (in the caller's transaction), its queue entry once that transaction commits."""
     if kind not in _JOBS:
         raise KeyError(kind)
@@ -293,3 +294,46 @@ def deliver_outbox() -> dict:
     """Queued e-mail and SMS go out; failures stay queued for a later try (claimed rows: safe on several nodes)."""
     sent, failed = outbox.deliver_pending(500)
     return {"sent": sent, "failed": failed}
+
+
+UPLOADS = "upload/"  # files kept for a job: upload/<kind>/<user id>/<token>
+
+
+def keep_upload(kind: str, user: User, data: bytes, content_type: str = "application/octet-stream") -> str:
+    """Keep an uploaded file for the job that reads it (every node and worker sees it); deleted by the job, or by
+    the schedule after 24 hours."""
+    key = f"{UPLOADS}{kind}/{user.id}/{secrets.token_hex(12)}"
+    files.put(key, data, content_type)
+    return key
+
+
+def read_upload(key: str) -> bytes:
+    stored = files.get(key)
+    if stored is None:
+        raise DomainError("upload_gone", _("Filen er ikke lenger på tjeneren. Last den opp på nytt."))
+    return stored.content
+
+
+@job("zone_import")
+def zone_import(run: JobRun, *, upload: str, kind: str, options: dict) -> dict:
+    """Zones from GeoJSON, CSV or a mapping table, all or nothing; the page then shows what was done."""
+    data = read_upload(upload)
+    municipality = db.session.get(Municipality, run.municipality_id)
+    actor = db.session.get(User, run.actor_id) if run.actor_id else None
+    lines: list[str] = []
+    if kind == "geojson":
+        result = zones.import_zones_geojson(municipality, data, actor=actor, progress=reporter(run), **options)
+        message = _("%(created)d soner opprettet, %(updated)d oppdatert, %(parents)d overordnede soner laget.",
+                    created=result.created, updated=result.updated, parents=result.parents_created)
+        if result.set_aside:
+            message += " " + _("Satt til side fordi de hører til andre kommuner: %(aside)s.",
+                               aside=zones.counts_text(result.set_aside))
+        lines = list(result.repaired)
+    elif kind == "csv":
+        result = zones.import_zones_csv(municipality, data, actor=actor, progress=reporter(run))
+        message = _("%(created)d soner opprettet, %(updated)d oppdatert.", created=result.created,
+                    updated=result.updated)
+    else:
+        message = _("%(n)d koblinger lagret.", n=zones.import_zone_mapping(municipality, data, actor=actor))
+    files.delete(upload)
+    return {"message": message, "lines": lines}

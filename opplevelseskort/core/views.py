@@ -38,7 +38,7 @@ from .forms import (
 )
 from .guards import form_page
 from .i18n import LANGUAGE_NAMES
-from .models import ApiToken, Role, Zone
+from .models import ApiToken, JobStatus, Role, Zone
 from .permissions import (
     ALL_STAFF,
     can_access_municipality,
@@ -215,6 +215,24 @@ def job_status(run_id: int):
     return response
 
 
+JOB_TITLES = {"zones": _l("Importer soner"), "indicators": _l("Levekårsindikatorer")}
+
+
+@bp.get("/jobber/<int:run_id>")
+@roles_required(*ALL_STAFF)
+def job_page(run_id: int):
+    """A job's progress while it runs; then what it did (or every problem, by line) and the way back."""
+    with refused(not_found=True):
+        run = jobs.run_of(run_id, actor=current_user)
+    title = JOB_TITLES.get(run.params.get("_title"), _("Jobb"))
+    back = url_for(run.params["_back"]) if run.params.get("_back") else url_for("core.dashboard")
+    if run.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+        return render_template("core/job.html", run=run, status_url=url_for("core.job_status", run_id=run.id),
+                               title=title)
+    return render_template("core/job_done.html", run=run, title=title, back=back), \
+        (422 if run.status == JobStatus.FAILED else 200)
+
+
 @bp.get("/admin/jobber")
 @roles_required(Role.ADMIN)
 def jobs_overview():
@@ -295,31 +313,17 @@ def zone_import():
         muni = next((m for m in services.municipalities_for(current_user) if m.id == form.municipality_id.data), None)
         if muni is None:
             abort(404)
-        data = form.file.data.read()
-        with refused(lambda errors: form_page("core/zone_import.html", form, errors=errors)):
-            if form.kind.data == "geojson":
-                result = zones.import_zones_geojson(
-                    muni, data, code_property=(form.code_property.data or "").strip(),
-                    name_property=(form.name_property.data or "").strip(), level=form.level.data or "",
-                    parent_prefix=form.parent_prefix.data, parent_level=form.parent_level.data or "delomrade",
-                    parent_name_property=(form.parent_name_property.data or "").strip() or None, actor=current_user,
-                    repair=bool(form.repair.data))
-                message = _("%(created)d soner opprettet, %(updated)d oppdatert, %(parents)d overordnede soner laget.",
-                            created=result.created, updated=result.updated, parents=result.parents_created)
-                if result.set_aside:
-                    message += " " + _("Satt til side fordi de hører til andre kommuner: %(aside)s.",
-                                       aside=zones.counts_text(result.set_aside))
-                for line in result.repaired:
-                    flash(line, "info")
-            elif form.kind.data == "csv":
-                result = zones.import_zones_csv(muni, data, actor=current_user)
-                message = _("%(created)d soner opprettet, %(updated)d oppdatert.", created=result.created,
-                            updated=result.updated)
-            else:
-                n = zones.import_zone_mapping(muni, data, actor=current_user)
-                message = _("%(n)d koblinger lagret.", n=n)
-        flash(message, "success")
-        return redirect(url_for("core.zone_list"))
+        options = {}
+        if form.kind.data == "geojson":
+            options = {"code_property": (form.code_property.data or "").strip(),
+                       "name_property": (form.name_property.data or "").strip(), "level": form.level.data or "",
+                       "parent_prefix": form.parent_prefix.data, "parent_level": form.parent_level.data or "delomrade",
+                       "parent_name_property": (form.parent_name_property.data or "").strip() or None,
+                       "repair": bool(form.repair.data)}
+        upload = jobs.keep_upload("zones", current_user, form.file.data.read())
+        run = jobs.start("zone_import", actor=current_user, municipality_id=muni.id, upload=upload,
+                         kind=form.kind.data, options=options, _back="core.zone_list", _title="zones")
+        return redirect(url_for("core.job_page", run_id=run.id))
     return form_page("core/zone_import.html", form)
 
 

@@ -8,6 +8,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    redirect,
     render_template,
     request,
     stream_with_context,
@@ -17,8 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..core import nav, tenancy
-from ..core import services as core_services
+from ..core import jobs, nav, tenancy
 from ..core.clock import today
 from ..core.guards import form_page, year_arg
 from ..core.labels import label
@@ -27,7 +27,6 @@ from ..core.permissions import roles_required
 from ..core.uow import refused
 from . import formats, services
 from .forms import IndicatorImportForm, ReportFilterForm
-from .indicators import import_indicators
 
 bp = Blueprint("reports", __name__)
 READERS = (Role.ANALYST, Role.ADMIN)
@@ -115,15 +114,13 @@ def grant():
 @roles_required(*READERS)
 def indicators():
     form = IndicatorImportForm()
-    summary: list[str] = []
     if form.validate_on_submit():
-        allowed = core_services.municipalities_for(current_user)
-        with refused(lambda errors: form_page("reports/indicators.html", form, errors=errors, summary=[])):
-            result = import_indicators(form.file.data.read(), fmt=form.kind.data, actor=current_user,
-                                       skip_unknown=bool(form.skip_unknown.data), allowed=allowed)
-        flash(_("%(n)d indikatorverdier er lagret.", n=result.total), "success")
-        summary = result.lines()
-    return form_page("reports/indicators.html", form, summary=summary)
+        upload = jobs.keep_upload("indicators", current_user, form.file.data.read())
+        run = jobs.start("indicator_import", actor=current_user, municipality_id=current_user.municipality_id,
+                         upload=upload, fmt=form.kind.data, skip_unknown=bool(form.skip_unknown.data),
+                         _back="reports.indicators", _title="indicators")
+        return redirect(url_for("core.job_page", run_id=run.id))
+    return form_page("reports/indicators.html", form, summary=[])
 
 
 # The menu entries and dashboard figures of this part (wired by the app factory: core.nav.init_app)

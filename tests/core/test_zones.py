@@ -197,7 +197,8 @@ def test_import_page_reports_errors_and_writes_nothing(client, login_as, muni):
     r = client.post("/admin/soner/import", data={
         "municipality_id": muni.id, "kind": "geojson", "code_property": "grunnkretsnummer",
         "name_property": "grunnkretsnavn", "level": "grunnkrets",
-        "file": (io.BytesIO(b"{broken"), "soner.geojson")}, content_type="multipart/form-data")
+        "file": (io.BytesIO(b"{broken"), "soner.geojson")}, content_type="multipart/form-data",
+        follow_redirects=True)
     assert r.status_code == 422
     assert "ikke gyldig JSON" in r.text
     assert _count() == 0
@@ -210,7 +211,9 @@ def test_import_page_imports_utm_file(client, login_as, kv, data_dir):
         "name_property": "grunnkretsnavn", "level": "grunnkrets", "parent_prefix": "6",
         "parent_level": "delomrade", "file": ((data_dir / "grunnkretser_25833.geojson").open("rb"), "g.geojson")},
         content_type="multipart/form-data")
-    assert r.status_code == 302
+    assert r.status_code == 302 and "/jobber/" in r.headers["Location"]  # the import runs as a job
+    page = client.get(r.headers["Location"])
+    assert page.status_code == 200 and "4 soner opprettet, 0 oppdatert, 2 overordnede soner laget" in page.text
     assert _count() == 6
 
 
@@ -348,5 +351,6 @@ def test_error_summary_counts_every_problem(client, login_as, muni):
     rows = "".join(f"3001{i:04d};;grunnkrets;\n" for i in range(1, 424))
     r = client.post("/admin/soner/import", data={"municipality_id": muni.id, "kind": "csv",
                                                  "file": (io.BytesIO(("code;name;level;parent\n" + rows).encode()),
-                                                          "z.csv")}, content_type="multipart/form-data")
+                                                          "z.csv")}, content_type="multipart/form-data",
+                    follow_redirects=True)
     assert r.status_code == 422 and "Noe må rettes (423 feil)" in r.text

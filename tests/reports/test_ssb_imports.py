@@ -184,10 +184,11 @@ def test_indicator_page_offers_skip_unknown_and_shows_the_summary(client, users,
     login(client, users["admin"])
     text = (SSB_CSV + '"02190999 Ny krets";Barn 6-17 år;2024;5\n').encode()
     r = client.post("/rapporter/indikatorer", content_type="multipart/form-data",
-                    data={"kind": "csv", "file": (io.BytesIO(text), "ssb.csv")})
+                    data={"kind": "csv", "file": (io.BytesIO(text), "ssb.csv")}, follow_redirects=True)
     assert r.status_code == 422 and "ukjent sone 02190999" in r.text
     r = client.post("/rapporter/indikatorer", content_type="multipart/form-data",
-                    data={"kind": "csv", "skip_unknown": "y", "file": (io.BytesIO(text), "ssb.csv")})
+                    data={"kind": "csv", "skip_unknown": "y", "file": (io.BytesIO(text), "ssb.csv")},
+                    follow_redirects=True)
     assert r.status_code == 200 and "Resultat av importen" in r.text and "02190999" in r.text
 
 
