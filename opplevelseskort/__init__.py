@@ -218,7 +218,7 @@ def _wire_hooks(app: Flask) -> None:
 
 
 # Parts with jobs of their own (`jobs.py`: queued work and scheduled work).
-JOB_PARTS = ["opplevelseskort.cards", "opplevelseskort.reports", "utstyr"]
+JOB_PARTS = ["opplevelseskort.cards", "opplevelseskort.checkin", "opplevelseskort.reports", "utstyr"]
 
 
 def _register_jobs(app: Flask) -> None:

@@ -253,6 +253,25 @@ def no_shows(occasion: Occasion, now: datetime | None = None) -> list[Booking]:
         Booking.child_id.not_in(came))))
 
 
+NO_SHOW_AFTER = timedelta(minutes=30)  # a booked child not checked in by then has not come
+
+
+def occasions_to_release(now: datetime | None = None) -> list[Occasion]:
+    """Occasions of the last day that started more than NO_SHOW_AFTER ago, with a waiting list: their no-shows'
+    places can go to the children waiting."""
+    now = now or utcnow()
+    waiting = db.select(Booking.occasion_id).where(Booking.status == BookingStatus.WAITLISTED)
+    return list(db.session.scalars(db.select(Occasion).where(
+        Occasion.starts_at <= now - NO_SHOW_AFTER, Occasion.starts_at >= now - timedelta(days=1),
+        Occasion.capacity.is_not(None), Occasion.id.in_(waiting))))
+
+
+def release_all_no_shows(now: datetime | None = None) -> int:
+    """The schedule's release: for each occasion that qualifies, its no-shows' places go to the waiting list
+    (a booking released once is a no-show; a second run finds nothing)."""
+    return sum(partners.release_bookings(occ, no_shows(occ, now), actor=None) for occ in occasions_to_release(now))
+
+
 def release_no_shows(occasion: Occasion, *, actor: User) -> int:
     """The partner gives the places of no-shows to the waiting list; returns how many were released."""
     return partners.release_bookings(occasion, no_shows(occasion), actor=actor)

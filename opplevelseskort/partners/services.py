@@ -598,12 +598,13 @@ def occasion_for_edit(actor: User, offer_id: int, occasion_id: int) -> Occasion:
     return occ
 
 
-def release_bookings(occasion: Occasion, bookings: list[Booking], *, actor: User) -> int:
-    """The partner gives booked places nobody used to the waiting list (the bookings become no-shows); returns
-    how many were released. Who did not come is the check-in part's to say (checkin.services.no_shows)."""
-    if not can_act_for_partner(actor, occasion.offer.partner_id, occasion.offer.municipality_id):
+def release_bookings(occasion: Occasion, bookings: list[Booking], *, actor: User | None) -> int:
+    """The partner (or, with no actor, the schedule) gives booked places nobody used to the waiting list (the
+    bookings become no-shows); returns how many were released. Who did not come is the check-in part's to say
+    (checkin.services.no_shows)."""
+    if actor is not None and not can_act_for_partner(actor, occasion.offer.partner_id, occasion.offer.municipality_id):
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
-    if actor.role == Role.PARTNER:
+    if actor is not None and actor.role == Role.PARTNER:
         require_active_partner(actor)
     _lock_occasion(occasion.id)
     released = 0

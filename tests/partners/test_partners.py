@@ -299,3 +299,18 @@ def test_an_offers_opening_hours_are_typed_like_a_lending_locations(users, muni)
         services.save_offer(users["partner"], offer_values(title="Annet", opening_hours="når det passer"), {})
     assert "Åpningstider linje 1 «når det passer»" in exc.value.message
     assert db.session.scalar(db.select(db.func.count(Offer.id)).filter_by(title="Annet")) == 0
+
+
+def test_the_schedule_gives_no_shows_places_to_the_waiting_list_once(camp, muni, users):
+    from opplevelseskort.core import jobs
+
+    a, b, c = (make_card(muni, users, n) for n in ("A", "B", "C"))
+    services.book(camp, a, actor=None)
+    services.book(camp, b, actor=None)
+    wait = services.book(camp, c, actor=None)
+    _started(camp, minutes=10)
+    assert jobs.run_scheduled("release_no_shows").result == {"released": 0}  # too early: they may still come
+    _started(camp, minutes=40)
+    assert jobs.run_scheduled("release_no_shows").result == {"released": 2}
+    assert wait.status == BookingStatus.BOOKED
+    assert jobs.run_scheduled("release_no_shows").result == {"released": 0}  # idempotent
