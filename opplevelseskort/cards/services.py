@@ -416,6 +416,20 @@ def link_messages(cards: list[Card]) -> dict[int, list]:
     return out
 
 
+def resend_link_message(message_id: int, *, actor: User) -> Card:
+    """A caseworker checked a card-link message whose sending was interrupted (or failed) and sends it again,
+    under the same Message-ID (audited). Another municipality's message is not found."""
+    msg = db.session.get(OutboxMessage, message_id)
+    card_id = int(msg.ref.split(":", 1)[1]) if msg is not None and (msg.ref or "").startswith("card:") else None
+    card = db.session.get(Card, card_id) if card_id else None
+    if card is None or actor.role not in (Role.CASEWORKER, Role.ADMIN) \
+            or not can_access_municipality(actor, card.municipality_id):
+        raise NotFound("message_not_found", _("Fant ikke meldingen."))
+    outbox.resend(msg)
+    audit.record(actor, "message.resend", "outbox_message", msg.id, municipality_id=card.municipality_id)
+    return card
+
+
 def show_family_link(card: Card, *, actor: User) -> str:
     """The family's link, for a caseworker to copy, print or show when no message reaches the family (audited)."""
     if card.revoked_at is not None:

@@ -196,6 +196,17 @@ def card_send(card_id: int):
     return _done(back, _("Lenken er sendt på nytt."))
 
 
+@bp.post("/melding/<int:message_id>/send-igjen")
+@roles_required(*CASE)
+def message_resend(message_id: int):
+    """Send a card-link message again after staff checked that it did not reach the family."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    with refused(not_found=True):
+        card = services.resend_link_message(message_id, actor=current_user)
+    return _done(_back_to_household(card.child.household_id), _("Meldingen sendes igjen."))
+
+
 @bp.post("/kort/<int:card_id>/lenke")
 @roles_required(*CASE)
 def card_show_link(card_id: int):

@@ -12,6 +12,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from ..extensions import db
 from .errors import DomainError
@@ -134,7 +135,7 @@ def deliver_pending(limit: int = 100) -> tuple[int, int]:
     db.session.commit()  # start from a clean transaction: nothing of the caller's stays locked with the claim
     recover_expired_leases(utcnow())
     sent = failed = 0
-    for _ in range(limit):
+    for _attempt in range(limit):
         now = utcnow()
         msg = _claim_next(now)
         if msg is None:
@@ -168,7 +169,7 @@ def deliver_pending(limit: int = 100) -> tuple[int, int]:
 def resend(msg: OutboxMessage) -> None:
     """Staff checked an uncertain (or failed) message and want it sent again: queued under the same Message-ID."""
     if msg.status not in (OutboxStatus.UNCERTAIN, OutboxStatus.FAILED):
-        raise DomainError("message_not_resendable", "Only an uncertain or failed message can be sent again")
+        raise DomainError("message_not_resendable", _("Bare en melding som kanskje ikke kom fram, kan sendes igjen."))
     msg.status, msg.next_attempt_at, msg.last_error = OutboxStatus.PENDING, None, None
     db.session.flush()
 

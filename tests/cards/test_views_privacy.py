@@ -329,3 +329,29 @@ def test_opening_a_household_page_audits_each_child_through_the_service(app, hou
     assert after - before == len(household.children)
     with pytest.raises(services.NotFound):
         services.get_household(household.id, actor=users["partner"])
+
+
+def test_an_uncertain_link_message_is_shown_and_sent_again_by_staff(client, login_as, card, users, other_muni):
+    """A message whose sending was interrupted is shown as "maybe sent"; the caseworker checks and sends it again
+    (same Message-ID, audited); another municipality's caseworker cannot."""
+    from opplevelseskort.core import outbox
+    from opplevelseskort.core import services as core
+    from opplevelseskort.core.models import OutboxMessage, OutboxStatus
+
+    from ..conftest import login
+
+    msg = outbox.enqueue("sms", "91234567", "", "Lenken", ref=f"card:{card.id}")
+    msg.status = OutboxStatus.UNCERTAIN
+    db.session.flush()
+    first = msg.message_id
+    login_as("caseworker")
+    page = client.get(f"/husstand/{card.child.household_id}").text
+    assert "kanskje sendt" in page and f"/melding/{msg.id}/send-igjen" in page
+    outsider = client.application.test_client()
+    login(outsider, core.create_user("cw-x@test.no", "gront eple 47", "caseworker", municipality_id=other_muni.id))
+    assert outsider.post(f"/melding/{msg.id}/send-igjen").status_code == 404
+    assert db.session.get(OutboxMessage, msg.id).status == OutboxStatus.UNCERTAIN
+    r = client.post(f"/melding/{msg.id}/send-igjen")
+    assert r.status_code == 302
+    assert msg.status == OutboxStatus.PENDING and msg.message_id == first
+    assert db.session.scalar(db.select(AuditLog).filter_by(action="message.resend", object_id=str(msg.id)))

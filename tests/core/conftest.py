@@ -70,6 +70,11 @@ def world(muni, other_muni, zone_set, users, partner_org, other_partner_org):
     job = JobRun(kind="household_import", actor_id=users["caseworker"].id, municipality_id=muni.id,
                  status=JobStatus.FAILED, params={"upload": "x", "dry_run": True}, errors=["Linje 2: Hemmeligsen"])
     db.session.add(job)
+    from opplevelseskort.core import outbox as core_outbox
+    from opplevelseskort.core.models import OutboxStatus
+
+    message = core_outbox.enqueue("sms", "99887766", "", "Lenken til kortet", ref=f"card:{card.id}")
+    message.status = OutboxStatus.UNCERTAIN
 
     partner_b = Partner(municipality_id=other_muni.id, name="Klubb B", org_number="910000001",
                         status=PartnerStatus.APPROVED)
@@ -88,7 +93,7 @@ def world(muni, other_muni, zone_set, users, partner_org, other_partner_org):
            "card_id": card.id, "household_id": h.id, "child_id": h.children[0].id, "app_id": appl.id,
            "token_id": token.id, "unit_id": units[0].id, "borrower_id": borrower.id, "type_id": skis.id,
            "loan_id": loan.id, "location_id": loc.id, "reservation_id": reservation.id,
-           "run_id": job.id}
+           "run_id": job.id, "message_id": message.id}
     strings = {"token": card.family_token, "code": card.short_code, "filename": "css/app.css"}
     form = {"reason": "x", "card_code": card.short_code, "code": card.short_code, "companions": "0",
             "borrower_id": str(borrower.id), "unit_codes": units[1].label_code, "unit_code": units[0].label_code,

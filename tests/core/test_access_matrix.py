@@ -61,6 +61,7 @@ ALLOWED = {
     ("cards.import_job", "GET"): {"*": 422},  # the world's import job failed: its page lists why
     ("core.job_status", "GET"): {C: 200, A: 200, "*": 404},  # a job is followed by its starter (and admins)
     ("core.job_page", "GET"): {C: 422, A: 422, "*": 404},
+    ("cards.message_resend", "POST"): {"*": 302},  # back to the household, the message queued again
     ("api.create_checkin", "POST"): {"*": 422},
     ("api.create_loan", "POST"): {"*": 422},
     ("api.return_loan", "POST"): {"*": 200},  # no list: every open unit of the loan comes back
