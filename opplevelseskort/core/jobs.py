@@ -18,7 +18,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import Flask, after_this_request, has_app_context, has_request_context
@@ -268,6 +268,17 @@ def run_scheduled(name: str) -> JobRun:
     return execute(run.id)
 
 
+def next_run(item: Scheduled, after: datetime) -> datetime | None:
+    """When the schedule next runs a job after `after` (UTC, to the minute; None if not within two days)."""
+    due = crontab(minute=item.minute, hour=item.hour)
+    at = after.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    for _minute in range(2 * 24 * 60):
+        if due(at.replace(tzinfo=None)):
+            return at
+        at += timedelta(minutes=1)
+    return None
+
+
 def schedule_overview() -> list[dict]:
     """For the admin page: each scheduled job with its timing, last run and failures in the last day."""
     since = utcnow() - timedelta(days=1)
@@ -277,7 +288,7 @@ def schedule_overview() -> list[dict]:
         failures = db.session.scalar(db.select(db.func.count(JobRun.id)).where(
             JobRun.kind == item.name, JobRun.status == JobStatus.FAILED, JobRun.created_at >= since)) or 0
         out.append({"name": item.name, "what": item.what, "when": f"{item.minute} {item.hour} * * *", "last": last,
-                    "failures": failures})
+                    "next": next_run(item, utcnow()), "failures": failures})
     return out
 
 

@@ -77,6 +77,14 @@ def test_the_embedded_default_is_an_sqlite_file_in_the_instance_and_redis_when_c
         jobs.init_app(app)
 
 
+def test_the_next_run_is_worked_out_from_the_schedule():
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 1, 1, 10, 16, 30, tzinfo=UTC)
+    assert jobs.next_run(jobs.SCHEDULE["delete_kept_uploads"], at) == datetime(2026, 1, 1, 10, 30, tzinfo=UTC)
+    assert jobs.next_run(jobs.SCHEDULE["equipment_reminders"], at) == datetime(2026, 1, 2, 6, 0, tzinfo=UTC)
+
+
 def test_scheduled_jobs_are_declared_with_their_interval():
     from opplevelseskort.cards import jobs as card_jobs
 
