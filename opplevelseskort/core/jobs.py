@@ -92,29 +92,27 @@ def execute(run_id: int) -> JobRun | None:
     run.status, run.started_at = JobStatus.RUNNING, utcnow()
     fn = _JOBS[run.kind]
     immediate = queue.immediate
+    if not immediate:
+        db.session.commit()  # "running" is seen by the page while the job's own transaction is open
     savepoint = db.session.begin_nested() if immediate and run.kind not in _OWN_TRANSACTIONS else None
     params = {k: v for k, v in (run.params or {}).items() if not k.startswith("_")}  # _keys: the page's own
+    errors: list[str] = []
     try:
         with force_locale((run.params or {}).get("_locale") or "nb"):  # messages in the starter's language
             result = fn(run, **params)
     except DomainError as exc:
-        if savepoint is not None:
-            savepoint.rollback()
-        else:
-            db.session.rollback()
-            run = db.session.get(JobRun, run_id)
-        run.status, run.finished_at = JobStatus.FAILED, utcnow()
-        run.errors = list(getattr(exc, "errors", None) or [exc.message])
-        log.info("job %s (%s) refused: %s problems", run_id, run.kind, len(run.errors))
+        errors = list(getattr(exc, "errors", None) or [exc.message])
+        log.info("job %s (%s) refused: %s problems", run_id, run.kind, len(errors))
     except Exception:
+        errors = ["internal_error"]
         log.exception("job %s (%s) failed", run_id, run.kind)
+    if errors:  # all or nothing: the job's writes go, its failed run stays
         if savepoint is not None:
             savepoint.rollback()
         else:
             db.session.rollback()
             run = db.session.get(JobRun, run_id)
-        run.status, run.finished_at = JobStatus.FAILED, utcnow()
-        run.errors = ["internal_error"]
+        run.status, run.finished_at, run.errors = JobStatus.FAILED, utcnow(), errors
     else:
         if savepoint is not None:
             savepoint.commit()
