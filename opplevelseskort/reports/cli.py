@@ -9,7 +9,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from ..core.cli import fail
+from ..core.cli import fail, import_progress
 from ..core.errors import DomainError
 from ..extensions import db
 from . import formats, services
@@ -72,10 +72,12 @@ def indicators_import(path, municipality, skip_unknown, columns, fmt, zone_dimen
     of municipalities this deployment does not serve are set aside, and the summary says how many."""
     try:
         muni = services.municipality_for(None, municipality) if municipality else None
-        result = import_indicators(path.read_bytes(), fmt=fmt or ("jsonstat" if path.suffix.lower() == ".json"
-                                                                  else "csv"),
-                                   municipality=muni, skip_unknown=skip_unknown, columns=parse_column_map(columns),
-                                   zone_dimension=zone_dimension)
+        with import_progress() as progress:
+            result = import_indicators(path.read_bytes(),
+                                       fmt=fmt or ("jsonstat" if path.suffix.lower() == ".json" else "csv"),
+                                       municipality=muni, skip_unknown=skip_unknown,
+                                       columns=parse_column_map(columns), zone_dimension=zone_dimension,
+                                       progress=progress)
     except DomainError as exc:  # an ImportFailed lists every problem
         fail(exc)
     db.session.commit()

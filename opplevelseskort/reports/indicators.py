@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -264,7 +265,8 @@ def _jsonstat_rows(data: bytes | str, zone_dimension: str | None, errors: list[s
 def import_indicators(data: bytes | str, *, fmt: str = "csv", municipality: Municipality | None = None,
                       skip_unknown: bool = False, columns: dict[str, str] | None = None,
                       zone_dimension: str | None = None, actor: User | None = None,
-                      allowed: list[Municipality] | None = None) -> IndicatorImport:
+                      allowed: list[Municipality] | None = None,
+                      progress: Callable[[int, int], None] | None = None) -> IndicatorImport:
     """Import indicator values for every municipality of the file this deployment serves (or only
     `municipality`); all rows valid or nothing is written. `allowed` limits which municipalities the caller
     may write (a municipality-bound user)."""
@@ -291,7 +293,9 @@ def import_indicators(data: bytes | str, *, fmt: str = "csv", municipality: Muni
     owners: dict[str, set[int]] = {}
     for muni_id, code in zones:
         owners.setdefault(code, set()).add(muni_id)
-    for row in rows:
+    for done, row in enumerate(rows, start=1):
+        if progress and (done % 1000 == 0 or done == len(rows)):
+            progress(done, len(rows) * 2)  # checking is the first half of the work, storing the second
         number = row.zone[:4]
         known = owners.get(row.zone, set())
         if len(known) == 1:  # a zone code this deployment knows (also a municipality's own, non-SSB codes)
@@ -326,6 +330,8 @@ def import_indicators(data: bytes | str, *, fmt: str = "csv", municipality: Muni
     for number, codes in unknown.items():
         result.skipped_unknown[number] = (sorted(set(codes)), len(codes))
     _store(to_store, zones, result, actor)
+    if progress:
+        progress(len(rows) * 2, len(rows) * 2)
     return result
 
 

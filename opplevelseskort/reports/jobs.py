@@ -17,6 +17,6 @@ def indicator_import(run: JobRun, *, upload: str, fmt: str, skip_unknown: bool) 
     data = jobs.read_upload(upload)
     actor = db.session.get(User, run.actor_id)
     result = import_indicators(data, fmt=fmt, actor=actor, skip_unknown=skip_unknown,
-                               allowed=core_services.municipalities_for(actor))
+                               allowed=core_services.municipalities_for(actor), progress=jobs.reporter(run))
     files.delete(upload)
     return {"message": _("%(n)d indikatorverdier er lagret.", n=result.total), "lines": result.lines()}

@@ -241,3 +241,12 @@ def test_a_code_of_another_municipality_under_this_ones_number_is_refused(baerum
         zones.import_zones_geojson(baerum, json.dumps(doc), code_property="grunnkretsnummer",
                                    name_property="grunnkretsnavn", level="grunnkrets")
     assert "koden 02200401 hører til kommune 0220, men objektet sier kommune 0219" in exc.value.errors[0]
+
+
+def test_an_indicator_import_reports_its_progress_to_the_end(baerum_asker):
+    from opplevelseskort.reports.indicators import import_indicators
+
+    seen = []
+    import_indicators(SSB_CSV.encode(), fmt="csv", skip_unknown=True, progress=lambda d, t: seen.append((d, t)))
+    assert seen and seen[-1][0] == seen[-1][1] > 0
+    assert [d for d, _t in seen] == sorted(d for d, _t in seen)
