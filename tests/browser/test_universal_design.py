@@ -9,7 +9,7 @@ pytestmark = pytest.mark.browser
 
 PAGES = {
     "admin@demo.no": ["/oversikt", "/admin/brukere", "/admin/soner", "/admin/partnere", "/besok/oppgjor", "/utstyr/steder",
-                      "/rapporter/", "/api-nokler"],
+                      "/rapporter/", "/api-nokler", "/admin/jobber"],
     "saksbehandler@demo.no": ["/oversikt", "/barn", "/husstand/ny", "/soknader", "/barn/import", "/oppfolging"],
     "partner@demo.no": ["/oversikt", "/skann", "/mine-tilbud", "/mine-tilbud/ny", "/besok"],
     "frivillig@demo.no": ["/oversikt", "/utstyr/", "/utstyr/utlan", "/utstyr/retur", "/utstyr/enheter",
