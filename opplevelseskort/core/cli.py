@@ -124,20 +124,19 @@ def zones_import(path, municipality_number, municipality_name, fmt, code_propert
     with import_progress() as progress:
         try:
             muni = services.get_or_create_municipality(municipality_number, municipality_name or municipality_number)
+            options = {"code_property": code_property, "name_property": name_property, "level": level,
+                       "parent_prefix": parent_prefix, "parent_level": parent_level,
+                       "parent_name_property": parent_name_property, "repair": repair} if fmt == "geojson" else {}
+            r = zones.import_file(muni, data, fmt, progress=progress, **options)
             if fmt == "geojson":
-                r = zones.import_zones_geojson(muni, data, code_property=code_property, name_property=name_property,
-                                               level=level, parent_prefix=parent_prefix, parent_level=parent_level,
-                                               parent_name_property=parent_name_property, progress=progress,
-                                               repair=repair)
                 summary = f"{r.created} created, {r.updated} updated, {r.parents_created} parents created"
                 summary += "".join(f"\n  {line}" for line in r.repaired)
                 if r.set_aside:
                     summary += "; set aside (other municipalities): " + zones.counts_text(r.set_aside)
             elif fmt == "csv":
-                r = zones.import_zones_csv(muni, data, progress=progress)
                 summary = f"{r.created} created, {r.updated} updated"
             else:
-                summary = f"{zones.import_zone_mapping(muni, data)} parent links set"
+                summary = f"{r.links} parent links set"
         except DomainError as exc:
             fail(exc)
     db.session.commit()

@@ -1,7 +1,7 @@
 """Work that does not belong inside a request: a job queue (Huey) with an embedded default.
 
 - Embedded default (the README's two commands, no Redis): the queue is an SQLite file in the instance folder;
-  `opplevelseskort worker` consumes it, and `opplevelseskort run` starts one in a thread beside the dev server.
+  `opplevelseskort worker` consumes it, or a worker thread the web process starts with its first job.
 - Production: `JOBS_URL=redis://...`; `opplevelseskort worker` runs as its own process on any number of nodes.
 - Tests: `JOBS_IMMEDIATE=1` runs each job at once, inside the request that queued it.
 
@@ -233,7 +233,6 @@ def every(name: str, *, minute: str = "*", hour: str = "*", what: str = "", own_
                 finally:
                     db.session.remove()
 
-        _JOBS[name] = lambda run: fn()
         SCHEDULE[name] = Scheduled(name, minute, hour, what, fn)
         if own_transactions:
             _OWN_TRANSACTIONS.add(name)
@@ -329,20 +328,17 @@ def zone_import(run: JobRun, *, upload: str, kind: str, options: dict) -> dict:
     data = read_upload(upload)
     municipality = db.session.get(Municipality, run.municipality_id)
     actor = db.session.get(User, run.actor_id) if run.actor_id else None
-    lines: list[str] = []
+    result = zones.import_file(municipality, data, kind, actor=actor, progress=reporter(run), **options)
     if kind == "geojson":
-        result = zones.import_zones_geojson(municipality, data, actor=actor, progress=reporter(run), **options)
         message = _("%(created)d soner opprettet, %(updated)d oppdatert, %(parents)d overordnede soner laget.",
                     created=result.created, updated=result.updated, parents=result.parents_created)
         if result.set_aside:
             message += " " + _("Satt til side fordi de hører til andre kommuner: %(aside)s.",
                                aside=zones.counts_text(result.set_aside))
-        lines = list(result.repaired)
     elif kind == "csv":
-        result = zones.import_zones_csv(municipality, data, actor=actor, progress=reporter(run))
         message = _("%(created)d soner opprettet, %(updated)d oppdatert.", created=result.created,
                     updated=result.updated)
     else:
-        message = _("%(n)d koblinger lagret.", n=zones.import_zone_mapping(municipality, data, actor=actor))
+        message = _("%(n)d koblinger lagret.", n=result.links)
     files.delete(upload)
-    return {"message": message, "lines": lines}
+    return {"message": message, "lines": list(result.repaired)}

@@ -56,11 +56,9 @@ def count(label, roles, compute: Callable, *, endpoint: str, order: int = 50) ->
 def init_app(app: Flask, items: Iterable[NavItem], counts: Iterable[Count]) -> None:
     """The menu and the dashboard figures of this app (called once, by the factory)."""
     items, counts = list(items), list(counts)
-    for a in (items, [c.endpoint for c in counts]):
-        endpoints = [getattr(x, "endpoint", x) for x in a]
-        missing = [e for e in endpoints if e not in app.view_functions]
-        if missing:
-            raise ValueError(f"menu entries for unknown pages: {missing}")
+    missing = [x.endpoint for x in [*items, *counts] if x.endpoint not in app.view_functions]
+    if missing:
+        raise ValueError(f"menu entries for unknown pages: {missing}")
     app.extensions[_KEY] = (items, counts)
 
 

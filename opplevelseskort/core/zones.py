@@ -45,6 +45,18 @@ class ImportResult:
     codes: list[str] = field(default_factory=list)
     set_aside: dict[str, int] = field(default_factory=dict)  # kommunenummer -> features of other municipalities
     repaired: list[str] = field(default_factory=list)  # with repair=True: which features were repaired, and why
+    links: int = 0  # a mapping table: parent links set
+
+
+def import_file(municipality: Municipality, data: bytes | str, fmt: str, *, actor: User | None = None,
+                progress: Progress = None, **geojson_options) -> ImportResult:
+    """Zones from a file in one of the three formats: GeoJSON with boundaries (`geojson_options` as
+    `import_zones_geojson` takes them), CSV `code;name;level;parent`, or a mapping table `grunnkrets;zone`."""
+    if fmt == "geojson":
+        return import_zones_geojson(municipality, data, actor=actor, progress=progress, **geojson_options)
+    if fmt == "csv":
+        return import_zones_csv(municipality, data, actor=actor, progress=progress)
+    return ImportResult(links=import_zone_mapping(municipality, data, actor=actor))
 
 
 MUNICIPALITY_PROPERTIES = ("kommunenummer", "kommunenr", "kommune_nr", "kommunekode", "kommune")
