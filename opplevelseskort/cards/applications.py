@@ -3,10 +3,12 @@ Writes are flushed; the request's boundary (core.uow) or the CLI commits."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from pydantic import Field, field_validator
@@ -15,9 +17,10 @@ from ..core import audit, csvfile, outbox
 from ..core.clock import today
 from ..core.errors import DomainError, ImportFailed, NotFound
 from ..core.i18n import force_locale
-from ..core.models import Municipality, OutboxChannel, User, Zone
+from ..core.models import ImportRow, JobRun, Municipality, OutboxChannel, User, Zone
 from ..core.permissions import can_access_municipality, scope_to_municipality
 from ..core.types import utcnow
+from ..core.zones import memo_find_zone
 from ..extensions import db
 from . import services
 from .models import Application, ApplicationStatus, Card, Channel, Child, Gender
@@ -145,7 +148,8 @@ class ImportPreview:
     households: int = 0
     children: int = 0
     cards: int = 0
-    duplicates: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)  # the first MAX_ERRORS by line, then how many more
+    duplicate_count: int = 0
 
 
 class HouseholdRow(csvfile.Row):
@@ -179,63 +183,151 @@ class HouseholdRow(csvfile.Row):
 
 IMPORT_COLUMNS = list(HouseholdRow.model_fields)  # the template's header, in order
 
-def import_households(municipality: Municipality, data: bytes | str, *, actor: User, dry_run: bool = False,
+STAGE_BATCH = 1000  # staged rows written per statement, and read back per page
+WRITE_BATCH = 200  # households written between two clears of the session (memory stays flat)
+
+
+def import_households(municipality: Municipality, source: csvfile.Source | Callable[[], csvfile.Source], *,
+                      actor: User, dry_run: bool = False,
                       progress: Callable[[int, int], None] | None = None) -> ImportPreview:
     """Rows of one child each; rows sharing a guardian's phone or e-mail form one household.
 
     Every row is validated; any error means nothing is written. A child who already holds an active card
     (same names and birth year and month) is reported as a duplicate and skipped, never doubled.
+
+    The file is streamed (`source` may be a function that opens it, e.g. a stored upload read a chunk at a
+    time), so memory does not grow with it: the first pass checks each row and stages it in `import_row`, the
+    second registers households from there, one household's rows together. Both run in the caller's transaction:
+    a refused import leaves no staged row behind.
     """
-    table = csvfile.read_table(data, HouseholdRow, exact=True)
-    if not table.lines:
-        raise ImportFailed([_("Filen har ingen rader.")])
-    errors: list[str] = []
-    parsed = []
+    total = _count_lines(source) * 2 if progress and (callable(source) or isinstance(source, bytes | str)) else 0
+    opened = source() if callable(source) else source
+    reader = csvfile.TableReader(opened, HouseholdRow, exact=True)
+    run_key = secrets.token_hex(8)
+    find = memo_find_zone()
     supported = current_app.config["SUPPORTED_LOCALES"]
-    for n, row in table.rows:
+    existing = _active_children(municipality.id)
+    preview = ImportPreview()
+    duplicates = 0
+    batch: list[dict] = []
+    for n, row in reader:
         where = _("Linje %(line)d", line=n)
         g = services.GuardianInput(row.guardian_name, row.guardian_phone, row.guardian_email, row.guardian_language)
         if g.preferred_language not in supported:
             g.preferred_language = "invalid:" + g.preferred_language
-        errors += services.validate_guardian(g, where)
         child = services.ChildInput(row.given_name, row.family_name, row.birth_year, row.birth_month, row.zone,
                                     row.channel, row.eligible_from, row.eligible_until, True, row.gender)
-        child_errors, _zone = services.validate_child(municipality.id, child, where)
-        errors += child_errors
-        parsed.append((n, g, child))
+        problems = services.validate_guardian(g, where) + services.validate_child(municipality.id, child, where,
+                                                                                   find=find)[0]
+        for problem in problems:
+            reader.error(problem)
         if progress:
-            progress(len(parsed), table.lines * 2)
-    table.fail_if_errors(errors)
-    preview = ImportPreview()
-    households: dict[str, tuple[services.GuardianInput, list]] = {}
-    for n, g, child in parsed:
-        dup = db.session.scalar(db.select(Child.id).join(Card, Card.child_id == Child.id).where(
-            Child.municipality_id == municipality.id, Card.revoked_at.is_(None),
-            Child.given_name == child.given_name.strip(), Child.family_name == child.family_name.strip(),
-            Child.birth_year == child.birth_year,
-            (Child.birth_month == child.birth_month) if child.birth_month else Child.birth_month.is_(None)))
-        if dup:
-            preview.duplicates.append(_("Linje %(line)d: %(name)s har allerede et aktivt kort og blir ikke lagt inn "
-                                        "på nytt.", line=n, name=f"{child.given_name} {child.family_name}"))
+            progress(reader.lines, max(total, reader.lines))
+        if problems or reader.error_count:
+            continue  # a refused file stages nothing more: only its problems are still collected
+        if _child_key(child.given_name, child.family_name, child.birth_year, child.birth_month) in existing:
+            duplicates += 1
+            if duplicates <= csvfile.MAX_ERRORS:
+                preview.duplicates.append(_("Linje %(line)d: %(name)s har allerede et aktivt kort og blir ikke lagt "
+                                            "inn på nytt.", line=n, name=f"{child.given_name} {child.family_name}"))
             continue
-        key = services.normalise_phone(g.phone) or (g.email or "").lower()
-        households.setdefault(key, (g, []))[1].append(child)
-    preview.households = len(households)
-    preview.children = sum(len(k) for _g, k in households.values())
-    preview.cards = preview.children
-    if dry_run:
-        return preview
-    done = 0
-    for g, kids in households.values():
-        household = services.register_household(municipality, [g], kids, actor=actor)
+        batch.append({"run_key": run_key, "line": n,
+                      "group_key": services.normalise_phone(g.phone) or (g.email or "").strip().lower(),
+                      "payload": {"guardian": asdict(g), "child": {**asdict(child), "eligible_from": str(
+                          child.eligible_from), "eligible_until": str(child.eligible_until)}}})
+        if len(batch) >= STAGE_BATCH:
+            db.session.execute(db.insert(ImportRow), batch)
+            batch = []
+    if not reader.lines:
+        raise ImportFailed([_("Filen har ingen rader.")])
+    reader.fail_if_errors()
+    if batch:
+        db.session.execute(db.insert(ImportRow), batch)
+    preview.duplicate_count = duplicates
+    if duplicates > len(preview.duplicates):
+        preview.duplicates.append(_("… og %(n)d barn til som allerede har et aktivt kort.",
+                                    n=duplicates - len(preview.duplicates)))
+    staged = ImportRow.run_key == run_key
+    preview.households = db.session.scalar(db.select(db.func.count(db.distinct(ImportRow.group_key))).where(staged))
+    preview.children = preview.cards = db.session.scalar(db.select(db.func.count()).where(staged))
+    if not dry_run:
+        _register_staged(municipality, run_key, actor=actor, find=find,
+                         progress=(lambda done: progress(reader.lines + done, max(total, reader.lines * 2)))
+                         if progress else None)
+        audit.record(actor, "household.bulk_import", "municipality", municipality.id,
+                     municipality_id=municipality.id, households=preview.households, children=preview.children,
+                     duplicates=duplicates)
+    db.session.execute(db.delete(ImportRow).where(staged))
+    return preview
+
+
+def _count_lines(source: csvfile.Source | Callable[[], csvfile.Source]) -> int:
+    """Physical lines of the file (a cheap pass of its own, for the progress bar's total)."""
+    data = source() if callable(source) else source
+    if isinstance(data, str):
+        return data.count("\n") + 1
+    if isinstance(data, bytes):
+        return data.count(b"\n") + 1
+    n = 1
+    while piece := data.read(1024 * 1024):
+        n += piece.count(b"\n")
+    return n
+
+
+def _child_key(given: str, family: str, year: int | None, month: int | None) -> tuple:
+    return ((given or "").strip(), (family or "").strip(), year, month)
+
+
+def _active_children(municipality_id: int) -> set[tuple]:
+    """Who already holds an active card: (given name, family name, birth year, birth month)."""
+    rows = db.session.execute(db.select(Child.given_name, Child.family_name, Child.birth_year, Child.birth_month)
+                              .join(Card, Card.child_id == Child.id)
+                              .where(Child.municipality_id == municipality_id, Card.revoked_at.is_(None)))
+    return {_child_key(*r) for r in rows}
+
+
+def _register_staged(municipality: Municipality, run_key: str, *, actor: User, find, progress) -> None:
+    """The second pass: households from the staged rows, one group at a time, a page of rows at a time; the
+    session is cleared every WRITE_BATCH households so that memory does not grow with the file."""
+    after = ("", 0)
+    group_key, group = None, []
+    done = households = 0
+
+    def write(rows: list[dict]) -> None:
+        nonlocal done, households
+        g = services.GuardianInput(**rows[0]["guardian"])
+        kids = [services.ChildInput(**{**r["child"], "eligible_from": date.fromisoformat(r["child"]["eligible_from"]),
+                                       "eligible_until": date.fromisoformat(r["child"]["eligible_until"])})
+                for r in rows]
+        household = services.register_household(municipality, [g], kids, actor=actor, find=find)
         for c in household.children:
             services.issue_card(c, actor=actor)
-            done += 1
-            if progress:
-                progress(table.lines + done, table.lines * 2)
-    audit.record(actor, "household.bulk_import", "municipality", municipality.id, municipality_id=municipality.id,
-                 households=preview.households, children=preview.children, duplicates=len(preview.duplicates))
-    return preview
+        done += len(rows)
+        households += 1
+        if households % WRITE_BATCH == 0:
+            db.session.flush()
+            for obj in list(db.session.identity_map.values()):
+                if not isinstance(obj, Zone | JobRun | Municipality | User):
+                    db.session.expunge(obj)
+        if progress:
+            progress(done)
+
+    while True:
+        page = db.session.execute(
+            db.select(ImportRow.group_key, ImportRow.line, ImportRow.payload)
+            .where(ImportRow.run_key == run_key, sa.tuple_(ImportRow.group_key, ImportRow.line) > after)
+            .order_by(ImportRow.group_key, ImportRow.line).limit(STAGE_BATCH)).all()
+        if not page:
+            break
+        for key, line, payload in page:
+            if key != group_key and group:
+                write(group)
+                group = []
+            group_key = key
+            group.append(payload)
+            after = (key, line)
+    if group:
+        write(group)
 
 
 def applications_for(user: User) -> list[Application]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -43,8 +45,9 @@ def cards_import(path, number, actor_email, dry_run):
         if muni is None:
             raise DomainError("municipality_unknown", f"Unknown municipality {number}")
         actor = core.find_user_by_email(actor_email)
-        with open(path, "rb") as fh, import_progress() as progress:
-            preview = applications.import_households(muni, fh.read(), actor=actor, dry_run=dry_run, progress=progress)
+        with ExitStack() as files, import_progress() as progress:  # the file is streamed, in two passes
+            preview = applications.import_households(muni, lambda: files.enter_context(open(path, "rb")),  # noqa: SIM115
+                                                     actor=actor, dry_run=dry_run, progress=progress)
     except DomainError as exc:  # an ImportFailed lists every problem
         fail(exc)
     if dry_run:
@@ -54,7 +57,7 @@ def cards_import(path, number, actor_email, dry_run):
     for d in preview.duplicates:
         click.echo(f"duplicate: {d}", err=True)
     click.echo(f"{'Would import' if dry_run else 'Imported'} {preview.households} households, "
-               f"{preview.children} children, {preview.cards} cards; {len(preview.duplicates)} duplicates skipped")
+               f"{preview.children} children, {preview.cards} cards; {preview.duplicate_count} duplicates skipped")
 
 
 def register(app: Flask) -> None:

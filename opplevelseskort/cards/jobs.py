@@ -25,13 +25,12 @@ def upload_key(user_id: int, token: str) -> str:
 @jobs.job("household_import")
 def household_import(run: JobRun, *, upload: str, dry_run: bool) -> dict:
     """Import (or preview) the uploaded file, all or nothing; a real import uses the kept file up."""
-    stored = files.get(upload)
-    if stored is None:
+    if files.open_stream(upload) is None:
         raise DomainError("upload_gone", _("Forhåndsvisningen er for gammel eller finnes ikke. Last opp filen på nytt."))
     municipality = db.session.get(Municipality, run.municipality_id)
     actor = db.session.get(User, run.actor_id)
-    preview = applications.import_households(municipality, stored.content, actor=actor, dry_run=dry_run,
-                                             progress=jobs.reporter(run))
+    preview = applications.import_households(municipality, lambda: files.open_stream(upload), actor=actor,
+                                             dry_run=dry_run, progress=jobs.reporter(run))
     if not dry_run:
         files.delete(upload)
     return {**asdict(preview), "dry_run": dry_run}

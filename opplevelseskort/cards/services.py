@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -195,8 +196,8 @@ def validate_guardian(g: GuardianInput, where: str) -> list[str]:
     return errors
 
 
-def validate_child(municipality_id: int, c: ChildInput, where: str):
-    """Return (errors, zone) for one child's input."""
+def validate_child(municipality_id: int, c: ChildInput, where: str, *, find: Callable[[int, str], Zone] = find_zone):
+    """Return (errors, zone) for one child's input (`find`: the zone lookup, e.g. an import's memo of it)."""
     errors = []
     zone = None
     if not (c.given_name or "").strip():
@@ -210,7 +211,7 @@ def validate_child(municipality_id: int, c: ChildInput, where: str):
     if c.birth_month is not None and not 1 <= c.birth_month <= 12:
         errors.append(_("%(where)s: fødselsmåned må være 1–12.", where=where))
     try:
-        zone = find_zone(municipality_id, c.zone)
+        zone = find(municipality_id, c.zone)
     except DomainError as exc:
         errors.append(_("%(where)s: %(message)s", where=where, message=exc.message))
     if c.channel not in {ch.value for ch in Channel}:
@@ -230,7 +231,8 @@ def validate_child(municipality_id: int, c: ChildInput, where: str):
 
 
 def register_household(municipality: Municipality, guardians: list[GuardianInput], children: list[ChildInput], *,
-                       actor: User, address: str | None = None) -> Household:
+                       actor: User, address: str | None = None,
+                       find: Callable[[int, str], Zone] = find_zone) -> Household:
     """Register guardians and eligible children; every field valid or nothing is written. A child without a
     zone gets the zone of the household's address (looked up once for the household)."""
     errors: list[str] = []
@@ -249,7 +251,7 @@ def register_household(municipality: Municipality, guardians: list[GuardianInput
         errors += validate_guardian(g, _("Foresatt %(n)d", n=i))
     zones = []
     for i, c in enumerate(children, start=1):
-        errs, zone = validate_child(municipality.id, c, _("Barn %(n)d", n=i))
+        errs, zone = validate_child(municipality.id, c, _("Barn %(n)d", n=i), find=find)
         errors += errs
         zones.append(zone)
     if errors:

@@ -303,7 +303,7 @@ def bulk_import():
     elif form.validate_on_submit():
         token = secrets.token_hex(12)
         key = card_jobs.upload_key(current_user.id, token)
-        files.put(key, form.file.data.read(), "text/csv")
+        files.put_stream(key, form.file.data.stream, "text/csv")
         run = jobs.start("household_import", actor=current_user, municipality_id=_municipality().id, upload=key,
                          dry_run=bool(form.dry_run.data), _token=token)
         return redirect(url_for("cards.import_job", run_id=run.id))

@@ -14,12 +14,14 @@ transaction is still open. Each part defines its jobs in its `jobs.py` with `@jo
 
 from __future__ import annotations
 
+import io
 import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 from flask import Flask, after_this_request, has_app_context, has_request_context
 from flask_babel import gettext as _
@@ -307,19 +309,25 @@ def deliver_outbox() -> dict:
 UPLOADS = "upload/"  # files kept for a job: upload/<kind>/<user id>/<token>
 
 
-def keep_upload(kind: str, user: User, data: bytes, content_type: str = "application/octet-stream") -> str:
+def keep_upload(kind: str, user: User, data: bytes | BinaryIO, content_type: str = "application/octet-stream") -> str:
     """Keep an uploaded file for the job that reads it (every node and worker sees it); deleted by the job, or by
-    the schedule after 24 hours."""
+    the schedule after 24 hours. A stream (the upload as Werkzeug spooled it) is stored a chunk at a time."""
     key = f"{UPLOADS}{kind}/{user.id}/{secrets.token_hex(12)}"
-    files.put(key, data, content_type)
+    files.put_stream(key, io.BytesIO(data) if isinstance(data, bytes) else data, content_type)
     return key
 
 
-def read_upload(key: str) -> bytes:
-    stored = files.get(key)
-    if stored is None:
+def open_upload(key: str) -> BinaryIO:
+    """A kept upload as a stream, read a chunk at a time."""
+    stream = files.open_stream(key)
+    if stream is None:
         raise DomainError("upload_gone", _("Filen er ikke lenger på tjeneren. Last den opp på nytt."))
-    return stored.content
+    return stream
+
+
+def read_upload(key: str) -> bytes:
+    """A kept upload whole (a format that is parsed whole, such as GeoJSON)."""
+    return open_upload(key).read()
 
 
 @job("zone_import")

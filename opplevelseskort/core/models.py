@@ -154,6 +154,34 @@ class StoredFile(db.Model):
     size: Mapped[int] = mapped_column(sa.Integer)
     etag: Mapped[str] = mapped_column(sa.String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    chunks: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")  # > 0: content is in chunks
+
+
+class StoredFileChunk(db.Model):
+    """A piece of a large stored file (an upload streamed to storage): written and read one piece at a time, so
+    neither the request that keeps it nor the job that reads it holds the whole file."""
+
+    __tablename__ = "stored_file_chunk"
+
+    file_id: Mapped[int] = mapped_column(sa.ForeignKey("stored_file.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
+class ImportRow(db.Model):
+    """A checked row of an import that runs in two passes: the first checks every row and stages it here, the
+    second writes from here in order of `group_key` (e.g. one household's children together). Rows live only
+    inside the import's own transaction: a failed import leaves none, a finished one deletes its own."""
+
+    __tablename__ = "import_row"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_key: Mapped[str] = mapped_column(sa.String(40))
+    group_key: Mapped[str] = mapped_column(sa.String(200))
+    line: Mapped[int] = mapped_column(sa.Integer)
+    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+
+    __table_args__ = (sa.Index("ix_import_row_run_group", "run_key", "group_key", "line"),)
 
 
 class OutboxStatus(enum.StrEnum):

@@ -320,7 +320,7 @@ def zone_import():
                        "parent_prefix": form.parent_prefix.data, "parent_level": form.parent_level.data or "delomrade",
                        "parent_name_property": (form.parent_name_property.data or "").strip() or None,
                        "repair": bool(form.repair.data)}
-        upload = jobs.keep_upload("zones", current_user, form.file.data.read())
+        upload = jobs.keep_upload("zones", current_user, form.file.data.stream)
         run = jobs.start("zone_import", actor=current_user, municipality_id=muni.id, upload=upload,
                          kind=form.kind.data, options=options, _back="core.zone_list", _title="zones")
         return redirect(url_for("core.job_page", run_id=run.id))

@@ -427,6 +427,25 @@ def find_zone(municipality_id: int, text: str) -> Zone:
     return zone
 
 
+def memo_find_zone() -> Callable[[int, str], Zone]:
+    """`find_zone` remembered per (municipality, text): an import of many rows asks the database once per zone."""
+    known: dict[tuple[int, str], Zone | DomainError] = {}
+
+    def find(municipality_id: int, text: str) -> Zone:
+        key = (municipality_id, (text or "").strip())
+        if key not in known:
+            try:
+                known[key] = find_zone(*key)
+            except DomainError as exc:
+                known[key] = exc
+        found = known[key]
+        if isinstance(found, DomainError):
+            raise found
+        return found
+
+    return find
+
+
 def update_zone(zone: Zone, *, name: str, level: str, parent_code: str | None, actor: User) -> Zone:
     """Rename, re-level or re-parent a zone (never into a cycle)."""
     if not name.strip() or not level.strip():

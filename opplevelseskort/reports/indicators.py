@@ -163,10 +163,9 @@ class IndicatorRow(csvfile.Row):
 
 
 def _csv_rows(data: bytes | str, columns: dict[str, str] | None, errors: list[str]) -> list[_Row]:
-    table = csvfile.read_table(data, IndicatorRow, aliases=ALIASES, mapping=columns, required_columns=REQUIRED)
-    errors += table.errors
+    table = csvfile.TableReader(data, IndicatorRow, aliases=ALIASES, mapping=columns, required_columns=REQUIRED)
     rows = []
-    for line, raw in table.rows:
+    for line, raw in table:  # streamed: only the checked values are kept
         where = _("Linje %(line)d", line=line)
         value, status = _number(raw.value, _("verdien"), where, errors)
         num, num_status = _number(raw.numerator, _("telleren"), where, errors)
@@ -177,6 +176,7 @@ def _csv_rows(data: bytes | str, columns: dict[str, str] | None, errors: list[st
             continue
         rows.append(_Row(where, normalise_code(raw.zone), key, raw.year, value, status or (num_status if value is None
                          and num is None else None), num, den))
+    errors[:0] = table.all_errors()
     return rows
 
 

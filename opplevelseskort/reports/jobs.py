@@ -14,7 +14,7 @@ from .indicators import import_indicators
 @jobs.job("indicator_import")
 def indicator_import(run: JobRun, *, upload: str, fmt: str, skip_unknown: bool) -> dict:
     """Every value valid or nothing is written; the page then shows what was stored per municipality."""
-    data = jobs.read_upload(upload)
+    data = jobs.open_upload(upload) if fmt == "csv" else jobs.read_upload(upload)  # a CSV is streamed
     actor = db.session.get(User, run.actor_id)
     result = import_indicators(data, fmt=fmt, actor=actor, skip_unknown=skip_unknown,
                                allowed=core_services.municipalities_for(actor), progress=jobs.reporter(run))

@@ -115,7 +115,7 @@ def grant():
 def indicators():
     form = IndicatorImportForm()
     if form.validate_on_submit():
-        upload = jobs.keep_upload("indicators", current_user, form.file.data.read())
+        upload = jobs.keep_upload("indicators", current_user, form.file.data.stream)
         run = jobs.start("indicator_import", actor=current_user, municipality_id=current_user.municipality_id,
                          upload=upload, fmt=form.kind.data, skip_unknown=bool(form.skip_unknown.data),
                          _back="reports.indicators", _title="indicators")
