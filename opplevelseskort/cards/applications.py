@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
@@ -210,8 +210,9 @@ def import_households(municipality: Municipality, source: csvfile.Source | Calla
     preview = ImportPreview()
     duplicates = 0
     batch: list[dict] = []
+    line_label = _("Linje %(line)d")  # translated once, not per row
     for n, row in reader:
-        where = _("Linje %(line)d", line=n)
+        where = line_label % {"line": n}
         g = services.GuardianInput(row.guardian_name, row.guardian_phone, row.guardian_email, row.guardian_language)
         if g.preferred_language not in supported:
             g.preferred_language = "invalid:" + g.preferred_language
@@ -233,7 +234,7 @@ def import_households(municipality: Municipality, source: csvfile.Source | Calla
             continue
         batch.append({"run_key": run_key, "line": n,
                       "group_key": services.normalise_phone(g.phone) or (g.email or "").strip().lower(),
-                      "payload": {"guardian": asdict(g), "child": {**asdict(child), "eligible_from": str(
+                      "payload": {"guardian": vars(g).copy(), "child": {**vars(child), "eligible_from": str(
                           child.eligible_from), "eligible_until": str(child.eligible_until)}}})
         if len(batch) >= STAGE_BATCH:
             db.session.execute(db.insert(ImportRow), batch)
@@ -307,7 +308,7 @@ def _register_staged(municipality: Municipality, run_key: str, *, actor: User, f
         if households % WRITE_BATCH == 0:
             db.session.flush()
             for obj in list(db.session.identity_map.values()):
-                if not isinstance(obj, Zone | JobRun | Municipality | User):
+                if obj in db.session and not isinstance(obj, Zone | JobRun | Municipality | User):  # (cascades)
                     db.session.expunge(obj)
         if progress:
             progress(done)
