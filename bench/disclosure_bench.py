@@ -123,12 +123,12 @@ def run(seed: int, runs: int, database: str) -> None:
 
         def cold():
             disclosure._CACHE.clear()
-            return services.publication(muni, year)
+            return services.build_publications(muni, year)[0]
 
         def primary_only():
             disclosure._CACHE.clear()
             with mock.patch("opplevelseskort.reports.disclosure.protect", lambda system, **kw: 0):
-                return services.publication(muni, year)
+                return services.build_publications(muni, year)[0]
 
         times, base = [], []
         for _ in range(runs):

@@ -86,6 +86,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SUPPRESS_MIN_DENOMINATOR": _int(env.get("SUPPRESS_MIN_DENOMINATOR"), 10),
         # a zone level is published when at least half its zones with cards have this many (0: always; the plan)
         "REPORT_ZONE_MIN_CARDS": _int(env.get("REPORT_ZONE_MIN_CARDS"), 10),
+        # a stored publication is rebuilt when its data changed, at most this often (the debounce) ...
+        "REPORT_REFRESH_SECONDS": _int(env.get("REPORT_REFRESH_SECONDS"), 300),
+        # ... and whatever its data version says once it is this old (a change the fingerprint cannot see)
+        "REPORT_MAX_AGE_SECONDS": _int(env.get("REPORT_MAX_AGE_SECONDS"), 3600),
         "MAP_TILE_URL": env.get("MAP_TILE_URL", ""),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         "LOG_FORMAT": env.get("LOG_FORMAT", "json" if production else "plain"),

@@ -42,6 +42,7 @@ TEST_CONFIG = {
     # the test worlds are a handful of children: zone levels are published however small (the plan's density rule
     # is tested on its own in tests/reports/test_disclosure_rules.py)
     "REPORT_ZONE_MIN_CARDS": 0,
+    "REPORT_REFRESH_SECONDS": 0,  # a test that changes data and reads the report again sees the change
     # jobs run inside the request that queues them (the queue itself is tested with a worker on its own)
     "JOBS_IMMEDIATE": True,
     "JOBS_EMBEDDED_WORKER": False,

@@ -23,6 +23,10 @@ def _token_only():
 
 @bp.errorhandler(DomainError)
 def _domain_error(exc: DomainError):
+    if exc.status == 202:  # accepted, not refused: the figures are being made (reports.store.PublicationPending)
+        response = json_error(202, exc.code, exc.message)
+        response.headers["Retry-After"] = "10"
+        return response
     # the unit of work has rolled back already (core/uow.py)
     status = exc.status if exc.status in (403, 404, 409, 422) else 422
     # which field was wrong (invalid_body), which scanned unit was refused (a loan): for the integration to act on

@@ -70,6 +70,8 @@ def refused(render: Callable | None = None, *, field=None, redirect_to: str | No
     try:
         yield
     except DomainError as exc:
+        if exc.status < 400:  # not a refusal (figures still being made): its own handler answers
+            raise
         if not_found:
             abort(404)
         if status is not None:

@@ -1,14 +1,21 @@
-"""The reports part's jobs: an indicator file (CSV or JSON-stat, SSB's or our own) is imported in the worker."""
+"""The reports part's jobs: an indicator file (CSV or JSON-stat, SSB's or our own) is imported in the worker, and
+each period's publication is built (the solver runs here, never in a request) and stored."""
 
 from __future__ import annotations
 
+import time
+
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..core import files, jobs
 from ..core import services as core_services
-from ..core.models import JobRun, User
+from ..core.clock import today
+from ..core.models import JobRun, Municipality, User, Zone
 from ..extensions import db
+from . import services, store
 from .indicators import import_indicators
+from .publication import Period
 
 
 @jobs.job("indicator_import")
@@ -20,3 +27,39 @@ def indicator_import(run: JobRun, *, upload: str, fmt: str, skip_unknown: bool) 
                                allowed=core_services.municipalities_for(actor), progress=jobs.reporter(run))
     files.delete(upload)
     return {"message": _("%(n)d indikatorverdier er lagret.", n=result.total), "lines": result.lines()}
+
+
+def build_and_store(municipality: Municipality, period: Period) -> list[str]:
+    """Build the period's publication (and those protected with it) and store them with the data version read
+    before the first count: a change made while building makes the stored one stale, never wrongly fresh."""
+    version = store.data_version(municipality.id)
+    t0 = time.perf_counter()
+    pubs = services.build_publications(municipality, period)
+    store.save(municipality, pubs, version, time.perf_counter() - t0)
+    return [p.period.label for p in pubs]
+
+
+@jobs.job(store.BUILD_JOB)
+def publication_build(run: JobRun, *, period: str, settings: str | None = None) -> dict:
+    """One period's publication, built and stored (queued by a page that found none, or by an analyst's
+    "update now")."""
+    municipality = db.session.get(Municipality, run.municipality_id)
+    return {"periods": build_and_store(municipality, services.parse_period(period))}
+
+
+@jobs.every("publications", minute="*", what=_l("Lager rapporttallene på nytt når dataene er endret"))
+def refresh_publications() -> dict:
+    """Every stored publication whose data changed (past the debounce), or that is older than the longest age,
+    is built again; the current year is built when it is missing, so the analysts' first page is ready."""
+    rebuilt = []
+    this_year = str(today().year)
+    for municipality in db.session.scalars(db.select(Municipality).order_by(Municipality.id)):
+        if not db.session.scalar(db.select(db.exists().where(Zone.municipality_id == municipality.id))):
+            continue
+        due = store.due_for_refresh(municipality)
+        if store.stored(municipality, services.parse_period(this_year)) is None and this_year not in due:
+            due.append(this_year)
+        for label in due:
+            rebuilt += [f"{municipality.number}:{p}" for p in build_and_store(municipality,
+                                                                              services.parse_period(label))]
+    return {"rebuilt": rebuilt}

@@ -30,3 +30,21 @@ class ZoneIndicator(db.Model):
     zone: Mapped[Zone] = relationship()
 
     __table_args__ = (sa.UniqueConstraint("zone_id", "key", "year"),)
+
+
+class ReportPublication(db.Model):
+    """A period's protected publication as pages, exports and the API read it: built by a job (the solver never
+    runs in a request), stored with the data version it was built from, shared by every node."""
+
+    __tablename__ = "report_publication"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipality.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(sa.String(40))  # the period's label: 2026, 2026-Q1, 2026-03, a..b
+    settings: Mapped[str] = mapped_column(sa.String(60))  # the disclosure settings it was protected under
+    data_version: Mapped[str] = mapped_column(sa.String(64))
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    build_seconds: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    content: Mapped[dict] = mapped_column(sa.JSON)
+
+    __table_args__ = (sa.UniqueConstraint("municipality_id", "period", "settings"),)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context
@@ -27,10 +27,11 @@ from ..core.models import Municipality, User, Zone
 from ..core.tenancy import current_municipality
 from ..extensions import db
 from ..partners.models import Booking, BookingStatus, Occasion, Offer
-from . import plan, tables
+from . import plan, store, tables
 from .disclosure import System, protect_cached
 from .indicators import import_indicators
 from .models import ZoneIndicator
+from .publication import Period, Publication, Report
 from .suppression import SUPPRESSED, Cell
 
 log = logging.getLogger(__name__)
@@ -44,21 +45,6 @@ MEASURES = COUNT_MEASURES + RATE_MEASURES
 
 
 # --- periods ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Period:
-    label: str
-    start: date
-    end: date  # exclusive
-
-    @property
-    def start_dt(self) -> datetime:
-        return datetime(self.start.year, self.start.month, self.start.day, tzinfo=UTC)
-
-    @property
-    def end_dt(self) -> datetime:
-        return datetime(self.end.year, self.end.month, self.end.day, tzinfo=UTC)
-
 
 FIRST_REPORT_YEAR = 2000  # no scheme's data is older; the last year is next year
 
@@ -121,21 +107,6 @@ def import_indicators_jsonstat(municipality: Municipality, data: bytes | str, *,
 
 
 # --- measures --------------------------------------------------------------------------------
-
-@dataclass
-class Report:
-    municipality: Municipality
-    period: Period
-    level: str
-    zones: list[Zone]
-    cells: dict[str, dict[str, Cell]] = field(default_factory=dict)  # zone code (or "total") -> measure -> cell
-    breakdown: dict | None = None
-
-    def rows(self):
-        for z in self.zones:
-            yield z, self.cells[z.code]
-        yield None, self.cells["total"]
-
 
 def _ancestor_map(municipality_id: int, level: str, zones: list[Zone] | None = None,
                   tree: tables.Tree | None = None) -> tuple[list[Zone], dict[int, int]]:
@@ -297,28 +268,6 @@ AUDITED = list(tables.AUDITED)
 BREAKDOWNS = (("age", AGE_CATEGORIES), ("gender", GENDER_CATEGORIES))
 
 
-@dataclass
-class Publication:
-    """Every table published for one municipality and period, after disclosure control over all of them."""
-
-    municipality: Municipality
-    period: Period
-    levels: list[str] = field(default_factory=list)  # finest first
-    reports: dict[str, Report] = field(default_factory=dict)  # by level
-    breakdowns: dict[tuple[str, str], dict] = field(default_factory=dict)  # (level, by) -> breakdown
-    grant: dict | None = None
-    system: object = None  # the protected system this period's tables are part of
-    added: int = 0
-    earlier: str | None = None  # the publication this one was protected beside (a month's year)
-    municipality_row: Report | None = None  # the municipality as a whole (published for every period)
-
-    def hidden(self, key) -> bool:
-        return tables.InPeriod(self.period.label, key) in self.system.hidden
-
-    def value(self, key) -> int:
-        return self.system.values[tables.InPeriod(self.period.label, key)]
-
-
 def _breakdown_counts(facts: Facts, mapping: dict[int, int], by: str):
     """Active children (at their first visit) and check-ins per zone at a level and category."""
     active: dict[tuple[int, str], int] = {}
@@ -383,27 +332,44 @@ def quarters_of(year: Period) -> list[Period]:
 
 
 def publication(municipality: Municipality, period: Period) -> Publication:
-    """Build every table the plan publishes for the period and protect them (cached per request).
+    """The period's protected publication as stored by its build job (read once per request): see `store`. A
+    request never solves; with no stored publication yet, `store.PublicationPending` says it is being made."""
+    if not db.session.scalar(sa.select(sa.exists().where(Zone.municipality_id == municipality.id))):
+        raise DomainError("level_unknown", _("Kommunen har ingen soner ennå. Importer soner først."))
+    cache = g.setdefault("_publications", {}) if has_request_context() else {}
+    key = (municipality.id, period, store.settings_key())
+    if key not in cache:
+        cache[key] = store.current(municipality, period, build_here=not has_request_context())
+    return cache[key]
+
+
+def build_publications(municipality: Municipality, period: Period) -> list[Publication]:
+    """Build every table the plan publishes for the period and protect them: the build job's work (the solver
+    runs here, never in a request). Returns the period's publication first, then those protected with it.
 
     A calendar year and its four quarters are protected together, as one system: a reader holds them all (the
     dashboard shows the quarters beside the year). Any other period (a month, a range of dates) is protected beside
     its calendar year's publication. Primary: 1..min_count-1 hidden, and a count whose complement (eligible -
     cards, cards - active) is that small. Secondary: `disclosure.protect` (see README, Disclosure control).
     """
-    cfg = current_app.config
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The report statements carry long IN lists and run again and again on a worker's connection: a generic
+        # plan (PostgreSQL's choice after five runs of a prepared statement) is several times slower for them.
+        db.session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    built: dict[Period, Publication] = {}
+    _built(municipality, period, built)
+    return [built[period], *[p for key, p in built.items() if key != period]]
 
-    def key(p):
-        return (municipality.id, p, cfg["SUPPRESS_MIN_COUNT"], cfg["SUPPRESS_MIN_DENOMINATOR"])
 
-    cache = g.setdefault("_publications", {}) if has_request_context() else {}
-    if key(period) not in cache:
+def _built(municipality: Municipality, period: Period, built: dict[Period, Publication]) -> Publication:
+    if period not in built:
         year = containing_year(period)
         if _is_calendar_year(period) or (year is not None and period in quarters_of(year)):
             for pub in _build_year(municipality, period if year is None else year):
-                cache[key(pub.period)] = pub
+                built[pub.period] = pub
         else:
-            cache[key(period)] = _build_single(municipality, period, year)
-    return cache[key(period)]
+            built[period] = _build_single(municipality, period, year, built)
+    return built[period]
 
 
 def _level_counts(municipality: Municipality, period: Period, facts: Facts, all_zones: list[Zone],
@@ -483,14 +449,15 @@ def _build_year(municipality: Municipality, year: Period) -> list[Publication]:
     return [_shape(municipality, p, part, system, added) for p, part in zip(periods, parts, strict=True)]
 
 
-def _build_single(municipality: Municipality, period: Period, year: Period | None) -> Publication:
+def _build_single(municipality: Municipality, period: Period, year: Period | None,
+                  built: dict[Period, Publication]) -> Publication:
     """Any other period, protected beside the calendar year it lies in (when it lies in one)."""
     all_zones, tree = _zones(municipality)
     part = _collect(municipality, period, all_zones, tree)
     system = System(threshold=current_app.config["SUPPRESS_MIN_COUNT"])
     tables.merge_period(system, period.label, part.system)
     if year is not None:
-        tables.add_beside(system, year.label, publication(municipality, year).system)
+        tables.add_beside(system, year.label, _built(municipality, year, built).system)
     added = protect_cached(system)
     pub = _shape(municipality, period, part, system, added)
     pub.earlier = year.label if year is not None else None

@@ -8,6 +8,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -20,12 +21,14 @@ from flask_login import current_user
 
 from ..core import jobs, nav, tenancy
 from ..core.clock import today
+from ..core.errors import DomainError
+from ..core.forms import ActionForm
 from ..core.guards import form_page, year_arg
 from ..core.labels import label
 from ..core.models import Role
 from ..core.permissions import roles_required
 from ..core.uow import refused
-from . import formats, services
+from . import formats, services, store
 from .forms import IndicatorImportForm, ReportFilterForm
 
 bp = Blueprint("reports", __name__)
@@ -56,6 +59,41 @@ def _filters():
     return form, muni, period_text, level
 
 
+@bp.errorhandler(store.PublicationPending)
+def _pending(exc: store.PublicationPending):
+    """No stored publication for the period yet: its build is queued (and committed); this page follows it and
+    reloads when the figures are ready."""
+    args = {k: v for k, v in request.args.items() if k in ("municipality",)}
+    return render_template("reports/pending.html", period=exc.period,
+                           status_url=url_for("reports.build_status", period=exc.period.label, **args)), 202
+
+
+@bp.get("/status.json")
+@roles_required(*READERS)
+def build_status():
+    """What the waiting page polls: finished once the period's publication is stored."""
+    with refused(status=422):
+        state = store.build_state(_municipality(), services.parse_period(request.args.get("period") or str(today().year)))
+    response = jsonify(state)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/oppdater")
+@roles_required(*READERS)
+def refresh():
+    """An analyst asks for the figures to be made again now (new data since "as of"): one build per period at a
+    time, however often the button is pressed."""
+    form = ReportFilterForm(request.form)
+    period_text = form.period.data or str(today().year)
+    with refused(redirect_to=url_for("reports.dashboard")):
+        if not ActionForm().validate_on_submit():
+            raise DomainError("form_invalid", _("Skjemaet var for gammelt. Prøv igjen."))
+        store.request_build(_municipality(), services.parse_period(period_text), actor=current_user)
+    flash(_("Tallene for %(period)s lages på nytt. Last inn siden om litt.", period=period_text), "success")
+    return redirect(url_for("reports.dashboard", period=period_text, level=form.level.data or None))
+
+
 @bp.get("/")
 @roles_required(*READERS)
 def dashboard():
@@ -77,6 +115,7 @@ def dashboard():
                       services.shown(total["checkins"])))
     return render_template("reports/dashboard.html", form=form, report=report, measures=services.MEASURES,
                            trend=trend, reach_rows=services.reach_vs_low_income(report, year),
+                           as_of=services.publication(muni, period).built_at,
                            plan=services.plan_for(muni),
                            geo_url=url_for("reports.export", format="geojson", period=period_text, level=level),
                            tile_url=current_app.config.get("MAP_TILE_URL", ""))
@@ -104,10 +143,11 @@ def grant():
     muni = _municipality()
     year = year_arg()
     data = services.grant_report(muni, year)
+    as_of = services.publication(muni, services.parse_period(str(year))).built_at
     if request.args.get("format") == "csv":
         return Response(formats.grant_csv(data), content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="tilskuddsrapport-{year}.csv"'})
-    return render_template("reports/grant.html", data=data, year=year, muni=muni)
+    return render_template("reports/grant.html", data=data, year=year, muni=muni, as_of=as_of)
 
 
 @bp.route("/indikatorer", methods=["GET", "POST"])

@@ -57,6 +57,8 @@ ALLOWED = {
     ("reports.dashboard", "GET"): {A: 302},
     ("reports.export", "GET"): {A: 302},
     ("reports.grant", "GET"): {A: 302},
+    ("reports.build_status", "GET"): {A: 302},
+    ("reports.refresh", "POST"): {"*": 302},  # an empty form goes back to the report with the reason
     ("api.uptake_report", "GET"): {"*": 422},  # the period is required
     ("cards.import_job", "GET"): {"*": 422},  # the world's import job failed: its page lists why
     ("core.job_status", "GET"): {C: 200, A: 200, "*": 404},  # a job is followed by its starter (and admins)
