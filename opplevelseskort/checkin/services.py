@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload, make_transient_to_detached
 
 from ..cards import services as cards
 from ..cards.models import Card, CardStatus, Child
@@ -43,14 +43,22 @@ class CheckinResult:
 def get_offer_for(user: User, offer_id: int) -> Offer:
     """The offer a user may record check-ins for: partners only their own organisation's."""
 
-    # The partner user's own organisation comes in the same round-trip as the offer (the door's hot path).
-    row = db.session.execute(
-        db.select(Offer, PartnerMember.partner_id).options(joinedload(Offer.partner))
-        .outerjoin(PartnerMember, PartnerMember.user_id == user.id).where(Offer.id == offer_id)
-        .execution_options(populate_existing=True)).first() if offer_id else None
-    offer = row[0] if row else None
-    if row is not None:
-        partners.remember_partner_of(user, row[1])
+    # One round-trip for what the door needs: the offer, its partner, the partner user's own organisation, whether
+    # the offer is dated, and today's occasions (not every occasion of the offer).
+    lo, hi = partners.day_bounds(today())
+    any_occasion = aliased(Occasion)
+    dated = sa.exists().where(any_occasion.offer_id == Offer.id).correlate(Offer).label("dated")
+    rows = db.session.execute(
+        db.select(Offer, PartnerMember.partner_id, dated, Occasion).select_from(Offer).options(joinedload(Offer.partner))
+        .outerjoin(PartnerMember, PartnerMember.user_id == user.id)
+        .outerjoin(Occasion, sa.and_(Occasion.offer_id == Offer.id, Occasion.starts_at >= lo, Occasion.starts_at < hi))
+        .where(Offer.id == offer_id)
+        .execution_options(populate_existing=True)).all() if offer_id else []
+    offer = rows[0][0] if rows else None
+    if rows:
+        partners.remember_partner_of(user, rows[0][1])
+        partners.remember_offer_day(offer, partners.OfferDay(today(), bool(rows[0][2]),
+                                                             tuple(r[3] for r in rows if r[3] is not None)))
     if offer is None:
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
     if not can_act_for_partner(user, offer.partner_id, offer.municipality_id):
@@ -119,7 +127,11 @@ def evaluate(card: Card, offer: Offer, at: datetime) -> Child:
 
 def record_checkin(code: str, offer: Offer, *, actor: User, companions: int = 0,
                    source: CheckinSource | str = CheckinSource.TYPED, at: datetime | None = None) -> CheckinResult:
-    """Count a visit once: a repeat of the same card at the same offer inside the window returns the first."""
+    """Count a visit once: a repeat of the same card at the same offer inside the window returns the first.
+
+    The door's hot path is three statements after the offer's: the card and child (locked), and one INSERT ...
+    SELECT ... WHERE NOT EXISTS (a visit inside the window) RETURNING id. A refused scan asks whether it was a
+    repeat (the first visit is answered then, as before the rules were asked again)."""
     if actor.role == Role.PARTNER and not can_act_for_partner(actor, offer.partner_id, offer.municipality_id):
         raise PermissionDenied("offer_forbidden", _("Du kan ikke registrere besøk på dette tilbudet."))
     # Locking the card row serialises two scanners at once, so a visit cannot be counted twice. The time is
@@ -127,27 +139,44 @@ def record_checkin(code: str, offer: Offer, *, actor: User, companions: int = 0,
     card = cards.lookup_card(code, lock=True, municipality_id=offer.municipality_id)
     at = at or utcnow()
     cards.assert_card_valid(card, local_date(at))
-    repeat = _repeat_of(card, offer, at)
-    child = card.child
     allowed = companions_allowed(card, offer)
-    if repeat is not None:
-        return CheckinResult(repeat, False, card, child, allowed)
-    child = evaluate(card, offer, at)
     companions = int(companions or 0)
-    if companions < 0 or companions > allowed:
-        raise DomainError("companions_exceeded", _("Kortet gir plass til %(n)d ledsager(e).", n=allowed))
-    occasion = partners.occasion_at(offer, at) if hasattr(partners, "occasion_at") else None
-    today = local_date(at)
-    checkin = CheckIn(card_id=card.id, child_id=child.id, offer_id=offer.id, partner_id=offer.partner_id,
-                      occasion_id=occasion.id if occasion is not None else None,
-                      municipality_id=child.municipality_id, recorded_by_id=actor.id, at=at,
-                      companions=companions, source=CheckinSource(source), zone_id=child.zone_id,
-                      age=cards.child_age(child, today), birth_year=child.birth_year,
-                      gender=str(child.gender) if child.gender else None, value_nok=int(offer.price_nok or 0))
+    try:
+        child = evaluate(card, offer, at)
+        if companions < 0 or companions > allowed:
+            raise DomainError("companions_exceeded", _("Kortet gir plass til %(n)d ledsager(e).", n=allowed))
+    except DomainError:
+        repeat = _repeat_of(card, offer, at)
+        if repeat is not None:
+            return CheckinResult(repeat, False, card, card.child, allowed)
+        raise
+    occasion = partners.occasion_at(offer, at)
+    values = {"card_id": card.id, "child_id": child.id, "offer_id": offer.id, "partner_id": offer.partner_id,
+              "occasion_id": occasion.id if occasion is not None else None,
+              "municipality_id": child.municipality_id, "recorded_by_id": actor.id, "at": at,
+              "companions": companions, "source": CheckinSource(source), "zone_id": child.zone_id,
+              "age": cards.child_age(child, local_date(at)), "birth_year": child.birth_year,
+              "gender": str(child.gender) if child.gender else None, "value_nok": int(offer.price_nok or 0),
+              "voided_at": None, "voided_by_id": None, "void_reason": None}
+    new_id = _insert_unless_repeat(values, card.id, offer.id, at)
+    if new_id is None:
+        return CheckinResult(_repeat_of(card, offer, at), False, card, child, allowed)
+    checkin = CheckIn(id=new_id, **values)
+    make_transient_to_detached(checkin)  # the row is written: the session takes it as loaded, no SELECT
     db.session.add(checkin)
-    db.session.flush()
-    log.info("check-in %s recorded at offer %s (source %s)", checkin.id, offer.id, checkin.source)
+    log.info("check-in %s recorded at offer %s (source %s)", new_id, offer.id, checkin.source)
     return CheckinResult(checkin, True, card, child, allowed)
+
+
+def _insert_unless_repeat(values: dict, card_id: int, offer_id: int, at: datetime) -> int | None:
+    """INSERT the visit unless one of the card at the offer is inside the repeat window: one statement."""
+    window = timedelta(minutes=current_app.config["CHECKIN_REPEAT_WINDOW_MINUTES"])
+    table = CheckIn.__table__
+    earlier = sa.select(table.c.id).where(table.c.card_id == card_id, table.c.offer_id == offer_id,
+                                          table.c.voided_at.is_(None), table.c.at > at - window, table.c.at <= at)
+    columns = [c for c in values if c != "id"]
+    row = sa.select(*[sa.literal(values[c], table.c[c].type).label(c) for c in columns]).where(~sa.exists(earlier))
+    return db.session.execute(sa.insert(table).from_select(columns, row).returning(table.c.id)).scalar()
 
 
 def set_companions(checkin: CheckIn, companions: int, *, actor: User) -> CheckIn:

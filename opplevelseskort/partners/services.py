@@ -7,7 +7,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import has_request_context, request
@@ -17,7 +17,7 @@ from ..cards import services as cards
 from ..cards.models import Card, Child, Household
 from ..core import audit, outbox
 from ..core import services as core
-from ..core.clock import local_date
+from ..core.clock import OSLO, local_date
 from ..core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from ..core.hours import OpeningHours
 from ..core.i18n import force_locale
@@ -416,10 +416,47 @@ def public_offer(offer_id: int) -> Offer:
 
 # --- rules used by check-in ------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class OfferDay:
+    """An offer's occasions as the door needs them on one (Norwegian) day: whether it is a dated offer at all,
+    and that day's occasions."""
+
+    day: date
+    dated: bool
+    todays: tuple[Occasion, ...]
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The UTC instants a Norwegian day starts and ends (exclusive)."""
+    start = datetime(day.year, day.month, day.day, tzinfo=OSLO)
+    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
+
+
+def _known_days() -> dict | None:
+    return request.environ.setdefault("opplevelseskort.offer_days", {}) if has_request_context() else None
+
+
+def remember_offer_day(offer: Offer, day: OfferDay) -> None:
+    """A query that read the offer's day along with the offer tells it here (the door's hot path: no lazy load
+    of every occasion)."""
+    known = _known_days()
+    if known is not None:
+        known[offer.id] = day
+
+
+def offer_day(offer: Offer, at: datetime) -> OfferDay:
+    """The offer's day at `at`: as a query of this request read it, else from its occasions."""
+    day = local_date(at)
+    known = _known_days()
+    found = known.get(offer.id) if known is not None else None
+    if found is not None and found.day == day:
+        return found
+    return OfferDay(day, bool(offer.occasions), tuple(o for o in offer.occasions if local_date(o.starts_at) == day))
+
+
 def occasion_at(offer: Offer, at: datetime) -> Occasion | None:
     """The offer's occasion on the same (Norwegian) day as `at`, the nearest in time."""
-    day = local_date(at)
-    todays = [o for o in offer.occasions if local_date(o.starts_at) == day]
+    todays = offer_day(offer, at).todays
     return min(todays, key=lambda o: abs((o.starts_at - at).total_seconds())) if todays else None
 
 
@@ -430,8 +467,9 @@ def offer_active_at(offer: Offer, at: datetime) -> bool:
         return False
     if not (offer.start_date <= day <= offer.end_date):
         return False
-    if offer.occasions:
-        return occasion_at(offer, at) is not None
+    found = offer_day(offer, at)
+    if found.dated:
+        return bool(found.todays)
     return True
 
 
