@@ -11,7 +11,7 @@ from datetime import date, datetime
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..core import audit, outbox
 from ..core.clock import (
@@ -301,7 +301,8 @@ def get_child(child_id: int, *, actor: User, audit_view: bool = True) -> Child:
 def search_children(actor: User, text: str, limit: int = 50) -> list[Child]:
     """Caseworkers and admins search children of their municipality by name or short card code."""
     text = (text or "").strip()
-    q = db.select(Child).where(Child.anonymised_at.is_(None)).order_by(Child.family_name, Child.given_name)
+    q = (db.select(Child).where(Child.anonymised_at.is_(None)).order_by(Child.family_name, Child.given_name)
+         .options(selectinload(Child.cards), joinedload(Child.zone)))  # the list shows each one's card and zone
     q = scope_to_municipality(q, Child.municipality_id, actor)
     if text:
         like = f"%{text.lower()}%"

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 import uuid
 
@@ -75,15 +76,19 @@ def logging_config(level: str, fmt: str) -> dict:
 # --- metrics ---------------------------------------------------------------------------------------------
 
 _metrics: dict = {}
+_metrics_lock = threading.Lock()  # the first requests of threads started together must not register it twice
 
 
 def _latency():
-    if "latency" not in _metrics:
-        from prometheus_client import Histogram
+    if "latency" in _metrics:
+        return _metrics["latency"]
+    with _metrics_lock:
+        if "latency" not in _metrics:
+            from prometheus_client import Histogram
 
-        _metrics["latency"] = Histogram(
-            "opplevelseskort_request_seconds", "Request latency by endpoint", ["endpoint", "method", "status"],
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10))
+            _metrics["latency"] = Histogram(
+                "opplevelseskort_request_seconds", "Request latency by endpoint", ["endpoint", "method", "status"],
+                buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10))
     return _metrics["latency"]
 
 
