@@ -119,3 +119,33 @@ def test_a_page_upload_is_streamed_into_chunks(client, login_as, zone_set, monke
     assert r.status_code == 302
     stored = db.session.scalar(db.select(StoredFile).where(StoredFile.key.startswith("household-import/")))
     assert stored.size == len(data) and stored.chunks == -(-len(data) // 4096)
+
+
+def test_the_batch_write_leaves_what_one_by_one_registration_leaves(muni, zone_set, users):
+    from opplevelseskort.cards import codes
+    from opplevelseskort.cards.models import Guardian
+    from opplevelseskort.core.models import AuditLog
+
+    data = "\n".join([HEADER, _row(guardian_phone="912 34 567"), _row(guardian_phone="912 34 567", given_name="Jon")])
+    applications.import_households(muni, data, actor=users["caseworker"])
+    guardian = db.session.scalar(db.select(Guardian))
+    assert guardian.phone == "+4791234567"
+    cards_ = db.session.scalars(db.select(Card)).all()
+    assert len(cards_) == 2 and all(codes.is_valid_short_code(c.short_code) for c in cards_)
+    assert all(c.issued_by_id == users["caseworker"].id and c.revoked_at is None for c in cards_)
+    actions = sorted(a for (a,) in db.session.execute(db.select(AuditLog.action).where(
+        AuditLog.object_type.in_(["child", "household", "card"]) | (AuditLog.action == "household.bulk_import"))))
+    assert actions == ["card.issue", "card.issue", "child.create", "child.create", "household.bulk_import",
+                       "household.create"]
+
+
+def test_short_codes_already_taken_are_drawn_again(muni, users, monkeypatch):
+    from opplevelseskort.cards import codes, services
+
+    from ..factories import make_card
+
+    taken = make_card(muni, users, "Eksisterende").short_code
+    draws = iter([taken, taken, codes.new_short_code()])
+    monkeypatch.setattr(codes, "new_short_code", lambda: next(draws))
+    fresh = services.unused_short_codes(1)
+    assert fresh != [taken] and len(fresh) == 1
