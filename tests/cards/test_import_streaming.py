@@ -139,7 +139,7 @@ def test_the_batch_write_leaves_what_one_by_one_registration_leaves(muni, zone_s
                        "household.create"]
 
 
-def test_short_codes_already_taken_are_drawn_again(muni, users, monkeypatch):
+def test_short_codes_already_taken_are_drawn_again(muni, zone_set, users, monkeypatch):
     from opplevelseskort.cards import codes, services
 
     from ..factories import make_card
