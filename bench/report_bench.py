@@ -1,19 +1,23 @@
-"""Uptake report on PostgreSQL: time as a ratio to hand-written SQL, and CSV export memory.
+"""Reports on PostgreSQL: what a request costs now that publications are stored, what a build costs, whether the
+report statements keep their plan on a long-lived connection, and CSV export memory.
 
-A report is one table of the period's publication: every zone level, the age and gender breakdowns and (for a
-year) the grant report are built and protected together. Three times are measured in one run: the report with
-disclosure control solved from scratch, the same report when the identical tables were protected before (the
-protection is remembered), and hand-written SQL for one level (a GROUP BY over check-ins and over cards).
+1. Served: `services.uptake_report` as a page, export or API call runs it (the stored publication read and shaped),
+   as a ratio to hand-written SQL for one level (a GROUP BY over check-ins and one over cards), min/median/max of
+   `--runs` each, interleaved.
+2. Built: the publication job (`reports.jobs.build_and_store`: every table of the year and its quarters counted and
+   protected, then stored), cold.
+3. Plan stability: the build's statements run `--repeat` times on one connection (a long-lived worker's); psycopg
+   prepares a statement after five runs and PostgreSQL may then switch to a generic plan. Reported as last/first
+   (goal <= 1.2), with custom plans (what the build asks for) and without (PostgreSQL's default).
+4. CSV export memory at `--small` and at `--checkins` check-ins (flat).
 
-    python -m bench.report_bench [--cards 20000] [--checkins 500000] [--small 50000]
-
-The issue's full scale is 200,000 cards and 5,000,000 check-ins (--cards 200000 --checkins 5000000); the
-generator writes in bulk SQL, so that scale takes minutes on two cores rather than seconds.
+    python -m bench.report_bench [--cards 20000] [--checkins 500000] [--small 50000] [--runs 5] [--repeat 15]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 import tracemalloc
 
@@ -22,17 +26,12 @@ import sqlalchemy as sa
 from bench.common import fresh_database, generate, make_app
 
 
-def _timed(fn, repeat=3):
-    best = None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        d = time.perf_counter() - t
-        best = d if best is None else min(best, d)
-    return best
+def _spread(values) -> str:
+    v = sorted(values)
+    return f"{v[0]:.3f}/{statistics.median(v):.3f}/{v[-1]:.3f}"
 
 
-def _export_peak(db, report_fn) -> int:
+def _export_peak(report_fn) -> int:
     from opplevelseskort.reports import formats
 
     tracemalloc.start()
@@ -44,27 +43,45 @@ def _export_peak(db, report_fn) -> int:
     return peak
 
 
-def run(cards: int, checkins: int, name: str):
+def _stability(db, muni, period, repeat: int, custom: bool) -> list[float]:
+    """The build's SQL `repeat` times on one fresh connection, one transaction each (the solve is remembered)."""
+    from opplevelseskort.reports import services
+
+    services.CUSTOM_PLANS = custom
+    db.session.remove()
+    db.engine.dispose()  # a new connection: nothing prepared on it yet
+    times, pids = [], set()
+    try:
+        for _ in range(repeat):
+            pids.add(db.session.execute(sa.text("SELECT pg_backend_pid()")).scalar())
+            t = time.perf_counter()
+            services.build_publications(muni, period)
+            times.append(time.perf_counter() - t)
+            db.session.commit()
+    finally:
+        services.CUSTOM_PLANS = True
+    assert len(pids) == 1, "the runs must share one connection"
+    return times
+
+
+def run(cards: int, checkins: int, name: str, runs: int, repeat: int, full: bool):
     url = fresh_database(name)
     app = make_app(url)
     from opplevelseskort.extensions import db
-    from opplevelseskort.reports import services
+    from opplevelseskort.reports import jobs, services
 
     with app.app_context():
         t0 = time.perf_counter()
         data = generate(db, cards, 50, checkins)
+        db.session.commit()
         gen = time.perf_counter() - t0
         muni = services.municipality_for(None, data["municipality"])
         period = services.parse_period(str(data["year"]))
+        out = {"gen": gen}
 
-        def app_report():
+        def served():
+            db.session.expire_all()
             return services.uptake_report(muni, period, "delomrade")
-
-        def cold_report():
-            from opplevelseskort.reports import disclosure
-
-            disclosure._CACHE.clear()
-            return app_report()
 
         def hand_written():
             db.session.execute(sa.text(
@@ -76,12 +93,32 @@ def run(cards: int, checkins: int, name: str):
                 " JOIN zone z ON z.id = ch.zone_id WHERE k.valid_from < :e2 AND k.valid_until >= :s2"
                 " GROUP BY z.parent_id"), {"s2": period.start, "e2": period.end}).all()
 
-        app_report()
-        t_cold = _timed(cold_report)
-        t_app = _timed(app_report)
-        t_base = _timed(hand_written)
-        peak = _export_peak(db, app_report)
-    return gen, (t_cold, t_app), t_base, peak
+        if full:
+            from opplevelseskort.reports import disclosure
+
+            disclosure._CACHE.clear()
+            t = time.perf_counter()
+            jobs.build_and_store(muni, period)
+            db.session.commit()
+            out["build"] = time.perf_counter() - t
+            served()
+            app_t, base_t = [], []
+            for _ in range(runs):
+                t = time.perf_counter()
+                served()
+                app_t.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                hand_written()
+                base_t.append(time.perf_counter() - t)
+            out["served"], out["hand"] = app_t, base_t
+            out["ratio"] = [a / b for a, b in zip(app_t, base_t, strict=True)]
+            out["custom"] = _stability(db, muni, period, repeat, custom=True)
+            out["generic"] = _stability(db, muni, period, repeat, custom=False)
+        else:
+            jobs.build_and_store(muni, period)
+            db.session.commit()
+        out["peak"] = _export_peak(served)
+    return out
 
 
 def main(argv=None):
@@ -89,17 +126,24 @@ def main(argv=None):
     ap.add_argument("--cards", type=int, default=20000)
     ap.add_argument("--checkins", type=int, default=500000)
     ap.add_argument("--small", type=int, default=50000)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=15)
     args = ap.parse_args(argv)
-    gen, (t_cold, t_app), t_base, peak_big = run(args.cards, args.checkins, "ok_bench_report")
-    print(f"data: {args.cards} cards, {args.checkins} check-ins (generated in {gen:.1f}s)")
-    print(f"report, every table of the period protected from scratch: {t_cold * 1000:.0f} ms")
-    print(f"report, protection remembered:                           {t_app * 1000:.0f} ms")
-    print(f"hand-written GROUP BY for one level (check-ins + cards):  {t_base * 1000:.0f} ms")
-    print(f"ratio remembered/hand-written = {t_app / t_base:.2f} (target <= 1.5); "
-          f"from scratch/hand-written = {t_cold / t_base:.2f}")
-    _g, _a, _b, peak_small = run(args.cards, args.small, "ok_bench_report_small")
-    print(f"CSV export peak memory: {peak_small / 1024:.0f} KiB at {args.small} check-ins, "
-          f"{peak_big / 1024:.0f} KiB at {args.checkins} (ratio {peak_big / max(peak_small, 1):.2f}, target: flat)")
+    big = run(args.cards, args.checkins, "ok_bench_report", args.runs, args.repeat, full=True)
+    print(f"data: {args.cards} cards, {args.checkins} check-ins (generated in {big['gen']:.1f}s)")
+    print(f"built and stored by the job (year and quarters, protected from scratch): {big['build']:.2f} s")
+    print(f"served from the stored publication (s, min/median/max of {args.runs}): {_spread(big['served'])}")
+    print(f"hand-written GROUP BY for one level (check-ins + cards):               {_spread(big['hand'])}")
+    print(f"ratio served/hand-written: {_spread(big['ratio'])} (target <= 1.5)")
+    for label in ("custom", "generic"):
+        t = big[label]
+        print(f"plan stability, {args.repeat} builds on one connection, {label} plans: first {t[0]:.2f} s, "
+              f"last {t[-1]:.2f} s, max {max(t):.2f} s; last/first {t[-1] / t[0]:.2f}"
+              + (" (goal <= 1.2)" if label == "custom" else " (PostgreSQL's default, for comparison)"))
+    small = run(args.cards, args.small, "ok_bench_report_small", args.runs, args.repeat, full=False)
+    print(f"CSV export peak memory: {small['peak'] / 1024:.0f} KiB at {args.small} check-ins, "
+          f"{big['peak'] / 1024:.0f} KiB at {args.checkins} (ratio {big['peak'] / max(small['peak'], 1):.2f}, "
+          "target: flat)")
 
 
 if __name__ == "__main__":

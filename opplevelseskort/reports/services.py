@@ -343,6 +343,9 @@ def publication(municipality: Municipality, period: Period) -> Publication:
     return cache[key]
 
 
+CUSTOM_PLANS = True  # bench/report_bench.py turns it off to show what a generic plan costs
+
+
 def build_publications(municipality: Municipality, period: Period) -> list[Publication]:
     """Build every table the plan publishes for the period and protect them: the build job's work (the solver
     runs here, never in a request). Returns the period's publication first, then those protected with it.
@@ -352,7 +355,7 @@ def build_publications(municipality: Municipality, period: Period) -> list[Publi
     its calendar year's publication. Primary: 1..min_count-1 hidden, and a count whose complement (eligible -
     cards, cards - active) is that small. Secondary: `disclosure.protect` (see README, Disclosure control).
     """
-    if db.session.get_bind().dialect.name == "postgresql":
+    if CUSTOM_PLANS and db.session.get_bind().dialect.name == "postgresql":
         # The report statements carry long IN lists and run again and again on a worker's connection: a generic
         # plan (PostgreSQL's choice after five runs of a prepared statement) is several times slower for them.
         db.session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
