@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +41,13 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # --- looking cards up ------------------------------------------------------------------------
 
+@functools.cache
+def _card_query(column: str, lock: bool):
+    """A card with its child by one of its codes, built once per kind (the door's hot path)."""
+    q = db.select(Card).options(joinedload(Card.child)).where(getattr(Card, column) == sa.bindparam("code"))
+    return q.with_for_update(of=Card) if lock else q
+
+
 def lookup_card(code: str, *, lock: bool = False, municipality_id: int | None = None) -> Card:
     """Find a card by the URL in its QR, the raw QR token, or the short code typed by staff.
 
@@ -47,18 +56,16 @@ def lookup_card(code: str, *, lock: bool = False, municipality_id: int | None = 
 
     hit_card_lookup()  # every door that resolves a card code shares one budget
     text = (code or "").strip()
-    q = db.select(Card).options(joinedload(Card.child))
-    if lock and db.session.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update(of=Card)
+    lock = lock and db.session.get_bind().dialect.name == "postgresql"
     if "/k/" in text:
         text = text.split("/k/", 1)[1].split("?", 1)[0].split("#", 1)[0].strip("/")
     card = None
     if codes.TOKEN_RE.match(text):
-        card = db.session.scalar(q.filter_by(qr_token=text))
+        card = db.session.scalar(_card_query("qr_token", lock), {"code": text})
     elif codes.looks_like_short_code(text):
         if not codes.is_valid_short_code(text):
             raise NotFound("card_unknown", _("Koden finnes ikke. Den ser feilskrevet ut: sjekk tegnene og prøv igjen."))
-        card = db.session.scalar(q.filter_by(short_code=codes.normalise(text)))
+        card = db.session.scalar(_card_query("short_code", lock), {"code": codes.normalise(text)})
     if card is None or (municipality_id is not None and card.municipality_id != municipality_id):
         # A card of another municipality is as unknown as one that does not exist.
         raise NotFound("card_unknown", _("Ukjent kort."))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -40,20 +41,29 @@ class CheckinResult:
     companions_allowed: int
 
 
+@functools.cache
+def _door_offer_query():
+    """The offer, its partner, the partner user's own organisation, whether the offer is dated, and the day's
+    occasions: one statement, built once (building a statement costs more CPU than running a cached one)."""
+    any_occasion = aliased(Occasion)
+    dated = sa.exists().where(any_occasion.offer_id == Offer.id).correlate(Offer).label("dated")
+    day = sa.and_(Occasion.offer_id == Offer.id, Occasion.starts_at >= sa.bindparam("lo", type_=Occasion.starts_at.type),
+                  Occasion.starts_at < sa.bindparam("hi", type_=Occasion.starts_at.type))
+    return (db.select(Offer, PartnerMember.partner_id, dated, Occasion).select_from(Offer)
+            .options(joinedload(Offer.partner))
+            .outerjoin(PartnerMember, PartnerMember.user_id == sa.bindparam("user_id"))
+            .outerjoin(Occasion, day).where(Offer.id == sa.bindparam("offer_id"))
+            .execution_options(populate_existing=True))
+
+
 def get_offer_for(user: User, offer_id: int) -> Offer:
     """The offer a user may record check-ins for: partners only their own organisation's."""
 
     # One round-trip for what the door needs: the offer, its partner, the partner user's own organisation, whether
     # the offer is dated, and today's occasions (not every occasion of the offer).
     lo, hi = partners.day_bounds(today())
-    any_occasion = aliased(Occasion)
-    dated = sa.exists().where(any_occasion.offer_id == Offer.id).correlate(Offer).label("dated")
-    rows = db.session.execute(
-        db.select(Offer, PartnerMember.partner_id, dated, Occasion).select_from(Offer).options(joinedload(Offer.partner))
-        .outerjoin(PartnerMember, PartnerMember.user_id == user.id)
-        .outerjoin(Occasion, sa.and_(Occasion.offer_id == Offer.id, Occasion.starts_at >= lo, Occasion.starts_at < hi))
-        .where(Offer.id == offer_id)
-        .execution_options(populate_existing=True)).all() if offer_id else []
+    rows = db.session.execute(_door_offer_query(), {"offer_id": offer_id, "user_id": user.id, "lo": lo, "hi": hi}
+                              ).all() if offer_id else []
     offer = rows[0][0] if rows else None
     if rows:
         partners.remember_partner_of(user, rows[0][1])
@@ -168,15 +178,28 @@ def record_checkin(code: str, offer: Offer, *, actor: User, companions: int = 0,
     return CheckinResult(checkin, True, card, child, allowed)
 
 
+_VISIT_COLUMNS = ("card_id", "child_id", "offer_id", "partner_id", "occasion_id", "municipality_id", "recorded_by_id",
+                  "at", "companions", "source", "zone_id", "age", "birth_year", "gender", "value_nok", "voided_at",
+                  "voided_by_id", "void_reason")
+
+
+@functools.cache
+def _insert_visit_query():
+    """INSERT ... SELECT <the visit> WHERE NOT EXISTS (a visit of the card at the offer in the window) RETURNING id,
+    built once with bound parameters."""
+    table = CheckIn.__table__
+    earlier = sa.select(table.c.id).where(
+        table.c.card_id == sa.bindparam("card_id"), table.c.offer_id == sa.bindparam("offer_id"),
+        table.c.voided_at.is_(None), table.c.at > sa.bindparam("window_start", type_=table.c.at.type),
+        table.c.at <= sa.bindparam("at", type_=table.c.at.type))
+    row = sa.select(*[sa.bindparam(c, type_=table.c[c].type).label(c) for c in _VISIT_COLUMNS]).where(~sa.exists(earlier))
+    return sa.insert(table).from_select(list(_VISIT_COLUMNS), row).returning(table.c.id)
+
+
 def _insert_unless_repeat(values: dict, card_id: int, offer_id: int, at: datetime) -> int | None:
     """INSERT the visit unless one of the card at the offer is inside the repeat window: one statement."""
     window = timedelta(minutes=current_app.config["CHECKIN_REPEAT_WINDOW_MINUTES"])
-    table = CheckIn.__table__
-    earlier = sa.select(table.c.id).where(table.c.card_id == card_id, table.c.offer_id == offer_id,
-                                          table.c.voided_at.is_(None), table.c.at > at - window, table.c.at <= at)
-    columns = [c for c in values if c != "id"]
-    row = sa.select(*[sa.literal(values[c], table.c[c].type).label(c) for c in columns]).where(~sa.exists(earlier))
-    return db.session.execute(sa.insert(table).from_select(columns, row).returning(table.c.id)).scalar()
+    return db.session.execute(_insert_visit_query(), {**values, "window_start": at - window}).scalar()
 
 
 def set_companions(checkin: CheckIn, companions: int, *, actor: User) -> CheckIn:
