@@ -53,7 +53,8 @@ def bench_app():
             {"h": hashlib.sha256(raw.encode()).hexdigest()}).one()
         offer = conn.execute(sa.text(
             "SELECT o.id AS offer_id, o.partner_id, o.price_nok, p.status, EXISTS (SELECT 1 FROM occasion x WHERE"
-            " x.offer_id = o.id) AS dated, oc.id AS occasion_id FROM offer o JOIN partner p ON p.id = o.partner_id LEFT JOIN occasion oc ON oc.offer_id = o.id"
+            " x.offer_id = o.id) AS dated, oc.id AS occasion_id FROM offer o JOIN partner p ON p.id = o.partner_id"
+            " LEFT JOIN occasion oc ON oc.offer_id = o.id"
             " AND oc.starts_at >= date_trunc('day', now()) AND oc.starts_at < date_trunc('day', now()) + interval '1 day'"
             " WHERE o.id = :o"), {"o": data["offer_id"]}).first()
         hit_card_lookup()
