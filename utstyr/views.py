@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -42,8 +42,8 @@ def _labels():
 
 def _location():
     locs = services.locations_for(current_user)
-    if not locs:
-        abort(403)
+    if not locs:  # not a dead end: the page says what to do (an admin creates a central, a volunteer asks)
+        abort(make_response(render_template("utstyr/no_location.html"), 200 if request.method == "GET" else 409))
     wanted = request.values.get("location", type=int) or session.get("utstyr_location")
     loc = next((l for l in locs if l.id == wanted), locs[0])  # noqa: E741
     session["utstyr_location"] = loc.id

@@ -371,6 +371,11 @@ def dashboard_counts():
 
 
 @bp.app_template_global()
+def shortcuts():
+    return nav.shortcuts()
+
+
+@bp.app_template_global()
 def public_nav_items():
     return nav.public_items()
 

@@ -61,3 +61,21 @@ def test_every_enum_code_has_one_translated_word(app):
         english = {k: label(*k) for k in LABELS}
     same = [k for k, v in english.items() if v == str(LABELS[k]._args[0] if hasattr(LABELS[k], "_args") else v)]
     assert len(same) < 0.2 * len(LABELS), same
+
+
+def test_every_dashboard_tile_of_every_role_leads_to_a_page_that_role_gets(app, users, muni, zone_set):
+    """The dashboard's shortcuts and counts are links, each to a page the role may open (a group of the menu is
+    opened out into its pages: none is href="")."""
+    import re
+
+    from ..conftest import login
+
+    for role in ("admin", "caseworker", "partner", "volunteer", "analyst"):
+        c = app.test_client()
+        login(c, users[role])
+        page = c.get("/oversikt").text
+        tiles = re.findall(r'<a class="tile" href="([^"]*)"', page)
+        assert len(tiles) >= 2, role
+        for href in tiles:
+            assert href.startswith("/"), (role, href)
+            assert c.get(href).status_code == 200, (role, href)
