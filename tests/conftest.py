@@ -43,6 +43,7 @@ TEST_CONFIG = {
     # is tested on its own in tests/reports/test_disclosure_rules.py)
     "REPORT_ZONE_MIN_CARDS": 0,
     "REPORT_REFRESH_SECONDS": 0,  # a test that changes data and reads the report again sees the change
+    "API_TOKEN_CACHE_SECONDS": 0,  # a token revoked or a user disabled in a test stops at once (the cache: own tests)
     # jobs run inside the request that queues them (the queue itself is tested with a worker on its own)
     "JOBS_IMMEDIATE": True,
     "JOBS_EMBEDDED_WORKER": False,

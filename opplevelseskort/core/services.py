@@ -8,12 +8,15 @@ import hashlib
 import logging
 import re
 import secrets
-from datetime import timedelta
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -279,9 +282,10 @@ def create_token(user: User, name: str = "", *, actor: User | None = None) -> tu
 
 
 def revoke_token(token: ApiToken, *, actor: User) -> None:
-    """Revoke a token; it stops working at once."""
+    """Revoke a token: it stops working at once in this process, and within API_TOKEN_CACHE_SECONDS on the others."""
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        _TOKENS.pop(token.token_hash, None)
         audit.record(actor, "token.revoke", "api_token", token.id, user_id=token.user_id)
 
 
@@ -298,26 +302,66 @@ def _token_query():
         ApiToken.token_hash == db.bindparam("token_hash"))
 
 
-def token_for(raw: str | None) -> ApiToken | None:
-    """A valid bearer token (not revoked, its user active and still in the token's role), its use stamped."""
+@dataclass(frozen=True)
+class TokenUse:
+    """A valid bearer token as a request uses it: its id and its user (in this request's session)."""
+
+    id: int
+    user: User
+
+
+@dataclass
+class _Known:
+    token_id: int
+    user: User  # a detached copy, merged into each request's session without a statement
+    last_used_at: datetime | None
+    until: float  # time.monotonic() after which the token is read from the database again
+
+
+_TOKENS: dict[str, _Known] = {}  # token hash -> what this process knows of it (API_TOKEN_CACHE_SECONDS)
+
+
+def _detached_copy(user: User) -> User:
+    copy = User(**{attr.key: getattr(user, attr.key) for attr in sa.inspect(User).column_attrs})
+    make_transient_to_detached(copy)
+    return copy
+
+
+def token_for(raw: str | None) -> TokenUse | None:
+    """A valid bearer token (not revoked, its user active and still in the token's role), its use stamped.
+
+    What a token's row says is remembered by this process for API_TOKEN_CACHE_SECONDS (a scanner's every request
+    would otherwise read it again): a token revoked, or a user disabled or moved to another role, stops working
+    within that many seconds on every node (at once on the node that revoked it)."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-
-    token = db.session.scalar(_token_query(), {"token_hash": _hash_token(raw)})
-    if token is None or token.revoked_at is not None:
-        return None
-    user = token.user
-    if not user.active or user.role != token.role:
-        return None
+    token_hash = _hash_token(raw)
+    ttl = current_app.config.get("API_TOKEN_CACHE_SECONDS", 0)
+    known = _TOKENS.get(token_hash) if ttl else None
+    if known is not None and known.until > time.monotonic():
+        present = db.session.identity_map.get(sa.inspect(known.user).identity_key)  # never overwritten by the copy
+        user = present if present is not None else db.session.merge(known.user, load=False)
+    else:
+        token = db.session.scalar(_token_query(), {"token_hash": token_hash})
+        if token is None or token.revoked_at is not None or not token.user.active or token.user.role != token.role:
+            _TOKENS.pop(token_hash, None)
+            return None
+        user = token.user
+        known = _Known(token.id, _detached_copy(user) if ttl else user, token.last_used_at, time.monotonic() + ttl)
+        if ttl:
+            if len(_TOKENS) > 10_000:
+                _TOKENS.clear()
+            _TOKENS[token_hash] = known
     now = utcnow()
     # Record use at most once a minute: a write per API call would cost every check-in a round-trip.
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        token.last_used_at = now
+    if known.last_used_at is None or (now - known.last_used_at).total_seconds() > 60:
+        db.session.execute(db.update(ApiToken).where(ApiToken.id == known.token_id).values(last_used_at=now))
+        known.last_used_at = now
         # The last-use stamp is its own small unit of work, committed at once (before the request's own work):
         # the token row must not stay locked for the whole request, which would serialise every request
         # made with one token.
         db.session.commit()
-    return token
+    return TokenUse(known.token_id, user)
 
 
 def tokens_of(user: User) -> list[ApiToken]:

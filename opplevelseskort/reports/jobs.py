@@ -3,8 +3,6 @@ each period's publication is built (the solver runs here, never in a request) an
 
 from __future__ import annotations
 
-import time
-
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -15,7 +13,6 @@ from ..core.models import JobRun, Municipality, User, Zone
 from ..extensions import db
 from . import services, store
 from .indicators import import_indicators
-from .publication import Period
 
 
 @jobs.job("indicator_import")
@@ -29,14 +26,7 @@ def indicator_import(run: JobRun, *, upload: str, fmt: str, skip_unknown: bool) 
     return {"message": _("%(n)d indikatorverdier er lagret.", n=result.total), "lines": result.lines()}
 
 
-def build_and_store(municipality: Municipality, period: Period) -> list[str]:
-    """Build the period's publication (and those protected with it) and store them with the data version read
-    before the first count: a change made while building makes the stored one stale, never wrongly fresh."""
-    version = store.data_version(municipality.id)
-    t0 = time.perf_counter()
-    pubs = services.build_publications(municipality, period)
-    store.save(municipality, pubs, version, time.perf_counter() - t0)
-    return [p.period.label for p in pubs]
+build_and_store = services.build_and_store  # the job's work, also the CLI's and the bench's
 
 
 @jobs.job(store.BUILD_JOB)

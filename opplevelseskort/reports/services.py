@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -339,8 +340,20 @@ def publication(municipality: Municipality, period: Period) -> Publication:
     cache = g.setdefault("_publications", {}) if has_request_context() else {}
     key = (municipality.id, period, store.settings_key())
     if key not in cache:
-        cache[key] = store.current(municipality, period, build_here=not has_request_context())
+        cache[key] = store.current(municipality, period,
+                                   build_here=None if has_request_context() else build_and_store)  # the CLI builds
     return cache[key]
+
+
+def build_and_store(municipality: Municipality, period: Period) -> list[str]:
+    """Build the period's publication (and those protected with it) and store them with the data version read
+    before the first count: a change made while building makes the stored one stale, never wrongly fresh. (The
+    `publication_build` job's work; the CLI's when there is none stored.)"""
+    version = store.data_version(municipality.id)
+    t0 = time.perf_counter()
+    pubs = build_publications(municipality, period)
+    store.save(municipality, pubs, version, time.perf_counter() - t0)
+    return [p.period.label for p in pubs]
 
 
 CUSTOM_PLANS = True  # bench/report_bench.py turns it off to show what a generic plan costs

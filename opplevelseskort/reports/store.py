@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -99,23 +100,22 @@ def stored(municipality: Municipality, period: Period) -> ReportPublication | No
         ReportPublication.settings == settings_key()))
 
 
-def current(municipality: Municipality, period: Period, *, build_here: bool = False) -> Publication:
+def current(municipality: Municipality, period: Period, *,
+            build_here: Callable[[Municipality, Period], object] | None = None) -> Publication:
     """The period's stored publication. None yet: the build is queued and PublicationPending raised (or, with
-    `build_here`, as the CLI does, built now). Stale (older than the refresh interval and its data changed): the
-    stored one is answered and a rebuild queued (built before answering where jobs run at once)."""
+    `build_here`, as the CLI does, built now by it). Stale (older than the refresh interval and its data changed):
+    the stored one is answered and a rebuild queued (built before answering where jobs run at once)."""
     row = stored(municipality, period)
     if row is None or _stale(row, municipality):
-        if build_here:
-            from .jobs import build_and_store  # noqa: PLC0415 - the job module imports this one
-
-            build_and_store(municipality, period)
+        if build_here is not None:
+            build_here(municipality, period)
         else:
             run = request_build(municipality, period)
             if run.status == JobStatus.FAILED:  # only where jobs run at once (tests): say why, as the job did
                 raise DomainError("publication_failed", " ".join(run.errors or []) or _("Tallene kunne ikke lages."))
         row = stored(municipality, period)
         if row is None:
-            raise PublicationPending(run if not build_here else None, period)
+            raise PublicationPending(run if build_here is None else None, period)
     return load(municipality, row)
 
 

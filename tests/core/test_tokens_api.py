@@ -89,3 +89,43 @@ def test_cli_tokens_create_unknown_user_fails(app, users):
 def test_api_unknown_path_is_json_404(client):
     r = client.get("/api/v1/does-not-exist")
     assert r.status_code == 404 and r.json["error"] == "not_found"
+
+
+def test_a_process_remembers_a_token_for_seconds_and_forgets_it_when_revoked(make_app, app, users, monkeypatch):
+    """The token and its user are read once per API_TOKEN_CACHE_SECONDS (a scanner's every request would read them
+    again); a revoke on this node stops it at once, a user disabled elsewhere stops within the seconds."""
+    import sqlalchemy as sa
+
+    from opplevelseskort.core import services
+    from opplevelseskort.core.models import User
+    from opplevelseskort.extensions import db
+
+    cached = make_app(API_TOKEN_CACHE_SECONDS=5)
+    with cached.app_context():
+        token, raw = services.create_token(users["analyst"], "skanner")
+        services._TOKENS.clear()
+        client = cached.test_client()
+        headers = {"Authorization": f"Bearer {raw}"}
+        assert client.get("/api/v1/me", headers=headers).status_code == 200
+        statements = []
+        conn = db.session.connection()
+        listener = lambda *a, **k: statements.append(a[2])  # noqa: E731
+        sa.event.listen(conn, "before_cursor_execute", listener)
+        try:
+            assert client.get("/api/v1/me", headers=headers).status_code == 200
+        finally:
+            sa.event.remove(conn, "before_cursor_execute", listener)
+        assert not any("api_token" in s for s in statements)  # remembered: no statement for the token
+        analyst = users["analyst"].id
+        disable = sa.update(User).where(User.id == analyst)
+        db.session.execute(disable.values(active=False))  # disabled "on another node": trusted for the seconds ...
+        assert client.get("/api/v1/me", headers=headers).status_code == 200
+        monkeypatch.setattr(services.time, "monotonic", lambda: 10**9)  # ... and no longer after them
+        assert client.get("/api/v1/me", headers=headers).status_code == 401
+        db.session.execute(disable.values(active=True))
+        monkeypatch.undo()
+        services._TOKENS.clear()
+        assert client.get("/api/v1/me", headers=headers).status_code == 200
+        services.revoke_token(db.session.get(type(token), token.id), actor=db.session.get(User, users["admin"].id))
+        db.session.flush()  # revoked on this node: at once
+        assert client.get("/api/v1/me", headers=headers).status_code == 401
