@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from ..core import audit, outbox
 from ..core.clock import (
@@ -41,11 +41,22 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # --- looking cards up ------------------------------------------------------------------------
 
+def _locks() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"  # SQLite has no row locks (its writes are serial)
+
+
 @functools.cache
-def _card_query(column: str, lock: bool):
+def _card_query(column: str, lock: bool, row_lock: bool):
     """A card with its child by one of its codes, built once per kind (the door's hot path)."""
-    q = db.select(Card).options(joinedload(Card.child)).where(getattr(Card, column) == sa.bindparam("code"))
-    return q.with_for_update(of=Card) if lock else q
+    if not lock:
+        return db.select(Card).options(joinedload(Card.child)).where(getattr(Card, column) == sa.bindparam("code"))
+    # the locked look-up is the door's and the lending desk's: only what their rules read is loaded
+    q = (db.select(Card).where(getattr(Card, column) == sa.bindparam("code"))
+         .options(load_only(Card.id, Card.child_id, Card.municipality_id, Card.valid_from, Card.valid_until,
+                            Card.revoked_at, Card.companions),
+                  joinedload(Card.child).load_only(Child.id, Child.municipality_id, Child.given_name, Child.birth_year,
+                                                   Child.birth_month, Child.gender, Child.zone_id)))
+    return q.with_for_update(of=Card) if row_lock else q
 
 
 def lookup_card(code: str, *, lock: bool = False, municipality_id: int | None = None) -> Card:
@@ -56,16 +67,15 @@ def lookup_card(code: str, *, lock: bool = False, municipality_id: int | None = 
 
     hit_card_lookup()  # every door that resolves a card code shares one budget
     text = (code or "").strip()
-    lock = lock and db.session.get_bind().dialect.name == "postgresql"
     if "/k/" in text:
         text = text.split("/k/", 1)[1].split("?", 1)[0].split("#", 1)[0].strip("/")
     card = None
     if codes.TOKEN_RE.match(text):
-        card = db.session.scalar(_card_query("qr_token", lock), {"code": text})
+        card = db.session.scalar(_card_query("qr_token", lock, _locks()), {"code": text})
     elif codes.looks_like_short_code(text):
         if not codes.is_valid_short_code(text):
             raise NotFound("card_unknown", _("Koden finnes ikke. Den ser feilskrevet ut: sjekk tegnene og prøv igjen."))
-        card = db.session.scalar(_card_query("short_code", lock), {"code": codes.normalise(text)})
+        card = db.session.scalar(_card_query("short_code", lock, _locks()), {"code": codes.normalise(text)})
     if card is None or (municipality_id is not None and card.municipality_id != municipality_id):
         # A card of another municipality is as unknown as one that does not exist.
         raise NotFound("card_unknown", _("Ukjent kort."))

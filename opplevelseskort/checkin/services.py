@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.orm import aliased, joinedload, make_transient_to_detached
+from sqlalchemy.orm import aliased, joinedload, load_only, make_transient_to_detached
 
 from ..cards import services as cards
 from ..cards.models import Card, CardStatus, Child
@@ -41,6 +41,11 @@ class CheckinResult:
     companions_allowed: int
 
 
+DOOR_OFFER_COLUMNS = ("id", "partner_id", "municipality_id", "title", "status", "start_date", "end_date", "age_min",
+                      "age_max", "companions_allowed", "price_nok", "use_limit", "use_limit_period",
+                      "requires_booking")
+
+
 @functools.cache
 def _door_offer_query():
     """The offer, its partner, the partner user's own organisation, whether the offer is dated, and the day's
@@ -50,7 +55,9 @@ def _door_offer_query():
     day = sa.and_(Occasion.offer_id == Offer.id, Occasion.starts_at >= sa.bindparam("lo", type_=Occasion.starts_at.type),
                   Occasion.starts_at < sa.bindparam("hi", type_=Occasion.starts_at.type))
     return (db.select(Offer, PartnerMember.partner_id, dated, Occasion).select_from(Offer)
-            .options(joinedload(Offer.partner))
+            # only what the door's rules read: the offer's texts, translations and hours cost CPU to load
+            .options(load_only(*[getattr(Offer, c) for c in DOOR_OFFER_COLUMNS]),
+                     joinedload(Offer.partner).load_only(Partner.id, Partner.municipality_id, Partner.status, Partner.name))
             .outerjoin(PartnerMember, PartnerMember.user_id == sa.bindparam("user_id"))
             .outerjoin(Occasion, day).where(Offer.id == sa.bindparam("offer_id"))
             .execution_options(populate_existing=True))
