@@ -70,3 +70,32 @@ def test_axe_check_reports_a_form_field_without_label(page, live_server):
     page.evaluate("document.querySelector('label[for=email]').remove()")
     ids = {v["id"] for v in axe_violations(page, impacts=("serious", "critical"))}
     assert "label" in ids
+
+
+def test_menu_groups_open_one_at_a_time_and_close_on_escape_and_outside_click(page, live_server):
+    """The disclosure navigation pattern, with the keyboard: one group open at a time; Escape closes it and gives
+    focus back to its button; a click outside closes it."""
+    login(page, live_server.url, "admin@demo.no")
+    summaries = page.locator(".nav-group summary")
+    assert summaries.count() >= 2
+    details = page.locator(".nav-group details")
+
+    def open_groups():
+        return [details.nth(i).evaluate("d => d.open") for i in range(details.count())]
+
+    summaries.nth(0).focus()
+    page.keyboard.press("Enter")
+    assert open_groups()[0] is True
+    summaries.nth(1).focus()  # focus moves on: the first closes
+    page.keyboard.press("Enter")
+    assert open_groups()[:2] == [False, True] and sum(open_groups()) == 1
+    page.keyboard.press("Tab")  # into the open group's first link
+    page.keyboard.press("Escape")
+    assert sum(open_groups()) == 0
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+    assert page.evaluate("document.activeElement.textContent") == summaries.nth(1).text_content()
+    summaries.nth(0).click()
+    assert open_groups()[0] is True
+    size = page.viewport_size
+    page.mouse.click(10, size["height"] - 10)  # outside the menu (its panel covers the heading)
+    assert sum(open_groups()) == 0
