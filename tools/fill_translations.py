@@ -1,4 +1,5 @@
 """Fill catalog entries from a JSON file: {msgid: {lang: text, ...}, ...}; then run `tools/i18n.sh compile`.
+A plural entry is keyed by its singular msgid and given a list (one text per plural form of the language).
 
     python tools/fill_translations.py strings.json
 
@@ -26,7 +27,8 @@ def main(path: str) -> None:
             if lang in texts:
                 if msgid not in catalog:
                     raise SystemExit(f"{lang}: not in the catalog (run tools/i18n.sh extract update): {msgid!r}")
-                catalog[msgid].string = texts[lang]
+                text = texts[lang]
+                catalog[msgid].string = tuple(text) if isinstance(text, list) else text
                 catalog[msgid].flags.discard("fuzzy")
         with po_path.open("wb") as f:
             write_po(f, catalog, width=0 if lang in STAFF else 76, omit_header=False)

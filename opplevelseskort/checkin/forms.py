@@ -12,8 +12,9 @@ class ScanForm(FlaskForm):
     offer_id = SelectField(_l("Tilbud"), coerce=int, validators=[DataRequired(_l("Velg tilbud."))])
     code = StringField(_l("Kortkode"), validators=[DataRequired(_l("Skriv inn koden på kortet.")), Length(max=500)],
                        description=_l("Koden står under QR-koden, for eksempel K7M-4QX-9TV."),
+                       # the door's next card: the field has focus when the page opens ("Skann neste kort")
                        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
-                                  "inputmode": "text"})
+                                  "inputmode": "text", "autofocus": True})
     source = HiddenField(default="typed")
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import aliased, joinedload, load_only, make_transient_to_detached
 
 from ..cards import services as cards
@@ -161,7 +162,7 @@ def record_checkin(code: str, offer: Offer, *, actor: User, companions: int = 0,
     try:
         child = evaluate(card, offer, at)
         if companions < 0 or companions > allowed:
-            raise DomainError("companions_exceeded", _("Kortet gir plass til %(n)d ledsager(e).", n=allowed))
+            raise DomainError("companions_exceeded", ngettext("Kortet gir plass til %(num)d ledsager.", "Kortet gir plass til %(num)d ledsagere.", allowed))
     except DomainError:
         repeat = _repeat_of(card, offer, at)
         if repeat is not None:
@@ -217,7 +218,7 @@ def set_companions(checkin: CheckIn, companions: int, *, actor: User) -> CheckIn
     offer = db.session.get(Offer, checkin.offer_id)
     allowed = companions_allowed(card, offer) if card and offer else 0
     if companions < 0 or companions > allowed:
-        raise DomainError("companions_exceeded", _("Kortet gir plass til %(n)d ledsager(e).", n=allowed))
+        raise DomainError("companions_exceeded", ngettext("Kortet gir plass til %(num)d ledsager.", "Kortet gir plass til %(num)d ledsagere.", allowed))
     checkin.companions = companions
     return checkin
 

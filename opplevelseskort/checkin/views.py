@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -78,7 +79,7 @@ def companions(checkin_id: int):
     if form.validate_on_submit():
         with refused(redirect_to=url_for("checkin.result", checkin_id=checkin.id)):
             services.set_companions(checkin, form.companions.data or 0, actor=current_user)
-        flash(_("Registrert med %(n)d ledsager(e).", n=checkin.companions), "success")
+        flash(ngettext("Registrert med %(num)d ledsager.", "Registrert med %(num)d ledsagere.", checkin.companions), "success")
         return redirect(url_for("checkin.scanner"))
     flash(_("Antall ledsagere må være et tall fra 0."), "error")
     return redirect(url_for("checkin.result", checkin_id=checkin.id))

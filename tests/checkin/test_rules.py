@@ -228,3 +228,26 @@ def test_whether_a_visit_can_be_voided_is_decided_once_and_the_page_asks_it(offe
     assert not services.may_void(users["admin"], c, now=NOW)  # already void
     rows = services.void_choices(users["partner"], [c], now=NOW)
     assert rows == {c.id: False}
+
+
+def test_door_words_plural_forms_focus_and_counts_that_agree(client, login_as, offer, kid_card, users, muni):
+    """A refusal says what is wrong in words (no bare code), the code field has focus for the next card,
+    companions are counted in the right plural, and the visit log counts what the statement counts."""
+    login_as("partner")
+    page = client.get("/skann").text
+    import re
+
+    assert "autofocus" in re.search(r'<input[^>]*id="code"[^>]*>', page).group(0)
+    other = make_card(muni, users, "Sperret")
+    cards.revoke_card(other, "lost", actor=users["caseworker"])
+    r = client.post("/skann", data={"offer_id": offer.id, "code": other.short_code, "source": "typed"})
+    assert "Kortet er sperret." in r.text and "card_revoked" not in r.text.split('data-code="card_revoked"')[1]
+    first = services.record_checkin(kid_card.short_code, offer, actor=users["partner"], at=NOW).checkin
+    r = client.post(f"/skann/resultat/{first.id}/ledsagere", data={"companions": 1}, follow_redirects=True)
+    assert "Registrert med 1 ledsager." in r.text
+    services.void_checkin(first, "feil barn", actor=users["partner"], now=NOW)
+    second = services.record_checkin(make_card(muni, users, "To").short_code, offer, actor=users["partner"], at=NOW)
+    month = NOW.strftime("%Y-%m")
+    log = client.get(f"/besok?month={month}").text
+    assert "1 besøk telt (som i oppgjøret), 1 annullert" in log
+    assert second.created
