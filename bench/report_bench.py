@@ -137,8 +137,10 @@ def main(argv=None):
     print(f"ratio served/hand-written: {_spread(big['ratio'])} (target <= 1.5)")
     for label in ("custom", "generic"):
         t = big[label]
+        head, tail = statistics.median(t[:5]), statistics.median(t[-5:])
         print(f"plan stability, {args.repeat} builds on one connection, {label} plans: first {t[0]:.2f} s, "
-              f"last {t[-1]:.2f} s, max {max(t):.2f} s; last/first {t[-1] / t[0]:.2f}"
+              f"last {t[-1]:.2f} s, max {max(t):.2f} s; last/first {t[-1] / t[0]:.2f}, median of the last five / "
+              f"of the first five {tail / head:.2f}"
               + (" (goal <= 1.2)" if label == "custom" else " (PostgreSQL's default, for comparison)"))
     small = run(args.cards, args.small, "ok_bench_report_small", args.runs, args.repeat, full=False)
     print(f"CSV export peak memory: {small['peak'] / 1024:.0f} KiB at {args.small} check-ins, "
