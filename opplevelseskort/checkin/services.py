@@ -88,6 +88,10 @@ def _partner_municipality(partner_id: int) -> int | None:
     return db.session.scalar(db.select(Partner.municipality_id).where(Partner.id == partner_id))
 
 
+def _companions_allowed_text(allowed: int) -> str:
+    return ngettext("Kortet gir plass til %(num)d ledsager.", "Kortet gir plass til %(num)d ledsagere.", allowed)
+
+
 def companions_allowed(card: Card, offer: Offer) -> int:
     return max(0, min(card.companions or 0, offer.companions_allowed or 0))
 
@@ -162,7 +166,7 @@ def record_checkin(code: str, offer: Offer, *, actor: User, companions: int = 0,
     try:
         child = evaluate(card, offer, at)
         if companions < 0 or companions > allowed:
-            raise DomainError("companions_exceeded", ngettext("Kortet gir plass til %(num)d ledsager.", "Kortet gir plass til %(num)d ledsagere.", allowed))
+            raise DomainError("companions_exceeded", _companions_allowed_text(allowed))
     except DomainError:
         repeat = _repeat_of(card, offer, at)
         if repeat is not None:
@@ -218,7 +222,7 @@ def set_companions(checkin: CheckIn, companions: int, *, actor: User) -> CheckIn
     offer = db.session.get(Offer, checkin.offer_id)
     allowed = companions_allowed(card, offer) if card and offer else 0
     if companions < 0 or companions > allowed:
-        raise DomainError("companions_exceeded", ngettext("Kortet gir plass til %(num)d ledsager.", "Kortet gir plass til %(num)d ledsagere.", allowed))
+        raise DomainError("companions_exceeded", _companions_allowed_text(allowed))
     checkin.companions = companions
     return checkin
 
