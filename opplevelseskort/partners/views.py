@@ -266,7 +266,9 @@ def user_new():
     if form.validate_on_submit():
         with refused(lambda: form_page("partners/user_form.html", form),
                      field={"partner_unknown": form.partner_id, "partner_required": form.partner_id,
-                            None: form.email}):
+                            "password_too_short": form.password, "password_too_long": form.password,
+                            "password_common": form.password, "role_invalid": form.role,
+                            "municipality_required": form.municipality_id, None: form.email}):
             user = services.create_staff_user(
                 form.email.data, form.password.data, form.role.data, name=form.name.data or "",
                 municipality_id=_municipality_chosen(form), partner_id=form.partner_id.data or None,

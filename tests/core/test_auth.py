@@ -154,3 +154,16 @@ def test_municipality_admin_sees_only_own_users(client, users, other_muni):
     assert "out@test.no" in page and "caseworker@test.no" not in page
     assert client.get(f"/admin/brukere/{users['caseworker'].id}").status_code == 404
     assert client.get(f"/admin/brukere/{outsider.id}").status_code == 200
+
+
+def test_a_refused_password_stands_under_the_password_field(client, login_as, muni):
+    """Every error under its own field: the password rule's refusal under «Passord», not under «E-post»."""
+    import re
+
+    login_as("admin")
+    r = client.post("/admin/brukere/ny", data={"email": "ny@test.no", "password": "weakpwweakpw", "role": "analyst",
+                                                "municipality_id": muni.id, "partner_id": 0})
+    assert r.status_code == 422
+    password_field = re.search(r'<div class="field[^"]*">\s*<label for="password".*?</div>', r.text, re.S).group(0)
+    email_field = re.search(r'<div class="field[^"]*">\s*<label for="email".*?</div>', r.text, re.S).group(0)
+    assert 'class="error"' in password_field and 'class="error"' not in email_field
