@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from opplevelseskort.cards import codes
 from opplevelseskort.cards import codes as card_codes
 from opplevelseskort.cards import services as cards
-from opplevelseskort.cards.models import Card, Child
+from opplevelseskort.cards.models import Card, Child, Guardian
 from opplevelseskort.core import audit, outbox
 from opplevelseskort.core.clock import (
     local_date,
@@ -281,14 +281,38 @@ def search_borrowers(municipality_id: int, query: str, limit: int = 20) -> list[
         hit_card_lookup()  # a card code search is a card look-up: same budget as the scanner
         conditions.append(Borrower.card_id.in_(db.select(Card.id).where(
             Card.municipality_id == municipality_id, Card.short_code == card_codes.normalise(text))))
+    # a card holder is found by the child's full name and the guardians' phones, as a library desk finds a member
+    like = f"%{text.lower().replace('%', '').replace('_', '')}%"
+    holders = sa.select(Card.id).join(Child, Child.id == Card.child_id).where(Card.municipality_id == municipality_id)
+    conditions.append(Borrower.card_id.in_(holders.where(
+        sa.func.lower(Child.given_name + " " + Child.family_name).like(like))))
     digits = "".join(ch for ch in text if ch.isdigit())
     if len(digits) >= 4:
         digits = digits[2:] if digits.startswith("47") and len(digits) == 10 else digits
         conditions.append(sa.func.replace(sa.func.replace(Borrower.phone, " ", ""), "+47", "").contains(digits))
+        conditions.append(Borrower.card_id.in_(holders.join(Guardian, Guardian.household_id == Child.household_id)
+                                               .where(sa.func.replace(Guardian.phone, "+47", "").contains(digits))))
     if text.isdigit() and int(text) < 2**31:
         conditions.append(Borrower.id == int(text))
     return list(db.session.scalars(db.select(Borrower).where(Borrower.municipality_id == municipality_id,
                                                              sa.or_(*conditions)).order_by(Borrower.name).limit(limit)))
+
+
+def holder_details(borrowers: list[Borrower]) -> dict[int, tuple[str, str | None]]:
+    """For staff at the desk: each card-holder borrower's child's full name and a guardian's phone, in one
+    statement (a card holder is stored by given name only)."""
+    ids = [b.card_id for b in borrowers if b.card_id]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Card.id, Child.given_name, Child.family_name, Guardian.phone).join(Child, Child.id == Card.child_id)
+        .outerjoin(Guardian, Guardian.household_id == Child.household_id).where(Card.id.in_(ids))
+        .order_by(Card.id, Guardian.id)).all()
+    out: dict[int, tuple[str, str | None]] = {}
+    for card_id, given, family, phone in rows:
+        if card_id not in out or (out[card_id][1] is None and phone):
+            out[card_id] = (" ".join(p for p in (given, family) if p), phone)
+    return {b.id: out[b.card_id] for b in borrowers if b.card_id in out}
 
 
 @dataclass

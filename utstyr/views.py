@@ -285,7 +285,8 @@ def borrowers():
     loc, _locs = _location()
     query = (request.args.get("q") or "").strip()[:100]
     results = services.search_borrowers(loc.municipality_id, query) if query else []
-    return render_template("utstyr/borrowers.html", query=query, results=results)
+    return render_template("utstyr/borrowers.html", query=query, results=results,
+                           holders=services.holder_details(results))
 
 
 @bp.post("/reservasjoner/<int:reservation_id>/avbestill")

@@ -564,3 +564,15 @@ def test_an_unmet_wish_without_a_category_goes_back_saying_so(client, login_as, 
     assert r.status_code == 302 and r.headers["Location"].endswith("/utstyr/")
     assert '<p class="flash flash-error">Ikke et gyldig valg</p>' in client.get("/utstyr/").text
     assert db.session.scalar(db.select(db.func.count(UnmetDemand.id))) == 0
+
+
+def test_the_desk_finds_a_card_holder_by_family_name_and_guardian_phone(client, login_as, muni, users, location,
+                                                                        holder):
+    """A card-holder borrower is stored by given name only; the desk finds them as a library finds a member: by
+    the child's family name and a guardian's phone, and shows the full name and the phone."""
+    borrower = services.borrower_for_card(holder.short_code, muni.id)
+    assert services.search_borrowers(muni.id, "Nordmann") == [borrower]
+    assert services.search_borrowers(muni.id, "912 34 567") == [borrower]
+    login_as("volunteer")
+    page = client.get("/utstyr/lanere?q=nordmann").text
+    assert "Lars Nordmann" in page and "+4791234567" in page
