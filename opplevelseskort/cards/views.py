@@ -15,6 +15,7 @@ from markupsafe import Markup
 from ..core import files, jobs, nav, tenancy
 from ..core.forms import ActionForm
 from ..core.guards import form_page
+from ..core.i18n import current_locale_code
 from ..core.models import JobStatus, Municipality, Role
 from ..core.permissions import can_access_municipality, private_page, roles_required
 from ..core.uow import refuse_form, refused
@@ -234,6 +235,8 @@ from .models import ApplicationStatus  # noqa: E402
 def apply():
     """The public, translated application form for guardians."""
     form = ApplicationForm()
+    if request.method == "GET":  # messages in the language the family reads the form in, unless they choose
+        form.preferred_language.data = current_locale_code()
     errors: list[str] = []
     muni, choose = tenancy.municipality_or_choose()
     if choose is not None:

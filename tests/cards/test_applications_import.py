@@ -247,3 +247,12 @@ def test_kept_uploads_are_deleted_after_24_hours(muni, users):
     assert card_jobs.delete_kept_uploads(now=utcnow() + timedelta(hours=25)) == {"deleted": 1}
     assert files.get(card_jobs.upload_key(users["caseworker"].id, "abc")) is None
     assert files.get("offer/1.jpg") is not None
+
+
+@pytest.mark.parametrize("lang", ["ar", "so", "ti", "uk"])
+def test_the_language_for_messages_defaults_to_the_page_language(client, zone_set, lang):
+    import re
+
+    page = client.get(f"/sok-om-kort?sprak={lang}").text
+    select = re.search(r'<select[^>]*name="preferred_language".*?</select>', page, re.S).group(0)
+    assert re.search(rf'<option selected value="{lang}"|<option value="{lang}" selected', select), select[:300]
