@@ -103,8 +103,9 @@ def reject_application(a: Application, reason: str, *, actor: User) -> None:
     a.status, a.decided_by_id, a.decided_at, a.reason = ApplicationStatus.REJECTED, actor.id, utcnow(), reason.strip()
     with force_locale(a.preferred_language):
         subject = _("Svar på søknaden om opplevelseskort")
-        body = _("Hei %(name)s. Vi kan dessverre ikke gi opplevelseskort denne gangen. Begrunnelse: %(reason)s",
-                 name=a.guardian_name, reason=a.reason)
+        # the caseworker writes in Norwegian: the family is told so in their own language, around the reason
+        body = _("Hei %(name)s. Vi kan dessverre ikke gi opplevelseskort denne gangen. Kommunen skrev, på norsk: "
+                 "«%(reason)s»", name=a.guardian_name, reason=a.reason)
     if a.guardian_email:
         outbox.enqueue(OutboxChannel.EMAIL, a.guardian_email, subject, body, kind="application_rejected",
                        locale=a.preferred_language)

@@ -20,7 +20,7 @@ FAMILY_MESSAGES = [
     "%(name)s har fått plass",
     "Det ble en ledig plass: %(name)s har fått plass på %(offer)s %(date)s.",
     "Svar på søknaden om opplevelseskort",
-    "Hei %(name)s. Vi kan dessverre ikke gi opplevelseskort denne gangen. Begrunnelse: %(reason)s",
+    "Hei %(name)s. Vi kan dessverre ikke gi opplevelseskort denne gangen. Kommunen skrev, på norsk: «%(reason)s»",
     "Husk å levere utstyret i morgen",
     "Hei! Utstyret du lånte fra %(place)s skal leveres %(date)s.",
     "Utstyret skulle vært levert",

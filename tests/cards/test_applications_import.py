@@ -58,6 +58,7 @@ def test_rejection_sends_reason_in_guardians_language(muni, zone_set, users):
     applications.reject_application(a, "Bor i en annen kommune", actor=users["caseworker"])
     msg = db.session.scalar(db.select(OutboxMessage).filter_by(kind="application_rejected"))
     assert msg.locale == "pl" and "Bor i en annen kommune" in msg.body
+    assert "Gmina napisała po norwesku: «Bor i en annen kommune»" in msg.body  # said, in Polish, that it is Norwegian
     assert db.session.scalar(db.select(db.func.count(Household.id))) == 0
 
 
