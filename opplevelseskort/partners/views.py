@@ -309,4 +309,6 @@ MENU = (
     nav.item("partners.partner_list", _l("Partnere"), [Role.ADMIN], order=60, group="admin"),
 )
 COUNTS = (
+    nav.count(_l("partnere venter på godkjenning"), [Role.ADMIN], services.partners_waiting_count,
+              endpoint="partners.partner_list", order=25),
 )

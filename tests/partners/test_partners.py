@@ -314,3 +314,13 @@ def test_the_schedule_gives_no_shows_places_to_the_waiting_list_once(camp, muni,
     assert jobs.run_scheduled("release_no_shows").result == {"released": 2}
     assert wait.status == BookingStatus.BOOKED
     assert jobs.run_scheduled("release_no_shows").result == {"released": 0}  # idempotent
+
+
+def test_the_admin_dashboard_counts_partners_waiting_for_approval(client, login_as, muni):
+    for i in range(2):
+        db.session.add(Partner(municipality_id=muni.id, name=f"Venter {i}", org_number=f"99999999{i}",
+                               status=PartnerStatus.PENDING))
+    db.session.flush()
+    login_as("admin")
+    page = client.get("/oversikt").text
+    assert '<span class="count">2</span> partnere venter på godkjenning' in page
