@@ -72,6 +72,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "CARD_LOOKUP_RATE_LIMIT": env.get("CARD_LOOKUP_RATE_LIMIT", "60 per minute"),
         # how long a process trusts what it read of an API token (a revoked token stops within this many seconds)
         "API_TOKEN_CACHE_SECONDS": _int(env.get("API_TOKEN_CACHE_SECONDS"), 5),
+        # a new user's set-password link works once, for this many hours
+        "PASSWORD_LINK_HOURS": _int(env.get("PASSWORD_LINK_HOURS"), 72),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", ""),
         "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": _int(env.get("MAIL_PORT"), 25),

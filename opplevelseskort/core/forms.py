@@ -31,6 +31,16 @@ class PasswordChangeForm(FlaskForm):
                             render_kw={"autocomplete": "new-password"})
 
 
+class PasswordSetForm(FlaskForm):
+    """A new user chooses their password through a set-password link."""
+
+    new = PasswordField(_l("Nytt passord"), validators=[DataRequired(), Length(min=8, max=200)],
+                        description=_l("Minst 8 tegn."), render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Gjenta nytt passord"),
+                            validators=[DataRequired(), EqualTo("new", message=_l("Passordene er ikke like."))],
+                            render_kw={"autocomplete": "new-password"})
+
+
 class UserForm(FlaskForm):
     email = EmailField(_l("E-post"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Navn"), validators=[Optional(), Length(max=200)])

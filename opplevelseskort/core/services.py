@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -195,6 +196,46 @@ def set_password(user: User, new: str, *, actor: User | None) -> None:
     user.password_changed_at = utcnow()
     end_sessions(user)
     audit.record(actor, "user.password", "user", user.id, municipality_id=user.municipality_id)
+
+
+def public_url(path: str) -> str:
+    """An address for a message: the deployment's PUBLIC_BASE_URL (behind a proxy), else the request's own host."""
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    if base:
+        return base + path
+    return request.url_root.rstrip("/") + path if has_request_context() else path
+
+
+PASSWORD_LINK_SALT = "set-password"
+
+
+def _password_fingerprint(user: User) -> str:
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
+def unusable_password() -> str:
+    """A password nobody is told: a new user chooses their own through a set-password link."""
+    return secrets.token_urlsafe(32)
+
+
+def password_link_token(user: User) -> str:
+    """A signed token for a single-use, expiring link to set the user's password: it names the user and the
+    password they have now, so it stops working once a password is set (and after PASSWORD_LINK_HOURS)."""
+    signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=PASSWORD_LINK_SALT)
+    return signer.dumps({"u": user.id, "p": _password_fingerprint(user)})
+
+
+def user_for_password_link(token: str) -> User:
+    """The user a set-password link is for, while it is valid: signed, not expired, not used, user active."""
+    signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=PASSWORD_LINK_SALT)
+    try:
+        data = signer.loads(token, max_age=current_app.config["PASSWORD_LINK_HOURS"] * 3600)
+    except BadSignature:  # SignatureExpired is one
+        data = None
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) and isinstance(data.get("u"), int) else None
+    if user is None or not user.active or data.get("p") != _password_fingerprint(user):
+        raise NotFound("link_invalid", _("Lenken er ugyldig, utløpt eller allerede brukt. Be kommunen om en ny."))
+    return user
 
 
 def update_user(user: User, *, actor: User, role: Role | str | None = None, active: bool | None = None,

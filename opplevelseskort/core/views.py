@@ -25,6 +25,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter, login_manager
 from . import jobs, nav, services, tenancy, zones
+from .errors import NotFound
 from .forms import (
     ROLE_LABELS,
     ActionForm,
@@ -32,6 +33,7 @@ from .forms import (
     LoginForm,
     MunicipalityForm,
     PasswordChangeForm,
+    PasswordSetForm,
     TokenForm,
     ZoneEditForm,
     ZoneImportForm,
@@ -191,6 +193,25 @@ def change_password():
         flash(_("Passordet er endret."), "success")
         return redirect(url_for("core.dashboard"))
     return form_page("core/password.html", form)
+
+
+@bp.route("/passord/ny/<token>", methods=["GET", "POST"])
+def set_password_link(token: str):
+    """A new user's single-use, expiring link to choose their password (no password is ever sent)."""
+    try:
+        user = services.user_for_password_link(token)
+    except NotFound as exc:
+        return render_template("core/password_link_invalid.html", message=exc.message), 404
+    form = PasswordSetForm()
+    if form.validate_on_submit():
+        with refused(lambda: form_page("core/password_set.html", form, email=user.email), field=form.new):
+            services.set_password(user, form.new.data, actor=user)
+        flash(_("Passordet er satt. Logg inn med e-postadressen din og det nye passordet."), "success")
+        return redirect(url_for("core.login"))
+    return form_page("core/password_set.html", form, email=user.email)
+
+
+set_password_link.public = True  # reached by the new user through the link, before any login
 
 
 # --- users (admin) ---------------------------------------------------------------------------

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request, url_for
 from flask_babel import gettext as _
 
 from ..cards import services as cards
@@ -119,12 +118,16 @@ def approve_partner(partner: Partner, *, actor: User) -> User | None:
     if existing:
         raise Conflict("email_taken", _("Det finnes allerede en bruker med e-postadressen %(email)s.",
                                         email=partner.contact_email))
-    password = secrets.token_urlsafe(9)
-    user = create_staff_user(partner.contact_email, password, Role.PARTNER, name=partner.contact_name,
-                             municipality_id=partner.municipality_id, partner_id=partner.id, actor=actor)
+    # No password is made up for them, sent or stored in a message: the contact person sets their own through a
+    # single-use, expiring link.
+    user = create_staff_user(partner.contact_email, core.unusable_password(), Role.PARTNER,
+                             name=partner.contact_name, municipality_id=partner.municipality_id, partner_id=partner.id,
+                             actor=actor)
+    link = core.public_url(url_for("core.set_password_link", token=core.password_link_token(user)))
     outbox.enqueue(OutboxChannel.EMAIL, partner.contact_email, _("Velkommen som partner i opplevelseskortet"),
-                   _("%(name)s er godkjent. Logg inn med e-postadressen din og det midlertidige passordet "
-                     "%(password)s, og bytt passord med en gang.", name=partner.name, password=password),
+                   _("%(name)s er godkjent. Velg ditt eget passord for %(email)s her (lenken virker én gang, i "
+                     "%(hours)d timer): %(link)s", name=partner.name, email=partner.contact_email,
+                     hours=current_app.config["PASSWORD_LINK_HOURS"], link=link),
                    kind="partner_invite")
     return user
 

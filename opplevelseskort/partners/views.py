@@ -96,7 +96,8 @@ def partner_action(partner_id: int, action: str):
         abort(404)
     with refused(redirect_to=url_for("partners.partner_list")):
         actions[action]()
-    message = {"godkjenn": _("%(name)s er godkjent, og kontaktpersonen har fått en invitasjon.", name=partner.name),
+    message = {"godkjenn": _("%(name)s er godkjent. Invitasjonen til %(email)s står i kø og sendes om litt; "
+                             "utboksen viser når den er sendt.", name=partner.name, email=partner.contact_email),
                "avvis": _("%(name)s er avvist.", name=partner.name),
                "suspender": _("%(name)s er suspendert.", name=partner.name)}[action]
     flash(message, "success")

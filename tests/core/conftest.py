@@ -30,7 +30,8 @@ SKIP = {"static", "core.login", "core.logout", "core.set_language",
         "portal.family_cancel"}
 # Endpoints that create the caller's own data (a token of one's own, a lending location of one's own
 # municipality): the change itself is not a leak; markers and audit rows about A are still checked.
-OWN_WRITES = {"core.tokens", "utstyr.locations", "/mine-tilbud/ny"}
+# "reports.refresh" queues a rebuild of the caller's own municipality's figures (a job_run row of B, not of A)
+OWN_WRITES = {"core.tokens", "utstyr.locations", "/mine-tilbud/ny", "reports.refresh"}
 # A partner of the same municipality may look a card up (to check it in at its own offers).
 SAME_MUNICIPALITY_OK = {("partner-A2", "api.card_validity")}
 

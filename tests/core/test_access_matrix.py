@@ -47,6 +47,8 @@ PUBLIC = {
     ("portal.scan_landing", "GET"): {None: 200, P: 302, "*": 200},  # a partner goes on to check the card in
     ("partners.offer_image", "GET"): {None: 404, "*": 404},  # the world's offer has no picture
     ("utstyr.photo", "GET"): {None: 404, "*": 404},
+    ("core.set_password_link", "GET"): {None: 404, "*": 404},  # the world's token is no set-password link
+    ("core.set_password_link", "POST"): {None: 404, "*": 404},
 }
 
 # A role the view allows: 200 for a GET and, for a POST with an empty form, the status listed ("*": the other

@@ -52,6 +52,32 @@ def test_approval_creates_partner_user_and_invites(muni, users):
     assert user.role == Role.PARTNER and services.partner_id_of(user) == p.id
     msg = db.session.scalar(db.select(OutboxMessage).filter_by(kind="partner_invite"))
     assert msg.recipient == "nils@lag.no"
+    assert "/passord/ny/" in msg.body and "midlertidige" not in msg.body  # a link, never a password
+
+
+def test_a_set_password_link_works_once_and_expires(client, muni, users, monkeypatch):
+    import re
+
+    from opplevelseskort.core import services as core
+
+    p = services.register_partner(muni, _reg())
+    user = services.approve_partner(p, actor=users["admin"])
+    msg = db.session.scalar(db.select(OutboxMessage).filter_by(kind="partner_invite"))
+    path = re.search(r"(/passord/ny/\S+)", msg.body).group(1)
+    assert client.get(path).status_code == 200
+    r = client.post(path, data={"new": "kort", "confirm": "kort"})
+    assert r.status_code == 422  # the password rule, under the field; the link still works
+    r = client.post(path, data={"new": "lag og klubb 2026", "confirm": "lag og klubb 2026"})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/logg-inn")
+    assert core.authenticate("nils@lag.no", "lag og klubb 2026").id == user.id
+    assert client.get(path).status_code == 404  # used: the link named the password it replaced
+    fresh = core.password_link_token(user)
+    monkeypatch.setitem(client.application.config, "PASSWORD_LINK_HOURS", 0)
+    import time
+
+    time.sleep(1.1)
+    assert client.get(f"/passord/ny/{fresh}").status_code == 404  # expired
+    assert client.get("/passord/ny/forfalsket").status_code == 404
 
 
 def test_reject_sends_reason(muni, users):
