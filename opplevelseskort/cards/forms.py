@@ -86,7 +86,8 @@ class SearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Søk etter navn eller kortkode"), validators=[Optional(), Length(max=100)])
+    q = StringField(_l("Søk etter navn, kortkode eller en foresatts telefon eller e-post"),
+                    validators=[Optional(), Length(max=100)])
 
 
 class ApplicationForm(FlaskForm):

@@ -316,7 +316,8 @@ def get_child(child_id: int, *, actor: User, audit_view: bool = True) -> Child:
 
 
 def search_children(actor: User, text: str, limit: int = 50) -> list[Child]:
-    """Caseworkers and admins search children of their municipality by name or short card code."""
+    """Caseworkers and admins search children of their municipality by name, short card code, or a guardian's
+    phone or e-mail."""
     text = (text or "").strip()
     q = (db.select(Child).where(Child.anonymised_at.is_(None)).order_by(Child.family_name, Child.given_name)
          .options(selectinload(Child.cards), joinedload(Child.zone)))  # the list shows each one's card and zone
@@ -324,8 +325,16 @@ def search_children(actor: User, text: str, limit: int = 50) -> list[Child]:
     if text:
         like = f"%{text.lower()}%"
         code = codes.normalise(text)
-        q = q.where(db.or_(db.func.lower(Child.given_name).like(like), db.func.lower(Child.family_name).like(like),
-                           Child.id.in_(db.select(Card.child_id).where(Card.short_code == code))))
+        found = [db.func.lower(Child.given_name).like(like), db.func.lower(Child.family_name).like(like),
+                 db.func.lower(Child.given_name + " " + Child.family_name).like(like),
+                 Child.id.in_(db.select(Card.child_id).where(Card.short_code == code))]
+        guardians = db.select(Guardian.household_id)
+        if "@" in text:  # a guardian's e-mail
+            found.append(Child.household_id.in_(guardians.where(db.func.lower(Guardian.email) == text.lower())))
+        phone = normalise_phone(text)
+        if phone and PHONE_RE.match(phone):  # a guardian's phone, however it was typed
+            found.append(Child.household_id.in_(guardians.where(Guardian.phone == phone)))
+        q = q.where(db.or_(*found))
     rows = list(db.session.scalars(q.limit(limit)))
     audit.record(actor, "child.search", "child", None, municipality_id=actor.municipality_id, results=len(rows))
     return rows

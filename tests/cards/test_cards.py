@@ -159,3 +159,14 @@ def test_changes_are_audited(card, users):
     services.revoke_card(card, "lost", actor=users["caseworker"])
     actions = set(db.session.scalars(db.select(AuditLog.action)))
     assert {"household.create", "child.create", "card.issue", "card.revoke"} <= actions
+
+
+def test_children_are_found_by_a_guardians_phone_and_email(client, login_as, muni, zone_set, users):
+    from ..factories import household
+
+    h = household(muni, users, given_name="Aksel", family_name="Berg")
+    login_as("caseworker")
+    for q in ("912 34 567", "+4791234567", "KARI@example.org", "aksel berg"):
+        page = client.get("/barn", query_string={"q": q}).text
+        assert f'/husstand/{h.id}"' in page, q
+    assert f'/husstand/{h.id}"' not in client.get("/barn", query_string={"q": "98765432"}).text
