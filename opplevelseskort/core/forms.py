@@ -67,6 +67,18 @@ class ActionForm(FlaskForm):
     """A button-only form (revoke, log out): CSRF and nothing else."""
 
 
+class MunicipalitySettingsForm(FlaskForm):
+    contact_line = StringField(_l("Kontaktlinje for familiene"), validators=[Optional(), Length(max=1000)],
+                               description=_l("Vises på familiens kortside, for eksempel «Spørsmål? Ring "
+                                              "servicetorget på 69 19 60 00»."))
+    # the form only bounds the sizes: the service checks every field's rule at once (each problem under its field)
+    sms_sender = StringField(_l("Avsendernavn på SMS"), validators=[Optional(), Length(max=100)],
+                             description=_l("Høyst 11 tegn, for eksempel «Halden kom»."))
+    default_report_period = StringField(_l("Standard rapportperiode"), validators=[Optional(), Length(max=40)],
+                                        description=_l("Tomt: inneværende år. Eller 2026, 2026-Q1, 2026-03."))
+    support_email = StringField(_l("E-post for brukerstøtte"), validators=[Optional(), Length(max=254)])
+
+
 class MunicipalityForm(FlaskForm):
     municipality = SelectField(_l("Kommune"), validators=[DataRequired()])
 

@@ -30,6 +30,11 @@ class Municipality(db.Model):
     number: Mapped[str] = mapped_column(sa.String(4), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the municipality's own settings (admin page /admin/kommune)
+    contact_line: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")  # shown to families
+    sms_sender: Mapped[str] = mapped_column(sa.String(11), default="", server_default="")  # SMS "from" name
+    default_report_period: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    support_email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
 
     __table_args__ = (sa.CheckConstraint("length(number) = 4", name="number_four_digits"),)
 

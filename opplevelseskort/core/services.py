@@ -198,6 +198,40 @@ def set_password(user: User, new: str, *, actor: User | None) -> None:
     audit.record(actor, "user.password", "user", user.id, municipality_id=user.municipality_id)
 
 
+SMS_SENDER_RE = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")  # an alphanumeric SMS sender id
+REPORT_PERIOD_RE = re.compile(r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")
+SETTINGS = ("contact_line", "sms_sender", "default_report_period", "support_email")
+
+
+def update_municipality_settings(municipality: Municipality, *, actor: User, contact_line: str, sms_sender: str,
+                                 default_report_period: str, support_email: str) -> list[str]:
+    """The municipality's own settings, every field checked (problems by field, nothing saved unless all hold);
+    the change is audited. Returns the names of the fields that changed."""
+    values = {"contact_line": (contact_line or "").strip(), "sms_sender": (sms_sender or "").strip(),
+              "default_report_period": (default_report_period or "").strip(),
+              "support_email": (support_email or "").strip()}
+    problems = {}
+    if len(values["contact_line"]) > 200:
+        problems["contact_line"] = _("Høyst %(n)d tegn.", n=200)
+    if values["sms_sender"] and not SMS_SENDER_RE.match(values["sms_sender"]):
+        problems["sms_sender"] = _("Høyst 11 tegn, bokstaver, tall og mellomrom, minst én bokstav (for eksempel "
+                                   "«Halden kom»).")
+    if values["default_report_period"] and not REPORT_PERIOD_RE.match(values["default_report_period"]):
+        problems["default_report_period"] = _("Skriv et år, et kvartal eller en måned, for eksempel 2026, 2026-Q1 "
+                                              "eller 2026-03, eller la feltet stå tomt (inneværende år).")
+    if values["support_email"] and not EMAIL_RE.match(values["support_email"]):
+        problems["support_email"] = _("«%(value)s» er ikke en gyldig e-postadresse.", value=values["support_email"])
+    if problems:
+        raise DomainError("settings_invalid", " ".join(problems.values()), fields=problems)
+    changed = [k for k, v in values.items() if getattr(municipality, k) != v]
+    for key in changed:
+        setattr(municipality, key, values[key])
+    if changed:
+        audit.record(actor, "municipality.settings", "municipality", municipality.id,
+                     municipality_id=municipality.id, changed={k: values[k] for k in changed})
+    return changed
+
+
 def public_url(path: str) -> str:
     """An address for a message: the deployment's PUBLIC_BASE_URL (behind a proxy), else the request's own host."""
     base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")

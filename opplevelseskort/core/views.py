@@ -25,13 +25,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter, login_manager
 from . import jobs, nav, services, tenancy, zones
-from .errors import NotFound
+from .errors import DomainError, NotFound
 from .forms import (
     ROLE_LABELS,
     ActionForm,
     LanguageForm,
     LoginForm,
     MunicipalityForm,
+    MunicipalitySettingsForm,
     PasswordChangeForm,
     PasswordSetForm,
     TokenForm,
@@ -300,6 +301,32 @@ def zone_outlines():
                                       mimetype="application/geo+json")
 
 
+@bp.route("/admin/kommune", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def municipality_settings():
+    """The municipality's own settings (contact line shown to families, SMS sender name, default report period,
+    support e-mail); every change is audited."""
+    muni, choose = tenancy.municipality_or_choose()
+    if choose is not None:
+        return choose
+    if not can_access_municipality(current_user, muni.id):
+        abort(404)
+    form = MunicipalitySettingsForm(obj=muni) if request.method == "GET" else MunicipalitySettingsForm()
+    if form.validate_on_submit():
+        try:
+            changed = services.update_municipality_settings(
+                muni, actor=current_user, contact_line=form.contact_line.data, sms_sender=form.sms_sender.data,
+                default_report_period=form.default_report_period.data, support_email=form.support_email.data)
+        except DomainError as exc:  # every problem under its own field
+            db.session.rollback()
+            for name, message in exc.details.get("fields", {}).items():
+                form[name].errors = [*form[name].errors, message]
+            return form_page("core/municipality_settings.html", form, muni=muni)
+        flash(_("Innstillingene er lagret.") if changed else _("Ingenting ble endret."), "success")
+        return redirect(url_for("core.municipality_settings"))
+    return form_page("core/municipality_settings.html", form, muni=muni)
+
+
 @bp.get("/admin/soner")
 @roles_required(Role.ADMIN)
 def zone_list():
@@ -405,6 +432,7 @@ def public_nav_items():
 MENU = (
     nav.item("core.users", _l("Brukere"), [Role.ADMIN], order=80, group="admin"),
     nav.item("core.zone_list", _l("Soner"), [Role.ADMIN], order=81, group="admin"),
+    nav.item("core.municipality_settings", _l("Kommunens innstillinger"), [Role.ADMIN], order=83, group="admin"),
     nav.item("core.jobs_overview", _l("Jobber"), [Role.ADMIN], order=82, group="admin"),
     nav.item("core.tokens", _l("API-nøkler"), list(Role), order=90, group="account"),
     nav.item("core.change_password", _l("Passord"), list(Role), order=91, group="account"),

@@ -12,6 +12,7 @@ from ..cards import services as cards
 from ..cards.models import Card, CardStatus
 from ..core.clock import today
 from ..core.errors import NotFound
+from ..core.models import Municipality
 from ..extensions import db
 from ..partners import services as partners
 from ..partners.models import Booking, Occasion, Offer
@@ -32,6 +33,7 @@ class CardPage:
     status: CardStatus
     offers: list[tuple[Offer, str]]  # (offer, title in the reader's language)
     bookings: list[BookingLine]
+    contact_line: str = ""  # the municipality's line for families (its settings page)
 
 
 def family_card(token: str) -> Card:
@@ -57,7 +59,8 @@ def card_page(card: Card, locale: str) -> CardPage:
         occ = db.session.get(Occasion, b.occasion_id)
         lines.append(BookingLine(b.id, occ.offer.text(locale)[0], occ.starts_at, str(b.status),
                                  partners.waitlist_position(b)))
-    return CardPage(card, status, offers, lines)
+    municipality = db.session.get(Municipality, card.municipality_id)
+    return CardPage(card, status, offers, lines, municipality.contact_line if municipality else "")
 
 
 def occasion_for_family(occasion_id: int) -> Occasion:

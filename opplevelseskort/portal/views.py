@@ -38,7 +38,8 @@ def family_card(token: str):
                 for b in page.bookings]
     return private_page(Response(render_template(
         "portal/family_card.html", card=page.card, child=page.card.child, status=page.status, CardStatus=CardStatus,
-        offers=offers, bookings=bookings, short_code=codes.format_short_code(page.card.short_code), token=token)))
+        offers=offers, bookings=bookings, short_code=codes.format_short_code(page.card.short_code), token=token,
+        contact_line=page.contact_line)))
 
 
 @bp.get("/kort/<token>/qr.svg")

@@ -49,7 +49,7 @@ def _municipality():
 def _filters():
     form = ReportFilterForm(request.args)
     muni = _municipality()
-    period_text = form.period.data or str(today().year)
+    period_text = form.period.data or muni.default_report_period or str(today().year)  # the municipality's setting
     levels = services.levels_to_choose(muni, period_text)
     # a shorter period than a year is published for the municipality as a whole (the plan): no level to choose
     form.level.choices = [(lv, label("zone_level", lv)) for lv in levels] or [("", _("Hele kommunen"))]

@@ -60,6 +60,8 @@ ALLOWED = {
     ("reports.export", "GET"): {A: 302},
     ("reports.grant", "GET"): {A: 302},
     ("reports.build_status", "GET"): {A: 302},
+    ("core.municipality_settings", "GET"): {A: 302},  # an admin over several municipalities chooses one first
+    ("core.municipality_settings", "POST"): {A: 302},
     ("reports.refresh", "POST"): {"*": 302},  # an empty form goes back to the report with the reason
     ("api.uptake_report", "GET"): {"*": 422},  # the period is required
     ("cards.import_job", "GET"): {"*": 422},  # the world's import job failed: its page lists why

@@ -79,3 +79,36 @@ def test_every_dashboard_tile_of_every_role_leads_to_a_page_that_role_gets(app, 
         for href in tiles:
             assert href.startswith("/"), (role, href)
             assert c.get(href).status_code == 200, (role, href)
+
+
+def test_an_admin_sets_the_municipalitys_settings_each_problem_under_its_field_and_audited(client, login_as, muni,
+                                                                                         zone_set, users):
+    import re
+
+    from opplevelseskort.core.models import AuditLog, Municipality
+    from opplevelseskort.extensions import db
+
+    login_as("admin")
+    assert client.get("/admin/kommune").status_code == 200
+    bad = {"contact_line": "Ring oss", "sms_sender": "Altfor langt navn!", "default_report_period": "i fjor",
+           "support_email": "ikke-epost"}
+    r = client.post("/admin/kommune", data=bad)
+    assert r.status_code == 422
+    for name in ("sms_sender", "default_report_period", "support_email"):
+        block = re.search(rf'<div class="field[^"]*">\s*<label for="{name}".*?</div>', r.text, re.S).group(0)
+        assert 'class="error"' in block, name
+    assert db.session.get(Municipality, muni.id).contact_line == ""  # nothing saved unless every field holds
+    good = {"contact_line": "Spørsmål? Ring servicetorget på 69 19 60 00.", "sms_sender": "Halden kom",
+            "default_report_period": "2026-Q1", "support_email": "kort@halden.kommune.no"}
+    assert client.post("/admin/kommune", data=good).status_code == 302
+    m = db.session.get(Municipality, muni.id)
+    assert (m.contact_line, m.sms_sender, m.default_report_period, m.support_email) == tuple(good.values())
+    entry = db.session.scalar(db.select(AuditLog).filter_by(action="municipality.settings"))
+    assert set(entry.details["changed"]) == set(good)
+    # used: the report page opens on the default period, the family's card page shows the contact line
+    login_as("analyst")
+    assert 'value="2026-Q1"' in client.get("/rapporter/").text
+    from ..factories import make_card
+
+    card = make_card(muni, users, "Kontakt")
+    assert "Ring servicetorget på 69 19 60 00" in client.get(f"/kort/{card.family_token}").text
