@@ -241,6 +241,12 @@ def public_url(path: str) -> str:
 
 
 PASSWORD_LINK_SALT = "set-password"
+SET_PASSWORD_PATH = "/passord/ny/"  # the route's own prefix (core.views.set_password_link): a message's link
+
+
+def password_link(user: User) -> str:
+    """The address of the user's set-password link, for the message that invites them."""
+    return public_url(SET_PASSWORD_PATH + password_link_token(user))
 
 
 def _password_fingerprint(user: User) -> str:

@@ -43,6 +43,7 @@ class Refusal:
     field: object | None = None
     redirect_to: str | None = None
     verdict: Callable | None = None
+    form: object | None = None
 
     def answer(self, exc: DomainError):
         if self.redirect_to is not None:
@@ -50,6 +51,11 @@ class Refusal:
             return redirect(self.redirect_to)
         if self.verdict is not None:
             rv = self.verdict(exc)
+        elif self.form is not None and exc.details.get("fields"):
+            # a service that checked several fields at once: each problem under its own field
+            for name, message in exc.details["fields"].items():
+                self.form[name].errors = [*self.form[name].errors, message]
+            rv = self.render()
         elif self.field is not None:
             # one field, or {error code: field} with None for the rest
             field = self.field.get(exc.code, self.field.get(None)) if isinstance(self.field, dict) else self.field
@@ -64,9 +70,11 @@ class Refusal:
 
 @contextmanager
 def refused(render: Callable | None = None, *, field=None, redirect_to: str | None = None,
-            verdict: Callable | None = None, not_found: bool = False, status: int | None = None) -> Iterator[None]:
+            verdict: Callable | None = None, not_found: bool = False, status: int | None = None,
+            form=None) -> Iterator[None]:
     """Answer a DomainError raised inside the block as declared here (see the module's docstring). `status`
-    answers the usual error (JSON on the API) with that status instead of the error's own."""
+    answers the usual error (JSON on the API) with that status instead of the error's own; `form` takes a
+    refusal that names several fields (`fields={name: message}`) and puts each message under its field."""
     try:
         yield
     except DomainError as exc:
@@ -80,7 +88,7 @@ def refused(render: Callable | None = None, *, field=None, redirect_to: str | No
             answer = DomainError(exc.code, exc.message, **exc.details)
             answer.status = status
             raise answer from None
-        abort(Refusal(render, field, redirect_to, verdict).answer(exc))
+        abort(Refusal(render, field, redirect_to, verdict, form).answer(exc))
 
 
 def refuse_form(form, fallback: str):

@@ -25,7 +25,6 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter, login_manager
 from . import jobs, nav, services, tenancy, zones
-from .errors import DomainError, NotFound
 from .forms import (
     ROLE_LABELS,
     ActionForm,
@@ -196,13 +195,11 @@ def change_password():
     return form_page("core/password.html", form)
 
 
-@bp.route("/passord/ny/<token>", methods=["GET", "POST"])
+@bp.route(services.SET_PASSWORD_PATH + "<token>", methods=["GET", "POST"])
 def set_password_link(token: str):
     """A new user's single-use, expiring link to choose their password (no password is ever sent)."""
-    try:
+    with refused(lambda errors: (render_template("core/password_link_invalid.html", message=errors[0]), 404)):
         user = services.user_for_password_link(token)
-    except NotFound as exc:
-        return render_template("core/password_link_invalid.html", message=exc.message), 404
     form = PasswordSetForm()
     if form.validate_on_submit():
         with refused(lambda: form_page("core/password_set.html", form, email=user.email), field=form.new):
@@ -313,15 +310,10 @@ def municipality_settings():
         abort(404)
     form = MunicipalitySettingsForm(obj=muni) if request.method == "GET" else MunicipalitySettingsForm()
     if form.validate_on_submit():
-        try:
+        with refused(lambda *_: form_page("core/municipality_settings.html", form, muni=muni), form=form):
             changed = services.update_municipality_settings(
                 muni, actor=current_user, contact_line=form.contact_line.data, sms_sender=form.sms_sender.data,
                 default_report_period=form.default_report_period.data, support_email=form.support_email.data)
-        except DomainError as exc:  # every problem under its own field
-            db.session.rollback()
-            for name, message in exc.details.get("fields", {}).items():
-                form[name].errors = [*form[name].errors, message]
-            return form_page("core/municipality_settings.html", form, muni=muni)
         flash(_("Innstillingene er lagret.") if changed else _("Ingenting ble endret."), "success")
         return redirect(url_for("core.municipality_settings"))
     return form_page("core/municipality_settings.html", form, muni=muni)

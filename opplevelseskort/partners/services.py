@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 
 from ..cards import services as cards
@@ -123,7 +123,7 @@ def approve_partner(partner: Partner, *, actor: User) -> User | None:
     user = create_staff_user(partner.contact_email, core.unusable_password(), Role.PARTNER,
                              name=partner.contact_name, municipality_id=partner.municipality_id, partner_id=partner.id,
                              actor=actor)
-    link = core.public_url(url_for("core.set_password_link", token=core.password_link_token(user)))
+    link = core.password_link(user)
     outbox.enqueue(OutboxChannel.EMAIL, partner.contact_email, _("Velkommen som partner i opplevelseskortet"),
                    _("%(name)s er godkjent. Velg ditt eget passord for %(email)s her (lenken virker én gang, i "
                      "%(hours)d timer): %(link)s", name=partner.name, email=partner.contact_email,
