@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 
 from utstyr.models import Borrower, Loan, LoanLine
 
@@ -90,12 +91,13 @@ def data_version(municipality_id: int) -> str:
 
 # --- reading ---------------------------------------------------------------------------------
 
-_PARSED: OrderedDict[tuple, dict] = OrderedDict()  # (row id, built at) -> content: a page reloaded parses nothing
+_PARSED: OrderedDict[tuple, dict] = OrderedDict()  # (row id, built at) -> content: a page reloaded reads no JSON
 _PARSED_SIZE = 32
 
 
 def stored(municipality: Municipality, period: Period) -> ReportPublication | None:
-    return db.session.scalar(sa.select(ReportPublication).where(
+    """The stored row, its content left unloaded (this process may hold it parsed already: `load`)."""
+    return db.session.scalar(sa.select(ReportPublication).options(defer(ReportPublication.content)).where(
         ReportPublication.municipality_id == municipality.id, ReportPublication.period == period.label,
         ReportPublication.settings == settings_key()))
 
