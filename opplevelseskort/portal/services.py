@@ -34,6 +34,7 @@ class CardPage:
     offers: list[tuple[Offer, str]]  # (offer, title in the reader's language)
     bookings: list[BookingLine]
     contact_line: str = ""  # the municipality's line for families (its settings page)
+    replaced: bool = False  # revoked because a new card replaced it (the old link says a new one was sent)
 
 
 def family_card(token: str) -> Card:
@@ -60,7 +61,17 @@ def card_page(card: Card, locale: str) -> CardPage:
         lines.append(BookingLine(b.id, occ.offer.text(locale)[0], occ.starts_at, str(b.status),
                                  partners.waitlist_position(b)))
     municipality = db.session.get(Municipality, card.municipality_id)
-    return CardPage(card, status, offers, lines, municipality.contact_line if municipality else "")
+    replaced = status == CardStatus.REVOKED and db.session.scalar(
+        db.select(db.exists().where(Card.replaces_id == card.id)))
+    return CardPage(card, status, offers, lines, municipality.contact_line if municipality else "", bool(replaced))
+
+
+def usable_card(token: str) -> Card:
+    """The card behind a family's link, for its QR and PDF: a revoked card has neither (its page says why not)."""
+    card = family_card(token)
+    if card.revoked_at is not None:
+        raise NotFound("card_unknown", _("Ukjent kort."))
+    return card
 
 
 def occasion_for_family(occasion_id: int) -> Occasion:

@@ -39,20 +39,22 @@ def family_card(token: str):
     return private_page(Response(render_template(
         "portal/family_card.html", card=page.card, child=page.card.child, status=page.status, CardStatus=CardStatus,
         offers=offers, bookings=bookings, short_code=codes.format_short_code(page.card.short_code), token=token,
-        contact_line=page.contact_line)))
+        contact_line=page.contact_line, replaced=page.replaced)))
 
 
 @bp.get("/kort/<token>/qr.svg")
 @limiter.limit(lambda: "120 per minute")
 def family_card_qr(token: str):
-    card = _card(token)
+    with refused(not_found=True):
+        card = services.usable_card(token)
     return private_page(Response(pdf.qr_svg(cards.card_url(card)), mimetype="image/svg+xml"))
 
 
 @bp.get("/kort/<token>/kort.pdf")
 @limiter.limit(lambda: "30 per minute")
 def family_card_pdf(token: str):
-    card = _card(token)
+    with refused(not_found=True):
+        card = services.usable_card(token)
     data = pdf.card_pdf(card, cards.card_url(card), codes.format_short_code(card.short_code))
     return private_page(Response(data, mimetype="application/pdf",
                                  headers={"Content-Disposition": 'attachment; filename="opplevelseskort.pdf"'}))

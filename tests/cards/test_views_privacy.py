@@ -355,3 +355,27 @@ def test_an_uncertain_link_message_is_shown_and_sent_again_by_staff(client, logi
     assert r.status_code == 302
     assert msg.status == OutboxStatus.PENDING and msg.message_id == first
     assert db.session.scalar(db.select(AuditLog).filter_by(action="message.resend", object_id=str(msg.id)))
+
+
+def test_a_blocked_card_says_so_and_a_replaced_card_says_a_new_one_was_sent(client, muni, zone_set, users):
+    """A revoked card's page shows no QR, no code and no PDF, never why; the municipality's contact line (or a
+    plain "contact the municipality") says whom to ask. The QR and the PDF of a revoked card are not found."""
+    from opplevelseskort.cards import services as card_services
+    from opplevelseskort.core import services as core
+
+    from ..factories import make_card
+
+    core.update_municipality_settings(muni, actor=users["admin"], contact_line="Ring servicetorget på 69 19 60 00.",
+                                      sms_sender="", default_report_period="", support_email="")
+    blocked = make_card(muni, users, "Sperret")
+    card_services.revoke_card(blocked, "misuse", actor=users["caseworker"])
+    page = client.get(f"/kort/{blocked.family_token}").text
+    assert "Kortet er sperret." in page and "Ring servicetorget på 69 19 60 00." in page
+    assert "qr.svg" not in page and "kort.pdf" not in page and blocked.short_code[:3] not in page.split("<main")[1]
+    assert "misbruk" not in page.lower() and "misuse" not in page
+    assert client.get(f"/kort/{blocked.family_token}/qr.svg").status_code == 404
+    assert client.get(f"/kort/{blocked.family_token}/kort.pdf").status_code == 404
+    lost = make_card(muni, users, "Mistet")
+    card_services.replace_lost_card(lost, actor=users["caseworker"])
+    page = client.get(f"/kort/{lost.family_token}?sprak=en").text
+    assert "This card has been replaced by a new one, which has been sent to you." in page and "qr.svg" not in page
