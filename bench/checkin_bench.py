@@ -38,7 +38,7 @@ def bench_app():
     from opplevelseskort.core.ratelimit import hit_card_lookup
     from opplevelseskort.extensions import csrf, db
 
-    app = make_app(os.environ["BENCH_URL"], **LIMITER_ON)
+    app = make_app(os.environ["BENCH_URL"], **LIMITER_ON, PROXY_FIX_X_FOR=1)  # behind one proxy, as deployed
 
     @app.post("/bench/baseline")
     def baseline():

@@ -64,12 +64,19 @@ class Stats:
 
 
 class Client:
+    """One person at one device: their own address (X-Forwarded-For, as nginx sets it), so the rate limits count
+    each family, door and desk apart, as they do in production."""
+
+    _next = [0]
+
     def __init__(self, port: int, stats: Stats, token: str | None = None):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         self.stats, self.token = stats, token
+        self._next[0] += 1
+        self.address = f"10.{self._next[0] // 65536 % 256}.{self._next[0] // 256 % 256}.{self._next[0] % 256}"
 
     def call(self, kind: str, method: str, path: str, body=None, form: dict | None = None) -> int:
-        headers = {}
+        headers = {"X-Forwarded-For": self.address}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         data = None
