@@ -44,8 +44,9 @@ class PasswordSetForm(FlaskForm):
 class UserForm(FlaskForm):
     email = EmailField(_l("E-post"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Navn"), validators=[Optional(), Length(max=200)])
-    password = PasswordField(_l("Passord"), validators=[DataRequired(), Length(min=8, max=200)],
-                             description=_l("Minst 8 tegn. Brukeren bør bytte det ved første innlogging."),
+    password = PasswordField(_l("Passord (valgfritt)"), validators=[Optional(), Length(min=8, max=200)],
+                             description=_l("La feltet stå tomt: brukeren får en e-post med en lenke for å velge "
+                                            "passordet selv (anbefalt; ingen passord sendes)."),
                              render_kw={"autocomplete": "new-password"})
     role = SelectField(_l("Rolle"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
     municipality_id = SelectField(_l("Kommune"), coerce=int, validators=[Optional()])

@@ -265,6 +265,17 @@ def password_link_token(user: User) -> str:
     return signer.dumps({"u": user.id, "p": _password_fingerprint(user)})
 
 
+def send_password_link(user: User, *, actor: User | None) -> OutboxMessage:
+    """E-mail a new user their single-use, expiring link to choose a password (no password is sent)."""
+    message = outbox.enqueue(
+        OutboxChannel.EMAIL, user.email, _("Du har fått en bruker i opplevelseskortet"),
+        _("Du har fått en bruker i opplevelseskortet (%(email)s). Velg ditt eget passord her (lenken virker én "
+          "gang, i %(hours)d timer): %(link)s", email=user.email, hours=current_app.config["PASSWORD_LINK_HOURS"],
+          link=password_link(user)), kind="user_invite")
+    audit.record(actor, "user.invite", "user", user.id, municipality_id=user.municipality_id)
+    return message
+
+
 def user_for_password_link(token: str) -> User:
     """The user a set-password link is for, while it is valid: signed, not expired, not used, user active."""
     signer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=PASSWORD_LINK_SALT)

@@ -271,10 +271,15 @@ def user_new():
                             "password_common": form.password, "role_invalid": form.role,
                             "municipality_required": form.municipality_id, None: form.email}):
             user = services.create_staff_user(
-                form.email.data, form.password.data, form.role.data, name=form.name.data or "",
-                municipality_id=_municipality_chosen(form), partner_id=form.partner_id.data or None,
-                actor=current_user)
-        flash(_("Brukeren %(email)s er opprettet.", email=user.email), "success")
+                form.email.data, form.password.data or core_services.unusable_password(), form.role.data,
+                name=form.name.data or "", municipality_id=_municipality_chosen(form),
+                partner_id=form.partner_id.data or None, actor=current_user)
+        if form.password.data:
+            flash(_("Brukeren %(email)s er opprettet.", email=user.email), "success")
+        else:  # the user chooses their own password through a link
+            core_services.send_password_link(user, actor=current_user)
+            flash(_("Brukeren %(email)s er opprettet. En lenke for å velge passord står i kø og sendes om litt.",
+                    email=user.email), "success")
         return redirect(url_for("core.users"))
     return form_page("partners/user_form.html", form)
 

@@ -167,3 +167,24 @@ def test_a_refused_password_stands_under_the_password_field(client, login_as, mu
     password_field = re.search(r'<div class="field[^"]*">\s*<label for="password".*?</div>', r.text, re.S).group(0)
     email_field = re.search(r'<div class="field[^"]*">\s*<label for="email".*?</div>', r.text, re.S).group(0)
     assert 'class="error"' in password_field and 'class="error"' not in email_field
+
+
+def test_a_new_user_without_a_typed_password_gets_a_link_to_choose_one(client, login_as, muni):
+    """No password is sent or stored in a message: the new user gets a single-use link to choose their own."""
+    import re
+
+    from opplevelseskort.core.models import OutboxMessage
+
+    login_as("admin")
+    r = client.post("/admin/brukere/ny", data={"email": "lenke@test.no", "name": "Lenke", "password": "",
+                                                "role": "analyst", "municipality_id": muni.id, "partner_id": 0})
+    assert r.status_code == 302
+    msg = db.session.scalar(db.select(OutboxMessage).filter_by(kind="user_invite", recipient="lenke@test.no"))
+    path = re.search(r"(/passord/ny/\S+)", msg.body).group(1)
+    assert db.session.scalar(db.select(AuditLog).filter_by(action="user.invite"))
+    client.post("/logg-ut")
+    r = client.post(path, data={"new": "mitt eget passord 5", "confirm": "mitt eget passord 5"})
+    assert r.status_code == 302
+    from opplevelseskort.core import services as core
+
+    assert core.authenticate("lenke@test.no", "mitt eget passord 5") is not None
