@@ -210,10 +210,12 @@ def _wire_hooks(app: Flask) -> None:
     from .checkin import services as checkin
     from .core import hooks
     from .partners import demo as partners_demo
+    from .reports import demo as reports_demo
 
     hooks.provide(app, "metric_counts", checkin.metric_counts)
     hooks.provide(app, "metric_counts", utstyr.metric_counts)
-    for add_demo_data in (partners_demo.demo_offers, cards_demo.demo_cards, utstyr_demo.demo_utstyr):
+    for add_demo_data in (partners_demo.demo_offers, cards_demo.demo_cards, utstyr_demo.demo_utstyr,
+                          reports_demo.demo_publications):  # last: built from everything above
         hooks.provide(app, "demo_data", add_demo_data)
 
 

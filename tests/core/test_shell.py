@@ -198,3 +198,14 @@ def test_jsonstat_measure_labels_are_words(app, muni, zone_set):
     doc = formats.jsonstat(rep)
     assert doc["dimension"]["measure"]["category"]["label"]["checkins"] == "Besøk"
     assert "checkins" in doc["dimension"]["measure"]["category"]["index"]  # ids stay codes
+
+
+def test_the_demo_years_figures_are_stored_when_the_demo_is_loaded(app):
+    """The analysts' first page in the demo shows figures, not "being made" (the schedule's work done at load)."""
+    from opplevelseskort.core.clock import today
+    from opplevelseskort.reports.models import ReportPublication
+
+    demo.load_demo()
+    periods = set(db.session.scalars(db.select(ReportPublication.period)))
+    year = str(today().year)
+    assert {year, f"{year}-Q1", f"{year}-Q4"} <= periods
