@@ -301,7 +301,6 @@ def _register_staged(municipality: Municipality, run_key: str, *, actor: User, f
         return find(municipality.id, text)
 
     def add(rows: list[dict]) -> None:
-        nonlocal done
         g = services.GuardianInput(**rows[0]["guardian"])
         kids = [services.ChildInput(**{**r["child"], "eligible_from": date.fromisoformat(r["child"]["eligible_from"]),
                                        "eligible_until": date.fromisoformat(r["child"]["eligible_until"])})

@@ -180,7 +180,7 @@ def record_checkin(code: str, offer: Offer, *, actor: User, companions: int = 0,
               "age": cards.child_age(child, local_date(at)), "birth_year": child.birth_year,
               "gender": str(child.gender) if child.gender else None, "value_nok": int(offer.price_nok or 0),
               "voided_at": None, "voided_by_id": None, "void_reason": None}
-    new_id = _insert_unless_repeat(values, card.id, offer.id, at)
+    new_id = _insert_unless_repeat(values)
     if new_id is None:
         return CheckinResult(_repeat_of(card, offer, at), False, card, child, allowed)
     checkin = CheckIn(id=new_id, **values)
@@ -208,10 +208,10 @@ def _insert_visit_query():
     return sa.insert(table).from_select(list(_VISIT_COLUMNS), row).returning(table.c.id)
 
 
-def _insert_unless_repeat(values: dict, card_id: int, offer_id: int, at: datetime) -> int | None:
+def _insert_unless_repeat(values: dict) -> int | None:
     """INSERT the visit unless one of the card at the offer is inside the repeat window: one statement."""
     window = timedelta(minutes=current_app.config["CHECKIN_REPEAT_WINDOW_MINUTES"])
-    return db.session.execute(_insert_visit_query(), {**values, "window_start": at - window}).scalar()
+    return db.session.execute(_insert_visit_query(), {**values, "window_start": values["at"] - window}).scalar()
 
 
 def set_companions(checkin: CheckIn, companions: int, *, actor: User) -> CheckIn:

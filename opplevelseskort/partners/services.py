@@ -164,9 +164,7 @@ def partners_waiting_count(actor: User) -> int:
     """Partners waiting for approval in the admin's municipality (or every one the admin serves): the dashboard's
     count."""
     q = db.select(db.func.count(Partner.id)).where(Partner.status == PartnerStatus.PENDING)
-    if actor.municipality_id is not None:
-        q = q.where(Partner.municipality_id == actor.municipality_id)
-    return db.session.scalar(q) or 0
+    return db.session.scalar(scope_to_municipality(q, Partner.municipality_id, actor)) or 0
 
 
 # --- who works for which partner -------------------------------------------------------------
