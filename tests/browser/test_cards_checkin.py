@@ -6,6 +6,7 @@ import subprocess
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 from opplevelseskort.cards import services as cards
 from opplevelseskort.cards.models import Card, Child
@@ -44,10 +45,10 @@ def test_caseworker_registers_household_and_family_opens_card_on_phone(page, pho
     page.check("#confirmed")
     page.get_by_role("button", name="Registrer").click()
     page.wait_for_url("**/husstand/*")
-    assert page.get_by_role("heading", name="Iben Berg").is_visible()
+    expect(page.get_by_role("heading", name="Iben Berg")).to_be_visible()
     axe_check(page)
     page.get_by_role("button", name="Lag kort og send lenken").click()
-    assert page.get_by_text("Kortet er laget").is_visible()
+    expect(page.get_by_text("Kortet er laget")).to_be_visible()
 
     with live_app.app_context():
         child = db.session.scalar(db.select(Child).filter_by(given_name="Iben"))
@@ -56,7 +57,7 @@ def test_caseworker_registers_household_and_family_opens_card_on_phone(page, pho
         link = re.search(r"https?://\S+", msg.body).group(0)
         card_url = cards.card_url(card)
     phone_page.goto(link)
-    assert phone_page.get_by_text("Iben").first.is_visible()
+    expect(phone_page.get_by_text("Iben").first).to_be_visible()
     assert "Berg" not in phone_page.locator("main").inner_text()
     overflow = phone_page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth")
     assert not overflow
@@ -96,14 +97,14 @@ def test_scanner_on_phone_typed_code_green_then_revoked_red(phone_page, live_ser
     phone_page.get_by_role("button", name="Sjekk inn").click()
     verdict = phone_page.locator(".verdict")
     assert "verdict-yes" in verdict.get_attribute("class")
-    assert phone_page.get_by_role("heading", name="Ja – gyldig kort").is_visible()
-    assert phone_page.get_by_text("Tora").is_visible()
+    expect(phone_page.get_by_role("heading", name="Ja – gyldig kort")).to_be_visible()
+    expect(phone_page.get_by_text("Tora")).to_be_visible()
     axe_check(phone_page)
     phone_page.goto(live_server.url + "/skann")
     phone_page.fill("#code", bad)
     phone_page.get_by_role("button", name="Sjekk inn").click()
     assert "verdict-no" in phone_page.locator(".verdict").get_attribute("class")
-    assert phone_page.get_by_text("Kortet er sperret.").is_visible()
+    expect(phone_page.get_by_text("Kortet er sperret.")).to_be_visible()
     axe_check(phone_page)
 
 
@@ -131,7 +132,7 @@ def test_scanner_reads_qr_from_camera(live_server, live_app, tmp_path, playwrigh
         p.select_option("#offer_id", str(offer_id))
         p.get_by_role("button", name="Skann med kamera").click()
         p.wait_for_url("**/skann/resultat/**", timeout=20000)
-        assert p.get_by_text("Kamera").is_visible()
+        expect(p.get_by_text("Kamera")).to_be_visible()
         with live_app.app_context():
             from opplevelseskort.checkin.models import CheckIn
 
@@ -155,5 +156,5 @@ def test_card_page_opens_offline_after_first_visit(context_factory, live_server,
     p.wait_for_timeout(300)
     ctx.set_offline(True)
     p.reload()
-    assert p.get_by_text("Offline").first.is_visible()
+    expect(p.get_by_text("Offline").first).to_be_visible()
     assert p.locator("img.member-card-qr").evaluate("img => img.complete && img.naturalWidth > 0")

@@ -1,6 +1,7 @@
 """The shell in a real browser: log in, see the dashboard, axe-core, keyboard, small screens."""
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import login
 
@@ -9,7 +10,7 @@ pytestmark = pytest.mark.browser
 
 def test_admin_logs_in_and_sees_dashboard_without_axe_violations(page, live_server, axe_check):
     login(page, live_server.url, "admin@demo.no")
-    assert page.get_by_role("heading", name="Oversikt").is_visible()
+    expect(page.get_by_role("heading", name="Oversikt")).to_be_visible()
     assert page.locator("html").get_attribute("lang") == "nb"
     axe_check(page)
 
@@ -20,7 +21,7 @@ def test_login_page_is_accessible_and_wrong_password_gives_generic_error(page, l
     page.get_by_label("E-post").fill("admin@demo.no")
     page.get_by_label("Passord", exact=True).fill("wrong-password")
     page.get_by_role("button", name="Logg inn").click()
-    assert page.get_by_text("Feil e-post eller passord.").is_visible()
+    expect(page.get_by_text("Feil e-post eller passord.")).to_be_visible()
 
 
 def test_skip_link_is_first_tab_stop_and_moves_focus_to_main(page, live_server):

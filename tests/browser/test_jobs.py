@@ -1,6 +1,7 @@
 """Imports as jobs, in the browser: upload, the result page (or the progress page), axe on each."""
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import login
 
@@ -17,13 +18,13 @@ def test_a_caseworker_previews_then_imports_a_household_file(page, live_server, 
     page.get_by_label("Bare forhåndsvis (lagre ingenting)").check()
     page.get_by_role("button", name="Last opp").click()
     page.wait_for_url("**/barn/import/jobb/*")
-    assert page.get_by_role("heading", name="Forhåndsvisning").is_visible()
+    expect(page.get_by_role("heading", name="Forhåndsvisning")).to_be_visible()
     axe_check(page)
     preview_url = page.url
     with page.expect_navigation():
         page.get_by_role("button", name="Importer denne filen nå").click()
     assert page.url != preview_url and "/barn/import/jobb/" in page.url  # a new job: the real import
-    assert page.get_by_text("er registrert med kort").first.is_visible()
+    expect(page.get_by_text("er registrert med kort").first).to_be_visible()
     axe_check(page)
 
 
@@ -36,7 +37,7 @@ def test_an_admin_imports_zones_and_reads_what_was_done(page, live_server, axe_c
     page.set_input_files("input[type=file]", str(path))
     page.get_by_role("button", name="Importer").click()
     page.wait_for_url("**/jobber/*")
-    assert page.get_by_text("1 soner opprettet").is_visible()
+    expect(page.get_by_text("1 soner opprettet")).to_be_visible()
     axe_check(page)
     page.get_by_role("link", name="Tilbake").click()
     page.wait_for_url("**/admin/soner")

@@ -4,6 +4,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from opplevelseskort.cards import services as cards
 from opplevelseskort.core.models import Municipality, OutboxMessage, User
@@ -24,13 +25,13 @@ def test_partner_registration_to_family_booking(page, phone_page, live_server, l
     page.fill("#contact_name", "Kim Klatre")
     page.fill("#contact_email", "kim@klatre.no")
     page.get_by_role("button", name="Send registrering").click()
-    assert page.get_by_role("heading", name="Takk for registreringen").is_visible()
+    expect(page.get_by_role("heading", name="Takk for registreringen")).to_be_visible()
 
     login(page, base, "admin@demo.no")
     page.goto(base + "/admin/partnere")
     axe_check(page)
     page.get_by_role("button", name="Godkjenn Klatreklubben").click()
-    assert page.get_by_text("Klatreklubben er godkjent").is_visible()
+    expect(page.get_by_text("Klatreklubben er godkjent")).to_be_visible()
     page.get_by_role("button", name="Logg ut").click()
 
     with live_app.app_context():
@@ -42,7 +43,7 @@ def test_partner_registration_to_family_booking(page, phone_page, live_server, l
     page.fill("#new", password)
     page.fill("#confirm", password)
     page.get_by_role("button", name="Lagre passordet").click()
-    assert page.get_by_text("Passordet er satt.").is_visible()
+    expect(page.get_by_text("Passordet er satt.")).to_be_visible()
     login(page, base, "kim@klatre.no", password)
     page.goto(base + "/mine-tilbud/ny")
     axe_check(page)
@@ -56,13 +57,13 @@ def test_partner_registration_to_family_booking(page, phone_page, live_server, l
     page.check("#requires_booking")
     page.select_option("#status", "published")
     page.get_by_role("button", name="Lagre tilbudet").click()
-    assert page.get_by_text("Tilbudet er lagret.").is_visible()
+    expect(page.get_by_text("Tilbudet er lagret.")).to_be_visible()
     start = (date.today() + timedelta(days=7)).isoformat()
     page.fill("#starts_at", f"{start}T10:00")
     page.fill("#ends_at", f"{start}T12:00")
     page.fill("#capacity", "15")
     page.get_by_role("button", name="Legg til dato").click()
-    assert page.get_by_text("0 av 15 plasser tatt").is_visible()
+    expect(page.get_by_text("0 av 15 plasser tatt")).to_be_visible()
 
     with live_app.app_context():
         muni = db.session.scalar(db.select(Municipality))
@@ -77,13 +78,13 @@ def test_partner_registration_to_family_booking(page, phone_page, live_server, l
 
     phone_page.goto(base + "/tilbud?q=klatre")
     axe_check(phone_page)
-    assert phone_page.get_by_role("link", name="Klatrekurs").is_visible()
+    expect(phone_page.get_by_role("link", name="Klatrekurs")).to_be_visible()
     phone_page.goto(base + f"/kort/{token}")
     phone_page.get_by_role("link", name="Klatrekurs").click()
     axe_check(phone_page)
     phone_page.get_by_role("button", name="Meld på Lina").click()
-    assert phone_page.get_by_text("Du har fått plass.").is_visible()
-    assert phone_page.get_by_role("heading", name="Påmeldinger").is_visible()
+    expect(phone_page.get_by_text("Du har fått plass.")).to_be_visible()
+    expect(phone_page.get_by_role("heading", name="Påmeldinger")).to_be_visible()
     axe_check(phone_page)
     with live_app.app_context():
         assert db.session.scalar(db.select(Booking).filter_by(child_id=child_id)).status == "booked"

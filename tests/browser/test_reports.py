@@ -1,6 +1,7 @@
 """An analyst opens the dashboard: the map draws the zones; a partner is refused."""
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import login
 
@@ -12,7 +13,7 @@ def test_analyst_dashboard_map_draws_zones(page, live_server, axe_check):
     page.goto(live_server.url + "/rapporter/")
     page.wait_for_selector("#map[data-ready=true]", timeout=15000)
     assert page.locator("#map path.leaflet-interactive").count() == 8  # the demo's eight grunnkretser
-    assert page.get_by_role("heading", name="Tabell").is_visible()
+    expect(page.get_by_role("heading", name="Tabell")).to_be_visible()
     axe_check(page)
 
 

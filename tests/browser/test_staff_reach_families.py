@@ -3,6 +3,7 @@ arrives, and partner staff who scan a card with the phone's own camera check in 
 
 
 import pytest
+from playwright.sync_api import expect
 
 from opplevelseskort.cards.models import Card, Child
 from opplevelseskort.extensions import db
@@ -21,7 +22,7 @@ def test_caseworker_shows_the_family_link_as_text_and_qr(page, live_server, live
     login(page, live_server.url, "saksbehandler@demo.no")
     page.goto(f"{live_server.url}/husstand/{household_id}")
     page.get_by_role("button", name="Send lenken på nytt").click()
-    assert page.get_by_text("venter på sending").first.is_visible()
+    expect(page.get_by_text("venter på sending").first).to_be_visible()
     page.get_by_role("button", name="Vis lenken (kopier, skriv ut, QR)").click()
     link = page.locator("#family-link").input_value()
     assert token in link
@@ -29,7 +30,7 @@ def test_caseworker_shows_the_family_link_as_text_and_qr(page, live_server, live
     shot = page.locator(".family-link-qr svg").screenshot()
     assert _decode_png(shot) == link
     page.get_by_role("button", name="Kopier lenken").click()  # works or selects the text: never an error
-    assert page.locator("#family-link").is_visible()
+    expect(page.locator("#family-link")).to_be_visible()
 
 
 def test_partner_scanning_with_the_phone_camera_picks_the_offer_with_one_tap(phone_page, live_server, live_app):
@@ -51,7 +52,7 @@ def test_partner_scanning_with_the_phone_camera_picks_the_offer_with_one_tap(pho
             db.session.commit()
     login(phone_page, live_server.url, "partner@demo.no")
     phone_page.goto(url)  # what the phone's own camera opens: the card's URL
-    assert phone_page.get_by_role("heading", name="Hvilket tilbud sjekker du inn til?").is_visible()
+    expect(phone_page.get_by_role("heading", name="Hvilket tilbud sjekker du inn til?")).to_be_visible()
     phone_page.get_by_role("button", name="Fotballtrening").click()
     phone_page.wait_for_url("**/skann/resultat/**")
-    assert phone_page.get_by_text("Eskil").first.is_visible()
+    expect(phone_page.get_by_text("Eskil").first).to_be_visible()

@@ -1,6 +1,7 @@
 """A volunteer on a phone lends two units to a card holder and takes one back as needing repair."""
 
 import pytest
+from playwright.sync_api import expect
 
 from opplevelseskort.extensions import db
 from utstyr.models import Unit, UnitStatus
@@ -31,13 +32,13 @@ def test_volunteer_checkout_and_return_on_phone(phone_page, live_server, live_ap
     p.fill("#unit_codes", f"{a}\n{b}")
     p.get_by_role("button", name="Registrer utlån").click()
     p.get_by_text("Utlånt til Utstyrsbarn").wait_for()  # the confirmation names the borrower and due date
-    assert p.get_by_text("2 enheter, leveres innen").is_visible()
+    expect(p.get_by_text("2 enheter, leveres innen")).to_be_visible()
     p.goto(live_server.url + "/utstyr/retur")
     axe_check(p)
     p.fill("#unit_code", a)
     p.select_option("#condition", "needs_repair")
     p.get_by_role("button", name="Registrer retur").click()
-    assert p.get_by_text(f"{a} er levert og satt til reparasjon.").is_visible()
+    expect(p.get_by_text(f"{a} er levert og satt til reparasjon.")).to_be_visible()
     with live_app.app_context():
         statuses = {u.label_code: u.status for u in db.session.scalars(db.select(Unit).where(Unit.label_code.in_([a, b])))}
     assert statuses == {a: UnitStatus.MAINTENANCE, b: UnitStatus.ON_LOAN}
@@ -64,7 +65,7 @@ def test_volunteer_checkout_and_return_on_phone(phone_page, live_server, live_ap
     p.get_by_role("button", name="Søk").click()
     p.get_by_role("link", name="Utstyrsbarn").click()
     p.get_by_role("heading", name="Har nå").wait_for()
-    assert p.locator("table", has_text=b).first.is_visible()
+    expect(p.locator("table", has_text=b).first).to_be_visible()
     axe_check(p)
     p.get_by_role("button", name="Avbestill").first.click()
     p.get_by_text("Reservasjonen for Utstyrsbarn er avbestilt.").wait_for()
