@@ -30,6 +30,7 @@ from ..core.zones import find_zone, zones_of
 from ..extensions import db
 from . import address as addresses
 from . import codes
+from . import pdf as printing
 from .models import Card, CardStatus, Channel, Child, Gender, Guardian, Household, RevokeReason
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,49 @@ def family_url(card: Card, locale: str | None = None) -> str:
     if base:
         return f"{base}/kort/{card.family_token}{suffix}"
     return url_for("portal.family_card", token=card.family_token, _external=True) + suffix
+
+
+def card_face(card: Card) -> printing.CardFace:
+    """What the printed card shows (the child's first name only)."""
+    return printing.CardFace(card.child.given_name or "", card.valid_until, card.companions,
+                             codes.format_short_code(card.short_code), card_url(card))
+
+
+def family_contact(municipality_id: int) -> str:
+    """Whom a family calls: the municipality's line for families, else its support e-mail."""
+    muni = db.session.get(Municipality, municipality_id)
+    return (muni.contact_line or muni.support_email) if muni else ""
+
+
+def guardian_language(card: Card) -> str:
+    """The language the family reads: the first guardian's preferred language, else bokmål."""
+    guardians = card.child.household.guardians if card.child and card.child.household else []
+    return guardians[0].preferred_language if guardians and guardians[0].preferred_language else "nb"
+
+
+def handover_sheets(cards: list[Card], *, actor: User) -> bytes:
+    """The printable hand-over sheets for these cards (one page each, in each family's language), audited like
+    showing the link: the sheet carries the family's secret link."""
+    sheets = []
+    for card in cards:
+        if card.revoked_at is not None:
+            raise DomainError("card_revoked", _("Kortet er sperret."))
+        lang = guardian_language(card)
+        sheets.append(printing.HandOver(card_face(card), family_url(card, lang), lang,
+                                        family_contact(card.municipality_id)))
+        audit.record(actor, "card.handover_sheet", "card", card.id, municipality_id=card.municipality_id)
+    return printing.handover_pdf(sheets)
+
+
+def new_family_link(card: Card, *, actor: User) -> str:
+    """A new secret link for the family's card page; the old one stops working at once (a link shared by mistake).
+    The card's QR for the door stays the same, so a printed card still works."""
+    if card.revoked_at is not None:
+        raise DomainError("card_revoked", _("Kortet er sperret."))
+    card.family_token = codes.new_token()
+    db.session.flush()
+    audit.record(actor, "card.new_link", "card", card.id, municipality_id=card.municipality_id)
+    return family_url(card, guardian_language(card))
 
 
 def unrevoked_card(child: Child) -> Card | None:
@@ -518,8 +562,7 @@ def show_family_link(card: Card, *, actor: User) -> str:
     if card.revoked_at is not None:
         raise DomainError("card_revoked", _("Kortet er sperret."))
     audit.record(actor, "card.show_link", "card", card.id, municipality_id=card.municipality_id)
-    guardians = card.child.household.guardians if card.child and card.child.household else []
-    return family_url(card, guardians[0].preferred_language if guardians else None)
+    return family_url(card, guardian_language(card))
 
 
 # --- privacy ---------------------------------------------------------------------------------

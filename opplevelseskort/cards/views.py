@@ -217,9 +217,39 @@ def card_show_link(card_id: int):
         abort(400)
     with refused(redirect_to=_back_to_household(card.child.household_id)):
         link = services.show_family_link(card, actor=current_user)
+    return _link_page(card, link)
+
+
+def _link_page(card: Card, link: str, renewed: bool = False):
     svg = pdf.qr_svg(link).decode("utf-8")
     svg = svg[svg.index("<svg"):]  # drop the XML declaration: the SVG goes inline in the page
-    return private_page(Response(render_template("cards/family_link.html", card=card, link=link, qr=Markup(svg))))
+    return private_page(Response(render_template("cards/family_link.html", card=card, link=link, qr=Markup(svg),
+                                                 renewed=renewed, language=services.guardian_language(card))))
+
+
+@bp.post("/kort/<int:card_id>/ny-lenke")
+@roles_required(*CASE)
+def card_new_link(card_id: int):
+    """A new secret link for the family (the old one was shared by mistake): the old link stops working."""
+    card = _card(card_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    with refused(redirect_to=_back_to_household(card.child.household_id)):
+        link = services.new_family_link(card, actor=current_user)
+    return _link_page(card, link, renewed=True)
+
+
+@bp.post("/kort/<int:card_id>/ark.pdf")
+@roles_required(*CASE)
+def card_handover_sheet(card_id: int):
+    """The family's printable hand-over sheet (their language with bokmål beside it), audited."""
+    card = _card(card_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    with refused(redirect_to=_back_to_household(card.child.household_id)):
+        data = services.handover_sheets([card], actor=current_user)
+    return private_page(Response(data, mimetype="application/pdf",
+                                 headers={"Content-Disposition": 'inline; filename="opplevelseskortet-ark.pdf"'}))
 
 
 # --- applications and bulk import ------------------------------------------------------------

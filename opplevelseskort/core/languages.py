@@ -30,3 +30,17 @@ FAMILY_MESSAGES = [
     "Påmeldingen er avbestilt.",
     "Du må samtykke før vi kan ta imot søknaden.",
 ]
+
+# What a family holds on paper (cards/pdf.py: the card and the hand-over sheet), in every family language.
+FAMILY_DOCUMENTS = [
+    "Opplevelseskortet",
+    "Opplevelseskortet til %(name)s",
+    "Gyldig til %(date)s",
+    "Ledsagere: %(n)d",
+    "Med kortet kan %(name)s være med på aktiviteter og låne utstyr uten å betale.",
+    "Skann QR-koden med telefonen, eller skriv inn lenken under. Da åpnes kortet, og dere ser hva dere kan bruke det "
+    "til.",
+    "Vis kortet når dere kommer: på telefonen, eller på papir. Klipp ut kortet nederst på arket.",
+    "Har dere spørsmål, ta kontakt med kommunen.",
+    "Lenken til kortet",
+]

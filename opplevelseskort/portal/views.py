@@ -55,7 +55,7 @@ def family_card_qr(token: str):
 def family_card_pdf(token: str):
     with refused(not_found=True):
         card = services.usable_card(token)
-    data = pdf.card_pdf(card, cards.card_url(card), codes.format_short_code(card.short_code))
+    data = pdf.card_pdf(cards.card_face(card), current_locale_code())
     return private_page(Response(data, mimetype="application/pdf",
                                  headers={"Content-Disposition": 'attachment; filename="opplevelseskort.pdf"'}))
 

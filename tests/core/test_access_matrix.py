@@ -79,6 +79,8 @@ ALLOWED = {
     ("cards.card_revoke", "POST"): {"*": 302},
     ("cards.card_send", "POST"): {"*": 302},
     ("cards.card_show_link", "POST"): {"*": 200},
+    ("cards.card_new_link", "POST"): {"*": 200},
+    ("cards.card_handover_sheet", "POST"): {"*": 200},
     ("cards.household_delete", "POST"): {"*": 302},  # not without the ticked confirmation: back, with why
     ("cards.household_new", "POST"): {A: 302, "*": 422},
     ("checkin.companions", "POST"): {"*": 302},

@@ -9,7 +9,13 @@ from babel.messages.extract import extract_from_file
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from opplevelseskort.core.languages import FAMILY_MESSAGES, FAMILY_ONLY, FAMILY_TEMPLATES, STAFF_COMPLETE
+from opplevelseskort.core.languages import (
+    FAMILY_DOCUMENTS,
+    FAMILY_MESSAGES,
+    FAMILY_ONLY,
+    FAMILY_TEMPLATES,
+    STAFF_COMPLETE,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "opplevelseskort" / "translations"
@@ -61,7 +67,7 @@ def test_staff_languages_translate_every_string(source_ids, lang):
 
 
 def _family_ids():
-    ids = set(FAMILY_MESSAGES)
+    ids = set(FAMILY_MESSAGES) | set(FAMILY_DOCUMENTS)
     for name in FAMILY_TEMPLATES:
         for _line, message, _c, _ctx in extract_from_file(
                 "jinja2", str(ROOT / "templates" / name),

@@ -1,4 +1,5 @@
-// The caseworker's "copy the family's link" and "print" buttons (no inline script: the CSP forbids it).
+// The caseworker's "copy the family's link" button and the question before a new link replaces the old one
+// (no inline script: the CSP forbids it).
 (function () {
   "use strict";
   var copy = document.getElementById("copy-link");
@@ -15,6 +16,9 @@
       }
     });
   }
-  var print = document.getElementById("print-link");
-  if (print) { print.addEventListener("click", function () { window.print(); }); }
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) { event.preventDefault(); }
+    });
+  });
 })();
