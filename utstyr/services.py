@@ -759,3 +759,29 @@ def loans_due_count(user: User) -> int:
     loc_ids = [loc.id for loc in locations_for(user)]
     return db.session.scalar(db.select(db.func.count(LoanLine.id)).join(Loan, Loan.id == LoanLine.loan_id).where(
         LoanLine.returned_at.is_(None), Loan.due_on <= today(), Loan.location_id.in_(loc_ids or [0]))) or 0
+
+
+@dataclass(frozen=True)
+class FamilyLoanLine:
+    item: str  # the item type's name in the reader's language, with its size
+    place: str  # the lending central
+    due_on: date
+    returned_on: date | None
+
+
+def loans_of_child(child_id: int, locale: str, *, returned_limit: int = 10) -> tuple[list[FamilyLoanLine],
+                                                                                   list[FamilyLoanLine]]:
+    """What a child has on loan (oldest due first) and what was returned (newest first), through any of the
+    child's cards: the family's own record on the card page."""
+    rows = db.session.execute(
+        db.select(LoanLine.returned_at, Loan.due_on, ItemType, Location.name)
+        .join(Loan, Loan.id == LoanLine.loan_id).join(Borrower, Borrower.id == Loan.borrower_id)
+        .join(Card, Card.id == Borrower.card_id).join(Unit, Unit.id == LoanLine.unit_id)
+        .join(ItemType, ItemType.id == Unit.item_type_id).join(Location, Location.id == Loan.location_id)
+        .where(Card.child_id == child_id)).all()
+    lines = [FamilyLoanLine(it.display_name(locale), place, due, local_date(back) if back else None)
+             for back, due, it, place in rows]
+    out = sorted((line for line in lines if line.returned_on is None), key=lambda line: line.due_on)
+    back = sorted((line for line in lines if line.returned_on), key=lambda line: line.returned_on, reverse=True)
+    return out, back[:returned_limit]
+

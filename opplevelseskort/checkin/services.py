@@ -353,6 +353,17 @@ def metric_counts() -> list[tuple[str, int]]:
     return [("checkin", db.session.scalar(db.select(db.func.max(CheckIn.id))) or 0)]
 
 
+def visits_of_child(child_id: int, limit: int = 20) -> list[tuple[datetime, Offer, str]]:
+    """The child's visits, newest first: (when, offer, partner's name). The family's own record; a voided visit
+    is left out."""
+    rows = db.session.execute(
+        db.select(CheckIn.at, Offer, Partner.name).join(Offer, Offer.id == CheckIn.offer_id)
+        .join(Partner, Partner.id == CheckIn.partner_id)
+        .where(CheckIn.child_id == child_id, CheckIn.voided_at.is_(None))
+        .order_by(CheckIn.at.desc(), CheckIn.id.desc()).limit(limit))
+    return [(at, offer, partner) for at, offer, partner in rows]
+
+
 def checkins_today(user: User) -> int:
     """Visits recorded today (Oslo): a partner's own, or the admin's municipality's (the dashboard's count)."""
 

@@ -1,5 +1,6 @@
 """What the family's card page shows, gathered from the parts below: the card, offers it can be used for now,
-bookings and waiting-list places. Data only: the view builds the links."""
+upcoming bookings and waiting-list places, past visits, equipment on loan and returned. Data only: the view
+builds the links."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
+from utstyr import services as equipment
+from utstyr.services import FamilyLoanLine
+
 from ..cards import services as cards
+from ..checkin import services as checkin
 from ..cards.models import Card, CardStatus
-from ..core.clock import today
+from ..core.clock import today, utcnow
 from ..core.errors import NotFound
 from ..core.models import Municipality
 from ..extensions import db
@@ -28,6 +33,13 @@ class BookingLine:
 
 
 @dataclass(frozen=True)
+class VisitLine:
+    at: datetime
+    offer_title: str
+    partner: str
+
+
+@dataclass(frozen=True)
 class CardPage:
     card: Card
     status: CardStatus
@@ -35,6 +47,9 @@ class CardPage:
     bookings: list[BookingLine]
     contact_line: str = ""  # the municipality's line for families (its settings page)
     replaced: bool = False  # revoked because a new card replaced it (the old link says a new one was sent)
+    visits: list[VisitLine] = ()  # past visits, newest first
+    on_loan: list[FamilyLoanLine] = ()  # equipment the child has now, soonest due first
+    returned: list[FamilyLoanLine] = ()  # equipment brought back, newest first
 
 
 def family_card(token: str) -> Card:
@@ -58,12 +73,19 @@ def card_page(card: Card, locale: str) -> CardPage:
     lines = []
     for b in partners.bookings_for_card(card):
         occ = db.session.get(Occasion, b.occasion_id)
-        lines.append(BookingLine(b.id, occ.offer.text(locale)[0], occ.starts_at, str(b.status),
-                                 partners.waitlist_position(b)))
+        if occ.ends_at >= utcnow():  # upcoming (or going on now); what is past shows as a visit
+            lines.append(BookingLine(b.id, occ.offer.text(locale)[0], occ.starts_at, str(b.status),
+                                     partners.waitlist_position(b)))
     municipality = db.session.get(Municipality, card.municipality_id)
     replaced = status == CardStatus.REVOKED and db.session.scalar(
         db.select(db.exists().where(Card.replaces_id == card.id)))
-    return CardPage(card, status, offers, lines, municipality.contact_line if municipality else "", bool(replaced))
+    if replaced:  # the new card's page is the family's record now
+        return CardPage(card, status, [], [], municipality.contact_line if municipality else "", True)
+    visits = [VisitLine(at, offer.text(locale)[0], partner) for at, offer, partner in checkin.visits_of_child(
+        card.child_id)]
+    on_loan, returned = equipment.loans_of_child(card.child_id, locale)
+    return CardPage(card, status, offers, lines, municipality.contact_line if municipality else "", False,
+                    visits, on_loan, returned)
 
 
 def usable_card(token: str) -> Card:

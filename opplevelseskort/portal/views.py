@@ -9,6 +9,7 @@ from flask_login import current_user
 from ..cards import codes, pdf
 from ..cards import services as cards
 from ..cards.models import CardStatus
+from ..core.clock import today
 from ..core.i18n import current_locale_code
 from ..core.models import Role
 from ..core.permissions import private_page
@@ -39,7 +40,8 @@ def family_card(token: str):
     return private_page(Response(render_template(
         "portal/family_card.html", card=page.card, child=page.card.child, status=page.status, CardStatus=CardStatus,
         offers=offers, bookings=bookings, short_code=codes.format_short_code(page.card.short_code), token=token,
-        contact_line=page.contact_line, replaced=page.replaced)))
+        contact_line=page.contact_line, replaced=page.replaced, visits=page.visits, on_loan=page.on_loan,
+        returned=page.returned, today=today())))
 
 
 @bp.get("/kort/<token>/qr.svg")

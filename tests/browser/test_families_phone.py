@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from opplevelseskort.cards.models import Card
 from opplevelseskort.extensions import db
@@ -92,3 +93,37 @@ def test_table_headers_are_not_split_mid_word_at_1280(page, live_server):
             const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
             return words.length === 1 && lines.size > 1; }).map(th => th.innerText)""")
         assert split == [], (path, split)
+
+
+@pytest.mark.parametrize("lang", ["ar", "ti"])
+def test_card_page_is_the_familys_record_on_a_phone(phone, live_app, live_server, lang, axe_check):
+    """A card with a visit and equipment on loan: the record shows in the family's language, fits the phone."""
+    from datetime import date, timedelta
+
+    from opplevelseskort.checkin import services as checkin
+    from opplevelseskort.core.models import User
+    from opplevelseskort.partners.models import Offer, OfferStatus
+    from utstyr import services as equipment
+    from utstyr.models import Location, Unit, UnitStatus
+
+    with live_app.app_context():
+        offer = db.session.scalar(db.select(Offer).where(Offer.status == OfferStatus.PUBLISHED,
+                                                         Offer.requires_booking.is_(False)).limit(1))
+        admin = db.session.scalar(db.select(User).filter_by(email="admin@demo.no"))
+        card = db.session.scalar(db.select(Card).where(Card.revoked_at.is_(None), Card.municipality_id ==
+                                                       offer.municipality_id).order_by(Card.id.desc()).limit(1))
+        checkin.record_checkin(card.short_code, offer, actor=admin)
+        unit = db.session.scalar(db.select(Unit).join(Location).where(
+            Unit.status == UnitStatus.AVAILABLE, Location.municipality_id == card.municipality_id).limit(1))
+        volunteer = unit.location.volunteers[0] if unit.location.volunteers else admin
+        equipment.checkout(unit.location, equipment.borrower_for_card(card.short_code, card.municipality_id),
+                           [unit.label_code], volunteer=volunteer, due_on=date.today() + timedelta(days=3))
+        db.session.commit()
+        token, title = card.family_token, offer.text(lang)[0]
+    phone.goto(f"{live_server.url}/kort/{token}?sprak={lang}")
+    expect(phone.locator("#loans-heading")).to_be_visible()
+    expect(phone.locator("#history-heading")).to_be_visible()
+    assert title in phone.locator("section[aria-labelledby='history-heading']").inner_text()
+    width = phone.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], width
+    axe_check(phone)
