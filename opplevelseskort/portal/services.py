@@ -13,8 +13,8 @@ from utstyr import services as equipment
 from utstyr.services import FamilyLoanLine
 
 from ..cards import services as cards
-from ..checkin import services as checkin
 from ..cards.models import Card, CardStatus
+from ..checkin import services as checkin
 from ..core.clock import today, utcnow
 from ..core.errors import NotFound
 from ..core.models import Municipality
