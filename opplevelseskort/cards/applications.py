@@ -189,9 +189,10 @@ WRITE_BATCH = 200  # households written between two clears of the session (memor
 
 
 def import_households(municipality: Municipality, source: csvfile.Source | Callable[[], csvfile.Source], *,
-                      actor: User, dry_run: bool = False,
+                      actor: User, dry_run: bool = False, import_run_id: int | None = None,
                       progress: Callable[[int, int], None] | None = None) -> ImportPreview:
-    """Rows of one child each; rows sharing a guardian's phone or e-mail form one household.
+    """Rows of one child each; rows sharing a guardian's phone or e-mail form one household (a guardian with
+    neither: one household per guardian name and zone, given its card link on a printed sheet).
 
     Every row is validated; any error means nothing is written. A child who already holds an active card
     (same names and birth year and month) is reported as a duplicate and skipped, never doubled.
@@ -199,7 +200,8 @@ def import_households(municipality: Municipality, source: csvfile.Source | Calla
     The file is streamed (`source` may be a function that opens it, e.g. a stored upload read a chunk at a
     time), so memory does not grow with it: the first pass checks each row and stages it in `import_row`, the
     second registers households from there, one household's rows together. Both run in the caller's transaction:
-    a refused import leaves no staged row behind.
+    a refused import leaves no staged row behind. The households remember `import_run_id` (the job's run), so
+    their card links can be sent, and sheets printed, from the import's result page.
     """
     total = _count_lines(source) * 2 if progress and (callable(source) or isinstance(source, bytes | str)) else 0
     opened = source() if callable(source) else source
@@ -219,8 +221,8 @@ def import_households(municipality: Municipality, source: csvfile.Source | Calla
             g.preferred_language = "invalid:" + g.preferred_language
         child = services.ChildInput(row.given_name, row.family_name, row.birth_year, row.birth_month, row.zone,
                                     row.channel, row.eligible_from, row.eligible_until, True, row.gender)
-        problems = services.validate_guardian(g, where) + services.validate_child(municipality.id, child, where,
-                                                                                   find=find)[0]
+        problems = services.validate_guardian(g, where, contact_required=False) + services.validate_child(
+            municipality.id, child, where, find=find)[0]
         for problem in problems:
             reader.error(problem)
         if progress:
@@ -234,7 +236,7 @@ def import_households(municipality: Municipality, source: csvfile.Source | Calla
                                             "inn på nytt.", line=n, name=f"{child.given_name} {child.family_name}"))
             continue
         batch.append({"run_key": run_key, "line": n,
-                      "group_key": services.normalise_phone(g.phone) or (g.email or "").strip().lower(),
+                      "group_key": _group_key(g, child),
                       "payload": {"guardian": vars(g).copy(), "child": {**vars(child), "eligible_from": str(
                           child.eligible_from), "eligible_until": str(child.eligible_until)}}})
         if len(batch) >= STAGE_BATCH:
@@ -253,7 +255,7 @@ def import_households(municipality: Municipality, source: csvfile.Source | Calla
     preview.households = db.session.scalar(db.select(db.func.count(db.distinct(ImportRow.group_key))).where(staged))
     preview.children = preview.cards = db.session.scalar(db.select(db.func.count()).where(staged))
     if not dry_run:
-        _register_staged(municipality, run_key, actor=actor, find=find,
+        _register_staged(municipality, run_key, actor=actor, find=find, import_run_id=import_run_id,
                          progress=(lambda done: progress(reader.lines + done, max(total, reader.lines * 2)))
                          if progress else None)
         audit.record(actor, "household.bulk_import", "municipality", municipality.id,
@@ -288,7 +290,15 @@ def _active_children(municipality_id: int) -> set[tuple]:
     return {_child_key(*r) for r in rows}
 
 
-def _register_staged(municipality: Municipality, run_key: str, *, actor: User, find, progress) -> None:
+def _group_key(g: services.GuardianInput, child: services.ChildInput) -> str:
+    """Rows with the same key form one household: the guardian's phone, else e-mail; a guardian with neither is
+    one household per name and zone (two children of "Amina Ali" in one zone are siblings, in two zones not)."""
+    contact = services.normalise_phone(g.phone) or (g.email or "").strip().lower()
+    return contact or f"~{' '.join(g.name.lower().split())}|{child.zone.strip()}"[:200]
+
+
+def _register_staged(municipality: Municipality, run_key: str, *, actor: User, find, progress,
+                     import_run_id: int | None = None) -> None:
     """The second pass: households from the staged rows, one group of rows at a time, a page at a time, written
     WRITE_BATCH households per batch in a handful of statements (`services.register_households_bulk`): memory
     stays flat and the rate is the database's."""
@@ -312,7 +322,8 @@ def _register_staged(municipality: Municipality, run_key: str, *, actor: User, f
     def flush() -> None:
         nonlocal done
         if batch:
-            done += services.register_households_bulk(municipality, batch, zone_of, actor=actor)
+            done += services.register_households_bulk(municipality, batch, zone_of, actor=actor,
+                                                      import_run_id=import_run_id)
             batch.clear()
             if progress:
                 progress(done)

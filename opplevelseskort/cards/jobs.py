@@ -30,10 +30,19 @@ def household_import(run: JobRun, *, upload: str, dry_run: bool) -> dict:
     municipality = db.session.get(Municipality, run.municipality_id)
     actor = db.session.get(User, run.actor_id)
     preview = applications.import_households(municipality, lambda: files.open_stream(upload), actor=actor,
-                                             dry_run=dry_run, progress=jobs.reporter(run))
+                                             dry_run=dry_run, import_run_id=None if dry_run else run.id,
+                                             progress=jobs.reporter(run))
     if not dry_run:
         files.delete(upload)
     return {**asdict(preview), "dry_run": dry_run}
+
+
+@jobs.job("import_card_links")
+def import_card_links(run: JobRun, *, import_run: int) -> dict:
+    """Send the card links of the families an import registered, through the outbox, each guardian in their own
+    language; a family already sent its link is not sent it again (the job may be started twice)."""
+    actor = db.session.get(User, run.actor_id)
+    return {"families": services.send_import_links(import_run, actor=actor, progress=jobs.reporter(run))}
 
 
 KEEP_UPLOADS = timedelta(hours=24)

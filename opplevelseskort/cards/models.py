@@ -54,6 +54,8 @@ class Household(db.Model):
     municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipality.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # the household import that registered it (its card links are sent, or its sheets printed, from that import)
+    import_run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("job_run.id", ondelete="SET NULL"), index=True)
 
     municipality: Mapped[Municipality] = relationship()
     guardians: Mapped[list[Guardian]] = relationship(back_populates="household", cascade="all, delete-orphan",
@@ -72,8 +74,8 @@ class Guardian(db.Model):
     preferred_language: Mapped[str] = mapped_column(sa.String(8), default="nb")
 
     household: Mapped[Household] = relationship(back_populates="guardians")
-
-    __table_args__ = (sa.CheckConstraint("phone IS NOT NULL OR email IS NOT NULL", name="phone_or_email"),)
+    # Phone or e-mail is required where a guardian registers or is registered by hand (services.validate_guardian);
+    # an import may bring a guardian with neither (a school's list): the family gets its link on a printed sheet.
 
 
 class Child(db.Model):

@@ -240,7 +240,9 @@ def normalise_phone(phone: str | None) -> str | None:
     return p
 
 
-def validate_guardian(g: GuardianInput, where: str) -> list[str]:
+def validate_guardian(g: GuardianInput, where: str, *, contact_required: bool = True) -> list[str]:
+    """A guardian's input. `contact_required=False` (an import: a school's or NAV's list may have no contact) lets
+    a guardian without phone or e-mail through; their family gets the hand-over sheet on paper."""
     errors = []
     if not (g.name or "").strip():
         errors.append(_("%(where)s: navn mangler.", where=where))
@@ -250,7 +252,7 @@ def validate_guardian(g: GuardianInput, where: str) -> list[str]:
     email = (g.email or "").strip()
     if email and not EMAIL_RE.match(email):
         errors.append(_("%(where)s: «%(value)s» er ikke en gyldig e-postadresse.", where=where, value=email))
-    if not phone and not email:
+    if not phone and not email and contact_required:
         errors.append(_("%(where)s: oppgi telefon eller e-post.", where=where))
     if g.preferred_language not in current_app.config["SUPPORTED_LOCALES"]:
         errors.append(_("%(where)s: ukjent språk «%(value)s».", where=where, value=g.preferred_language))
@@ -423,7 +425,7 @@ def unused_short_codes(n: int) -> list[str]:
 
 
 def register_households_bulk(municipality: Municipality, groups: list[tuple[GuardianInput, list[ChildInput]]],
-                             zone_of: Callable[[str], Zone], *, actor: User) -> int:
+                             zone_of: Callable[[str], Zone], *, actor: User, import_run_id: int | None = None) -> int:
     """Register checked households and issue each child a card, a batch at a time in a handful of statements: the
     rows and audit entries `register_household` and `issue_card` write one by one (an import's second pass, whose
     first pass ran `validate_guardian` and `validate_child` on every row). Returns the number of cards issued."""
@@ -436,7 +438,7 @@ def register_households_bulk(municipality: Municipality, groups: list[tuple[Guar
                     .scalars()) if rows else []
 
     household_ids = insert(Household, [{"municipality_id": municipality.id, "created_by_id": actor.id,
-                                        "created_at": now} for _g in groups])
+                                        "created_at": now, "import_run_id": import_run_id} for _g in groups])
     insert(Guardian, [{"household_id": hid, "name": g.name.strip(), "phone": normalise_phone(g.phone),
                        "email": (g.email or "").strip() or None, "preferred_language": g.preferred_language}
                       for hid, (g, _kids) in zip(household_ids, groups, strict=True)])
@@ -530,6 +532,62 @@ def send_card_link(card: Card, *, actor: User | None) -> int:
             sent += 1
     audit.record(actor, "card.send_link", "card", card.id, municipality_id=card.municipality_id, messages=sent)
     return sent
+
+
+@dataclass(frozen=True)
+class ImportOutreach:
+    """How an import's families get their card links: sent by message, or on paper."""
+    families: int  # households the import registered that hold a card
+    to_send: int  # of those, with a phone or e-mail and no card link queued yet
+    sent: int  # with a card link queued or sent
+    unreachable: int  # with neither phone nor e-mail: their hand-over sheets are printed
+
+
+def _import_cards(import_run_id: int):
+    """The unrevoked cards of the households an import registered (Card, Household)."""
+    return (db.select(Card).join(Child, Child.id == Card.child_id).join(Household, Household.id == Child.household_id)
+            .where(Household.import_run_id == import_run_id, Card.revoked_at.is_(None)))
+
+
+def _reachable():
+    return db.exists().where(Guardian.household_id == Household.id,
+                             sa.or_(Guardian.phone.is_not(None), Guardian.email.is_not(None)))
+
+
+def _link_queued():
+    return db.exists().where(OutboxMessage.ref == sa.literal("card:") + sa.cast(Card.id, sa.String),
+                             OutboxMessage.kind == "card_link")
+
+
+def import_outreach(import_run_id: int) -> ImportOutreach:
+    """Families of an import by how their link reaches them (counted in the database, whatever the import's size)."""
+    def families(*where) -> int:
+        q = _import_cards(import_run_id).where(*where).with_only_columns(db.func.count(db.distinct(Household.id)))
+        return db.session.scalar(q) or 0
+
+    return ImportOutreach(families(), families(_reachable(), ~_link_queued()), families(_link_queued()),
+                          families(~_reachable()))
+
+
+def send_import_links(import_run_id: int, *, actor: User, progress: Callable[[int, int], None] | None = None) -> int:
+    """Queue the card link of every family an import registered that has a phone or e-mail and has not been sent
+    it yet, each guardian in their own language (`send_card_link`). Returns the number of families."""
+    ids = list(db.session.scalars(_import_cards(import_run_id).where(_reachable(), ~_link_queued())
+                                  .with_only_columns(Card.id).order_by(Card.id)))
+    families: set[int] = set()
+    for done, card_id in enumerate(ids, start=1):
+        card = db.session.get(Card, card_id)
+        send_card_link(card, actor=actor)
+        families.add(card.child.household_id)
+        if progress:
+            progress(done, len(ids))
+    return len(families)
+
+
+def import_unreachable_cards(import_run_id: int, limit: int | None = None) -> list[Card]:
+    """The cards of an import's families that have neither phone nor e-mail (their sheets go on paper)."""
+    q = _import_cards(import_run_id).where(~_reachable()).order_by(Household.id, Card.id)
+    return list(db.session.scalars(q.limit(limit) if limit else q))
 
 
 def link_messages(cards: list[Card]) -> dict[int, list]:

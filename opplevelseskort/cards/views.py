@@ -9,6 +9,7 @@ import secrets
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -360,12 +361,69 @@ def import_job(run_id: int):
                          columns=applications.IMPORT_COLUMNS)
     preview = applications.ImportPreview(**{k: run.result[k] for k in ("households", "children", "cards",
                                                                          "duplicates")})
+    outreach = None
     if not run.result.get("dry_run"):
-        flash(_("%(n)d barn i %(h)d husstander er registrert med kort.", n=preview.children,
-                h=preview.households), "success")
+        outreach = services.import_outreach(run.id)
+        if request.args.get("ny") != "0":  # said once, when the import has just finished
+            flash(_("%(n)d barn i %(h)d husstander er registrert med kort.", n=preview.children,
+                    h=preview.households), "success")
     return form_page("cards/import.html", form, errors=[], preview=preview,
                      kept=run.params.get("_token") if run.result.get("dry_run") else None,
-                     columns=applications.IMPORT_COLUMNS)
+                     columns=applications.IMPORT_COLUMNS, outreach=outreach, run=run)
+
+
+def _finished_import(run_id: int):
+    with refused(not_found=True):
+        run = jobs.run_of(run_id, actor=current_user, kind="household_import")
+    if run.status != JobStatus.DONE or run.result.get("dry_run"):
+        abort(404)
+    return run
+
+
+@bp.post("/barn/import/jobb/<int:run_id>/send-lenker")
+@roles_required(*CASE)
+def import_send_links(run_id: int):
+    """Send the card links to the families the import registered (a job: thousands of messages)."""
+    run = _finished_import(run_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    sending = jobs.start("import_card_links", actor=current_user, municipality_id=run.municipality_id,
+                         import_run=run.id)
+    return redirect(url_for("cards.import_links_job", run_id=sending.id))
+
+
+@bp.get("/barn/import/lenker/<int:run_id>")
+@roles_required(*CASE)
+def import_links_job(run_id: int):
+    with refused(not_found=True):
+        run = jobs.run_of(run_id, actor=current_user, kind="import_card_links")
+    if run.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+        return render_template("core/job.html", run=run, status_url=url_for("core.job_status", run_id=run.id),
+                               title=_("Sender kortlenker"))
+    if run.status == JobStatus.FAILED:
+        flash(" ".join(run.errors) or _("Sendingen stoppet."), "error")
+    else:
+        flash(ngettext("Kortlenken sendes til %(num)d familie.", "Kortlenkene sendes til %(num)d familier.",
+                       run.result["families"]), "success")
+    return redirect(url_for("cards.import_job", run_id=run.params["import_run"], ny=0))
+
+
+@bp.post("/barn/import/jobb/<int:run_id>/ark.pdf")
+@roles_required(*CASE)
+def import_sheets(run_id: int):
+    """One printable PDF of hand-over sheets for the import's families with neither phone nor e-mail (audited)."""
+    run = _finished_import(run_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    back = url_for("cards.import_job", run_id=run.id, ny=0)
+    unreachable = services.import_unreachable_cards(run.id)
+    if not unreachable:
+        flash(_("Alle familiene i importen har telefon eller e-post."), "info")
+        return redirect(back)
+    with refused(redirect_to=back):
+        data = services.handover_sheets(unreachable, actor=current_user)
+    return private_page(Response(data, mimetype="application/pdf",
+                                 headers={"Content-Disposition": 'inline; filename="opplevelseskortet-ark.pdf"'}))
 
 
 @bp.get("/barn/import/mal.csv")

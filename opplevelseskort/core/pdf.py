@@ -19,7 +19,6 @@ from fpdf.enums import XPos, YPos
 FONT_DIR = Path(__file__).with_name("fonts")
 FONTS = (("Noto", "NotoSans"), ("NotoArabic", "NotoSansArabic"), ("NotoEthiopic", "NotoSansEthiopic"))
 RTL_LANGUAGES = frozenset({"ar"})
-logging.getLogger("fontTools").setLevel(logging.WARNING)  # it logs every subset it makes at INFO
 BLUE = (11, 79, 138)  # the card's band, the same blue as the pages
 
 
@@ -32,6 +31,7 @@ class Document(FPDF):
 
     def __init__(self, *, title: str, lang: str, format="A4"):
         super().__init__(unit="mm", format=format)
+        logging.getLogger("fontTools").setLevel(logging.WARNING)  # it logs every font subset it makes at INFO
         self.set_auto_page_break(False)
         self.set_margins(0, 0, 0)
         self.c_margin = 0

@@ -65,6 +65,9 @@ ALLOWED = {
     ("reports.refresh", "POST"): {"*": 302},  # an empty form goes back to the report with the reason
     ("api.uptake_report", "GET"): {"*": 422},  # the period is required
     ("cards.import_job", "GET"): {"*": 422},  # the world's import job failed: its page lists why
+    ("cards.import_links_job", "GET"): {"*": 404},  # the world has no link-sending job
+    ("cards.import_send_links", "POST"): {"*": 404},  # the world's import failed: nothing to send
+    ("cards.import_sheets", "POST"): {"*": 404},
     ("core.job_status", "GET"): {C: 200, A: 200, "*": 404},  # a job is followed by its starter (and admins)
     ("core.job_page", "GET"): {C: 422, A: 422, "*": 404},
     ("cards.message_resend", "POST"): {"*": 302},  # back to the household, the message queued again
