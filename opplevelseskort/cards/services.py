@@ -584,10 +584,20 @@ def send_import_links(import_run_id: int, *, actor: User, progress: Callable[[in
     return len(families)
 
 
-def import_unreachable_cards(import_run_id: int, limit: int | None = None) -> list[Card]:
-    """The cards of an import's families that have neither phone nor e-mail (their sheets go on paper)."""
+SHEETS_PER_PDF = 100  # about ten seconds of work: a larger import prints its sheets in parts
+
+
+def import_unreachable_cards(import_run_id: int, part: int = 1) -> list[Card]:
+    """The cards of an import's families that have neither phone nor e-mail (their sheets go on paper), part
+    `part` (from 1) of SHEETS_PER_PDF cards."""
     q = _import_cards(import_run_id).where(~_reachable()).order_by(Household.id, Card.id)
-    return list(db.session.scalars(q.limit(limit) if limit else q))
+    return list(db.session.scalars(q.offset((max(part, 1) - 1) * SHEETS_PER_PDF).limit(SHEETS_PER_PDF)))
+
+
+def import_unreachable_count(import_run_id: int) -> int:
+    """How many cards (sheets) the families without phone or e-mail need."""
+    return db.session.scalar(_import_cards(import_run_id).where(~_reachable()).with_only_columns(
+        db.func.count(Card.id))) or 0
 
 
 def link_messages(cards: list[Card]) -> dict[int, list]:

@@ -361,15 +361,18 @@ def import_job(run_id: int):
                          columns=applications.IMPORT_COLUMNS)
     preview = applications.ImportPreview(**{k: run.result[k] for k in ("households", "children", "cards",
                                                                          "duplicates")})
-    outreach = None
+    outreach, parts = None, []
     if not run.result.get("dry_run"):
         outreach = services.import_outreach(run.id)
+        sheets = services.import_unreachable_count(run.id)
+        parts = [(i + 1, i * services.SHEETS_PER_PDF + 1, min((i + 1) * services.SHEETS_PER_PDF, sheets))
+                 for i in range(-(-sheets // services.SHEETS_PER_PDF))]
         if request.args.get("ny") != "0":  # said once, when the import has just finished
             flash(_("%(n)d barn i %(h)d husstander er registrert med kort.", n=preview.children,
                     h=preview.households), "success")
     return form_page("cards/import.html", form, errors=[], preview=preview,
                      kept=run.params.get("_token") if run.result.get("dry_run") else None,
-                     columns=applications.IMPORT_COLUMNS, outreach=outreach, run=run)
+                     columns=applications.IMPORT_COLUMNS, outreach=outreach, run=run, parts=parts)
 
 
 def _finished_import(run_id: int):
@@ -416,7 +419,7 @@ def import_sheets(run_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     back = url_for("cards.import_job", run_id=run.id, ny=0)
-    unreachable = services.import_unreachable_cards(run.id)
+    unreachable = services.import_unreachable_cards(run.id, request.args.get("del", 1, type=int) or 1)
     if not unreachable:
         flash(_("Alle familiene i importen har telefon eller e-post."), "info")
         return redirect(back)

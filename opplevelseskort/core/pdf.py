@@ -62,11 +62,29 @@ class Document(FPDF):
         side = {"start": "R" if rtl else "L", "end": "L" if rtl else "R", "center": "C"}[align]
         h = line_height or size * 0.5
         self.set_xy(x, y)
-        if wrap:
-            self.multi_cell(w, h, text, align=side, new_x=XPos.LEFT, new_y=YPos.NEXT)
-        else:
-            self.cell(w, h, text, align=side, new_x=XPos.LEFT, new_y=YPos.NEXT)
+        for line in (self._lines(text, w) if wrap else [text]):
+            self.cell(w, h, line, align=side, new_x=XPos.LEFT, new_y=YPos.NEXT)
         return self.get_y()
+
+    def _lines(self, text: str, w: float) -> list[str]:
+        """Break `text` into lines no wider than `w`, at spaces, in logical order (each line is then laid out by
+        the bidi algorithm on its own, as a browser does). Each word is shaped once: fpdf2's own multi_cell shapes
+        every growing prefix of a line, which made a page of Arabic take a third of a second."""
+        words = text.split()
+        if not words:
+            return [""]
+        space = self.get_string_width(" ")
+        lines, current, width = [], [words[0]], self.get_string_width(words[0])
+        for word in words[1:]:
+            word_w = self.get_string_width(word)
+            if width + space + word_w > w:
+                lines.append(" ".join(current))
+                current, width = [word], word_w
+            else:
+                current.append(word)
+                width += space + word_w
+        lines.append(" ".join(current))
+        return lines
 
     def png(self, data: bytes, x: float, y: float, size: float) -> None:
         self.image(io.BytesIO(data), x=x, y=y, w=size, h=size)

@@ -126,3 +126,17 @@ def test_a_dry_run_offers_no_sending(client, login_as, zone_set):
     page = client.get(r.headers["Location"]).text
     assert "Send kortlenkene" not in page and "verken telefon" not in page
     assert client.post(f"/barn/import/jobb/{run_id}/send-lenker").status_code == 404
+
+
+def test_many_sheets_print_in_parts(client, login_as, zone_set, monkeypatch):
+    from opplevelseskort.cards import services
+
+    monkeypatch.setattr(services, "SHEETS_PER_PDF", 2)
+    login_as("caseworker")
+    run_id, page = _import(client)
+    assert "Skriv ut ark 1–2 (PDF)" in page.text and "Skriv ut ark 3–3 (PDF)" in page.text
+    assert len(services.import_unreachable_cards(run_id, 2)) == 1
+    r = client.post(f"/barn/import/jobb/{run_id}/ark.pdf?del=2")
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    sheets = db.session.scalar(db.select(db.func.count(AuditLog.id)).filter_by(action="card.handover_sheet"))
+    assert sheets == 1
