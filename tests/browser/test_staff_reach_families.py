@@ -31,6 +31,24 @@ def test_caseworker_shows_the_family_link_as_text_and_qr(page, live_server, live
     assert _decode_png(shot) == link
     page.get_by_role("button", name="Kopier lenken").click()  # works or selects the text: never an error
     expect(page.locator("#family-link")).to_be_visible()
+    # the family's sheet is a PDF (the form opens it in a new tab)
+    with page.context.expect_page() as sheet_tab:
+        page.get_by_role("button", name="Skriv ut arket til familien (PDF)").click()
+    sheet = sheet_tab.value
+    sheet.wait_for_load_state()
+    sheet.close()
+    # a new link asks first; saying no keeps the old one
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Lag en ny lenke").click()
+    assert page.locator("#family-link").input_value() == link
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Lag en ny lenke").click()
+    expect(page.get_by_text("Den gamle virker ikke lenger.")).to_be_visible()
+    new_link = page.locator("#family-link").input_value()
+    assert new_link != link and token not in new_link
+    axe_check(page)
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Fant ikke siden")).to_be_visible()
 
 
 def test_partner_scanning_with_the_phone_camera_picks_the_offer_with_one_tap(phone_page, live_server, live_app):
