@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from flask import abort
+from flask_babel import format_date
 from flask_babel import gettext as _
 
 from ..cards.models import Card, Child, Guardian
 from ..core.errors import DomainError
-from ..core.exports import csv_writer, pdf_text
-from ..core.models import Role, User
+from ..core.exports import csv_writer
+from ..core.i18n import current_locale_code
+from ..core.models import Municipality, Role, User
+from ..core.pdf import Document
 from ..core.types import utcnow
 from ..extensions import db
 from ..partners.models import Offer, OfferStatus, Partner, PartnerStatus
@@ -90,9 +93,19 @@ class StatementLine:
 
 @dataclass
 class Statement:
+    """A partner's month as the basis of an invoice to the municipality: who, which period, a reference to quote,
+    visits, companions and value per offer and in all. The page, the CSV and the PDF read the same numbers."""
     partner: Partner
     month: str
+    first_day: date = date.min
+    last_day: date = date.min
+    municipality: str = ""
     lines: list[StatementLine] = field(default_factory=list)
+
+    @property
+    def reference(self) -> str:
+        """Stable for a partner and month, so an invoice and this statement find each other."""
+        return f"OK-{self.first_day:%Y%m}-{self.partner.id:04d}"
 
     @property
     def total_visits(self) -> int:
@@ -118,45 +131,81 @@ def statement(partner_id: int | None, month: str) -> Statement:
          .join(CheckIn, CheckIn.offer_id == Offer.id)
          .where(CheckIn.partner_id == partner_id, CheckIn.voided_at.is_(None), CheckIn.at >= start, CheckIn.at < end)
          .group_by(Offer.id, Offer.title, Offer.price_nok).order_by(Offer.title))
-    st = Statement(partner=partner, month=month)
+    first = start.astimezone(OSLO).date()
+    muni = db.session.get(Municipality, partner.municipality_id)
+    st = Statement(partner=partner, month=first.strftime("%Y-%m"), first_day=first,
+                   last_day=end.astimezone(OSLO).date() - timedelta(days=1), municipality=muni.name if muni else "")
     for oid, title, price, visits, comps, value in db.session.execute(q):
         st.lines.append(StatementLine(oid, title, int(visits), int(comps), int(price or 0), int(value)))
     return st
 
 
+def month_label(st: Statement) -> str:
+    """"november 2026" in the reader's language."""
+    return format_date(st.first_day, "LLLL yyyy")
+
+
+def statement_head(st: Statement) -> list[tuple[str, str]]:
+    """What stands above the figures, in the page's language: the invoice's who, when and reference."""
+    return [(_("Partner"), st.partner.name), (_("Organisasjonsnummer"), st.partner.org_number or "–"),
+            (_("Kommune"), st.municipality),
+            (_("Periode"), f"{format_date(st.first_day, 'd. MMMM yyyy')}–{format_date(st.last_day, 'd. MMMM yyyy')}"),
+            (_("Referanse"), st.reference)]
+
+
 def statement_csv(st: Statement) -> str:
+    """One row per offer and a sum row; every row names the partner, its organisation number, the period's first
+    and last day and the reference, so a spreadsheet or an accounting import needs nothing else."""
     out = io.StringIO()
     w = csv_writer(out, delimiter=";")
-    w.writerow([_("Partner"), _("Måned"), _("Tilbud"), _("Besøk"), _("Ledsagere"), _("Ordinær pris (kr)"),
-                _("Verdi (kr)")])
+    w.writerow([_("Referanse"), _("Partner"), _("Organisasjonsnummer"), _("Fra"), _("Til"), _("Tilbud"), _("Besøk"),
+                _("Ledsagere"), _("Ordinær pris (kr)"), _("Verdi (kr)")])
+    who = [st.reference, st.partner.name, st.partner.org_number or "", st.first_day.isoformat(),
+           st.last_day.isoformat()]
     for line in st.lines:
-        w.writerow([st.partner.name, st.month, line.title, line.visits, line.companions, line.price_nok, line.value_nok])
-    w.writerow([st.partner.name, st.month, _("Sum"), st.total_visits, st.total_companions, "", st.total_value])
+        w.writerow([*who, line.title, line.visits, line.companions, line.price_nok, line.value_nok])
+    w.writerow([*who, _("Sum"), st.total_visits, st.total_companions, "", st.total_value])
     return "\ufeff" + out.getvalue()
 
 
 def statement_pdf(st: Statement) -> bytes:
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    """The statement on A4 (fpdf2, the package's fonts: a partner's or offer's name in any script prints)."""
+    lang = current_locale_code()
+    title = _("Oppgjør for %(name)s, %(month)s", name=st.partner.name, month=month_label(st))
+    doc = Document(title=title, lang=lang)
+    doc.add_page()
+    margin, width = 18.0, 174.0
+    y = doc.text_box(margin, 18, width, title, lang=lang, size=15, bold=True, wrap=True, line_height=7) + 4
+    for label, value in statement_head(st):
+        doc.text_box(margin, y, 45, label, lang=lang, size=10, bold=True)
+        y = doc.text_box(margin + 47, y, width - 47, value, lang=lang, size=10, wrap=True, line_height=5) + 1
+    y += 5
+    cols = [(_("Tilbud"), 70.0, "start"), (_("Besøk"), 22.0, "end"), (_("Ledsagere"), 26.0, "end"),
+            (_("Pris (kr)"), 26.0, "end"), (_("Verdi (kr)"), 30.0, "end")]
 
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, title=_("Oppgjør %(month)s", month=st.month))
-    styles = getSampleStyleSheet()
-    rows = [[_("Tilbud"), _("Besøk"), _("Ledsagere"), _("Pris (kr)"), _("Verdi (kr)")]]
-    cell = styles["BodyText"]
-    rows += [[Paragraph(pdf_text(line.title), cell), line.visits, line.companions, line.price_nok, line.value_nok]
-             for line in st.lines]
-    rows.append([_("Sum"), st.total_visits, st.total_companions, "", st.total_value])
-    table = Table(rows, repeatRows=1)
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
-                               ("ALIGN", (1, 0), (-1, -1), "RIGHT")]))
-    doc.build([Paragraph(_("Oppgjør for %(name)s, %(month)s", name=pdf_text(st.partner.name),
-                           month=pdf_text(st.month)), styles["Title"]),
-               Spacer(1, 12), table])
-    return buf.getvalue()
+    def row(cells: list[str], *, bold: bool = False, shade: bool = False) -> None:
+        nonlocal y
+        if y > 270:  # a long month goes on to the next page, with the header again
+            doc.add_page()
+            y = 18.0
+            row([c[0] for c in cols], bold=True, shade=True)
+        if shade:
+            doc.band(margin, y - 1, width, 7, color=(230, 230, 230))
+        x = margin
+        for (_label, w, align), text in zip(cols, cells, strict=True):
+            doc.text_box(x + 1, y, w - 2, text, lang=lang, size=10, bold=bold, align=align)
+            x += w
+        y += 7
+        doc.set_draw_color(180, 180, 180)
+        doc.line(margin, y - 1, margin + width, y - 1)
+
+    row([c[0] for c in cols], bold=True, shade=True)
+    for line in st.lines:
+        row([line.title, str(line.visits), str(line.companions), str(line.price_nok), str(line.value_nok)])
+    row([_("Sum"), str(st.total_visits), str(st.total_companions), "", str(st.total_value)], bold=True)
+    doc.text_box(margin, y + 4, width, _("Besøk per tilbud. Verdien er ordinær pris ganger antall besøk."),
+                 lang=lang, size=9, wrap=True)
+    return doc.bytes()
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -195,8 +196,12 @@ def statement():
     if fmt == "pdf":
         return Response(statements.statement_pdf(st), mimetype="application/pdf", headers={
             "Content-Disposition": f'attachment; filename="oppgjor-{month}.pdf"'})
-    return render_template("checkin/statement.html", st=st, month=month, partner_id=partner_id,
-                           partners=statements.partners_for(current_user))
+    first = st.first_day
+    months = {"previous": (first - timedelta(days=1)).strftime("%Y-%m"),
+              "next": (first + timedelta(days=32)).strftime("%Y-%m")}
+    return render_template("checkin/statement.html", st=st, month=st.month, partner_id=partner_id,
+                           partners=statements.partners_for(current_user), head=statements.statement_head(st),
+                           month_label=statements.month_label(st), months=months)
 
 
 # --- caseworkers' follow-up of unused cards --------------------------------------------------

@@ -1,9 +1,8 @@
-"""What every export shares: CSV cells a spreadsheet cannot run, and text ReportLab cannot read as markup."""
+"""What every export shares: CSV cells a spreadsheet cannot run as formulas."""
 
 from __future__ import annotations
 
 import csv
-from xml.sax.saxutils import escape
 
 # A cell starting with one of these is a formula to Excel/LibreOffice (CWE-1236), also after a tab or CR.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -33,7 +32,3 @@ class SafeWriter:
 def csv_writer(out, delimiter: str = ";") -> SafeWriter:
     return SafeWriter(out, delimiter=delimiter)
 
-
-def pdf_text(value) -> str:
-    """User text for a ReportLab Paragraph: escaped, so <img>, <a href> or <link> are shown, never obeyed."""
-    return escape(str(value if value is not None else ""), {'"': "&quot;"})
