@@ -135,6 +135,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .core.labels import label
 
     app.jinja_env.globals["label"] = label
+    from .core.forms import leaf_fields
+
+    app.jinja_env.globals["leaf_fields"] = leaf_fields
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.policies["ext.i18n.trimmed"] = True

@@ -1,6 +1,7 @@
 """households remember the import that registered them (to send their card links afterwards); a guardian from
 an import may have neither phone nor e-mail (the family gets a printed sheet), so the database no longer demands
-one (registration by hand and applications still do, in services.validate_guardian)
+one (registration by hand and applications still do, in services.validate_guardian); the municipality says on
+which day its card scheme's year ends (approvals and new households default to it)
 
 Revision ID: 0020_household_import_run
 Revises: 0019_municipality_settings
@@ -19,6 +20,8 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('guardian', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_guardian_phone_or_email'), type_='check')
+    with op.batch_alter_table('municipality', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('scheme_end', sa.String(length=5), server_default='12-31', nullable=False))
     with op.batch_alter_table('household', schema=None) as batch_op:
         batch_op.add_column(sa.Column('import_run_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_household_import_run_id'), ['import_run_id'], unique=False)
@@ -27,6 +30,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('municipality', schema=None) as batch_op:
+        batch_op.drop_column('scheme_end')
     with op.batch_alter_table('household', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_household_import_run_id_job_run'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_household_import_run_id'))

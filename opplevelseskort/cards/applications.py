@@ -20,7 +20,7 @@ from ..core.i18n import force_locale
 from ..core.models import ImportRow, Municipality, OutboxChannel, User, Zone
 from ..core.permissions import can_access_municipality, scope_to_municipality
 from ..core.types import utcnow
-from ..core.zones import memo_find_zone
+from ..core.zones import find_zone, memo_find_zone, zones_of
 from ..extensions import db
 from . import services
 from .models import Application, ApplicationStatus, Card, Channel, Child, Gender
@@ -67,6 +67,24 @@ def get_application(app_id: int, actor: User) -> Application:
         raise NotFound("application_not_found", _("Fant ikke søknaden."))
     audit.record(actor, "application.view", "application", a.id, municipality_id=a.municipality_id)
     return a
+
+
+def zone_choices(a: Application) -> list[Zone]:
+    """The zones a caseworker chooses a child's zone from: the municipality's list."""
+    return list(db.session.scalars(zones_of(a.municipality_id)))
+
+
+def suggested_zones(a: Application) -> list[str]:
+    """Each child's zone code as the family gave it (a name or a code), where it names one of the municipality's
+    zones; "" where it does not (the caseworker chooses)."""
+    out = []
+    for c in a.children:
+        try:
+            out.append(find_zone(a.municipality_id, c.get("zone") or "").code if (c.get("zone") or "").strip()
+                       else "")
+        except DomainError:
+            out.append("")
+    return out
 
 
 def approve_application(a: Application, *, actor: User, eligible_from: date | None, eligible_until: date | None,

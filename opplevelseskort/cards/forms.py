@@ -16,10 +16,10 @@ from wtforms import (
     StringField,
     TelField,
 )
-from wtforms import Form as PlainForm
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..config import SUPPORTED_LOCALES
+from ..core.forms import SubForm
 from ..core.i18n import LANGUAGE_NAMES
 from ..core.labels import labels_for
 from .models import Channel, Gender, RevokeReason
@@ -30,14 +30,14 @@ REVOKE_LABELS = labels_for("revoke_reason", RevokeReason)
 LANGUAGE_CHOICES = [(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
 
 
-class GuardianSubForm(PlainForm):
+class GuardianSubForm(SubForm):
     name = StringField(_l("Navn"), validators=[Optional(), Length(max=200)])
     phone = TelField(_l("Mobilnummer"), validators=[Optional(), Length(max=32)], render_kw={"autocomplete": "tel"})
     email = EmailField(_l("E-post"), validators=[Optional(), Length(max=254)], render_kw={"autocomplete": "email"})
     preferred_language = SelectField(_l("Foretrukket språk"), choices=LANGUAGE_CHOICES, default="nb")
 
 
-class ApplicantChildForm(PlainForm):
+class ApplicantChildForm(SubForm):
     """A child as a family gives it on the application; the caseworker's form adds gender and zone."""
     given_name = StringField(_l("Fornavn"), validators=[Optional(), Length(max=100)])
     family_name = StringField(_l("Etternavn"), validators=[Optional(), Length(max=100)])
@@ -103,7 +103,6 @@ class ApplicationForm(FlaskForm):
 class DecisionForm(FlaskForm):
     eligible_from = DateField(_l("Rett til kort fra"), validators=[Optional()])
     eligible_until = DateField(_l("Rett til kort til"), validators=[Optional()])
-    zones = StringField(_l("Sone for hvert barn (kommaseparert, i samme rekkefølge)"), validators=[Optional()])
     reason = StringField(_l("Begrunnelse ved avslag"), validators=[Optional(), Length(max=500)])
 
 

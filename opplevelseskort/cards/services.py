@@ -155,6 +155,40 @@ def family_url(card: Card, locale: str | None = None) -> str:
     return url_for("portal.family_card", token=card.family_token, _external=True) + suffix
 
 
+def scheme_period(municipality: Municipality, on: date | None = None) -> tuple[date, date]:
+    """The card scheme's period from `on` (today): to the next end of the scheme's year, which the municipality
+    sets (31.12 for the calendar year, 31.07 for the school year); that day itself included."""
+    on = on or today()
+    month, day = (int(x) for x in (municipality.scheme_end or "12-31").split("-"))
+    end = date(on.year, month, day)
+    return on, end if end >= on else date(on.year + 1, month, day)
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    household_id: int
+    child_name: str
+    birth_year: int
+
+
+def possible_duplicates(municipality: Municipality, guardians: list[GuardianInput],
+                        children: list[ChildInput]) -> list[PossibleDuplicate]:
+    """Children already registered with the same given and family name and birth year, in a household with one of
+    these guardians' phone numbers: probably the same child (the caseworker is offered that household)."""
+    phones = {p for p in (normalise_phone(g.phone) for g in guardians) if p}
+    if not phones or not children:
+        return []
+    wanted = {(c.given_name.strip().lower(), c.family_name.strip().lower(), c.birth_year) for c in children}
+    rows = db.session.execute(
+        db.select(Child.household_id, Child.given_name, Child.family_name, Child.birth_year)
+        .join(Guardian, Guardian.household_id == Child.household_id)
+        .where(Child.municipality_id == municipality.id, Child.anonymised_at.is_(None), Guardian.phone.in_(phones),
+               sa.func.lower(Child.given_name).in_({w[0] for w in wanted}))).all()
+    found = {PossibleDuplicate(hid, f"{given} {family}", year) for hid, given, family, year in rows
+             if (given.lower(), family.lower(), year) in wanted}
+    return sorted(found, key=lambda d: (d.household_id, d.child_name))
+
+
 def card_face(card: Card) -> printing.CardFace:
     """What the printed card shows (the child's first name only)."""
     return printing.CardFace(card.child.given_name or "", card.valid_until, card.companions,
@@ -240,57 +274,77 @@ def normalise_phone(phone: str | None) -> str | None:
     return p
 
 
-def validate_guardian(g: GuardianInput, where: str, *, contact_required: bool = True) -> list[str]:
-    """A guardian's input. `contact_required=False` (an import: a school's or NAV's list may have no contact) lets
-    a guardian without phone or e-mail through; their family gets the hand-over sheet on paper."""
-    errors = []
+def guardian_problems(g: GuardianInput, where: str, *, contact_required: bool = True) -> list[tuple[str, str]]:
+    """(field, message) for each problem with a guardian's input. `contact_required=False` (an import: a school's
+    or NAV's list may have no contact) lets a guardian without phone or e-mail through; their family gets the
+    hand-over sheet on paper."""
+    problems = []
     if not (g.name or "").strip():
-        errors.append(_("%(where)s: navn mangler.", where=where))
+        problems.append(("name", _("%(where)s: navn mangler.", where=where)))
     phone = normalise_phone(g.phone)
     if phone and not PHONE_RE.match(phone):
-        errors.append(_("%(where)s: «%(value)s» er ikke et gyldig telefonnummer.", where=where, value=g.phone))
+        problems.append(("phone", _("%(where)s: «%(value)s» er ikke et gyldig telefonnummer.", where=where,
+                                    value=g.phone)))
     email = (g.email or "").strip()
     if email and not EMAIL_RE.match(email):
-        errors.append(_("%(where)s: «%(value)s» er ikke en gyldig e-postadresse.", where=where, value=email))
+        problems.append(("email", _("%(where)s: «%(value)s» er ikke en gyldig e-postadresse.", where=where,
+                                    value=email)))
     if not phone and not email and contact_required:
-        errors.append(_("%(where)s: oppgi telefon eller e-post.", where=where))
+        problems.append(("phone", _("%(where)s: oppgi telefon eller e-post.", where=where)))
     if g.preferred_language not in current_app.config["SUPPORTED_LOCALES"]:
-        errors.append(_("%(where)s: ukjent språk «%(value)s».", where=where, value=g.preferred_language))
-    return errors
+        problems.append(("preferred_language", _("%(where)s: ukjent språk «%(value)s».", where=where,
+                                                 value=g.preferred_language)))
+    return problems
+
+
+def validate_guardian(g: GuardianInput, where: str, *, contact_required: bool = True) -> list[str]:
+    return [message for _field, message in guardian_problems(g, where, contact_required=contact_required)]
+
+
+def child_problems(municipality_id: int, c: ChildInput, where: str, *,
+                   find: Callable[[int, str], Zone] = find_zone) -> tuple[list[tuple[str, str]], Zone | None]:
+    """(field, message) for each problem with a child's input, and the child's zone (`find`: the zone lookup,
+    e.g. an import's memo of it). The fields are the child's own and the household's: channel, eligible_from,
+    eligible_until, confirmed."""
+    problems = []
+    zone = None
+    if not (c.given_name or "").strip():
+        problems.append(("given_name", _("%(where)s: fornavn mangler.", where=where)))
+    if not (c.family_name or "").strip():
+        problems.append(("family_name", _("%(where)s: etternavn mangler.", where=where)))
+    this_year = today().year
+    if c.birth_year is None or not (this_year - 25 <= c.birth_year <= this_year):
+        problems.append(("birth_year", _("%(where)s: fødselsåret må være mellom %(a)d og %(b)d.", where=where,
+                                         a=this_year - 25, b=this_year)))
+    if c.birth_month is not None and not 1 <= c.birth_month <= 12:
+        problems.append(("birth_month", _("%(where)s: fødselsmåned må være 1–12.", where=where)))
+    try:
+        zone = find(municipality_id, c.zone)
+    except DomainError as exc:
+        problems.append(("zone", _("%(where)s: %(message)s", where=where, message=exc.message)))
+    if c.channel not in {ch.value for ch in Channel}:
+        problems.append(("channel", _("%(where)s: ukjent kanal «%(value)s». Bruk en av: %(allowed)s.", where=where,
+                                      value=c.channel, allowed="nav (NAV), child_welfare (barnevern), school (skole), "
+                                      "health_nurse (helsesykepleier), introduction (introduksjonsprogram), "
+                                      "application (søknad), other (annet)")))
+    if c.gender and c.gender not in {g.value for g in Gender}:
+        problems.append(("gender", _("%(where)s: ukjent kjønn «%(value)s». Bruk en av: %(allowed)s, eller la feltet "
+                                     "stå tomt.", where=where, value=c.gender,
+                                     allowed="girl (jente), boy (gutt), other (annet)")))
+    if not c.eligible_from or not c.eligible_until:
+        problems.append(("eligible_from" if not c.eligible_from else "eligible_until",
+                         _("%(where)s: perioden for rett til kort mangler.", where=where)))
+    elif c.eligible_until < c.eligible_from:
+        problems.append(("eligible_until", _("%(where)s: perioden slutter før den starter.", where=where)))
+    if not c.confirmed:
+        problems.append(("confirmed", _("%(where)s: bekreft at kommunens kriterier er oppfylt.", where=where)))
+    return problems, zone
 
 
 def validate_child(municipality_id: int, c: ChildInput, where: str, *, find: Callable[[int, str], Zone] = find_zone):
     """Return (errors, zone) for one child's input (`find`: the zone lookup, e.g. an import's memo of it)."""
-    errors = []
-    zone = None
-    if not (c.given_name or "").strip():
-        errors.append(_("%(where)s: fornavn mangler.", where=where))
-    if not (c.family_name or "").strip():
-        errors.append(_("%(where)s: etternavn mangler.", where=where))
-    this_year = today().year
-    if c.birth_year is None or not (this_year - 25 <= c.birth_year <= this_year):
-        errors.append(_("%(where)s: fødselsåret må være mellom %(a)d og %(b)d.", where=where, a=this_year - 25,
-                        b=this_year))
-    if c.birth_month is not None and not 1 <= c.birth_month <= 12:
-        errors.append(_("%(where)s: fødselsmåned må være 1–12.", where=where))
-    try:
-        zone = find(municipality_id, c.zone)
-    except DomainError as exc:
-        errors.append(_("%(where)s: %(message)s", where=where, message=exc.message))
-    if c.channel not in {ch.value for ch in Channel}:
-        errors.append(_("%(where)s: ukjent kanal «%(value)s». Bruk en av: %(allowed)s.", where=where, value=c.channel,
-                        allowed="nav (NAV), child_welfare (barnevern), school (skole), health_nurse (helsesykepleier), "
-                                "introduction (introduksjonsprogram), application (søknad), other (annet)"))
-    if c.gender and c.gender not in {g.value for g in Gender}:
-        errors.append(_("%(where)s: ukjent kjønn «%(value)s». Bruk en av: %(allowed)s, eller la feltet stå tomt.",
-                        where=where, value=c.gender, allowed="girl (jente), boy (gutt), other (annet)"))
-    if not c.eligible_from or not c.eligible_until:
-        errors.append(_("%(where)s: perioden for rett til kort mangler.", where=where))
-    elif c.eligible_until < c.eligible_from:
-        errors.append(_("%(where)s: perioden slutter før den starter.", where=where))
-    if not c.confirmed:
-        errors.append(_("%(where)s: bekreft at kommunens kriterier er oppfylt.", where=where))
-    return errors, zone
+    problems, zone = child_problems(municipality_id, c, where, find=find)
+    return [message for _field, message in problems], zone
 
 
 def register_household(municipality: Municipality, guardians: list[GuardianInput], children: list[ChildInput], *,
@@ -298,27 +352,30 @@ def register_household(municipality: Municipality, guardians: list[GuardianInput
                        find: Callable[[int, str], Zone] = find_zone) -> Household:
     """Register guardians and eligible children; every field valid or nothing is written. A child without a
     zone gets the zone of the household's address (looked up once for the household)."""
-    errors: list[str] = []
+    # each problem as (part, index, field, message): ("guardian", 0, "phone", …), ("child", 1, "zone", …),
+    # ("household", None, "address", …), so a form can put it under its own field
+    problems: list[tuple[str, int | None, str, str]] = []
     if address and address.strip() and any(not c.zone.strip() for c in children):
         try:
             found = addresses.zone_for_address(municipality, address).code
         except DomainError as exc:
-            errors.append(exc.message)
+            problems.append(("household", None, "address", exc.message))
         else:
             children = [c if c.zone.strip() else replace(c, zone=found) for c in children]
     if not guardians:
-        errors.append(_("Registrer minst én foresatt."))
+        problems.append(("household", None, "guardians", _("Registrer minst én foresatt.")))
     if not children:
-        errors.append(_("Registrer minst ett barn."))
-    for i, g in enumerate(guardians, start=1):
-        errors += validate_guardian(g, _("Foresatt %(n)d", n=i))
+        problems.append(("household", None, "children", _("Registrer minst ett barn.")))
+    for i, g in enumerate(guardians):
+        problems += [("guardian", i, f, m) for f, m in guardian_problems(g, _("Foresatt %(n)d", n=i + 1))]
     zones = []
-    for i, c in enumerate(children, start=1):
-        errs, zone = validate_child(municipality.id, c, _("Barn %(n)d", n=i), find=find)
-        errors += errs
+    for i, c in enumerate(children):
+        found_problems, zone = child_problems(municipality.id, c, _("Barn %(n)d", n=i + 1), find=find)
+        problems += [("child", i, f, m) for f, m in found_problems]
         zones.append(zone)
-    if errors:
-        raise DomainError("household_invalid", " ".join(errors), errors=errors)
+    if problems:
+        errors = [message for *_where, message in problems]
+        raise DomainError("household_invalid", " ".join(errors), errors=errors, problems=problems)
     household = Household(municipality_id=municipality.id, created_by_id=actor.id)
     db.session.add(household)
     for g in guardians:

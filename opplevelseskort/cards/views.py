@@ -54,26 +54,60 @@ def children():
 def household_new():
     muni = _municipality()
     form = HouseholdForm()
+    if request.method == "GET":  # the scheme's period from today, as the municipality set it
+        form.eligible_from.data, form.eligible_until.data = services.scheme_period(muni)
     if form.validate_on_submit():
-        guardians = [services.GuardianInput(g.form.name.data or "", g.form.phone.data, g.form.email.data,
-                                            g.form.preferred_language.data)
-                     for g in form.guardians if (g.form.name.data or g.form.phone.data or g.form.email.data)]
+        g_slots = [i for i, g in enumerate(form.guardians)
+                   if g.form.name.data or g.form.phone.data or g.form.email.data]
+        guardians = [services.GuardianInput(form.guardians[i].form.name.data or "", form.guardians[i].form.phone.data,
+                                            form.guardians[i].form.email.data,
+                                            form.guardians[i].form.preferred_language.data) for i in g_slots]
+        c_slots = [i for i, c in enumerate(form.children)
+                   if c.form.given_name.data or c.form.family_name.data or c.form.birth_year.data]
         kids = []
-        for c in form.children:
-            f = c.form
-            if not (f.given_name.data or f.family_name.data or f.birth_year.data):
-                continue
+        for i in c_slots:
+            f = form.children[i].form
             kids.append(services.ChildInput(f.given_name.data or "", f.family_name.data or "", f.birth_year.data,
                                             f.birth_month.data, (f.zone.data or "").strip(), form.channel.data,
                                             form.eligible_from.data, form.eligible_until.data,
                                             bool(form.confirmed.data), f.gender.data or None))
-        with refused(lambda errors: form_page("cards/household_form.html", form, errors=errors,
-                                              zones=services.zones_by_name(muni))):
+
+        def page(errors=None):
+            return form_page("cards/household_form.html", form, errors=errors or [],
+                             zones=services.zones_by_name(muni), duplicates=duplicates)
+
+        duplicates = [] if request.form.get("not_duplicate") else services.possible_duplicates(muni, guardians, kids)
+        if duplicates:  # the same child may already be registered: say so and offer that household
+            return page()
+        with refused(verdict=lambda exc: page(_place_household_problems(form, exc, g_slots, c_slots))):
             household = services.register_household(muni, guardians, kids, actor=current_user,
                                                      address=form.address.data)
         flash(_("Husstanden er registrert."), "success")
         return redirect(url_for("cards.household", household_id=household.id))
-    return form_page("cards/household_form.html", form, zones=services.zones_by_name(muni))
+    return form_page("cards/household_form.html", form, zones=services.zones_by_name(muni), duplicates=[])
+
+
+HOUSEHOLD_LEVEL = {"channel", "eligible_from", "eligible_until", "confirmed", "address"}
+
+
+def _place_household_problems(form, exc, g_slots: list[int], c_slots: list[int]) -> list[str]:
+    """Put each of the service's problems under its own field of the household form (a child's channel, period
+    and confirmation are the household's fields: said once); returns the ones with no field of their own."""
+    unplaced = []
+    for part, index, name, message in exc.details.get("problems", []):
+        if name in HOUSEHOLD_LEVEL:
+            target = form[name]
+            if target.errors:
+                continue  # "Barn 2: bekreft …" adds nothing to "Barn 1: bekreft …" under the same box
+        elif part == "guardian":
+            target = form.guardians[g_slots[index]].form[name]
+        elif part == "child":
+            target = form.children[c_slots[index]].form[name]
+        else:
+            unplaced.append(message)
+            continue
+        target.errors = [*target.errors, message]
+    return unplaced
 
 
 def _household(household_id: int, *, viewed: bool = False) -> Household:
@@ -301,13 +335,13 @@ def application_detail(app_id: int):
     with refused(not_found=True):
         a = applications.get_application(app_id, current_user)
     form = DecisionForm()
-    if request.method == "GET" and not form.zones.data:
-        # Each child's zone as the family gave it: the caseworker checks it rather than typing it again.
-        form.zones.data = ", ".join(c.get("zone") or "" for c in a.children)
+    if request.method == "GET":  # the scheme's period from today, as the municipality set it
+        form.eligible_from.data, form.eligible_until.data = services.scheme_period(_municipality_of(a))
     if request.method == "POST" and form.validate_on_submit():
         with refused(redirect_to=url_for("cards.application_detail", app_id=app_id)):
             if request.form.get("decision") == "approve":
-                zones = [z.strip() for z in (form.zones.data or "").split(",")]
+                # each child's zone chosen from the municipality's list (the family's own answer preselected)
+                zones = [request.form.get(f"zone-{i}", "").strip() for i in range(len(a.children))]
                 applications.approve_application(a, actor=current_user, eligible_from=form.eligible_from.data,
                                                  eligible_until=form.eligible_until.data, zones=zones)
                 message = _("Søknaden er godkjent, og kortene er sendt.")
@@ -316,7 +350,12 @@ def application_detail(app_id: int):
                 message = _("Søknaden er avslått, og begrunnelsen er sendt.")
         flash(message, "success")
         return redirect(url_for("cards.application_list"))
-    return render_template("cards/application.html", a=a, form=form, pending=a.status == ApplicationStatus.PENDING)
+    return render_template("cards/application.html", a=a, form=form, pending=a.status == ApplicationStatus.PENDING,
+                           zones=applications.zone_choices(a), suggested=applications.suggested_zones(a))
+
+
+def _municipality_of(a) -> Municipality:
+    return db.session.get(Municipality, a.municipality_id)
 
 
 @bp.route("/barn/import", methods=["GET", "POST"])

@@ -5,13 +5,40 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
+from flask_wtf.i18n import translations as wtf_translations
+from wtforms import BooleanField, EmailField, Form, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
 
 from .labels import labels_for
 from .models import Role
 
 ROLE_LABELS = labels_for("role", Role)
+
+
+class SubForm(Form):
+    """A form inside a FlaskForm (a FieldList of FormFields): WTForms' own messages ("Tall må være mellom …") in the
+    page's language, as in the FlaskForm around it; a plain wtforms.Form would answer in English."""
+
+    class Meta:
+        def get_translations(self, form):
+            return wtf_translations
+
+
+def leaf_fields(form):
+    """Every input field of a form, inside FieldLists and FormFields too (an error summary lists them all)."""
+    for f in form:
+        if f.type == "FieldList":
+            for entry in f:
+                yield from (leaf_fields(entry.form) if entry.type == "FormField" else [entry])
+        elif f.type == "FormField":
+            yield from leaf_fields(f.form)
+        else:
+            yield f
+
+
+def field_named(form, name: str):
+    """The field whose input name is `name` ("guardians-1-phone" inside a FieldList), or None."""
+    return next((f for f in leaf_fields(form) if f.name == name), None)
 
 
 class LoginForm(FlaskForm):
@@ -78,6 +105,9 @@ class MunicipalitySettingsForm(FlaskForm):
     default_report_period = StringField(_l("Standard rapportperiode"), validators=[Optional(), Length(max=40)],
                                         description=_l("Tomt: inneværende år. Eller 2026, 2026-Q1, 2026-03."))
     support_email = StringField(_l("E-post for brukerstøtte"), validators=[Optional(), Length(max=254)])
+    scheme_end = StringField(_l("Ordningens år slutter"), validators=[Optional(), Length(max=10)],
+                             description=_l("Dag og måned (DD.MM), for eksempel 31.12 for kalenderåret eller 31.07 "
+                                            "for skoleåret. Nye kort og godkjente søknader får perioden fram til da."))
 
 
 class MunicipalityForm(FlaskForm):

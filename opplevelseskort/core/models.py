@@ -35,6 +35,8 @@ class Municipality(db.Model):
     sms_sender: Mapped[str] = mapped_column(sa.String(11), default="", server_default="")  # SMS "from" name
     default_report_period: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
     support_email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
+    # the card scheme's period ends each year on this day (MM-DD): new cards and approvals default to it
+    scheme_end: Mapped[str] = mapped_column(sa.String(5), default="12-31", server_default="12-31")
 
     __table_args__ = (sa.CheckConstraint("length(number) = 4", name="number_four_digits"),)
 

@@ -10,7 +10,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -203,8 +203,24 @@ REPORT_PERIOD_RE = re.compile(r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")
 SETTINGS = ("contact_line", "sms_sender", "default_report_period", "support_email")
 
 
+def parse_scheme_end(text: str) -> str | None:
+    """"31.07" (or "31.7", "07-31") as MM-DD, or None when it is no day of the year (29.02 is not: not every year
+    has it)."""
+    text = (text or "").strip()
+    m = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.?", text) or re.fullmatch(r"(\d{1,2})-(\d{1,2})", text)
+    if not m:
+        return None
+    day, month = (int(m.group(1)), int(m.group(2))) if "." in text else (int(m.group(2)), int(m.group(1)))
+    try:
+        date(2025, month, day)
+    except ValueError:
+        return None
+    return f"{month:02d}-{day:02d}"
+
+
 def update_municipality_settings(municipality: Municipality, *, actor: User, contact_line: str, sms_sender: str,
-                                 default_report_period: str, support_email: str) -> list[str]:
+                                 default_report_period: str, support_email: str,
+                                 scheme_end: str | None = None) -> list[str]:
     """The municipality's own settings, every field checked (problems by field, nothing saved unless all hold);
     the change is audited. Returns the names of the fields that changed."""
     values = {"contact_line": (contact_line or "").strip(), "sms_sender": (sms_sender or "").strip(),
@@ -221,6 +237,10 @@ def update_municipality_settings(municipality: Municipality, *, actor: User, con
                                               "eller 2026-03, eller la feltet stå tomt (inneværende år).")
     if values["support_email"] and not EMAIL_RE.match(values["support_email"]):
         problems["support_email"] = _("«%(value)s» er ikke en gyldig e-postadresse.", value=values["support_email"])
+    if scheme_end is not None:
+        values["scheme_end"] = parse_scheme_end(scheme_end) or ""
+        if not values["scheme_end"]:
+            problems["scheme_end"] = _("Skriv dag og måned, for eksempel 31.12 eller 31.07.")
     if problems:
         raise DomainError("settings_invalid", " ".join(problems.values()), fields=problems)
     changed = [k for k, v in values.items() if getattr(municipality, k) != v]

@@ -34,6 +34,7 @@ from flask import Flask, abort, current_app, flash, redirect, session
 
 from ..extensions import db
 from .errors import DomainError
+from .forms import field_named
 from .guards import json_error, wants_json
 
 
@@ -53,9 +54,14 @@ class Refusal:
             rv = self.verdict(exc)
         elif self.form is not None and exc.details.get("fields"):
             # a service that checked several fields at once: each problem under its own field
+            unplaced = []
             for name, message in exc.details["fields"].items():
-                self.form[name].errors = [*self.form[name].errors, message]
-            rv = self.render()
+                target = field_named(self.form, name)
+                if target is None:
+                    unplaced.append(message)
+                else:
+                    target.errors = [*target.errors, message]
+            rv = self.render(unplaced) if unplaced else self.render()
         elif self.field is not None:
             # one field, or {error code: field} with None for the rest
             field = self.field.get(exc.code, self.field.get(None)) if isinstance(self.field, dict) else self.field

@@ -309,11 +309,14 @@ def municipality_settings():
     if not can_access_municipality(current_user, muni.id):
         abort(404)
     form = MunicipalitySettingsForm(obj=muni) if request.method == "GET" else MunicipalitySettingsForm()
+    if request.method == "GET":  # stored as MM-DD, read and written as DD.MM
+        form.scheme_end.data = ".".join(reversed((muni.scheme_end or "12-31").split("-")))
     if form.validate_on_submit():
         with refused(lambda *_: form_page("core/municipality_settings.html", form, muni=muni), form=form):
             changed = services.update_municipality_settings(
                 muni, actor=current_user, contact_line=form.contact_line.data, sms_sender=form.sms_sender.data,
-                default_report_period=form.default_report_period.data, support_email=form.support_email.data)
+                default_report_period=form.default_report_period.data, support_email=form.support_email.data,
+                scheme_end=form.scheme_end.data)
         flash(_("Innstillingene er lagret.") if changed else _("Ingenting ble endret."), "success")
         return redirect(url_for("core.municipality_settings"))
     return form_page("core/municipality_settings.html", form, muni=muni)
