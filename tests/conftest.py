@@ -311,3 +311,22 @@ def data_dir() -> Path:
 def tmpdir_session():
     with tempfile.TemporaryDirectory() as d:
         yield Path(d)
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """Norway's "now" and "today" (core.clock) held at a chosen moment; `frozen_clock.move(days=3)` moves it on.
+    Everything that asks core.clock (due dates, overdue lists, reminders) sees the same frozen time."""
+    from datetime import UTC, datetime, timedelta
+
+    from opplevelseskort.core import types
+
+    class Clock:
+        now = datetime(2026, 3, 10, 11, 0, tzinfo=UTC)
+
+        def move(self, **delta):
+            self.now += timedelta(**delta)
+
+    clock = Clock()
+    monkeypatch.setattr(types, "utcnow", lambda: clock.now)
+    return clock

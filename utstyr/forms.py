@@ -24,6 +24,9 @@ class CheckoutForm(FlaskForm):
                                description=_l("Skann eller skriv etikettkodene, for eksempel U2345ABX."),
                                render_kw={"rows": 4, "autocapitalize": "characters", "spellcheck": "false"})
     due_on = DateField(_l("Leveres innen (tomt: standard for utstyret)"), validators=[Optional()])
+    late_reason = StringField(_l("Grunn, når lånet registreres i etterkant"), validators=[Optional(), Length(max=300)],
+                              description=_l("Bare når leveringsdatoen har passert, for eksempel «registrert fra "
+                                             "papirliste, utlånt 3. mars»."))
 
 
 class ReturnForm(FlaskForm):

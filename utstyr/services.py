@@ -18,6 +18,7 @@ from opplevelseskort.core import audit, outbox
 from opplevelseskort.core.clock import (
     local_date,
     today,  # noqa: F401  (services.today: the one Norwegian "today")
+    utcnow,
 )
 from opplevelseskort.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from opplevelseskort.core.hours import OpeningHours
@@ -26,7 +27,6 @@ from opplevelseskort.core.images import store_jpeg
 from opplevelseskort.core.models import OutboxChannel, Role, User
 from opplevelseskort.core.ratelimit import hit_card_lookup
 from opplevelseskort.core.tenancy import current_municipality
-from opplevelseskort.core.types import utcnow
 from opplevelseskort.extensions import db
 
 from .models import (
@@ -271,6 +271,12 @@ def resolve_borrower(municipality_id: int, *, card_code: str | None = None,
     raise DomainError("borrower_missing", _("Skann kortet eller skriv lånernummeret."))
 
 
+def borrower_in(municipality_id: int, borrower_id: int) -> Borrower | None:
+    """A borrower of this municipality by number, or None."""
+    b = db.session.get(Borrower, borrower_id)
+    return b if b is not None and b.municipality_id == municipality_id else None
+
+
 def search_borrowers(municipality_id: int, query: str, limit: int = 20) -> list[Borrower]:
     """Borrowers by name, phone (digits, any spacing or +47) or card code, in one municipality."""
     text = (query or "").strip()
@@ -417,8 +423,11 @@ def _unit_refusal(unit: Unit, on: date) -> DomainError | None:
 
 def checkout(location: Location, borrower: Borrower, unit_codes: list[str], *, volunteer: User,
              due_on: date | None = None, checklists: dict[str, list[str]] | None = None,
-             reservation: Reservation | None = None) -> Loan:
-    """Lend several units in one loan; any refused unit refuses the whole loan (nothing half-written)."""
+             reservation: Reservation | None = None, late_reason: str | None = None) -> Loan:
+    """Lend several units in one loan; any refused unit refuses the whole loan (nothing half-written).
+
+    A loan registered afterwards (the desk was offline, the paper list typed in the next day) may have a due
+    date that has passed, with `late_reason` saying why (kept in the audit log): it is overdue at once."""
     if borrower.blocked_at is not None:
         raise DomainError("borrower_blocked", _("Låneren er sperret: %(reason)s", reason=borrower.blocked_reason or ""))
     codes_clean = [codes.normalise(c) for c in unit_codes if (c or "").strip()]
@@ -446,8 +455,10 @@ def checkout(location: Location, borrower: Borrower, unit_codes: list[str], *, v
     _check_household_cap(location, borrower, len(units), on)
     default_days = min(u.item_type.default_loan_days for u in units)
     due = due_on or on + timedelta(days=default_days)
-    if due < on:
-        raise DomainError("due_invalid", _("Innleveringsdatoen kan ikke være passert."))
+    late_reason = (late_reason or "").strip()
+    if due < on and not late_reason:
+        raise DomainError("due_invalid", _("Innleveringsdatoen har passert. Registreres lånet i etterkant, skriv "
+                                           "hvorfor."))
     loan = Loan(borrower_id=borrower.id, location_id=location.id, volunteer_id=volunteer.id, due_on=due,
                 reservation_id=reservation.id if reservation else None)
     db.session.add(loan)
@@ -472,7 +483,7 @@ def checkout(location: Location, borrower: Borrower, unit_codes: list[str], *, v
     if reservation is not None:
         reservation.status = ReservationStatus.PICKED_UP
     audit.record(volunteer, "loan.create", "loan", loan.id, municipality_id=location.municipality_id,
-                 units=len(units))
+                 units=len(units), **({"due_on": due.isoformat(), "late_reason": late_reason} if due < on else {}))
     return loan
 
 

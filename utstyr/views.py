@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -50,6 +52,33 @@ def _location():
     return loc, locs
 
 
+@dataclass
+class Picker:
+    """The borrower search inside the checkout and reservation forms."""
+    query: str = ""
+    results: list = field(default_factory=list)
+    holders: dict = field(default_factory=dict)
+    chosen: object | None = None
+    chosen_name: str = ""
+    keep: dict = field(default_factory=dict)
+
+
+def _picker(loc, form) -> Picker:
+    """?finn= searches borrowers; ?laaner= (a "Velg" link) fills the form's borrower number."""
+    picker = Picker(query=(request.args.get("finn") or "").strip()[:100])
+    if picker.query:
+        picker.results = services.search_borrowers(loc.municipality_id, picker.query)
+        picker.holders = services.holder_details(picker.results)
+    chosen = request.args.get("laaner", type=int)
+    if chosen and request.method == "GET":
+        b = services.borrower_in(loc.municipality_id, chosen)
+        if b is not None:
+            form.borrower_id.data = b.id
+            picker.chosen = b
+            picker.chosen_name = services.holder_details([b]).get(b.id, (b.name or "–",))[0]
+    return picker
+
+
 @bp.get("/")
 @roles_required(*STAFF)
 def home():
@@ -65,18 +94,21 @@ def home():
 def checkout():
     loc, locs = _location()
     form = CheckoutForm()
+    picker = _picker(loc, form)
     if form.validate_on_submit():
         codes = form.unit_codes.data.split()
         kits = services.kits_to_tick(codes, shown=bool(request.form.get("kit_shown")))
         if kits:
-            return render_template("utstyr/checkout.html", form=form, loc=loc, locs=locs, kits=kits)
-        with refused(lambda: form_page("utstyr/checkout.html", form, loc=loc, locs=locs, kits=[]),
-                     field=form.unit_codes):
+            return render_template("utstyr/checkout.html", form=form, loc=loc, locs=locs, kits=kits, picker=picker)
+        with refused(lambda: form_page("utstyr/checkout.html", form, loc=loc, locs=locs, kits=[], picker=picker),
+                     field={"due_invalid": form.late_reason, "borrower_missing": form.borrower_id,
+                            "borrower_unknown": form.borrower_id, "card_unknown": form.card_code,
+                            None: form.unit_codes}):
             borrower = services.resolve_borrower(loc.municipality_id, card_code=form.card_code.data,
                                                  borrower_id=form.borrower_id.data)
             checklists = {code: request.form.getlist(f"kit-{code}") for code in codes}
             loan = services.checkout(loc, borrower, codes, volunteer=current_user, due_on=form.due_on.data,
-                                     checklists=checklists)
+                                     checklists=checklists, late_reason=form.late_reason.data)
         flash(_("Utlånt til %(name)s (låner %(id)d): %(n)d enheter, leveres innen %(date)s.",
                 name=borrower.name or "–", id=borrower.id, n=len(loan.lines),
                 date=format_date(loan.due_on, "d. MMMM y")), "success")
@@ -84,7 +116,7 @@ def checkout():
         if missing:
             flash(_("Mangler ved utlevering: %(missing)s", missing="; ".join(missing)), "info")
         return redirect(url_for("utstyr.checkout"))
-    return form_page("utstyr/checkout.html", form, loc=loc, locs=locs, kits=[])
+    return form_page("utstyr/checkout.html", form, loc=loc, locs=locs, kits=[], picker=picker)
 
 
 @bp.route("/retur", methods=["GET", "POST"])
@@ -211,17 +243,21 @@ def reservations():
     types = services.item_types(loc.municipality_id)
     form = ReservationForm()
     form.item_type_id.choices = [(t.id, t.display_name()) for t in types]
+    picker = _picker(loc, form)
+    wanted = request.args.get("type", type=int)
+    if wanted:
+        picker.keep = {"type": wanted}
 
     def page():
-        wanted = request.args.get("type", type=int)
         shown = wanted if wanted in {t.id for t in types} else (types[0].id if types else None)
         days = services.calendar(loc.id, shown, services.today()) if shown else []
         return form_page("utstyr/reservations.html", form, loc=loc, locs=locs, types=types, shown=shown,
-                         days=days, rows=services.active_reservations(loc))
+                         days=days, rows=services.active_reservations(loc), picker=picker)
 
     if form.validate_on_submit():
         item_type = db.session.get(ItemType, form.item_type_id.data)
-        with refused(page, field=form.quantity):
+        with refused(page, field={"borrower_unknown": form.borrower_id, "borrower_missing": form.borrower_id,
+                                  None: form.quantity}):
             borrower = services.resolve_borrower(loc.municipality_id, borrower_id=form.borrower_id.data)
             services.reserve(loc, borrower, item_type, form.quantity.data, form.date_from.data, form.date_to.data,
                              actor=current_user)

@@ -14,12 +14,11 @@ from flask_babel import gettext as _
 from pydantic import Field, field_validator
 
 from ..core import audit, csvfile, outbox
-from ..core.clock import today
+from ..core.clock import today, utcnow
 from ..core.errors import DomainError, ImportFailed, NotFound
 from ..core.i18n import force_locale
 from ..core.models import ImportRow, Municipality, OutboxChannel, User, Zone
 from ..core.permissions import can_access_municipality, scope_to_municipality
-from ..core.types import utcnow
 from ..core.zones import find_zone, memo_find_zone, zones_of
 from ..extensions import db
 from . import services

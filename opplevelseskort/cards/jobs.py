@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..core import files, jobs
+from ..core.clock import utcnow
 from ..core.errors import DomainError
 from ..core.models import JobRun, Municipality, User
-from ..core.types import utcnow
 from ..extensions import db
 from . import applications, services
 

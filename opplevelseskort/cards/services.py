@@ -19,13 +19,13 @@ from ..core import audit, outbox
 from ..core.clock import (
     local_date,
     today,  # noqa: F401  (services.today: the one Norwegian "today")
+    utcnow,
 )
 from ..core.errors import Conflict, DomainError, NotFound
 from ..core.i18n import force_locale
 from ..core.models import AuditLog, Municipality, OutboxChannel, OutboxMessage, Role, User, Zone
 from ..core.permissions import can_access_municipality, scope_to_municipality
 from ..core.ratelimit import hit_card_lookup
-from ..core.types import utcnow
 from ..core.zones import find_zone, zones_of
 from ..extensions import db
 from . import address as addresses

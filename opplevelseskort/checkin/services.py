@@ -16,10 +16,9 @@ from sqlalchemy.orm import aliased, joinedload, load_only, make_transient_to_det
 from ..cards import services as cards
 from ..cards.models import Card, CardStatus, Child
 from ..core import audit
-from ..core.clock import OSLO, local_date, today
+from ..core.clock import OSLO, local_date, today, utcnow
 from ..core.errors import DomainError, NotFound, PermissionDenied
 from ..core.models import Role, User
-from ..core.types import utcnow
 from ..extensions import db
 from ..partners import services as partners
 from ..partners.models import Booking, BookingStatus, Occasion, Offer, Partner, PartnerMember

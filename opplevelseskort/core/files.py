@@ -14,8 +14,8 @@ from typing import BinaryIO
 from flask import Response, abort, request
 
 from ..extensions import db
+from .clock import utcnow
 from .models import StoredFile, StoredFileChunk
-from .types import utcnow
 
 CHUNK = 1024 * 1024  # bytes per stored piece of a streamed file
 

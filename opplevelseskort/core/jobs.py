@@ -31,11 +31,11 @@ from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 from ..extensions import db
 from . import files, outbox, zones
+from .clock import utcnow
 from .errors import DomainError, NotFound
 from .i18n import current_locale_code, force_locale
 from .models import JobRun, JobStatus, Municipality, Role, User
 from .permissions import can_access_municipality
-from .types import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -15,9 +15,9 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from ..extensions import db
+from .clock import utcnow
 from .errors import DomainError
 from .models import OutboxChannel, OutboxMessage, OutboxStatus
-from .types import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -22,10 +22,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from . import audit, outbox
+from .clock import utcnow
 from .errors import Conflict, DomainError, NotFound
 from .models import ApiToken, Municipality, OutboxChannel, OutboxMessage, Role, User
 from .permissions import can_manage_user
-from .types import utcnow
 
 log = logging.getLogger(__name__)
 

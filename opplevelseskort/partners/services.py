@@ -16,14 +16,13 @@ from ..cards import services as cards
 from ..cards.models import Card, Child, Household
 from ..core import audit, outbox
 from ..core import services as core
-from ..core.clock import OSLO, local_date
+from ..core.clock import OSLO, local_date, utcnow
 from ..core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from ..core.hours import OpeningHours
 from ..core.i18n import force_locale
 from ..core.images import store_jpeg
 from ..core.models import Municipality, OutboxChannel, Role, User, Zone
 from ..core.permissions import can_access_municipality, scope_to_municipality
-from ..core.types import utcnow
 from ..core.zones import find_zone
 from ..extensions import db
 from .models import (

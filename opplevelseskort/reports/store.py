@@ -29,9 +29,9 @@ from utstyr.models import Borrower, Loan, LoanLine
 from ..cards.models import Card, Child
 from ..checkin.models import CheckIn
 from ..core import jobs
+from ..core.clock import utcnow
 from ..core.errors import DomainError
 from ..core.models import JobRun, JobStatus, Municipality, User, Zone
-from ..core.types import utcnow
 from ..extensions import db
 from ..partners.models import Booking, BookingStatus
 from .models import ReportPublication, ZoneIndicator
