@@ -136,8 +136,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.jinja_env.globals["label"] = label
     from .core.forms import leaf_fields
+    from .core.outbox import state_text, status_token
 
     app.jinja_env.globals["leaf_fields"] = leaf_fields
+    app.jinja_env.globals["message_state_text"] = state_text
+    app.jinja_env.globals["message_status_token"] = status_token
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.policies["ext.i18n.trimmed"] = True

@@ -2,37 +2,27 @@
 
 from __future__ import annotations
 
-import io
-
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
-from reportlab.pdfgen import canvas
-
 from opplevelseskort.cards.pdf import qr_png
+from opplevelseskort.core.pdf import Document
 
-COLS, ROWS, LABEL_W, LABEL_H = 3, 8, 70 * mm, 37 * mm
+COLS, ROWS, LABEL_W, LABEL_H = 3, 8, 70.0, 37.0  # mm
+PAGE_H = 297.0
 
 
 def label_sheet(units) -> bytes:
-    """One QR and the readable code per label; as many A4 pages as needed."""
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4)
-    c.setTitle("Etiketter")
-    page_w, page_h = A4
-    top = page_h - (page_h - ROWS * LABEL_H) / 2
+    """One QR and the readable code per label; as many A4 pages as needed (an item's name in any script prints)."""
+    doc = Document(title="Etiketter", lang="nb")
+    top = (PAGE_H - ROWS * LABEL_H) / 2
     for i, unit in enumerate(units):
         slot = i % (COLS * ROWS)
-        if i and slot == 0:
-            c.showPage()
+        if slot == 0:
+            doc.add_page()
         col, row = slot % COLS, slot // COLS
-        x, y = col * LABEL_W, top - (row + 1) * LABEL_H
-        qr = ImageReader(io.BytesIO(qr_png(unit.label_code, box_size=6)))
-        c.drawImage(qr, x + 3 * mm, y + 3 * mm, 31 * mm, 31 * mm)
-        c.setFont("Courier-Bold", 11)
-        c.drawString(x + 36 * mm, y + 22 * mm, unit.label_code)
-        c.setFont("Helvetica", 7)
-        c.drawString(x + 36 * mm, y + 16 * mm, unit.item_type.display_name()[:28])
-    c.showPage()
-    c.save()
-    return buf.getvalue()
+        x, y = col * LABEL_W, top + row * LABEL_H
+        doc.png(qr_png(unit.label_code, box_size=6), x + 3, y + 3, 31)
+        doc.text_box(x + 36, y + 9, LABEL_W - 38, unit.label_code, lang="nb", size=11, bold=True)
+        doc.text_box(x + 36, y + 16, LABEL_W - 38, unit.item_type.display_name()[:40], lang="nb", size=7, wrap=True,
+                     line_height=3.2)
+    if not units:
+        doc.add_page()
+    return doc.bytes()

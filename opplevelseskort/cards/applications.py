@@ -17,7 +17,7 @@ from ..core import audit, csvfile, outbox
 from ..core.clock import today, utcnow
 from ..core.errors import DomainError, ImportFailed, NotFound
 from ..core.i18n import force_locale
-from ..core.models import ImportRow, Municipality, OutboxChannel, User, Zone
+from ..core.models import ImportRow, Municipality, OutboxChannel, OutboxMessage, User, Zone
 from ..core.permissions import can_access_municipality, scope_to_municipality
 from ..core.zones import find_zone, memo_find_zone, zones_of
 from ..extensions import db
@@ -111,6 +111,12 @@ def approve_application(a: Application, *, actor: User, eligible_from: date | No
     return issued
 
 
+def answer_messages(a: Application) -> list[OutboxMessage]:
+    """The messages that carried a rejection's answer to the guardian (their state shows on the application)."""
+    return list(db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.ref == f"application:{a.id}")
+                                   .order_by(OutboxMessage.id)))
+
+
 def reject_application(a: Application, reason: str, *, actor: User) -> None:
     """Reject with a reason that is sent to the guardian in their language."""
     if a.status != ApplicationStatus.PENDING:
@@ -125,10 +131,10 @@ def reject_application(a: Application, reason: str, *, actor: User) -> None:
                  "«%(reason)s»", name=a.guardian_name, reason=a.reason)
     if a.guardian_email:
         outbox.enqueue(OutboxChannel.EMAIL, a.guardian_email, subject, body, kind="application_rejected",
-                       locale=a.preferred_language)
+                       locale=a.preferred_language, ref=f"application:{a.id}")
     if a.guardian_phone:
         outbox.enqueue(OutboxChannel.SMS, a.guardian_phone, subject, body, kind="application_rejected",
-                       locale=a.preferred_language)
+                       locale=a.preferred_language, ref=f"application:{a.id}")
     audit.record(actor, "application.reject", "application", a.id, municipality_id=a.municipality_id)
 
 

@@ -23,7 +23,7 @@ from ..core.clock import (
 )
 from ..core.errors import Conflict, DomainError, NotFound
 from ..core.i18n import force_locale
-from ..core.models import AuditLog, Municipality, OutboxChannel, OutboxMessage, Role, User, Zone
+from ..core.models import AuditLog, Municipality, OutboxChannel, OutboxMessage, OutboxStatus, Role, User, Zone
 from ..core.permissions import can_access_municipality, scope_to_municipality
 from ..core.ratelimit import hit_card_lookup
 from ..core.zones import find_zone, zones_of
@@ -598,6 +598,9 @@ class ImportOutreach:
     to_send: int  # of those, with a phone or e-mail and no card link queued yet
     sent: int  # with a card link queued or sent
     unreachable: int  # with neither phone nor e-mail: their hand-over sheets are printed
+    delivered: int = 0  # the import's card-link messages: sent
+    waiting: int = 0  # queued or being sent
+    failed: int = 0  # failed, or uncertain after a crash (staff check them on the household page)
 
 
 def _import_cards(import_run_id: int):
@@ -622,8 +625,14 @@ def import_outreach(import_run_id: int) -> ImportOutreach:
         q = _import_cards(import_run_id).where(*where).with_only_columns(db.func.count(db.distinct(Household.id)))
         return db.session.scalar(q) or 0
 
+    by_status = dict(db.session.execute(
+        _import_cards(import_run_id).join(OutboxMessage, sa.and_(
+            OutboxMessage.ref == sa.literal("card:") + sa.cast(Card.id, sa.String), OutboxMessage.kind == "card_link"))
+        .with_only_columns(OutboxMessage.status, db.func.count(OutboxMessage.id)).group_by(OutboxMessage.status)).all())
     return ImportOutreach(families(), families(_reachable(), ~_link_queued()), families(_link_queued()),
-                          families(~_reachable()))
+                          families(~_reachable()), delivered=by_status.get(OutboxStatus.SENT, 0),
+                          waiting=by_status.get(OutboxStatus.PENDING, 0) + by_status.get(OutboxStatus.SENDING, 0),
+                          failed=by_status.get(OutboxStatus.FAILED, 0) + by_status.get(OutboxStatus.UNCERTAIN, 0))
 
 
 def send_import_links(import_run_id: int, *, actor: User, progress: Callable[[int, int], None] | None = None) -> int:

@@ -181,7 +181,7 @@ def card_issue(child_id: int):
         card = services.issue_card(child, actor=current_user, valid_until=form.valid_until.data,
                                    companions=form.companions.data if form.companions.data is not None else 1)
         services.send_card_link(card, actor=current_user)
-    return _done(back, _("Kortet er laget, og lenken er sendt til de foresatte."))
+    return _done(back, _("Kortet er laget. Lenken til de foresatte står i kø; under kortet ser du når den er sendt."))
 
 
 @bp.post("/kort/<int:card_id>/forny")
@@ -205,7 +205,7 @@ def card_replace(card_id: int):
     with refused(redirect_to=back):
         new = services.replace_lost_card(card, actor=current_user)
         services.send_card_link(new, actor=current_user)
-    return _done(back, _("Det gamle kortet er sperret, og et nytt er sendt."))
+    return _done(back, _("Det gamle kortet er sperret. Lenken til det nye står i kø; under kortet ser du når den er sendt."))
 
 
 @bp.post("/kort/<int:card_id>/sperr")
@@ -229,7 +229,7 @@ def card_send(card_id: int):
     back = _back_to_household(card.child.household_id)
     with refused(redirect_to=back):
         services.send_card_link(card, actor=current_user)
-    return _done(back, _("Lenken er sendt på nytt."))
+    return _done(back, _("Lenken står i kø for å sendes på nytt; under kortet ser du når den er sendt."))
 
 
 @bp.post("/melding/<int:message_id>/send-igjen")
@@ -240,7 +240,8 @@ def message_resend(message_id: int):
         abort(400)
     with refused(not_found=True):
         card = services.resend_link_message(message_id, actor=current_user)
-    return _done(_back_to_household(card.child.household_id), _("Meldingen sendes igjen."))
+    return _done(_back_to_household(card.child.household_id),
+                 _("Meldingen står i kø for å sendes igjen; under kortet ser du når den er sendt."))
 
 
 @bp.post("/kort/<int:card_id>/lenke")
@@ -344,14 +345,14 @@ def application_detail(app_id: int):
                 zones = [request.form.get(f"zone-{i}", "").strip() for i in range(len(a.children))]
                 applications.approve_application(a, actor=current_user, eligible_from=form.eligible_from.data,
                                                  eligible_until=form.eligible_until.data, zones=zones)
-                message = _("Søknaden er godkjent, og kortene er sendt.")
-            else:
-                applications.reject_application(a, form.reason.data, actor=current_user)
-                message = _("Søknaden er avslått, og begrunnelsen er sendt.")
-        flash(message, "success")
-        return redirect(url_for("cards.application_list"))
+                flash(_("Søknaden er godkjent. Lenken til kortene står i kø; her ser du når den er sendt."), "success")
+                return redirect(url_for("cards.household", household_id=a.household_id))
+            applications.reject_application(a, form.reason.data, actor=current_user)
+        flash(_("Søknaden er avslått. Svaret med begrunnelsen står i kø; her ser du når det er sendt."), "success")
+        return redirect(url_for("cards.application_detail", app_id=app_id))
     return render_template("cards/application.html", a=a, form=form, pending=a.status == ApplicationStatus.PENDING,
-                           zones=applications.zone_choices(a), suggested=applications.suggested_zones(a))
+                           zones=applications.zone_choices(a), suggested=applications.suggested_zones(a),
+                           answers=applications.answer_messages(a))
 
 
 def _municipality_of(a) -> Municipality:

@@ -12,7 +12,9 @@ from datetime import timedelta
 from email.message import EmailMessage
 
 from flask import current_app
+from flask_babel import format_datetime
 from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from ..extensions import db
 from .clock import utcnow
@@ -183,3 +185,51 @@ def retry_failed() -> int:
         msg.next_attempt_at = None
     db.session.flush()
     return len(rows)
+
+
+# --- what a page says about a message: its real state, the same words on first load and when it changes ---
+
+STATUS_SALT = "message-status"
+FINAL = {OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.UNCERTAIN}
+
+
+def state_text(msg: OutboxMessage) -> str:
+    """A message's state in words: queued, being sent, sent (when), failed (why), or uncertain after a crash."""
+    if msg.status == OutboxStatus.SENT:
+        return _("sendt %(when)s", when=format_datetime(msg.sent_at, "short")) if msg.sent_at else _("sendt")
+    if msg.status == OutboxStatus.FAILED:
+        return _("kom ikke fram (%(reason)s)", reason=msg.last_error or "–")
+    if msg.status == OutboxStatus.UNCERTAIN:
+        return _("kanskje sendt: sendingen ble avbrutt. Sjekk med familien, og send igjen om den ikke kom fram.")
+    if msg.status == OutboxStatus.SENDING:
+        return _("sendes nå")
+    if msg.last_error:
+        return _("venter på nytt forsøk (%(reason)s)", reason=msg.last_error)
+    return _("venter på sending")
+
+
+def latest_by_ref(refs: list[str], kind: str | None = None) -> dict[str, OutboxMessage]:
+    """The newest message for each ref ("partner:12", "user:5"), optionally of one kind."""
+    if not refs:
+        return {}
+    q = db.select(OutboxMessage).where(OutboxMessage.ref.in_(refs)).order_by(OutboxMessage.id)
+    if kind:
+        q = q.where(OutboxMessage.kind == kind)
+    return {m.ref: m for m in db.session.scalars(q)}
+
+
+def status_token(ids: list[int]) -> str:
+    """A signed list of message ids a page may ask the state of (a page cannot be made to ask about others)."""
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=STATUS_SALT).dumps(sorted(set(ids)))
+
+
+def states_for_token(token: str) -> dict[int, dict]:
+    """{id: {"status", "text", "final"}} for the messages a page's token names; a forged token names none."""
+    try:
+        ids = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=STATUS_SALT).loads(token or "")
+    except BadSignature:
+        return {}
+    if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
+        return {}
+    rows = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.id.in_(ids[:200])))
+    return {m.id: {"status": str(m.status), "text": state_text(m), "final": m.status in FINAL} for m in rows}

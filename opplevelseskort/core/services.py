@@ -285,13 +285,20 @@ def password_link_token(user: User) -> str:
     return signer.dumps({"u": user.id, "p": _password_fingerprint(user)})
 
 
+def pending_invitations(users: list[User]) -> dict[int, OutboxMessage]:
+    """For users who have never signed in: the latest message with their set-password link (its state shows)."""
+    waiting = [u for u in users if u.last_login_at is None]
+    latest = outbox.latest_by_ref([f"user:{u.id}" for u in waiting], kind="user_invite")
+    return {u.id: latest[f"user:{u.id}"] for u in waiting if f"user:{u.id}" in latest}
+
+
 def send_password_link(user: User, *, actor: User | None) -> OutboxMessage:
     """E-mail a new user their single-use, expiring link to choose a password (no password is sent)."""
     message = outbox.enqueue(
         OutboxChannel.EMAIL, user.email, _("Du har fått en bruker i opplevelseskortet"),
         _("Du har fått en bruker i opplevelseskortet (%(email)s). Velg ditt eget passord her (lenken virker én "
           "gang, i %(hours)d timer): %(link)s", email=user.email, hours=current_app.config["PASSWORD_LINK_HOURS"],
-          link=password_link(user)), kind="user_invite")
+          link=password_link(user)), kind="user_invite", ref=f"user:{user.id}")
     audit.record(actor, "user.invite", "user", user.id, municipality_id=user.municipality_id)
     return message
 

@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter, login_manager
-from . import jobs, nav, services, tenancy, zones
+from . import jobs, nav, outbox, services, tenancy, zones
 from .forms import (
     ROLE_LABELS,
     ActionForm,
@@ -218,7 +218,7 @@ set_password_link.public = True  # reached by the new user through the link, bef
 @roles_required(Role.ADMIN)
 def users():
     rows = list(db.session.scalars(services.users_visible_to(current_user)))
-    return render_template("core/users.html", users=rows)
+    return render_template("core/users.html", users=rows, invites=services.pending_invitations(rows))
 
 
 # --- jobs ---------------------------------------------------------------------------------------
@@ -230,6 +230,15 @@ def job_status(run_id: int):
     with refused(not_found=True):
         run = jobs.run_of(run_id, actor=current_user)
     response = jsonify(jobs.status_of(run))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/meldinger/status.json")
+@roles_required(*ALL_STAFF)
+def message_status():
+    """The state of the messages a page reports (named by its signed token), polled until each is final."""
+    response = jsonify({"messages": outbox.states_for_token(request.args.get("t", ""))})
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -21,7 +21,7 @@ from ..core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from ..core.hours import OpeningHours
 from ..core.i18n import force_locale
 from ..core.images import store_jpeg
-from ..core.models import Municipality, OutboxChannel, Role, User, Zone
+from ..core.models import Municipality, OutboxChannel, OutboxMessage, Role, User, Zone
 from ..core.permissions import can_access_municipality, scope_to_municipality
 from ..core.zones import find_zone
 from ..extensions import db
@@ -127,8 +127,14 @@ def approve_partner(partner: Partner, *, actor: User) -> User | None:
                    _("%(name)s er godkjent. Velg ditt eget passord for %(email)s her (lenken virker én gang, i "
                      "%(hours)d timer): %(link)s", name=partner.name, email=partner.contact_email,
                      hours=current_app.config["PASSWORD_LINK_HOURS"], link=link),
-                   kind="partner_invite")
+                   kind="partner_invite", ref=f"partner:{partner.id}")
     return user
+
+
+def invitations(partners: list[Partner]) -> dict[int, OutboxMessage | None]:
+    """Each approved partner's latest invitation message (its state shows on the admin's list)."""
+    latest = outbox.latest_by_ref([f"partner:{p.id}" for p in partners], kind="partner_invite")
+    return {p.id: latest.get(f"partner:{p.id}") for p in partners}
 
 
 def reject_partner(partner: Partner, reason: str, *, actor: User) -> None:

@@ -71,8 +71,9 @@ register.public = True
 @bp.get("/admin/partnere")
 @roles_required(Role.ADMIN)
 def partner_list():
-    return render_template("partners/partner_list.html", partners=services.partners_for_admin(current_user),
-                           form=ReasonForm())
+    partners = services.partners_for_admin(current_user)
+    return render_template("partners/partner_list.html", partners=partners, form=ReasonForm(),
+                           invites=services.invitations(partners))
 
 
 def _admin_partner(partner_id: int) -> Partner:
@@ -96,8 +97,8 @@ def partner_action(partner_id: int, action: str):
         abort(404)
     with refused(redirect_to=url_for("partners.partner_list")):
         actions[action]()
-    message = {"godkjenn": _("%(name)s er godkjent. Invitasjonen til %(email)s står i kø og sendes om litt; "
-                             "utboksen viser når den er sendt.", name=partner.name, email=partner.contact_email),
+    message = {"godkjenn": _("%(name)s er godkjent. Invitasjonen til %(email)s står i kø; listen viser når den er "
+                             "sendt.", name=partner.name, email=partner.contact_email),
                "avvis": _("%(name)s er avvist.", name=partner.name),
                "suspender": _("%(name)s er suspendert.", name=partner.name)}[action]
     flash(message, "success")
@@ -278,8 +279,8 @@ def user_new():
             flash(_("Brukeren %(email)s er opprettet.", email=user.email), "success")
         else:  # the user chooses their own password through a link
             core_services.send_password_link(user, actor=current_user)
-            flash(_("Brukeren %(email)s er opprettet. En lenke for å velge passord står i kø og sendes om litt.",
-                    email=user.email), "success")
+            flash(_("Brukeren %(email)s er opprettet. En lenke for å velge passord står i kø; listen viser når den er "
+                    "sendt.", email=user.email), "success")
         return redirect(url_for("core.users"))
     return form_page("partners/user_form.html", form)
 

@@ -23,6 +23,14 @@ def test_caseworker_shows_the_family_link_as_text_and_qr(page, live_server, live
     page.goto(f"{live_server.url}/husstand/{household_id}")
     page.get_by_role("button", name="Send lenken på nytt").click()
     expect(page.get_by_text("venter på sending").first).to_be_visible()
+    expect(page.get_by_text("står i kø").first).to_be_visible()  # the flash says queued, not sent
+    with live_app.app_context():  # the outbox runs while the page stays open: the page says so by itself
+        from opplevelseskort.core import outbox
+
+        outbox.deliver_pending()
+        db.session.commit()
+    expect(page.locator(".message-state.message-sent").first).to_be_visible(timeout=15000)
+    expect(page.locator(".message-state.message-sent").first).to_contain_text("sendt")
     page.get_by_role("button", name="Vis lenken (kopier, skriv ut, QR)").click()
     link = page.locator("#family-link").input_value()
     assert token in link

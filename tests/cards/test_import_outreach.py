@@ -66,8 +66,9 @@ def test_result_page_offers_to_send_links_and_counts_families_without_contact(cl
     done = client.get(r.headers["Location"])  # the sending job, run; back to the import with what it did
     assert done.status_code == 302
     back = client.get(done.headers["Location"]).text
-    assert "Kortlenkene sendes til 2 familier." in back and "Lenken er sendt til 2 familier." in back
+    assert "Kortlenkene sendes til 2 familier." in back and "Lenkene er lagt i kø til 2 familier." in back
     assert "Send kortlenkene" not in back  # nothing left to send
+    assert "Meldinger: 0 sendt, 3 venter, 0 kom ikke fram." in back  # queued, not yet sent: said so
 
     messages = db.session.scalars(db.select(OutboxMessage).filter_by(kind="card_link")).all()
     by_recipient = {}
