@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import current_app, g, has_request_context, request, session
+from markupsafe import Markup
 from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale, refresh
 from flask_login import current_user
 
 from ..config import RTL_LOCALES
 from .clock import local_date
+from .languages import STAFF_COMPLETE
 
 LANGUAGE_NAMES = {
     "nb": "Norsk bokmål", "nn": "Norsk nynorsk", "en": "English", "sv": "Svenska", "ar": "العربية",
@@ -15,14 +17,33 @@ LANGUAGE_NAMES = {
 }
 
 
+def staff_page() -> bool:
+    """A page behind sign-in (every page that is not a family's or the public's)."""
+    view = current_app.view_functions.get(request.endpoint or "") if has_request_context() else None
+    return view is not None and not getattr(view, "public", False) and request.endpoint not in PUBLIC_ENDPOINTS
+
+
+PUBLIC_ENDPOINTS = {"core.home", "core.login", "core.accessibility", "core.set_language", "static"}
+
+
+def offered_locales() -> list[str]:
+    """The languages this page offers: on a staff page only those whose staff texts are complete (Arabic, Somali,
+    Polish, Ukrainian and Tigrinya cover the family's pages, not the staff's), on the others every language."""
+    supported = current_app.config["SUPPORTED_LOCALES"]
+    return [c for c in supported if c in STAFF_COMPLETE] if staff_page() else list(supported)
+
+
 def select_locale() -> str:
-    """The user's choice, then the session, then the browser's Accept-Language, then bokmål."""
+    """The user's choice, then the session, then the browser's Accept-Language, then bokmål; on a staff page a
+    language without complete staff texts is not used (bokmål instead of a half-translated page)."""
     supported = current_app.config["SUPPORTED_LOCALES"]
     forced = g.get("forced_locale")
     if forced in supported:
         return forced
     if not has_request_context():  # CLI and background work: bokmål unless a caller forced another
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if staff_page():
+        supported = [c for c in supported if c in STAFF_COMPLETE]
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in supported:
         return current_user.locale
     chosen = session.get("locale")
@@ -48,6 +69,17 @@ def text_direction() -> str:
     return "rtl" if current_locale_code().split("_")[0] in RTL_LOCALES else "ltr"
 
 
+def number_range(low, high) -> Markup:
+    """"6–16" kept left to right on a right-to-left page (otherwise shown as "16–6")."""
+    return Markup('<bdi dir="ltr">{}–{}</bdi>').format(low, high)
+
+
+def date_range(start, end, fmt: str = "medium") -> Markup:
+    """Two dates, each isolated from the text around it (a date's digits and slashes keep their order on a
+    right-to-left page), in reading order."""
+    return Markup("<bdi>{}</bdi>–<bdi>{}</bdi>").format(format_date(start, fmt), format_date(end, fmt))
+
+
 def template_helpers() -> dict:
     return {
         "format_currency": format_currency,
@@ -59,6 +91,8 @@ def template_helpers() -> dict:
         "text_direction": text_direction,
         "current_locale": current_locale_code,
         "language_names": LANGUAGE_NAMES,
+        "number_range": number_range,
+        "date_range": date_range,
     }
 
 

@@ -39,7 +39,7 @@ from .forms import (
     ZoneImportForm,
 )
 from .guards import form_page
-from .i18n import LANGUAGE_NAMES
+from .i18n import LANGUAGE_NAMES, offered_locales
 from .models import ApiToken, JobStatus, Role, Zone
 from .permissions import (
     ALL_STAFF,
@@ -409,7 +409,7 @@ def accessibility():
 
 @bp.app_template_global()
 def language_choices():
-    return [(c, LANGUAGE_NAMES.get(c, c)) for c in current_app.config["SUPPORTED_LOCALES"]]
+    return [(c, LANGUAGE_NAMES.get(c, c)) for c in offered_locales()]
 
 
 @bp.app_template_global()
