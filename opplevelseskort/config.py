@@ -70,6 +70,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MUNICIPALITY_HOSTS": _host_map(env.get("MUNICIPALITY_HOSTS")),
         "DEFAULT_MUNICIPALITY": env.get("DEFAULT_MUNICIPALITY", ""),
         "CARD_LOOKUP_RATE_LIMIT": env.get("CARD_LOOKUP_RATE_LIMIT", "60 per minute"),
+        # staff sessions end after this many idle minutes, and this many hours after sign-in at the latest; exporting
+        # or deleting a household's data asks for the password again unless it was given this many minutes ago
+        "SESSION_IDLE_MINUTES": _int(env.get("SESSION_IDLE_MINUTES"), 30),
+        "SESSION_MAX_HOURS": _int(env.get("SESSION_MAX_HOURS"), 12),
+        "FRESH_LOGIN_MINUTES": _int(env.get("FRESH_LOGIN_MINUTES"), 5),
         # how long a process trusts what it read of an API token (a revoked token stops within this many seconds)
         "API_TOKEN_CACHE_SECONDS": _int(env.get("API_TOKEN_CACHE_SECONDS"), 5),
         # a new user's set-password link works once, for this many hours

@@ -18,7 +18,7 @@ from ..core.forms import ActionForm
 from ..core.guards import form_page
 from ..core.i18n import current_locale_code
 from ..core.models import JobStatus, Municipality, Role
-from ..core.permissions import can_access_municipality, private_page, roles_required
+from ..core.permissions import can_access_municipality, fresh_login_required, private_page, roles_required
 from ..core.uow import refuse_form, refused
 from ..extensions import db, limiter
 from . import codes, pdf, services
@@ -129,6 +129,7 @@ def household(household_id: int):
 
 @bp.get("/husstand/<int:household_id>/eksport.json")
 @roles_required(*CASE)
+@fresh_login_required
 def household_export(household_id: int):
     data = services.export_household(_household(household_id), actor=current_user)
     return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json",
@@ -137,6 +138,7 @@ def household_export(household_id: int):
 
 @bp.post("/husstand/<int:household_id>/slett")
 @roles_required(*CASE)
+@fresh_login_required
 def household_delete(household_id: int):
     h = _household(household_id)
     if request.form.get("confirm") != "yes":

@@ -58,6 +58,10 @@ class PasswordChangeForm(FlaskForm):
                             render_kw={"autocomplete": "new-password"})
 
 
+class ReauthForm(FlaskForm):
+    password = PasswordField(_l("Passord"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
+
+
 class PasswordSetForm(FlaskForm):
     """A new user chooses their password through a set-password link."""
 

@@ -170,6 +170,11 @@ def notify_login_limited(email: str) -> None:
     db.session.commit()
 
 
+def check_password(user: User, password: str) -> bool:
+    """The signed-in user's password, confirmed again (before handing out or deleting a family's data)."""
+    return bool(user.active and check_password_hash(user.password_hash, password or ""))
+
+
 def authenticate(email: str, password: str) -> User | None:
     """Return the active user with these credentials, else None (same answer and work for every failure)."""
     user = db.session.scalar(db.select(User).filter_by(email=normalise_email(email)))

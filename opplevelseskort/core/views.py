@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -24,7 +25,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, limiter, login_manager
-from . import jobs, nav, outbox, services, tenancy, zones
+from . import audit, jobs, nav, outbox, services, tenancy, zones
+from .clock import utcnow
 from .forms import (
     ROLE_LABELS,
     ActionForm,
@@ -34,6 +36,7 @@ from .forms import (
     MunicipalitySettingsForm,
     PasswordChangeForm,
     PasswordSetForm,
+    ReauthForm,
     TokenForm,
     ZoneEditForm,
     ZoneImportForm,
@@ -72,6 +75,52 @@ def _load_user_from_token(req):
         g.token_auth = True
         g.api_token_id = token.id
     return user
+
+
+def _start_session() -> None:
+    """Stamp a new sign-in: when it began, when it was last used, when the password was last given."""
+    now = utcnow().timestamp()
+    session["signed_in_at"] = session["seen_at"] = session["auth_at"] = now
+
+
+@bp.before_app_request
+def _session_timeouts():
+    """A staff session ends after SESSION_IDLE_MINUTES without a request and SESSION_MAX_HOURS after sign-in."""
+    if not current_user.is_authenticated or g.get("token_auth"):
+        return None
+    now = utcnow().timestamp()
+    signed_in = session.setdefault("signed_in_at", now)
+    seen = session.get("seen_at", now)
+    idle = now - seen > current_app.config["SESSION_IDLE_MINUTES"] * 60
+    if idle or now - signed_in > current_app.config["SESSION_MAX_HOURS"] * 3600:
+        logout_user()
+        session.clear()
+        flash(_("Du ble logget ut etter %(n)d minutter uten aktivitet.", n=current_app.config["SESSION_IDLE_MINUTES"])
+              if idle else _("Du ble logget ut: en innlogging varer høyst %(n)d timer.",
+                              n=current_app.config["SESSION_MAX_HOURS"]), "info")
+        if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+            abort(401)
+        return redirect(url_for("core.login", next=request.full_path if request.method == "GET" else None))
+    if now - seen > 30:  # the cookie is rewritten at most twice a minute
+        session["seen_at"] = now
+    return None
+
+
+@bp.route("/logg-inn/bekreft", methods=["GET", "POST"])
+@roles_required(*ALL_STAFF)
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def reauthenticate():
+    """Confirm the password before something that hands out or deletes a family's data."""
+    form = ReauthForm()
+    if form.validate_on_submit():
+        if services.check_password(current_user._get_current_object(), form.password.data):
+            session["auth_at"] = utcnow().timestamp()
+            audit.record(current_user, "user.reauthenticate", "user", current_user.id,
+                         municipality_id=current_user.municipality_id)
+            flash(_("Passordet er bekreftet. Gjør det du skulle nå."), "success")
+            return redirect(_safe_next(request.args.get("next")) or url_for("core.dashboard"))
+        form.password.errors = [_("Feil passord.")]
+    return form_page("core/reauthenticate.html", form)
 
 
 @bp.before_app_request
@@ -135,6 +184,7 @@ def login():
             return render_template("core/login.html", form=form), 200
         session.clear()
         login_user(user)
+        _start_session()
         log.info("user %s logged in", user.id)
         return redirect(_safe_next(request.args.get("next")) or url_for("core.dashboard"))
     return render_template("core/login.html", form=form)
