@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import current_app, g, has_request_context, request, session
-from markupsafe import Markup
 from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale, refresh
 from flask_login import current_user
+from markupsafe import Markup
 
 from ..config import RTL_LOCALES
 from .clock import local_date

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 from urllib.parse import parse_qsl, urlencode, urlsplit
