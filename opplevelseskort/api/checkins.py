@@ -15,7 +15,7 @@ from ..checkin.services import ERROR_CODES
 from ..core.errors import DomainError, NotFound
 from ..core.guards import MAX_DB_INT as MAX_ID  # integer primary keys: larger numbers name no row
 from ..core.models import Role
-from ..core.permissions import roles_required
+from ..core.permissions import roles_required, scope_required
 from ..core.uow import refused
 from .schema import Answer, Integer, Response, Schema, Text, operation
 from .views import bp
@@ -56,6 +56,7 @@ def checkin_json(c: CheckIn, given_name: str, companions_allowed: int, repeat: b
 
 @bp.post("/checkins")
 @roles_required(Role.PARTNER)
+@scope_required("checkin")
 @operation("Record a check-in (partner tokens)", operation_id="createCheckin", body=CheckinBody, responses={
     201: Answer("A new check-in", CheckInOut),
     200: Answer("A repeat inside the window: the earlier check-in", CheckInOut),
@@ -77,6 +78,7 @@ def create_checkin(body: CheckinBody):
 
 @bp.get("/cards/<path:code>")
 @roles_required(Role.PARTNER)
+@scope_required("cards:read")
 @operation("Whether a card is valid now (partner tokens)", operation_id="cardValidity",
            params={"code": {"schema": {"type": "string"}, "description": "The card URL, QR token or short code"}},
            responses={200: Answer("Validity", CardValidity),

@@ -15,7 +15,7 @@ from utstyr.models import Loan
 from ..core.errors import DomainError, NotFound
 from ..core.guards import MAX_DB_INT as MAX_ID  # integer primary keys: larger numbers name no row
 from ..core.models import Role
-from ..core.permissions import roles_required
+from ..core.permissions import roles_required, scope_required
 from ..extensions import db
 from .schema import Answer, Integer, Response, Schema, Text, operation
 from .views import bp
@@ -55,6 +55,7 @@ def loan_json(loan: Loan) -> dict:
 
 @bp.post("/loans")
 @roles_required(Role.VOLUNTEER, Role.ADMIN)
+@scope_required("loans")
 @operation("Lend equipment units (volunteer or admin tokens)", operation_id="createLoan", body=LoanBody, responses={
     201: Answer("The loan", LoanOut),
     404: Answer("Unknown unit, card or borrower"),
@@ -77,6 +78,7 @@ def create_loan(body: LoanBody):
 
 @bp.post("/loans/<int:loan_id>/return")
 @roles_required(Role.VOLUNTEER, Role.ADMIN)
+@scope_required("loans")
 @operation("Return the open units of a loan", operation_id="returnLoan", body=ReturnBody, body_required=False,
            params={"loan_id": {"schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}},
            responses={200: Answer("The loan", LoanOut), 404: Answer("Unknown loan"),

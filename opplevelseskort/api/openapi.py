@@ -30,19 +30,21 @@ COMMON = {
 }
 
 
-def _operations() -> list[tuple[str, str, Operation, list[tuple[str, str | None]]]]:
+def _operations() -> list[tuple[str, str, Operation, list[tuple[str, str | None]], str | None]]:
     found = []
     for rule in current_app.url_map.iter_rules():
         if not rule.endpoint.startswith(bp.name + "."):
             continue
-        op = getattr(current_app.view_functions[rule.endpoint], "openapi", None)
+        view = current_app.view_functions[rule.endpoint]
+        op = getattr(view, "openapi", None)
         if op is None:
             continue
+        scope = getattr(view, "required_scope", None)
         path = rule.rule.removeprefix("/api/v1")
         params = [(name, conv) for conv, name in _CONVERTER.findall(path)]
         path = _CONVERTER.sub(lambda m: "{" + m.group(2) + "}", path)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            found.append((path, method.lower(), op, params))
+            found.append((path, method.lower(), op, params, scope))
     return sorted(found)
 
 
@@ -80,17 +82,24 @@ def _query_parameters(model: type[BaseModel], schemas: dict) -> list[dict]:
 
 def document() -> dict:
     ops = _operations()
-    inputs = {m for *_x, op, _p in ops for m in (op.body, op.query) if m is not None}
-    outputs = {Error} | {a.model for *_x, op, _p in ops for a in op.responses.values() if a.model is not None}
+    inputs = {m for *_x, op, _p, _s in ops for m in (op.body, op.query) if m is not None}
+    outputs = {Error} | {a.model for *_x, op, _p, _s in ops for a in op.responses.values() if a.model is not None}
     modes = [(m, "validation" if m in inputs else "serialization")
              for m in sorted(inputs | outputs, key=lambda m: m.__name__)]
     _keys, defs = models_json_schema(modes, ref_template=REF)
     schemas = defs.get("$defs", {})
     paths: dict[str, dict] = {}
-    for path, method, op, params in ops:
+    for path, method, op, params, scope in ops:
+        common = dict(COMMON)
+        if scope:  # OpenAPI 3.1: a bearer scheme's requirement may list the roles (here: scopes) it needs
+            common[403] = Answer(f"The token's role may not do this, or the token lacks the scope {scope!r} "
+                                 "(scope_missing, with `scope`)", codes=["forbidden", "scope_missing"])
         item = {"operationId": op.operation_id, "summary": op.summary,
                 "responses": {str(status): _answer(status, answer)
-                              for status, answer in sorted({**op.responses, **COMMON}.items())}}
+                              for status, answer in sorted({**op.responses, **common}.items())}}
+        if scope:
+            item["security"] = [{"bearer": [scope]}]
+            item["x-required-scope"] = scope
         parameters = [{"name": name, "in": "path", "required": True,
                        **({"schema": _TYPES.get(conv, _TYPES[None])} | op.params.get(name, {}))}
                       for name, conv in params]
@@ -105,7 +114,10 @@ def document() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Opplevelseskortet API", "version": __version__,
-                 "description": "Bearer tokens (created per user, scoped to the user's role). Errors are "
+                 "description": "Bearer tokens, made per user on /api-nokler: each names its scopes (checkin, "
+                                "cards:read, loans, reports; within what the user's role may do) and when it "
+                                "expires. An endpoint's `security` names the scope it needs; a token without it "
+                                "gets 403 scope_missing with the `scope` it lacks. Errors are "
                                 "JSON {error, message}; `error` is a stable code, `message` is in the language "
                                 "of Accept-Language. A body that does not fit its schema is 422 invalid_body, "
                                 "with each field's problem under `fields`."},

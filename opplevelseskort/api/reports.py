@@ -9,7 +9,7 @@ from flask_login import current_user
 from pydantic import ConfigDict, Field, field_validator
 
 from ..core.models import Role
-from ..core.permissions import roles_required
+from ..core.permissions import roles_required, scope_required
 from ..reports import formats, services
 from .schema import Answer, Schema, operation
 from .views import bp
@@ -38,6 +38,7 @@ class UptakeQuery(Schema):
 
 @bp.get("/reports/uptake")
 @roles_required(Role.ANALYST, Role.ADMIN)
+@scope_required("reports")
 @operation("Suppressed uptake by zone (analyst or admin tokens)", operation_id="uptakeReport", query=UptakeQuery,
            responses={200: Answer("The report", media={"application/json": {"type": "object"},
                                                        "application/geo+json": {"type": "object"},

@@ -6,8 +6,18 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from flask_wtf.i18n import translations as wtf_translations
-from wtforms import BooleanField, EmailField, Form, IntegerField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    Form,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from .labels import labels_for
 from .models import Role
@@ -90,9 +100,17 @@ class UserEditForm(FlaskForm):
     active = BooleanField(_l("Aktiv"))
 
 
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
 class TokenForm(FlaskForm):
     name = StringField(_l("Navn på nøkkelen"), validators=[DataRequired(), Length(max=120)],
                        description=_l("For eksempel «Skanner i resepsjonen»."))
+    scopes = MultiCheckboxField(_l("Hva nøkkelen kan gjøre"), validate_choice=False)
+    days = SelectField(_l("Virker i"), coerce=int, default=90,
+                       choices=[(30, _l("30 dager")), (90, _l("90 dager")), (365, _l("ett år"))])
 
 
 class ActionForm(FlaskForm):

@@ -123,12 +123,27 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # what the token may do (TOKEN_SCOPES) and when it stops working
+    scopes: Mapped[list] = mapped_column(sa.JSON, default=list)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
 
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+# What an API token may do, and which roles may give a token each scope (the role still decides what the user
+# may see: a scope narrows a token, it never widens the role).
+TOKEN_SCOPES = ("checkin", "cards:read", "loans", "reports")
+ROLE_SCOPES = {
+    Role.PARTNER: ("checkin", "cards:read"),
+    Role.VOLUNTEER: ("loans",),
+    Role.ANALYST: ("reports",),
+    Role.CASEWORKER: ("cards:read",),
+    Role.ADMIN: TOKEN_SCOPES,
+}
 
 
 class AuditLog(db.Model):

@@ -8,10 +8,12 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import login_manager
 from .clock import utcnow
+from .guards import json_error
 from .models import Role, User
 
 ALL_STAFF = tuple(Role)
@@ -95,4 +97,21 @@ def _local(url: str | None) -> str | None:
         return None
     parts = urlsplit(url)
     return (parts.path + (f"?{parts.query}" if parts.query else "")) or None
+
+
+def scope_required(scope: str):
+    """An API endpoint a token reaches only when it was given `scope` (after the role check): 403 naming the scope
+    it lacks. A session (the pages) has no scopes to check."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if g.get("token_auth") and scope not in g.get("api_token_scopes", ()):
+                abort(json_error(403, "scope_missing", _("Nøkkelen har ikke tilgangen «%(scope)s».", scope=scope),
+                                 scope=scope))
+            return view(*args, **kwargs)
+
+        wrapped.required_scope = scope  # the OpenAPI document and the tests read it
+        return wrapped
+
+    return decorator
 

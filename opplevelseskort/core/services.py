@@ -16,6 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -24,7 +25,7 @@ from ..extensions import db
 from . import audit, outbox
 from .clock import utcnow
 from .errors import Conflict, DomainError, NotFound
-from .models import ApiToken, Municipality, OutboxChannel, OutboxMessage, Role, User
+from .models import ROLE_SCOPES, TOKEN_SCOPES, ApiToken, Municipality, OutboxChannel, OutboxMessage, Role, User
 from .permissions import can_manage_user
 
 log = logging.getLogger(__name__)
@@ -392,16 +393,37 @@ def _hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def create_token(user: User, name: str = "", *, actor: User | None = None) -> tuple[ApiToken, str]:
-    """Issue an API token scoped to the user's role; only its hash is kept, the raw value is returned once."""
+TOKEN_DAYS = (30, 90, 365)  # the lifetimes a token may be given
+SCOPE_LABELS = {"checkin": _l("Sjekke inn kort"), "cards:read": _l("Se om et kort gjelder"),
+                "loans": _l("Låne ut og ta imot utstyr"), "reports": _l("Hente rapporter")}
+
+
+def scopes_for_role(role: Role) -> tuple[str, ...]:
+    return ROLE_SCOPES.get(Role(role), ())
+
+
+def create_token(user: User, name: str = "", *, actor: User | None = None, scopes: list[str] | None = None,
+                 days: int = 90) -> tuple[ApiToken, str]:
+    """Issue an API token for some of what the user's role may do (all of it when `scopes` is None), for `days`
+    days; only its hash is kept, the raw value is returned once."""
     if not user.active:
         raise DomainError("user_inactive", _("Brukeren er deaktivert."))
+    allowed = scopes_for_role(user.role)
+    chosen = list(allowed) if scopes is None else [s for s in TOKEN_SCOPES if s in set(scopes)]
+    problems = {}
+    if not chosen or any(s not in allowed for s in scopes or []):
+        problems["scopes"] = _("Velg minst én tilgang som rollen din har.")
+    if days not in TOKEN_DAYS:
+        problems["days"] = _("Velg hvor lenge nøkkelen skal virke.")
+    if problems:
+        raise DomainError("token_invalid", " ".join(problems.values()), fields=problems)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name.strip(), prefix=raw[:10], token_hash=_hash_token(raw), role=user.role)
+    token = ApiToken(user_id=user.id, name=name.strip(), prefix=raw[:10], token_hash=_hash_token(raw), role=user.role,
+                     scopes=chosen, expires_at=utcnow() + timedelta(days=days))
     db.session.add(token)
     db.session.flush()
     audit.record(actor or user, "token.create", "api_token", token.id, municipality_id=user.municipality_id,
-                 user_id=user.id)
+                 user_id=user.id, scopes=chosen, days=days)
     return token, raw
 
 
@@ -428,10 +450,11 @@ def _token_query():
 
 @dataclass(frozen=True)
 class TokenUse:
-    """A valid bearer token as a request uses it: its id and its user (in this request's session)."""
+    """A valid bearer token as a request uses it: its id, its user (in this request's session), its scopes."""
 
     id: int
     user: User
+    scopes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -440,6 +463,8 @@ class _Known:
     user: User  # a detached copy, merged into each request's session without a statement
     last_used_at: datetime | None
     until: float  # time.monotonic() after which the token is read from the database again
+    scopes: tuple[str, ...] = ()
+    expires_at: datetime | None = None
 
 
 _TOKENS: dict[str, _Known] = {}  # token hash -> what this process knows of it (API_TOKEN_CACHE_SECONDS)
@@ -462,21 +487,23 @@ def token_for(raw: str | None) -> TokenUse | None:
     token_hash = _hash_token(raw)
     ttl = current_app.config.get("API_TOKEN_CACHE_SECONDS", 0)
     known = _TOKENS.get(token_hash) if ttl else None
-    if known is not None and known.until > time.monotonic():
+    now = utcnow()
+    if known is not None and known.until > time.monotonic() and known.expires_at > now:
         present = db.session.identity_map.get(sa.inspect(known.user).identity_key)  # never overwritten by the copy
         user = present if present is not None else db.session.merge(known.user, load=False)
     else:
         token = db.session.scalar(_token_query(), {"token_hash": token_hash})
-        if token is None or token.revoked_at is not None or not token.user.active or token.user.role != token.role:
+        if (token is None or token.revoked_at is not None or not token.user.active or token.user.role != token.role
+                or token.expires_at <= now):
             _TOKENS.pop(token_hash, None)
             return None
         user = token.user
-        known = _Known(token.id, _detached_copy(user) if ttl else user, token.last_used_at, time.monotonic() + ttl)
+        known = _Known(token.id, _detached_copy(user) if ttl else user, token.last_used_at, time.monotonic() + ttl,
+                       tuple(token.scopes or ()), token.expires_at)
         if ttl:
             if len(_TOKENS) > 10_000:
                 _TOKENS.clear()
             _TOKENS[token_hash] = known
-    now = utcnow()
     # Record use at most once a minute: a write per API call would cost every check-in a round-trip.
     if known.last_used_at is None or (now - known.last_used_at).total_seconds() > 60:
         db.session.execute(db.update(ApiToken).where(ApiToken.id == known.token_id).values(last_used_at=now))
@@ -485,7 +512,7 @@ def token_for(raw: str | None) -> TokenUse | None:
         # the token row must not stay locked for the whole request, which would serialise every request
         # made with one token.
         db.session.commit()
-    return TokenUse(known.token_id, user)
+    return TokenUse(known.token_id, user, known.scopes)
 
 
 def tokens_of(user: User) -> list[ApiToken]:

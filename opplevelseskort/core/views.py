@@ -73,6 +73,7 @@ def _load_user_from_token(req):
     if user is not None:
         g.token_auth = True
         g.api_token_id = token.id
+        g.api_token_scopes = token.scopes
     return user
 
 
@@ -323,13 +324,24 @@ def jobs_overview():
 @roles_required(*ALL_STAFF)
 def tokens():
     form = TokenForm()
+    allowed = services.scopes_for_role(current_user.role)
+    form.scopes.choices = [(s, services.SCOPE_LABELS[s]) for s in allowed]
+    if request.method == "GET":
+        form.scopes.data = list(allowed)
     raw = None
+
+    def page():
+        return form_page("core/tokens.html", form, raw_token=raw, tokens=services.tokens_of(current_user),
+                         action_form=ActionForm(), scope_labels=services.SCOPE_LABELS, now=utcnow())
+
     if form.validate_on_submit():
-        _token, raw = services.create_token(current_user, form.name.data, actor=current_user)
+        with refused(page, form=form):
+            _token, raw = services.create_token(current_user, form.name.data, actor=current_user,
+                                                scopes=form.scopes.data or [], days=form.days.data)
         form = TokenForm(formdata=None)
+        form.scopes.choices, form.scopes.data = [(s, services.SCOPE_LABELS[s]) for s in allowed], list(allowed)
     # The raw token is rendered in this response only (never stored, never put in the session).
-    return form_page("core/tokens.html", form, raw_token=raw, tokens=services.tokens_of(current_user),
-                     action_form=ActionForm())
+    return page()
 
 
 @bp.post("/api-nokler/<int:token_id>/trekk-tilbake")
