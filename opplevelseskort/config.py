@@ -73,6 +73,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # staff sessions end after this many idle minutes, and this many hours after sign-in at the latest; exporting
         # or deleting a household's data asks for the password again unless it was given this many minutes ago
         "SESSION_IDLE_MINUTES": _int(env.get("SESSION_IDLE_MINUTES"), 30),
+        # roles that must sign in with a second factor (the roles that see children); offered to every role
+        "SECOND_FACTOR_ROLES": [r.strip() for r in env.get(
+            "SECOND_FACTOR_ROLES", "admin,caseworker" if production else "").split(",") if r.strip()],
+        "SECOND_FACTOR_RATE_LIMIT": env.get("SECOND_FACTOR_RATE_LIMIT", "5 per minute;20 per hour"),
         "SESSION_MAX_HOURS": _int(env.get("SESSION_MAX_HOURS"), 12),
         "FRESH_LOGIN_MINUTES": _int(env.get("FRESH_LOGIN_MINUTES"), 5),
         # how long a process trusts what it read of an API token (a revoked token stops within this many seconds)

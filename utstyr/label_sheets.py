@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from opplevelseskort.cards.pdf import qr_png
 from opplevelseskort.core.pdf import Document
+from opplevelseskort.core.qr import qr_png
 
 COLS, ROWS, LABEL_W, LABEL_H = 3, 8, 70.0, 37.0  # mm
 PAGE_H = 297.0

@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from markupsafe import Markup
 
 from ..core import files, jobs, nav, tenancy
 from ..core.forms import ActionForm
@@ -19,9 +18,10 @@ from ..core.guards import form_page
 from ..core.i18n import current_locale_code
 from ..core.models import JobStatus, Municipality, Role
 from ..core.permissions import can_access_municipality, fresh_login_required, private_page, roles_required
+from ..core.qr import qr_svg_inline
 from ..core.uow import refuse_form, refused
 from ..extensions import db, limiter
-from . import codes, pdf, services
+from . import codes, services
 from .forms import CHANNEL_LABELS, REVOKE_LABELS, HouseholdForm, IssueForm, RenewForm, RevokeForm, SearchForm
 from .models import Card, Household
 
@@ -259,9 +259,7 @@ def card_show_link(card_id: int):
 
 
 def _link_page(card: Card, link: str, renewed: bool = False):
-    svg = pdf.qr_svg(link).decode("utf-8")
-    svg = svg[svg.index("<svg"):]  # drop the XML declaration: the SVG goes inline in the page
-    return private_page(Response(render_template("cards/family_link.html", card=card, link=link, qr=Markup(svg),
+    return private_page(Response(render_template("cards/family_link.html", card=card, link=link, qr=qr_svg_inline(link),
                                                  renewed=renewed, language=services.guardian_language(card))))
 
 

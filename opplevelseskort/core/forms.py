@@ -68,6 +68,12 @@ class PasswordChangeForm(FlaskForm):
                             render_kw={"autocomplete": "new-password"})
 
 
+class SecondFactorForm(FlaskForm):
+    code = StringField(_l("Kode"), validators=[DataRequired(), Length(max=20)],
+                       description=_l("Seks sifre fra appen, eller en av reservekodene."),
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True})
+
+
 class ReauthForm(FlaskForm):
     password = PasswordField(_l("Passord"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
 

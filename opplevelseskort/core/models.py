@@ -97,6 +97,12 @@ class User(UserMixin, db.Model):
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped on password change or disable so existing sessions stop working.
     session_version: Mapped[int] = mapped_column(sa.Integer, default=0)
+    # The second factor: a TOTP secret (RFC 6238), when it was turned on, the last time step used (a code works
+    # once), and the hashes of the unused recovery codes.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    recovery_codes: Mapped[list] = mapped_column(sa.JSON, default=list)
 
     municipality: Mapped[Municipality | None] = relationship()
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pyotp
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
@@ -169,6 +170,90 @@ def notify_login_limited(email: str) -> None:
                    kind="login_limited")
     audit.record(None, "user.login_limited", "user", user.id, municipality_id=user.municipality_id)
     db.session.commit()
+
+
+# --- the second factor (TOTP, RFC 6238) -----------------------------------------------------------------
+
+RECOVERY_CODES = 10
+
+
+def second_factor_required(user: User) -> bool:
+    """The roles that see children (admin, caseworker in production: SECOND_FACTOR_ROLES) sign in with a code."""
+    return str(user.role) in current_app.config.get("SECOND_FACTOR_ROLES", [])
+
+
+def has_second_factor(user: User) -> bool:
+    return bool(user.totp_secret and user.totp_enabled_at)
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(user: User, secret: str) -> str:
+    """What an authenticator app scans: the account's e-mail under the product's name."""
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name="Opplevelseskortet")
+
+
+def _recovery_hash(code: str) -> str:
+    return hashlib.sha256(("recovery:" + code.replace("-", "").strip().lower()).encode()).hexdigest()
+
+
+def enable_second_factor(user: User, secret: str, code: str, *, actor: User) -> list[str]:
+    """Turn the second factor on once the user's app shows a right code; returns the recovery codes (shown once,
+    stored hashed)."""
+    step = _totp_step(secret, code)
+    if step is None:
+        raise DomainError("code_wrong", _("Koden stemmer ikke. Skriv koden appen viser nå."), fields={
+            "code": _("Koden stemmer ikke. Skriv koden appen viser nå.")})
+    codes = ["-".join(secrets.token_hex(4)[i:i + 4] for i in (0, 4)) for _n in range(RECOVERY_CODES)]
+    user.totp_secret, user.totp_enabled_at, user.totp_last_step = secret, utcnow(), step
+    user.recovery_codes = [_recovery_hash(c) for c in codes]
+    audit.record(actor, "user.2fa_enable", "user", user.id, municipality_id=user.municipality_id)
+    return codes
+
+
+def _totp_step(secret: str, code: str) -> int | None:
+    """The time step a six-digit code belongs to (now, or one step either side for a slow clock), or None."""
+    code = (code or "").replace(" ", "")
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    now = int(utcnow().timestamp())
+    for offset in (0, -1, 1):
+        at = now + 30 * offset
+        if secrets.compare_digest(totp.at(at), code):
+            return at // 30
+    return None
+
+
+def verify_second_factor(user: User, code: str) -> bool:
+    """A code from the app (each time step once: a code seen cannot be used again) or an unused recovery code
+    (then gone). Audited when a recovery code is used."""
+    if not has_second_factor(user):
+        return False
+    step = _totp_step(user.totp_secret, code)
+    if step is not None:
+        if user.totp_last_step is not None and step <= user.totp_last_step:
+            return False  # replayed
+        user.totp_last_step = step
+        return True
+    wanted = _recovery_hash(code or "")
+    if wanted in (user.recovery_codes or []):
+        user.recovery_codes = [h for h in user.recovery_codes if h != wanted]
+        audit.record(user, "user.2fa_recovery_code", "user", user.id, municipality_id=user.municipality_id,
+                     left=len(user.recovery_codes))
+        return True
+    return False
+
+
+def reset_second_factor(user: User, *, actor: User) -> None:
+    """An admin turns a user's second factor off (a lost phone): the user sets it up again at the next sign-in,
+    and every session of theirs ends. Audited."""
+    user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
+    user.recovery_codes = []
+    end_sessions(user)
+    audit.record(actor, "user.2fa_reset", "user", user.id, municipality_id=user.municipality_id)
 
 
 def check_password(user: User, password: str) -> bool:

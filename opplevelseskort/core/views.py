@@ -36,19 +36,22 @@ from .forms import (
     PasswordChangeForm,
     PasswordSetForm,
     ReauthForm,
+    SecondFactorForm,
     TokenForm,
     ZoneEditForm,
     ZoneImportForm,
 )
 from .guards import form_page
 from .i18n import LANGUAGE_NAMES, offered_locales
-from .models import ApiToken, JobStatus, Role, Zone
+from .models import ApiToken, JobStatus, Role, User, Zone
 from .permissions import (
     ALL_STAFF,
     can_access_municipality,
     can_manage_user,
+    private_page,
     roles_required,
 )
+from .qr import qr_svg_inline
 from .uow import refused
 
 log = logging.getLogger(__name__)
@@ -183,11 +186,104 @@ def login():
             flash(_("Feil e-post eller passord."), "error")
             return render_template("core/login.html", form=form), 200
         session.clear()
+        if services.has_second_factor(user):  # the password is right; the code from the app comes next
+            session["pending_user"], session["pending_at"] = user.get_id(), utcnow().timestamp()
+            return redirect(url_for("core.login_code", next=_safe_next(request.args.get("next"))))
         login_user(user)
         _start_session()
         log.info("user %s logged in", user.id)
         return redirect(_safe_next(request.args.get("next")) or url_for("core.dashboard"))
     return render_template("core/login.html", form=form)
+
+
+def _pending_user():
+    """The user who gave the right password in the last five minutes and still owes the code."""
+    if utcnow().timestamp() - session.get("pending_at", 0) > 300:
+        return None
+    return services.load_user_from_session(session.get("pending_user", ""))
+
+
+def _code_key() -> str:
+    return "2fa:" + str(session.get("pending_user") or request.remote_addr)
+
+
+@bp.route("/logg-inn/kode", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SECOND_FACTOR_RATE_LIMIT"], methods=["POST"], key_func=_code_key)
+def login_code():
+    """The second step of signing in: the six digits from the authenticator app, or a recovery code."""
+    user = _pending_user()
+    if user is None:
+        flash(_("Logg inn på nytt."), "info")
+        return redirect(url_for("core.login"))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        if services.verify_second_factor(user, form.code.data):
+            session.clear()
+            login_user(user)
+            _start_session()
+            log.info("user %s logged in with a second factor", user.id)
+            return redirect(_safe_next(request.args.get("next")) or url_for("core.dashboard"))
+        form.code.errors = [_("Koden stemmer ikke, eller er brukt før. Prøv koden appen viser nå.")]
+    return form_page("core/login_code.html", form)
+
+
+login_code.public = True  # reached between the password and the session
+
+
+SECOND_FACTOR_FREE = {"core.totp_setup", "core.logout", "core.set_language", "static", "core.login_code"}
+
+
+@bp.before_app_request
+def _second_factor_required():
+    """A role that must sign in with a second factor (SECOND_FACTOR_ROLES) sets it up before anything else."""
+    if not current_user.is_authenticated or g.get("token_auth") or request.endpoint in SECOND_FACTOR_FREE:
+        return None
+    if services.second_factor_required(current_user) and not services.has_second_factor(current_user):
+        return redirect(url_for("core.totp_setup"))
+    return None
+
+
+@bp.route("/konto/tofaktor", methods=["GET", "POST"])
+@roles_required(*ALL_STAFF)
+@limiter.limit(lambda: current_app.config["SECOND_FACTOR_RATE_LIMIT"], methods=["POST"])
+def totp_setup():
+    """Set up the second factor: scan the QR code with an authenticator app, type its code, keep the recovery
+    codes (shown once)."""
+    user = current_user._get_current_object()
+    if services.has_second_factor(user):
+        return render_template("core/totp_setup.html", enabled=True, required=services.second_factor_required(user))
+    form = SecondFactorForm()
+    secret = session.get("totp_secret") or services.new_totp_secret()
+    session["totp_secret"] = secret  # kept until the app shows it works; then stored
+    if form.validate_on_submit():
+        with refused(lambda: _setup_page(form, user, secret), form=form):
+            codes = services.enable_second_factor(user, secret, form.code.data, actor=user)
+        session.pop("totp_secret", None)
+        return private_page(current_app.make_response(render_template("core/totp_codes.html", codes=codes)))
+    return _setup_page(form, user, secret)
+
+
+def _setup_page(form, user, secret):
+    uri = services.totp_uri(user, secret)
+    svg = qr_svg_inline(uri)
+    return private_page(current_app.make_response(form_page(
+        "core/totp_setup.html", form, enabled=False, secret=secret, qr=svg,
+        required=services.second_factor_required(user))))
+
+
+@bp.post("/admin/brukere/<int:user_id>/tofaktor/nullstill")
+@roles_required(Role.ADMIN)
+def totp_reset(user_id: int):
+    """An admin turns a user's second factor off (a lost phone); audited, the user's sessions end."""
+    user = db.session.get(User, user_id)
+    if user is None or not can_manage_user(current_user, user):
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    services.reset_second_factor(user, actor=current_user)
+    flash(_("Tofaktoren for %(email)s er slått av. Brukeren setter den opp på nytt ved neste innlogging.",
+            email=user.email), "success")
+    return redirect(url_for("partners.user_edit", user_id=user.id))
 
 
 @bp.post("/logg-ut")
@@ -501,6 +597,7 @@ MENU = (
     nav.item("core.jobs_overview", _l("Jobber"), [Role.ADMIN], order=82, group="admin"),
     nav.item("core.tokens", _l("API-nøkler"), list(Role), order=90, group="account"),
     nav.item("core.change_password", _l("Passord"), list(Role), order=91, group="account"),
+    nav.item("core.totp_setup", _l("Tofaktor"), list(Role), order=92, group="account"),
 )
 COUNTS = (
 )

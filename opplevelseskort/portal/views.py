@@ -13,6 +13,7 @@ from ..core.clock import today
 from ..core.i18n import current_locale_code
 from ..core.models import Role
 from ..core.permissions import private_page
+from ..core.qr import qr_svg
 from ..core.uow import refuse_form, refused
 from ..extensions import limiter
 from ..partners import services as partners
@@ -49,7 +50,7 @@ def family_card(token: str):
 def family_card_qr(token: str):
     with refused(not_found=True):
         card = services.usable_card(token)
-    return private_page(Response(pdf.qr_svg(cards.card_url(card)), mimetype="image/svg+xml"))
+    return private_page(Response(qr_svg(cards.card_url(card)), mimetype="image/svg+xml"))
 
 
 @bp.get("/kort/<token>/kort.pdf")

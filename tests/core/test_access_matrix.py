@@ -31,6 +31,8 @@ A, C, P = Role.ADMIN, Role.CASEWORKER, Role.PARTNER
 PUBLIC = {
     ("core.home", "GET"): {None: 200, "*": 302},  # logged in: on to the dashboard
     ("core.login", "GET"): {None: 200, "*": 302},
+    ("core.login_code", "GET"): {None: 302, "*": 302},  # nobody owes a code: back to the password
+    ("core.login_code", "POST"): {None: 302, "*": 302},
     ("core.login", "POST"): {None: 200, "*": 302},  # an empty form is shown again, without saying which field
     ("core.logout", "POST"): {None: 302, "*": 302},
     ("core.set_language", "POST"): {None: 302, "*": 302},
@@ -87,6 +89,8 @@ ALLOWED = {
     ("cards.household_delete", "POST"): {"*": 302},  # not without the ticked confirmation: back, with why
     ("cards.household_export", "GET"): {"*": 302},  # the matrix's sessions gave no password lately: confirm it
     ("core.reauthenticate", "POST"): {"*": 422},  # an empty form is shown again, saying what is missing
+    ("core.totp_setup", "POST"): {"*": 422},  # no code typed: said under the field
+    ("core.totp_reset", "POST"): {"*": 302},
     ("cards.household_new", "POST"): {A: 302, "*": 422},
     ("checkin.companions", "POST"): {"*": 302},
     ("checkin.from_link", "POST"): {"*": 200},
