@@ -118,10 +118,11 @@ def create_app(config: dict | None = None) -> Flask:
         x_content_type_options=True,
     )
 
-    from .core import guards, ops
+    from .core import guards, oidc, ops
 
     guards.init_app(app)  # before the blueprints: their <int:> rules take the bounded converter
     ops.init_app(app)
+    oidc.init_app(app)
     # A load balancer probes the nodes over plain HTTP: no redirect to HTTPS for the probes.
     for endpoint in ("ops.healthz", "ops.readyz", "ops.metrics"):
         app.view_functions[endpoint] = talisman(force_https=False)(app.view_functions[endpoint])

@@ -73,6 +73,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # staff sessions end after this many idle minutes, and this many hours after sign-in at the latest; exporting
         # or deleting a household's data asks for the password again unless it was given this many minutes ago
         "SESSION_IDLE_MINUTES": _int(env.get("SESSION_IDLE_MINUTES"), 30),
+        # the municipality's identity providers (core/oidc.py) and whether the local password login is offered
+        "OIDC_PROVIDERS": env.get("OIDC_PROVIDERS", ""),
+        "OIDC_LOCAL_LOGIN": _bool(env.get("OIDC_LOCAL_LOGIN"), True),
         # roles that must sign in with a second factor (the roles that see children); offered to every role
         "SECOND_FACTOR_ROLES": [r.strip() for r in env.get(
             "SECOND_FACTOR_ROLES", "admin,caseworker" if production else "").split(",") if r.strip()],

@@ -103,6 +103,11 @@ class User(UserMixin, db.Model):
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     recovery_codes: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # The municipality's identity provider and the person's subject there, bound at the first sign-in through it
+    oidc_issuer: Mapped[str | None] = mapped_column(sa.String(300))
+    oidc_subject: Mapped[str | None] = mapped_column(sa.String(255))
+
+    __table_args__ = (sa.UniqueConstraint("oidc_issuer", "oidc_subject"),)
 
     municipality: Mapped[Municipality | None] = relationship()
 

@@ -6,6 +6,7 @@ import json
 import logging
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from authlib.integrations.base_client import OAuthError
 from flask import (
     Blueprint,
     abort,
@@ -22,9 +23,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
+from joserfc.errors import JoseError
 
-from ..extensions import db, limiter, login_manager
-from . import audit, jobs, nav, outbox, services, tenancy, zones
+from ..extensions import csrf, db, limiter, login_manager
+from . import audit, jobs, nav, oidc, outbox, services, tenancy, zones
 from .clock import utcnow
 from .forms import (
     ROLE_LABELS,
@@ -179,12 +181,14 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.dashboard"))
     form = LoginForm()
+    if request.method == "POST" and not _login_choices()["local_login"]:
+        abort(404)  # the municipality signs its staff in through its identity provider only
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
             # One message for unknown e-mail, wrong password and disabled account: no user enumeration.
             flash(_("Feil e-post eller passord."), "error")
-            return render_template("core/login.html", form=form), 200
+            return render_template("core/login.html", form=form, **_login_choices()), 200
         session.clear()
         if services.has_second_factor(user):  # the password is right; the code from the app comes next
             session["pending_user"], session["pending_at"] = user.get_id(), utcnow().timestamp()
@@ -193,7 +197,66 @@ def login():
         _start_session()
         log.info("user %s logged in", user.id)
         return redirect(_safe_next(request.args.get("next")) or url_for("core.dashboard"))
-    return render_template("core/login.html", form=form)
+    return render_template("core/login.html", form=form, **_login_choices())
+
+
+def _login_choices() -> dict:
+    """The municipality's own sign-in first; the local password login second, or not at all when it says so."""
+    return {"providers": oidc.providers(), "local_login": current_app.config["OIDC_LOCAL_LOGIN"]
+            or not oidc.providers()}
+
+
+@bp.get("/logg-inn/oidc/<name>")
+def oidc_login(name: str):
+    """Off to the municipality's identity provider (PKCE, state and nonce by Authlib; the level asked for)."""
+    provider = oidc.provider(name)
+    if provider is None:
+        abort(404)
+    session["oidc_next"] = _safe_next(request.args.get("next"))
+    extra = {"acr_values": provider.acr} if provider.acr else {}
+    return oidc.client(name).authorize_redirect(url_for("core.oidc_callback", name=name, _external=True), **extra)
+
+
+@bp.get("/logg-inn/oidc/<name>/svar")
+def oidc_callback(name: str):
+    """Back from the provider: the code for tokens, the ID token checked, the person to their bound account."""
+    provider = oidc.provider(name)
+    if provider is None:
+        abort(404)
+    try:
+        token = oidc.client(name).authorize_access_token()
+    except (OAuthError, JoseError, ValueError) as exc:
+        log.info("oidc sign-in via %s refused: %s", name, exc)
+        flash(_("Innloggingen hos %(provider)s ble ikke godkjent. Prøv igjen.", provider=provider.label), "error")
+        return redirect(url_for("core.login"))
+    with refused(redirect_to=url_for("core.login")):
+        user = oidc.user_for_claims(provider, dict(token.get("userinfo") or {}))
+    target = session.pop("oidc_next", None)
+    session.clear()
+    login_user(user)
+    _start_session()
+    session["signed_in_with"] = name  # the provider's own factors stand for the local second factor
+    user.last_login_at = utcnow()
+    log.info("user %s logged in through %s", user.id, name)
+    return redirect(target or url_for("core.dashboard"))
+
+
+@bp.post("/logg-inn/oidc/<name>/utlogging")
+@csrf.exempt  # the provider calls this itself, with a signed logout token
+def oidc_backchannel_logout(name: str):
+    """OpenID Connect back-channel logout: the provider ended the person's session; every session here ends."""
+    provider = oidc.provider(name)
+    if provider is None:
+        abort(404)
+    with refused(verdict=lambda exc: (jsonify({"error": "invalid_request", "error_description": exc.message}), 400)):
+        oidc.backchannel_logout(provider, request.form.get("logout_token", ""))
+    response = current_app.make_response(("", 200))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+for _view in (oidc_login, oidc_callback, oidc_backchannel_logout):
+    _view.public = True
 
 
 def _pending_user():
@@ -208,7 +271,8 @@ def _code_key() -> str:
 
 
 @bp.route("/logg-inn/kode", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["SECOND_FACTOR_RATE_LIMIT"], methods=["POST"], key_func=_code_key)
+@limiter.limit(lambda: current_app.config["SECOND_FACTOR_RATE_LIMIT"], methods=["POST"], key_func=_code_key,
+               exempt_when=lambda: not session.get("pending_user"))  # nothing to guess without a password first
 def login_code():
     """The second step of signing in: the six digits from the authenticator app, or a recovery code."""
     user = _pending_user()
@@ -236,7 +300,8 @@ SECOND_FACTOR_FREE = {"core.totp_setup", "core.logout", "core.set_language", "st
 @bp.before_app_request
 def _second_factor_required():
     """A role that must sign in with a second factor (SECOND_FACTOR_ROLES) sets it up before anything else."""
-    if not current_user.is_authenticated or g.get("token_auth") or request.endpoint in SECOND_FACTOR_FREE:
+    if (not current_user.is_authenticated or g.get("token_auth") or request.endpoint in SECOND_FACTOR_FREE
+            or session.get("signed_in_with")):
         return None
     if services.second_factor_required(current_user) and not services.has_second_factor(current_user):
         return redirect(url_for("core.totp_setup"))

@@ -52,7 +52,7 @@ def test_browser_session_cannot_drive_the_api(client, login_as):
 
 def test_token_page_shows_raw_token_once(client, login_as, users):
     login_as("partner")
-    r = client.post("/api-nokler", data={"name": "Resepsjon"})
+    r = client.post("/api-nokler", data={"name": "Resepsjon", "scopes": ["checkin"], "days": "90"})
     assert r.status_code == 200
     token = db.session.scalar(db.select(ApiToken).filter_by(user_id=users["partner"].id))
     assert token.prefix in r.text and 'id="new-token"' in r.text

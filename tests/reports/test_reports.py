@@ -211,9 +211,12 @@ def test_dashboard_access(client, login_as, world, role, status):
 
 def test_dashboard_never_shows_a_child(client, login_as, world):
     login_as("analyst")
+    import re
+
     page = client.get("/rapporter/?period=2026").text
+    page = re.sub(r'value="[A-Za-z0-9._-]{40,}"', 'value="TOKEN"', page)  # a random CSRF token may hold "Bo"
     for name in ("Anna", "Bo", "Cas", "Dan", "Nordmann"):
-        assert name not in page
+        assert not re.search(rf"\b{name}\b", page), name
 
 
 def test_grant_report_page_and_csv(client, login_as, world):
