@@ -201,9 +201,11 @@ def login():
 
 
 def _login_choices() -> dict:
-    """The municipality's own sign-in first; the local password login second, or not at all when it says so."""
-    return {"providers": oidc.providers(), "local_login": current_app.config["OIDC_LOCAL_LOGIN"]
-            or not oidc.providers()}
+    """The municipality's own sign-in first (the providers of the municipality this host serves, or every one
+    when the host names none); the local password login second, or not at all when it says so."""
+    muni = tenancy.current_municipality()
+    offered = [p for p in oidc.providers() if muni is None or not p.municipality or p.municipality == muni.number]
+    return {"providers": offered, "local_login": current_app.config["OIDC_LOCAL_LOGIN"] or not offered}
 
 
 @bp.get("/logg-inn/oidc/<name>")

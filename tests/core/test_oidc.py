@@ -239,6 +239,14 @@ def test_login_page_offers_the_provider_first_and_local_login_when_allowed(oidc_
     assert c.post("/logg-inn", data={"email": "a@b.no", "password": "x"}).status_code == 404
 
 
+def test_each_host_offers_its_own_municipalitys_provider(oidc_app, other_muni, muni):
+    app = oidc_app()
+    app.config["MUNICIPALITY_HOSTS"] = {"kort.testby.no": muni.number, "kort.annen.no": other_muni.number}
+    c = app.test_client()
+    assert "Logg inn med Testby kommune" in c.get("/logg-inn", base_url="http://kort.testby.no").text
+    assert "Logg inn med Testby kommune" not in c.get("/logg-inn", base_url="http://kort.annen.no").text
+
+
 def test_secrets_come_from_the_environment_only():
     from opplevelseskort.core.oidc import providers_from
 
