@@ -48,3 +48,20 @@ class ReportPublication(db.Model):
     content: Mapped[dict] = mapped_column(sa.JSON)
 
     __table_args__ = (sa.UniqueConstraint("municipality_id", "period", "settings"),)
+
+
+class IndexMethod(db.Model):
+    """A municipality's way of making its levekårsindeks: which indicators, each one's weight and direction.
+    Never changed in place: a change is a new version, so an index can always say how it was made."""
+
+    __tablename__ = "index_method"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipality.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(sa.Integer)
+    # [{"key": indicator key, "weight": float > 0, "higher_is_worse": bool}, ...]
+    indicators: Mapped[list] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    __table_args__ = (sa.UniqueConstraint("municipality_id", "version"),)

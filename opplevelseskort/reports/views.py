@@ -28,7 +28,7 @@ from ..core.labels import label
 from ..core.models import Role
 from ..core.permissions import roles_required
 from ..core.uow import refused
-from . import formats, services, store
+from . import formats, levekar, services, store
 from .forms import IndicatorImportForm, ReportFilterForm
 
 bp = Blueprint("reports", __name__)
@@ -163,11 +163,51 @@ def indicators():
     return form_page("reports/indicators.html", form, summary=[])
 
 
+@bp.route("/levekarsindeks", methods=["GET", "POST"])
+@roles_required(*READERS)
+def living_conditions_index():
+    """The levekårsindeks per zone by SSB's method from the imported indicators: each indicator's decile score,
+    the index, the method's version with its weights; a change of weights or indicators is a new version."""
+    muni = _municipality()
+    years = levekar.years_of(muni)
+    year = request.args.get("year", type=int) or (years[0] if years else today().year)
+    method = levekar.current_method(muni)
+    if request.method == "POST":
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        chosen = [{"key": k, "weight": request.form.get(f"weight-{k}", "1").replace(",", "."),
+                   "higher_is_worse": request.form.get(f"direction-{k}", "higher") == "higher"}
+                  for k in levekar.available_keys(muni) if request.form.get(f"use-{k}")]
+        back = url_for("reports.living_conditions_index", year=year)
+        with refused(redirect_to=back):
+            saved = levekar.save_method(muni, [_weight(c) for c in chosen], actor=current_user)
+        flash(_("Metoden er lagret som versjon %(n)d.", n=saved.version), "success")
+        return redirect(back)
+
+    def page(errors=()):
+        return render_template("reports/levekar.html", muni=muni, years=years, year=year, method=method,
+                               table=table, keys=levekar.available_keys(muni), errors=list(errors),
+                               action_form=ActionForm())
+
+    table = None
+    with refused(lambda errors: page(errors)):
+        table = levekar.compute(muni, year, method) if years else None
+    return page()
+
+
+def _weight(entry: dict) -> dict:
+    try:
+        return {**entry, "weight": float(entry["weight"])}
+    except ValueError:
+        return {**entry, "weight": -1.0}  # refused by the service, with the indicator named
+
+
 # The menu entries and dashboard figures of this part (wired by the app factory: core.nav.init_app)
 MENU = (
     nav.item("reports.dashboard", _l("Rapporter"), READERS, order=70, group="reports"),
     nav.item("reports.grant", _l("Tilskuddsrapport"), READERS, order=71, group="reports"),
     nav.item("reports.indicators", _l("Levekårsindikatorer"), READERS, order=72, group="reports"),
+    nav.item("reports.living_conditions_index", _l("Levekårsindeks"), READERS, order=73, group="reports"),
 )
 COUNTS = (
 )

@@ -17,7 +17,8 @@ PAGES = {
     "partner@demo.no": ["/oversikt", "/skann", "/mine-tilbud", "/mine-tilbud/ny", "/besok"],
     "frivillig@demo.no": ["/oversikt", "/utstyr/", "/utstyr/utlan", "/utstyr/retur", "/utstyr/enheter",
                           "/utstyr/statistikk", "/utstyr/reservasjoner"],
-    "analytiker@demo.no": ["/oversikt", "/rapporter/", "/rapporter/tilskudd", "/rapporter/indikatorer"],
+    "analytiker@demo.no": ["/oversikt", "/rapporter/", "/rapporter/tilskudd", "/rapporter/indikatorer",
+                           "/rapporter/levekarsindeks"],
 }
 PUBLIC = ["/", "/tilbud", "/sok-om-kort", "/partnere/registrer", "/utstyr/lan", "/tilgjengelighet", "/logg-inn"]
 

@@ -64,6 +64,7 @@ ALLOWED = {
     ("reports.dashboard", "GET"): {A: 302},
     ("reports.export", "GET"): {A: 302},
     ("reports.grant", "GET"): {A: 302},
+    ("reports.living_conditions_index", "GET"): {A: 302},  # an admin over every municipality says which first
     ("reports.build_status", "GET"): {A: 302},
     ("core.municipality_settings", "GET"): {A: 302},  # an admin over several municipalities chooses one first
     ("core.municipality_settings", "POST"): {A: 302},
@@ -112,6 +113,7 @@ ALLOWED = {
     ("partners.partner_action", "POST"): {"*": 302},
     ("checkin.release", "POST"): {"*": 302},
     ("reports.indicators", "POST"): {"*": 422},
+    ("reports.living_conditions_index", "POST"): {"*": 302},  # nothing chosen: back, saying so
     ("utstyr.borrower", "POST"): {"*": 422},
     ("utstyr.borrower_new", "POST"): {"*": 422},
     ("utstyr.cancel_reservation", "POST"): {"*": 302},
