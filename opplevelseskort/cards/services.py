@@ -656,7 +656,8 @@ SHEETS_PER_PDF = 100  # about ten seconds of work: a larger import prints its sh
 def import_unreachable_cards(import_run_id: int, part: int = 1) -> list[Card]:
     """The cards of an import's families that have neither phone nor e-mail (their sheets go on paper), part
     `part` (from 1) of SHEETS_PER_PDF cards."""
-    q = _import_cards(import_run_id).where(~_reachable()).order_by(Household.id, Card.id)
+    q = (_import_cards(import_run_id).where(~_reachable()).order_by(Household.id, Card.id)
+         .options(joinedload(Card.child).joinedload(Child.household).selectinload(Household.guardians)))
     return list(db.session.scalars(q.offset((max(part, 1) - 1) * SHEETS_PER_PDF).limit(SHEETS_PER_PDF)))
 
 

@@ -91,8 +91,8 @@ def _start_session() -> None:
 @bp.before_app_request
 def _session_timeouts():
     """A staff session ends after SESSION_IDLE_MINUTES without a request and SESSION_MAX_HOURS after sign-in."""
-    if not current_user.is_authenticated or g.get("token_auth"):
-        return None
+    if request.endpoint == "static" or not current_user.is_authenticated or g.get("token_auth"):
+        return None  # a stylesheet or script neither loads the user nor counts as activity
     now = utcnow().timestamp()
     signed_in = session.setdefault("signed_in_at", now)
     seen = session.get("seen_at", now)
@@ -302,7 +302,7 @@ SECOND_FACTOR_FREE = {"core.totp_setup", "core.logout", "core.set_language", "st
 @bp.before_app_request
 def _second_factor_required():
     """A role that must sign in with a second factor (SECOND_FACTOR_ROLES) sets it up before anything else."""
-    if (not current_user.is_authenticated or g.get("token_auth") or request.endpoint in SECOND_FACTOR_FREE
+    if (request.endpoint in SECOND_FACTOR_FREE or not current_user.is_authenticated or g.get("token_auth")
             or session.get("signed_in_with")):
         return None
     if services.second_factor_required(current_user) and not services.has_second_factor(current_user):
