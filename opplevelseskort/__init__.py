@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from flask_babel import lazy_gettext as _l
 
 from .config import DEFAULT_SECRET_KEY, load_config
@@ -45,6 +45,13 @@ def configure_logging(level: str, fmt: str = "plain") -> None:
     logging.config.dictConfig(logging_config(level, fmt))
 
 
+def _limits_off_here() -> bool:
+    """Flask-Limiter keeps `enabled` on its one shared instance, set by whichever app was initialised last: a
+    process that builds several apps (the tests, a CLI beside a worker) must still honour each app's own
+    RATELIMIT_ENABLED."""
+    return not current_app.config.get("RATELIMIT_ENABLED", True)
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the application: settings from the environment, extensions, blueprints, CLI, error pages.
 
@@ -78,6 +85,8 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    if _limits_off_here not in limiter._request_filters:  # one filter, however many apps a process builds
+        limiter.request_filter(_limits_off_here)
     login_manager.init_app(app)
     login_manager.login_view = "core.login"
     login_manager.login_message = _l("Logg inn for å se denne siden.")

@@ -6,16 +6,15 @@ from typing import Literal
 
 from flask import jsonify
 from flask_babel import gettext as _
-from flask_login import current_user
 from pydantic import Field
 
 from ..checkin import services
-from ..checkin.models import CheckIn, CheckinSource
+from ..checkin.models import CheckinSource
 from ..checkin.services import ERROR_CODES
 from ..core.errors import DomainError, NotFound
 from ..core.guards import MAX_DB_INT as MAX_ID  # integer primary keys: larger numbers name no row
 from ..core.models import Role
-from ..core.permissions import roles_required, scope_required
+from ..core.permissions import current_actor, roles_required, scope_required
 from ..core.uow import refused
 from .schema import Answer, Integer, Response, Schema, Text, operation
 from .views import bp
@@ -48,7 +47,7 @@ class CardValidity(Response):
     birth_year: int | None
 
 
-def checkin_json(c: CheckIn, given_name: str, companions_allowed: int, repeat: bool) -> dict:
+def checkin_json(c, given_name: str, companions_allowed: int, repeat: bool) -> dict:
     return CheckInOut(id=c.id, offer_id=c.offer_id, at=c.at.isoformat(), companions=c.companions,
                       companions_allowed=companions_allowed, source=str(c.source), given_name=given_name,
                       birth_year=c.birth_year, repeat=repeat).model_dump()
@@ -68,11 +67,12 @@ def create_checkin(body: CheckinBody):
         raise DomainError("invalid_body", _("«%(field)s» kan ikke være tom.", field="code"))
     if not 1 <= body.offer_id <= MAX_ID:
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
-    offer = services.get_offer_for(current_user, body.offer_id)
+    me = current_actor()
+    offer = services.get_offer_for(me, body.offer_id)
     with refused(status=422):  # for a check-in an unknown card is a refusal like the others: 422 with its code
-        result = services.record_checkin(body.code, offer, actor=current_user, companions=body.companions,
+        result = services.record_checkin(body.code, offer, actor=me, companions=body.companions,
                                          source=CheckinSource.API)
-    out = checkin_json(result.checkin, result.child.given_name or "", result.companions_allowed, not result.created)
+    out = checkin_json(result.visit, result.child.given_name or "", result.companions_allowed, not result.created)
     return jsonify(out), (201 if result.created else 200)
 
 
@@ -85,4 +85,4 @@ def create_checkin(body: CheckinBody):
                       404: Answer("Unknown card", codes=["card_unknown", "not_found"])})
 def card_validity(code: str):
     """Whether a card is valid now (for a partner), without recording anything."""
-    return jsonify(CardValidity(**services.card_validity(code, actor=current_user)).model_dump())
+    return jsonify(CardValidity(**services.card_validity(code, actor=current_actor())).model_dump())

@@ -6,12 +6,13 @@ import functools
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy.orm import aliased, joinedload, load_only, make_transient_to_detached
+from sqlalchemy.orm import make_transient_to_detached
 
 from ..cards import services as cards
 from ..cards.models import Card, CardStatus, Child
@@ -32,13 +33,25 @@ ERROR_CODES = ("card_unknown", "card_revoked", "card_expired", "card_not_yet_val
                "age_outside_range", "quota_exceeded", "not_booked", "companions_exceeded")
 
 
-@dataclass
 class CheckinResult:
-    checkin: CheckIn
-    created: bool  # False: a repeat inside the window, the earlier check-in is returned
-    card: Card
-    child: Child
-    companions_allowed: int
+    """What a scan did: the visit (new, or the earlier one for a repeat inside the window), card, child and the
+    companions allowed. `visit` answers a visit's columns as plain values; `checkin`, the ORM row, is made only
+    when asked for (the API's answer needs none: building and tracking it costs the door CPU)."""
+
+    __slots__ = ("visit", "created", "card", "child", "companions_allowed", "_checkin")
+
+    def __init__(self, visit, created: bool, card, child, companions_allowed: int):
+        self.visit, self.created, self.card, self.child = visit, created, card, child
+        self.companions_allowed = companions_allowed
+        self._checkin = visit if isinstance(visit, CheckIn) else None
+
+    @property
+    def checkin(self) -> CheckIn:
+        if self._checkin is None:
+            checkin = CheckIn(**vars(self.visit))
+            make_transient_to_detached(checkin)  # the row is written: the session takes it as loaded, no SELECT
+            self._checkin = db.session.merge(checkin, load=False)  # the session's own copy if it read the row since
+        return self._checkin
 
 
 DOOR_OFFER_COLUMNS = ("id", "partner_id", "municipality_id", "title", "status", "start_date", "end_date", "age_min",
@@ -46,38 +59,85 @@ DOOR_OFFER_COLUMNS = ("id", "partner_id", "municipality_id", "title", "status", 
                       "requires_booking")
 
 
+@dataclass(slots=True, frozen=True)
+class DoorPartner:
+    id: int
+    municipality_id: int
+    status: str
+    name: str
+
+
+@dataclass(slots=True, frozen=True)
+class DoorOccasion:
+    id: int
+    starts_at: datetime
+
+
+@dataclass(slots=True)
+class DoorOffer:
+    """What the door's rules read of an offer, as plain values from one Core statement (no ORM object to build,
+    track and expire: the door's hot path). It answers the attributes the rules and the scanner's pages read, with
+    the names an `Offer` has, so the rules take either."""
+
+    id: int
+    partner_id: int
+    municipality_id: int
+    title: str
+    status: str
+    start_date: date
+    end_date: date
+    age_min: int | None
+    age_max: int | None
+    companions_allowed: int
+    price_nok: int
+    use_limit: int | None
+    use_limit_period: str
+    requires_booking: bool
+    partner: DoorPartner
+
+    @property
+    def occasions(self) -> list[DoorOccasion]:
+        """Every occasion (only asked when the rules look at another day than the one read with the offer)."""
+        t = Occasion.__table__
+        return [DoorOccasion(*r) for r in db.session.connection().execute(
+            sa.select(t.c.id, t.c.starts_at).where(t.c.offer_id == self.id).order_by(t.c.starts_at))]
+
+
 @functools.cache
 def _door_offer_query():
     """The offer, its partner, the partner user's own organisation, whether the offer is dated, and the day's
-    occasions: one statement, built once (building a statement costs more CPU than running a cached one)."""
-    any_occasion = aliased(Occasion)
-    dated = sa.exists().where(any_occasion.offer_id == Offer.id).correlate(Offer).label("dated")
-    day = sa.and_(Occasion.offer_id == Offer.id, Occasion.starts_at >= sa.bindparam("lo", type_=Occasion.starts_at.type),
-                  Occasion.starts_at < sa.bindparam("hi", type_=Occasion.starts_at.type))
-    return (db.select(Offer, PartnerMember.partner_id, dated, Occasion).select_from(Offer)
-            # only what the door's rules read: the offer's texts, translations and hours cost CPU to load
-            .options(load_only(*[getattr(Offer, c) for c in DOOR_OFFER_COLUMNS]),
-                     joinedload(Offer.partner).load_only(Partner.id, Partner.municipality_id, Partner.status, Partner.name))
-            .outerjoin(PartnerMember, PartnerMember.user_id == sa.bindparam("user_id"))
-            .outerjoin(Occasion, day).where(Offer.id == sa.bindparam("offer_id"))
-            .execution_options(populate_existing=True))
+    occasions: one Core statement on the tables, built once (building a statement costs more CPU than running a
+    cached one, and rows cost less than ORM objects)."""
+    o, p, m, oc = Offer.__table__, Partner.__table__, PartnerMember.__table__, Occasion.__table__
+    x = oc.alias("any_occasion")
+    dated = sa.exists().where(x.c.offer_id == o.c.id).label("dated")
+    day = sa.and_(oc.c.offer_id == o.c.id, oc.c.starts_at >= sa.bindparam("lo", type_=oc.c.starts_at.type),
+                  oc.c.starts_at < sa.bindparam("hi", type_=oc.c.starts_at.type))
+    return (sa.select(*[o.c[c] for c in DOOR_OFFER_COLUMNS], p.c.municipality_id, p.c.status, p.c.name,
+                      m.c.partner_id, dated, oc.c.id, oc.c.starts_at)
+            .select_from(o.join(p, p.c.id == o.c.partner_id)
+                         .outerjoin(m, m.c.user_id == sa.bindparam("user_id"))
+                         .outerjoin(oc, day))
+            .where(o.c.id == sa.bindparam("offer_id")))
 
 
-def get_offer_for(user: User, offer_id: int) -> Offer:
+def get_offer_for(user: User, offer_id: int) -> DoorOffer:
     """The offer a user may record check-ins for: partners only their own organisation's."""
 
     # One round-trip for what the door needs: the offer, its partner, the partner user's own organisation, whether
     # the offer is dated, and today's occasions (not every occasion of the offer).
     lo, hi = partners.day_bounds(today())
-    rows = db.session.execute(_door_offer_query(), {"offer_id": offer_id, "user_id": user.id, "lo": lo, "hi": hi}
-                              ).all() if offer_id else []
-    offer = rows[0][0] if rows else None
-    if rows:
-        partners.remember_partner_of(user, rows[0][1])
-        partners.remember_offer_day(offer, partners.OfferDay(today(), bool(rows[0][2]),
-                                                             tuple(r[3] for r in rows if r[3] is not None)))
-    if offer is None:
+    rows = db.session.connection().execute(
+        _door_offer_query(), {"offer_id": offer_id, "user_id": user.id, "lo": lo, "hi": hi}).all() if offer_id else []
+    if not rows:
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
+    n = len(DOOR_OFFER_COLUMNS)
+    first = rows[0]
+    values = first[:n]
+    offer = DoorOffer(*values, partner=DoorPartner(values[1], first[n], first[n + 1], first[n + 2]))
+    partners.remember_partner_of(user, first[n + 3])
+    partners.remember_offer_day(offer, partners.OfferDay(today(), bool(first[n + 4]), tuple(
+        DoorOccasion(r[n + 5], r[n + 6]) for r in rows if r[n + 5] is not None)))
     if not can_act_for_partner(user, offer.partner_id, offer.municipality_id):
         raise PermissionDenied("offer_forbidden", _("Du kan ikke registrere besøk på dette tilbudet."))
     return offer
@@ -157,7 +217,7 @@ def record_checkin(code: str, offer: Offer, *, actor: User, companions: int = 0,
         raise PermissionDenied("offer_forbidden", _("Du kan ikke registrere besøk på dette tilbudet."))
     # Locking the card row serialises two scanners at once, so a visit cannot be counted twice. The time is
     # read after the lock: a scan that waited must see the visit recorded by the one it waited for.
-    card = cards.lookup_card(code, lock=True, municipality_id=offer.municipality_id)
+    card = cards.door_card(code, municipality_id=offer.municipality_id)
     at = at or utcnow()
     cards.assert_card_valid(card, local_date(at))
     allowed = companions_allowed(card, offer)
@@ -182,11 +242,8 @@ def record_checkin(code: str, offer: Offer, *, actor: User, companions: int = 0,
     new_id = _insert_unless_repeat(values)
     if new_id is None:
         return CheckinResult(_repeat_of(card, offer, at), False, card, child, allowed)
-    checkin = CheckIn(id=new_id, **values)
-    make_transient_to_detached(checkin)  # the row is written: the session takes it as loaded, no SELECT
-    db.session.add(checkin)
-    log.info("check-in %s recorded at offer %s (source %s)", new_id, offer.id, checkin.source)
-    return CheckinResult(checkin, True, card, child, allowed)
+    log.info("check-in %s recorded at offer %s (source %s)", new_id, offer.id, values["source"])
+    return CheckinResult(SimpleNamespace(id=new_id, **values), True, card, child, allowed)
 
 
 _VISIT_COLUMNS = ("card_id", "child_id", "offer_id", "partner_id", "occasion_id", "municipality_id", "recorded_by_id",

@@ -25,7 +25,7 @@ from ..core import nav
 from ..core.clock import today
 from ..core.guards import form_page
 from ..core.models import Role
-from ..core.permissions import roles_required
+from ..core.permissions import current_actor, roles_required
 from ..core.uow import refuse_form, refused
 from ..extensions import db
 from ..partners import services as partners
@@ -57,9 +57,10 @@ def scanner():
         source = form.source.data if form.source.data in ("camera", "typed") else "typed"
         with refused(verdict=lambda exc: render_template(
                 "checkin/result_no.html", error=exc, form=ScanForm(formdata=None, offer_id=form.offer_id.data))):
-            offer = services.get_offer_for(current_user, form.offer_id.data)
-            result = services.record_checkin(form.code.data, offer, actor=current_user, source=source)
-        return redirect(url_for("checkin.result", checkin_id=result.checkin.id, gjentatt=0 if result.created else 1))
+            me = current_actor()
+            offer = services.get_offer_for(me, form.offer_id.data)
+            result = services.record_checkin(form.code.data, offer, actor=me, source=source)
+        return redirect(url_for("checkin.result", checkin_id=result.visit.id, gjentatt=0 if result.created else 1))
     return form_page("checkin/scanner.html", form)
 
 
@@ -110,7 +111,7 @@ def from_link(token: str):
         if request.method == "POST" and form.validate_on_submit():
             res = services.record_checkin(token, offer, actor=current_user, source=CheckinSource.LINK,
                                           companions=form.companions.data or 0)
-            return redirect(url_for("checkin.result", checkin_id=res.checkin.id, gjentatt=0 if res.created else 1))
+            return redirect(url_for("checkin.result", checkin_id=res.visit.id, gjentatt=0 if res.created else 1))
         preview = services.preview(token, offer)
     return render_template("checkin/confirm.html", p=preview, offer=offer, form=form)
 

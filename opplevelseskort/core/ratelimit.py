@@ -28,8 +28,9 @@ def _strategy() -> FixedWindowRateLimiter:
 
 def card_lookup_keys() -> list[str]:
     """Per token and per user (a user's tokens and sessions share the user's budget), else per address."""
-    if current_user.is_authenticated:
-        keys = [f"user:{current_user.id}"]
+    user = current_user._get_current_object()
+    if user.is_authenticated:
+        keys = [f"user:{user.id}"]
         if g.get("api_token_id"):
             keys.append(f"token:{g.api_token_id}")
         return keys

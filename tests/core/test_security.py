@@ -245,3 +245,11 @@ def test_offer_page_with_the_family_key_is_private(client, users, muni, zone_set
     assert r.headers["Referrer-Policy"] == "no-referrer"
     public = client.get(f"/tilbud/{offer.id}")
     assert "X-Robots-Tag" not in public.headers
+
+
+def test_an_app_without_limits_keeps_them_off_after_another_app_turned_them_on(app, make_app, users):
+    """Flask-Limiter's switch lives on its one shared instance: building a limited app must not turn limits on
+    for an app built earlier without them (the suite's own app, a CLI beside a worker)."""
+    make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
+    c = app.test_client()
+    assert [_login(c, "caseworker@test.no", "feil").status_code for _ in range(12)] == [200] * 12  # 10 a minute, were they on
