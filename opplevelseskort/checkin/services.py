@@ -267,7 +267,8 @@ def _insert_visit_query():
 def _insert_unless_repeat(values: dict) -> int | None:
     """INSERT the visit unless one of the card at the offer is inside the repeat window: one statement."""
     window = timedelta(minutes=current_app.config["CHECKIN_REPEAT_WINDOW_MINUTES"])
-    return db.session.execute(_insert_visit_query(), {**values, "window_start": values["at"] - window}).scalar()
+    return db.session.connection().execute(_insert_visit_query(),
+                                           {**values, "window_start": values["at"] - window}).scalar()
 
 
 def set_companions(checkin: CheckIn, companions: int, *, actor: User) -> CheckIn:
