@@ -122,6 +122,23 @@ class User(UserMixin, db.Model):
         return self.role in {Role(r) for r in roles}
 
 
+class Passkey(db.Model):
+    """A WebAuthn credential a staff user registered as their second factor (a phone, a laptop's fingerprint
+    reader, a security key): its id, public key (COSE) and signature counter, never a secret."""
+
+    __tablename__ = "passkey"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[bytes] = mapped_column(sa.LargeBinary(1024), unique=True)
+    public_key: Mapped[bytes] = mapped_column(sa.LargeBinary(2048))
+    sign_count: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    name: Mapped[str] = mapped_column(sa.String(100), default="")
+    transports: Mapped[list] = mapped_column(sa.JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class ApiToken(db.Model):
     __tablename__ = "api_token"
 

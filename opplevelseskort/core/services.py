@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload, make_transient_to_detached
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from . import audit, outbox
+from . import audit, outbox, passkeys
 from .clock import utcnow
 from .errors import Conflict, DomainError, NotFound
 from .models import ROLE_SCOPES, TOKEN_SCOPES, ApiToken, Municipality, OutboxChannel, OutboxMessage, Role, User
@@ -182,8 +182,13 @@ def second_factor_required(user: User) -> bool:
     return str(user.role) in current_app.config.get("SECOND_FACTOR_ROLES", [])
 
 
-def has_second_factor(user: User) -> bool:
+def has_totp(user: User) -> bool:
     return bool(user.totp_secret and user.totp_enabled_at)
+
+
+def has_second_factor(user: User) -> bool:
+    """An authenticator app's codes or a passkey (either is enough)."""
+    return has_totp(user) or passkeys.has_passkey(user)
 
 
 def new_totp_secret() -> str:
@@ -230,14 +235,18 @@ def _totp_step(secret: str, code: str) -> int | None:
 def verify_second_factor(user: User, code: str) -> bool:
     """A code from the app (each time step once: a code seen cannot be used again) or an unused recovery code
     (then gone). Audited when a recovery code is used."""
-    if not has_second_factor(user):
-        return False
+    if not has_totp(user):
+        return _recovery_code_used(user, code)
     step = _totp_step(user.totp_secret, code)
     if step is not None:
         if user.totp_last_step is not None and step <= user.totp_last_step:
             return False  # replayed
         user.totp_last_step = step
         return True
+    return _recovery_code_used(user, code)
+
+
+def _recovery_code_used(user: User, code: str) -> bool:
     wanted = _recovery_hash(code or "")
     if wanted in (user.recovery_codes or []):
         user.recovery_codes = [h for h in user.recovery_codes if h != wanted]
@@ -252,6 +261,7 @@ def reset_second_factor(user: User, *, actor: User) -> None:
     and every session of theirs ends. Audited."""
     user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
     user.recovery_codes = []
+    passkeys.remove_all(user)
     end_sessions(user)
     audit.record(actor, "user.2fa_reset", "user", user.id, municipality_id=user.municipality_id)
 

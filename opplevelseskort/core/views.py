@@ -26,7 +26,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from joserfc.errors import JoseError
 
 from ..extensions import csrf, db, limiter, login_manager
-from . import audit, jobs, nav, oidc, outbox, services, tenancy, zones
+from . import audit, jobs, nav, oidc, outbox, passkeys, services, tenancy, zones
 from .clock import utcnow
 from .forms import (
     ROLE_LABELS,
@@ -43,7 +43,7 @@ from .forms import (
     ZoneEditForm,
     ZoneImportForm,
 )
-from .guards import form_page
+from .guards import form_page, json_error
 from .i18n import LANGUAGE_NAMES, offered_locales
 from .models import ApiToken, JobStatus, Role, User, Zone
 from .permissions import (
@@ -290,13 +290,55 @@ def login_code():
             log.info("user %s logged in with a second factor", user.id)
             return redirect(_safe_next(request.args.get("next")) or url_for("core.dashboard"))
         form.code.errors = [_("Koden stemmer ikke, eller er brukt før. Prøv koden appen viser nå.")]
-    return form_page("core/login_code.html", form)
+    return form_page("core/login_code.html", form, has_totp=services.has_totp(user) or bool(user.recovery_codes),
+                     has_passkey=passkeys.has_passkey(user))
+
+
+def _json_body() -> dict:
+    data = request.get_json(silent=True)
+    return data if isinstance(data, dict) else {}
+
+
+@bp.post("/logg-inn/passnokkel/valg")
+@limiter.limit(lambda: current_app.config["SECOND_FACTOR_RATE_LIMIT"], key_func=_code_key,
+               exempt_when=lambda: not session.get("pending_user"))
+def login_passkey_options():
+    """The challenge for the pending user's passkeys (after the right password)."""
+    user = _pending_user()
+    if user is None:
+        return json_error(401, "login_again", _("Logg inn på nytt."))
+    options, session["passkey_challenge"] = passkeys.authentication_options(user)
+    return current_app.response_class(options, mimetype="application/json")
+
+
+@bp.post("/logg-inn/passnokkel")
+@limiter.limit(lambda: current_app.config["SECOND_FACTOR_RATE_LIMIT"], key_func=_code_key,
+               exempt_when=lambda: not session.get("pending_user"))
+def login_passkey():
+    """The second step with a passkey: the signed challenge checked, then the session starts."""
+    user = _pending_user()
+    if user is None:
+        return json_error(401, "login_again", _("Logg inn på nytt."))
+    if not passkeys.verify(user, _json_body().get("credential"), session.pop("passkey_challenge", None)):
+        return json_error(422, "passkey_refused", _("Passnøkkelen ble ikke godtatt. Prøv igjen, eller bruk koden fra "
+                                                    "appen."))
+    target = _safe_next(request.args.get("next")) or url_for("core.dashboard")
+    session.clear()
+    login_user(user)
+    _start_session()
+    log.info("user %s logged in with a passkey", user.id)
+    return jsonify({"next": target})
+
+
+for _view in (login_passkey_options, login_passkey):
+    _view.public = True  # reached between the password and the session
 
 
 login_code.public = True  # reached between the password and the session
 
 
-SECOND_FACTOR_FREE = {"core.totp_setup", "core.logout", "core.set_language", "static", "core.login_code"}
+SECOND_FACTOR_FREE = {"core.totp_setup", "core.logout", "core.set_language", "static", "core.login_code",
+                      "core.passkey_options", "core.passkey_add"}
 
 
 @bp.before_app_request
@@ -317,8 +359,8 @@ def totp_setup():
     """Set up the second factor: scan the QR code with an authenticator app, type its code, keep the recovery
     codes (shown once)."""
     user = current_user._get_current_object()
-    if services.has_second_factor(user):
-        return render_template("core/totp_setup.html", enabled=True, required=services.second_factor_required(user))
+    if services.has_totp(user):
+        return _setup_page(None, user, None)
     form = SecondFactorForm()
     secret = session.get("totp_secret") or services.new_totp_secret()
     session["totp_secret"] = secret  # kept until the app shows it works; then stored
@@ -331,11 +373,50 @@ def totp_setup():
 
 
 def _setup_page(form, user, secret):
-    uri = services.totp_uri(user, secret)
-    svg = qr_svg_inline(uri)
+    """The account's second factors: the app's codes (set up, or on) and the passkeys, with room to add one."""
+    keys = passkeys.passkeys_of(user)
+    common = {"required": services.second_factor_required(user), "passkeys": keys, "action_form": ActionForm()}
+    if secret is None:
+        return private_page(current_app.make_response(render_template("core/totp_setup.html", enabled=True,
+                                                                      **common)))
+    svg = qr_svg_inline(services.totp_uri(user, secret))
     return private_page(current_app.make_response(form_page(
-        "core/totp_setup.html", form, enabled=False, secret=secret, qr=svg,
-        required=services.second_factor_required(user))))
+        "core/totp_setup.html", form, enabled=False, secret=secret, qr=svg, **common)))
+
+
+@bp.post("/konto/passnokkel/valg")
+@roles_required(*ALL_STAFF)
+@limiter.limit(lambda: current_app.config["SECOND_FACTOR_RATE_LIMIT"])
+def passkey_options():
+    """The options for registering a new passkey (navigator.credentials.create)."""
+    options, session["passkey_reg_challenge"] = passkeys.registration_options(current_user._get_current_object())
+    return current_app.response_class(options, mimetype="application/json")
+
+
+@bp.post("/konto/passnokkel")
+@roles_required(*ALL_STAFF)
+@limiter.limit(lambda: current_app.config["SECOND_FACTOR_RATE_LIMIT"])
+def passkey_add():
+    """Keep the passkey the browser just made (its attestation checked for this site and challenge)."""
+    user = current_user._get_current_object()
+    body = _json_body()
+    with refused(verdict=lambda exc: json_error(422, exc.code, exc.message)):
+        passkeys.register(user, body.get("credential"), session.pop("passkey_reg_challenge", None),
+                          str(body.get("name") or ""), actor=user)
+    flash(_("Passnøkkelen er lagt til. Neste gang du logger inn kan du bruke den i stedet for koden."), "success")
+    return jsonify({"next": url_for("core.totp_setup")}), 201
+
+
+@bp.post("/konto/passnokkel/<int:passkey_id>/slett")
+@roles_required(*ALL_STAFF)
+def passkey_remove(passkey_id: int):
+    user = current_user._get_current_object()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    with refused(not_found=True):
+        passkeys.remove(user, passkey_id, actor=user)
+    flash(_("Passnøkkelen er fjernet."), "success")
+    return redirect(url_for("core.totp_setup"))
 
 
 @bp.post("/admin/brukere/<int:user_id>/tofaktor/nullstill")

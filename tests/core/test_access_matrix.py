@@ -36,6 +36,8 @@ PUBLIC = {
     ("core.oidc_backchannel_logout", "POST"): {None: 404, "*": 404},
     ("core.login_code", "GET"): {None: 302, "*": 302},  # nobody owes a code: back to the password
     ("core.login_code", "POST"): {None: 302, "*": 302},
+    ("core.login_passkey_options", "POST"): {None: 401, "*": 401},  # nobody gave the password first
+    ("core.login_passkey", "POST"): {None: 401, "*": 401},
     ("core.login", "POST"): {None: 200, "*": 302},  # an empty form is shown again, without saying which field
     ("core.logout", "POST"): {None: 302, "*": 302},
     ("core.set_language", "POST"): {None: 302, "*": 302},
@@ -95,6 +97,9 @@ ALLOWED = {
     ("core.reauthenticate", "POST"): {"*": 422},  # an empty form is shown again, saying what is missing
     ("core.totp_setup", "POST"): {"*": 422},  # no code typed: said under the field
     ("core.totp_reset", "POST"): {"*": 302},
+    ("core.passkey_options", "POST"): {"*": 200},  # the options to make a passkey with
+    ("core.passkey_add", "POST"): {"*": 422},  # no credential sent (and no challenge asked for)
+    ("core.passkey_remove", "POST"): {"*": 404},  # the world's passkey is nobody's here
     ("cards.household_new", "POST"): {A: 302, "*": 422},
     ("checkin.companions", "POST"): {"*": 302},
     ("checkin.from_link", "POST"): {"*": 200},
