@@ -17,6 +17,7 @@ import pytest
 import requests
 from authlib.jose import JsonWebKey, jwt
 from flask import Flask, jsonify, redirect, request
+from markupsafe import escape
 from werkzeug.serving import make_server
 
 from opplevelseskort.core import services as core
@@ -34,8 +35,10 @@ class FakeProvider:
         self.codes: dict[str, dict] = {}
         self.claims: dict = {}  # what the next ID token says about the person
         self.faults: dict = {}  # "nonce", "aud", "exp", "iss": make the next ID token wrong in that way
+        self.interactive = False  # show a sign-in page (the browser test) rather than answer at once
         self.app = Flask("fake-idp")
         self._routes()
+        self._more_routes()
         self.server = make_server("127.0.0.1", 0, self.app)
         self.issuer = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -65,11 +68,30 @@ class FakeProvider:
         @app.get("/authorize")
         def authorize():
             a = request.args
-            code = secrets.token_urlsafe(12)
-            self.codes[code] = {"nonce": a.get("nonce"), "challenge": a.get("code_challenge"),
-                                "method": a.get("code_challenge_method"), "redirect_uri": a["redirect_uri"],
-                                "acr_values": a.get("acr_values"), "state": a.get("state")}
-            return redirect(a["redirect_uri"] + "?" + urlencode({"code": code, "state": a["state"]}))
+            if self.interactive:  # the provider's own page: the person says who they are
+                hidden = "".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in a.items())
+                return (f'<!doctype html><html lang="nb"><head><title>Testby ID</title></head><body><main>'
+                        f'<h1>Testby kommune</h1><form method="post" action="/authorize">{hidden}'
+                        f'<label for="u">Brukernavn</label><input id="u" name="username">'
+                        f'<button type="submit">Fortsett</button></form></main></body></html>')
+            return self._grant(a)
+
+        @app.post("/authorize")
+        def authorize_form():
+            self.claims = {"sub": "sub-" + request.form["username"], "email": request.form["username"],
+                           "email_verified": True}
+            return self._grant(request.form)
+
+    def _grant(self, a):
+        """A code for what the request asked (its PKCE challenge, nonce, level), back to the client."""
+        code = secrets.token_urlsafe(12)
+        self.codes[code] = {"nonce": a.get("nonce"), "challenge": a.get("code_challenge"),
+                            "method": a.get("code_challenge_method"), "redirect_uri": a["redirect_uri"],
+                            "acr_values": a.get("acr_values"), "state": a.get("state")}
+        return redirect(a["redirect_uri"] + "?" + urlencode({"code": code, "state": a["state"]}))
+
+    def _more_routes(self):
+        app = self.app
 
         @app.post("/token")
         def token():
@@ -160,6 +182,46 @@ def test_an_id_token_that_does_not_hold_is_refused(oidc_app, idp, muni, fault):
     assert done.headers["Location"].endswith("/logg-inn")
     assert c.get("/barn").status_code == 302
     assert db.session.scalar(db.select(User).filter_by(oidc_subject="s-ola")) is None
+
+
+def test_a_tampered_pkce_verifier_is_refused(oidc_app, idp, muni):
+    """The verifier kept in the session is changed before the code is redeemed: the provider refuses the code
+    (its S256 challenge does not match), and nobody is signed in."""
+    app = oidc_app()
+    _invite("liv@testby.kommune.no", muni_id=muni.id)
+    idp.claims = {"sub": "s-liv", "email": "liv@testby.kommune.no"}
+    c = app.test_client()
+    to_provider = c.get("/logg-inn/oidc/test").headers["Location"]
+    with c.session_transaction() as sess:
+        kept = [k for k in sess if k.startswith("_state_test_")]
+        assert kept, list(sess)
+        for k in kept:
+            data = dict(sess[k])
+            data["data"] = {**data["data"], "code_verifier": secrets.token_urlsafe(48)}
+            sess[k] = data
+    back = urlsplit(requests.get(to_provider, allow_redirects=False, timeout=10).headers["Location"])
+    done = c.get(back.path + "?" + back.query)
+    assert done.headers["Location"].endswith("/logg-inn")
+    assert c.get("/barn").status_code == 302
+    assert db.session.scalar(db.select(User).filter_by(oidc_subject="s-liv")) is None
+
+
+def test_a_replayed_state_is_refused(oidc_app, idp, muni):
+    """The provider's answer (code and state) used a second time, by the same browser or by someone who copied
+    the URL, signs nobody in: the state was spent with the first use."""
+    app = oidc_app()
+    _invite("jon@testby.kommune.no", muni_id=muni.id)
+    idp.claims = {"sub": "s-jon", "email": "jon@testby.kommune.no"}
+    c = app.test_client()
+    to_provider = c.get("/logg-inn/oidc/test").headers["Location"]
+    back = urlsplit(requests.get(to_provider, allow_redirects=False, timeout=10).headers["Location"])
+    assert c.get(back.path + "?" + back.query).headers["Location"].endswith("/oversikt")
+    c.post("/logg-ut")
+    again = c.get(back.path + "?" + back.query)
+    assert again.headers["Location"].endswith("/logg-inn") and c.get("/barn").status_code == 302
+    copied = app.test_client()
+    replay = copied.get(back.path + "?" + back.query)
+    assert replay.headers["Location"].endswith("/logg-inn") and copied.get("/barn").status_code == 302
 
 
 def test_nobody_invited_gets_in_and_a_disabled_account_is_refused(oidc_app, idp, muni):
