@@ -80,6 +80,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SECOND_FACTOR_ROLES": [r.strip() for r in env.get(
             "SECOND_FACTOR_ROLES", "admin,caseworker" if production else "").split(",") if r.strip()],
         "SECOND_FACTOR_RATE_LIMIT": env.get("SECOND_FACTOR_RATE_LIMIT", "5 per minute;20 per hour"),
+        # passkeys: the site's name (relying party id) and origin, when a proxy hides them (default: the request's)
+        "WEBAUTHN_RP_ID": env.get("WEBAUTHN_RP_ID", ""),
+        "WEBAUTHN_ORIGIN": env.get("WEBAUTHN_ORIGIN", ""),
         "SESSION_MAX_HOURS": _int(env.get("SESSION_MAX_HOURS"), 12),
         "FRESH_LOGIN_MINUTES": _int(env.get("FRESH_LOGIN_MINUTES"), 5),
         # how long a process trusts what it read of an API token (a revoked token stops within this many seconds)
