@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 
 from ..core.cli import fail, import_progress
 from ..core.errors import DomainError
+from ..core.models import Municipality
 from ..extensions import db
 from . import formats, services
 from .indicators import import_indicators, parse_column_map
@@ -21,7 +22,7 @@ report_cli = AppGroup("report", help="Zone reports for the analysis layer.")
 @report_cli.command("uptake")
 @click.option("--period", required=True, help="2026, 2026-Q1, 2026-03 or 2026-01-01..2026-06-30")
 @click.option("--level", default="grunnkrets")
-@click.option("--municipality", default=None, help="4-digit number (default: the first)")
+@click.option("--municipality", default=None, help="4-digit number (needed when there are several)")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonstat", "geojson"]), default="csv")
 @click.option("--separator", type=click.Choice(["semicolon", "comma"]), default="semicolon")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
@@ -30,7 +31,7 @@ report_cli = AppGroup("report", help="Zone reports for the analysis layer.")
 def uptake(period, level, municipality, fmt, separator, output, breakdown):
     """Write the suppressed uptake report (stdout by default)."""
     try:
-        muni = services.municipality_for(None, municipality)
+        muni = services.municipality_for(None, municipality or _only_municipality())
         sep = "," if separator == "comma" else ";"
         if breakdown:
             body = formats.breakdown_csv(services.breakdown_report(muni, services.parse_period(period), level,
@@ -51,6 +52,16 @@ def uptake(period, level, municipality, fmt, separator, output, breakdown):
     finally:
         if output:
             out.close()
+
+
+def _only_municipality() -> str | None:
+    """The municipality a command means when none is named: the only one there is; with several, say which."""
+    known = db.session.execute(db.select(Municipality.number, Municipality.name).order_by(Municipality.number)).all()
+    if len(known) > 1:
+        click.echo("Error (municipality_required): this database holds several municipalities; name one with "
+                   "--municipality: " + ", ".join(f"{n} ({name})" for n, name in known), err=True)
+        sys.exit(1)
+    return known[0][0] if known else None
 
 
 indicators_cli = AppGroup("indicators", help="Living-conditions indicators per zone.")

@@ -599,6 +599,8 @@ def municipality_for(user: User | None, number: str | None) -> Municipality:
     else:
         muni = current_municipality()
     if muni is None:
+        if number:
+            raise DomainError("municipality_unknown", _("Ukjent kommune: %(number)s.", number=number))
         raise DomainError("municipality_unknown", _("Ukjent kommune."))
     return muni
 

@@ -279,3 +279,18 @@ def test_report_pages_show_words_not_codes(client, login_as, world, app):
         app.config.update(SUPPRESS_MIN_COUNT=5)
     assert "10–12 år" in grant and "<td>10-12</td>" not in grant
     assert ">Delområde</option>" in dash and ">delomrade</option>" not in dash
+
+
+def test_report_cli_with_two_municipalities_says_which_to_name(app, muni, other_muni, world):
+    """Without --municipality the command takes the only municipality; with two it says which numbers it knows,
+    and an unknown number is named in the error."""
+    from opplevelseskort.extensions import db
+
+    db.session.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["report", "uptake", "--period", "2026"])
+    assert result.exit_code == 1
+    assert "--municipality" in result.output and "3001" in result.output and "3002" in result.output
+    assert runner.invoke(args=["report", "uptake", "--period", "2026", "--municipality", "3001"]).exit_code == 0
+    unknown = runner.invoke(args=["report", "uptake", "--period", "2026", "--municipality", "9999"])
+    assert unknown.exit_code == 1 and "9999" in unknown.output
