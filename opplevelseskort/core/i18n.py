@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale, refresh
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    get_locale,
+    refresh,
+)
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -87,6 +95,7 @@ def template_helpers() -> dict:
         "format_date": format_date,
         "format_datetime": format_datetime,
         "format_decimal": format_decimal,
+        "format_percent": format_percent,
         "html_lang": html_lang,
         "text_direction": text_direction,
         "current_locale": current_locale_code,

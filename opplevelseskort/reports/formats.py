@@ -107,6 +107,27 @@ def grant_csv(data: dict) -> str:
     return "\ufeff" + out.getvalue()
 
 
+def need_csv(table) -> str:
+    """Need beside uptake (reports.need): one row per zone, hidden figures as SSB's symbol in their status column,
+    the years pooled and the indicator's year on every row."""
+    out = io.StringIO()
+    w = csv_writer(out, delimiter=";")
+    w.writerow(["zone_code", "zone_name", "level", "years", "pooled", "indicator", "indicator_years", "need",
+                "need_status", "children_with_card", "children_with_card_status", "active_children",
+                "active_children_status", "reach", "reach_low_95", "reach_high_95", "unmet_need"])
+    years = "-".join(str(y) for y in (table.years[0], table.years[-1])) if table.pooled else str(table.years[0])
+    for r in table.rows:
+        w.writerow([r.zone.code, r.zone.name, table.level, years, "yes" if table.pooled else "no", table.key,
+                    " ".join(str(y) for y in table.indicator_years), _num(r.need), r.need_status or "",
+                    "" if r.cards is None else r.cards, r.cards_status or "",
+                    "" if r.active is None else r.active, r.active_status or "",
+                    _num(r.reach, 4), _num(r.low, 4), _num(r.high, 4), _num(r.unmet)])
+    return "\ufeff" + out.getvalue()
+
+
+def _num(value, digits: int = 1) -> str:
+    return "" if value is None else f"{value:.{digits}f}"
+
 
 def breakdown_csv(rep: dict, delimiter: str = ";") -> Iterator[str]:
     """A breakdown as CSV: every zone of the level, then the municipality, each category a row."""

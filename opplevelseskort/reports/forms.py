@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SelectField, StringField
-from wtforms.validators import Length, Optional
+from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms.validators import Length, NumberRange, Optional
 
 
 class ReportFilterForm(FlaskForm):
@@ -24,3 +24,16 @@ class IndicatorImportForm(FlaskForm):
     file = FileField(_l("Fil"), validators=[FileRequired(_l("Velg en fil."))])
     # Without it one unknown zone refuses the whole file.
     skip_unknown = BooleanField(_l("Hopp over rader med ukjente soner (de listes etterpå)"))
+
+
+class NeedFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    year = IntegerField(_l("År"), validators=[Optional(), NumberRange(min=2000, max=2100)])
+    level = SelectField(_l("Nivå"), validators=[Optional()])
+    indicator = SelectField(_l("Behov anslått fra"), validators=[Optional()],
+                            description=_l("Indikatoren som anslår hvor mange barn som trenger kortet i hver sone"))
+    pool = SelectField(_l("Slå sammen"), choices=[("1", _l("Ett år")), ("2", _l("To år")), ("3", _l("Tre år"))],
+                       default="1", validators=[Optional()],
+                       description=_l("Små soner blir sikrere med flere år sammen (barn-år)"))

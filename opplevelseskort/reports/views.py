@@ -28,11 +28,12 @@ from ..core.labels import label
 from ..core.models import Role
 from ..core.permissions import roles_required
 from ..core.uow import refused
-from . import formats, levekar, services, store
-from .forms import IndicatorImportForm, ReportFilterForm
+from . import formats, levekar, need, services, store
+from .forms import IndicatorImportForm, NeedFilterForm, ReportFilterForm
 
 bp = Blueprint("reports", __name__)
 READERS = (Role.ANALYST, Role.ADMIN)
+NEED_READERS = (Role.CASEWORKER, Role.ANALYST, Role.ADMIN)  # caseworkers plan where to go
 
 
 def _municipality():
@@ -195,6 +196,36 @@ def living_conditions_index():
     return page()
 
 
+@bp.get("/behov")
+@roles_required(*NEED_READERS)
+def need_page():
+    """Need beside uptake per zone: children in need (from the indicator chosen), cards, active children, reach
+    with its interval, and the zones to go to first."""
+    muni = _municipality()
+    form = NeedFilterForm(request.args)
+    keys = need.indicator_keys(muni)
+    form.indicator.choices = [(k, label("indicator", k)) for k in keys] or [("", _("Ingen indikatorer importert"))]
+    levels = services.levels_to_choose(muni, str(form.year.data or today().year))
+    form.level.choices = [(lv, label("zone_level", lv)) for lv in levels]
+    form.validate()
+    key = form.indicator.data if form.indicator.data in keys else need.default_key(keys)
+    year = form.year.data if form.year.data and not form.year.errors else today().year
+    pool = int(form.pool.data) if form.pool.data in ("1", "2", "3") else 1
+    level = form.level.data if form.level.data in levels else (levels[-1] if len(levels) > 1 else
+                                                               (levels[0] if levels else ""))
+    form.year.data, form.level.data, form.indicator.data, form.pool.data = year, level, key, str(pool)
+
+    def page(table=None, errors=()):
+        return render_template("reports/need.html", form=form, table=table, errors=list(errors), muni=muni)
+
+    with refused(lambda errors: page(errors=errors)):
+        table = need.need_table(muni, year, level, key or "", pool)
+    if request.args.get("format") == "csv":
+        return Response(formats.need_csv(table), content_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="behov-{level}-{table.label}.csv"'})
+    return page(table)
+
+
 def _weight(entry: dict) -> dict:
     try:
         return {**entry, "weight": float(entry["weight"])}
@@ -208,6 +239,7 @@ MENU = (
     nav.item("reports.grant", _l("Tilskuddsrapport"), READERS, order=71, group="reports"),
     nav.item("reports.indicators", _l("Levekårsindikatorer"), READERS, order=72, group="reports"),
     nav.item("reports.living_conditions_index", _l("Levekårsindeks"), READERS, order=73, group="reports"),
+    nav.item("reports.need_page", _l("Behov og rekkevidde"), NEED_READERS, order=74, group="reports"),
 )
 COUNTS = (
 )
