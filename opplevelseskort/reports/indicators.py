@@ -88,6 +88,8 @@ class _Row:
     status: str | None
     numerator: float | None = None
     denominator: float | None = None
+    numerator_status: str | None = None  # SSB's symbol for a missing numerator ("-": nil) beside a value
+    denominator_status: str | None = None
 
 
 def normalise_code(text: str) -> str:
@@ -162,20 +164,92 @@ class IndicatorRow(csvfile.Row):
     denominator: str | None = None
 
 
+WIDE_HEADER = re.compile(r"^(?P<name>.*\S)\s+(?P<year>\d{4})$")
+
+
+class _Replayed:
+    """A stream whose first line was read already (to look at the header), given back before the rest."""
+
+    def __init__(self, first: bytes, rest):
+        self.first, self.rest = first, rest
+
+    def readline(self, limit: int = -1) -> bytes:
+        if self.first:
+            line, self.first = self.first, b""
+            return line
+        return self.rest.readline(limit)
+
+
+def _header(data) -> tuple[list[str], object]:
+    """The file's header cells, and the data to read the whole file from again."""
+    if isinstance(data, str | bytes):
+        return next(csvfile.iter_raw_rows(data), (0, []))[1], data
+    first = data.readline(csvfile.LINE_LIMIT + 1)
+    return next(csvfile.iter_raw_rows(first), (0, []))[1], _Replayed(first, data)
+
+
+def _is_wide(header: list[str], columns: dict[str, str] | None) -> bool:
+    """SSB's wide PxWeb table: a region column, then one column per variable and year ("Andel … (%) 2018"), and
+    no indicator or year column."""
+    if columns:
+        return False
+    names = {h.strip().lower() for h in header}
+    long = any(a in names for a in ALIASES["indicator"]) or any(a in names for a in ALIASES["year"])
+    return not long and len(header) > 1 and any(WIDE_HEADER.match(h.strip()) for h in header[1:])
+
+
+def _wide_rows(data, header: list[str], errors: list[str]) -> list[_Row]:
+    """One row per zone, variable and year from SSB's wide layout, read unedited: the indicator and the year come
+    from each column's header."""
+    lowered = [h.strip().lower() for h in header]
+    zone_col = next((i for i, h in enumerate(lowered) if h in ALIASES["zone"]), 0)
+    columns = []
+    for i, h in enumerate(header):
+        if i == zone_col:
+            continue
+        m = WIDE_HEADER.match(h.strip())
+        if m is None:
+            errors.append(_("Kolonnen «%(column)s» slutter ikke med et årstall. I SSBs brede tabell heter hver "
+                            "kolonne «variabel år», for eksempel «Andel (%%) 2018».", column=h.strip()))
+            continue
+        key = indicator_key(m["name"])
+        if not key:
+            errors.append(_("Kolonnen «%(column)s» har ingen variabel foran årstallet.", column=h.strip()))
+            continue
+        columns.append((i, key, int(m["year"])))
+    rows = []
+    for line, cells in csvfile.iter_raw_rows(data):
+        if line == 1 or not any(c.strip() for c in cells):
+            continue
+        where = _("Linje %(line)d", line=line)
+        zone = normalise_code(cells[zone_col] if zone_col < len(cells) else "")
+        if not zone:
+            errors.append(_("%(where)s: sonen mangler.", where=where))
+            continue
+        for i, key, year in columns:
+            value, status = _number(cells[i] if i < len(cells) else "", _("verdien"), where, errors)
+            rows.append(_Row(where, zone, key, year, value, status))
+    return rows
+
+
 def _csv_rows(data: bytes | str, columns: dict[str, str] | None, errors: list[str]) -> list[_Row]:
+    header, data = _header(data)
+    if _is_wide(header, columns):
+        return _wide_rows(data, header, errors)
     table = csvfile.TableReader(data, IndicatorRow, aliases=ALIASES, mapping=columns, required_columns=REQUIRED)
     rows = []
     for line, raw in table:  # streamed: only the checked values are kept
         where = _("Linje %(line)d", line=line)
         value, status = _number(raw.value, _("verdien"), where, errors)
         num, num_status = _number(raw.numerator, _("telleren"), where, errors)
-        den, _den_status = _number(raw.denominator, _("nevneren"), where, errors)
+        den, den_status = _number(raw.denominator, _("nevneren"), where, errors)
         key = indicator_key(raw.indicator)
         if not key:
             errors.append(_("%(where)s: indikatoren mangler.", where=where))
             continue
         rows.append(_Row(where, normalise_code(raw.zone), key, raw.year, value, status or (num_status if value is None
-                         and num is None else None), num, den))
+                         and num is None else None), num, den, num_status if num is None else None,
+                         den_status if den is None else None))
     errors[:0] = table.all_errors()
     return rows
 
@@ -356,6 +430,7 @@ def _store(to_store, zones, result: IndicatorImport, actor: User | None) -> None
             existing[(zone.id, row.key, row.year)] = ind
         ind.value, ind.numerator, ind.denominator = row.value, row.numerator, row.denominator
         ind.status = row.status if row.value is None else None
+        ind.numerator_status, ind.denominator_status = row.numerator_status, row.denominator_status
         result.imported[muni.number] += 1
         if ind.status:
             result.missing.setdefault(muni.number, Counter())[ind.status] += 1

@@ -25,6 +25,9 @@ class ZoneIndicator(db.Model):
     # SSB's symbol when the figure is missing: "-" nil, ".." not available, "..." not applicable,
     # ":" suppressed, "." not yet available. The value is then NULL.
     status: Mapped[str | None] = mapped_column(sa.String(3))
+    # the same symbols for a missing numerator or denominator beside a value (SSB's "-" is nil: zero)
+    numerator_status: Mapped[str | None] = mapped_column(sa.String(3))
+    denominator_status: Mapped[str | None] = mapped_column(sa.String(3))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     zone: Mapped[Zone] = relationship()

@@ -97,9 +97,11 @@ def default_key(keys: list[str]) -> str | None:
     return keys[0] if keys else None
 
 
-def _estimate(value, numerator, denominator) -> float | None:
-    """Children in need from one indicator row: its numerator (a count), else its share (%) of its denominator,
-    else its value as a count."""
+def _estimate(value, numerator, denominator, numerator_status=None) -> float | None:
+    """Children in need from one indicator row: its numerator (a count; SSB's "-" is nil, none), else its share
+    (%) of its denominator, else its value as a count."""
+    if numerator is None and numerator_status == "-":
+        return 0.0
     if numerator is not None:
         return float(numerator)
     if value is not None and denominator is not None:
@@ -127,18 +129,18 @@ def need_by_zone(municipality: Municipality, level: str, key: str, year: int) ->
     row_of = tree.row_of[level]
     rows = db.session.execute(
         sa.select(ZoneIndicator.zone_id, ZoneIndicator.value, ZoneIndicator.numerator, ZoneIndicator.denominator,
-                  ZoneIndicator.status)
+                  ZoneIndicator.status, ZoneIndicator.numerator_status)
         .where(ZoneIndicator.key == key, ZoneIndicator.year == year,
                ZoneIndicator.zone_id.in_([z.id for z in all_zones] or [0]))).all()
     row_ids = {zid for zid in row_of.values()}
-    own = {zid: _estimate(v, n, d) for zid, v, n, d, _s in rows if zid in row_ids}
-    status = {zid: s for zid, v, n, d, s in rows if zid in row_ids and _estimate(v, n, d) is None and s}
+    own = {zid: _estimate(v, n, d, ns) for zid, v, n, d, _s, ns in rows if zid in row_ids}
+    status = {zid: s for zid, v, n, d, s, ns in rows if zid in row_ids and _estimate(v, n, d, ns) is None and s}
     summed: dict[int, float] = {}
-    for zid, v, n, d, s in rows:
+    for zid, v, n, d, s, ns in rows:
         target = row_of.get(zid)
         if target is None or zid == target or target in own:
             continue
-        estimate = _estimate(v, n, d)
+        estimate = _estimate(v, n, d, ns)
         if estimate is not None:
             summed[target] = summed.get(target, 0.0) + estimate
         elif s:

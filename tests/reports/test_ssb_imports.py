@@ -250,3 +250,55 @@ def test_an_indicator_import_reports_its_progress_to_the_end(baerum_asker):
     import_indicators(SSB_CSV.encode(), fmt="csv", skip_unknown=True, progress=lambda d, t: seen.append((d, t)))
     assert seen and seen[-1][0] == seen[-1][1] > 0
     assert [d for d, _t in seen] == sorted(d for d, _t in seen)
+
+
+# SSB's statistics bank, "semikolonseparert med overskrift", wide: one column per variable and year, as
+# downloaded (quoted headers, "code name" regions, a comma as decimal mark, SSB's symbols).
+SSB_WIDE = ('"region";"Personer i husholdninger med vedvarende lav inntekt. Andel (%) 2018";'
+            '"Personer i husholdninger med vedvarende lav inntekt. Andel (%) 2019";"Barn 0-17 år 2019"\n'
+            '"02190101 Skui";"7,4";"7,9";"310"\n'
+            '"02190102 Hauger";":";"12,1";"95"\n'
+            '"0301 Oslo";"10,2";"10,6";"120000"\n')
+
+
+def test_ssbs_wide_pxweb_csv_is_imported_unedited(baerum_asker):
+    baerum, _asker = baerum_asker
+    result = import_indicators(SSB_WIDE, fmt="csv")
+    assert result.imported["0219"] == 6 and result.set_aside["0301"] == 3
+    got = {(i.zone.code, i.key, i.year): (i.value, i.status) for i in db.session.scalars(db.select(ZoneIndicator))}
+    key = "personer_i_husholdninger_med_vedvarende_lav_inntekt_andel"
+    assert got[("02190101", key, 2018)] == (7.4, None) and got[("02190101", key, 2019)] == (7.9, None)
+    assert got[("02190102", key, 2018)] == (None, ":") and got[("02190102", "barn_0_17_ar", 2019)] == (95.0, None)
+
+
+def test_a_wide_column_without_a_year_is_named_and_nothing_is_written(baerum_asker):
+    with pytest.raises(ImportFailed) as exc:
+        import_indicators('"region";"Andel (%) 2018";"Merknad"\n"02190101 Skui";"7,4";"x"\n', fmt="csv")
+    assert "«Merknad»" in exc.value.errors[0]
+    assert db.session.scalar(db.select(db.func.count(ZoneIndicator.id))) == 0
+
+
+def test_a_nil_numerator_beside_a_value_keeps_its_symbol(baerum_asker):
+    import_indicators("zone;indicator;year;value;numerator;denominator\n02190101;lavinntekt;2024;0;-;120\n"
+                      "02190102;lavinntekt;2024;12,5;..;80\n", fmt="csv")
+    rows = {i.zone.code: i for i in db.session.scalars(db.select(ZoneIndicator))}
+    assert (rows["02190101"].value, rows["02190101"].numerator, rows["02190101"].numerator_status) == (0.0, None, "-")
+    assert rows["02190102"].numerator_status == ".." and rows["02190102"].denominator == 80.0
+    assert rows["02190101"].status is None  # the value itself is there
+
+
+def test_a_wide_file_streamed_from_an_upload_reads_the_same(baerum_asker):
+    import io
+
+    class Stream(io.RawIOBase):  # an upload read a line at a time, not seekable (the job's stored chunks)
+        def __init__(self, data):
+            self.inner = io.BytesIO(data)
+
+        def readline(self, limit=-1):
+            return self.inner.readline(limit)
+
+        def seekable(self):
+            return False
+
+    result = import_indicators(Stream(SSB_WIDE.encode("utf-8")), fmt="csv")
+    assert result.imported["0219"] == 6
