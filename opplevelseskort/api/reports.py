@@ -22,7 +22,9 @@ class UptakeQuery(Schema):
 
     period: str = Field(pattern=PERIOD, description="2026, 2026-Q1, 2026-03 or 2026-01-01..2026-06-30")
     level: str = Field("grunnkrets", max_length=40, pattern="^[a-z_]+$", description="The zone level")
-    format: Literal["csv", "jsonstat", "geojson"] = "jsonstat"
+    format: Literal["csv", "jsonstat", "geojson", "gpkg"] = "jsonstat"
+    epsg: Literal["25833", "25832", "25835"] = Field("25833", description="The GeoPackage's coordinate system "
+                                                                       "(EUREF89 UTM 33, 32 or 35)")
     breakdown: Literal["age", "gender"] | None = Field(
         None, description="CSV of active children and check-ins per zone and age band or gender")
     sep: Literal["comma", "semicolon"] = Field("semicolon", description="CSV separator")
@@ -42,20 +44,25 @@ class UptakeQuery(Schema):
 @operation("Suppressed uptake by zone (analyst or admin tokens)", operation_id="uptakeReport", query=UptakeQuery,
            responses={200: Answer("The report", media={"application/json": {"type": "object"},
                                                        "application/geo+json": {"type": "object"},
+                                                       "application/geopackage+sqlite3": {"type": "string",
+                                                                                          "format": "binary"},
                                                        "text/csv": {"type": "string"}}),
                       422: Answer("Bad period, level or format", codes=["invalid_query", "period_invalid", "period_out_of_range",
                                                                          "municipality_unknown", "level_unknown",
                                                                          "level_not_published",
                                                                          "breakdown_not_published"])})
 def uptake_report(query: UptakeQuery):
-    """Same numbers as the page and the CLI: ?period=P&level=L&format=csv|jsonstat|geojson."""
+    """Same numbers as the page and the CLI: ?period=P&level=L&format=csv|jsonstat|geojson|gpkg."""
     muni = services.municipality_for(current_user, query.municipality)
     period = services.parse_period(query.period)
     if query.breakdown:
         rep = services.breakdown_report(muni, period, query.level, query.breakdown)
         return Response(stream_with_context(formats.breakdown_csv(rep)), content_type="text/csv; charset=utf-8")
     report = services.uptake_report(muni, period, query.level)
-    body, mimetype = formats.render(report, query.format, "," if query.sep == "comma" else ";")
+    body, mimetype = formats.render(report, query.format, "," if query.sep == "comma" else ";", epsg=int(query.epsg))
+    if query.format == "gpkg":
+        return Response(body, content_type=mimetype, headers={
+            "Content-Disposition": f'attachment; filename="opptak-{query.level}-{query.period}.gpkg"'})
     if not isinstance(body, str):
         return Response(stream_with_context(body), content_type=mimetype)
     return Response(body, content_type=mimetype)

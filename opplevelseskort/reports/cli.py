@@ -23,12 +23,14 @@ report_cli = AppGroup("report", help="Zone reports for the analysis layer.")
 @click.option("--period", required=True, help="2026, 2026-Q1, 2026-03 or 2026-01-01..2026-06-30")
 @click.option("--level", default="grunnkrets")
 @click.option("--municipality", default=None, help="4-digit number (needed when there are several)")
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonstat", "geojson"]), default="csv")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonstat", "geojson", "gpkg"]), default="csv")
+@click.option("--epsg", type=click.Choice(["25833", "25832", "25835"]), default="25833",
+              help="The GeoPackage's coordinate system (EUREF89 UTM zone)")
 @click.option("--separator", type=click.Choice(["semicolon", "comma"]), default="semicolon")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--breakdown", type=click.Choice(["age", "gender"]), default=None,
               help="Active children and check-ins per zone and age band or gender (CSV)")
-def uptake(period, level, municipality, fmt, separator, output, breakdown):
+def uptake(period, level, municipality, fmt, epsg, separator, output, breakdown):
     """Write the suppressed uptake report (stdout by default)."""
     try:
         muni = services.municipality_for(None, municipality or _only_municipality())
@@ -38,10 +40,16 @@ def uptake(period, level, municipality, fmt, separator, output, breakdown):
                                                                     breakdown), sep)
         else:
             report = services.uptake_report(muni, services.parse_period(period), level)
-            body, _mime = formats.render(report, fmt, sep)
+            body, _mime = formats.render(report, fmt, sep, epsg=int(epsg))
     except DomainError as exc:
         click.echo(f"Error ({exc.code}): {exc.message}", err=True)
         sys.exit(1)
+    if isinstance(body, bytes):  # a GeoPackage: a file, never the terminal
+        if not output:
+            click.echo("Error (output_required): a GeoPackage is written to a file: give --output FILE.gpkg", err=True)
+            sys.exit(1)
+        output.write_bytes(body)
+        return
     out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         if isinstance(body, str):

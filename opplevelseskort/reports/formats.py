@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from ..core.errors import DomainError
 from ..core.exports import csv_writer
 from ..core.labels import label
+from . import gis
 from .services import MEASURES, Report, shown
 from .tables import BREAKDOWN_MEASURES, TOTAL
 
@@ -82,14 +83,21 @@ def geojson(report: Report) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def render(report: Report, fmt: str, delimiter: str = ";"):
+GPKG_MIME = "application/geopackage+sqlite3"
+EXTENSIONS = {"csv": "csv", "jsonstat": "json", "geojson": "geojson", "gpkg": "gpkg"}
+
+
+def render(report: Report, fmt: str, delimiter: str = ";", epsg: int = 25833):
+    if fmt == "gpkg":
+        return gis.geopackage(report, epsg), GPKG_MIME
     if fmt == "csv":
         return csv_rows(report, delimiter), "text/csv; charset=utf-8"
     if fmt == "jsonstat":
         return json.dumps(jsonstat(report), ensure_ascii=False), "application/json"
     if fmt == "geojson":
         return json.dumps(geojson(report), ensure_ascii=False), "application/geo+json"
-    raise DomainError("format_invalid", _("Ukjent format «%(fmt)s». Bruk csv, jsonstat eller geojson.", fmt=fmt))
+    raise DomainError("format_invalid", _("Ukjent format «%(fmt)s». Bruk csv, jsonstat, geojson eller gpkg.",
+                                          fmt=fmt))
 
 
 

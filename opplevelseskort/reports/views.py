@@ -28,7 +28,7 @@ from ..core.labels import label
 from ..core.models import Role
 from ..core.permissions import roles_required
 from ..core.uow import refused
-from . import formats, levekar, need, services, store
+from . import formats, gis, levekar, need, services, store
 from .forms import IndicatorImportForm, NeedFilterForm, ReportFilterForm
 
 bp = Blueprint("reports", __name__)
@@ -130,8 +130,9 @@ def export():
     with refused(redirect_to=url_for("reports.dashboard")):
         period = services.parse_period(period_text)
         report = services.uptake_report(muni, period, level) if level else services.municipality_report(muni, period)
-        body, mimetype = formats.render(report, fmt, "," if request.args.get("sep") == "comma" else ";")
-    ext = {"csv": "csv", "jsonstat": "json", "geojson": "geojson"}[fmt]
+        body, mimetype = formats.render(report, fmt, "," if request.args.get("sep") == "comma" else ";",
+                                        epsg=request.args.get("epsg", 25833, type=int))
+    ext = formats.EXTENSIONS[fmt]
     headers = {"Content-Disposition": f'attachment; filename="opptak-{level}-{period_text}.{ext}"'}
     if fmt == "csv":
         return Response(stream_with_context(body), content_type=mimetype, headers=headers)
@@ -196,6 +197,15 @@ def living_conditions_index():
     return page()
 
 
+@bp.get("/qgis")
+@roles_required(*READERS)
+def qgis_guide():
+    """How to open the figures in QGIS: the GeoPackage, or a live connection to the OGC API."""
+    muni = _municipality()
+    return render_template("reports/qgis.html", muni=muni, years=gis.published_years(muni),
+                           ogc_url=request.host_url.rstrip("/") + url_for("api.ogc_landing", municipality=muni.number))
+
+
 @bp.get("/behov")
 @roles_required(*NEED_READERS)
 def need_page():
@@ -216,8 +226,11 @@ def need_page():
     form.year.data, form.level.data, form.indicator.data, form.pool.data = year, level, key, str(pool)
 
     def page(table=None, errors=()):
-        return render_template("reports/need.html", form=form, table=table, errors=list(errors), muni=muni)
+        return render_template("reports/need.html", form=form, table=table, errors=list(errors), muni=muni,
+                               no_indicator=not keys)
 
+    if not keys:  # nothing to estimate need from yet: the page says what to import (a menu entry, not an error)
+        return page()
     with refused(lambda errors: page(errors=errors)):
         table = need.need_table(muni, year, level, key or "", pool)
     if request.args.get("format") == "csv":

@@ -39,7 +39,7 @@ def test_request_bodies_in_the_document_are_the_models_schemas(client):
     assert schemas["CheckinBody"]["additionalProperties"] is False
     assert schemas["CheckinBody"]["properties"]["companions"]["maximum"] == 20
     query = {p["name"]: p for p in doc["paths"]["/reports/uptake"]["get"]["parameters"]}
-    assert query["period"]["required"] is True and query["format"]["schema"]["enum"] == ["csv", "jsonstat", "geojson"]
+    assert query["period"]["required"] is True and query["format"]["schema"]["enum"] == ["csv", "jsonstat", "geojson", "gpkg"]
 
 
 def test_a_body_that_does_not_fit_is_explained_in_the_callers_language(client, users):

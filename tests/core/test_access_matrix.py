@@ -67,7 +67,11 @@ ALLOWED = {
     ("reports.export", "GET"): {A: 302},
     ("reports.grant", "GET"): {A: 302},
     ("reports.living_conditions_index", "GET"): {A: 302},  # an admin over every municipality says which first
-    ("reports.need_page", "GET"): {A: 302, "*": 422},  # the world has no indicator: the page says to import one
+    ("reports.need_page", "GET"): {A: 302},
+    ("reports.qgis_guide", "GET"): {A: 302},
+    ("api.ogc_collection", "GET"): {"*": 404},  # the world has no stored publication: no collection yet
+    ("api.ogc_items", "GET"): {"*": 404},
+    ("api.ogc_feature", "GET"): {"*": 404},  # the world has no indicator: the page says to import one
     ("reports.build_status", "GET"): {A: 302},
     ("core.municipality_settings", "GET"): {A: 302},  # an admin over several municipalities chooses one first
     ("core.municipality_settings", "POST"): {A: 302},

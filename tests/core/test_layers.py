@@ -191,7 +191,7 @@ def test_services_return_data_and_views_build_links():
 
 
 # Imported when first needed, not at start-up: the solver, the PDF and geometry stacks, optional back-ends.
-LAZY = {"scipy", "numpy", "fpdf", "shapely", "pyproj", "PIL", "redis", "alembic", "prometheus_client"}
+LAZY = {"scipy", "numpy", "fpdf", "shapely", "pyproj", "PIL", "redis", "alembic", "prometheus_client", "pyogrio"}
 
 
 def imports_inside_functions(source: str) -> list[tuple[int, str]]:

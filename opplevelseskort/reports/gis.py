@@ -1,0 +1,207 @@
+"""Files and services an analyst's GIS opens: a GeoPackage per period and level, and the features behind the
+read-only OGC API Features endpoint (api/ogc.py).
+
+A zone's feature carries the period's published uptake (a hidden figure is NULL with its SSB symbol in the
+`_status` column beside it), the need beside it (reports.need, from the indicator the municipality chose), and the
+levekårsindeks (reports.levekar) where one can be computed. The GeoPackage is in EUREF89 UTM 33 (EPSG:25833) by
+default, 32 or 35 on request, and holds a `metadata` table: source, rule version, period, level, generated at.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from ..core.errors import DomainError, NotFound
+from ..core.models import Municipality
+from ..extensions import db
+from . import levekar, need, services
+from .models import ReportPublication
+from .publication import Report
+
+EPSG_CHOICES = (25833, 25832, 25835)  # EUREF89 UTM 33 (the national default), 32 (west), 35 (Finnmark)
+COUNT_FIELDS = services.COUNT_MEASURES
+RATE_FIELDS = services.RATE_MEASURES
+RULE_VERSION = "suppression-plan-2"  # the disclosure rules the figures were published under (DISCLOSURE.md)
+
+
+def zone_features(report: Report) -> list[dict]:
+    """The zones of a published report as GeoJSON features in WGS84 (CRS84), with need, reach and index."""
+    year = report.period.start.year
+    needs = _needs(report.municipality, year, report.level)
+    index = _index(report.municipality, year)
+    features = []
+    for zone in report.zones:
+        cells = report.cells[zone.code]
+        props = {"code": zone.code, "name": zone.name, "level": zone.level, "period": report.period.label}
+        for m in services.MEASURES:
+            props[m] = services.shown(cells[m])
+            props[f"{m}_status"] = cells[m].status
+        row = needs.get(zone.code)
+        props.update({"need": row.need if row else None, "need_reach": row.reach if row else None,
+                      "need_reach_low": row.low if row else None, "need_reach_high": row.high if row else None,
+                      "levekarsindeks": index.get(zone.code)})
+        features.append({"type": "Feature", "id": zone.code, "properties": props,
+                         "geometry": json.loads(zone.boundary) if zone.boundary else None,
+                         "bbox": [zone.min_lon, zone.min_lat, zone.max_lon, zone.max_lat]
+                         if zone.min_lon is not None else None})
+    return features
+
+
+def published_years(municipality: Municipality) -> list[int]:
+    """The calendar years whose protected publication is stored (what the OGC API serves as collections)."""
+    labels = db.session.scalars(sa.select(ReportPublication.period).where(
+        ReportPublication.municipality_id == municipality.id).distinct())
+    return sorted((int(p) for p in labels if len(p) == 4 and p.isdigit()), reverse=True)
+
+
+def collections(municipality: Municipality) -> list[tuple[str, Report]]:
+    """Every published year and zone level as a collection: (`opptak-2026-grunnkrets`, its report)."""
+    out = []
+    for year in published_years(municipality):
+        pub = services.publication(municipality, services.parse_period(str(year)))
+        out += [(f"opptak-{year}-{level}", report) for level, report in pub.reports.items()]
+    return out
+
+
+def collection(municipality: Municipality, collection_id: str) -> Report:
+    found = dict(collections(municipality)).get(collection_id)
+    if found is None:
+        raise NotFound("collection_not_found", _("Fant ikke samlingen «%(id)s».", id=collection_id))
+    return found
+
+
+def zone_extent(report: Report) -> list[float] | None:
+    """The zones' bounding box in CRS84 (lon/lat), or None when no zone has a boundary."""
+    boxes = [(z.min_lon, z.min_lat, z.max_lon, z.max_lat) for z in report.zones if z.min_lon is not None]
+    if not boxes:
+        return None
+    return [min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)]
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """OGC API's `bbox=minLon,minLat,maxLon,maxLat` (CRS84)."""
+    if not text:
+        return None
+    try:
+        parts = [float(p) for p in text.split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) != 4 or not all(math.isfinite(p) for p in parts) or parts[0] > parts[2] or parts[1] > parts[3]:
+        raise DomainError("invalid_query", _("bbox er fire tall: minLon,minLat,maxLon,maxLat (CRS84)."))
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+def items(report: Report, bbox=None) -> list[dict]:
+    """The collection's features, those whose box meets `bbox` when given."""
+    out = []
+    for f in zone_features(report):
+        box = f.pop("bbox")
+        if bbox is not None and (box is None or box[2] < bbox[0] or box[0] > bbox[2] or box[3] < bbox[1]
+                                 or box[1] > bbox[3]):
+            continue
+        if box is not None:
+            f["bbox"] = box
+        out.append(f)
+    return out
+
+
+def feature(report: Report, feature_id: str) -> dict:
+    found = next((f for f in items(report) if f["id"] == feature_id), None)
+    if found is None:
+        raise NotFound("feature_not_found", _("Fant ikke sonen «%(id)s».", id=feature_id))
+    return found
+
+
+def _needs(municipality: Municipality, year: int, level: str) -> dict:
+    key = need.default_key(need.indicator_keys(municipality))
+    if not key:
+        return {}
+    try:
+        return {r.zone.code: r for r in need.need_table(municipality, year, level, key).rows}
+    except DomainError:
+        return {}  # no need figures for this year or level: the columns stay empty
+
+
+def _index(municipality: Municipality, year: int) -> dict:
+    years = levekar.years_of(municipality)
+    if not years:
+        return {}
+    try:
+        table = levekar.compute(municipality, max([y for y in years if y <= year] or [min(years)]))
+    except DomainError:
+        return {}  # fewer than ten zones with values: SSB's method gives no index
+    return {r.zone.code: r.index for r in table.rows}
+
+
+def _geometry_wkb(geometry: dict | None, transformer):
+    import shapely
+    from shapely.geometry import MultiPolygon, shape
+
+    if not geometry:
+        return None
+    geom = shape(geometry)
+    if geom.geom_type == "Polygon":
+        geom = MultiPolygon([geom])
+    return shapely.to_wkb(shapely.transform(geom, transformer, interleaved=False))
+
+
+def geopackage(report: Report, epsg: int = 25833) -> bytes:
+    """The report as a GeoPackage: one layer of zone polygons with the figures, and a `metadata` table."""
+    import numpy as np
+    from pyogrio.raw import write
+    from pyproj import Transformer
+
+    if epsg not in EPSG_CHOICES:
+        raise DomainError("epsg_invalid", _("Koordinatsystemet EPSG:%(epsg)s støttes ikke. Velg %(choices)s.",
+                                            epsg=epsg, choices=", ".join(str(e) for e in EPSG_CHOICES)))
+    transform = Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True).transform
+    features = zone_features(report)
+    geometry = np.array([_geometry_wkb(f["geometry"], transform) for f in features], dtype=object)
+    names = list(features[0]["properties"]) if features else ["code"]
+    data, masks = [], []
+    for name in names:
+        values = [f["properties"].get(name) for f in features]
+        if name in COUNT_FIELDS:
+            data.append(np.array([v or 0 for v in values], dtype=np.int64))
+            masks.append(np.array([v is None for v in values], dtype=bool))
+        elif name in RATE_FIELDS or name in ("need", "need_reach", "need_reach_low", "need_reach_high",
+                                             "levekarsindeks"):
+            data.append(np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64))
+            masks.append(None)
+        else:
+            data.append(np.array([None if v is None else str(v) for v in values], dtype=object))
+            masks.append(None)
+    layer = f"opptak_{report.level}_{report.period.label}".replace("-", "_")
+    generated = datetime.now(UTC).isoformat(timespec="seconds")
+    meta = {"source": "Opplevelseskortet", "municipality": f"{report.municipality.number} {report.municipality.name}",
+            "period": report.period.label, "level": report.level, "layer": layer, "crs": f"EPSG:{epsg}",
+            "rule_version": RULE_VERSION,
+            "suppression": f"counts 1-{current_app.config['SUPPRESS_MIN_COUNT'] - 1} and the cells that would reveal "
+                           "them are NULL; their SSB symbol is in the _status column beside them",
+            "need": "need = the chosen indicator's numerator, or its share (%) of its denominator; reach = active "
+                    "children / need, 95 % Wilson interval",
+            "generated_at": generated}
+    fd, path = tempfile.mkstemp(suffix=".gpkg")
+    os.close(fd)
+    os.unlink(path)  # GDAL makes the file itself
+    try:
+        write(path, geometry, data, names, field_mask=masks if any(m is not None for m in masks) else None,
+                      layer=layer, driver="GPKG", geometry_type="MultiPolygon", crs=f"EPSG:{epsg}",
+                      layer_metadata={"DESCRIPTION": f"{report.municipality.name}: {report.period.label}"},
+                      dataset_metadata={k.upper(): v for k, v in meta.items()})
+        keys = np.array(list(meta), dtype=object)
+        vals = np.array([str(v) for v in meta.values()], dtype=object)
+        write(path, None, [keys, vals], ["key", "value"], layer="metadata", driver="GPKG", append=True)
+        with open(path, "rb") as f:
+            return f.read()
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
