@@ -36,7 +36,7 @@ def zone_features(report: Report) -> list[dict]:
     """The zones of a published report as GeoJSON features in WGS84 (CRS84), with need, reach and index."""
     year = report.period.start.year
     needs = _needs(report.municipality, year, report.level)
-    index = _index(report.municipality, year)
+    index = index_by_zone(report.municipality, year)
     features = []
     for zone in report.zones:
         cells = report.cells[zone.code]
@@ -130,7 +130,8 @@ def _needs(municipality: Municipality, year: int, level: str) -> dict:
         return {}  # no need figures for this year or level: the columns stay empty
 
 
-def _index(municipality: Municipality, year: int) -> dict:
+def index_by_zone(municipality: Municipality, year: int) -> dict:
+    """The levekårsindeks per zone code for the year (the latest indicator year not after it), or {}."""
     years = levekar.years_of(municipality)
     if not years:
         return {}

@@ -28,7 +28,7 @@ from ..core.labels import label
 from ..core.models import Role
 from ..core.permissions import roles_required
 from ..core.uow import refused
-from . import formats, gis, levekar, need, services, store
+from . import council, formats, gis, levekar, need, services, store
 from .forms import IndicatorImportForm, NeedFilterForm, ReportFilterForm
 
 bp = Blueprint("reports", __name__)
@@ -195,6 +195,18 @@ def living_conditions_index():
     with refused(lambda errors: page(errors)):
         table = levekar.compute(muni, year, method) if years else None
     return page()
+
+
+@bp.get("/arsrapport.pdf")
+@roles_required(*READERS)
+def council_report():
+    """The yearly report for the council (PDF, bokmål): map of reach, need beside reach, trend, index, method."""
+    muni = _municipality()
+    year = year_arg()
+    with refused(redirect_to=url_for("reports.dashboard", period=year)):
+        body = council.council_pdf(muni, year)
+    return Response(body, content_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="opplevelseskortet-{muni.number}-{year}.pdf"'})
 
 
 @bp.get("/qgis")

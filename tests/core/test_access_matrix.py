@@ -69,6 +69,7 @@ ALLOWED = {
     ("reports.living_conditions_index", "GET"): {A: 302},  # an admin over every municipality says which first
     ("reports.need_page", "GET"): {A: 302},
     ("reports.qgis_guide", "GET"): {A: 302},
+    ("reports.council_report", "GET"): {A: 302},
     ("api.ogc_collection", "GET"): {"*": 404},  # the world has no stored publication: no collection yet
     ("api.ogc_items", "GET"): {"*": 404},
     ("api.ogc_feature", "GET"): {"*": 404},  # the world has no indicator: the page says to import one

@@ -127,3 +127,35 @@ def test_no_indicator_says_what_to_import(client, login_as, muni, zone_set):
     page = client.get("/rapporter/behov?year=2026")
     assert page.status_code == 200 and "Ingen indikator er importert ennå" in page.text
     assert "/rapporter/indikatorer" in page.text
+
+
+def test_the_councils_yearly_report_is_a_pdf_in_bokmal_with_map_table_trend_and_method(client, login_as, muni, town,
+                                                                                        tmp_path):
+    import subprocess
+
+    from opplevelseskort.reports import jobs as report_jobs
+
+    report_jobs.build_and_store(muni, services.parse_period("2026"))
+    login_as("analyst")
+    r = client.get("/rapporter/arsrapport.pdf?year=2026")
+    assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
+    path = tmp_path / "rapport.pdf"
+    path.write_bytes(r.data)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Opplevelseskortet i Testby 2026" in text
+    for heading in ("Utviklingen over årene", "Rekkevidde per sone", "Behov og rekkevidde per sone",
+                    "Slik er tallene laget"):
+        assert heading in text
+    assert "Elvekanten (30010101)" in text and "20 %" in text  # 12 active of 60 in need
+    assert "ikke vist (:)" in text and "best å bo" in text
+    from PIL import Image
+
+    subprocess.run(["pdftoppm", "-r", "50", "-f", "1", "-l", "1", "-png", str(path), str(tmp_path / "p")], check=True)
+    page = Image.open(next(tmp_path.glob("p*.png"))).convert("RGB")
+    pixels = {c: n for n, c in page.getcolors(1_000_000)}
+    # the map: 30010101 reaches 20 % (10-25 %), 30010102 50 % (50 % and more), 30010201 has no need figure (grey);
+    # each a zone's area, far more than its legend swatch (about 80 pixels at this resolution)
+    for colour in ((94, 201, 98), (59, 82, 139), (200, 200, 200)):
+        assert pixels.get(colour, 0) > 1000, (colour, pixels.get(colour))
+    assert pixels.get((253, 231, 37), 0) < 200  # under 10 %: no zone, only its swatch
+    assert "Årsrapport til kommunestyret" in client.get("/rapporter/?period=2026").text
