@@ -65,9 +65,8 @@ def _class_of(reach: float | None):
 
 def _draw_map(doc, report: CouncilReport, x0: float, y0: float, w: float, h: float) -> None:
     """The zones as polygons, coloured by reach; lon/lat drawn to scale at the municipality's latitude."""
-    rows = {r.zone.code: r for r in (report.need.rows if report.need else [])}
     shapes = []
-    for code, row in rows.items():
+    for row in report.need.rows if report.need else []:
         if not row.zone.boundary:
             continue
         geom = json.loads(row.zone.boundary)
