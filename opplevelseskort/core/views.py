@@ -537,7 +537,8 @@ def message_status():
     return response
 
 
-JOB_TITLES = {"zones": _l("Importer soner"), "indicators": _l("Levekårsindikatorer")}
+JOB_TITLES = {"zones": _l("Importer soner"), "indicators": _l("Levekårsindikatorer"),
+              "own_index": _l("Kommunens egen levekårsindeks")}
 
 
 @bp.get("/jobber/<int:run_id>")

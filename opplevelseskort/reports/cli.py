@@ -13,7 +13,7 @@ from ..core.cli import fail, import_progress
 from ..core.errors import DomainError
 from ..core.models import Municipality
 from ..extensions import db
-from . import formats, services
+from . import formats, levekar, services
 from .indicators import import_indicators, parse_column_map
 
 report_cli = AppGroup("report", help="Zone reports for the analysis layer.")
@@ -70,6 +70,26 @@ def _only_municipality() -> str | None:
                    "--municipality: " + ", ".join(f"{n} ({name})" for n, name in known), err=True)
         sys.exit(1)
     return known[0][0] if known else None
+
+
+@report_cli.command("index-import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--method", "method", required=True, help="The index's name, e.g. 'Drammen levekårsindeks'")
+@click.option("--method-version", required=True, help="The method's version, e.g. 2023")
+@click.option("--municipality", default=None, help="4-digit number (needed when there are several)")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonstat"]), default=None,
+              help="Default: jsonstat for .json files, csv otherwise")
+def index_import(path, method, method_version, municipality, fmt):
+    """Import a municipality's own levekårsindeks with its sub-scores (all or nothing)."""
+    try:
+        muni = services.municipality_for(None, municipality or _only_municipality())
+        n = levekar.import_own_index(muni, path.read_bytes(), fmt=fmt or ("jsonstat" if path.suffix.lower() == ".json"
+                                                                          else "csv"),
+                                     method=method, method_version=method_version, actor=None)
+    except DomainError as exc:
+        fail(exc)
+    db.session.commit()
+    click.echo(f"{n} index values imported ({method}, version {method_version})")
 
 
 indicators_cli = AppGroup("indicators", help="Living-conditions indicators per zone.")

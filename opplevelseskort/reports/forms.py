@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, IntegerField, SelectField, StringField
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
 class ReportFilterForm(FlaskForm):
@@ -37,3 +37,13 @@ class NeedFilterForm(FlaskForm):
     pool = SelectField(_l("Slå sammen"), choices=[("1", _l("Ett år")), ("2", _l("To år")), ("3", _l("Tre år"))],
                        default="1", validators=[Optional()],
                        description=_l("Små soner blir sikrere med flere år sammen (barn-år)"))
+
+
+class OwnIndexImportForm(FlaskForm):
+    kind = SelectField(_l("Filtype"), choices=[("csv", _l("CSV: sone;år;indeks;delskårer …, eller SSBs brede tabell")),
+                                               ("jsonstat", _l("JSON-stat 2.0"))])
+    method = StringField(_l("Metodens navn"), validators=[DataRequired(), Length(max=120)],
+                         description=_l("For eksempel «Drammen levekårsindeks»"))
+    method_version = StringField(_l("Versjon"), validators=[DataRequired(), Length(max=40)],
+                                 description=_l("For eksempel «2023»"))
+    file = FileField(_l("Fil"), validators=[FileRequired(_l("Velg en fil."))])

@@ -254,6 +254,12 @@ def _csv_rows(data: bytes | str, columns: dict[str, str] | None, errors: list[st
     return rows
 
 
+def read_rows(data, fmt: str, errors: list[str]) -> list[_Row]:
+    """Rows of (zone, indicator, year, value) from any of the layouts this module reads (long or wide CSV,
+    JSON-stat), for other imports of per-zone figures (a municipality's own index)."""
+    return _jsonstat_rows(data, None, errors) if fmt == "jsonstat" else _csv_rows(data, None, errors)
+
+
 def _jsonstat_rows(data: bytes | str, zone_dimension: str | None, errors: list[str]) -> list[_Row]:
     doc = load_json_upload(data)
     if isinstance(doc, dict) and doc.get("class") != "dataset" and len(doc) == 1:

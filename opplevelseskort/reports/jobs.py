@@ -11,7 +11,7 @@ from ..core import services as core_services
 from ..core.clock import today
 from ..core.models import JobRun, Municipality, User, Zone
 from ..extensions import db
-from . import services, store
+from . import levekar, services, store
 from .indicators import import_indicators
 
 
@@ -24,6 +24,18 @@ def indicator_import(run: JobRun, *, upload: str, fmt: str, skip_unknown: bool) 
                                allowed=core_services.municipalities_for(actor), progress=jobs.reporter(run))
     files.delete(upload)
     return {"message": _("%(n)d indikatorverdier er lagret.", n=result.total), "lines": result.lines()}
+
+
+@jobs.job("own_index_import")
+def own_index_import(run: JobRun, *, upload: str, fmt: str, method: str, method_version: str) -> dict:
+    """A municipality's own levekårsindeks, all rows or none."""
+    data = jobs.open_upload(upload) if fmt == "csv" else jobs.read_upload(upload)
+    municipality = db.session.get(Municipality, run.municipality_id)
+    n = levekar.import_own_index(municipality, data, fmt=fmt, method=method, method_version=method_version,
+                                 actor=db.session.get(User, run.actor_id))
+    files.delete(upload)
+    return {"message": _("%(n)d indeksverdier for «%(method)s» (versjon %(version)s) er lagret.", n=n,
+                         method=method, version=method_version)}
 
 
 build_and_store = services.build_and_store  # the job's work, also the CLI's and the bench's

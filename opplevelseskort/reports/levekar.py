@@ -15,13 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from ..core import audit
-from ..core.errors import DomainError
+from ..core.errors import DomainError, ImportFailed
 from ..core.models import Municipality, User, Zone
 from ..extensions import db
-from .models import IndexMethod, ZoneIndicator
+from .indicators import read_rows
+from .models import ImportedIndex, IndexMethod, ZoneIndicator
 
 MIN_ZONES = 10  # deciles need at least ten zones
 EXCLUDED_BY_DEFAULT = {"lav_utdanning"}  # SSB leaves low education out of the index unless chosen
@@ -143,3 +145,74 @@ def compute(municipality: Municipality, year: int, method: IndexMethod | None = 
         out.append(IndexRow(zones[zone_id], zone_scores, index_value(zone_scores, weights)))
     out.sort(key=lambda r: (-(r.index or 0), r.zone.code))
     return IndexTable(year, method, keys, out)
+
+
+# --- a municipality's own index, imported as published ---------------------------------------------------------
+
+INDEX_NAMES = ("index", "indeks", "levekarsindeks", "levekarsindeks_totalt", "samlet_indeks")
+
+
+def import_own_index(municipality: Municipality, data, *, fmt: str, method: str, method_version: str,
+                     actor: User | None) -> int:
+    """A municipality's own levekårsindeks and its sub-scores per zone and year (CSV long or wide, or JSON-stat,
+    as indicators are read): the indicator named index/indeks is the index, every other one a sub-score. All or
+    nothing: an unknown zone, a zone and year without an index, or a value that is no number refuses the file.
+    Importing the same method and version again replaces its values."""
+    method, method_version = (method or "").strip()[:120], (method_version or "").strip()[:40]
+    errors: list[str] = []
+    if not method or not method_version:
+        errors.append(_("Oppgi metodens navn og versjon (for eksempel «Drammen levekårsindeks» og «2023»)."))
+    rows = read_rows(data, fmt, errors)
+    zones = {z.code: z for z in db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id))}
+    found: dict[tuple[str, int], dict] = {}
+    for row in rows:
+        if row.zone not in zones:
+            errors.append(_("%(where)s: ukjent sone %(code)s.", where=row.where, code=row.zone))
+            continue
+        entry = found.setdefault((row.zone, row.year), {"where": row.where, "index": None, "sub": {}})
+        if row.key in INDEX_NAMES:
+            entry["index"] = (row.value, row.status)
+        else:
+            entry["sub"][row.key] = row.value
+    for (code, year), entry in sorted(found.items()):
+        if entry["index"] is None:
+            errors.append(_("Sonen %(code)s har ingen indeks for %(year)d (en kolonne eller indikator som heter "
+                            "«indeks»).", code=code, year=year))
+    if not found and not errors:
+        errors.append(_("Filen har ingen rader."))
+    if errors:
+        raise ImportFailed(errors)
+    db.session.execute(sa.delete(ImportedIndex).where(ImportedIndex.municipality_id == municipality.id,
+                                                      ImportedIndex.method == method,
+                                                      ImportedIndex.method_version == method_version))
+    for (code, year), entry in found.items():
+        value, status = entry["index"]
+        db.session.add(ImportedIndex(municipality_id=municipality.id, zone_id=zones[code].id, method=method,
+                                     method_version=method_version, year=year, value=value,
+                                     status=status if value is None else None, sub_scores=entry["sub"]))
+    db.session.flush()
+    audit.record(actor, "index.import", "municipality", municipality.id, municipality_id=municipality.id,
+                 method=method, version=method_version, rows=len(found))
+    return len(found)
+
+
+@dataclass
+class ImportedTable:
+    method: str
+    method_version: str
+    year: int
+    sub_keys: list[str]
+    rows: list[ImportedIndex]
+
+
+def imported_indices(municipality: Municipality, year: int) -> list[ImportedTable]:
+    """The municipality's own indices for a year, one table per method and version, highest index first."""
+    rows = db.session.scalars(db.select(ImportedIndex).where(
+        ImportedIndex.municipality_id == municipality.id, ImportedIndex.year == year)
+        .order_by(ImportedIndex.method, ImportedIndex.method_version)).all()
+    tables: dict[tuple[str, str], list[ImportedIndex]] = {}
+    for r in rows:
+        tables.setdefault((r.method, r.method_version), []).append(r)
+    return [ImportedTable(m, v, year, sorted({k for r in rs for k in (r.sub_scores or {})}),
+                          sorted(rs, key=lambda r: (r.value is None, -(r.value or 0), r.zone.code)))
+            for (m, v), rs in tables.items()]

@@ -68,3 +68,25 @@ class IndexMethod(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
 
     __table_args__ = (sa.UniqueConstraint("municipality_id", "version"),)
+
+
+class ImportedIndex(db.Model):
+    """A municipality's own levekårsindeks for a zone and year as it was published (Drammen's, Stavanger's), with
+    its sub-scores and the method's name and version, beside the one computed here by SSB's method."""
+
+    __tablename__ = "imported_index"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipality.id", ondelete="CASCADE"), index=True)
+    zone_id: Mapped[int] = mapped_column(sa.ForeignKey("zone.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(sa.String(120))
+    method_version: Mapped[str] = mapped_column(sa.String(40))
+    year: Mapped[int] = mapped_column(sa.Integer)
+    value: Mapped[float | None] = mapped_column(sa.Float)
+    status: Mapped[str | None] = mapped_column(sa.String(3))  # SSB's symbol when the index is missing
+    sub_scores: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # sub-score name -> value (None when missing)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    zone: Mapped[Zone] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("zone_id", "method", "method_version", "year"),)

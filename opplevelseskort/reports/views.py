@@ -29,7 +29,7 @@ from ..core.models import Role
 from ..core.permissions import roles_required
 from ..core.uow import refused
 from . import council, formats, gis, levekar, need, services, store
-from .forms import IndicatorImportForm, NeedFilterForm, ReportFilterForm
+from .forms import IndicatorImportForm, NeedFilterForm, OwnIndexImportForm, ReportFilterForm
 
 bp = Blueprint("reports", __name__)
 READERS = (Role.ANALYST, Role.ADMIN)
@@ -189,7 +189,8 @@ def living_conditions_index():
     def page(errors=()):
         return render_template("reports/levekar.html", muni=muni, years=years, year=year, method=method,
                                table=table, keys=levekar.available_keys(muni), errors=list(errors),
-                               action_form=ActionForm())
+                               action_form=ActionForm(), imported=levekar.imported_indices(muni, year),
+                               import_form=OwnIndexImportForm(formdata=None))
 
     table = None
     with refused(lambda errors: page(errors)):
@@ -249,6 +250,24 @@ def need_page():
         return Response(formats.need_csv(table), content_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="behov-{level}-{table.label}.csv"'})
     return page(table)
+
+
+@bp.post("/levekarsindeks/import")
+@roles_required(*READERS)
+def own_index_import():
+    """A municipality's own index with its sub-scores (method name and version), as a job: all rows or none."""
+    muni = _municipality()
+    form = OwnIndexImportForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return redirect(url_for("reports.living_conditions_index"))
+    upload = jobs.keep_upload("own_index", current_user, form.file.data.stream)
+    run = jobs.start("own_index_import", actor=current_user, municipality_id=muni.id, upload=upload,
+                     fmt=form.kind.data, method=form.method.data, method_version=form.method_version.data,
+                     _back="reports.living_conditions_index", _title="own_index")
+    return redirect(url_for("core.job_page", run_id=run.id))
 
 
 def _weight(entry: dict) -> dict:
