@@ -59,6 +59,9 @@ class Zone(db.Model):
     min_lat: Mapped[float | None] = mapped_column(sa.Float)
     max_lon: Mapped[float | None] = mapped_column(sa.Float)
     max_lat: Mapped[float | None] = mapped_column(sa.Float)
+    # The classification version the code belongs to (SSB's grunnkrets codes change: "2019", "2020", ...); empty
+    # for a municipality that never recorded one. Reports use the newest version; older ones are for comparisons.
+    version: Mapped[str | None] = mapped_column(sa.String(20))
 
     municipality: Mapped[Municipality] = relationship()
     parent: Mapped[Zone | None] = relationship(remote_side=[id], back_populates="children")

@@ -538,7 +538,7 @@ def message_status():
 
 
 JOB_TITLES = {"zones": _l("Importer soner"), "indicators": _l("Levekårsindikatorer"),
-              "own_index": _l("Kommunens egen levekårsindeks")}
+              "own_index": _l("Kommunens egen levekårsindeks"), "correspondence": _l("Endringsliste for soner")}
 
 
 @bp.get("/jobber/<int:run_id>")

@@ -103,10 +103,11 @@ class ZoneRow(csvfile.Row):
     name: str
     level: str
     parent: str | None = None
+    version: str | None = Field(None, max_length=20)
 
 
 ZONE_COLUMNS = {"code": ("code", "kode", "sone"), "name": ("name", "navn"), "level": ("level", "nivå", "niva"),
-                "parent": ("parent", "overordnet", "forelder")}
+                "parent": ("parent", "overordnet", "forelder"), "version": ("version", "versjon", "gyldig_fra")}
 
 
 def import_zones_csv(municipality: Municipality, data: bytes | str, *, actor: User | None = None,
@@ -126,8 +127,8 @@ def import_zones_csv(municipality: Municipality, data: bytes | str, *, actor: Us
         if row.parent == row.code:
             errors.append(_("Linje %(line)d: %(code)s kan ikke være sin egen overordnede sone.",
                             line=lineno, code=row.code))
-        parsed.append((lineno, row.code, row.name, row.level, row.parent or ""))
-    for lineno, _c, _name, _level, parent in parsed:
+        parsed.append((lineno, row.code, row.name, row.level, row.parent or "", (row.version or "").strip() or None))
+    for lineno, _c, _name, _level, parent, _version in parsed:
         if parent and parent not in seen and parent not in existing:
             errors.append(_("Linje %(line)d: ukjent overordnet sone %(parent)s.", line=lineno, parent=parent))
     table.fail_if_errors(errors)
@@ -135,20 +136,22 @@ def import_zones_csv(municipality: Municipality, data: bytes | str, *, actor: Us
     result = ImportResult()
     total = len(parsed)
     zones = dict(existing)
-    for i, (_lineno, code, name, level, _parent) in enumerate(parsed, start=1):
+    for i, (_lineno, code, name, level, _parent, version) in enumerate(parsed, start=1):
         zone = zones.get(code)
         if zone is None:
-            zone = Zone(municipality_id=municipality.id, code=code, name=name, level=level)
+            zone = Zone(municipality_id=municipality.id, code=code, name=name, level=level, version=version)
             db.session.add(zone)
             zones[code] = zone
             result.created += 1
         else:
             zone.name, zone.level = name, level
+            if version:
+                zone.version = version
             result.updated += 1
         result.codes.append(code)
         if progress:
             progress(i, total * 2)
-    for i, (lineno, code, _name, _level, parent) in enumerate(parsed, start=1):
+    for i, (lineno, code, _name, _level, parent, _version) in enumerate(parsed, start=1):
         zone = zones[code]
         new_parent = zones.get(parent) if parent else None
         if new_parent is not None and _creates_cycle(zone, new_parent):

@@ -47,3 +47,21 @@ class OwnIndexImportForm(FlaskForm):
     method_version = StringField(_l("Versjon"), validators=[DataRequired(), Length(max=40)],
                                  description=_l("For eksempel «2023»"))
     file = FileField(_l("Fil"), validators=[FileRequired(_l("Velg en fil."))])
+
+
+class CompareForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    indicator = SelectField(_l("Indikator"), validators=[Optional()])
+    before = IntegerField(_l("Fra år"), validators=[Optional(), NumberRange(min=1900, max=2100)])
+    after = IntegerField(_l("Til år"), validators=[Optional(), NumberRange(min=1900, max=2100)])
+
+
+class CorrespondenceImportForm(FlaskForm):
+    from_version = StringField(_l("Gammel versjon"), validators=[DataRequired(), Length(max=20)],
+                               description=_l("For eksempel 2019"))
+    to_version = StringField(_l("Ny versjon"), validators=[DataRequired(), Length(max=20)],
+                             description=_l("For eksempel 2020"))
+    file = FileField(_l("Endringsliste (CSV)"), validators=[FileRequired(_l("Velg en fil."))],
+                     description=_l("SSBs endringsliste (oldCode;newCode), eller old_code;new_code;weight"))

@@ -11,7 +11,7 @@ from ..core import services as core_services
 from ..core.clock import today
 from ..core.models import JobRun, Municipality, User, Zone
 from ..extensions import db
-from . import levekar, services, store
+from . import levekar, services, store, versions
 from .indicators import import_indicators
 
 
@@ -36,6 +36,17 @@ def own_index_import(run: JobRun, *, upload: str, fmt: str, method: str, method_
     files.delete(upload)
     return {"message": _("%(n)d indeksverdier for «%(method)s» (versjon %(version)s) er lagret.", n=n,
                          method=method, version=method_version)}
+
+
+@jobs.job("correspondence_import")
+def correspondence_import(run: JobRun, *, upload: str, from_version: str, to_version: str) -> dict:
+    """A change list between two zone versions, all rows or none."""
+    municipality = db.session.get(Municipality, run.municipality_id)
+    n = versions.import_correspondence(municipality, jobs.read_upload(upload), from_version=from_version,
+                                       to_version=to_version, actor=db.session.get(User, run.actor_id))
+    files.delete(upload)
+    return {"message": _("%(n)d koblinger fra versjon %(a)s til %(b)s er lagret.", n=n, a=from_version,
+                         b=to_version)}
 
 
 build_and_store = services.build_and_store  # the job's work, also the CLI's and the bench's

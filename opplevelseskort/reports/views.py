@@ -28,8 +28,15 @@ from ..core.labels import label
 from ..core.models import Role
 from ..core.permissions import roles_required
 from ..core.uow import refused
-from . import council, formats, gis, levekar, need, services, store
-from .forms import IndicatorImportForm, NeedFilterForm, OwnIndexImportForm, ReportFilterForm
+from . import council, formats, gis, levekar, need, services, store, versions
+from .forms import (
+    CompareForm,
+    CorrespondenceImportForm,
+    IndicatorImportForm,
+    NeedFilterForm,
+    OwnIndexImportForm,
+    ReportFilterForm,
+)
 
 bp = Blueprint("reports", __name__)
 READERS = (Role.ANALYST, Role.ADMIN)
@@ -208,6 +215,44 @@ def council_report():
         body = council.council_pdf(muni, year)
     return Response(body, content_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="opplevelseskortet-{muni.number}-{year}.pdf"'})
+
+
+@bp.get("/sammenlign")
+@roles_required(*READERS)
+def compare():
+    """An indicator of one year beside a later year, across zone versions through a change list."""
+    muni = _municipality()
+    form = CompareForm(request.args)
+    keys = need.indicator_keys(muni)
+    form.indicator.choices = [(k, k) for k in keys] or [("", _("Ingen indikatorer importert"))]
+    form.validate()
+    rows = None
+
+    def page(errors=()):
+        return render_template("reports/compare.html", form=form, rows=rows, errors=list(errors),
+                               import_form=CorrespondenceImportForm(formdata=None))
+
+    if form.indicator.data in keys and form.before.data and form.after.data and not form.errors:
+        with refused(lambda errors: page(errors)):
+            rows = versions.compare(muni, form.indicator.data, form.before.data, form.after.data)
+    return page()
+
+
+@bp.post("/sammenlign/koblinger")
+@roles_required(*READERS)
+def correspondence_import():
+    muni = _municipality()
+    form = CorrespondenceImportForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return redirect(url_for("reports.compare"))
+    upload = jobs.keep_upload("correspondence", current_user, form.file.data.stream)
+    run = jobs.start("correspondence_import", actor=current_user, municipality_id=muni.id, upload=upload,
+                     from_version=form.from_version.data, to_version=form.to_version.data,
+                     _back="reports.compare", _title="correspondence")
+    return redirect(url_for("core.job_page", run_id=run.id))
 
 
 @bp.get("/qgis")

@@ -70,7 +70,9 @@ ALLOWED = {
     ("reports.need_page", "GET"): {A: 302},
     ("reports.qgis_guide", "GET"): {A: 302},
     ("reports.council_report", "GET"): {A: 302},
-    ("reports.own_index_import", "POST"): {"*": 302},  # an empty form: back to the index page, saying what is missing
+    ("reports.own_index_import", "POST"): {"*": 302},
+    ("reports.correspondence_import", "POST"): {"*": 302},  # an empty form: back, saying what is missing
+    ("reports.compare", "GET"): {A: 302},  # an empty form: back to the index page, saying what is missing
     ("api.ogc_collection", "GET"): {"*": 404},  # the world has no stored publication: no collection yet
     ("api.ogc_items", "GET"): {"*": 404},
     ("api.ogc_feature", "GET"): {"*": 404},  # the world has no indicator: the page says to import one

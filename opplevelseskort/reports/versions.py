@@ -1,0 +1,179 @@
+"""Zone versions over time: grunnkrets and municipality codes change (Asker was 0220 until 2020, then 3025, then 3203;
+Ålesund was split into Ålesund and Haram in 2024). A correspondence (SSB's change lists: old code, new code) lets an
+indicator of one version be set beside the same indicator of another; without one the comparison is refused.
+
+How a value crosses a change:
+- a new code (one old to one new): the value as it was;
+- a merge (several old to one new): counts are added; a share with its numerator and denominator is recomputed from
+  their sums; a share without them cannot be merged and is marked "..";
+- a split (one old to several new): with the share of the old zone each part got (`weight`), counts are divided by
+  it; without, a share (with numerator and denominator) is carried to each part as an estimate, and a count is
+  marked "..".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from ..core import audit, csvfile
+from ..core.errors import DomainError, ImportFailed
+from ..core.models import Municipality, User, Zone
+from ..extensions import db
+from .indicators import _number, normalise_code
+from .models import ZoneCorrespondence, ZoneIndicator
+
+COLUMNS = {"old": ("old_code", "oldcode", "gammel_kode", "fra", "sourcecode", "source_code", "old"),
+           "new": ("new_code", "newcode", "ny_kode", "til", "targetcode", "target_code", "new"),
+           "weight": ("weight", "vekt", "andel", "share")}
+
+
+def import_correspondence(municipality: Municipality, data, *, from_version: str, to_version: str,
+                          actor: User | None) -> int:
+    """A change list between two versions: `old_code;new_code[;weight]`, or SSB's
+    `oldCode;oldName;newCode;newName;changeOccurred`. Every code must be a zone of the municipality; a split's
+    weights lie in 0-1 and add up to at most 1. All or nothing; importing the same pair of versions again replaces
+    it."""
+    from_version, to_version = (from_version or "").strip()[:20], (to_version or "").strip()[:20]
+    errors: list[str] = []
+    if not from_version or not to_version or from_version == to_version:
+        errors.append(_("Oppgi to ulike versjoner: den gamle og den nye (for eksempel 2019 og 2020)."))
+    rows_in = csvfile.iter_raw_rows(data)
+    _line, header = next(rows_in, (0, []))
+    names = [h.strip().lower() for h in header]
+    at = {field: next((i for i, h in enumerate(names) if h in aliases), None) for field, aliases in COLUMNS.items()}
+    if at["old"] is None or at["new"] is None:
+        raise ImportFailed([_("Filen må ha en kolonne for gammel og en for ny kode (old_code;new_code, eller SSBs "
+                              "oldCode;newCode). Fant: %(columns)s.", columns=", ".join(header) or "–")])
+    codes = {z.code for z in db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id))}
+    lines: list[tuple[str, str, float | None]] = []
+    seen = set()
+    for line, cells in rows_in:
+        if not any(c.strip() for c in cells):
+            continue
+        where = _("Linje %(line)d", line=line)
+        old = normalise_code(cells[at["old"]] if at["old"] < len(cells) else "")
+        new = normalise_code(cells[at["new"]] if at["new"] < len(cells) else "")
+        weight = None
+        if at["weight"] is not None and at["weight"] < len(cells) and cells[at["weight"]].strip():
+            weight, _status = _number(cells[at["weight"]], _("andelen"), where, errors)
+            if weight is not None and not 0 < weight <= 1:
+                errors.append(_("%(where)s: andelen %(value)s må være over 0 og høyst 1.", where=where, value=weight))
+        for code in (old, new):
+            if code not in codes:
+                errors.append(_("%(where)s: ukjent sone %(code)s.", where=where, code=code or "–"))
+        if (old, new) in seen:
+            errors.append(_("%(where)s: %(old)s → %(new)s står to ganger.", where=where, old=old, new=new))
+        seen.add((old, new))
+        lines.append((old, new, weight))
+    shares: dict[str, float] = {}
+    for old, _new, weight in lines:
+        shares[old] = shares.get(old, 0.0) + (weight or 0.0)
+    for old, total in sorted(shares.items()):
+        if total > 1.0001:
+            errors.append(_("Andelene for %(code)s blir til sammen %(total)s, mer enn 1.", code=old,
+                            total=round(total, 3)))
+    if not lines and not errors:
+        errors.append(_("Filen har ingen rader."))
+    if errors:
+        raise ImportFailed(errors)
+    db.session.execute(sa.delete(ZoneCorrespondence).where(
+        ZoneCorrespondence.municipality_id == municipality.id, ZoneCorrespondence.from_version == from_version,
+        ZoneCorrespondence.to_version == to_version))
+    db.session.add_all([ZoneCorrespondence(municipality_id=municipality.id, from_version=from_version,
+                                           to_version=to_version, old_code=o, new_code=n, weight=w)
+                        for o, n, w in lines])
+    db.session.flush()
+    audit.record(actor, "zones.correspondence_import", "municipality", municipality.id,
+                 municipality_id=municipality.id, from_version=from_version, to_version=to_version, rows=len(lines))
+    return len(lines)
+
+
+@dataclass
+class Compared:
+    code: str
+    name: str
+    before: float | None
+    after: float | None
+    note: str  # how the earlier value crossed the change ("", merged from ..., split from ..., estimated)
+    status: str | None = None  # ".." when the earlier value cannot cross the change
+
+    @property
+    def change(self) -> float | None:
+        return None if self.before is None or self.after is None else self.after - self.before
+
+
+def _values(municipality: Municipality, key: str, year: int) -> dict[str, tuple[Zone, ZoneIndicator]]:
+    rows = db.session.execute(db.select(Zone, ZoneIndicator).join(ZoneIndicator, ZoneIndicator.zone_id == Zone.id)
+                              .where(Zone.municipality_id == municipality.id, ZoneIndicator.key == key,
+                                     ZoneIndicator.year == year)).all()
+    return {z.code: (z, i) for z, i in rows}
+
+
+def _version_of(values: dict, year: int) -> str | None:
+    versions = {z.version or "" for z, _i in values.values()}
+    if len(versions) > 1:
+        raise DomainError("versions_mixed", _("Verdiene for %(year)d ligger på soner fra flere versjoner (%(v)s).",
+                                              year=year, v=", ".join(sorted(v or "–" for v in versions))))
+    return next(iter(versions), "") or None
+
+
+def compare(municipality: Municipality, key: str, year_before: int, year_after: int) -> list[Compared]:
+    """An indicator of one year beside the same indicator of a later year, on the later year's zones."""
+    before, after = _values(municipality, key, year_before), _values(municipality, key, year_after)
+    if not before or not after:
+        raise DomainError("compare_empty", _("Indikatoren «%(key)s» mangler for %(year)d.", key=key,
+                                             year=year_before if not before else year_after))
+    v_before, v_after = _version_of(before, year_before), _version_of(after, year_after)
+    if v_before == v_after:
+        return [Compared(code, z.name, before[code][1].value if code in before else None, i.value, "")
+                for code, (z, i) in sorted(after.items())]
+    links = db.session.scalars(db.select(ZoneCorrespondence).where(
+        ZoneCorrespondence.municipality_id == municipality.id, ZoneCorrespondence.from_version == (v_before or ""),
+        ZoneCorrespondence.to_version == (v_after or ""))).all()
+    if not links:
+        raise DomainError("versions_not_linked", _(
+            "Sonene for %(a)d (versjon %(va)s) og %(b)d (versjon %(vb)s) har ulike koder, og det finnes ingen "
+            "koblingstabell mellom versjonene. Importer SSBs endringsliste (gammel kode → ny kode) først.",
+            a=year_before, va=v_before or "–", b=year_after, vb=v_after or "–"))
+    targets: dict[str, list[ZoneCorrespondence]] = {}
+    parts: dict[str, int] = {}
+    for link in links:
+        targets.setdefault(link.new_code, []).append(link)
+        parts[link.old_code] = parts.get(link.old_code, 0) + 1
+    out = []
+    for code, (zone, ind) in sorted(after.items()):
+        sources = [(link, before.get(link.old_code)) for link in targets.get(code, [])]
+        value, note, status = _cross(sources, parts)
+        out.append(Compared(code, zone.name, value, ind.value, note, status))
+    return out
+
+
+def _cross(sources, parts: dict[str, int]) -> tuple[float | None, str, str | None]:
+    """The earlier value on a later zone (see the module's rules)."""
+    found = [(link, row[1]) for link, row in sources if row is not None]
+    if not found:
+        return None, "", ".."
+    olds = ", ".join(link.old_code for link, _i in found)
+    split = any(parts[link.old_code] > 1 for link, _i in found)
+    with_parts = all(i.numerator is not None and i.denominator for _l, i in found)
+    if len(found) == 1 and not split:
+        link, ind = found[0]
+        return ind.value, (_("ny kode, før %(old)s", old=olds) if link.old_code != link.new_code else ""), None
+    if split and any(link.weight is None for link, _i in found):
+        if with_parts and len(found) == 1:  # a share carried to each part of a split: an estimate
+            return found[0][1].value, _("delt fra %(old)s: samme andel, anslått", old=olds), None
+        return None, _("delt fra %(old)s uten andeler", old=olds), ".."
+    weight = {id(link): (link.weight if split else 1.0) for link, _i in found}
+    if with_parts:
+        num = sum(i.numerator * weight[id(link)] for link, i in found)
+        den = sum(i.denominator * weight[id(link)] for link, i in found)
+        value = num / den * 100
+    elif all(i.value is not None for _l, i in found) and not any(i.denominator for _l, i in found):
+        value = sum(i.value * weight[id(link)] for link, i in found)  # counts
+    else:
+        return None, _("slått sammen fra %(old)s: andeler uten teller og nevner kan ikke legges sammen", old=olds), ".."
+    note = _("delt fra %(old)s", old=olds) if split else _("slått sammen fra %(old)s", old=olds)
+    return value, note, None
