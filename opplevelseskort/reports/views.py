@@ -329,6 +329,7 @@ MENU = (
     nav.item("reports.indicators", _l("Levekårsindikatorer"), READERS, order=72, group="reports"),
     nav.item("reports.living_conditions_index", _l("Levekårsindeks"), READERS, order=73, group="reports"),
     nav.item("reports.need_page", _l("Behov og rekkevidde"), NEED_READERS, order=74, group="reports"),
+    nav.item("reports.compare", _l("Sammenlign over år"), READERS, order=75, group="reports"),
 )
 COUNTS = (
 )
