@@ -53,7 +53,8 @@ class CompareForm(FlaskForm):
     class Meta:
         csrf = False
 
-    indicator = SelectField(_l("Indikator"), validators=[Optional()])
+    indicator = SelectField(_l("Tall"), validators=[Optional()])
+    level = SelectField(_l("Nivå"), validators=[Optional()], description=_l("For publiserte tall"))
     before = IntegerField(_l("Fra år"), validators=[Optional(), NumberRange(min=1900, max=2100)])
     after = IntegerField(_l("Til år"), validators=[Optional(), NumberRange(min=1900, max=2100)])
 

@@ -448,18 +448,11 @@ def _collect(municipality: Municipality, period: Period, all_zones: list[Zone], 
 
 
 def _zones(municipality: Municipality) -> tuple[list[Zone], tables.Tree]:
-    """The zones reports are made of: the newest classification version's (older versions' zones are kept for
-    comparisons across versions, see reports.versions), and those that never recorded a version."""
-    zones = current_zones(list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id))))
+    """Every zone of the municipality, whatever its classification version: a visit or card recorded on a zone of
+    an earlier version is counted where it was recorded (never lost); figures are set side by side across versions
+    through a change list (reports.versions)."""
+    zones = list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id)))
     return zones, tables.zone_tree(zones)
-
-
-def current_zones(zones: list[Zone]) -> list[Zone]:
-    versions = [z.version for z in zones if z.version]
-    if not versions:
-        return zones
-    newest = max(versions)
-    return [z for z in zones if not z.version or z.version == newest]
 
 
 def _build_year(municipality: Municipality, year: Period) -> list[Publication]:

@@ -13,6 +13,7 @@ How a value crosses a change:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ from ..core import audit, csvfile
 from ..core.errors import DomainError, ImportFailed
 from ..core.models import Municipality, User, Zone
 from ..extensions import db
+from . import levekar, services
 from .indicators import _number, normalise_code
 from .models import ZoneCorrespondence, ZoneIndicator
 
@@ -105,31 +107,104 @@ class Compared:
         return None if self.before is None or self.after is None else self.after - self.before
 
 
-def _values(municipality: Municipality, key: str, year: int) -> dict[str, tuple[Zone, ZoneIndicator]]:
+@dataclass
+class Value:
+    """A figure of one zone, as the rules need it: the value, its parts (a share's numerator and denominator),
+    and what kind it is (a count adds up, a share is recomputed from its parts, a score does neither)."""
+
+    zone: Zone
+    value: float | None
+    numerator: float | None = None
+    denominator: float | None = None
+    kind: str = "count"  # count | share | score
+    status: str | None = None
+
+
+SOURCES = ("indicator", "uptake", "index")
+UPTAKE_MEASURES = ("children_with_card", "active_children", "checkins")
+
+
+def version_for_year(municipality: Municipality, year: int) -> str | None:
+    """The classification version in force in a year: the latest version that is not after it (versions are
+    named by the year they took effect), or None when the municipality records none."""
+    found = sorted({v for v in db.session.scalars(db.select(Zone.version).where(
+        Zone.municipality_id == municipality.id, Zone.version.is_not(None)))})
+    earlier = [v for v in found if v <= str(year)]
+    return earlier[-1] if earlier else (found[0] if found else None)
+
+
+def _indicator_values(municipality: Municipality, key: str, year: int) -> dict[str, Value]:
     rows = db.session.execute(db.select(Zone, ZoneIndicator).join(ZoneIndicator, ZoneIndicator.zone_id == Zone.id)
                               .where(Zone.municipality_id == municipality.id, ZoneIndicator.key == key,
                                      ZoneIndicator.year == year)).all()
-    return {z.code: (z, i) for z, i in rows}
+    return {z.code: Value(z, i.value, i.numerator, i.denominator, _kind(key, i), i.status) for z, i in rows}
+
+
+SHARE_WORDS = re.compile(r"(andel|share|prosent|percent|pct|rate|ratio)")
+
+
+def _kind(key: str, row: ZoneIndicator) -> str:
+    """A share with its numerator and denominator can be recomputed; a share without them (its key says it is
+    one: andel, share, prosent ...) can only be carried; anything else is a count."""
+    if row.numerator is not None and row.denominator:
+        return "share"
+    return "share_only" if SHARE_WORDS.search(key) else "count"
+
+
+def _in_version(values: dict[str, Value], municipality: Municipality, year: int) -> dict[str, Value]:
+    version = version_for_year(municipality, year)
+    if version is None:
+        return values
+    return {c: v for c, v in values.items() if (v.zone.version or version) == version}
+
+
+def _uptake_values(municipality: Municipality, measure: str, year: int, level: str) -> dict[str, Value]:
+    """A published count per zone (hidden stays hidden: None with its symbol), on the zones of the year's version."""
+    report = services.uptake_report(municipality, services.parse_period(str(year)), level)
+    out = {z.code: Value(z, services.shown(report.cells[z.code][measure]), status=report.cells[z.code][measure].status)
+           for z in report.zones}
+    return _in_version(out, municipality, year)
+
+
+def _index_values(municipality: Municipality, year: int) -> dict[str, Value]:
+    table = levekar.compute(municipality, year)
+    return _in_version({r.zone.code: Value(r.zone, r.index, kind="score") for r in table.rows}, municipality, year)
+
+
+def _source_values(municipality: Municipality, source: str, key: str, year: int, level: str) -> dict[str, Value]:
+    if source == "uptake":
+        if key not in UPTAKE_MEASURES:
+            raise DomainError("measure_unknown", _("Ukjent mål «%(key)s».", key=key))
+        return _uptake_values(municipality, key, year, level)
+    if source == "index":
+        return _index_values(municipality, year)
+    return _indicator_values(municipality, key, year)
 
 
 def _version_of(values: dict, year: int) -> str | None:
-    versions = {z.version or "" for z, _i in values.values()}
+    versions = {v.zone.version or "" for v in values.values()}
     if len(versions) > 1:
         raise DomainError("versions_mixed", _("Verdiene for %(year)d ligger på soner fra flere versjoner (%(v)s).",
                                               year=year, v=", ".join(sorted(v or "–" for v in versions))))
     return next(iter(versions), "") or None
 
 
-def compare(municipality: Municipality, key: str, year_before: int, year_after: int) -> list[Compared]:
-    """An indicator of one year beside the same indicator of a later year, on the later year's zones."""
-    before, after = _values(municipality, key, year_before), _values(municipality, key, year_after)
+def compare(municipality: Municipality, key: str, year_before: int, year_after: int, *, source: str = "indicator",
+            level: str = "grunnkrets") -> list[Compared]:
+    """A figure of one year beside the same figure of a later year, on the later year's zones: an imported
+    indicator (`key`), a published uptake count (`source="uptake"`, `key` the measure) or the levekårsindeks."""
+    if source not in SOURCES:
+        raise DomainError("source_unknown", _("Ukjent kilde «%(source)s».", source=source))
+    before = _source_values(municipality, source, key, year_before, level)
+    after = _source_values(municipality, source, key, year_after, level)
     if not before or not after:
         raise DomainError("compare_empty", _("Indikatoren «%(key)s» mangler for %(year)d.", key=key,
                                              year=year_before if not before else year_after))
     v_before, v_after = _version_of(before, year_before), _version_of(after, year_after)
     if v_before == v_after:
-        return [Compared(code, z.name, before[code][1].value if code in before else None, i.value, "")
-                for code, (z, i) in sorted(after.items())]
+        return [Compared(code, a.zone.name, before[code].value if code in before else None, a.value, "",
+                         before[code].status if code in before and before[code].value is None else None)
+                for code, a in sorted(after.items())]
     links = db.session.scalars(db.select(ZoneCorrespondence).where(
         ZoneCorrespondence.municipality_id == municipality.id, ZoneCorrespondence.from_version == (v_before or ""),
         ZoneCorrespondence.to_version == (v_after or ""))).all()
@@ -144,35 +219,39 @@ def compare(municipality: Municipality, key: str, year_before: int, year_after: 
         targets.setdefault(link.new_code, []).append(link)
         parts[link.old_code] = parts.get(link.old_code, 0) + 1
     out = []
-    for code, (zone, ind) in sorted(after.items()):
+    for code, a in sorted(after.items()):
         sources = [(link, before.get(link.old_code)) for link in targets.get(code, [])]
         value, note, status = _cross(sources, parts)
-        out.append(Compared(code, zone.name, value, ind.value, note, status))
+        out.append(Compared(code, a.zone.name, value, a.value, note, status))
     return out
 
 
 def _cross(sources, parts: dict[str, int]) -> tuple[float | None, str, str | None]:
-    """The earlier value on a later zone (see the module's rules)."""
-    found = [(link, row[1]) for link, row in sources if row is not None]
+    """The earlier figure on a later zone (see the module's rules)."""
+    found = [(link, v) for link, v in sources if v is not None]
     if not found:
         return None, "", ".."
-    olds = ", ".join(link.old_code for link, _i in found)
-    split = any(parts[link.old_code] > 1 for link, _i in found)
-    with_parts = all(i.numerator is not None and i.denominator for _l, i in found)
+    olds = ", ".join(link.old_code for link, _v in found)
+    hidden = next((v.status or ":" for _l, v in found if v.value is None and v.kind != "share"), None)
+    split = any(parts[link.old_code] > 1 for link, _v in found)
+    kinds = {v.kind for _l, v in found}
     if len(found) == 1 and not split:
-        link, ind = found[0]
-        return ind.value, (_("ny kode, før %(old)s", old=olds) if link.old_code != link.new_code else ""), None
-    if split and any(link.weight is None for link, _i in found):
-        if with_parts and len(found) == 1:  # a share carried to each part of a split: an estimate
+        link, v = found[0]
+        return v.value, (_("ny kode, før %(old)s", old=olds) if link.old_code != link.new_code else ""), \
+            (v.status if v.value is None else None)
+    if hidden:  # a hidden or missing figure among the parts: the sum is not known either
+        return None, _("slått sammen fra %(old)s", old=olds), hidden
+    if split and any(link.weight is None for link, _v in found):
+        if kinds <= {"share", "share_only", "score"} and len(found) == 1:  # carried to each part: an estimate
             return found[0][1].value, _("delt fra %(old)s: samme andel, anslått", old=olds), None
         return None, _("delt fra %(old)s uten andeler", old=olds), ".."
-    weight = {id(link): (link.weight if split else 1.0) for link, _i in found}
-    if with_parts:
-        num = sum(i.numerator * weight[id(link)] for link, i in found)
-        den = sum(i.denominator * weight[id(link)] for link, i in found)
+    weight = {id(link): (link.weight if split else 1.0) for link, _v in found}
+    if kinds == {"share"}:
+        num = sum(v.numerator * weight[id(link)] for link, v in found)
+        den = sum(v.denominator * weight[id(link)] for link, v in found)
         value = num / den * 100
-    elif all(i.value is not None for _l, i in found) and not any(i.denominator for _l, i in found):
-        value = sum(i.value * weight[id(link)] for link, i in found)  # counts
+    elif kinds == {"count"}:
+        value = sum(v.value * weight[id(link)] for link, v in found)
     else:
         return None, _("slått sammen fra %(old)s: andeler uten teller og nevner kan ikke legges sammen", old=olds), ".."
     note = _("delt fra %(old)s", old=olds) if split else _("slått sammen fra %(old)s", old=olds)

@@ -224,17 +224,25 @@ def compare():
     muni = _municipality()
     form = CompareForm(request.args)
     keys = need.indicator_keys(muni)
-    form.indicator.choices = [(k, k) for k in keys] or [("", _("Ingen indikatorer importert"))]
+    choices = [(f"uptake:{m}", label("measure", m)) for m in versions.UPTAKE_MEASURES]
+    choices += [("index", _("Levekårsindeks"))] + [(k, k) for k in keys]
+    form.indicator.choices = choices
+    levels = services.levels_of(muni)
+    form.level.choices = [(lv, label("zone_level", lv)) for lv in levels] or [("", "–")]
     form.validate()
     rows = None
+    what = form.indicator.data or ""
+    source, key = ("uptake", what.split(":", 1)[1]) if what.startswith("uptake:") else \
+        (("index", "") if what == "index" else ("indicator", what))
 
     def page(errors=()):
         return render_template("reports/compare.html", form=form, rows=rows, errors=list(errors),
                                import_form=CorrespondenceImportForm(formdata=None))
 
-    if form.indicator.data in keys and form.before.data and form.after.data and not form.errors:
+    if what in {c for c, _l in choices} and form.before.data and form.after.data and not form.errors:
         with refused(lambda errors: page(errors)):
-            rows = versions.compare(muni, form.indicator.data, form.before.data, form.after.data)
+            rows = versions.compare(muni, key, form.before.data, form.after.data, source=source,
+                                    level=form.level.data or "grunnkrets")
     return page()
 
 

@@ -52,10 +52,43 @@ def versioned(muni):
     return by_code
 
 
-def test_zones_carry_their_version_and_reports_use_the_newest(app, muni, versioned):
+def test_zones_carry_their_version_and_reports_lose_nothing_recorded_on_an_old_one(app, muni, versioned):
     assert versioned["0220"].version == "2019" and versioned["1580"].version == "2024"
-    current, _tree = services._zones(muni)
-    assert sorted(z.code for z in current) == ["1508", "1580"]  # the newest version only
+    assert versions.version_for_year(muni, 2021) == "2020" and versions.version_for_year(muni, 2024) == "2024"
+    in_reports, _tree = services._zones(muni)
+    assert {"0220", "3025", "1507", "1580"} <= {z.code for z in in_reports}  # a visit on 0220 in 2019 still counts
+
+
+def test_published_uptake_crosses_a_merge_and_a_hidden_part_stays_hidden(app, muni, versioned, monkeypatch):
+    from opplevelseskort.reports.publication import Period, Report
+    from opplevelseskort.reports.suppression import Cell
+
+    versions.import_correspondence(muni, MERGE_2020, from_version="2019", to_version="2020", actor=None)
+    published = {2019: {"0220": 40, "0627": 12, "0628": 7}, 2020: {"3025": 66}}
+
+    def report(m, period, level):
+        year = period.start.year
+        zs = [versioned[c] for c in ("0220", "0627", "0628", "3025")]
+        rep = Report(m, Period(str(year), period.start, period.end), level, zs)
+        for z in zs:
+            n = published[year].get(z.code, 0)
+            rep.cells[z.code] = {"active_children": Cell(n, None), "children_with_card": Cell(None, ":")}
+        return rep
+
+    monkeypatch.setattr(services, "uptake_report", report)
+    [asker] = versions.compare(muni, "active_children", 2019, 2020, source="uptake", level="kommune")
+    assert (asker.code, asker.before, asker.after, asker.change) == ("3025", 59, 66, 7)
+    [hidden] = versions.compare(muni, "children_with_card", 2019, 2020, source="uptake", level="kommune")
+    assert hidden.before is None and hidden.status == ":"  # a hidden part: the merged figure is hidden too
+
+
+def test_a_share_without_its_parts_is_not_added_up_in_a_merge(app, muni, versioned):
+    for code, year, value in [("0220", 2019, 6.2), ("0627", 2019, 6.4), ("0628", 2019, 8.0), ("3025", 2020, 6.3)]:
+        db.session.add(ZoneIndicator(zone_id=versioned[code].id, key="andel_lavinntekt", year=year, value=value))
+    db.session.flush()
+    versions.import_correspondence(muni, MERGE_2020, from_version="2019", to_version="2020", actor=None)
+    [asker] = versions.compare(muni, "andel_lavinntekt", 2019, 2020)
+    assert asker.before is None and asker.status == ".." and "teller og nevner" in asker.note
 
 
 def test_a_merge_adds_counts_and_recomputes_shares(app, muni, versioned, users):
@@ -118,3 +151,5 @@ def test_the_comparison_page_imports_a_change_list_and_compares(client, login_as
     assert r.status_code == 302 and "/jobber/" in r.headers["Location"]
     page = client.get("/rapporter/sammenlign?indicator=barn_0_17&before=2019&after=2020")
     assert page.status_code == 200 and "3025" in page.text and "slått sammen fra 0220, 0627, 0628" in page.text
+    offered = client.get("/rapporter/sammenlign").text  # published counts and the index can be compared too
+    assert 'value="uptake:active_children"' in offered and 'value="index"' in offered
