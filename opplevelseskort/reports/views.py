@@ -249,17 +249,24 @@ def compare():
 @bp.post("/sammenlign/koblinger")
 @roles_required(*READERS)
 def correspondence_import():
+    """A change list between two zone versions, as a job: all rows or none."""
+    return _upload_job(CorrespondenceImportForm(), "correspondence_import", back="reports.compare",
+                       title="correspondence", fields={"from_version": "from_version", "to_version": "to_version"})
+
+
+def _upload_job(form, kind: str, *, back: str, title: str, fields: dict[str, str]):
+    """An uploaded file for the municipality, read by job `kind` with its parameters from the form's fields
+    (`fields`: parameter -> field); the page follows the job. A form that does not validate goes back, saying
+    what is missing."""
     muni = _municipality()
-    form = CorrespondenceImportForm()
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for message in errors:
                 flash(message, "error")
-        return redirect(url_for("reports.compare"))
-    upload = jobs.keep_upload("correspondence", current_user, form.file.data.stream)
-    run = jobs.start("correspondence_import", actor=current_user, municipality_id=muni.id, upload=upload,
-                     from_version=form.from_version.data, to_version=form.to_version.data,
-                     _back="reports.compare", _title="correspondence")
+        return redirect(url_for(back))
+    upload = jobs.keep_upload(title, current_user, form.file.data.stream)
+    run = jobs.start(kind, actor=current_user, municipality_id=muni.id, upload=upload, _back=back, _title=title,
+                     **{param: getattr(form, name).data for param, name in fields.items()})
     return redirect(url_for("core.job_page", run_id=run.id))
 
 
@@ -309,18 +316,8 @@ def need_page():
 @roles_required(*READERS)
 def own_index_import():
     """A municipality's own index with its sub-scores (method name and version), as a job: all rows or none."""
-    muni = _municipality()
-    form = OwnIndexImportForm()
-    if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
-        return redirect(url_for("reports.living_conditions_index"))
-    upload = jobs.keep_upload("own_index", current_user, form.file.data.stream)
-    run = jobs.start("own_index_import", actor=current_user, municipality_id=muni.id, upload=upload,
-                     fmt=form.kind.data, method=form.method.data, method_version=form.method_version.data,
-                     _back="reports.living_conditions_index", _title="own_index")
-    return redirect(url_for("core.job_page", run_id=run.id))
+    return _upload_job(OwnIndexImportForm(), "own_index_import", back="reports.living_conditions_index",
+                       title="own_index", fields={"fmt": "kind", "method": "method", "method_version": "method_version"})
 
 
 def _weight(entry: dict) -> dict:
