@@ -163,6 +163,8 @@ def geopackage(report: Report, epsg: int = 25833) -> bytes:
     if epsg not in EPSG_CHOICES:
         raise DomainError("epsg_invalid", _("Koordinatsystemet EPSG:%(epsg)s støttes ikke. Velg %(choices)s.",
                                             epsg=epsg, choices=", ".join(str(e) for e in EPSG_CHOICES)))
+    if not report.zones:  # the municipality as a whole (a period shorter than a year): no polygons to write
+        raise DomainError("level_unknown", _("Ingen soner på nivået «%(level)s».", level=report.level or "–"))
     transform = Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True).transform
     features = zone_features(report)
     geometry = np.array([_geometry_wkb(f["geometry"], transform) for f in features], dtype=object)

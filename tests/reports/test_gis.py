@@ -135,3 +135,9 @@ def test_the_ogc_api_refuses_what_it_should(ogc_server):
     assert requests.get(items + "?limit=0", headers=auth, timeout=10).status_code == 422
     assert requests.get(items, timeout=10).status_code == 401  # no token
     assert requests.get(items, headers={"Authorization": f"Bearer {partner}"}, timeout=10).status_code == 403
+
+
+def test_no_geopackage_without_zones(app, client, login_as, muni, world):  # noqa: F811
+    login_as("analyst")
+    r = client.get("/rapporter/eksport?period=2026-03&format=gpkg")  # a month: the municipality as a whole only
+    assert r.status_code == 302  # back to the report, saying there are no zones to write
