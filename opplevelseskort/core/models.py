@@ -37,6 +37,9 @@ class Municipality(db.Model):
     support_email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
     # the card scheme's period ends each year on this day (MM-DD): new cards and approvals default to it
     scheme_end: Mapped[str] = mapped_column(sa.String(5), default="12-31", server_default="12-31")
+    # Moved on by every change to what the public catalogue shows (an offer, a partner, a zone): pages rendered
+    # for an older value are not served again, on any node (partners.catalogue_cache).
+    catalogue_version: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
     __table_args__ = (sa.CheckConstraint("length(number) = 4", name="number_four_digits"),)
 

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, g, make_response, redirect, render_te
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from ..cards import services as cards
 from ..core import files, nav, tenancy
@@ -19,7 +20,7 @@ from ..core.models import Role
 from ..core.permissions import can_access_municipality, private_page, roles_required
 from ..core.uow import refuse_form, refused
 from ..extensions import db, limiter
-from . import services
+from . import catalogue_cache, services
 from .forms import (
     CATEGORY_LABELS,
     KIND_LABELS,
@@ -178,19 +179,29 @@ def occasion_add(offer_id: int):
 
 @bp.get("/tilbud")
 def catalogue():
-    form = CatalogueForm(request.args)
     # A shared deployment shows the offers of the request's municipality (host, choice or the user's own).
     muni = tenancy.current_municipality()
-    zones = services.catalogue_zones(muni)
-    form.zone.choices = [(0, _("Alle områder"))] + [(z.id, z.name) for z in zones]
-    form.validate()
-    f = services.CatalogueFilter(age=form.age.data if not form.age.errors else None,
-                                 category=(form.category.data or None) if not form.category.errors else None,
-                                 zone_id=(form.zone.data or None) if not form.zone.errors else None,
-                                 on=form.on.data if not form.on.errors else None, text=form.q.data or None,
-                                 municipality_id=muni.id if muni else None)
-    offers = services.catalogue(f)
-    return render_template("partners/catalogue.html", form=form, offers=offers, locale=current_locale_code())
+    locale = current_locale_code()
+
+    def render_body() -> str:
+        form = CatalogueForm(request.args)
+        zones = services.catalogue_zones(muni)
+        form.zone.choices = [(0, _("Alle områder"))] + [(z.id, z.name) for z in zones]
+        form.validate()
+        f = services.CatalogueFilter(age=form.age.data if not form.age.errors else None,
+                                     category=(form.category.data or None) if not form.category.errors else None,
+                                     zone_id=(form.zone.data or None) if not form.zone.errors else None,
+                                     on=form.on.data if not form.on.errors else None, text=form.q.data or None,
+                                     municipality_id=muni.id if muni else None)
+        return render_template("partners/catalogue_body.html", form=form, offers=services.catalogue(f),
+                               locale=locale)
+
+    if muni is not None and not current_user.is_authenticated:  # the same body for every family asking this
+        key = (muni.id, muni.catalogue_version, today(), locale, tuple(sorted(request.args.items(multi=True))))
+        body = catalogue_cache.body(key, render_body)
+    else:
+        body = render_body()
+    return render_template("partners/catalogue.html", body=Markup(body))
 
 
 catalogue.public = True
