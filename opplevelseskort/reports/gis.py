@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 from datetime import UTC, datetime
 
@@ -71,11 +72,19 @@ def collections(municipality: Municipality) -> list[tuple[str, Report]]:
     return out
 
 
+COLLECTION_ID = re.compile(r"^opptak-(?P<year>\d{4})-(?P<level>[a-z_]+)$")
+
+
 def collection(municipality: Municipality, collection_id: str) -> Report:
-    found = dict(collections(municipality)).get(collection_id)
-    if found is None:
+    """One collection: only its own year's publication is read (a GIS asks for items page after page)."""
+    m = COLLECTION_ID.match(collection_id or "")
+    report = None
+    if m and int(m["year"]) in published_years(municipality):
+        pub = services.publication(municipality, services.parse_period(m["year"]))
+        report = pub.reports.get(m["level"])
+    if report is None:
         raise NotFound("collection_not_found", _("Fant ikke samlingen «%(id)s».", id=collection_id))
-    return found
+    return report
 
 
 def zone_extent(report: Report) -> list[float] | None:
