@@ -82,10 +82,14 @@ def _load_user_from_token(req):
     return user
 
 
-def _start_session() -> None:
-    """Stamp a new sign-in: when it began, when it was last used, when the password was last given."""
+def _sign_in(user: User, how: str) -> None:
+    """Start a new session for the user (whatever came before in this browser is cleared) and stamp it: when it
+    began, when it was last used, when the password was last given."""
+    session.clear()
+    login_user(user)
     now = utcnow().timestamp()
     session["signed_in_at"] = session["seen_at"] = session["auth_at"] = now
+    log.info("user %s logged in %s", user.id, how)
 
 
 @bp.before_app_request
@@ -193,9 +197,7 @@ def login():
         if services.has_second_factor(user):  # the password is right; the code from the app comes next
             session["pending_user"], session["pending_at"] = user.get_id(), utcnow().timestamp()
             return redirect(url_for("core.login_code", next=_safe_next(request.args.get("next"))))
-        login_user(user)
-        _start_session()
-        log.info("user %s logged in", user.id)
+        _sign_in(user, "with a password")
         return redirect(_safe_next(request.args.get("next")) or url_for("core.dashboard"))
     return render_template("core/login.html", form=form, **_login_choices())
 
@@ -234,12 +236,9 @@ def oidc_callback(name: str):
     with refused(redirect_to=url_for("core.login")):
         user = oidc.user_for_claims(provider, dict(token.get("userinfo") or {}))
     target = session.pop("oidc_next", None)
-    session.clear()
-    login_user(user)
-    _start_session()
+    _sign_in(user, f"through {name}")
     session["signed_in_with"] = name  # the provider's own factors stand for the local second factor
     user.last_login_at = utcnow()
-    log.info("user %s logged in through %s", user.id, name)
     return redirect(target or url_for("core.dashboard"))
 
 
@@ -272,9 +271,15 @@ def _code_key() -> str:
     return "2fa:" + str(session.get("pending_user") or request.remote_addr)
 
 
+def _second_step_limit(view):
+    """The second step's budget (the code or the passkey), per pending sign-in; nothing to guess, and so no
+    limit, before the right password was given."""
+    return limiter.limit(lambda: current_app.config["SECOND_FACTOR_RATE_LIMIT"], methods=["POST"], key_func=_code_key,
+                         exempt_when=lambda: not session.get("pending_user"))(view)
+
+
 @bp.route("/logg-inn/kode", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["SECOND_FACTOR_RATE_LIMIT"], methods=["POST"], key_func=_code_key,
-               exempt_when=lambda: not session.get("pending_user"))  # nothing to guess without a password first
+@_second_step_limit
 def login_code():
     """The second step of signing in: the six digits from the authenticator app, or a recovery code."""
     user = _pending_user()
@@ -284,10 +289,7 @@ def login_code():
     form = SecondFactorForm()
     if form.validate_on_submit():
         if services.verify_second_factor(user, form.code.data):
-            session.clear()
-            login_user(user)
-            _start_session()
-            log.info("user %s logged in with a second factor", user.id)
+            _sign_in(user, "with a second factor")
             return redirect(_safe_next(request.args.get("next")) or url_for("core.dashboard"))
         form.code.errors = [_("Koden stemmer ikke, eller er brukt før. Prøv koden appen viser nå.")]
     return form_page("core/login_code.html", form, has_totp=services.has_totp(user) or bool(user.recovery_codes),
@@ -300,8 +302,7 @@ def _json_body() -> dict:
 
 
 @bp.post("/logg-inn/passnokkel/valg")
-@limiter.limit(lambda: current_app.config["SECOND_FACTOR_RATE_LIMIT"], key_func=_code_key,
-               exempt_when=lambda: not session.get("pending_user"))
+@_second_step_limit
 def login_passkey_options():
     """The challenge for the pending user's passkeys (after the right password)."""
     user = _pending_user()
@@ -312,8 +313,7 @@ def login_passkey_options():
 
 
 @bp.post("/logg-inn/passnokkel")
-@limiter.limit(lambda: current_app.config["SECOND_FACTOR_RATE_LIMIT"], key_func=_code_key,
-               exempt_when=lambda: not session.get("pending_user"))
+@_second_step_limit
 def login_passkey():
     """The second step with a passkey: the signed challenge checked, then the session starts."""
     user = _pending_user()
@@ -323,10 +323,7 @@ def login_passkey():
         return json_error(422, "passkey_refused", _("Passnøkkelen ble ikke godtatt. Prøv igjen, eller bruk koden fra "
                                                     "appen."))
     target = _safe_next(request.args.get("next")) or url_for("core.dashboard")
-    session.clear()
-    login_user(user)
-    _start_session()
-    log.info("user %s logged in with a passkey", user.id)
+    _sign_in(user, "with a passkey")
     return jsonify({"next": target})
 
 

@@ -108,7 +108,7 @@ def indicator_key(text: str) -> str:
     return re.sub(r"_+", "_", re.sub(r"[^a-z0-9_]", "_", t)).strip("_")[:80]
 
 
-def _number(text, what: str, where: str, errors: list[str]) -> tuple[float | None, str | None]:
+def number_or_symbol(text, what: str, where: str, errors: list[str]) -> tuple[float | None, str | None]:
     """A figure, or (None, symbol) for SSB's missing-value symbols."""
     if text is None:
         return None, None
@@ -227,7 +227,7 @@ def _wide_rows(data, header: list[str], errors: list[str]) -> list[_Row]:
             errors.append(_("%(where)s: sonen mangler.", where=where))
             continue
         for i, key, year in columns:
-            value, status = _number(cells[i] if i < len(cells) else "", _("verdien"), where, errors)
+            value, status = number_or_symbol(cells[i] if i < len(cells) else "", _("verdien"), where, errors)
             rows.append(_Row(where, zone, key, year, value, status))
     return rows
 
@@ -240,9 +240,9 @@ def _csv_rows(data: bytes | str, columns: dict[str, str] | None, errors: list[st
     rows = []
     for line, raw in table:  # streamed: only the checked values are kept
         where = _("Linje %(line)d", line=line)
-        value, status = _number(raw.value, _("verdien"), where, errors)
-        num, num_status = _number(raw.numerator, _("telleren"), where, errors)
-        den, den_status = _number(raw.denominator, _("nevneren"), where, errors)
+        value, status = number_or_symbol(raw.value, _("verdien"), where, errors)
+        num, num_status = number_or_symbol(raw.numerator, _("telleren"), where, errors)
+        den, den_status = number_or_symbol(raw.denominator, _("nevneren"), where, errors)
         key = indicator_key(raw.indicator)
         if not key:
             errors.append(_("%(where)s: indikatoren mangler.", where=where))
@@ -332,7 +332,7 @@ def _jsonstat_rows(data: bytes | str, zone_dimension: str | None, errors: list[s
         at = {d: cats[i][coords[i]] for i, d in enumerate(ids)}
         where = _("Verdi %(n)d", n=flat + 1)
         year = _year(at[year_dim], where, errors)
-        number, symbol = _number(value, _("verdien"), where, errors)
+        number, symbol = number_or_symbol(value, _("verdien"), where, errors)
         if number is None and symbol is None and status[flat] in STATUS_SYMBOLS:
             symbol = status[flat]
         if year is None:

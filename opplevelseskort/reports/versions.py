@@ -24,7 +24,7 @@ from ..core.errors import DomainError, ImportFailed
 from ..core.models import Municipality, User, Zone
 from ..extensions import db
 from . import levekar, services
-from .indicators import _number, normalise_code
+from .indicators import normalise_code, number_or_symbol
 from .models import ZoneCorrespondence, ZoneIndicator
 
 COLUMNS = {"old": ("old_code", "oldcode", "gammel_kode", "fra", "sourcecode", "source_code", "old"),
@@ -60,7 +60,7 @@ def import_correspondence(municipality: Municipality, data, *, from_version: str
         new = normalise_code(cells[at["new"]] if at["new"] < len(cells) else "")
         weight = None
         if at["weight"] is not None and at["weight"] < len(cells) and cells[at["weight"]].strip():
-            weight, _status = _number(cells[at["weight"]], _("andelen"), where, errors)
+            weight, _status = number_or_symbol(cells[at["weight"]], _("andelen"), where, errors)
             if weight is not None and not 0 < weight <= 1:
                 errors.append(_("%(where)s: andelen %(value)s må være over 0 og høyst 1.", where=where, value=weight))
         for code in (old, new):
