@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -76,6 +77,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # the municipality's identity providers (core/oidc.py) and whether the local password login is offered
         "OIDC_PROVIDERS": env.get("OIDC_PROVIDERS", ""),
         "OIDC_LOCAL_LOGIN": _bool(env.get("OIDC_LOCAL_LOGIN"), True),
+        # ID token algorithms accepted from every provider unless an entry names its own (never 'none')
+        "OIDC_ALGORITHMS": [a.strip() for a in env.get("OIDC_ALGORITHMS", "RS256,PS256,ES256").split(",")
+                            if a.strip()],
+        # the acr or amr values (any one) a role must arrive with through any provider: {"caseworker": ["mfa"]}
+        "OIDC_ROLE_LEVELS": env.get("OIDC_ROLE_LEVELS", ""),
+        "OIDC_TIMEOUT_SECONDS": _int(env.get("OIDC_TIMEOUT_SECONDS"), 5),
         # roles that must sign in with a second factor (the roles that see children); offered to every role
         "SECOND_FACTOR_ROLES": [r.strip() for r in env.get(
             "SECOND_FACTOR_ROLES", "admin,caseworker" if production else "").split(",") if r.strip()],
@@ -127,7 +134,18 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         cfg.update(overrides)
         if "SQLALCHEMY_DATABASE_URI" in overrides:
             cfg["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(overrides["SQLALCHEMY_DATABASE_URI"])
+    cfg.setdefault("OIDC_SECRETS", _oidc_secrets(cfg.get("OIDC_PROVIDERS", ""), env))
     return cfg
+
+
+def _oidc_secrets(providers_json: str, env) -> dict[str, str]:
+    """Each provider entry's client secret, from the environment variable the entry names (never from the list)."""
+    try:
+        entries = json.loads(providers_json or "[]")
+    except ValueError:
+        return {}  # the factory refuses the list with a message naming the problem
+    names = [e.get("client_secret_env") for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+    return {n: env[n] for n in names if isinstance(n, str) and n in env}
 
 
 def _normalise_db_url(url: str) -> str:

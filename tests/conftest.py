@@ -21,6 +21,8 @@ from opplevelseskort.core.models import Role
 from opplevelseskort.extensions import db
 from opplevelseskort.partners.services import create_staff_user
 
+from .oidc_provider import canaille, canaille_server  # noqa: F401  (a real OpenID provider for sign-in tests)
+
 # Each test runs inside an outer transaction on one connection: the application's own commit() then only
 # releases a savepoint of it, and the test's end rolls everything back (a test setting, not the app's).
 db.session.session_factory.configure(join_transaction_mode="create_savepoint")

@@ -109,9 +109,11 @@ class User(UserMixin, db.Model):
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     recovery_codes: Mapped[list] = mapped_column(sa.JSON, default=list)
-    # The municipality's identity provider and the person's subject there, bound at the first sign-in through it
+    # The municipality's identity provider and the person's subject there: bound by an invitation naming the
+    # provider entry (`oidc_invite_provider`, cleared when used), by the account holder, or by a just-in-time account
     oidc_issuer: Mapped[str | None] = mapped_column(sa.String(300))
     oidc_subject: Mapped[str | None] = mapped_column(sa.String(255))
+    oidc_invite_provider: Mapped[str | None] = mapped_column(sa.String(60))
 
     __table_args__ = (sa.UniqueConstraint("oidc_issuer", "oidc_subject"),)
 
@@ -178,6 +180,20 @@ ROLE_SCOPES = {
     Role.CASEWORKER: ("cards:read",),
     Role.ADMIN: TOKEN_SCOPES,
 }
+
+
+class OidcLogoutToken(db.Model):
+    """A back-channel logout token already used (its issuer and `jti`), kept until it could no longer be valid, so
+    a replay is refused."""
+
+    __tablename__ = "oidc_logout_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issuer: Mapped[str] = mapped_column(sa.String(300))
+    jti: Mapped[str] = mapped_column(sa.String(255))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    __table_args__ = (sa.UniqueConstraint("issuer", "jti"),)
 
 
 class AuditLog(db.Model):

@@ -1,44 +1,91 @@
 """Staff sign in with the municipality's own identity provider (OpenID Connect: Entra ID, Feide, ID-porten-style
-providers, any OIDC issuer), through Authlib.
+providers, any OIDC issuer): the relying party, written against the standard rather than a framework's defaults.
 
-The authorization code flow with PKCE (S256), `state` and `nonce` (Authlib keeps them in the session and checks
-them), discovery and JWKS (a key the provider rotated in is fetched when an ID token names it); the ID token's
-issuer, audience, expiry and nonce are checked by Authlib, and the `acr` here when the provider is configured with
-a required level.
+The authorization code flow with PKCE (S256), `state` and `nonce` kept in the session and spent once; discovery and
+JWKS fetched with timeouts and size and depth limits (a provider in trouble is a page with a message, never a 500);
+the ID token's algorithm from an allow-list in configuration (never `none`; HS* only where an entry names it), its
+signature, `iss`, `aud`, `azp`, `exp`, `iat`, `nonce` and `at_hash` checked here.
 
-Providers come from the environment, `OIDC_PROVIDERS`, a JSON list of objects:
+Providers come from the environment, `OIDC_PROVIDERS`, a JSON list of objects (README, "Sign-in"):
     {"name": "entra", "label": "Halden kommune", "issuer": "https://login.microsoftonline.com/<tenant>/v2.0",
      "client_id": "…", "client_secret_env": "OIDC_ENTRA_SECRET", "municipality": "3101",
-     "acr": "idporten-loa-substantial", "jit": false, "roles_claim": "roles",
-     "role_map": {"Opplevelseskort.Caseworker": "caseworker"}}
+     "acr": "", "trust_email": true, "scopes": ["openid", "email", "profile"], "second_factor": ["mfa"],
+     "jit": true, "roles_claim": "roles", "role_map": {"Opplevelseskort.Caseworker": "caseworker"},
+     "allowed_roles": ["caseworker", "analyst"]}
 The secret is read from the environment variable the entry names, never from the list itself.
 
-Who gets in: an invited user (an admin created the account with that e-mail) is bound to the provider's subject
-at the first sign-in (by a verified e-mail), and from then on found by the subject alone, never by e-mail. With
-`jit` a user the provider vouches for gets an account with the role its app-role claim maps to. A provider's
-back-channel logout ends every session of the user it names.
+Who gets in (the binding rules): an account is found by (issuer, subject) only. It is bound to a subject (a) by an
+invitation that names the entry, at the first sign-in through it with a verified e-mail (`email_verified` true, or
+an entry that says it trusts its e-mails), once; (b) by the signed-in account holder from their account page; or
+(c) by `jit` creating a new account. An e-mail claim alone never binds an existing account. An entry signs in,
+binds, creates and re-roles accounts of its own municipality only, and never the admin without a municipality;
+roles from claims never exceed the entry's allowed roles. The level (`acr`/`amr`) a role requires is checked on
+every sign-in whatever entry is used (`OIDC_ROLE_LEVELS`); the provider's sign-in stands for the app's second factor
+only when it asserts one (the entry's `second_factor` values in `acr` or `amr`).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
-import os
+import logging
+import secrets
+import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlencode, urlsplit
 
-from authlib.integrations.flask_client import OAuth
-from flask import Flask, current_app
+import requests
+from flask import Flask, current_app, session
 from flask_babel import gettext as _
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import KeySet, OctKey
 
 from ..extensions import db
 from . import audit
+from .clock import utcnow
 from .errors import DomainError
-from .models import Municipality, Role, User
+from .models import Municipality, OidcLogoutToken, Role, User
 from .services import create_user, end_sessions, unusable_password
 
+log = logging.getLogger(__name__)
+
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+DEFAULT_ALGORITHMS = ("RS256", "PS256", "ES256")
+SYMMETRIC = frozenset({"HS256", "HS384", "HS512"})
+MAX_ANSWER_BYTES = 256 * 1024  # a discovery document or key set is a few KB; a token answer less
+MAX_JSON_DEPTH = 20
+LEEWAY_SECONDS = 60
+FLOW_SECONDS = 600  # a sign-in started more than ten minutes ago is not finished
+CACHE_SECONDS = 3600
+ROLE_ORDER = (Role.ADMIN, Role.CASEWORKER, Role.ANALYST, Role.VOLUNTEER, Role.PARTNER)  # the widest role wins
+
+
+class ConfigError(ValueError):
+    """OIDC_PROVIDERS or OIDC_ROLE_LEVELS says something the app cannot honour; the app does not start."""
+
+
+class Refused(DomainError):
+    """A sign-in the rules say no to; `reason` and `user` are what its audit row records (`record_refusal`)."""
+
+    code = "oidc_refused"
+
+    def __init__(self, message: str, reason: str, user: User | None = None, **details):
+        super().__init__(self.code, message, reason=reason, **details)
+        self.reason, self.user = reason, user
+
+
+class Trouble(DomainError):
+    """The provider could not be reached or answered nonsense: the person is told, the log says what."""
+
+    code = "oidc_unavailable"
+
+    def __init__(self, provider: Provider, what: str):
+        super().__init__(self.code, _("Innloggingen hos %(provider)s svarer ikke som den skal akkurat nå. Prøv igjen "
+                                      "om litt, eller logg inn på en annen måte.", provider=provider.label))
+        self.what = what
 
 
 @dataclass(frozen=True)
@@ -48,124 +95,489 @@ class Provider:
     issuer: str
     client_id: str
     client_secret: str
-    municipality: str = ""  # the municipality's number its users belong to
-    acr: str = ""  # a required authentication level ("" when the provider is not asked for one)
+    municipality: str  # the number of the municipality whose accounts this entry may touch
+    acr: str = ""  # the level asked for (acr_values); what a role requires is OIDC_ROLE_LEVELS
     jit: bool = False  # just-in-time accounts from the roles claim
     roles_claim: str = "roles"
     role_map: dict = field(default_factory=dict)
+    allowed_roles: frozenset = frozenset()
+    scopes: tuple = ("openid", "email", "profile")
+    trust_email: bool = False  # the provider's e-mails are the organisation's own (Entra ID's tenant addresses)
+    algorithms: tuple = DEFAULT_ALGORITHMS
+    second_factor: tuple = ()  # acr or amr values by which the provider says it asked for a second factor
+
+    def asserts_second_factor(self, claims: dict) -> bool:
+        return bool(set(self.second_factor) & _levels_of(claims))
 
 
-def providers_from(config_text: str, env=os.environ) -> list[Provider]:
-    """The providers a deployment configured (OIDC_PROVIDERS), each secret from its own environment variable."""
+def _levels_of(claims: dict) -> set[str]:
+    amr = claims.get("amr") or []
+    values = {str(v) for v in (amr if isinstance(amr, list) else [amr])}
+    if claims.get("acr"):
+        values.add(str(claims["acr"]))
+    return values
+
+
+def _endpoint_problem(url: object, *, production: bool) -> str | None:
+    """An address the app may talk to (or send a browser to): https; http only for this machine in development."""
+    if not isinstance(url, str) or not url:
+        return "missing"
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return None
+    if parts.scheme == "http" and not production and parts.hostname in ("localhost", "127.0.0.1", "::1"):
+        return None
+    return f"not an allowed address: {url[:80]!r}"
+
+
+def providers_from(config_text: str, env=None, *, production: bool = False,
+                   default_algorithms: tuple = DEFAULT_ALGORITHMS) -> list[Provider]:
+    """The providers a deployment configured (OIDC_PROVIDERS), each secret from its own environment variable.
+    An entry the app could not honour safely stops the app with a message naming it."""
+    env = {} if env is None else env
     if not (config_text or "").strip():
         return []
+    try:
+        entries = json.loads(config_text)
+    except ValueError as exc:
+        raise ConfigError(f"OIDC_PROVIDERS is not JSON: {exc}") from None
     out = []
-    for entry in json.loads(config_text):
-        secret = env.get(entry.get("client_secret_env", ""), "")
-        out.append(Provider(entry["name"], entry.get("label", entry["name"]), entry["issuer"].rstrip("/"),
-                            entry["client_id"], secret, str(entry.get("municipality", "")), entry.get("acr", ""),
-                            bool(entry.get("jit", False)), entry.get("roles_claim", "roles"),
-                            dict(entry.get("role_map", {}))))
+    for entry in entries if isinstance(entries, list) else [None]:
+        if not isinstance(entry, dict):
+            raise ConfigError("OIDC_PROVIDERS must be a JSON list of objects")
+        name = str(entry.get("name") or "")
+        for key in ("name", "issuer", "client_id", "municipality"):
+            if not entry.get(key):
+                raise ConfigError(f"OIDC_PROVIDERS entry {name!r}: {key} is required")
+        issuer = str(entry["issuer"]).rstrip("/")
+        if problem := _endpoint_problem(issuer, production=production):
+            raise ConfigError(f"OIDC_PROVIDERS entry {name!r}: issuer {problem}")
+        algorithms = tuple(entry.get("algorithms") or default_algorithms)
+        if "none" in {a.lower() for a in algorithms}:
+            raise ConfigError(f"OIDC_PROVIDERS entry {name!r}: the algorithm 'none' is never accepted")
+        if SYMMETRIC & set(algorithms) and not entry.get("algorithms"):
+            raise ConfigError(f"OIDC_PROVIDERS entry {name!r}: HS* algorithms only where the entry names them")
+        role_map = {str(k): Role(v).value for k, v in dict(entry.get("role_map") or {}).items()}
+        allowed = entry.get("allowed_roles")
+        allowed = ({Role(r).value for r in allowed} if allowed is not None
+                   else {r for r in role_map.values() if r != Role.ADMIN.value})  # admin only when named
+        allowed.discard(Role.PARTNER.value)  # a partner belongs to an organisation: invited only
+        scopes = tuple(entry.get("scopes") or ("openid", "email", "profile"))
+        if "openid" not in scopes:
+            scopes = ("openid", *scopes)
+        out.append(Provider(name, str(entry.get("label") or name), issuer, str(entry["client_id"]),
+                            env.get(entry.get("client_secret_env", ""), ""), str(entry["municipality"]),
+                            str(entry.get("acr") or ""), bool(entry.get("jit", False)),
+                            str(entry.get("roles_claim") or "roles"), role_map, frozenset(allowed), scopes,
+                            bool(entry.get("trust_email", False)), algorithms,
+                            tuple(str(v) for v in entry.get("second_factor") or ())))
+    if len({p.name for p in out}) != len(out):
+        raise ConfigError("OIDC_PROVIDERS: two entries have the same name")
     return out
 
 
+def role_levels_from(config_text: str) -> dict[str, frozenset]:
+    """OIDC_ROLE_LEVELS: {"caseworker": ["idporten-loa-high", "mfa"], ...}: the acr or amr values (any one) a
+    role must arrive with through any provider."""
+    if not (config_text or "").strip():
+        return {}
+    try:
+        raw = json.loads(config_text)
+        return {Role(role).value: frozenset(str(v) for v in values) for role, values in raw.items()}
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise ConfigError(f"OIDC_ROLE_LEVELS: {exc}") from None
+
+
 def init_app(app: Flask) -> None:
-    """Register each configured provider with Authlib (discovery from the issuer's well-known document)."""
-    oauth = OAuth(app)
-    providers = providers_from(app.config.get("OIDC_PROVIDERS", ""))
-    for p in providers:
-        oauth.register(p.name, client_id=p.client_id, client_secret=p.client_secret,
-                       server_metadata_url=f"{p.issuer}/.well-known/openid-configuration",
-                       client_kwargs={"scope": "openid email profile", "code_challenge_method": "S256"})
-    app.extensions["opplevelseskort.oidc"] = (oauth, {p.name: p for p in providers})
+    """Read the providers once; an entry that cannot be honoured stops the app here, not at a sign-in."""
+    providers = providers_from(app.config.get("OIDC_PROVIDERS", ""), app.config.get("OIDC_SECRETS", {}),
+                               production=app.config.get("PRODUCTION", False),
+                               default_algorithms=tuple(app.config.get("OIDC_ALGORITHMS") or DEFAULT_ALGORITHMS))
+    app.extensions["opplevelseskort.oidc"] = {
+        "providers": {p.name: p for p in providers},
+        "levels": role_levels_from(app.config.get("OIDC_ROLE_LEVELS", "")),
+        "cache": {},  # issuer -> {"discovery": (at, doc), "jwks": (at, KeySet)}
+    }
+
+
+def _state() -> dict:
+    return current_app.extensions["opplevelseskort.oidc"]
 
 
 def providers() -> list[Provider]:
-    return list(current_app.extensions["opplevelseskort.oidc"][1].values())
+    return list(_state()["providers"].values())
 
 
 def provider(name: str) -> Provider | None:
-    return current_app.extensions["opplevelseskort.oidc"][1].get(name)
+    return _state()["providers"].get(name)
 
 
-def client(name: str):
-    return getattr(current_app.extensions["opplevelseskort.oidc"][0], name)
+# --- talking to the provider -------------------------------------------------------------------------------
+
+def _check_depth(body: bytes) -> None:
+    """Refuse JSON nested deeper than any provider needs before the parser recurses into it."""
+    depth, in_string, escaped = 0, False, False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError("nested too deeply")
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
 
 
-def _refused(why: str) -> DomainError:
-    return DomainError("oidc_refused", why)
+def _call(p: Provider, url: str, *, data: dict | None = None) -> tuple[int, dict]:
+    """One request to the provider: an allowed address, a timeout, a bounded answer, a JSON object back."""
+    if problem := _endpoint_problem(url, production=current_app.config.get("PRODUCTION", False)):
+        raise Trouble(p, f"endpoint {problem}")
+    timeout = current_app.config.get("OIDC_TIMEOUT_SECONDS", 5)
+    try:
+        with requests.request("POST" if data is not None else "GET", url, data=data, timeout=(timeout, timeout),
+                              auth=(p.client_id, p.client_secret) if data is not None else None, stream=True,
+                              allow_redirects=False, headers={"Accept": "application/json"}) as answer:
+            body = b""
+            for chunk in answer.iter_content(65536):
+                body += chunk
+                if len(body) > MAX_ANSWER_BYTES:
+                    raise Trouble(p, f"{url}: answer larger than {MAX_ANSWER_BYTES} bytes")
+            status = answer.status_code
+    except requests.RequestException as exc:
+        raise Trouble(p, f"{url}: {type(exc).__name__}") from None
+    try:
+        _check_depth(body)
+        doc = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise Trouble(p, f"{url}: HTTP {status}, not JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise Trouble(p, f"{url}: HTTP {status}, not a JSON object")
+    return status, doc
 
 
-def user_for_claims(p: Provider, claims: dict) -> User:
-    """The account an ID token's claims sign in to: the one bound to (issuer, subject); else an invited account
-    with the provider's verified e-mail, bound now; else, with `jit`, a new account in the mapped role. Refused
-    when the required level was not met, the account is disabled, or nobody invited the person."""
-    if p.acr and claims.get("acr") != p.acr:
-        raise _refused(_("Innloggingen var ikke på det nivået kommunen krever. Prøv igjen."))
-    subject = str(claims.get("sub") or "")
-    if not subject:
-        raise _refused(_("Identitetsleverandøren sendte ingen brukeridentitet."))
-    user = db.session.scalar(db.select(User).filter_by(oidc_issuer=p.issuer, oidc_subject=subject))
-    if user is None:
-        email = (claims.get("email") or "").strip().lower()
-        verified = claims.get("email_verified", True)  # Entra ID sends no email_verified: its e-mail is the tenant's
-        if email and verified:
-            user = db.session.scalar(db.select(User).filter_by(email=email))
-            if user is not None and user.oidc_subject is not None:
-                raise _refused(_("Kontoen er allerede knyttet til en annen innlogging."))
-        if user is None and p.jit:
-            user = _jit_user(p, claims, email)
-        if user is None:
-            raise _refused(_("Du har ingen konto her. Be en administrator i kommunen om å invitere deg."))
-        user.oidc_issuer, user.oidc_subject = p.issuer, subject
-        audit.record(user, "user.oidc_bind", "user", user.id, municipality_id=user.municipality_id,
-                     provider=p.name)
-    if not user.active:
-        raise _refused(_("Kontoen er deaktivert."))
-    if p.jit and p.role_map:  # the provider's app roles decide the role at every sign-in
-        role = _mapped_role(p, claims)
-        if role is None:
-            raise _refused(_("Du har ingen rolle i opplevelseskortet hos kommunen din."))
-        if user.role != role:
-            user.role = role
-            audit.record(user, "user.oidc_role", "user", user.id, municipality_id=user.municipality_id,
-                         role=str(role))
-    return user
+def _cached(p: Provider, what: str, fetch, *, fresh: bool = False):
+    cache = _state()["cache"].setdefault(p.issuer, {})
+    hit = cache.get(what)
+    if hit is not None and not fresh and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    value = fetch()
+    cache[what] = (time.monotonic(), value)
+    return value
+
+
+def discovery(p: Provider) -> dict:
+    """The provider's metadata: its issuer must be the configured one, each endpoint an allowed address."""
+    def fetch():
+        status, doc = _call(p, f"{p.issuer}/.well-known/openid-configuration")
+        if status != 200:
+            raise Trouble(p, f"discovery answered HTTP {status}")
+        if str(doc.get("issuer", "")).rstrip("/") != p.issuer:
+            raise Trouble(p, f"discovery names another issuer: {str(doc.get('issuer'))[:80]!r}")
+        production = current_app.config.get("PRODUCTION", False)
+        for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
+            if problem := _endpoint_problem(doc.get(key), production=production):
+                raise Trouble(p, f"discovery {key} {problem}")
+        return doc
+    return _cached(p, "discovery", fetch)
+
+
+def _keys(p: Provider, kid: str | None) -> KeySet:
+    """The provider's signing keys; fetched again once when a token names a key not yet seen (rotation)."""
+    def fetch():
+        status, doc = _call(p, discovery(p)["jwks_uri"])
+        if status != 200:
+            raise Trouble(p, f"jwks answered HTTP {status}")
+        try:
+            return KeySet.import_key_set(doc)
+        except (JoseError, ValueError, TypeError, KeyError) as exc:
+            raise Trouble(p, f"jwks unreadable: {exc}") from None
+    keys = _cached(p, "jwks", fetch)
+    if kid and all(k.kid != kid for k in keys.keys):
+        keys = _cached(p, "jwks", fetch, fresh=True)
+    return keys
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def begin(p: Provider, redirect_uri: str, *, next_url: str | None = None, link_user: User | None = None) -> str:
+    """Where to send the browser: the provider's authorization endpoint with PKCE, state, nonce and the scopes and
+    level the entry asks for. The flow's secrets stay in the session, spent once by `finish`."""
+    endpoint = discovery(p)["authorization_endpoint"]
+    state, nonce, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(24), secrets.token_urlsafe(48)
+    flows = {k: v for k, v in (session.get("oidc_flows") or {}).items()
+             if time.time() - v.get("at", 0) < FLOW_SECONDS}
+    flows = dict(sorted(flows.items(), key=lambda kv: kv[1]["at"])[-2:])  # at most three sign-ins under way
+    flows[state] = {"provider": p.name, "nonce": nonce, "verifier": verifier, "at": time.time(),
+                    "next": next_url, "link": link_user.get_id() if link_user is not None else None}
+    session["oidc_flows"] = flows
+    query = {"response_type": "code", "client_id": p.client_id, "redirect_uri": redirect_uri,
+             "scope": " ".join(p.scopes), "state": state, "nonce": nonce, "code_challenge_method": "S256",
+             "code_challenge": _b64(hashlib.sha256(verifier.encode()).digest())}
+    if p.acr:
+        query["acr_values"] = p.acr
+    return endpoint + ("&" if "?" in endpoint else "?") + urlencode(query)
+
+
+def finish(p: Provider, args, redirect_uri: str) -> tuple[dict, dict]:
+    """The provider's answer: the state spent, the code redeemed with the PKCE verifier, the ID token checked.
+    Returns the ID token's claims and the flow (its `next` and whether an account holder is linking)."""
+    flows = dict(session.get("oidc_flows") or {})
+    flow = flows.pop(str(args.get("state") or ""), None)
+    session["oidc_flows"] = flows
+    if flow is None or flow["provider"] != p.name or time.time() - flow["at"] > FLOW_SECONDS:
+        raise Refused(_("Innloggingen ble ikke godkjent. Start på nytt fra innloggingssiden."), "state")
+    if args.get("error"):
+        raise Refused(_("Innloggingen hos %(provider)s ble avbrutt eller avvist.", provider=p.label),
+                      f"provider_error:{str(args.get('error'))[:40]}")
+    if args.get("iss") and str(args["iss"]).rstrip("/") != p.issuer:  # RFC 9207: an answer from another issuer
+        raise Refused(_("Innloggingen ble ikke godkjent. Start på nytt fra innloggingssiden."), "issuer_mixup")
+    status, tokens = _call(p, discovery(p)["token_endpoint"], data={
+        "grant_type": "authorization_code", "code": str(args.get("code") or ""), "redirect_uri": redirect_uri,
+        "code_verifier": flow["verifier"], "client_id": p.client_id})
+    if status >= 500:
+        raise Trouble(p, f"token endpoint answered HTTP {status}")
+    if status != 200 or not isinstance(tokens.get("id_token"), str):
+        raise Refused(_("Innloggingen hos %(provider)s ble ikke godkjent. Prøv igjen.", provider=p.label),
+                      f"token_refused:{str(tokens.get('error'))[:40]}")
+    return validate_id_token(p, tokens["id_token"], nonce=flow["nonce"], access_token=tokens.get("access_token")), \
+        flow
+
+
+def _header(token: str) -> dict:
+    try:
+        head = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    except (ValueError, IndexError):
+        return {}
+    return head if isinstance(head, dict) else {}
+
+
+def _verified_claims(p: Provider, token: str) -> dict:
+    """The token's claims once its signature holds under an allowed algorithm and the provider's key."""
+    head = _header(token)
+    alg = head.get("alg")
+    if alg not in p.algorithms:  # never 'none'; HS* only where the entry names it
+        raise Refused(_("Innloggingen ble ikke godkjent. Prøv igjen."), f"algorithm:{str(alg)[:20]}")
+    key = OctKey.import_key(p.client_secret) if alg in SYMMETRIC else _keys(p, head.get("kid"))
+    try:
+        claims = jwt.decode(token, key, algorithms=[alg]).claims
+    except (JoseError, ValueError, TypeError) as exc:
+        raise Refused(_("Innloggingen ble ikke godkjent. Prøv igjen."), f"signature:{type(exc).__name__}") from None
+    return claims
+
+
+def _at_hash(access_token: str, alg: str) -> str:
+    digest = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}.get(alg[-3:], hashlib.sha256)
+    full = digest(access_token.encode()).digest()
+    return _b64(full[:len(full) // 2])
+
+
+def validate_id_token(p: Provider, token: str, *, nonce: str, access_token: str | None = None) -> dict:
+    """An ID token as OpenID Connect Core 3.1.3.7 says: signature, iss, aud (and azp), exp, iat, nonce, at_hash."""
+    claims = _verified_claims(p, token)
+    now = time.time()
+    aud = claims.get("aud")
+    audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+    problem = None
+    if claims.get("iss") != p.issuer:
+        problem = "iss"
+    elif p.client_id not in audiences:
+        problem = "aud"
+    elif (len(audiences) > 1 or "azp" in claims) and claims.get("azp") != p.client_id:
+        problem = "azp"
+    elif not isinstance(claims.get("exp"), int | float) or claims["exp"] < now - LEEWAY_SECONDS:
+        problem = "exp"
+    elif not isinstance(claims.get("iat"), int | float) or claims["iat"] > now + LEEWAY_SECONDS:
+        problem = "iat"
+    elif not nonce or claims.get("nonce") != nonce:
+        problem = "nonce"
+    elif claims.get("at_hash") and access_token and claims["at_hash"] != _at_hash(access_token,
+                                                                                   _header(token)["alg"]):
+        problem = "at_hash"
+    elif not isinstance(claims.get("sub"), str) or not claims["sub"]:
+        problem = "sub"
+    if problem:
+        raise Refused(_("Innloggingen ble ikke godkjent. Prøv igjen."), f"id_token:{problem}")
+    return claims
+
+
+# --- who the claims sign in -----------------------------------------------------------------------------
+
+def _municipality(p: Provider) -> Municipality:
+    muni = db.session.scalar(db.select(Municipality).filter_by(number=p.municipality))
+    if muni is None:
+        raise Refused(_("Innloggingen hos %(provider)s er ikke satt opp for noen kommune her.", provider=p.label),
+                      "municipality_unknown")
+    return muni
+
+
+def _email_of(p: Provider, claims: dict) -> tuple[str, bool]:
+    """The e-mail claim and whether it may be believed: `email_verified` true, or an entry that trusts its
+    e-mails (the organisation's own addresses)."""
+    email = str(claims.get("email") or "").strip().lower()
+    verified = claims.get("email_verified") is True or str(claims.get("email_verified")).lower() == "true"
+    return email, bool(email) and (verified or p.trust_email)
 
 
 def _mapped_role(p: Provider, claims: dict) -> Role | None:
     values = claims.get(p.roles_claim) or []
-    values = [values] if isinstance(values, str) else list(values)
-    mapped = [Role(p.role_map[v]) for v in values if v in p.role_map]
-    order = [Role.ADMIN, Role.CASEWORKER, Role.ANALYST, Role.VOLUNTEER, Role.PARTNER]  # the widest role wins
-    return next((r for r in order if r in mapped), None)
+    values = [values] if isinstance(values, str) else list(values) if isinstance(values, list) else []
+    mapped = {p.role_map[str(v)] for v in values if str(v) in p.role_map} & p.allowed_roles
+    return next((r for r in ROLE_ORDER if r.value in mapped), None)
 
 
-def _jit_user(p: Provider, claims: dict, email: str) -> User | None:
-    role = _mapped_role(p, claims)
-    if role is None or not email or role == Role.PARTNER:  # a partner belongs to an organisation: invited only
-        return None
-    muni = db.session.scalar(db.select(Municipality).filter_by(number=p.municipality)) if p.municipality else None
-    if muni is None:
-        return None
-    user = create_user(email, unusable_password(), role, name=claims.get("name") or "", municipality_id=muni.id)
-    audit.record(user, "user.oidc_jit", "user", user.id, municipality_id=muni.id, provider=p.name)
+def _check_belongs(p: Provider, muni: Municipality, user: User) -> None:
+    if user.municipality_id is None:
+        raise Refused(_("Denne kontoen kan ikke logge inn gjennom en identitetsleverandør. Bruk passordet."),
+                      "global_admin", user)
+    if user.municipality_id != muni.id:
+        raise Refused(_("Kontoen hører til en annen kommune enn innloggingen hos %(provider)s.", provider=p.label),
+                      "other_municipality", user)
+
+
+def _check_level(role: Role, claims: dict) -> None:
+    required = _state()["levels"].get(Role(role).value)
+    if required and not required & _levels_of(claims):
+        raise Refused(_("Innloggingen var ikke på det nivået kommunen krever for rollen din. Prøv igjen med et "
+                        "sterkere innloggingsmiddel."), "level")
+
+
+def user_for_claims(p: Provider, claims: dict) -> User:
+    """The account the checked claims sign in to, by the binding rules (module docstring). Every check comes
+    before any write, so a refusal has changed nothing."""
+    muni = _municipality(p)
+    subject = str(claims["sub"])
+    user = db.session.scalar(db.select(User).filter_by(oidc_issuer=p.issuer, oidc_subject=subject))
+    email, email_ok = _email_of(p, claims)
+    bind = create = False
+    if user is None:
+        same_email = db.session.scalar(db.select(User).filter_by(email=email)) if email else None
+        if same_email is not None and same_email.oidc_invite_provider == p.name and same_email.oidc_subject is None:
+            if not email_ok:
+                raise Refused(_("Identitetsleverandøren har ikke bekreftet e-postadressen din. Bekreft den der, "
+                                "eller be en administrator om hjelp."), "email_unverified", same_email)
+            user, bind = same_email, True
+        elif same_email is not None:  # an e-mail claim alone never binds an existing account
+            raise Refused(_("Kontoen med denne e-postadressen er ikke knyttet til innloggingen hos %(provider)s. "
+                            "Logg inn på vanlig måte og knytt den til fra kontosiden, eller be en administrator om "
+                            "en invitasjon.", provider=p.label), "email_not_bound", same_email)
+        elif p.jit and email_ok and _mapped_role(p, claims) is not None:
+            create = True
+        else:
+            raise Refused(_("Du har ingen konto her. Be en administrator i kommunen om å invitere deg."), "no_account")
+    if user is not None:
+        _check_belongs(p, muni, user)
+        if not user.active:
+            raise Refused(_("Kontoen er deaktivert."), "disabled", user)
+    role = _mapped_role(p, claims) if p.jit and p.role_map else (user.role if user is not None else None)
+    if role is None:
+        raise Refused(_("Du har ingen rolle i opplevelseskortet hos kommunen din."), "no_role", user)
+    _check_level(role, claims)
+    if create:
+        user = create_user(email, unusable_password(), role, name=str(claims.get("name") or ""),
+                           municipality_id=muni.id)
+        audit.record(user, "user.oidc_jit", "user", user.id, municipality_id=muni.id, provider=p.name)
+        bind = True
+    if bind:
+        _bind(user, p, subject, how="invitation" if not create else "jit")
+    if user.role != role:
+        user.role = role
+        end_sessions(user)
+        audit.record(user, "user.oidc_role", "user", user.id, municipality_id=user.municipality_id, role=str(role),
+                     provider=p.name)
     return user
 
 
+def _bind(user: User, p: Provider, subject: str, *, how: str, actor: User | None = None) -> None:
+    user.oidc_issuer, user.oidc_subject, user.oidc_invite_provider = p.issuer, subject, None
+    audit.record(actor or user, "user.oidc_bind", "user", user.id, municipality_id=user.municipality_id,
+                 provider=p.name, how=how)
+    log.info("user %s bound to a subject of %s (%s)", user.id, p.name, how)
+
+
+def link_account(user: User, p: Provider, claims: dict) -> None:
+    """The signed-in account holder connects their municipal login: the entry must be their municipality's and
+    the subject not another account's."""
+    _check_belongs(p, _municipality(p), user)
+    subject = str(claims["sub"])
+    other = db.session.scalar(db.select(User).filter_by(oidc_issuer=p.issuer, oidc_subject=subject))
+    if other is not None and other.id != user.id:
+        raise Refused(_("Denne innloggingen er allerede knyttet til en annen konto."), "subject_taken", user)
+    if user.oidc_subject and (user.oidc_issuer, user.oidc_subject) != (p.issuer, subject):
+        raise Refused(_("Kontoen er allerede knyttet til en annen innlogging. Be en administrator fjerne den først."),
+                      "already_bound", user)
+    _bind(user, p, subject, how="account_holder")
+
+
+def invite(user: User, provider_name: str | None, *, actor: User) -> None:
+    """The admin invites the person to sign in through an entry of their municipality (None: no invitation)."""
+    if provider_name:
+        p = provider(provider_name)
+        if p is None or user.municipality is None or p.municipality != user.municipality.number:
+            raise DomainError("oidc_provider_unknown", _("Innloggingen finnes ikke for brukerens kommune."))
+    if (user.oidc_invite_provider or None) == (provider_name or None):
+        return
+    user.oidc_invite_provider = provider_name or None
+    audit.record(actor, "user.oidc_invite", "user", user.id, municipality_id=user.municipality_id,
+                 provider=provider_name or "")
+
+
+def unbind(user: User, *, actor: User) -> None:
+    """An admin removes the account's tie to a provider subject (the person is bound again by invitation)."""
+    if not user.oidc_subject:
+        return
+    audit.record(actor, "user.oidc_unbind", "user", user.id, municipality_id=user.municipality_id,
+                 issuer=user.oidc_issuer)
+    user.oidc_issuer = user.oidc_subject = None
+    end_sessions(user)
+
+
+def providers_for(user: User) -> list[Provider]:
+    """The entries that may touch this account: its own municipality's."""
+    if user.municipality is None:
+        return []
+    return [p for p in providers() if p.municipality == user.municipality.number]
+
+
+def record_refusal(p: Provider, exc: Refused) -> None:
+    """The audit row of a refused sign-in (added after the refusal, which wrote nothing)."""
+    user = exc.user
+    audit.record(None, "user.oidc_refused", "user", user.id if user is not None else None,
+                 municipality_id=user.municipality_id if user is not None else None, provider=p.name,
+                 reason=exc.reason)
+
+
 def backchannel_logout(p: Provider, logout_token: str) -> User | None:
-    """A provider says a user's session there ended: verify its logout token (signature from the provider's
-    JWKS, issuer, audience, the back-channel event, no nonce) and end every session of that user here."""
+    """A provider says a user's session there ended: its logout token verified (allowed algorithm, the
+    provider's key, issuer, audience, iat, the back-channel event, a jti not seen before, no nonce), then every
+    session of that user here ends."""
     try:
-        keys = KeySet.import_key_set(client(p.name).fetch_jwk_set(force=True))
-        claims = jwt.decode(logout_token, keys, algorithms=["RS256", "PS256", "ES256"]).claims
-        jwt.JWTClaimsRegistry(leeway=120, iss={"essential": True, "value": p.issuer},
-                              aud={"essential": True, "value": p.client_id},
-                              iat={"essential": True}).validate(claims)
-    except (JoseError, ValueError) as exc:
-        raise DomainError("logout_token_invalid", str(exc)) from None
-    if BACKCHANNEL_EVENT not in (claims.get("events") or {}) or "nonce" in claims or not claims.get("sub"):
-        raise DomainError("logout_token_invalid", "not a back-channel logout token")
+        claims = _verified_claims(p, logout_token)
+    except Refused as exc:
+        raise DomainError("logout_token_invalid", exc.reason) from None
+    aud = claims.get("aud")
+    now = time.time()
+    if (claims.get("iss") != p.issuer or p.client_id not in ([aud] if isinstance(aud, str) else aud or [])
+            or not isinstance(claims.get("iat"), int | float) or abs(now - claims["iat"]) > 600
+            or BACKCHANNEL_EVENT not in (claims.get("events") or {}) or "nonce" in claims
+            or not claims.get("sub") or not isinstance(claims.get("jti"), str) or not claims["jti"]
+            or (isinstance(claims.get("exp"), int | float) and claims["exp"] < now - LEEWAY_SECONDS)):
+        raise DomainError("logout_token_invalid", "not a valid back-channel logout token")
+    expires = max(float(claims.get("exp") or 0), float(claims["iat"]) + 600) + LEEWAY_SECONDS
+    db.session.execute(db.delete(OidcLogoutToken).where(OidcLogoutToken.expires_at < utcnow()))
+    if db.session.scalar(db.select(OidcLogoutToken.id).filter_by(issuer=p.issuer, jti=claims["jti"][:255])):
+        raise DomainError("logout_token_replayed", "this logout token was used before")
+    db.session.add(OidcLogoutToken(issuer=p.issuer, jti=claims["jti"][:255],
+                                   expires_at=datetime.fromtimestamp(expires, UTC)))
+    db.session.flush()  # the unique (issuer, jti) refuses a concurrent replay
     user = db.session.scalar(db.select(User).filter_by(oidc_issuer=p.issuer, oidc_subject=str(claims["sub"])))
     if user is not None:
         end_sessions(user)

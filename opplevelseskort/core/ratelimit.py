@@ -47,3 +47,17 @@ def hit_card_lookup() -> None:
             if not strategy.hit(item, "card-lookup", key):
                 raise TooManyRequests(_("For mange kortoppslag. Vent litt og prøv igjen."),
                                       retry_after=item.get_expiry())
+
+
+def login_account_spent(email_key: str) -> bool:
+    """Count one sign-in attempt on an account from a browser it does not know; True when the account's window
+    (LOGIN_ACCOUNT_RATE_LIMIT, every address together) is spent. Guessing is slowed; the view decides what the
+    true holder may still do (a known browser, or the second factor)."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return False
+    strategy = _strategy()
+    spent = False
+    for item in parse_many(current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]):
+        if not strategy.hit(item, "login-account", email_key):
+            spent = True
+    return spent

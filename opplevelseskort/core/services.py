@@ -191,6 +191,12 @@ def has_second_factor(user: User) -> bool:
     return has_totp(user) or passkeys.has_passkey(user)
 
 
+def account_with_second_factor(email: str) -> User | None:
+    """The active account with this e-mail when it has a second factor (the way in when its limit is spent)."""
+    user = db.session.scalar(db.select(User).filter_by(email=normalise_email(email)))
+    return user if user is not None and user.active and has_second_factor(user) else None
+
+
 def new_totp_secret() -> str:
     return pyotp.random_base32()
 

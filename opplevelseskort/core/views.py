@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from authlib.integrations.base_client import OAuthError
 from flask import (
     Blueprint,
     abort,
+    after_this_request,
     current_app,
     flash,
     g,
@@ -23,10 +25,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from joserfc.errors import JoseError
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..extensions import csrf, db, limiter, login_manager
-from . import audit, jobs, nav, oidc, outbox, passkeys, services, tenancy, zones
+from . import audit, jobs, nav, oidc, outbox, passkeys, ratelimit, services, tenancy, zones
 from .clock import utcnow
 from .forms import (
     ROLE_LABELS,
@@ -84,12 +86,49 @@ def _load_user_from_token(req):
 
 def _sign_in(user: User, how: str) -> None:
     """Start a new session for the user (whatever came before in this browser is cleared) and stamp it: when it
-    began, when it was last used, when the password was last given."""
+    began, when it was last used, when the password was last given. The browser is remembered as one this
+    account signed in from (OWASP's device cookie), so strangers' failures never lock its holder out."""
     session.clear()
     login_user(user)
     now = utcnow().timestamp()
     session["signed_in_at"] = session["seen_at"] = session["auth_at"] = now
+    _remember_device(user.email)
     log.info("user %s logged in %s", user.id, how)
+
+
+DEVICE_COOKIE = "kjent_enhet"
+DEVICE_DAYS = 180
+
+
+def _devices() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="staff-device")
+
+
+def _account_key(email: str) -> str:
+    """A keyed digest of the account's e-mail: what the device cookie and the account-wide limit are kept by."""
+    key = current_app.secret_key.encode() if isinstance(current_app.secret_key, str) else current_app.secret_key
+    return hmac.new(key, services.normalise_email(email).encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def _known_accounts() -> list[str]:
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return []
+    try:
+        known = _devices().loads(raw, max_age=DEVICE_DAYS * 86400)
+    except BadSignature:
+        return []
+    return [k for k in known if isinstance(k, str)] if isinstance(known, list) else []
+
+
+def _remember_device(email: str) -> None:
+    known = [k for k in _known_accounts() if k != _account_key(email)][-4:] + [_account_key(email)]
+
+    @after_this_request
+    def _set(response):
+        response.set_cookie(DEVICE_COOKIE, _devices().dumps(known), max_age=DEVICE_DAYS * 86400, httponly=True,
+                            secure=current_app.config["SESSION_COOKIE_SECURE"], samesite="Lax")
+        return response
 
 
 @bp.before_app_request
@@ -167,28 +206,34 @@ def _login_account_key() -> str:
     return f"login:{services.normalise_email(request.form.get('email', ''))}:{request.remote_addr}"
 
 
-def _login_any_address_key() -> str:
-    return f"login-account:{services.normalise_email(request.form.get('email', ''))}"
-
-
-def _tell_account_holder(limit) -> None:
-    """The account's own limit was reached: its holder hears of it once per window (the answer stays 429)."""
-    services.notify_login_limited(request.form.get("email", ""))
-
-
 @bp.route("/logg-inn", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], methods=["POST"],
-               key_func=_login_any_address_key, on_breach=_tell_account_holder)
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_login_account_key)
 def login():
+    """The password sign-in. One account's attempts from every address together are limited
+    (LOGIN_ACCOUNT_RATE_LIMIT) for browsers it never signed in from; when that window is spent the holder is told
+    once, a browser the account signed in from before still gets in, and an account with a second factor is
+    asked for it (whatever the password was, so the page tells a guesser nothing)."""
     if current_user.is_authenticated:
         return redirect(url_for("core.dashboard"))
     form = LoginForm()
     if request.method == "POST" and not _login_choices()["local_login"]:
         abort(404)  # the municipality signs its staff in through its identity provider only
     if form.validate_on_submit():
+        key = _account_key(form.email.data)
+        spent = key not in _known_accounts() and ratelimit.login_account_spent(key)
         user = services.authenticate(form.email.data, form.password.data)
+        if spent:
+            services.notify_login_limited(form.email.data)
+            holder = services.account_with_second_factor(form.email.data)
+            if holder is None:
+                flash(_("For mange forsøk på denne kontoen. Vent en stund og prøv igjen, eller logg inn fra en enhet "
+                        "du har brukt før."), "error")
+                return render_template("core/login.html", form=form, **_login_choices()), 429
+            session.clear()  # the second factor decides; a wrong password reaches a step no code passes
+            session["pending_user"], session["pending_at"] = holder.get_id(), utcnow().timestamp()
+            session["pending_decoy"] = user is None
+            return redirect(url_for("core.login_code", next=_safe_next(request.args.get("next"))))
         if user is None:
             # One message for unknown e-mail, wrong password and disabled account: no user enumeration.
             flash(_("Feil e-post eller passord."), "error")
@@ -210,35 +255,64 @@ def _login_choices() -> dict:
     return {"providers": offered, "local_login": current_app.config["OIDC_LOCAL_LOGIN"] or not offered}
 
 
-@bp.get("/logg-inn/oidc/<name>")
-def oidc_login(name: str):
-    """Off to the municipality's identity provider (PKCE, state and nonce by Authlib; the level asked for)."""
+def _provider_or_404(name: str) -> oidc.Provider:
     provider = oidc.provider(name)
     if provider is None:
         abort(404)
-    session["oidc_next"] = _safe_next(request.args.get("next"))
-    extra = {"acr_values": provider.acr} if provider.acr else {}
-    return oidc.client(name).authorize_redirect(url_for("core.oidc_callback", name=name, _external=True), **extra)
+    return provider
+
+
+def _callback_url(name: str) -> str:
+    return url_for("core.oidc_callback", name=name, _external=True)
+
+
+@bp.get("/logg-inn/oidc/<name>")
+def oidc_login(name: str):
+    """Off to the municipality's identity provider (PKCE, state and nonce; the scopes and level the entry asks)."""
+    provider = _provider_or_404(name)
+    try:
+        return redirect(oidc.begin(provider, _callback_url(name), next_url=_safe_next(request.args.get("next"))))
+    except oidc.Trouble as exc:
+        log.warning("oidc provider %s unavailable: %s", name, exc.what)
+        flash(exc.message, "error")
+        return redirect(url_for("core.login"))
 
 
 @bp.get("/logg-inn/oidc/<name>/svar")
 def oidc_callback(name: str):
-    """Back from the provider: the code for tokens, the ID token checked, the person to their bound account."""
-    provider = oidc.provider(name)
-    if provider is None:
-        abort(404)
+    """Back from the provider: the code for tokens, the ID token checked, the person to their bound account (or
+    the signed-in holder's account bound). The provider's sign-in stands for the second factor only when the
+    provider says it asked for one; otherwise the app asks, as after a password."""
+    provider = _provider_or_404(name)
+    back = url_for("core.login")
     try:
-        token = oidc.client(name).authorize_access_token()
-    except (OAuthError, JoseError, ValueError) as exc:
-        log.info("oidc sign-in via %s refused: %s", name, exc)
-        flash(_("Innloggingen hos %(provider)s ble ikke godkjent. Prøv igjen.", provider=provider.label), "error")
-        return redirect(url_for("core.login"))
-    with refused(redirect_to=url_for("core.login")):
-        user = oidc.user_for_claims(provider, dict(token.get("userinfo") or {}))
-    target = session.pop("oidc_next", None)
-    _sign_in(user, f"through {name}")
-    session["signed_in_with"] = name  # the provider's own factors stand for the local second factor
+        claims, flow = oidc.finish(provider, request.args, _callback_url(name))
+        if flow.get("link"):
+            back = url_for("core.account")
+            if not current_user.is_authenticated or current_user.get_id() != flow["link"]:
+                raise oidc.Refused(_("Logg inn på nytt og prøv igjen."), "link_session")
+            oidc.link_account(current_user._get_current_object(), provider, claims)
+            flash(_("Kontoen er nå knyttet til innloggingen hos %(provider)s.", provider=provider.label), "success")
+            return redirect(back)
+        user = oidc.user_for_claims(provider, claims)
+    except oidc.Trouble as exc:
+        log.warning("oidc provider %s unavailable: %s", name, exc.what)
+        flash(exc.message, "error")
+        return redirect(back)
+    except oidc.Refused as exc:
+        log.info("oidc sign-in via %s refused: %s", name, exc.reason)
+        oidc.record_refusal(provider, exc)
+        flash(exc.message, "error")
+        return redirect(back)
     user.last_login_at = utcnow()
+    target = flow.get("next")
+    if not provider.asserts_second_factor(claims) and services.has_second_factor(user):
+        session.clear()
+        session["pending_user"], session["pending_at"] = user.get_id(), utcnow().timestamp()
+        return redirect(url_for("core.login_code", next=target))
+    _sign_in(user, f"through {name}")
+    if provider.asserts_second_factor(claims):
+        session["signed_in_with"] = name  # the provider's own second factor stands for the app's
     return redirect(target or url_for("core.dashboard"))
 
 
@@ -246,11 +320,14 @@ def oidc_callback(name: str):
 @csrf.exempt  # the provider calls this itself, with a signed logout token
 def oidc_backchannel_logout(name: str):
     """OpenID Connect back-channel logout: the provider ended the person's session; every session here ends."""
-    provider = oidc.provider(name)
-    if provider is None:
-        abort(404)
-    with refused(verdict=lambda exc: (jsonify({"error": "invalid_request", "error_description": exc.message}), 400)):
-        oidc.backchannel_logout(provider, request.form.get("logout_token", ""))
+    provider = _provider_or_404(name)
+    try:
+        with refused(verdict=lambda exc: (jsonify({"error": "invalid_request", "error_description": exc.message}),
+                                          400)):
+            oidc.backchannel_logout(provider, request.form.get("logout_token", ""))
+    except oidc.Trouble as exc:
+        log.warning("oidc provider %s unavailable for a logout: %s", name, exc.what)
+        return jsonify({"error": "temporarily_unavailable"}), 503
     response = current_app.make_response(("", 200))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -258,6 +335,51 @@ def oidc_backchannel_logout(name: str):
 
 for _view in (oidc_login, oidc_callback, oidc_backchannel_logout):
     _view.public = True
+
+
+@bp.get("/konto")
+@roles_required(*ALL_STAFF)
+def account():
+    """The account holder's page: the municipal login it is tied to, and the way to tie it."""
+    user = current_user._get_current_object()
+    return render_template("core/account.html", user=user, providers=oidc.providers_for(user),
+                           action_form=ActionForm())
+
+
+@bp.post("/konto/innlogging/<name>")
+@roles_required(*ALL_STAFF)
+def account_link(name: str):
+    """The signed-in holder ties their account to their municipal login: off to the provider, back to bind."""
+    provider = _provider_or_404(name)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if provider not in oidc.providers_for(current_user._get_current_object()):
+        abort(404)
+    try:
+        return redirect(oidc.begin(provider, _callback_url(name), link_user=current_user._get_current_object()))
+    except oidc.Trouble as exc:
+        log.warning("oidc provider %s unavailable: %s", name, exc.what)
+        flash(exc.message, "error")
+        return redirect(url_for("core.account"))
+
+
+@bp.post("/admin/brukere/<int:user_id>/innlogging")
+@roles_required(Role.ADMIN)
+def user_oidc(user_id: int):
+    """An admin invites the person to sign in through one of the municipality's providers, or unbinds them."""
+    with refused(not_found=True):
+        user = services.user_to_manage(current_user, user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    back = url_for("partners.user_edit", user_id=user.id)
+    with refused(redirect_to=back):
+        if request.form.get("handling") == "fjern":
+            oidc.unbind(user, actor=current_user)
+            flash(_("Koblingen til innloggingen er fjernet."), "success")
+        else:
+            oidc.invite(user, request.form.get("provider") or None, actor=current_user)
+            flash(_("Invitasjonen er lagret."), "success")
+    return redirect(back)
 
 
 def _pending_user():
@@ -288,7 +410,7 @@ def login_code():
         return redirect(url_for("core.login"))
     form = SecondFactorForm()
     if form.validate_on_submit():
-        if services.verify_second_factor(user, form.code.data):
+        if not session.get("pending_decoy") and services.verify_second_factor(user, form.code.data):
             _sign_in(user, "with a second factor")
             return redirect(_safe_next(request.args.get("next")) or url_for("core.dashboard"))
         form.code.errors = [_("Koden stemmer ikke, eller er brukt før. Prøv koden appen viser nå.")]
@@ -319,7 +441,8 @@ def login_passkey():
     user = _pending_user()
     if user is None:
         return json_error(401, "login_again", _("Logg inn på nytt."))
-    if not passkeys.verify(user, _json_body().get("credential"), session.pop("passkey_challenge", None)):
+    challenge = session.pop("passkey_challenge", None)
+    if session.get("pending_decoy") or not passkeys.verify(user, _json_body().get("credential"), challenge):
         return json_error(422, "passkey_refused", _("Passnøkkelen ble ikke godtatt. Prøv igjen, eller bruk koden fra "
                                                     "appen."))
     target = _safe_next(request.args.get("next")) or url_for("core.dashboard")
@@ -372,7 +495,8 @@ def totp_setup():
 def _setup_page(form, user, secret):
     """The account's second factors: the app's codes (set up, or on) and the passkeys, with room to add one."""
     keys = passkeys.passkeys_of(user)
-    common = {"required": services.second_factor_required(user), "passkeys": keys, "action_form": ActionForm()}
+    common = {"required": services.second_factor_required(user), "passkeys": keys, "action_form": ActionForm(),
+              "oidc_providers": oidc.providers_for(user)}
     if secret is None:
         return private_page(current_app.make_response(render_template("core/totp_setup.html", enabled=True,
                                                                       **common)))

@@ -11,7 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from ..cards import services as cards
-from ..core import files, nav, tenancy
+from ..core import files, nav, oidc, tenancy
 from ..core import services as core_services
 from ..core.clock import OSLO, today
 from ..core.guards import form_page
@@ -308,7 +308,8 @@ def user_edit(user_id: int):
         form.partner_id.data = services.partner_id_of(user) or 0
     _user_form_choices(form)
     if form.validate_on_submit():
-        with refused(lambda: form_page("partners/user_edit.html", form, user=user),
+        with refused(lambda: form_page("partners/user_edit.html", form, user=user,
+                                       oidc_providers=oidc.providers_for(user)),
                      field={"partner_unknown": form.partner_id, "partner_required": form.partner_id,
                             None: form.role}):
             services.update_staff_user(user, actor=current_user, role=form.role.data, active=form.active.data,
@@ -316,7 +317,7 @@ def user_edit(user_id: int):
                                        partner_id=form.partner_id.data or None)
         flash(_("Endringene er lagret."), "success")
         return redirect(url_for("core.users"))
-    return form_page("partners/user_edit.html", form, user=user)
+    return form_page("partners/user_edit.html", form, user=user, oidc_providers=oidc.providers_for(user))
 
 
 # The menu entries and dashboard figures of this part (wired by the app factory: core.nav.init_app)

@@ -152,3 +152,63 @@ def test_a_csv_beyond_the_row_limit_is_refused_by_name(monkeypatch, muni):
     with pytest.raises(ImportFailed) as exc:
         zones.import_zones_csv(muni, ("code;name;level\n" + "A;B;x\n" * 200).encode())
     assert "mer enn 100 rader" in exc.value.errors[0]
+
+
+def _guess_from_many_addresses(app, email, n, password="feil"):
+    c = app.test_client()
+    return [c.post("/logg-inn", data={"email": email, "password": password},
+                   environ_base={"REMOTE_ADDR": f"10.9.{i // 250}.{i % 250}"}).status_code for i in range(n)]
+
+
+def test_strangers_failures_do_not_lock_out_a_browser_the_holder_signed_in_from(make_app, users):
+    """OWASP's device cookie: a browser the account signed in from before keeps getting in with the right password
+    while strangers have spent the account's window; a new browser does not."""
+    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="100 per minute", LOGIN_ADDRESS_RATE_LIMIT="100 per minute",
+                   LOGIN_ACCOUNT_RATE_LIMIT="4 per hour")
+    own = app.test_client()
+    assert own.post("/logg-inn", data={"email": "analyst@test.no", "password": PASSWORD}).status_code == 302
+    assert own.get_cookie("kjent_enhet") is not None
+    own.post("/logg-ut")
+    assert _guess_from_many_addresses(app, "analyst@test.no", 6)[-1] == 429
+    assert own.post("/logg-inn", data={"email": "analyst@test.no", "password": PASSWORD}).status_code == 302
+    assert own.get("/oversikt").status_code == 200
+    new_browser = app.test_client()
+    assert new_browser.post("/logg-inn", data={"email": "analyst@test.no", "password": PASSWORD}).status_code == 429
+    # a forged or another account's device cookie is no key
+    new_browser.set_cookie("kjent_enhet", "forged")
+    assert new_browser.post("/logg-inn", data={"email": "analyst@test.no", "password": PASSWORD}).status_code == 429
+
+
+def test_the_holder_who_proves_the_second_factor_is_not_locked_out(make_app, users, frozen_clock):
+    """With the window spent, an account with a second factor is asked for it whatever the password was (a
+    guesser learns nothing); the right password and code get in, a wrong password never does."""
+    import pyotp
+
+    from opplevelseskort.core import services as core
+    from opplevelseskort.core.clock import utcnow
+
+    user = users["caseworker"]
+    secret = core.new_totp_secret()
+    core.enable_second_factor(user, secret, pyotp.TOTP(secret).at(int(utcnow().timestamp())), actor=user)
+    db.session.commit()
+    frozen_clock.move(seconds=60)
+    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="100 per minute", LOGIN_ADDRESS_RATE_LIMIT="100 per minute",
+                   LOGIN_ACCOUNT_RATE_LIMIT="4 per hour", SECOND_FACTOR_RATE_LIMIT="100 per minute")
+    codes = _guess_from_many_addresses(app, "caseworker@test.no", 6)
+    assert codes == [200, 200, 200, 200, 302, 302]  # spent: every answer is the code step, right or wrong
+    guesser = app.test_client()
+    r = guesser.post("/logg-inn", data={"email": "caseworker@test.no", "password": "feil"})
+    assert "/logg-inn/kode" in r.headers["Location"]
+    code = pyotp.TOTP(secret).at(int(utcnow().timestamp()))
+    assert guesser.post("/logg-inn/kode", data={"code": code}).status_code == 422  # no code passes a wrong password
+    assert guesser.get("/oversikt").status_code == 302
+    frozen_clock.move(seconds=60)
+    holder = app.test_client()
+    r = holder.post("/logg-inn", data={"email": "caseworker@test.no", "password": PASSWORD})
+    assert "/logg-inn/kode" in r.headers["Location"]
+    assert holder.post("/logg-inn/kode", data={"code": pyotp.TOTP(secret).at(int(utcnow().timestamp()))}
+                       ).status_code == 302
+    assert holder.get("/oversikt").status_code == 200
+    told = db.session.scalars(db.select(OutboxMessage).filter_by(recipient="caseworker@test.no",
+                                                                 kind="login_limited")).all()
+    assert len(told) == 1
