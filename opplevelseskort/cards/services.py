@@ -10,12 +10,13 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from ..core import audit, outbox
+from ..core import services as core
 from ..core.clock import (
     local_date,
     today,  # noqa: F401  (services.today: the one Norwegian "today")
@@ -198,23 +199,15 @@ def child_age(child: Child, on: date) -> int:
     return age
 
 
-def _base_url() -> str:
-    return (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
-
-
 def card_url(card: Card) -> str:
     """The URL inside the QR code: it opens nothing about the child for anyone but partner staff."""
-    base = _base_url()
-    return f"{base}/k/{card.qr_token}" if base else url_for("portal.scan_landing", token=card.qr_token, _external=True)
+    return core.public_url(f"/k/{card.qr_token}")
 
 
 def family_url(card: Card, locale: str | None = None) -> str:
     """The family's secret link to the card page (a different secret from the QR), in the guardian's language."""
-    base = _base_url()
     suffix = f"?sprak={locale}" if locale and locale != "nb" else ""
-    if base:
-        return f"{base}/kort/{card.family_token}{suffix}"
-    return url_for("portal.family_card", token=card.family_token, _external=True) + suffix
+    return core.public_url(f"/kort/{card.family_token}{suffix}")
 
 
 def scheme_period(municipality: Municipality, on: date | None = None) -> tuple[date, date]:

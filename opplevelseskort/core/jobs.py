@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from flask import Flask, after_this_request, has_app_context, has_request_context
+from flask import Flask, after_this_request, g, has_app_context, has_request_context, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from huey import Huey, crontab
@@ -99,15 +99,17 @@ def execute(run_id: int) -> JobRun | None:
     savepoint = db.session.begin_nested() if immediate and run.kind not in _OWN_TRANSACTIONS else None
     params = {k: v for k, v in (run.params or {}).items() if not k.startswith("_")}  # _keys: the page's own
     errors: list[str] = []
-    try:
-        with force_locale((run.params or {}).get("_locale") or "nb"):  # messages in the starter's language
+    g.public_base_url = (run.params or {}).get("_base_url") or ""
+    with force_locale((run.params or {}).get("_locale") or "nb"):  # messages in the starter's language
+        try:
             result = fn(run, **params)
-    except DomainError as exc:
-        errors = list(getattr(exc, "errors", None) or [exc.message])
-        log.info("job %s (%s) refused: %s problems", run_id, run.kind, len(errors))
-    except Exception:
-        errors = ["internal_error"]
-        log.exception("job %s (%s) failed", run_id, run.kind)
+        except DomainError as exc:
+            errors = list(getattr(exc, "errors", None) or [exc.message])
+            log.info("job %s (%s) refused: %s problems", run_id, run.kind, len(errors))
+        except Exception:
+            errors = [_("Jobben stoppet på grunn av en uventet feil, og ingenting ble lagret. Prøv igjen, eller si fra "
+                        "til kommunens IT (jobb %(id)s).", id=run_id)]
+            log.exception("job %s (%s) failed", run_id, run.kind)
     if errors:  # all or nothing: the job's writes go, its failed run stays
         if savepoint is not None:
             savepoint.rollback()
@@ -133,6 +135,7 @@ def start(kind: str, /, *, actor: User | None, municipality_id: int | None, **pa
         raise KeyError(kind)
     if has_request_context():
         params.setdefault("_locale", current_locale_code())
+        params.setdefault("_base_url", request.url_root.rstrip("/"))  # links built in the job point here
     run = JobRun(kind=kind, actor_id=actor.id if actor else None, municipality_id=municipality_id, params=params)
     db.session.add(run)
     db.session.flush()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyotp
 import sqlalchemy as sa
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_app_context, has_request_context, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -359,12 +359,20 @@ def update_municipality_settings(municipality: Municipality, *, actor: User, con
     return changed
 
 
-def public_url(path: str) -> str:
-    """An address for a message: the deployment's PUBLIC_BASE_URL (behind a proxy), else the request's own host."""
+def public_base() -> str:
+    """The address links are built on: the deployment's PUBLIC_BASE_URL (behind a proxy), else the host of the
+    request, or, in a job, of the request that started it (core.jobs keeps it); "" when none is known."""
     base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
     if base:
-        return base + path
-    return request.url_root.rstrip("/") + path if has_request_context() else path
+        return base
+    if has_request_context():
+        return request.url_root.rstrip("/")
+    return (g.get("public_base_url") or "").rstrip("/") if has_app_context() else ""
+
+
+def public_url(path: str) -> str:
+    """An address for a message (see `public_base`)."""
+    return public_base() + path
 
 
 PASSWORD_LINK_SALT = "set-password"

@@ -106,6 +106,8 @@ ALLOWED = {
     ("core.reauthenticate", "POST"): {"*": 422},  # an empty form is shown again, saying what is missing
     ("core.totp_setup", "POST"): {"*": 422},  # no code typed: said under the field
     ("core.totp_reset", "POST"): {"*": 302},
+    ("core.user_oidc", "POST"): {"*": 302},
+    ("core.account_link", "POST"): {"*": 404},  # no provider in the test world
     ("core.passkey_options", "POST"): {"*": 200},  # the options to make a passkey with
     ("core.passkey_add", "POST"): {"*": 422},  # no credential sent (and no challenge asked for)
     ("core.passkey_remove", "POST"): {"*": 404},  # the world's passkey is nobody's here

@@ -120,3 +120,40 @@ def test_scheduled_work_is_idempotent_on_a_second_node(muni, users):
     second = jobs.run_scheduled("outbox")
     assert first.result["sent"] + first.result["failed"] == 1
     assert second.result == {"sent": 0, "failed": 0}
+
+
+@jobs.job("probe_links")
+def _probe_links(run):
+    from opplevelseskort.core.services import public_url
+
+    return {"link": public_url("/kort/abc")}
+
+
+@jobs.job("probe_crash")
+def _probe_crash(run):
+    raise RuntimeError("boom")
+
+
+def _run_in_worker(kind, **params):
+    """A run started by a request, executed the way a worker does (an app context, no request)."""
+    run = JobRun(kind=kind, actor_id=None, municipality_id=None, params={"_locale": "nb", **params})
+    db.session.add(run)
+    db.session.flush()
+    return jobs.execute(run.id)
+
+
+def test_a_job_builds_links_on_the_host_of_the_request_that_started_it(app):
+    """With PUBLIC_BASE_URL unset (the README's default: the request's host) a job in a worker has no request:
+    it uses the host the starting request came to, which `start` keeps."""
+    app.config["PUBLIC_BASE_URL"] = ""
+    with app.test_request_context("/", base_url="http://kort.testby.no"):
+        run = jobs.start("probe_links", actor=None, municipality_id=None)
+    assert run.params["_base_url"] == "http://kort.testby.no"
+    done = _run_in_worker("probe_links", _base_url="http://kort.testby.no")
+    assert done.status == JobStatus.DONE and done.result["link"] == "http://kort.testby.no/kort/abc"
+
+
+def test_a_job_that_crashes_fails_with_a_translated_message_not_a_code():
+    run = _run_in_worker("probe_crash")
+    assert run.status == JobStatus.FAILED
+    assert run.errors and "uventet feil" in run.errors[0] and "internal_error" not in run.errors[0]
