@@ -142,10 +142,10 @@ def _run_in_worker(kind, **params):
     return jobs.execute(run.id)
 
 
-def test_a_job_builds_links_on_the_host_of_the_request_that_started_it(app):
+def test_a_job_builds_links_on_the_host_of_the_request_that_started_it(app, monkeypatch):
     """With PUBLIC_BASE_URL unset (the README's default: the request's host) a job in a worker has no request:
     it uses the host the starting request came to, which `start` keeps."""
-    app.config["PUBLIC_BASE_URL"] = ""
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "")
     with app.test_request_context("/", base_url="http://kort.testby.no"):
         run = jobs.start("probe_links", actor=None, municipality_id=None)
     assert run.params["_base_url"] == "http://kort.testby.no"
