@@ -200,16 +200,16 @@ def init_app(app: Flask) -> None:
     }
 
 
-def _state() -> dict:
+def _registry() -> dict:
     return current_app.extensions["opplevelseskort.oidc"]
 
 
 def providers() -> list[Provider]:
-    return list(_state()["providers"].values())
+    return list(_registry()["providers"].values())
 
 
 def provider(name: str) -> Provider | None:
-    return _state()["providers"].get(name)
+    return _registry()["providers"].get(name)
 
 
 # --- talking to the provider -------------------------------------------------------------------------------
@@ -263,7 +263,7 @@ def _call(p: Provider, url: str, *, data: dict | None = None) -> tuple[int, dict
 
 
 def _cached(p: Provider, what: str, fetch, *, fresh: bool = False):
-    cache = _state()["cache"].setdefault(p.issuer, {})
+    cache = _registry()["cache"].setdefault(p.issuer, {})
     hit = cache.get(what)
     if hit is not None and not fresh and time.monotonic() - hit[0] < CACHE_SECONDS:
         return hit[1]
@@ -374,6 +374,11 @@ def _verified_claims(p: Provider, token: str) -> dict:
     return claims
 
 
+def _audiences(claims: dict) -> list:
+    aud = claims.get("aud")
+    return [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+
+
 def _at_hash(access_token: str, alg: str) -> str:
     digest = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}.get(alg[-3:], hashlib.sha256)
     full = digest(access_token.encode()).digest()
@@ -384,8 +389,7 @@ def validate_id_token(p: Provider, token: str, *, nonce: str, access_token: str 
     """An ID token as OpenID Connect Core 3.1.3.7 says: signature, iss, aud (and azp), exp, iat, nonce, at_hash."""
     claims = _verified_claims(p, token)
     now = time.time()
-    aud = claims.get("aud")
-    audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+    audiences = _audiences(claims)
     problem = None
     if claims.get("iss") != p.issuer:
         problem = "iss"
@@ -423,7 +427,7 @@ def _email_of(p: Provider, claims: dict) -> tuple[str, bool]:
     """The e-mail claim and whether it may be believed: `email_verified` true, or an entry that trusts its
     e-mails (the organisation's own addresses)."""
     email = str(claims.get("email") or "").strip().lower()
-    verified = claims.get("email_verified") is True or str(claims.get("email_verified")).lower() == "true"
+    verified = str(claims.get("email_verified")).lower() == "true"  # true, or the string some providers send
     return email, bool(email) and (verified or p.trust_email)
 
 
@@ -444,7 +448,7 @@ def _check_belongs(p: Provider, muni: Municipality, user: User) -> None:
 
 
 def _check_level(role: Role, claims: dict) -> None:
-    required = _state()["levels"].get(Role(role).value)
+    required = _registry()["levels"].get(Role(role).value)
     if required and not required & _levels_of(claims):
         raise Refused(_("Innloggingen var ikke på det nivået kommunen krever for rollen din. Prøv igjen med et "
                         "sterkere innloggingsmiddel."), "level")
@@ -457,6 +461,7 @@ def user_for_claims(p: Provider, claims: dict) -> User:
     subject = str(claims["sub"])
     user = db.session.scalar(db.select(User).filter_by(oidc_issuer=p.issuer, oidc_subject=subject))
     email, email_ok = _email_of(p, claims)
+    mapped = _mapped_role(p, claims) if p.jit and p.role_map else None
     bind = create = False
     if user is None:
         same_email = db.session.scalar(db.select(User).filter_by(email=email)) if email else None
@@ -469,7 +474,7 @@ def user_for_claims(p: Provider, claims: dict) -> User:
             raise Refused(_("Kontoen med denne e-postadressen er ikke knyttet til innloggingen hos %(provider)s. "
                             "Logg inn på vanlig måte og knytt den til fra kontosiden, eller be en administrator om "
                             "en invitasjon.", provider=p.label), "email_not_bound", same_email)
-        elif p.jit and email_ok and _mapped_role(p, claims) is not None:
+        elif mapped is not None and email_ok:
             create = True
         else:
             raise Refused(_("Du har ingen konto her. Be en administrator i kommunen om å invitere deg."), "no_account")
@@ -477,7 +482,7 @@ def user_for_claims(p: Provider, claims: dict) -> User:
         _check_belongs(p, muni, user)
         if not user.active:
             raise Refused(_("Kontoen er deaktivert."), "disabled", user)
-    role = _mapped_role(p, claims) if p.jit and p.role_map else (user.role if user is not None else None)
+    role = mapped if p.jit and p.role_map else (user.role if user is not None else None)
     if role is None:
         raise Refused(_("Du har ingen rolle i opplevelseskortet hos kommunen din."), "no_role", user)
     _check_level(role, claims)
@@ -563,9 +568,8 @@ def backchannel_logout(p: Provider, logout_token: str) -> User | None:
         claims = _verified_claims(p, logout_token)
     except Refused as exc:
         raise DomainError("logout_token_invalid", exc.reason) from None
-    aud = claims.get("aud")
     now = time.time()
-    if (claims.get("iss") != p.issuer or p.client_id not in ([aud] if isinstance(aud, str) else aud or [])
+    if (claims.get("iss") != p.issuer or p.client_id not in _audiences(claims)
             or not isinstance(claims.get("iat"), int | float) or abs(now - claims["iat"]) > 600
             or BACKCHANNEL_EVENT not in (claims.get("events") or {}) or "nonce" in claims
             or not claims.get("sub") or not isinstance(claims.get("jti"), str) or not claims["jti"]

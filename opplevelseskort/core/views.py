@@ -122,7 +122,8 @@ def _known_accounts() -> list[str]:
 
 
 def _remember_device(email: str) -> None:
-    known = [k for k in _known_accounts() if k != _account_key(email)][-4:] + [_account_key(email)]
+    key = _account_key(email)
+    known = [k for k in _known_accounts() if k != key][-4:] + [key]
 
     @after_this_request
     def _set(response):
@@ -230,21 +231,28 @@ def login():
                 flash(_("For mange forsøk på denne kontoen. Vent en stund og prøv igjen, eller logg inn fra en enhet "
                         "du har brukt før."), "error")
                 return render_template("core/login.html", form=form, **_login_choices()), 429
-            session.clear()  # the second factor decides; a wrong password reaches a step no code passes
-            session["pending_user"], session["pending_at"] = holder.get_id(), utcnow().timestamp()
-            session["pending_decoy"] = user is None
-            return redirect(url_for("core.login_code", next=_safe_next(request.args.get("next"))))
+            # the second factor decides; a wrong password reaches a step no code passes
+            return _to_second_step(holder, _safe_next(request.args.get("next")), decoy=user is None)
         if user is None:
             # One message for unknown e-mail, wrong password and disabled account: no user enumeration.
             flash(_("Feil e-post eller passord."), "error")
             return render_template("core/login.html", form=form, **_login_choices()), 200
-        session.clear()
         if services.has_second_factor(user):  # the password is right; the code from the app comes next
-            session["pending_user"], session["pending_at"] = user.get_id(), utcnow().timestamp()
-            return redirect(url_for("core.login_code", next=_safe_next(request.args.get("next"))))
+            return _to_second_step(user, _safe_next(request.args.get("next")))
         _sign_in(user, "with a password")
         return redirect(_safe_next(request.args.get("next")) or url_for("core.dashboard"))
     return render_template("core/login.html", form=form, **_login_choices())
+
+
+def _to_second_step(user: User, next_url: str | None, *, decoy: bool = False):
+    """The first step is done (a password, or a provider that asserted no second factor): whatever this browser
+    held is cleared and the account's code or passkey is asked for within five minutes. A decoy step (a wrong
+    password on an account whose window is spent) looks the same and lets no code pass."""
+    session.clear()
+    session["pending_user"], session["pending_at"] = user.get_id(), utcnow().timestamp()
+    if decoy:
+        session["pending_decoy"] = True
+    return redirect(url_for("core.login_code", next=next_url))
 
 
 def _login_choices() -> dict:
@@ -266,6 +274,13 @@ def _callback_url(name: str) -> str:
     return url_for("core.oidc_callback", name=name, _external=True)
 
 
+def _provider_trouble(name: str, exc: oidc.Trouble, back: str):
+    """A provider in trouble: the log says what, the person is told and sent back."""
+    log.warning("oidc provider %s unavailable: %s", name, exc.what)
+    flash(exc.message, "error")
+    return redirect(back)
+
+
 @bp.get("/logg-inn/oidc/<name>")
 def oidc_login(name: str):
     """Off to the municipality's identity provider (PKCE, state and nonce; the scopes and level the entry asks)."""
@@ -273,9 +288,7 @@ def oidc_login(name: str):
     try:
         return redirect(oidc.begin(provider, _callback_url(name), next_url=_safe_next(request.args.get("next"))))
     except oidc.Trouble as exc:
-        log.warning("oidc provider %s unavailable: %s", name, exc.what)
-        flash(exc.message, "error")
-        return redirect(url_for("core.login"))
+        return _provider_trouble(name, exc, url_for("core.login"))
 
 
 @bp.get("/logg-inn/oidc/<name>/svar")
@@ -296,9 +309,7 @@ def oidc_callback(name: str):
             return redirect(back)
         user = oidc.user_for_claims(provider, claims)
     except oidc.Trouble as exc:
-        log.warning("oidc provider %s unavailable: %s", name, exc.what)
-        flash(exc.message, "error")
-        return redirect(back)
+        return _provider_trouble(name, exc, back)
     except oidc.Refused as exc:
         log.info("oidc sign-in via %s refused: %s", name, exc.reason)
         oidc.record_refusal(provider, exc)
@@ -307,9 +318,7 @@ def oidc_callback(name: str):
     user.last_login_at = utcnow()
     target = flow.get("next")
     if not provider.asserts_second_factor(claims) and services.has_second_factor(user):
-        session.clear()
-        session["pending_user"], session["pending_at"] = user.get_id(), utcnow().timestamp()
-        return redirect(url_for("core.login_code", next=target))
+        return _to_second_step(user, target)
     _sign_in(user, f"through {name}")
     if provider.asserts_second_factor(claims):
         session["signed_in_with"] = name  # the provider's own second factor stands for the app's
@@ -358,9 +367,7 @@ def account_link(name: str):
     try:
         return redirect(oidc.begin(provider, _callback_url(name), link_user=current_user._get_current_object()))
     except oidc.Trouble as exc:
-        log.warning("oidc provider %s unavailable: %s", name, exc.what)
-        flash(exc.message, "error")
-        return redirect(url_for("core.account"))
+        return _provider_trouble(name, exc, url_for("core.account"))
 
 
 @bp.post("/admin/brukere/<int:user_id>/innlogging")

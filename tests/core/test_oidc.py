@@ -66,9 +66,8 @@ def _invite(email, role="caseworker", muni_id=None, provider="test"):
 
 
 def _refusals(reason):
-    return db.session.scalars(db.select(AuditLog).filter_by(action="user.oidc_refused")).all() and [
-        a for a in db.session.scalars(db.select(AuditLog).filter_by(action="user.oidc_refused"))
-        if a.details.get("reason") == reason]
+    return [a for a in db.session.scalars(db.select(AuditLog).filter_by(action="user.oidc_refused"))
+            if a.details.get("reason") == reason]
 
 
 # --- binding ------------------------------------------------------------------------------------------------
