@@ -37,6 +37,14 @@ if command -v redis-cli >/dev/null 2>&1 && ! redis-cli -h 127.0.0.1 ping >/dev/n
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null || true
 fi
 
+say "first run: a plain 'pip install .' (no extras) in a clean virtual environment, demo, every role's page"
+FIRST_RUN_VENV=$(mktemp -d)/venv
+python3 -m venv "$FIRST_RUN_VENV"
+"$FIRST_RUN_VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+"$FIRST_RUN_VENV/bin/python" -m pip install -q .
+PATH="$FIRST_RUN_VENV/bin:$PATH" "$FIRST_RUN_VENV/bin/python" tools/first_run.py
+rm -rf "$(dirname "$FIRST_RUN_VENV")"
+
 say "installing the package with its test extras into $VENV"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 # shellcheck disable=SC1091
