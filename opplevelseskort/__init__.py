@@ -223,6 +223,7 @@ def _wire_hooks(app: Flask) -> None:
     from utstyr import services as utstyr
 
     from .cards import demo as cards_demo
+    from .checkin import demo as checkin_demo
     from .checkin import services as checkin
     from .core import hooks
     from .partners import catalogue_cache
@@ -232,8 +233,8 @@ def _wire_hooks(app: Flask) -> None:
     catalogue_cache.init_app(app)
     hooks.provide(app, "metric_counts", checkin.metric_counts)
     hooks.provide(app, "metric_counts", utstyr.metric_counts)
-    for add_demo_data in (partners_demo.demo_offers, cards_demo.demo_cards, utstyr_demo.demo_utstyr,
-                          reports_demo.demo_publications):  # last: built from everything above
+    for add_demo_data in (partners_demo.demo_offers, cards_demo.demo_cards, checkin_demo.demo_checkins,
+                          utstyr_demo.demo_utstyr, reports_demo.demo_publications):  # last: built from the rest
         hooks.provide(app, "demo_data", add_demo_data)
 
 

@@ -1,18 +1,26 @@
-"""The demo municipality: zones with boundaries and one user per role. Later parts add their own data through
-the "demo_data" hook, wired in the factory."""
+"""The demo municipality. `load_demo()` builds one that shows every role's work: 48 grunnkretser in 8 delområder with
+boundaries shaped like real ones (irregular, sharing their edges), SSB's parentless "uoppgitt grunnkrets", and one
+user per role. Later parts add their own data through the "demo_data" hook, wired in the factory (children and
+cards, partners and offers, two years of check-ins and loans, indicators, an index method, the publications).
+
+`small=True` keeps the tiny set the browser tests are written against (8 grunnkretser, four children).
+Everything is drawn from one seeded random generator per part, so the same day gives the same demo in any process.
+"""
 
 from __future__ import annotations
 
 import json
+import random
 
 from ..extensions import db
 from . import hooks, services, zones
 from .errors import DomainError
-from .models import Municipality, Role, User
+from .models import Municipality, Role, User, Zone
 
 DEMO_NUMBER = "9901"
 DEMO_NAME = "Demo kommune"
 DEMO_PASSWORD = "demo1234"
+DEMO_SEED = 9901
 DEMO_USERS = [
     ("admin@demo.no", Role.ADMIN, "Ada Admin"),
     ("saksbehandler@demo.no", Role.CASEWORKER, "Sara Saksbehandler"),
@@ -20,26 +28,64 @@ DEMO_USERS = [
     ("analytiker@demo.no", Role.ANALYST, "Anders Analytiker"),
 ]
 
-DISTRICTS = [("Sentrum", ["Torget", "Stasjonen", "Kirkebakken"]),
-             ("Nordbyen", ["Elvebredden", "Skoleveien", "Furumoen"]),
-             ("Søråsen", ["Solhaug", "Myrvang"])]
+SMALL_DISTRICTS = [("Sentrum", ["Torget", "Stasjonen", "Kirkebakken"]),
+                   ("Nordbyen", ["Elvebredden", "Skoleveien", "Furumoen"]),
+                   ("Søråsen", ["Solhaug", "Myrvang"])]
+
+# eight delområder of six grunnkretser each (two columns by three rows of the grid below)
+DISTRICTS = [
+    ("Sentrum", ["Torget", "Stasjonen", "Kirkebakken", "Brygga", "Rådhuset", "Parken"]),
+    ("Nordbyen", ["Elvebredden", "Skoleveien", "Furumoen", "Mølla", "Bakkehaugen", "Nordre løkka"]),
+    ("Søråsen", ["Solhaug", "Myrvang", "Åsen", "Lia", "Granlund", "Sørhellinga"]),
+    ("Vestsida", ["Vestre torg", "Kvernhusbakken", "Fjellheim", "Holmen", "Vika", "Sandvollen"]),
+    ("Østmarka", ["Østre gård", "Skogly", "Tjernet", "Bjørkely", "Markavegen", "Heia"]),
+    ("Strandvik", ["Stranda", "Båthavna", "Neset", "Fyret", "Viksletta", "Odden"]),
+    ("Bergeby", ["Berget", "Kollen", "Steinbrudd", "Utsikten", "Haugen", "Nabben"]),
+    ("Lundeby", ["Lunden", "Engene", "Gardsvegen", "Kirkelia", "Bekkedalen", "Jordet"]),
+]
+UNKNOWN_CODE = DEMO_NUMBER + "9999"  # SSB's "uoppgitt grunnkrets": no boundary, no delområde
+LON0, LAT0, DLON, DLAT = 11.00, 60.76, 0.018, 0.009  # near 60.8° N 11.1° E; a cell is about 1 km across
 
 
-def demo_geojson() -> str:
-    """Grunnkretser as a small grid of squares near 60.79°N 11.07°E, with delområde names."""
+def _cell_ring(rng_seed: int, col: int, row: int) -> list[list[float]]:
+    """A grunnkrets's outline: the grid cell's corners and edge midpoints moved a little, each shared point moved
+    the same way for both cells that share it, so neighbours meet without gaps or overlaps."""
+    def point(i2: int, j2: int) -> list[float]:  # half-cell coordinates: even = corner, odd = edge midpoint
+        r = random.Random(rng_seed * 1_000_003 + i2 * 1009 + j2)
+        jitter = 0.28 if i2 % 2 or j2 % 2 else 0.18
+        dx = (r.random() - 0.5) * jitter * DLON if 0 < i2 < 16 else 0.0  # the outer border stays straight
+        dy = (r.random() - 0.5) * jitter * DLAT if 0 < j2 < 12 else 0.0
+        return [round(LON0 + i2 * DLON / 2 + dx, 6), round(LAT0 + j2 * DLAT / 2 + dy, 6)]
+    i, j = 2 * col, 2 * row
+    path = [(i, j), (i + 1, j), (i + 2, j), (i + 2, j + 1), (i + 2, j + 2), (i + 1, j + 2), (i, j + 2), (i, j + 1)]
+    ring = [point(a, b) for a, b in path]
+    return [*ring, ring[0]]
+
+
+def demo_geojson(*, small: bool = False) -> str:
+    """Grunnkretser with their delområde's name, as a municipality's GIS would export them."""
     features = []
-    lon0, lat0, dlon, dlat = 11.04, 60.77, 0.02, 0.01
-    for d, (dname, kretser) in enumerate(DISTRICTS, start=1):
-        for k, kname in enumerate(kretser, start=1):
-            x, y = lon0 + (k - 1) * dlon, lat0 + (d - 1) * dlat
-            ring = [[x, y], [x + dlon, y], [x + dlon, y + dlat], [x, y + dlat], [x, y]]
-            features.append({
-                "type": "Feature",
-                "properties": {"grunnkretsnummer": f"{DEMO_NUMBER}{d:02d}{k:02d}", "grunnkretsnavn": kname,
-                               "delomradenavn": dname},
-                "geometry": {"type": "Polygon", "coordinates": [[[round(a, 6), round(b, 6)] for a, b in ring]]},
-            })
+    if small:
+        lon0, lat0, dlon, dlat = 11.04, 60.77, 0.02, 0.01
+        for d, (dname, kretser) in enumerate(SMALL_DISTRICTS, start=1):
+            for k, kname in enumerate(kretser, start=1):
+                x, y = lon0 + (k - 1) * dlon, lat0 + (d - 1) * dlat
+                ring = [[x, y], [x + dlon, y], [x + dlon, y + dlat], [x, y + dlat], [x, y]]
+                features.append(_feature(f"{DEMO_NUMBER}{d:02d}{k:02d}", kname, dname,
+                                         [[round(a, 6), round(b, 6)] for a, b in ring]))
+    else:
+        for d, (dname, kretser) in enumerate(DISTRICTS, start=1):
+            for k, kname in enumerate(kretser, start=1):
+                col, row = 2 * ((d - 1) % 4) + (k - 1) % 2, 3 * ((d - 1) // 4) + (k - 1) // 2
+                features.append(_feature(f"{DEMO_NUMBER}{d:02d}{k:02d}", kname, dname,
+                                         _cell_ring(DEMO_SEED, col, row)))
     return json.dumps({"type": "FeatureCollection", "features": features})
+
+
+def _feature(code: str, name: str, district: str, ring: list) -> dict:
+    return {"type": "Feature", "properties": {"grunnkretsnummer": code, "grunnkretsnavn": name,
+                                              "delomradenavn": district},
+            "geometry": {"type": "Polygon", "coordinates": [ring]}}
 
 
 def non_demo_data_present() -> bool:
@@ -48,23 +94,25 @@ def non_demo_data_present() -> bool:
     return bool(other_muni or other_user)
 
 
-def load_demo() -> Municipality:
+def load_demo(*, small: bool = False) -> Municipality:
     """Create (or complete) the demo municipality; running it again changes nothing."""
     if non_demo_data_present():
         raise DomainError("demo_refused", "The database holds non-demo data; refusing to load demo data into it.")
     muni = services.get_or_create_municipality(DEMO_NUMBER, DEMO_NAME)
-    zones.import_zones_geojson(muni, demo_geojson(), code_property="grunnkretsnummer",
+    zones.import_zones_geojson(muni, demo_geojson(small=small), code_property="grunnkretsnummer",
                                name_property="grunnkretsnavn", level="grunnkrets", parent_prefix=6,
                                parent_level="delomrade", parent_name_property="delomradenavn")
+    if not small and not db.session.scalar(db.select(Zone.id).filter_by(municipality_id=muni.id, code=UNKNOWN_CODE)):
+        db.session.add(Zone(municipality_id=muni.id, code=UNKNOWN_CODE, name="Uoppgitt grunnkrets", level="grunnkrets"))
     for email, role, name in DEMO_USERS:
         if db.session.scalar(db.select(User.id).filter_by(email=email)):
             continue
         services.create_user(email, DEMO_PASSWORD, role, name=name,
                              municipality_id=None if role == Role.ADMIN else muni.id)
+    db.session.flush()
     # each part's demo data, in the order the factory wired them (partners' club, its user and offers before the
-    # cards using them); the partner user is the partners part's, tied to its club
-
+    # cards using them; the publications last)
     for add_demo_data in hooks.providers("demo_data"):
-        add_demo_data(muni)
+        add_demo_data(muni, small=small)
     db.session.flush()
     return muni

@@ -74,7 +74,7 @@ def live_app(tmp_path_factory, worker_id):
     app = create_app(config)
     with app.app_context():
         db.create_all()
-        load_demo()
+        load_demo(small=True)
         db.session.commit()
     return app
 

@@ -33,7 +33,7 @@ def two(tmp_path_factory, worker_id):
     app = create_app(config)
     with app.app_context(), app.test_request_context():
         db.create_all()
-        load_demo()
+        load_demo(small=True)
         b = core.get_or_create_municipality("3002", "Nabobygd")
         zones.import_zones_csv(b, "code;name;level;parent\n30020101;Fjellgrenda;grunnkrets;\n")
         club = Partner(municipality_id=b.id, name="Nabobygd IL", org_number="910000001",

@@ -39,7 +39,7 @@ def test_pg_dump_of_a_demo_database_restores_with_every_row(make_app, worker_id,
         db.engines[None] = sa.create_engine(source)
         upgrade(revision="heads")
         with app.test_request_context():
-            load_demo()
+            load_demo(small=True)
             db.session.commit()
         db.session.remove()
         db.engines[None].dispose()

@@ -104,8 +104,8 @@ def test_dates_formatted_by_babel_for_locale(app):
 
 
 def test_demo_is_idempotent_and_creates_each_role(app):
-    demo.load_demo()
-    demo.load_demo()
+    demo.load_demo(small=True)
+    demo.load_demo(small=True)
     emails = set(db.session.scalars(db.select(User.email)))
     assert {"admin@demo.no", "saksbehandler@demo.no", "partner@demo.no", "frivillig@demo.no",
             "analytiker@demo.no"} <= emails
@@ -118,7 +118,7 @@ def test_demo_refuses_database_with_real_data(app, users):
     from opplevelseskort.core.errors import DomainError
 
     with pytest.raises(DomainError) as exc:
-        demo.load_demo()
+        demo.load_demo(small=True)
     assert exc.value.code == "demo_refused"
 
 
@@ -205,7 +205,7 @@ def test_the_demo_years_figures_are_stored_when_the_demo_is_loaded(app):
     from opplevelseskort.core.clock import today
     from opplevelseskort.reports.models import ReportPublication
 
-    demo.load_demo()
+    demo.load_demo(small=True)
     periods = set(db.session.scalars(db.select(ReportPublication.period)))
     year = str(today().year)
     assert {year, f"{year}-Q1", f"{year}-Q4"} <= periods
