@@ -17,14 +17,14 @@ from opplevelseskort.core.models import Municipality, User
 from opplevelseskort.extensions import db
 
 from . import services
-from .models import ItemCategory, ItemType, LoanLine, Location, Unit, UnitStatus
+from .models import ItemCategory, ItemType, Loan, LoanLine, Location, Unit, UnitStatus
 
 PAST_LOANS = 160
 
 
-def demo_utstyr(muni: Municipality, *, small: bool = False) -> None:
+def demo_utstyr(muni: Municipality, *, small: bool = False) -> dict[str, int]:
     if db.session.scalar(db.select(Location.id).filter_by(municipality_id=muni.id).limit(1)):
-        return
+        return {}
     loc = Location(municipality_id=muni.id, name="Utlånssentralen", address="Torget 1", contact="utlan@demo.no",
                    solo_age=12, household_cap=6, opening_hours=OpeningHours.parse("mandag 15–19\nonsdag 15–19\nlørdag 12–16"))
     db.session.add(loc)
@@ -47,6 +47,8 @@ def demo_utstyr(muni: Municipality, *, small: bool = False) -> None:
         services.add_units(it, loc, n * more, safety_expires_on=expiry)
     if not small and volunteer is not None:
         _history(muni, loc, volunteer)
+    return {"units to lend": db.session.scalar(db.select(db.func.count(Unit.id)).filter_by(location_id=loc.id)),
+            "loans": db.session.scalar(db.select(db.func.count(Loan.id)).filter_by(location_id=loc.id))}
 
 
 def _season_day(rng: random.Random, year: int, category: ItemCategory, last: date) -> date:

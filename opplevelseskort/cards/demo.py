@@ -42,9 +42,9 @@ LANGUAGES = ["nb"] * 64 + ["so"] * 8 + ["ar"] * 9 + ["uk"] * 7 + ["pl"] * 6 + ["
 CHANNELS = ["nav"] * 5 + ["school"] * 2 + ["health_nurse", "child_welfare", "introduction"] + ["application"] * 2
 
 
-def demo_cards(muni: Municipality, *, small: bool = False) -> None:
+def demo_cards(muni: Municipality, *, small: bool = False) -> dict[str, int]:
     if db.session.scalar(db.select(Child.id).filter_by(municipality_id=muni.id).limit(1)):
-        return
+        return {}
     actor = db.session.scalar(db.select(User).filter_by(email="saksbehandler@demo.no"))
     today = services.today()
     if small:
@@ -58,8 +58,13 @@ def demo_cards(muni: Municipality, *, small: bool = False) -> None:
             actor=actor)
         for child in h.children:
             services.issue_card(child, actor=actor)
-    if small:
-        return
+    if not small:
+        _many(muni, actor, today)
+    return {"children with cards": db.session.scalar(db.select(db.func.count(Child.id))
+                                                     .filter_by(municipality_id=muni.id))}
+
+
+def _many(muni: Municipality, actor: User, today: date) -> None:
     zones = {z.code: z for z in db.session.scalars(db.select(Zone).filter_by(municipality_id=muni.id,
                                                                              level="grunnkrets"))}
     services.register_households_bulk(muni, _households(zones, today), zones.__getitem__, actor=actor)

@@ -38,9 +38,9 @@ def season_weight(day: date) -> float:
     return 0.6 if day.weekday() == 6 else 1.0
 
 
-def demo_checkins(muni: Municipality, *, small: bool = False) -> None:
+def demo_checkins(muni: Municipality, *, small: bool = False) -> dict[str, int]:
     if small or db.session.scalar(db.select(CheckIn.id).filter_by(municipality_id=muni.id).limit(1)):
-        return
+        return {}
     rng = random.Random(DEMO_SEED + 1)
     end = today() - timedelta(days=1)
     days = [date(end.year - 1, 1, 1) + timedelta(days=n) for n in range((end - date(end.year - 1, 1, 1)).days + 1)]
@@ -71,17 +71,20 @@ def demo_checkins(muni: Municipality, *, small: bool = False) -> None:
                              "birth_year": child.birth_year, "gender": child.gender.value if child.gender else None,
                              "value_nok": offer.price_nok})
     db.session.execute(sa.insert(CheckIn), rows)
-    _bookings(muni, holders, rng)
+    return {"check-ins": len(rows), "bookings": _bookings(muni, holders, rng)}
 
 
-def _bookings(muni: Municipality, holders, rng: random.Random) -> None:
+def _bookings(muni: Municipality, holders, rng: random.Random) -> int:
     """A few children booked on the coming weeks' places, through the booking service (its rules apply)."""
     caseworker = db.session.scalar(db.select(User).filter_by(email="saksbehandler@demo.no"))
     occasions = list(db.session.scalars(db.select(Occasion).join(Offer).where(Offer.municipality_id == muni.id)
                                         .order_by(Occasion.starts_at, Occasion.id)))
+    made = 0
     for occasion in occasions[:8]:
         for _child, card in rng.sample(holders, 12):
             try:
                 partners.book(occasion, card, actor=caseworker)
+                made += 1
             except DomainError:
                 continue  # too young or too old for the offer: that child is not booked
+    return made

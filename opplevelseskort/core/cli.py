@@ -144,18 +144,20 @@ def zones_import(path, municipality_number, municipality_name, fmt, code_propert
 
 
 @click.command("demo")
-def demo_command():
+@click.option("--small", is_flag=True, help="Only a handful of children in 8 zones (what the browser tests use)")
+def demo_command(small):
     """Migrate the database and load the demo municipality (idempotent; refuses production and real data)."""
     if current_app.config["PRODUCTION"]:
         click.echo("Refusing to load demo data in production mode.", err=True)
         sys.exit(1)
     upgrade()
     try:
-        muni = demo_mod.load_demo()
+        muni, added = demo_mod.build_demo(small=small)
     except DomainError as exc:
         fail(exc)
     db.session.commit()
-    click.echo(f"Demo municipality {muni.name} ({muni.number}) is ready.")
+    click.echo(f"Demo municipality {muni.name} ({muni.number}) is ready: "
+               + ", ".join(f"{n} {what}" for what, n in added.items()) + ".")
     click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
     click.echo(f"Users (password {demo_mod.DEMO_PASSWORD}):")
     for user in db.session.scalars(db.select(User).where(User.email.like("%@demo.no")).order_by(User.email)):

@@ -96,6 +96,12 @@ def non_demo_data_present() -> bool:
 
 def load_demo(*, small: bool = False) -> Municipality:
     """Create (or complete) the demo municipality; running it again changes nothing."""
+    return build_demo(small=small)[0]
+
+
+def build_demo(*, small: bool = False) -> tuple[Municipality, dict[str, int]]:
+    """The demo municipality and what each part added to it (zones here; children, offers, check-ins... from the
+    parts' providers, each returning its own counts)."""
     if non_demo_data_present():
         raise DomainError("demo_refused", "The database holds non-demo data; refusing to load demo data into it.")
     muni = services.get_or_create_municipality(DEMO_NUMBER, DEMO_NAME)
@@ -110,9 +116,10 @@ def load_demo(*, small: bool = False) -> Municipality:
         services.create_user(email, DEMO_PASSWORD, role, name=name,
                              municipality_id=None if role == Role.ADMIN else muni.id)
     db.session.flush()
+    added = {"zones": db.session.scalar(db.select(db.func.count(Zone.id)).filter_by(municipality_id=muni.id))}
     # each part's demo data, in the order the factory wired them (partners' club, its user and offers before the
     # cards using them; the publications last)
     for add_demo_data in hooks.providers("demo_data"):
-        add_demo_data(muni, small=small)
+        added.update(add_demo_data(muni, small=small) or {})
     db.session.flush()
-    return muni
+    return muni, added

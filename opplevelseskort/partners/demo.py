@@ -51,7 +51,7 @@ MORE_PARTNERS = [  # name, organisation number, kind, offers: (title, category, 
 ]
 
 
-def demo_offers(muni: Municipality, *, small: bool = False) -> None:
+def demo_offers(muni: Municipality, *, small: bool = False) -> dict[str, int]:
     """The demo club's staff user, and published offers for the club and two more partners, one with limited
     places (the full demo: eight more partners and their offers, from the start of last year)."""
     email, name = DEMO_PARTNER_USER
@@ -60,7 +60,7 @@ def demo_offers(muni: Municipality, *, small: bool = False) -> None:
                           partner_id=demo_partner(muni))
 
     if db.session.scalar(db.select(Offer.id).filter_by(municipality_id=muni.id).limit(1)):
-        return
+        return {}
     club = db.session.get(Partner, demo_partner(muni))
     others = []
     for name, org, kind in [("Kino Sentrum", "923609016", PartnerKind.BUSINESS),
@@ -95,6 +95,8 @@ def demo_offers(muni: Municipality, *, small: bool = False) -> None:
     db.session.flush()
     if not small:
         _more_partners(muni, start, end)
+    return {"partners": db.session.scalar(db.select(db.func.count(Partner.id)).filter_by(municipality_id=muni.id)),
+            "offers": db.session.scalar(db.select(db.func.count(Offer.id)).filter_by(municipality_id=muni.id))}
 
 
 def _more_partners(muni: Municipality, start: date, end: date) -> None:

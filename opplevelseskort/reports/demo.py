@@ -64,7 +64,7 @@ def indicator_csv(muni: Municipality, years: list[int]) -> str:
     return out.getvalue()
 
 
-def demo_publications(municipality: Municipality, *, small: bool = False) -> None:
+def demo_publications(municipality: Municipality, *, small: bool = False) -> dict[str, int]:
     this_year = today().year
     years = [this_year] if small else [this_year - 1, this_year]
     if not small and not levekar.available_keys(municipality):
@@ -74,3 +74,4 @@ def demo_publications(municipality: Municipality, *, small: bool = False) -> Non
                             actor=admin)
     for year in years:
         services.build_and_store(municipality, services.parse_period(str(year)))
+    return {"years published": len(years)}
