@@ -392,7 +392,7 @@ def import_job(run_id: int):
     every problem by line."""
     with refused(not_found=True):
         run = jobs.run_of(run_id, actor=current_user, kind="household_import")
-    form = BulkImportForm(formdata=None, dry_run=run.params.get("dry_run"))
+    form = BulkImportForm(formdata=None)  # the next upload is a preview again, whatever this one was
     if run.status in (JobStatus.QUEUED, JobStatus.RUNNING):
         return render_template("core/job.html", run=run, status_url=url_for("core.job_status", run_id=run.id),
                                title=_("Importer husstander"))

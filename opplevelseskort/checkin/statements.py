@@ -149,7 +149,7 @@ def statement_head(st: Statement) -> list[tuple[str, str]]:
     """What stands above the figures, in the page's language: the invoice's who, when and reference."""
     return [(_("Partner"), st.partner.name), (_("Organisasjonsnummer"), st.partner.org_number or "–"),
             (_("Kommune"), st.municipality),
-            (_("Periode"), f"{format_date(st.first_day, 'd. MMMM yyyy')}–{format_date(st.last_day, 'd. MMMM yyyy')}"),
+            (_("Periode"), f"{format_date(st.first_day, 'long')}–{format_date(st.last_day, 'long')}"),
             (_("Referanse"), st.reference)]
 
 

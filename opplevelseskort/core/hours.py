@@ -146,7 +146,7 @@ class OpeningHours:
         for e in self.exceptions:
             if today is not None and e.day < today:
                 continue
-            when = format_date(e.day, "d. MMMM y")
+            when = format_date(e.day, "long")
             out.append(_("%(day)s: stengt", day=when) if e.opens is None else
                        f"{when}: {e.opens:%H:%M}–{e.closes:%H:%M}")
         return out

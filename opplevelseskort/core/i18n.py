@@ -9,6 +9,7 @@ from flask_babel import (
     format_datetime,
     format_decimal,
     format_percent,
+    format_time,
     get_locale,
     refresh,
 )
@@ -88,12 +89,21 @@ def date_range(start, end, fmt: str = "medium") -> Markup:
     return Markup("<bdi>{}</bdi>–<bdi>{}</bdi>").format(format_date(start, fmt), format_date(end, fmt))
 
 
+def format_when(moment) -> str:
+    """A day and a time as the reader's language writes them ("søndag 6. desember 2026, 17:05", "Sunday,
+    December 6, 2026, 5:05 PM", "الأحد، 6 ديسمبر 2026، 5:05 م"): the locale's full date and short time, joined
+    by its own pattern, never a Norwegian pattern in every language."""
+    joined = str(get_locale().datetime_formats.get("full", "{1} {0}"))
+    return joined.replace("{1}", format_date(moment, "full")).replace("{0}", format_time(moment, "short"))
+
+
 def template_helpers() -> dict:
     return {
         "format_currency": format_currency,
         "local_date": local_date,
         "format_date": format_date,
         "format_datetime": format_datetime,
+        "format_when": format_when,
         "format_decimal": format_decimal,
         "format_percent": format_percent,
         "html_lang": html_lang,

@@ -294,6 +294,18 @@ def schedule_overview() -> list[dict]:
     return out
 
 
+def recent_failures(actor: User, *, days: int = 7, limit: int = 50) -> list[tuple[JobRun, str]]:
+    """For the admin page: the jobs people started (imports, link sendings, builds) that failed lately, in the
+    admin's municipality (every one for an admin without one), newest first, with who started each."""
+    query = (db.select(JobRun, User.email).outerjoin(User, User.id == JobRun.actor_id)
+             .where(JobRun.status == JobStatus.FAILED, JobRun.kind.not_in(list(SCHEDULE)),
+                    JobRun.created_at >= utcnow() - timedelta(days=days))
+             .order_by(JobRun.id.desc()).limit(limit))
+    if actor.municipality_id is not None:
+        query = query.where(JobRun.municipality_id == actor.municipality_id)
+    return [(run, email or "") for run, email in db.session.execute(query).all()]
+
+
 def backlog() -> int:
     """Jobs waiting in the queue (all kinds); -1 when the queue's store cannot be asked."""
     try:

@@ -687,8 +687,10 @@ def job_page(run_id: int):
 @bp.get("/admin/jobber")
 @roles_required(Role.ADMIN)
 def jobs_overview():
-    """Each scheduled job's timing, last run and failures, and the queue's backlog."""
-    return render_template("core/jobs.html", rows=jobs.schedule_overview(), backlog=jobs.backlog())
+    """Each scheduled job's timing, last run and failures, the queue's backlog, and the jobs people started that
+    failed in the last week (with their message and a link to the job's page)."""
+    return render_template("core/jobs.html", rows=jobs.schedule_overview(), backlog=jobs.backlog(),
+                           failures=jobs.recent_failures(current_user))
 
 
 # --- API tokens ------------------------------------------------------------------------------

@@ -141,3 +141,12 @@ def test_many_sheets_print_in_parts(client, login_as, zone_set, monkeypatch):
     assert r.status_code == 200 and r.mimetype == "application/pdf"
     sheets = db.session.scalar(db.select(db.func.count(AuditLog.id)).filter_by(action="card.handover_sheet"))
     assert sheets == 1
+
+
+def test_after_a_real_import_the_next_upload_is_a_preview_again(client, login_as, zone_set):
+    import re
+
+    login_as("caseworker")
+    _run, page = _import(client)
+    box = re.search(r'<input[^>]*name="dry_run"[^>]*>', page.text).group(0)
+    assert "checked" in box  # the safe choice stays the default (issue 35: it was left unticked)

@@ -157,3 +157,29 @@ def test_a_job_that_crashes_fails_with_a_translated_message_not_a_code():
     run = _run_in_worker("probe_crash")
     assert run.status == JobStatus.FAILED
     assert run.errors and "uventet feil" in run.errors[0] and "internal_error" not in run.errors[0]
+
+
+def test_the_admin_page_lists_a_failed_job_with_its_translated_message(app, client, login_as, users, muni):
+    run = JobRun(kind="probe_crash", actor_id=users["caseworker"].id, municipality_id=muni.id, params={"_locale": "nb"})
+    db.session.add(run)
+    db.session.flush()
+    jobs.execute(run.id)
+    db.session.commit()
+    login_as("admin")
+    page = client.get("/admin/jobber").text
+    assert "Jobber som feilet siste uke" in page and "probe_crash" in page
+    assert "uventet feil" in page and "caseworker@test.no" in page and "internal_error" not in page
+    assert f"/jobber/{run.id}" in page
+
+
+def test_another_municipalitys_admin_does_not_see_the_failure(app, make_app, users, muni, other_muni):
+    from opplevelseskort.core import services as core
+
+    run = JobRun(kind="probe_crash", actor_id=users["caseworker"].id, municipality_id=muni.id, params={"_locale": "nb"})
+    db.session.add(run)
+    db.session.flush()
+    jobs.execute(run.id)
+    neighbour = core.create_user("admin@nabobygd.no", "korrekt hest batteri stift", "admin",
+                                 municipality_id=other_muni.id)
+    assert jobs.recent_failures(neighbour) == []
+    assert [r.id for r, _email in jobs.recent_failures(users["admin"])] == [run.id]

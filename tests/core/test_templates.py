@@ -17,3 +17,17 @@ def test_every_scrolling_table_can_be_reached_by_keyboard():
     bad = [(name, tag) for name, tag in wraps
            if 'tabindex="0"' not in tag or 'role="region"' not in tag or "aria-label" not in tag]
     assert not bad, bad
+
+
+def test_every_scrollable_table_region_is_named_for_its_table():
+    """A screen reader lists regions by name: "Tabell" twice on a page tells nobody which is which (issue 35)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    problems = []
+    for path in sorted(root.rglob("*.html")):
+        labels = re.findall(r'role="region" aria-label="(.*?)">', path.read_text(encoding="utf-8"))
+        if any(label == '{{ _("Tabell") }}' for label in labels) or len(labels) != len(set(labels)):
+            problems.append(f"{path.relative_to(root)}: {labels}")
+    assert not problems, problems

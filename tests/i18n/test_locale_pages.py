@@ -47,3 +47,25 @@ def test_numbers_and_currency_follow_locale(app):
         refresh()
         assert format_decimal(1234.5) == "1,234.5"
         assert "NOK" in format_currency(100, "NOK")
+
+
+def test_family_page_dates_follow_the_pages_language(client, muni, users, zone_set):
+    """A visit's day in Arabic or Ukrainian is written as that language writes dates, not as "d. MMMM" with
+    Norwegian dots (issue 35)."""
+    from babel.dates import format_date
+
+    from opplevelseskort.checkin import services as checkin
+    from opplevelseskort.core.clock import local_date
+    from opplevelseskort.partners import services as partners
+
+    from ..factories import make_card, offer_values
+
+    card = make_card(muni, users, "Mia")
+    offer = partners.save_offer(users["partner"], offer_values(), {})
+    visit = checkin.record_checkin(card.short_code, offer, actor=users["partner"])
+    db.session.commit()
+    day = local_date(visit.checkin.at)
+    for lang in ("ar", "uk", "nb"):
+        page = client.get(f"/kort/{card.family_token}?sprak={lang}").text
+        assert format_date(day, "long", locale=lang) in page, lang
+    assert format_date(day, "d. MMMM yyyy", locale="ar") not in client.get(f"/kort/{card.family_token}?sprak=ar").text
