@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from shapely.geometry import Polygon
 
 from ..core.errors import DomainError
 from ..core.models import Municipality
@@ -90,6 +91,31 @@ def _draw_map(doc, report: CouncilReport, x0: float, y0: float, w: float, h: flo
         doc.set_fill_color(*_class_of(row.reach))
         for poly in polygons:
             doc.polygon([xy(*p[:2]) for p in poly[0]], style="DF")
+    # each zone's number (its code's last four digits) where the zone can hold it, readable on its colour;
+    # the key below the map and the table after it give the names
+    for row, polygons in shapes:
+        largest = max((Polygon([xy(*p[:2]) for p in poly[0]]) for poly in polygons), key=lambda g: g.area)
+        spot = largest.representative_point()
+        colour = _class_of(row.reach)
+        dark = colour in (CLASSES[2][1], CLASSES[3][1])
+        doc.text_box(spot.x - 6, spot.y - 1.6, 12, short_code(row.zone.code), lang="nb", size=6.5, bold=True,
+                     align="center", color=(255, 255, 255) if dark else (0, 0, 0))
+
+
+def short_code(code: str) -> str:
+    """What the map prints in a zone: a grunnkrets's last four digits (the municipality is the same for all)."""
+    return code[-4:] if len(code) > 4 else code
+
+
+def _map_key(doc, report: CouncilReport, x0: float, y0: float, width: float) -> float:
+    """Number and name of every zone on the map, in four columns under it; returns where it ends."""
+    rows = sorted((r for r in (report.need.rows if report.need else []) if r.zone.boundary), key=lambda r: r.zone.code)
+    per_column = -(-len(rows) // 4) or 1
+    for n, row in enumerate(rows):
+        column, line = divmod(n, per_column)
+        doc.text_box(x0 + column * width / 4, y0 + line * 3.6, width / 4 - 1,
+                     f"{short_code(row.zone.code)} {row.zone.name}"[:28], lang="nb", size=7)
+    return y0 + per_column * 3.6
 
 
 def council_pdf(municipality: Municipality, year: int) -> bytes:
@@ -134,6 +160,7 @@ def _render(report: CouncilReport) -> bytes:
         doc.band(m + 128, ly + 0.5, 5, 4, HIDDEN)
         doc.text_box(m + 135, ly, 40, "ikke vist (:)", lang="nb", size=9)
         y += 99
+        y = _map_key(doc, report, m, y, width) + 2
         doc.text_box(m, y, width, f"Rekkevidde = aktive barn delt på barn med behov (fra «{report.need.key}», "
                      f"{', '.join(str(v) for v in report.need.indicator_years)}).", lang="nb", size=8, wrap=True,
                      line_height=4)

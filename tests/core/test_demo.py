@@ -122,6 +122,7 @@ def test_the_analyst_gets_the_geopackage_the_council_pdf_and_the_ogc_api(demo_ap
                           check=True).stdout
     named = [name for _d, kretser in demo.DISTRICTS for name in kretser if name in text]
     assert len(named) >= 5, text[:500]
+    assert "0101 Torget" in text and "under 10 %" in text  # the map's key (number and name) and its legend
     user = db.session.scalar(sa.select(User).filter_by(email="analytiker@demo.no"))
     _token, raw = core.create_token(user, "ogc", scopes=["reports"])
     db.session.commit()
