@@ -250,10 +250,11 @@ def card_face(card: Card) -> printing.CardFace:
                              codes.format_short_code(card.short_code), card_url(card))
 
 
-def family_contact(municipality_id: int) -> str:
-    """Whom a family calls: the municipality's line for families, else its support e-mail."""
+def family_contact(municipality_id: int, locale: str | None = None) -> str:
+    """Whom a family calls: the municipality's line for families in their language (bokmål where it has none),
+    else its support e-mail."""
     muni = db.session.get(Municipality, municipality_id)
-    return (muni.contact_line or muni.support_email) if muni else ""
+    return (muni.contact_line_in(locale) or muni.support_email) if muni else ""
 
 
 def guardian_language(card: Card) -> str:
@@ -271,7 +272,7 @@ def handover_sheets(cards: list[Card], *, actor: User) -> bytes:
             raise DomainError("card_revoked", _("Kortet er sperret."))
         lang = guardian_language(card)
         sheets.append(printing.HandOver(card_face(card), family_url(card, lang), lang,
-                                        family_contact(card.municipality_id)))
+                                        family_contact(card.municipality_id, lang)))
         audit.record(actor, "card.handover_sheet", "card", card.id, municipality_id=card.municipality_id)
     return printing.handover_pdf(sheets)
 

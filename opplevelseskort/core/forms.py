@@ -19,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .i18n import LANGUAGE_NAMES
 from .labels import labels_for
 from .models import Role
 
@@ -123,6 +124,12 @@ class ActionForm(FlaskForm):
     """A button-only form (revoke, log out): CSRF and nothing else."""
 
 
+def _line_field(code: str) -> StringField:
+    """The contact line as one language's families read it (typed in that language and direction)."""
+    return StringField(LANGUAGE_NAMES[code], validators=[Optional(), Length(max=1000)],
+                       render_kw={"lang": code, "dir": "auto"})
+
+
 class MunicipalitySettingsForm(FlaskForm):
     contact_line = StringField(_l("Kontaktlinje for familiene"), validators=[Optional(), Length(max=1000)],
                                description=_l("Vises på familiens kortside, for eksempel «Spørsmål? Ring "
@@ -133,6 +140,15 @@ class MunicipalitySettingsForm(FlaskForm):
     default_report_period = StringField(_l("Standard rapportperiode"), validators=[Optional(), Length(max=40)],
                                         description=_l("Tomt: inneværende år. Eller 2026, 2026-Q1, 2026-03."))
     support_email = StringField(_l("E-post for brukerstøtte"), validators=[Optional(), Length(max=254)])
+    # the contact line in each family language beside bokmål (labelled by the language's own name)
+    contact_line_nn = _line_field("nn")
+    contact_line_en = _line_field("en")
+    contact_line_sv = _line_field("sv")
+    contact_line_ar = _line_field("ar")
+    contact_line_so = _line_field("so")
+    contact_line_pl = _line_field("pl")
+    contact_line_uk = _line_field("uk")
+    contact_line_ti = _line_field("ti")
     scheme_end = StringField(_l("Ordningens år slutter"), validators=[Optional(), Length(max=10)],
                              description=_l("Dag og måned (DD.MM), for eksempel 31.12 for kalenderåret eller 31.07 "
                                             "for skoleåret. Nye kort og godkjente søknader får perioden fram til da."))

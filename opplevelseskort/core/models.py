@@ -32,6 +32,8 @@ class Municipality(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # the municipality's own settings (admin page /admin/kommune)
     contact_line: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")  # shown to families
+    # the same line in the families' other languages ({"ar": "…", "uk": "…"}); bokmål where one is missing
+    contact_line_translations: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
     sms_sender: Mapped[str] = mapped_column(sa.String(11), default="", server_default="")  # SMS "from" name
     default_report_period: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
     support_email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
@@ -45,6 +47,10 @@ class Municipality(db.Model):
 
     def __repr__(self) -> str:
         return f"<Municipality {self.number}>"
+
+    def contact_line_in(self, locale: str | None) -> str:
+        """The line for families in their language, else the bokmål one."""
+        return (self.contact_line_translations or {}).get(locale or "nb") or self.contact_line
 
 
 class Zone(db.Model):

@@ -22,6 +22,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..config import SUPPORTED_LOCALES
 from ..extensions import db
 from . import audit, outbox, passkeys
 from .clock import utcnow
@@ -308,6 +309,7 @@ def set_password(user: User, new: str, *, actor: User | None) -> None:
 SMS_SENDER_RE = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")  # an alphanumeric SMS sender id
 REPORT_PERIOD_RE = re.compile(r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")
 SETTINGS = ("contact_line", "sms_sender", "default_report_period", "support_email")
+FAMILY_LANGUAGES = tuple(code for code in SUPPORTED_LOCALES if code != "nb")  # the contact line's other languages
 
 
 def parse_scheme_end(text: str) -> str | None:
@@ -327,15 +329,23 @@ def parse_scheme_end(text: str) -> str | None:
 
 def update_municipality_settings(municipality: Municipality, *, actor: User, contact_line: str, sms_sender: str,
                                  default_report_period: str, support_email: str,
-                                 scheme_end: str | None = None) -> list[str]:
+                                 scheme_end: str | None = None,
+                                 contact_lines: dict[str, str] | None = None) -> list[str]:
     """The municipality's own settings, every field checked (problems by field, nothing saved unless all hold);
-    the change is audited. Returns the names of the fields that changed."""
+    the change is audited. `contact_lines` is the line in the families' other languages (an empty one: bokmål is
+    shown). Returns the names of the fields that changed."""
     values = {"contact_line": (contact_line or "").strip(), "sms_sender": (sms_sender or "").strip(),
               "default_report_period": (default_report_period or "").strip(),
               "support_email": (support_email or "").strip()}
     problems = {}
     if len(values["contact_line"]) > 200:
         problems["contact_line"] = _("Høyst %(n)d tegn.", n=200)
+    if contact_lines is not None:
+        values["contact_line_translations"] = {lang: text.strip() for lang, text in sorted(contact_lines.items())
+                                               if lang in FAMILY_LANGUAGES and (text or "").strip()}
+        for lang, text in values["contact_line_translations"].items():
+            if len(text) > 200:
+                problems[f"contact_line_{lang}"] = _("Høyst %(n)d tegn.", n=200)
     if values["sms_sender"] and not SMS_SENDER_RE.match(values["sms_sender"]):
         problems["sms_sender"] = _("Høyst 11 tegn, bokstaver, tall og mellomrom, minst én bokstav (for eksempel "
                                    "«Halden kom»).")
@@ -350,7 +360,7 @@ def update_municipality_settings(municipality: Municipality, *, actor: User, con
             problems["scheme_end"] = _("Skriv dag og måned, for eksempel 31.12 eller 31.07.")
     if problems:
         raise DomainError("settings_invalid", " ".join(problems.values()), fields=problems)
-    changed = [k for k, v in values.items() if getattr(municipality, k) != v]
+    changed = [k for k, v in values.items() if (getattr(municipality, k) or ({} if isinstance(v, dict) else None)) != v]
     for key in changed:
         setattr(municipality, key, values[key])
     if changed:

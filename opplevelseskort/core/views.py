@@ -754,17 +754,26 @@ def municipality_settings():
     if not can_access_municipality(current_user, muni.id):
         abort(404)
     form = MunicipalitySettingsForm(obj=muni) if request.method == "GET" else MunicipalitySettingsForm()
+    line_fields = [getattr(form, f"contact_line_{code}") for code in services.FAMILY_LANGUAGES]
     if request.method == "GET":  # stored as MM-DD, read and written as DD.MM
         form.scheme_end.data = ".".join(reversed((muni.scheme_end or "12-31").split("-")))
+        for code, field in zip(services.FAMILY_LANGUAGES, line_fields, strict=True):
+            field.data = (muni.contact_line_translations or {}).get(code, "")
+
+    def page(*_unplaced):
+        return form_page("core/municipality_settings.html", form, muni=muni, line_fields=line_fields)
+
     if form.validate_on_submit():
-        with refused(lambda *_: form_page("core/municipality_settings.html", form, muni=muni), form=form):
+        with refused(page, form=form):
             changed = services.update_municipality_settings(
                 muni, actor=current_user, contact_line=form.contact_line.data, sms_sender=form.sms_sender.data,
                 default_report_period=form.default_report_period.data, support_email=form.support_email.data,
-                scheme_end=form.scheme_end.data)
+                scheme_end=form.scheme_end.data,
+                contact_lines={code: f.data or "" for code, f in zip(services.FAMILY_LANGUAGES, line_fields,
+                                                                     strict=True)})
         flash(_("Innstillingene er lagret.") if changed else _("Ingenting ble endret."), "success")
         return redirect(url_for("core.municipality_settings"))
-    return form_page("core/municipality_settings.html", form, muni=muni)
+    return page()
 
 
 @bp.get("/admin/soner")

@@ -80,11 +80,11 @@ def card_page(card: Card, locale: str) -> CardPage:
     replaced = status == CardStatus.REVOKED and db.session.scalar(
         db.select(db.exists().where(Card.replaces_id == card.id)))
     if replaced:  # the new card's page is the family's record now
-        return CardPage(card, status, [], [], municipality.contact_line if municipality else "", True)
+        return CardPage(card, status, [], [], municipality.contact_line_in(locale) if municipality else "", True)
     visits = [VisitLine(at, offer.text(locale)[0], partner) for at, offer, partner in checkin.visits_of_child(
         card.child_id)]
     on_loan, returned = equipment.loans_of_child(card.child_id, locale)
-    return CardPage(card, status, offers, lines, municipality.contact_line if municipality else "", False,
+    return CardPage(card, status, offers, lines, municipality.contact_line_in(locale) if municipality else "", False,
                     visits, on_loan, returned)
 
 

@@ -112,3 +112,36 @@ def test_an_admin_sets_the_municipalitys_settings_each_problem_under_its_field_a
 
     card = make_card(muni, users, "Kontakt")
     assert "Ring servicetorget på 69 19 60 00" in client.get(f"/kort/{card.family_token}").text
+
+
+def test_the_contact_line_is_shown_in_the_familys_language_with_bokmal_where_none_is_given(client, login_as, muni,
+                                                                                         zone_set, users):
+    from opplevelseskort.core.models import AuditLog, Municipality
+    from opplevelseskort.extensions import db
+
+    from ..factories import make_card
+
+    login_as("admin")
+    form = client.get("/admin/kommune").text
+    assert 'name="contact_line_ar"' in form and 'lang="ar"' in form and 'name="contact_line_nb"' not in form
+    too_long = client.post("/admin/kommune", data={"contact_line": "Ring oss på 69 19 60 00.",
+                                                   "contact_line_uk": "д" * 201})
+    assert too_long.status_code == 422
+    assert db.session.get(Municipality, muni.id).contact_line == ""  # nothing saved
+    assert client.post("/admin/kommune", data={
+        "contact_line": "Ring oss på 69 19 60 00.", "contact_line_ar": "اتصل بنا على 69 19 60 00.",
+        "contact_line_uk": "Телефонуйте нам: 69 19 60 00."}).status_code == 302
+    m = db.session.get(Municipality, muni.id)
+    assert m.contact_line_translations == {"ar": "اتصل بنا على 69 19 60 00.", "uk": "Телефонуйте нам: 69 19 60 00."}
+    entry = db.session.scalar(db.select(AuditLog).filter_by(action="municipality.settings"))
+    assert "contact_line_translations" in entry.details["changed"]
+    card = make_card(muni, users, "Kontakt")
+    client.post("/logg-ut")
+    assert "اتصل بنا على" in client.get(f"/kort/{card.family_token}?sprak=ar").text
+    assert "Телефонуйте нам" in client.get(f"/kort/{card.family_token}?sprak=uk").text
+    assert "Ring oss på 69 19 60 00." in client.get(f"/kort/{card.family_token}?sprak=pl").text  # none in Polish
+    from opplevelseskort.cards import services as cards
+
+    # the printed hand-over sheet takes the guardian's language's line the same way
+    assert cards.family_contact(muni.id, "ar") == "اتصل بنا على 69 19 60 00."
+    assert cards.family_contact(muni.id, "so") == "Ring oss på 69 19 60 00."
