@@ -127,3 +127,16 @@ def test_card_page_is_the_familys_record_on_a_phone(phone, live_app, live_server
     width = phone.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1], width
     axe_check(phone)
+
+
+def test_tigrinya_pages_bring_their_own_ethiopic_font(phone, live_server, family_token):
+    """A phone without an Ethiopic font shows Tigrinya, not boxes: the page loads the package's subset of Noto
+    Sans Ethiopic (only on Tigrinya pages), and the text is drawn with it."""
+    phone.goto(f"{live_server.url}/kort/{family_token}?sprak=ti")
+    loaded = phone.evaluate("""async () => {
+        const faces = await document.fonts.load('16px "Noto Sans Ethiopic Web"', 'ትግርኛ');
+        return faces.map(f => f.status);
+    }""")
+    assert loaded and set(loaded) == {"loaded"}, loaded
+    phone.goto(f"{live_server.url}/kort/{family_token}?sprak=nb")
+    assert phone.locator('link[href*="ethiopic.css"]').count() == 0

@@ -69,3 +69,24 @@ def test_family_page_dates_follow_the_pages_language(client, muni, users, zone_s
         page = client.get(f"/kort/{card.family_token}?sprak={lang}").text
         assert format_date(day, "long", locale=lang) in page, lang
     assert format_date(day, "d. MMMM yyyy", locale="ar") not in client.get(f"/kort/{card.family_token}?sprak=ar").text
+
+
+def test_the_ethiopic_web_font_covers_every_tigrinya_string_and_is_linked_only_for_tigrinya(client):
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+    from fontTools.ttLib import TTFont
+
+    import opplevelseskort
+
+    package = Path(opplevelseskort.__file__).parent
+    catalog = read_po((package / "translations/ti/LC_MESSAGES/messages.po").open("rb"))
+    used = {c for m in catalog for t in (m.string if isinstance(m.string, tuple | list) else [m.string])
+            for c in t or "" if 0x1200 <= ord(c) <= 0x139F}
+    for weight in ("regular", "bold"):
+        cmap = TTFont(package / f"static/fonts/noto-sans-ethiopic-ui-{weight}.woff").getBestCmap()
+        missing = sorted(c for c in used if ord(c) not in cmap)
+        assert not missing, f"run tools/ethiopic_webfont.py: {weight} lacks {''.join(missing)}"
+    assert "ethiopic.css" in client.get("/?sprak=ti").text
+    assert "ethiopic.css" not in client.get("/?sprak=nb").text
+    assert client.get("/static/fonts/noto-sans-ethiopic-ui-regular.woff").status_code == 200
