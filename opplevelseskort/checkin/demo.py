@@ -50,6 +50,14 @@ def demo_checkins(muni: Municipality, *, small: bool = False) -> dict[str, int]:
         sa.select(Child, Card).join(Card, Card.child_id == Child.id)
         .where(Child.municipality_id == muni.id).order_by(Child.id)).all()
     rows = []
+    usable_days: dict[tuple[int, date], tuple[list[date], list[float]]] = {}  # the same few cards' starts recur
+
+    def usable(year: int, since: date) -> tuple[list[date], list[float]]:
+        if (year, since) not in usable_days:
+            pairs = [(d, w) for d, w in zip(days, weights, strict=True) if d.year == year and d >= since]
+            usable_days[year, since] = ([d for d, _w in pairs], [w for _d, w in pairs])
+        return usable_days[year, since]
+
     for child, card in holders:
         named = child.family_name in NAMED_FAMILY_NAMES and child.given_name in {"Ayaan", "Hodan", "Emma", "Maksym"}
         fitting = [o for o in offers if o.age_min <= end.year - (child.birth_year or end.year) <= o.age_max] or offers
@@ -57,10 +65,10 @@ def demo_checkins(muni: Municipality, *, small: bool = False) -> dict[str, int]:
             if not named and rng.random() > ACTIVE_SHARE:
                 continue
             visits = 12 if named else min(40, int(rng.expovariate(1 / 4)) + 1)
-            usable = [(d, w) for d, w in zip(days, weights, strict=True) if d.year == year and d >= card.valid_from]
-            if not usable:
+            open_days, day_weights = usable(year, card.valid_from)
+            if not open_days:
                 continue
-            for day in sorted(rng.choices([d for d, _w in usable], weights=[w for _d, w in usable], k=visits)):
+            for day in sorted(rng.choices(open_days, weights=day_weights, k=visits)):
                 offer = rng.choice(fitting)
                 at = datetime(day.year, day.month, day.day, rng.randint(14, 18), rng.randint(0, 59), tzinfo=UTC)
                 age = day.year - child.birth_year if child.birth_year else None
