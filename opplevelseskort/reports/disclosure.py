@@ -38,6 +38,10 @@ log = logging.getLogger(__name__)
 
 Key = Hashable
 TOL = 1e-6
+# The solver's limit is work, not time: branch-and-bound nodes per integer program. The same system gives the same
+# answer on any machine, however busy; an integer program that reaches the limit is not used (its best answer so
+# far may not be the cheapest one a quieter run would find), and the need is met the safe way (`_hide_around`).
+NODE_LIMIT = 20000
 DEAR = 2000.0  # a completion costing more than this is compared with one found a step further out
 SAME_ROW = 0.25  # the cost of hiding a cell in a row that already has a hidden cell, relative to its own
 
@@ -150,13 +154,15 @@ class _Index:
     def __init__(self, system: System):
         self.system = system
         self.rels: list[_Rel] = []
-        for total, parts in system.equalities:
+        # in a canonical order (the relations' text), so that the programs built from them, and the solver's answers,
+        # do not depend on the order the tables were added in or on hash order
+        for total, parts in sorted(((t, tuple(sorted(ps, key=repr))) for t, ps in set(system.equalities)), key=repr):
             coefs: dict = {}
             for p in parts:
                 coefs[p] = coefs.get(p, 0) + 1
             coefs[total] = coefs.get(total, 0) - 1
             self.rels.append(_Rel(coefs, True))
-        for small, big in system.inequalities:
+        for small, big in sorted(set(system.inequalities), key=repr):
             self.rels.append(_Rel({small: 1, big: -1}, False))
         self.of: dict[Key, list[int]] = {}
         for i, rel in enumerate(self.rels):
@@ -348,7 +354,7 @@ class _Witnesses:
         return False
 
 
-def protect(system: System, *, time_limit: float = 10.0, seed: int = 7) -> int:
+def protect(system: System, *, node_limit: int = NODE_LIMIT, seed: int = 7) -> int:
     """Hide cells until every need is met, each time at the least cost. Returns how many cells were hidden beyond
     the primary ones; `system.outcome` says how it went."""
     before = len(system.hidden)
@@ -364,7 +370,7 @@ def protect(system: System, *, time_limit: float = 10.0, seed: int = 7) -> int:
         outcome.rounds += 1
         if witnesses.meet(need, _shortfall(system, need)):
             continue
-        added = _cheapest_completion(system, index, need, outcome, witnesses, time_limit=time_limit)
+        added = _cheapest_completion(system, index, need, outcome, witnesses, node_limit=node_limit)
         if added is None:
             added = _hide_around(system, index, need, outcome)
         if added is None:
@@ -390,7 +396,7 @@ def _push_groups(system: System, needs: list, witnesses: _Witnesses, index: _Ind
     for group in index.components(sorted(cells_all, key=repr), system.unknown):
         reader = _Reader(index, group)
         for sense in (1, -1):
-            todo = [k for k in group if k in single[sense]]
+            todo = sorted((k for k in group if k in single[sense]), key=repr)
             for _ in range(12):
                 todo = [k for k in todo if not witnesses.meet(Need(((k, 1),), sense, 0), single[sense][k])]
                 if not todo:
@@ -446,7 +452,7 @@ def _neighbourhood(index: _Index, start: set, hops: int, widest: int | None = No
 
 
 def _cheapest_completion(system: System, index: _Index, need: Need, outcome: Outcome, witnesses: _Witnesses, *,
-                         time_limit: float) -> set | None:
+                         node_limit: int) -> set | None:
     """The cheapest set of shown cells to hide so that the need is met, found as one integer program over the cells
     near it: a whole-number deviation z from the true values that every relation allows, that moves the protected
     expression as far as the need asks, and that moves only hidden cells (x = 1). Such a z is a reader's solution,
@@ -467,7 +473,7 @@ def _cheapest_completion(system: System, index: _Index, need: Need, outcome: Out
         # solved again in whole numbers, and the presolve switched off if the solver still finds nothing
         for whole, options in ((False, {}), (True, {}), (True, {"presolve": False})):
             outcome.completions += 1
-            answer = _completion_milp(system, index, keys, expr, need.sense, short, time_limit, options, whole)
+            answer = _completion_milp(system, index, keys, expr, need.sense, short, node_limit, options, whole)
             if answer is None:
                 continue
             added, zkeys, z = answer
@@ -491,7 +497,7 @@ def _fractional(x) -> bool:
     return bool(np.any(np.abs(x - np.round(x)) > TOL))
 
 
-def _completion_milp(system, index, keys, expr, sense, short, time_limit, options, whole=True):
+def _completion_milp(system, index, keys, expr, sense, short, node_limit, options, whole=True):
     import numpy as np
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
@@ -552,8 +558,8 @@ def _completion_milp(system, index, keys, expr, sense, short, time_limit, option
     a = coo_matrix((data, (r, c)), shape=(len(rlo), n)).tocsr()
     integrality = np.concatenate([np.full(nz, 1 if whole else 0), np.ones(nc + len(new_rows))])
     res = milp(cost, constraints=[LinearConstraint(a, np.array(rlo), np.array(rhi))], integrality=integrality,
-               bounds=Bounds(lo, hi), options={"time_limit": time_limit, "mip_rel_gap": 0.02, **options})
-    if res.x is None or res.status not in (0, 1):
+               bounds=Bounds(lo, hi), options={"node_limit": node_limit, "mip_rel_gap": 0.02, **options})
+    if res.x is None or res.status != 0:  # a limit reached: no partial answer is used
         return None
     return {cands[j] for j in range(len(cands)) if res.x[nz + j] > 0.5}, zkeys, res.x[:nz]
 
@@ -569,7 +575,7 @@ def _show_pinned(system: System, index: _Index, forced: set) -> int:
     rng = random.Random(7)
     shown = 0
     for group in index.components(sorted(candidates, key=repr), system.unknown):
-        ranges = _group_ranges(system, index, group, [k for k in group if k in candidates], rng)
+        ranges = _group_ranges(system, index, group, sorted((k for k in group if k in candidates), key=repr), rng)
         for k, (lo, hi) in ranges.items():
             if hi - lo < 0.5:
                 system.hidden.discard(k)
@@ -611,7 +617,7 @@ def _group_ranges(system: System, index: _Index, group: set, audited: list, rng)
         for _ in range(20):
             if not undecided:
                 break
-            push({k: rng.uniform(0.5, 1.5) for k in undecided}, sense)
+            push({k: rng.uniform(0.5, 1.5) for k in sorted(undecided, key=repr)}, sense)
             moved = {k for k in undecided if hi[k] - lo[k] >= 1}
             if not moved:
                 break
@@ -634,7 +640,7 @@ def ranges(system: System, *, seed: int = 7) -> dict[Key, tuple[float, float]]:
     rng = random.Random(seed)
     out: dict[Key, tuple[float, float]] = {}
     for group in index.components(sorted(system.hidden, key=repr), system.unknown):
-        audited = [k for k in group if k in system.hidden]
+        audited = sorted((k for k in group if k in system.hidden), key=repr)
         out.update(_group_ranges(system, index, group, audited, rng))
     for k in system.hidden:
         out.setdefault(k, (float(system.lower(k)), math.inf))

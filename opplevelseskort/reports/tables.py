@@ -258,9 +258,9 @@ def add_grant(system: System, grant: dict, min_count: int) -> None:
         cell(GrantCell("bg", band, gender), n)
         bg.append(GrantCell("bg", band, gender))
     system.equal(ZoneCell(TOTAL, "active_children"), bg)
-    for band in {k.key for k in bg}:
+    for band in sorted({k.key for k in bg}):
         system.equal(CategoryCell("age", TOTAL, band, "active_children"), [k for k in bg if k.key == band])
-    for gender in {k.sub for k in bg}:
+    for gender in sorted({k.sub for k in bg}):
         system.equal(CategoryCell("gender", TOTAL, gender, "active_children"), [k for k in bg if k.sub == gender])
     cats = []
     for category, n, _value in grant["by_cat"]:

@@ -108,6 +108,33 @@ def test_a_solver_that_answers_infeasible_is_retried_or_met_by_hiding_more(failu
     assert not system.outcome.unmet
 
 
+def test_an_integer_program_stopped_by_its_work_limit_is_not_used_and_the_need_is_met_the_safe_way():
+    """The limit is branch-and-bound nodes, never wall time; an answer cut short is not trusted (a quieter run could
+    find another), so the safe deterministic pattern meets the need and every run agrees."""
+    from scipy.optimize import milp as real_milp
+
+    seen = []
+
+    def cut_short(*args, **kwargs):
+        options = dict(kwargs.get("options") or {})  # scipy takes its options out of the dict it is given
+        seen.append(options)
+        res = real_milp(*args, **kwargs)
+        if "node_limit" in options:  # a completion: pretend the limit stopped it with an answer
+            return mock.Mock(x=res.x, status=1, message="Node limit reached", fun=res.fun)
+        return res
+
+    patterns = []
+    for _ in range(2):
+        system = _hierarchy({"a": [3, 20, 30, 2], "b": [40, 25, 1]}, orphan=3)
+        with mock.patch("scipy.optimize.milp", cut_short):
+            protect(system)
+        assert not unmet(system) and not disclosure.disclosed(system) and not system.outcome.unmet
+        patterns.append(frozenset(system.hidden))
+    assert patterns[0] == patterns[1]
+    assert all("time_limit" not in options for options in seen)
+    assert any(options.get("node_limit") == disclosure.NODE_LIMIT for options in seen)
+
+
 def test_protection_is_remembered_for_the_same_tables():
     system = _hierarchy({"a": [3, 20, 30], "b": [40, 25]})
     disclosure.protect_cached(system)
