@@ -20,7 +20,7 @@ report_cli = AppGroup("report", help="Zone reports for the analysis layer.")
 
 
 @report_cli.command("uptake")
-@click.option("--period", required=True, help="2026, 2026-Q1, 2026-03 or 2026-01-01..2026-06-30")
+@click.option("--period", required=True, help="2026, 2026-Q1 or 2026-03 (only whole periods are published)")
 @click.option("--level", default="grunnkrets")
 @click.option("--municipality", default=None, help="4-digit number (needed when there are several)")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonstat", "geojson", "gpkg"]), default="csv")

@@ -14,7 +14,7 @@ class ReportFilterForm(FlaskForm):
         csrf = False
 
     period = StringField(_l("Periode"), validators=[Optional(), Length(max=30)],
-                         description=_l("2026, 2026-Q1, 2026-03 eller 2026-01-01..2026-06-30"))
+                         description=_l("Et år (2026), et kvartal (2026-Q1) eller en måned (2026-03)"))
     level = SelectField(_l("Nivå"), validators=[Optional()])
 
 

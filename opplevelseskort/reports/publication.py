@@ -54,7 +54,7 @@ class Publication:
     grant: dict | None = None
     system: object = None  # the protected system this period's tables are part of
     added: int = 0
-    earlier: str | None = None  # the publication this one was protected beside (a month's year)
+    hidden_cells: list | None = None  # the stored form of this period's hidden cells (`store.keep_hidden`)
     municipality_row: Report | None = None  # the municipality as a whole (published for every period)
     built_at: datetime | None = None  # when the stored publication was built (the page says "as of")
 

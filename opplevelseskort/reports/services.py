@@ -57,18 +57,43 @@ def _out_of_range(text: str) -> DomainError:
 
 
 def parse_period(text: str) -> Period:
-    """`2026`, `2026-Q1`, `2026-03` or `2026-01-01..2026-06-30` (inclusive end), within the years reports cover
-    (FIRST_REPORT_YEAR to next year): a far date is named with the allowed range, never an overflow."""
+    """`2026`, `2026-Q1` or `2026-03`, within the years reports cover (FIRST_REPORT_YEAR to next year): a far date
+    is named with the allowed range, never an overflow.
+
+    Only whole calendar periods are published, because only they are protected together: a year, its quarters and
+    its months are one system (`build_publications`). Any other range of dates would let two ranges a day apart
+    give that day's few children exactly, so a range of dates is accepted only when it is one of those periods
+    (`2026-01-01..2026-03-31` is `2026-Q1`) and otherwise refused with the periods to use instead.
+    """
     t = (text or "").strip()
     years = [int(y) for y in re.findall(r"(?<!\d)(\d{4})(?=-|\.|$)", t)]
     if years and re.fullmatch(r"\d{4}(-Q[1-4]|-\d{2}|-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})?", t, re.I) \
             and not all(FIRST_REPORT_YEAR <= y <= today().year + 1 for y in years):
         raise _out_of_range(t)
     try:
-        return _parse_period(t)
+        period = _parse_period(t)
     except ValueError:
-        raise DomainError("period_invalid", _("Ugyldig periode «%(value)s». Bruk 2026, 2026-Q1, 2026-03 eller "
-                                              "2026-01-01..2026-06-30.", value=text)) from None
+        raise DomainError("period_invalid", _("Ugyldig periode «%(value)s». Bruk et år (2026), et kvartal (2026-Q1) "
+                                              "eller en måned (2026-03).", value=text)) from None
+    whole = whole_period(period)
+    if whole is None:
+        raise DomainError("period_not_whole", _(
+            "Perioden «%(value)s» er ikke et helt år, kvartal eller en hel måned. Bare hele perioder publiseres, "
+            "fordi de vernes sammen: to datoperioder som skiller seg med én dag ville vise hvor mange barn som kom "
+            "den dagen. Bruk for eksempel %(year)d, %(year)d-Q1 eller %(year)d-03.", value=text,
+            year=period.start.year))
+    return whole
+
+
+def whole_period(period: Period) -> Period | None:
+    """The year, quarter or month a period is (under its own label), or None for any other range of dates."""
+    y = period.start.year
+    candidates = [f"{y}", *(f"{y}-Q{q}" for q in range(1, 5)), *(f"{y}-{m:02d}" for m in range(1, 13))]
+    for text in candidates:
+        whole = _parse_period(text)
+        if (whole.start, whole.end) == (period.start, period.end):
+            return whole
+    return None
 
 
 def _parse_period(t: str) -> Period:
@@ -320,16 +345,18 @@ def _is_calendar_year(period: Period) -> bool:
     return period.start == date(period.start.year, 1, 1) and period.end == date(period.start.year + 1, 1, 1)
 
 
-def containing_year(period: Period) -> Period | None:
-    """The calendar year a shorter period lies in (a reader holds both and can set them against each other)."""
-    if _is_calendar_year(period) or period.end > date(period.start.year + 1, 1, 1):
-        return None
+def containing_year(period: Period) -> Period:
+    """The calendar year a period lies in (every published period lies in one: see `parse_period`)."""
     y = period.start.year
     return Period(str(y), date(y, 1, 1), date(y + 1, 1, 1))
 
 
 def quarters_of(year: Period) -> list[Period]:
-    return [parse_period(f"{year.label}-Q{q}") for q in range(1, 5)]
+    return [_parse_period(f"{year.label}-Q{q}") for q in range(1, 5)]
+
+
+def months_of(year: Period) -> list[Period]:
+    return [_parse_period(f"{year.label}-{m:02d}") for m in range(1, 13)]
 
 
 def publication(municipality: Municipality, period: Period) -> Publication:
@@ -363,10 +390,10 @@ def build_publications(municipality: Municipality, period: Period) -> list[Publi
     """Build every table the plan publishes for the period and protect them: the build job's work (the solver
     runs here, never in a request). Returns the period's publication first, then those protected with it.
 
-    A calendar year and its four quarters are protected together, as one system: a reader holds them all (the
-    dashboard shows the quarters beside the year). Any other period (a month, a range of dates) is protected beside
-    its calendar year's publication. Primary: 1..min_count-1 hidden, and a count whose complement (eligible -
-    cards, cards - active) is that small. Secondary: `disclosure.protect` (see README, Disclosure control).
+    A calendar year, its four quarters and its twelve months are protected together, as one system: a reader holds
+    them all (the dashboard shows the quarters beside the year), and no other period is published. Primary:
+    1..min_count-1 hidden, and a count whose complement (eligible - cards) is that small. Secondary:
+    `disclosure.protect` (see README, Disclosure control).
     """
     if CUSTOM_PLANS and db.session.get_bind().dialect.name == "postgresql":
         # The report statements carry long IN lists and run again and again on a worker's connection: a generic
@@ -379,12 +406,11 @@ def build_publications(municipality: Municipality, period: Period) -> list[Publi
 
 def _built(municipality: Municipality, period: Period, built: dict[Period, Publication]) -> Publication:
     if period not in built:
-        year = containing_year(period)
-        if _is_calendar_year(period) or (year is not None and period in quarters_of(year)):
-            for pub in _build_year(municipality, period if year is None else year):
-                built[pub.period] = pub
-        else:
-            built[period] = _build_single(municipality, period, year, built)
+        whole = whole_period(period)
+        if whole is None or whole.label != period.label:
+            raise DomainError("period_not_whole", _("Bare hele år, kvartaler og måneder publiseres."))
+        for pub in _build_year(municipality, containing_year(period)):
+            built[pub.period] = pub
     return built[period]
 
 
@@ -456,31 +482,23 @@ def _zones(municipality: Municipality) -> tuple[list[Zone], tables.Tree]:
 
 
 def _build_year(municipality: Municipality, year: Period) -> list[Publication]:
-    """A calendar year and its quarters, protected together."""
+    """A calendar year, its quarters and its months, protected together as one system: a reader holds them all, and
+    every count of a shorter period is tied to the longer ones it lies in (events add up, children are at most the
+    sum)."""
     all_zones, tree = _zones(municipality)
-    periods = [year, *quarters_of(year)]
+    quarters = quarters_of(year)
+    months = months_of(year)
+    periods = [year, *quarters, *months]
     parts = [_collect(municipality, p, all_zones, tree) for p in periods]
     system = System(threshold=current_app.config["SUPPRESS_MIN_COUNT"])
     for p, part in zip(periods, parts, strict=True):
         tables.merge_period(system, p.label, part.system)
-    tables.link_periods(system, year.label, [q.label for q in periods[1:]])
+    tables.link_periods(system, year.label, [q.label for q in quarters])
+    for i, quarter in enumerate(quarters):
+        tables.link_periods(system, quarter.label, [m.label for m in months[3 * i:3 * i + 3]])
+    store.keep_hidden(system, municipality, [p.label for p in periods])
     added = protect_cached(system)
     return [_shape(municipality, p, part, system, added) for p, part in zip(periods, parts, strict=True)]
-
-
-def _build_single(municipality: Municipality, period: Period, year: Period | None,
-                  built: dict[Period, Publication]) -> Publication:
-    """Any other period, protected beside the calendar year it lies in (when it lies in one)."""
-    all_zones, tree = _zones(municipality)
-    part = _collect(municipality, period, all_zones, tree)
-    system = System(threshold=current_app.config["SUPPRESS_MIN_COUNT"])
-    tables.merge_period(system, period.label, part.system)
-    if year is not None:
-        tables.add_beside(system, year.label, _built(municipality, year, built).system)
-    added = protect_cached(system)
-    pub = _shape(municipality, period, part, system, added)
-    pub.earlier = year.label if year is not None else None
-    return pub
 
 
 def _shape(municipality: Municipality, period: Period, part: _Parts, system, added: int) -> Publication:

@@ -34,6 +34,8 @@ from ..core.errors import DomainError
 from ..core.models import JobRun, JobStatus, Municipality, User, Zone
 from ..extensions import db
 from ..partners.models import Booking, BookingStatus
+from . import tables
+from .disclosure import Need
 from .models import ReportPublication, ZoneIndicator
 from .publication import Period, Publication, Report
 from .suppression import Cell
@@ -188,8 +190,9 @@ def _breakdown(level: str, by: str, b: dict) -> dict:
 
 
 def dump(pub: Publication) -> dict:
+    hidden = _hidden_cells(pub) if pub.system is not None else list(pub.hidden_cells or [])
     return {"period": [pub.period.label, pub.period.start.isoformat(), pub.period.end.isoformat()],
-            "levels": list(pub.levels), "added": pub.added, "earlier": pub.earlier,
+            "levels": list(pub.levels), "added": pub.added, "hidden": hidden,
             "reports": [_report(r) for r in pub.reports.values()], "municipality_row": _report(pub.municipality_row),
             "breakdowns": [_breakdown(level, by, b) for (level, by), b in pub.breakdowns.items()],
             "grant": pub.grant}
@@ -215,7 +218,7 @@ def load(municipality: Municipality, row: ReportPublication) -> Publication:
                       {code: {m: Cell(v, s) for m, (v, s) in cells.items()} for code, cells in data["cells"].items()})
 
     pub = Publication(municipality, period, levels=list(content["levels"]), added=content["added"],
-                      earlier=content["earlier"], built_at=row.built_at)
+                      built_at=row.built_at, hidden_cells=content.get("hidden", []))
     pub.reports = {data["level"]: report(data) for data in content["reports"]}
     pub.municipality_row = report(content["municipality_row"])
     for data in content["breakdowns"]:
@@ -228,6 +231,52 @@ def load(municipality: Municipality, row: ReportPublication) -> Publication:
         grant = {**grant, **{k: [tuple(r) for r in grant[k]] for k in ("by_band_gender", "by_category")}}
     pub.grant = grant
     return pub
+
+
+PRIMARY, UP, DOWN = "p", "+", "-"
+
+
+def _hidden_cells(pub: Publication) -> list:
+    """This period's hidden cells as stored: [how it is protected, *key]. A primary cell is protected by its own
+    rule; a secondary one by moving the way it was shown to move (up or down by at least one)."""
+    system = pub.system
+    out = []
+    for k in system.hidden:
+        if isinstance(k, tables.InPeriod) and k.period == pub.period.label:
+            lo, hi = system.moves.get(k, (None, None))
+            how = PRIMARY if k in system.primary else (UP if hi is not None and hi > system.values[k] else DOWN)
+            out.append([how, *tables.cell_to_json(k.cell)])
+    return sorted(out, key=repr)
+
+
+def keep_hidden(system, municipality: Municipality, labels: list[str]) -> int:
+    """Hide again every cell an earlier build of these periods hid (under the same settings): what was handed out
+    stays protected, and two builds never hide complementary cells that together give a count away. The cells are
+    hidden before protection, so the new build protects them with everything else (they are never shown again for
+    these periods). Returns how many were hidden again."""
+    rows = db.session.scalars(sa.select(ReportPublication.content).where(
+        ReportPublication.municipality_id == municipality.id, ReportPublication.period.in_(labels),
+        ReportPublication.settings == settings_key())).all()
+    again = 0
+    for content in rows:
+        label = content["period"][0]
+        for how, *data in content.get("hidden", []):
+            cell = tables.cell_from_json(data)
+            key = tables.InPeriod(label, cell) if cell is not None else None
+            if key not in system.values or system.unknown(key) or key in system.fixed:
+                continue  # hidden by its own rule this time too, or not published any more
+            system.hidden.add(key)
+            again += 1
+            value = system.values[key]
+            if not value:
+                continue
+            if how == PRIMARY and value < system.threshold:  # small before, small again: it can reach the threshold
+                system.need(key, Need.up(key, system.threshold))
+            elif how == UP or system.lower(key) >= value:
+                system.need(key, Need.up(key, value + 1))
+            else:
+                system.need(key, Need.down(key, value - 1))
+    return again
 
 
 def save(municipality: Municipality, pubs: list[Publication], version: str, seconds: float) -> None:
@@ -249,7 +298,8 @@ def save(municipality: Municipality, pubs: list[Publication], version: str, seco
 
 def due_for_refresh(municipality: Municipality, now: datetime | None = None) -> list[str]:
     """The stored periods of a municipality the schedule rebuilds now: older than the debounce and built from
-    other data, or older than the longest age. A quarter is rebuilt with its year (they are protected together)."""
+    other data, or older than the longest age. A quarter or month is rebuilt with its year (they are protected
+    together)."""
     now = now or utcnow()
     cfg = current_app.config
     rows = db.session.execute(sa.select(ReportPublication.period, ReportPublication.data_version,
@@ -261,7 +311,7 @@ def due_for_refresh(municipality: Municipality, now: datetime | None = None) -> 
     due = [period for period, v, built in rows if now - built >= debounce and (v != version or now - built >= max_age)]
     targets = []
     for period in due:
-        target = period.split("-Q")[0] if "-Q" in period else period
+        target = period[:4]
         if target not in targets:
             targets.append(target)
     return targets

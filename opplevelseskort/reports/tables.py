@@ -6,8 +6,8 @@ Cells are named tuples, so a key says which table it belongs to:
 - `CategoryCell(by, zone, category, measure)`: the age and gender breakdowns;
 - `GrantCell(part, key, sub)`: the grant report's own cells;
 - `Eligible(zone)`: SSB's children 6-17 (public, never hidden);
-- `InPeriod(period, cell)`: any of the above in one period, when several periods are protected together (a year
-  and its quarters) or one is protected beside another (a month beside its year).
+- `InPeriod(period, cell)`: any of the above in one period, when several periods are protected together (a year,
+  its quarters and its months).
 
 Every relation a reader can write down is added here, including the zones without a parent at a level (SSB's
 "uoppgitt" grunnkrets NNNN9999): a level's rows are its zones *and* those orphans, so every level adds up to the
@@ -60,6 +60,23 @@ class Eligible(NamedTuple):
 class InPeriod(NamedTuple):
     period: str
     cell: tuple
+
+
+CELL_TYPES = {t.__name__: t for t in (ZoneCell, CategoryCell, GrantCell)}
+
+
+def cell_to_json(cell: tuple) -> list:
+    """A published cell's key as stored with its publication (`["ZoneCell", "30010101", "active_children"]`)."""
+    return [type(cell).__name__, *cell]
+
+
+def cell_from_json(data: list) -> tuple | None:
+    """The key back from its stored form (None for a form this version does not know)."""
+    kind = CELL_TYPES.get(data[0]) if data else None
+    try:
+        return kind(*data[1:]) if kind else None
+    except TypeError:
+        return None
 
 
 # Counts of events add up over the quarters to the year; counts of distinct children or offers do not (a child
@@ -317,36 +334,3 @@ def link_periods(system: System, year: str, quarters: list[str]) -> None:
             system.add_latent(total, sum(system.values[p] for p in parts))
             system.equal(total, parts)
             system.at_most(whole, total)
-
-
-def add_beside(system: System, label: str, other: System) -> None:
-    """Another period's protected tables a reader holds beside these (a month beside its year): its cells of period
-    `label` are known numbers where shown and unknowns that must stay protected where hidden, with its relations
-    among them; each count of this period is at most the same count over the longer period."""
-
-    def mine(k):
-        return isinstance(k, Eligible) or (isinstance(k, InPeriod) and k.period == label)
-
-    for k, v in other.values.items():
-        if not mine(k) or k in system.values:
-            continue
-        if isinstance(k, Eligible) or (k not in other.hidden and k not in other.latent):
-            system.add_fixed(k, v)
-        elif k in other.latent:
-            system.add_latent(k, v)
-        else:
-            system.add(k, v, hidden=True)
-            if k in other.primary:
-                for need in other.needs.get(k, ()):
-                    system.need(k, need)
-            elif v:  # a secondary cell: it keeps moving the way it was shown to move
-                lo, _hi = other.moves.get(k, (v, v + 1))
-                system.need(k, Need.down(k, v - 1) if lo < v else Need.up(k, v + 1))
-        if k in other.may_be_zero:
-            system.may_be_zero.add(k)
-    system.equalities += [(t, ps) for t, ps in other.equalities if mine(t) and all(mine(p) for p in ps)]
-    system.inequalities += [(a, b) for a, b in other.inequalities if mine(a) and mine(b)]
-    for k in list(system.values):
-        if isinstance(k, InPeriod) and k.period != label and isinstance(k.cell, ZoneCell | CategoryCell) \
-                and k.cell.measure in GROWS_WITH_PERIOD and InPeriod(label, k.cell) in system.values:
-            system.at_most(k, InPeriod(label, k.cell))

@@ -20,7 +20,8 @@ import pytest
 from bench import population
 from opplevelseskort.core.models import Zone
 from opplevelseskort.extensions import db
-from opplevelseskort.reports import services
+from opplevelseskort.reports import jobs as report_jobs
+from opplevelseskort.reports import services, store
 from opplevelseskort.reports.models import ZoneIndicator
 
 scipy_optimize = pytest.importorskip("scipy.optimize")
@@ -87,18 +88,24 @@ class Reader:
         self.tiny = {code for code, n in self.eligible.items() if 0 < n < 5}
         self.eq: list[tuple[tuple, list[tuple]]] = []
         self.ub: list[tuple[object, object]] = []
+        self.sums: dict[tuple, list[tuple]] = {}  # an unknown sum over shorter periods -> its parts
 
-    def period(self, p: str, tables: dict) -> dict:
-        """The relations within one period's tables; keys are prefixed with the period."""
+    def period(self, p: str, tables: dict, *, zones: bool = True) -> dict:
+        """The relations within one period's tables; keys are prefixed with the period.
+
+        `zones=False` (a month): the zone figures nobody publishes for the period are left out. Below a quarter whose
+        own zone figures are unknowns too, they add nothing: a month's unknown zone cells only split the quarter's
+        unknown zone cells into parts whose zone sums are the published month totals, and such a split always
+        exists (events add up; children are at most the sum)."""
         def k(*key):
             return (p, *key)
 
-        codes = [z.code for z in self.zones] + ["total"]
+        codes = [z.code for z in self.zones] + ["total"] if zones else ["total"]
         out = {k(*key): v for key, v in tables.items()}
         for code in codes:  # zone figures the plan does not publish for this period are unknowns of their own
             for m in COUNTS:
                 out.setdefault(k("u", code, m), "?")
-        for m in ADDITIVE:
+        for m in ADDITIVE if zones else ():
             for parent, children in self.kids.items():
                 self.eq.append((k("u", parent, m), [k("u", c, m) for c in children]))
             self.eq.append((k("u", "total", m), [k("u", c, m) for c in self.roots]))
@@ -138,15 +145,17 @@ class Reader:
 
     def quarters(self, year: str, quarters: list[str], cells: dict):
         """A quarter's count is at most the year's; counts of events over the four quarters add up to the year's,
-        any other count of the year is at most their sum (an unknown of its own)."""
+        any other count of the year is at most their sum (an unknown of its own). The same for a quarter and its
+        months."""
         for key in [k for k in cells if k[0] == year and k[1] in ("u", "b") and (quarters[0], *k[1:]) in cells]:
             parts = [(q, *key[1:]) for q in quarters]
             self.ub += [(part, key) for part in parts]
             if key[-1] in ("checkins", "no_shows", "loans"):
                 self.eq.append((key, parts))
             else:
-                total = ("sum", *key[1:])
+                total = ("sum", year, *key[1:])
                 cells[total] = "?"
+                self.sums[total] = parts
                 self.eq.append((total, parts))
                 self.ub.append((key, total))
 
@@ -309,26 +318,49 @@ def test_a_year_published_in_full_gives_nothing_away_and_keeps_the_headline(app,
     assert shares["delomrade"] >= 0.9 and shares["grunnkrets"] >= 0.6, shares
 
 
-def test_a_year_and_its_quarters_together_give_nothing_away(app, muni, synthetic):
-    """The reader holds the year and its four quarters (the dashboard shows them side by side). Q4 of this kind of
-    population made the old integer step answer "infeasible" (tiny cells, a parentless zone, a quarter): it is
-    published, and nothing can be recovered from all five together."""
-    periods = {"Y": services.parse_period("2026")} | {f"Q{q}": services.parse_period(f"2026-Q{q}") for q in range(1, 5)}
-    reader = Reader(muni, 2026)
+def _whole_year(app, muni, reader) -> tuple[dict, dict]:
+    """Everything published for 2026 (the year, its quarters and months), with the relations between them, and the
+    true values of every published and unknown cell."""
+    labels = ["2026", *(f"2026-Q{q}" for q in range(1, 5)), *(f"2026-{m:02d}" for m in range(1, 13))]
     known, truth = {}, {}
-    for label, period in periods.items():
+    for label in labels:
+        period = services.parse_period(label)
         published, true = _published(muni, period), _truth(app, muni, period)
-        known |= reader.period(label, published)
+        month = len(label) == 7 and "Q" not in label
+        assert not month or {key[1] for key in published if key[0] == "u"} == {"total"}
+        known |= reader.period(label, published, zones=not month)
         truth |= _prefixed(label, true) | _latent_truth(muni, reader, label, period, true)
         truth |= {(label, "u", z.code, m): 0 for z in reader.zones for m in COUNTS} | _prefixed(
             label, _zone_truth(app, muni, period))
-    reader.quarters("Y", ["Q1", "Q2", "Q3", "Q4"], known)
-    for key in [k for k in known if k[0] == "sum"]:
-        truth[key] = sum(truth[(q, *key[1:])] for q in ("Q1", "Q2", "Q3", "Q4"))
-    assert any(v == ":" for k, v in known.items() if k[0] == "Y")
+    reader.quarters("2026", [f"2026-Q{q}" for q in range(1, 5)], known)
+    for q in range(1, 5):
+        reader.quarters(f"2026-Q{q}", [f"2026-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)], known)
+    for key, parts in reader.sums.items():
+        truth[key] = sum(truth[p] for p in parts)
+    return known, truth
+
+
+def test_a_year_its_quarters_and_months_together_give_nothing_away(app, muni, synthetic):
+    """The reader holds the year, its four quarters and its twelve months (every period that is published: a range
+    of dates is refused), and every rebuild of them. Q4 of this kind of population made the old integer step answer
+    "infeasible" (tiny cells, a parentless zone, a quarter): it is published, and nothing can be recovered from all
+    seventeen together."""
+    reader = Reader(muni, 2026)
+    known, truth = _whole_year(app, muni, reader)
+    assert any(v == ":" for k, v in known.items() if k[0] == "2026")
+    assert all(isinstance(known[(f"2026-{m:02d}", "u", "total", "checkins")], int) for m in range(1, 13))
     _ranges, pinned, small = _audit(reader, known, truth)
     assert not pinned, f"{len(pinned)} hidden cells are given away, e.g. {list(pinned.items())[:5]}"
     assert not small, f"{len(small)} hidden cells are known to be 1-4, e.g. {list(small.items())[:5]}"
+    # a rebuild of the same data (another worker, another hash seed, an hourly refresh) hands out the same figures
+    before = store.stored(muni, services.parse_period("2026")).built_at
+    report_jobs.build_and_store(muni, services.parse_period("2026"))
+    db.session.expire_all()
+    assert store.stored(muni, services.parse_period("2026")).built_at > before
+    again = {}
+    for label in {k[0] for k in known if k[0] != "sum"}:
+        again |= _prefixed(label, _published(muni, services.parse_period(label)))
+    assert again == {k: v for k, v in known.items() if k in again}
 
 
 def _zone_truth(app, muni, period) -> dict:
@@ -383,3 +415,51 @@ def _headline_shares(muni, tables, truth) -> dict[str, float]:
                  and tables[("u", c, "active_children")] != ":"]
         out[level] = len(shown) / len(codes)
     return out
+
+
+def test_a_rebuild_after_a_change_keeps_every_cell_it_hid_hidden(app, muni, synthetic):
+    """What was handed out stays protected: a build after the data changed hides again every cell an earlier build
+    of the same periods hid (so two builds never hide complementary cells), and protects them with the rest."""
+    from datetime import UTC, datetime
+
+    from opplevelseskort.checkin.models import CheckIn
+
+    from opplevelseskort.cards.models import Card, Child
+
+    year = services.parse_period("2026")
+    report_jobs.build_and_store(muni, year)
+    first = {label: _published(muni, services.parse_period(label)) for label in ("2026", "2026-Q2", "2026-05")}
+    truth = _truth(app, muni, year)
+    # a zone whose few active children were hidden gets five more (the data version changes, and without the rule
+    # the new build would show the zone, and the cells hidden with it, beside the old build's other pattern)
+    small = sorted((k[1], truth[k]) for k, v in first["2026"].items()
+                   if v == ":" and k[0] == "u" and k[2] == "active_children" and 0 < truth[k] < 5 and k[1] != "total")
+    active = set(db.session.scalars(db.select(CheckIn.child_id).where(CheckIn.municipality_id == muni.id)))
+    for code, n in small:
+        zones = db.session.scalars(db.select(Zone.id).where(Zone.municipality_id == muni.id,
+                                                            Zone.code.startswith(code))).all()
+        idle = db.session.execute(db.select(Card.id, Card.child_id).join(Child, Child.id == Card.child_id).where(
+            Child.zone_id.in_(zones), Card.child_id.not_in(active or {0}))).all()[:5 - n]
+        if len(idle) == 5 - n:
+            break
+    else:
+        raise AssertionError(f"no zone with a few active children and idle card holders: {small}")
+    model = db.session.scalars(db.select(CheckIn).where(CheckIn.municipality_id == muni.id)).first()
+    for card_id, child_id in idle:
+        child = db.session.get(Child, child_id)
+        db.session.add(CheckIn(municipality_id=muni.id, card_id=card_id, child_id=child_id, offer_id=model.offer_id,
+                               partner_id=model.partner_id, zone_id=child.zone_id, age=10, birth_year=2016,
+                               gender=model.gender, value_nok=model.value_nok, source=model.source,
+                               at=datetime(2026, 5, 12, 17, tzinfo=UTC)))
+    db.session.flush()
+    report_jobs.build_and_store(muni, year)
+    db.session.expire_all()
+    for label, before in first.items():
+        after = _published(muni, services.parse_period(label))
+        kept = [k for k, v in before.items() if v == ":" and after.get(k) != ":"]
+        assert not kept, f"{label}: {kept[:5]} were hidden and are now shown"
+    assert any(v == ":" for v in first["2026"].values())
+    reader = Reader(muni, 2026)
+    known, truth = _whole_year(app, muni, reader)
+    _ranges, pinned, small = _audit(reader, known, truth)
+    assert not pinned and not small
