@@ -176,25 +176,23 @@ def add_uptake(system: System, tree: Tree, counts: dict[str, LevelCounts], level
                 tiny.add(code)
             if elig is not None:
                 system.add_fixed(Eligible(code), int(elig))
-            cards = row["children_with_card"]
             for m in AUDITED:
                 key, v = ZoneCell(code, m), row[m]
-                den = (int(elig) if m == "children_with_card" and elig is not None else
-                       cards if m == "active_children" else None)
+                # The complement rule protects a sensitive share: nearly every child of a zone (SSB's children
+                # 6-17) holding a card says any child there is from a low-income family. Card holders who did not
+                # use the card say nothing about anyone's income, so active children have no complement rule: 117
+                # of 120 card holders active is shown (it hid the large zones' headline, and 0 of 120 was shown).
+                den = int(elig) if m == "children_with_card" and elig is not None else None
                 primary = is_tiny or primary_count(v, den, min_count)
                 system.add(key, v, hidden=primary,
                            weight=IMPORTANCE.get(m, 1.0) * (1 + v) * (TOTAL_COST if code == TOTAL else 1))
                 if m in HEADLINE:
                     system.rows[key] = code
-                # a zero is hidden only in a tiny zone, or an active count among 1..min-1 cards (its complement)
-                if is_tiny or (m == "active_children" and 0 < cards < min_count):
+                # a zero is hidden only in a tiny zone
+                if is_tiny:
                     system.may_be_zero.add(key)
                 if primary:
-                    comp = None
-                    if m == "children_with_card" and elig is not None:
-                        comp = (Eligible(code), int(elig))
-                    elif m == "active_children":
-                        comp = (ZoneCell(code, "children_with_card"), cards)
+                    comp = (Eligible(code), int(elig)) if m == "children_with_card" and elig is not None else None
                     _needs(system, key, v, min_count=min_count, tiny=is_tiny, complement=comp)
             if elig is not None:
                 system.at_most(ZoneCell(code, "children_with_card"), Eligible(code))
