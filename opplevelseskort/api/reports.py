@@ -20,7 +20,8 @@ PERIOD = r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2])|-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})?$"
 class UptakeQuery(Schema):
     model_config = ConfigDict(extra="ignore")  # a query string may carry more (a cache buster)
 
-    period: str = Field(pattern=PERIOD, description="2026, 2026-Q1 or 2026-03 (a range of dates only when it is one of these: only whole periods are published, protected together)")
+    period: str = Field(pattern=PERIOD, description="2026, 2026-Q1 or 2026-03 (a range of dates only when it is one "
+                                                    "of these: only whole periods are published, protected together)")
     level: str = Field("grunnkrets", max_length=40, pattern="^[a-z_]+$", description="The zone level")
     format: Literal["csv", "jsonstat", "geojson", "gpkg"] = "jsonstat"
     epsg: Literal["25833", "25832", "25835"] = Field("25833", description="The GeoPackage's coordinate system "

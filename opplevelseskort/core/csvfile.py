@@ -53,6 +53,47 @@ def decode(data: bytes | str) -> str:
     return data.lstrip("\ufeff")
 
 
+def _latin1(raw: bytes) -> str:
+    """Windows-1252 (Latin-1 with the printable characters Excel writes in 0x80-0x9f), else plain Latin-1."""
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+class _Transcoded:
+    """A stream read a line at a time, given back as UTF-8: lines are UTF-8 until one is not, and from then on the
+    file is read as Latin-1 (what it then is: a Latin-1 line before it held only ASCII, which reads alike)."""
+
+    def __init__(self, stream):
+        self.stream, self.latin1 = stream, False
+
+    def readline(self, limit: int = -1) -> bytes:
+        raw = self.stream.readline(limit)
+        if not self.latin1:
+            try:
+                raw.decode("utf-8")
+                return raw
+            except UnicodeDecodeError:
+                self.latin1 = True
+        return _latin1(raw).encode("utf-8")
+
+
+def utf8_or_latin1(source: Source) -> Source:
+    """A file as SSB's statistics bank offers it, in UTF-8 or in Latin-1 (ISO-8859-1/Windows-1252), read alike: the
+    same file in either encoding gives the same text. Only for files that come from SSB (indicators, change
+    lists), where those are the two encodings; other uploads stay UTF-8 only and say so."""
+    if isinstance(source, str):
+        return source
+    if isinstance(source, bytes):
+        try:
+            source.decode("utf-8")
+            return source
+        except UnicodeDecodeError:
+            return _latin1(source)
+    return _Transcoded(source)
+
+
 def _text_lines(source: Source) -> Iterator[str]:
     """The file's physical lines as text, one at a time (a line longer than LINE_LIMIT is a broken file)."""
     if isinstance(source, str):

@@ -140,15 +140,19 @@ def _needs(municipality: Municipality, year: int, level: str) -> dict:
 
 
 def index_by_zone(municipality: Municipality, year: int) -> dict:
-    """The levekårsindeks per zone code for the year (the latest indicator year not after it), or {}."""
+    """The levekårsindeks per zone code for the year (the latest indicator year not after it) at every level that
+    has one, or {}."""
     years = levekar.years_of(municipality)
     if not years:
         return {}
-    try:
-        table = levekar.compute(municipality, max([y for y in years if y <= year] or [min(years)]))
-    except DomainError:
-        return {}  # fewer than ten zones with values: SSB's method gives no index
-    return {r.zone.code: r.index for r in table.rows}
+    out = {}
+    for level in levekar.levels(municipality):
+        try:
+            table = levekar.compute(municipality, max([y for y in years if y <= year] or [min(years)]), level=level)
+        except DomainError:
+            continue  # fewer than ten zones or three indicators with values: SSB's method gives no index
+        out.update({r.zone.code: r.index for r in table.rows})
+    return out
 
 
 def _geometry_wkb(geometry: dict | None, transformer):

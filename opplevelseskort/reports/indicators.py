@@ -233,7 +233,7 @@ def _wide_rows(data, header: list[str], errors: list[str]) -> list[_Row]:
 
 
 def _csv_rows(data: bytes | str, columns: dict[str, str] | None, errors: list[str]) -> list[_Row]:
-    header, data = _header(data)
+    header, data = _header(csvfile.utf8_or_latin1(data))
     if _is_wide(header, columns):
         return _wide_rows(data, header, errors)
     table = csvfile.TableReader(data, IndicatorRow, aliases=ALIASES, mapping=columns, required_columns=REQUIRED)

@@ -42,7 +42,7 @@ def import_correspondence(municipality: Municipality, data, *, from_version: str
     errors: list[str] = []
     if not from_version or not to_version or from_version == to_version:
         errors.append(_("Oppgi to ulike versjoner: den gamle og den nye (for eksempel 2019 og 2020)."))
-    rows_in = csvfile.iter_raw_rows(data)
+    rows_in = csvfile.iter_raw_rows(csvfile.utf8_or_latin1(data))
     _line, header = next(rows_in, (0, []))
     names = [h.strip().lower() for h in header]
     at = {field: next((i for i, h in enumerate(names) if h in aliases), None) for field, aliases in COLUMNS.items()}

@@ -193,15 +193,19 @@ def living_conditions_index():
         flash(_("Metoden er lagret som versjon %(n)d.", n=saved.version), "success")
         return redirect(back)
 
+    levels = levekar.levels(muni)
+    level = request.args.get("level") if request.args.get("level") in levels else (levels[0] if levels else None)
+
     def page(errors=()):
         return render_template("reports/levekar.html", muni=muni, years=years, year=year, method=method,
                                table=table, keys=levekar.available_keys(muni), errors=list(errors),
                                action_form=ActionForm(), imported=levekar.imported_indices(muni, year),
-                               import_form=OwnIndexImportForm(formdata=None))
+                               import_form=OwnIndexImportForm(formdata=None), levels=levels, level=level,
+                               designated=levekar.living_conditions, min_indicators=levekar.MIN_INDICATORS)
 
     table = None
     with refused(lambda errors: page(errors)):
-        table = levekar.compute(muni, year, method) if years else None
+        table = levekar.compute(muni, year, method, level) if years else None
     return page()
 
 
