@@ -10,7 +10,7 @@ children, about 3,000 children with cards and 7,000 check-ins over a year). For 
 - information lost: hidden cells weighted by their value, as a share of all published counts;
 - the independent audit (tests/reports/test_disclosure_audit.py): hidden cells pinned, and hidden cells known to
   be 1-4;
-- the alternatives of the issue on the same population: the previous plan (age and gender at every level, so also
+- with `--alternatives`, the earlier choices on the same population: the previous plan (age and gender at every level, so also
   per grunnkrets) with the same optimiser, and the cell-key method on those grunnkrets breakdowns instead.
 
     python -m bench.disclosure_bench [--seeds 3 11 2026] [--runs 3] [--database sqlite|postgresql]
@@ -71,13 +71,34 @@ def _loss(system, label: str) -> float:
 
 
 def _audit(app, muni, period) -> tuple[int, int, int]:
-    from tests.reports.test_disclosure_audit import Reader, _audit, _latent_truth, _prefixed, _published, _truth
+    """The independent audit over the year, its quarters and months as stored, and a rebuild of them."""
+    from opplevelseskort.reports import jobs as report_jobs
+    from tests.reports.test_disclosure_audit import Reader, _audit, _whole_year
 
-    published, truth = _published(muni, period), _truth(app, muni, period)
+    report_jobs.build_and_store(muni, period)
+    first, _truth = _whole_year(app, muni, Reader(muni, period.start.year))
+    report_jobs.build_and_store(muni, period)  # a rebuild (another worker, another hour): the same figures
     reader = Reader(muni, period.start.year)
-    known = reader.period("Y", published)
-    ranges, pinned, small = _audit(reader, known, _prefixed("Y", truth) | _latent_truth(muni, reader, "Y", period, truth))
+    known, truth = _whole_year(app, muni, reader)
+    assert known == first, "a rebuild of the same data changed the figures"
+    ranges, pinned, small = _audit(reader, known, truth)
     return len(ranges), len(pinned), len(small)
+
+
+def _determinism(seed: int) -> str:
+    """The same population built in fresh processes under three hash seeds and with a slowed solver: one digest."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    runner = Path(__file__).resolve().parents[1] / "tests" / "reports" / "build_in_process.py"
+    digests = []
+    for hash_seed, extra in (("1", []), ("2", []), ("3", []), ("4", ["--slow", "0.02"])):
+        out = subprocess.run([sys.executable, str(runner), str(seed), "--full", *extra], capture_output=True,
+                             check=True, env={**os.environ, "PYTHONHASHSEED": hash_seed}).stdout
+        digests.append(hashlib.sha256(out).hexdigest()[:12])
+    return f"{len(set(digests))} distinct output(s) over 3 hash seeds + slowed solver ({digests[0]})"
 
 
 def _cell_key(pub, facts, seed: int) -> dict:
@@ -106,7 +127,7 @@ def _cell_key(pub, facts, seed: int) -> dict:
             "mean_abs_noise": sum(noise) / max(1, len(noise))}
 
 
-def run(seed: int, runs: int, database: str) -> None:
+def run(seed: int, runs: int, database: str, alternatives: bool = False) -> None:
     app = _app(database)
     from bench import population
     from opplevelseskort.core import services as core
@@ -138,7 +159,7 @@ def run(seed: int, runs: int, database: str) -> None:
         wall = [t[0] for t in times]
         cpu = [t[1] for t in times]
         ratio = [t[0] / b[0] for t, b in zip(times, base, strict=True)]
-        print(f"seed {seed} ({database}): cold year + quarters wall {_spread(wall)} s, CPU {_spread(cpu)} s; "
+        print(f"seed {seed} ({database}): cold year + quarters + months wall {_spread(wall)} s, CPU {_spread(cpu)} s; "
               f"primary only {_spread([b[0] for b in base])} s; ratio {_spread(ratio)}")
         outcome = pub.system.outcome
         print(f"  cells {len(pub.system.values)}, primary {len(pub.system.primary)}, hidden {len(pub.system.hidden)}, "
@@ -147,7 +168,11 @@ def run(seed: int, runs: int, database: str) -> None:
               + ", ".join(f"{lv} {share:.0%}" for lv, share in _usefulness(pub).items())
               + f"; information lost (hidden value share) {_loss(pub.system, year.label):.2%}")
         audited, pinned, small = _audit(app, muni, year)
-        print(f"  audit: {audited} hidden cells solved, pinned {pinned}, known to be 1-4 {small}")
+        print(f"  audit (year, quarters, months, a rebuild): {audited} hidden cells solved, pinned {pinned}, "
+              f"known to be 1-4 {small}")
+        print(f"  determinism: {_determinism(seed)}")
+        if not alternatives:
+            return
 
         # the previous plan: breakdowns at every level (also per grunnkrets), same optimiser
         every = {name: plan.TableSpec(spec.name, spec.measures, plan.EVERY_LEVEL, spec.shorter, spec.label)
@@ -168,9 +193,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[3, 11, 2026])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--alternatives", action="store_true",
+                        help="also the previous plan (breakdowns per grunnkrets) and the cell-key method")
     args = parser.parse_args()
     for seed in args.seeds:
-        run(seed, args.runs, args.database)
+        run(seed, args.runs, args.database, args.alternatives)
 
 
 if __name__ == "__main__":

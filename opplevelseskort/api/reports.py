@@ -22,7 +22,8 @@ class UptakeQuery(Schema):
 
     period: str = Field(pattern=PERIOD, description="2026, 2026-Q1 or 2026-03 (a range of dates only when it is one "
                                                     "of these: only whole periods are published, protected together)")
-    level: str = Field("grunnkrets", max_length=40, pattern="^[a-z_]+$", description="The zone level")
+    level: str = Field("grunnkrets", max_length=40, pattern="^[a-z_]+$",
+                       description="The zone level, or `municipality` for the municipality as a whole")
     format: Literal["csv", "jsonstat", "geojson", "gpkg"] = "jsonstat"
     epsg: Literal["25833", "25832", "25835"] = Field("25833", description="The GeoPackage's coordinate system "
                                                                        "(EUREF89 UTM 33, 32 or 35)")
@@ -67,3 +68,32 @@ def uptake_report(query: UptakeQuery):
     if not isinstance(body, str):
         return Response(stream_with_context(body), content_type=mimetype)
     return Response(body, content_type=mimetype)
+
+
+class GrantQuery(Schema):
+    model_config = ConfigDict(extra="ignore")
+
+    year: int = Field(ge=services.FIRST_REPORT_YEAR, le=2100, description="The calendar year")
+    format: Literal["csv", "json"] = "json"
+    municipality: str | None = Field(None, pattern="^[0-9]{4}$", description="Municipality number (county tokens)")
+
+
+@bp.get("/reports/grant")
+@roles_required(Role.ANALYST, Role.ADMIN)
+@scope_required("reports")
+@operation("The year's grant report (analyst or admin tokens)", operation_id="grantReport", query=GrantQuery,
+           responses={200: Answer("The grant report", media={"application/json": {"type": "object"},
+                                                             "text/csv": {"type": "string"}}),
+                      422: Answer("Bad year", codes=["invalid_query", "period_out_of_range", "municipality_unknown",
+                                                    "level_unknown"])})
+def grant_report(query: GrantQuery):
+    """The same figures as the grant page: children reached by age band and gender, visits and value by category,
+    loans; hidden figures are ':'."""
+    muni = services.municipality_for(current_user, query.municipality)
+    data = services.grant_report(muni, services.parse_period(str(query.year)).start.year)
+    if query.format == "csv":
+        return Response(formats.grant_csv(data), content_type="text/csv; charset=utf-8")
+    return {"year": data["year"], "children_reached": data["children_reached"], "checkins": data["checkins"],
+            "value_nok": data["value_nok"], "loans": data["loans"],
+            "by_age_band_and_gender": [{"age_band": b, "gender": g, "children": n} for b, g, n in data["by_band_gender"]],
+            "by_category": [{"category": c, "checkins": n, "value_nok": v} for c, n, v in data["by_category"]]}

@@ -21,7 +21,7 @@ report_cli = AppGroup("report", help="Zone reports for the analysis layer.")
 
 @report_cli.command("uptake")
 @click.option("--period", required=True, help="2026, 2026-Q1 or 2026-03 (only whole periods are published)")
-@click.option("--level", default="grunnkrets")
+@click.option("--level", default="grunnkrets", help="A zone level, or 'municipality' for the municipality as a whole")
 @click.option("--municipality", default=None, help="4-digit number (needed when there are several)")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonstat", "geojson", "gpkg"]), default="csv")
 @click.option("--epsg", type=click.Choice(["25833", "25832", "25835"]), default="25833",
@@ -60,6 +60,24 @@ def uptake(period, level, municipality, fmt, epsg, separator, output, breakdown)
     finally:
         if output:
             out.close()
+
+
+@report_cli.command("grant")
+@click.option("--year", type=click.IntRange(services.FIRST_REPORT_YEAR, 2100), required=True)
+@click.option("--municipality", default=None, help="4-digit number (needed when there are several)")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def grant(year, municipality, output):
+    """Write the year's grant report (CSV), protected with the year's other tables."""
+    try:
+        muni = services.municipality_for(None, municipality or _only_municipality())
+        body = formats.grant_csv(services.grant_report(muni, services.parse_period(str(year)).start.year))
+    except DomainError as exc:
+        click.echo(f"Error ({exc.code}): {exc.message}", err=True)
+        sys.exit(1)
+    if output:
+        output.write_text(body, encoding="utf-8")
+    else:
+        click.echo(body, nl=False)
 
 
 def _only_municipality() -> str | None:

@@ -88,6 +88,9 @@ EXTENSIONS = {"csv": "csv", "jsonstat": "json", "geojson": "geojson", "gpkg": "g
 
 
 def render(report: Report, fmt: str, delimiter: str = ";", epsg: int = 25833):
+    if fmt in ("gpkg", "geojson") and not report.zones:
+        raise DomainError("format_not_for_level", _(
+            "Kommunen som helhet er én rad uten sonegrenser: bruk csv eller jsonstat (eller et sonenivå for kart)."))
     if fmt == "gpkg":
         return gis.geopackage(report, epsg), GPKG_MIME
     if fmt == "csv":

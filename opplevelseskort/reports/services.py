@@ -576,9 +576,16 @@ def _grant_table(pub: Publication, grant: dict) -> dict:
         "loans": shown_n(tables.GrantCell("loans"))}
 
 
+MUNICIPALITY_LEVEL = "municipality"  # the municipality as a whole: a level every period publishes
+
+
 def uptake_report(municipality: Municipality, period: Period, level: str = "grunnkrets") -> Report:
-    """Counts and rates per zone with disclosure control applied (the only view analysts ever get)."""
+    """Counts and rates per zone with disclosure control applied (the only view analysts ever get); level
+    `municipality` is the municipality's own row, published for every period."""
     pub = publication(municipality, period)
+    if level == MUNICIPALITY_LEVEL:
+        row = pub.municipality_row
+        return Report(row.municipality, row.period, MUNICIPALITY_LEVEL, [], row.cells)
     if level not in pub.levels:
         raise DomainError("level_unknown", _("Ingen soner på nivået «%(level)s».", level=level))
     if level not in pub.reports:
@@ -658,6 +665,12 @@ def breakdown_report(municipality: Municipality, period: Period, level: str, by:
     if by not in ("age", "gender"):
         raise DomainError("breakdown_invalid", _("Ukjent inndeling «%(value)s». Bruk age eller gender.", value=by))
     pub = publication(municipality, period)
+    if level == MUNICIPALITY_LEVEL:
+        found = next((b for (lv, b_by), b in pub.breakdowns.items() if b_by == by), None)
+        if found is None:
+            raise DomainError("breakdown_not_published", _(
+                "Fordelingen publiseres bare for hele år (%(period)s er kortere).", period=period.label))
+        return {**found, "zones": [], "level": MUNICIPALITY_LEVEL}
     if level not in pub.levels:
         raise DomainError("level_unknown", _("Ingen soner på nivået «%(level)s».", level=level))
     if (level, by) not in pub.breakdowns:

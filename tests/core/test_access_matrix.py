@@ -81,6 +81,7 @@ ALLOWED = {
     ("core.municipality_settings", "POST"): {A: 302},
     ("reports.refresh", "POST"): {"*": 302},  # an empty form goes back to the report with the reason
     ("api.uptake_report", "GET"): {"*": 422},  # the period is required
+    ("api.grant_report", "GET"): {"*": 422},  # the year is required
     ("cards.import_job", "GET"): {"*": 422},  # the world's import job failed: its page lists why
     ("cards.import_links_job", "GET"): {"*": 404},  # the world has no link-sending job
     ("cards.import_send_links", "POST"): {"*": 404},  # the world's import failed: nothing to send

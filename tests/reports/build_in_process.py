@@ -24,6 +24,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("seed", type=int)
     parser.add_argument("--slow", type=float, default=0.0)
+    parser.add_argument("--full", action="store_true", help="the benchmark's real-shaped population")
     args = parser.parse_args()
     if args.slow:
         import scipy.optimize
@@ -49,7 +50,7 @@ def main() -> None:
     with app.app_context():
         db.create_all()
         muni = core_services.get_or_create_municipality("3001", "Testby")
-        population.build(db, muni, seed=args.seed, shape=population.Shape(**SHAPE))
+        population.build(db, muni, seed=args.seed, shape=population.REAL if args.full else population.Shape(**SHAPE))
         db.session.commit()
         pubs = services.build_publications(muni, services.parse_period("2026"))
         out = {p.period.label: store.dump(p) for p in pubs}

@@ -311,3 +311,52 @@ def test_report_cli_with_two_municipalities_says_which_to_name(app, muni, other_
     assert runner.invoke(args=["report", "uptake", "--period", "2026", "--municipality", "3001"]).exit_code == 0
     unknown = runner.invoke(args=["report", "uptake", "--period", "2026", "--municipality", "9999"])
     assert unknown.exit_code == 1 and "9999" in unknown.output
+
+
+@pytest.mark.parametrize("period", ["2026", "2026-Q1", "2026-03"])
+def test_the_municipality_as_a_whole_is_reachable_from_cli_api_and_page_for_any_period(app, client, muni, world,
+                                                                                         users, period):
+    """Issue 36 item 6: `--level municipality` answers the municipality's own row of any period, the same as the
+    page's export and the API."""
+    from opplevelseskort.core import services as core
+
+    cli = app.test_cli_runner().invoke(args=["report", "uptake", "--period", period, "--level", "municipality"])
+    assert cli.exit_code == 0, cli.output
+    lines = cli.output.lstrip("\ufeff").splitlines()
+    assert len(lines) == 2 and lines[1].startswith(f"total;Testby;municipality;{period};")
+    raw = core.create_token(users["analyst"], "r")[1]
+    api = client.get(f"/api/v1/reports/uptake?period={period}&level=municipality&format=csv",
+                     headers={"Authorization": f"Bearer {raw}"})
+    assert api.status_code == 200
+    assert api.data.decode("utf-8").lstrip("\ufeff").splitlines() == lines
+    js = client.get(f"/api/v1/reports/uptake?period={period}&level=municipality&format=jsonstat",
+                    headers={"Authorization": f"Bearer {raw}"}).json
+    assert js["dimension"]["zone"]["category"]["index"] == ["total"]
+    geo = client.get(f"/api/v1/reports/uptake?period={period}&level=municipality&format=geojson",
+                     headers={"Authorization": f"Bearer {raw}"})
+    assert geo.status_code == 422 and geo.json["error"] == "format_not_for_level"
+
+
+def test_every_table_of_the_plan_is_reachable_from_the_cli_and_the_api(app, client, muni, world, users):
+    from opplevelseskort.core import services as core
+
+    runner = app.test_cli_runner()
+    raw = core.create_token(users["analyst"], "r")[1]
+    auth = {"Authorization": f"Bearer {raw}"}
+    for by in ("age", "gender"):
+        out = runner.invoke(args=["report", "uptake", "--period", "2026", "--level", "municipality",
+                                  "--breakdown", by])
+        assert out.exit_code == 0 and f";municipality;2026;" in out.output, out.output
+        api = client.get(f"/api/v1/reports/uptake?period=2026&level=municipality&breakdown={by}", headers=auth)
+        assert api.status_code == 200 and api.data.decode().lstrip("\ufeff").splitlines() == \
+            out.output.lstrip("\ufeff").splitlines()
+    quarter = runner.invoke(args=["report", "uptake", "--period", "2026-Q1", "--level", "municipality",
+                                  "--breakdown", "age"])
+    assert quarter.exit_code == 1 and "breakdown_not_published" in quarter.output
+    grant = runner.invoke(args=["report", "grant", "--year", "2026"])
+    assert grant.exit_code == 0 and "children_reached;;;:" in grant.output
+    api = client.get("/api/v1/reports/grant?year=2026&format=csv", headers=auth)
+    assert api.status_code == 200 and api.data.decode("utf-8").splitlines() == grant.output.splitlines()
+    js = client.get("/api/v1/reports/grant?year=2026", headers=auth).json
+    assert js["children_reached"] == ":" and js["year"] == 2026
+    assert client.get("/api/v1/reports/grant?year=1800", headers=auth).status_code == 422
