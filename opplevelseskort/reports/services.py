@@ -31,7 +31,7 @@ from ..partners.models import Booking, BookingStatus, Occasion, Offer
 from . import plan, store, tables
 from .disclosure import System, protect_cached
 from .indicators import import_indicators
-from .models import ZoneIndicator
+from .models import ZoneCorrespondence, ZoneIndicator
 from .publication import Period, Publication, Report
 from .suppression import SUPPRESSED, Cell
 
@@ -173,28 +173,59 @@ class Facts:
 
 
 def _first_visits(municipality: Municipality, period: Period):
-    """Each child's first visit of the period (zone, age and gender then): where an active child is counted.
+    """Each active child once: the zone they live in (the zone their card is counted in, so that no zone has more
+    active children than children with a card) and their age and gender at their first visit of the period.
 
     Counting a child once, in one zone and one category, makes every table add up: zones to their parent and
-    to the total, categories to the zone. A family that moves during the period is counted where it started.
+    to the total, categories to the zone. Check-ins stay in the zone they were recorded in.
     """
     where = [CheckIn.municipality_id == municipality.id, CheckIn.at >= period.start_dt, CheckIn.at < period.end_dt,
-             CheckIn.voided_at.is_(None), CheckIn.child_id.is_not(None), CheckIn.zone_id.is_not(None)]
+             CheckIn.voided_at.is_(None), CheckIn.child_id.is_not(None), Child.zone_id.is_not(None)]
     if db.session.get_bind().dialect.name == "postgresql":  # one sort, no window frame
 
-        return (sa.select(CheckIn.zone_id, CheckIn.age, CheckIn.gender).where(*where)
-                .ext(distinct_on(CheckIn.child_id)).order_by(CheckIn.child_id, CheckIn.at, CheckIn.id))
-    ranked = (sa.select(CheckIn.child_id, CheckIn.zone_id, CheckIn.age, CheckIn.gender,
+        return (sa.select(Child.zone_id, CheckIn.age, CheckIn.gender).join(Child, Child.id == CheckIn.child_id)
+                .where(*where).ext(distinct_on(CheckIn.child_id)).order_by(CheckIn.child_id, CheckIn.at, CheckIn.id))
+    ranked = (sa.select(CheckIn.child_id, Child.zone_id, CheckIn.age, CheckIn.gender,
                         sa.func.row_number().over(partition_by=CheckIn.child_id,
                                                   order_by=(CheckIn.at, CheckIn.id)).label("rn"))
-              .where(*where).subquery("ranked"))
+              .join(Child, Child.id == CheckIn.child_id).where(*where).subquery("ranked"))
     return sa.select(ranked.c.zone_id, ranked.c.age, ranked.c.gender).where(ranked.c.rn == 1)
 
 
-def period_facts(municipality: Municipality, period: Period, zone_ids: list[int] | None = None) -> Facts:
-    if zone_ids is None:
-        zone_ids = list(db.session.scalars(db.select(Zone.id).filter_by(municipality_id=municipality.id)))
-    zone_ids = zone_ids or [0]
+def period_facts(municipality: Municipality, period: Period, zone_ids: list[int] | None = None,
+                 remap: dict[int, int] | None = None) -> Facts:
+    """The period's facts on the zones in force for it: a card, child, visit or loan recorded on a zone of another
+    classification version is counted on the zone its change list leads to (`zones_in_force`)."""
+    if zone_ids is None or remap is None:
+        zones = list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id)))
+        zone_ids = [z.id for z in zones] if zone_ids is None else zone_ids
+        remap = zones_in_force(municipality, zones, period.start.year)[1] if remap is None else remap
+    facts = _period_facts(municipality, period, zone_ids or [0])
+    return _remapped(facts, remap) if remap else facts
+
+
+def _remapped(facts: Facts, remap: dict[int, int]) -> Facts:
+    def z(zone_id):
+        return remap.get(zone_id, zone_id)
+
+    def summed(pairs, add):
+        out: dict = {}
+        for key, value in pairs:
+            out[key] = add(out[key], value) if key in out else value
+        return out
+
+    def plus(a, b):
+        return a + b if isinstance(a, int) else tuple(x + y for x, y in zip(a, b, strict=True))
+
+    return Facts(cards=summed(((z(k), n) for k, n in facts.cards.items()), plus),
+                 first_visits=[(z(k), a, g) for k, a, g in facts.first_visits],
+                 visits=summed((((z(k), b, g), v) for (k, b, g), v in facts.visits.items()), plus),
+                 offers={(z(k), o) for k, o in facts.offers},
+                 no_shows=summed(((z(k), n) for k, n in facts.no_shows.items()), plus),
+                 loans=summed(((z(k), v) for k, v in facts.loans.items()), plus))
+
+
+def _period_facts(municipality: Municipality, period: Period, zone_ids: list[int]) -> Facts:
     s, e = period.start_dt, period.end_dt
     visit_where = [CheckIn.at >= s, CheckIn.at < e, CheckIn.voided_at.is_(None), CheckIn.zone_id.in_(zone_ids)]
     band = sa.case(*[(CheckIn.age.between(lo, hi), name) for name, lo, hi in AGE_BANDS], else_="unknown")
@@ -436,14 +467,15 @@ class _Parts:
     system: object
 
 
-def _collect(municipality: Municipality, period: Period, all_zones: list[Zone], tree: tables.Tree) -> _Parts:
+def _collect(municipality: Municipality, period: Period, all_zones: list[Zone], tree: tables.Tree,
+             remap: dict[int, int]) -> _Parts:
     """Every table the plan publishes for one period, as cells and relations (nothing hidden but the primary)."""
     if not tree.levels:
         raise DomainError("level_unknown", _("Kommunen har ingen soner ennå. Importer soner først."))
 
     min_count = current_app.config["SUPPRESS_MIN_COUNT"]
     yearly = _is_calendar_year(period)
-    facts = period_facts(municipality, period, [z.id for z in all_zones])
+    facts = period_facts(municipality, period, [z.id for z in all_zones], remap)
     counts = _level_counts(municipality, period, facts, all_zones, tree)
     system = System(threshold=min_count)
 
@@ -473,23 +505,68 @@ def _collect(municipality: Municipality, period: Period, all_zones: list[Zone], 
     return _Parts(tree, counts, uptake_levels, breakdowns, grant, system)
 
 
-def _zones(municipality: Municipality) -> tuple[list[Zone], tables.Tree]:
-    """Every zone of the municipality, whatever its classification version: a visit or card recorded on a zone of
-    an earlier version is counted where it was recorded (never lost); figures are set side by side across versions
-    through a change list (reports.versions)."""
+def _zones(municipality: Municipality, year: int | None = None) -> tuple[list[Zone], tables.Tree]:
+    """The zones a period's tables are made of: those in force in the year (the latest classification version
+    not after it), and a zone of another version that no change list leads from (what was recorded on it is
+    counted there, never lost). Without a year, every zone."""
     zones = list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id)))
+    if year is not None:
+        shown, _remap = zones_in_force(municipality, zones, year)
+        zones = shown
     return zones, tables.zone_tree(zones)
+
+
+def zones_in_force(municipality: Municipality, zones: list[Zone], year: int) -> tuple[list[Zone], dict[int, int]]:
+    """The zones of the classification version in force in `year`, and a map from every zone of another version to
+    the zone in force its change list leads to (step by step, e.g. 2019 -> 2020 -> 2024; or back, where the way
+    back is one zone). At a split the part with the largest share (else the first code) takes the old zone's
+    figures; a child is counted with their card, so each child is counted once and in one zone. A zone no change
+    list leads from stays a zone of its own."""
+    found = sorted({z.version for z in zones if z.version})
+    if len(found) < 2:
+        return zones, {}
+    current = ([v for v in found if v <= str(year)] or found[:1])[-1]
+    links = db.session.execute(sa.select(ZoneCorrespondence.from_version, ZoneCorrespondence.to_version,
+                                         ZoneCorrespondence.old_code, ZoneCorrespondence.new_code,
+                                         ZoneCorrespondence.weight).where(
+        ZoneCorrespondence.municipality_id == municipality.id)).all()
+    steps: dict[tuple[str, str], list[tuple[float, str, str]]] = {}
+    backward: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for v_from, v_to, old, new, weight in links:
+        steps.setdefault((v_from, old), []).append((-(weight or 0.0), new, v_to))
+        backward.setdefault((v_to, new), set()).add((v_from, old))
+    by_key = {(z.version or current, z.code): z for z in zones}
+    remap: dict[int, int] = {}
+    for z in zones:
+        at = (z.version or current, z.code)
+        for _hop in range(len(found)):
+            if at[0] == current:
+                break
+            if at[0] < current and steps.get(at):
+                _w, code, version = min(steps[at])
+                at = (version, code)
+            elif at[0] > current and len(backward.get(at, ())) == 1:
+                at = next(iter(backward[at]))
+            else:
+                break
+        target = by_key.get(at)
+        if at[0] == current and target is not None and target.id != z.id:
+            remap[z.id] = target.id
+    shown = [z for z in zones if (z.version or current) == current or (z.id not in remap)]
+    return shown, remap
 
 
 def _build_year(municipality: Municipality, year: Period) -> list[Publication]:
     """A calendar year, its quarters and its months, protected together as one system: a reader holds them all, and
     every count of a shorter period is tied to the longer ones it lies in (events add up, children are at most the
     sum)."""
-    all_zones, tree = _zones(municipality)
+    every = list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id)))
+    in_force, remap = zones_in_force(municipality, every, year.start.year)
+    tree = tables.zone_tree(in_force)
     quarters = quarters_of(year)
     months = months_of(year)
     periods = [year, *quarters, *months]
-    parts = [_collect(municipality, p, all_zones, tree) for p in periods]
+    parts = [_collect(municipality, p, every, tree, remap) for p in periods]
     system = System(threshold=current_app.config["SUPPRESS_MIN_COUNT"])
     for p, part in zip(periods, parts, strict=True):
         tables.merge_period(system, p.label, part.system)

@@ -3,7 +3,8 @@
 A request never runs the solver. It reads the stored publication of its period; when there is none yet it queues
 the build (`publication_build`, one per municipality and period at a time) and the page says the figures are
 being made. The figures carry the time they were built ("as of 10:05") and the data version they were built from:
-a fingerprint of what the tables are made of (check-ins, cards, children, bookings, loans, zones, indicators).
+a fingerprint of what the tables are made of (check-ins, cards, children, bookings, loans, zones, indicators,
+change lists between zone versions).
 A stored publication older than REPORT_REFRESH_SECONDS whose data has changed is rebuilt (debounced: at most once
 per that many seconds per municipality and period), by the schedule (`publications`, every minute) or when it is
 read; one older than REPORT_MAX_AGE_SECONDS is rebuilt whatever the fingerprint says (a change it cannot see, such
@@ -36,7 +37,7 @@ from ..extensions import db
 from ..partners.models import Booking, BookingStatus
 from . import tables
 from .disclosure import Need
-from .models import ReportPublication, ZoneIndicator
+from .models import ReportPublication, ZoneCorrespondence, ZoneIndicator
 from .publication import Period, Publication, Report
 from .suppression import Cell
 
@@ -86,6 +87,8 @@ def data_version(municipality_id: int) -> str:
             ZoneIndicator.zone_id.in_(sa.select(Zone.id).where(Zone.municipality_id == municipality_id))),
         sa.select(sa.func.max(ZoneIndicator.imported_at)).where(
             ZoneIndicator.zone_id.in_(sa.select(Zone.id).where(Zone.municipality_id == municipality_id))),
+        sa.select(sa.func.count(ZoneCorrespondence.id)).where(ZoneCorrespondence.municipality_id == municipality_id),
+        sa.select(sa.func.max(ZoneCorrespondence.id)).where(ZoneCorrespondence.municipality_id == municipality_id),
     ]
     values = db.session.execute(sa.select(*[f.scalar_subquery() for f in figures])).one()
     return hashlib.sha256(repr(tuple(values)).encode()).hexdigest()[:32]

@@ -153,3 +153,142 @@ def test_the_comparison_page_imports_a_change_list_and_compares(client, login_as
     assert page.status_code == 200 and "3025" in page.text and "slått sammen fra 0220, 0627, 0628" in page.text
     offered = client.get("/rapporter/sammenlign").text  # published counts and the index can be compared too
     assert 'value="uptake:active_children"' in offered and 'value="index"' in offered
+
+
+# --- each child once across a zone change (issue 36, item 5) -------------------------------------------------------
+
+def _changed_world(muni, seed: int):
+    """A generated change between version 2019 and 2020 of eight grunnkretser in two delområder: each old zone is
+    renamed, merged with its neighbour or split in two (with or without shares); children registered on an old or a
+    new code (the register was updated on some day), each with a card for 2019-2020 and visits in both years,
+    recorded on the zone they were registered on that day."""
+    import random
+    from datetime import UTC, date, datetime
+
+    from opplevelseskort.cards.models import Card, Channel, Child, Household
+    from opplevelseskort.checkin.models import CheckIn
+    from opplevelseskort.partners.models import Offer, Partner
+
+    rng = random.Random(seed)
+    Zone = zones.Zone
+    parents = {}
+    for version in ("2019", "2020"):
+        for d in (1, 2):
+            parents[(version, d)] = Zone(municipality_id=muni.id, code=f"3001{d:02d}" + ("" if version == "2019"
+                                         else "x"), name=f"Del {d}", level="delomrade", version=version)
+    db.session.add_all(parents.values())
+    db.session.flush()
+    old = [Zone(municipality_id=muni.id, code=f"3001{1 + i // 4:02d}{i + 1:02d}", name=f"Gammel {i}",
+                level="grunnkrets", version="2019", parent_id=parents[("2019", 1 + i // 4)].id) for i in range(8)]
+    db.session.add_all(old)
+    db.session.flush()
+    new, links, lives = [], [], {}  # lives: old zone -> the new zones its people live in
+    i, n = 0, 0
+    while i < len(old):
+        op = rng.choice(["rename", "merge", "split", "split_weighted"] if i + 1 < len(old) else ["rename", "split"])
+        def make():
+            nonlocal n
+            n += 1
+            z = Zone(municipality_id=muni.id, code=f"3025{n:04d}", name=f"Ny {n}", level="grunnkrets",
+                     version="2020", parent_id=parents[("2020", 1 + (n % 2))].id)
+            new.append(z)
+            return z
+        if op == "merge":
+            z = make()
+            for o in old[i:i + 2]:
+                links.append((o, z, None))
+                lives[o.id] = [z]
+            i += 2
+            continue
+        o = old[i]
+        if op == "rename":
+            z = make()
+            links.append((o, z, None))
+            lives[o.id] = [z]
+        else:
+            a, b = make(), make()
+            w = (0.7, 0.3) if op == "split_weighted" else (None, None)
+            links += [(o, a, w[0]), (o, b, w[1])]
+            lives[o.id] = [a, b]
+        i += 1
+    db.session.add_all(new)
+    db.session.flush()
+    links += [(parents[("2019", d)], parents[("2020", d)], None) for d in (1, 2)]  # the delområder renamed
+    change = "old_code;new_code;weight\n" + "".join(f"{o.code};{z.code};{'' if w is None else w}\n"
+                                                     for o, z, w in links)
+    versions.import_correspondence(muni, change, from_version="2019", to_version="2020", actor=None)
+    partner = Partner(municipality_id=muni.id, name="Klubb", org_number="974760673", status="approved")
+    db.session.add(partner)
+    db.session.flush()
+    offer = Offer(partner_id=partner.id, municipality_id=muni.id, title="Trening", description="", translations={},
+                  category="sport", age_min=0, age_max=25, address="", start_date=date(2019, 1, 1),
+                  end_date=date(2020, 12, 31), opening_hours="", companions_allowed=0, price_nok=100,
+                  use_limit_period="period", requires_booking=False, status="published")
+    db.session.add(offer)
+    db.session.flush()
+    active = {2019: set(), 2020: set()}
+    for c in range(60):
+        home_old = rng.choice(old)
+        home_new = rng.choice(lives[home_old.id])
+        updated = rng.choice([date(2019, 6, 1), date(2020, 3, 1), date(2021, 1, 1)])  # when the register changed
+        household = Household(municipality_id=muni.id)
+        db.session.add(household)
+        db.session.flush()
+        child = Child(municipality_id=muni.id, household_id=household.id, given_name=f"B{c}", family_name="X",
+                      birth_year=2014, gender="girl", channel=Channel.NAV, eligible_from=date(2019, 1, 1),
+                      eligible_until=date(2020, 12, 31),
+                      zone_id=(home_new if updated <= date(2020, 12, 31) else home_old).id)
+        db.session.add(child)
+        db.session.flush()
+        card = Card(municipality_id=muni.id, child_id=child.id, qr_token=f"zv{seed}-{c}", short_code=f"ZV{seed}X{c}", family_token=f"zf{seed}-{c}",
+                    valid_from=date(2019, 1, 1), valid_until=date(2020, 12, 31))
+        db.session.add(card)
+        db.session.flush()
+        for _v in range(rng.randint(0, 3)):
+            day = date(rng.choice([2019, 2020]), rng.randint(1, 12), rng.randint(1, 28))
+            zone = home_new if day >= updated else home_old
+            db.session.add(CheckIn(municipality_id=muni.id, card_id=card.id, child_id=child.id, offer_id=offer.id,
+                                   partner_id=partner.id, zone_id=zone.id, age=10, birth_year=2014, gender="girl",
+                                   value_nok=100, source="typed", at=datetime(day.year, day.month, day.day, 17,
+                                                                                tzinfo=UTC)))
+            active[day.year].add(child.id)
+    db.session.flush()
+    return active
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_zone_change_counts_each_child_once_and_never_more_active_than_card_holders(app, muni, seed):
+    """Generated change lists (renames, merges, splits with and without shares), children and visits on old and new
+    codes in one year: every row of every level has active <= cards (uptake <= 1), every child is counted once,
+    and the zones in force for the year are the rows."""
+    active = _changed_world(muni, seed)
+    for year in (2019, 2020):
+        period = services.parse_period(str(year))
+        every = list(db.session.scalars(db.select(zones.Zone).filter_by(municipality_id=muni.id)))
+        in_force, remap = services.zones_in_force(muni, every, year)
+        tree = services.tables.zone_tree(in_force)
+        facts = services.period_facts(muni, period, [z.id for z in every], remap)
+        for level in tree.levels:
+            rows, _m, per_zone, total = services.compute_counts(muni, period, level, facts, in_force, tree=tree)
+            assert total["active_children"] == len(active[year]), (year, level)  # each child once
+            assert total["children_with_card"] == 60
+            assert sum(c["active_children"] for c in per_zone.values()) == len(active[year])
+            for z in rows:
+                c = per_zone[z.id]
+                assert c["active_children"] <= c["children_with_card"], (year, level, z.code, c)
+        if year == 2020:  # the version in force: no zone of 2019 is a row, its figures are on the new zones
+            assert {z.version for z in in_force} == {"2020"}
+
+
+def test_the_published_year_of_a_merger_shows_no_zone_with_more_active_than_cards(app, muni):
+    active = _changed_world(muni, 3)
+    app.config.update(SUPPRESS_MIN_COUNT=1, SUPPRESS_MIN_DENOMINATOR=1)
+    try:
+        report = services.uptake_report(muni, services.parse_period("2020"), "grunnkrets")
+    finally:
+        app.config.update(SUPPRESS_MIN_COUNT=5, SUPPRESS_MIN_DENOMINATOR=10)
+    assert {z.version for z in report.zones} == {"2020"}
+    for _zone, cells in report.rows():
+        assert cells["active_children"].value <= cells["children_with_card"].value
+        assert cells["uptake"].value is None or cells["uptake"].value <= 1
+    assert report.cells["total"]["active_children"].value == len(active[2020])
