@@ -240,7 +240,8 @@ def _changed_world(muni, seed: int):
                       zone_id=(home_new if updated <= date(2020, 12, 31) else home_old).id)
         db.session.add(child)
         db.session.flush()
-        card = Card(municipality_id=muni.id, child_id=child.id, qr_token=f"zv{seed}-{c}", short_code=f"ZV{seed}X{c}", family_token=f"zf{seed}-{c}",
+        card = Card(municipality_id=muni.id, child_id=child.id, qr_token=f"zv{seed}-{c}", short_code=f"ZV{seed}X{c}",
+                    family_token=f"zf{seed}-{c}",
                     valid_from=date(2019, 1, 1), valid_until=date(2020, 12, 31))
         db.session.add(card)
         db.session.flush()
