@@ -139,24 +139,22 @@ def ogc_collection(municipality: str, collection_id: str):
                       422: Answer("A parameter that does not fit", codes=["invalid_query"])})
 def ogc_items(municipality: str, collection_id: str, query: ItemsQuery):
     muni = _municipality(municipality)
-    with refused(status=404):
-        report = gis.collection(muni, collection_id)
     with refused(status=422):
         bbox = gis.parse_bbox(query.bbox)
-    features = gis.items(report, bbox)
-    page = features[query.offset:query.offset + query.limit]
+    with refused(status=404):
+        page, matched = gis.page(muni, collection_id, bbox, query.limit, query.offset)
     args = {"municipality": municipality, "collection_id": collection_id, "limit": query.limit,
             **({"bbox": query.bbox} if query.bbox else {})}
     links = [_link("api.ogc_items", "self", "application/geo+json", "Denne siden", offset=query.offset, **args),
              _link("api.ogc_collection", "collection", "application/json", "Samlingen", municipality=municipality,
                    collection_id=collection_id)]
-    if query.offset + query.limit < len(features):
+    if query.offset + query.limit < matched:
         links.append(_link("api.ogc_items", "next", "application/geo+json", "Neste side",
                            offset=query.offset + query.limit, **args))
     if query.offset > 0:
         links.append(_link("api.ogc_items", "prev", "application/geo+json", "Forrige side",
                            offset=max(0, query.offset - query.limit), **args))
-    response = jsonify({"type": "FeatureCollection", "features": page, "numberMatched": len(features),
+    response = jsonify({"type": "FeatureCollection", "features": page, "numberMatched": matched,
                         "numberReturned": len(page), "timeStamp": datetime.now(UTC).isoformat(timespec="seconds"),
                         "links": links})
     response.mimetype = "application/geo+json"
@@ -171,8 +169,7 @@ def ogc_items(municipality: str, collection_id: str, query: ItemsQuery):
 def ogc_feature(municipality: str, collection_id: str, feature_id: str):
     muni = _municipality(municipality)
     with refused(status=404):
-        report = gis.collection(muni, collection_id)
-        feature = gis.feature(report, feature_id)
+        feature = gis.stored_feature(muni, collection_id, feature_id)
     feature["links"] = [
         _link("api.ogc_feature", "self", "application/geo+json", "Denne sonen", municipality=municipality,
               collection_id=collection_id, feature_id=feature_id),

@@ -21,10 +21,10 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from ..core.errors import DomainError, NotFound
-from ..core.models import Municipality
+from ..core.models import Municipality, Zone
 from ..extensions import db
-from . import levekar, need, services
-from .models import ReportPublication
+from . import levekar, need, services, store
+from .models import ReportFeature, ReportPublication
 from .publication import Report
 
 EPSG_CHOICES = (25833, 25832, 25835)  # EUREF89 UTM 33 (the national default), 32 (west), 35 (Finnmark)
@@ -108,25 +108,89 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return parts[0], parts[1], parts[2], parts[3]
 
 
-def items(report: Report, bbox=None) -> list[dict]:
-    """The collection's features, those whose box meets `bbox` when given."""
-    out = []
-    for f in zone_features(report):
-        box = f.pop("bbox")
-        if bbox is not None and (box is None or box[2] < bbox[0] or box[0] > bbox[2] or box[3] < bbox[1]
-                                 or box[1] > bbox[3]):
-            continue
-        if box is not None:
-            f["bbox"] = box
-        out.append(f)
+# --- the OGC API's pages, from the stored features ---------------------------------------------------------------
+
+def _stored_year(municipality: Municipality, collection_id: str) -> tuple[ReportPublication, str]:
+    """The stored publication row of a collection (its content left unloaded) and the level."""
+    m = COLLECTION_ID.match(collection_id or "")
+    row = store.stored(municipality, services.parse_period(m["year"])) if m else None
+    if row is None:
+        raise NotFound("collection_not_found", _("Fant ikke samlingen «%(id)s».", id=collection_id))
+    return row, m["level"]
+
+
+def store_features(municipality: Municipality, row: ReportPublication) -> int:
+    """Render a stored yearly publication's zones once (every level), replacing those of an earlier build."""
+    db.session.execute(sa.delete(ReportFeature).where(ReportFeature.publication_id == row.id))
+    pub = store.load(municipality, row)
+    n = 0
+    for level, report in pub.reports.items():
+        rows = []
+        for position, (zone, f) in enumerate(zip(report.zones, zone_features(report), strict=True)):
+            box = f["bbox"] or [None] * 4
+            rows.append({"publication_id": row.id, "built_at": row.built_at, "level": level, "position": position,
+                         "zone_id": zone.id, "code": zone.code, "properties": f["properties"], "min_lon": box[0],
+                         "min_lat": box[1], "max_lon": box[2], "max_lat": box[3]})
+        if rows:
+            db.session.execute(sa.insert(ReportFeature), rows)
+        n += len(rows)
+    return n
+
+
+def _features_of(municipality: Municipality, collection_id: str):
+    """The collection's stored features as a query (rendered now when this build has none yet)."""
+    row, level = _stored_year(municipality, collection_id)
+    where = [ReportFeature.publication_id == row.id, ReportFeature.level == level,
+             ReportFeature.built_at == row.built_at]
+    if not db.session.scalar(sa.select(sa.exists().where(*where))):
+        store_features(municipality, row)
+        if not db.session.scalar(sa.select(sa.exists().where(*where))):
+            raise NotFound("collection_not_found", _("Fant ikke samlingen «%(id)s».", id=collection_id))
+    return where
+
+
+def _as_feature(code, properties, boundary, box) -> dict:
+    out = {"type": "Feature", "id": code, "properties": properties,
+           "geometry": json.loads(boundary) if boundary else None}
+    if box[0] is not None:
+        out["bbox"] = list(box)
     return out
 
 
-def feature(report: Report, feature_id: str) -> dict:
-    found = next((f for f in items(report) if f["id"] == feature_id), None)
+def page(municipality: Municipality, collection_id: str, bbox, limit: int, offset: int) -> tuple[list[dict], int]:
+    """One page of a collection's features (those whose box meets `bbox`), and how many match in all: read by
+    position with LIMIT/OFFSET from the stored features, so a page of 100 costs the same from any collection."""
+    where = _features_of(municipality, collection_id)
+    columns = (ReportFeature.code, ReportFeature.properties, Zone.boundary, ReportFeature.min_lon,
+               ReportFeature.min_lat, ReportFeature.max_lon, ReportFeature.max_lat)
+    if bbox is None:
+        # positions run 0..n-1: the count is the last position + 1 and a page starts at its position (both one
+        # step down the unique index), whatever the size of the collection
+        last = db.session.scalar(sa.select(sa.func.max(ReportFeature.position)).where(*where))
+        matched = 0 if last is None else last + 1
+        rows = db.session.execute(sa.select(*columns).join(Zone, Zone.id == ReportFeature.zone_id).where(
+            *where, ReportFeature.position >= offset, ReportFeature.position < offset + limit)
+            .order_by(ReportFeature.position)).all()
+    else:
+        where += [ReportFeature.min_lon.is_not(None), ReportFeature.max_lon >= bbox[0],
+                  ReportFeature.min_lon <= bbox[2], ReportFeature.max_lat >= bbox[1], ReportFeature.min_lat <= bbox[3]]
+        matched = db.session.scalar(sa.select(sa.func.count()).select_from(ReportFeature).where(*where))
+        rows = db.session.execute(sa.select(*columns).join(Zone, Zone.id == ReportFeature.zone_id).where(*where)
+                                  .order_by(ReportFeature.position).limit(limit).offset(offset)).all()
+    return [_as_feature(code, props, boundary, box) for code, props, boundary, *box in rows], matched
+
+
+def stored_feature(municipality: Municipality, collection_id: str, feature_id: str) -> dict:
+    """One zone of a collection, by its code."""
+    where = _features_of(municipality, collection_id)
+    found = db.session.execute(
+        sa.select(ReportFeature.code, ReportFeature.properties, Zone.boundary, ReportFeature.min_lon,
+                  ReportFeature.min_lat, ReportFeature.max_lon, ReportFeature.max_lat)
+        .join(Zone, Zone.id == ReportFeature.zone_id).where(*where, ReportFeature.code == feature_id)).first()
     if found is None:
         raise NotFound("feature_not_found", _("Fant ikke sonen «%(id)s».", id=feature_id))
-    return found
+    code, props, boundary, *box = found
+    return _as_feature(code, props, boundary, box)
 
 
 def _needs(municipality: Municipality, year: int, level: str) -> dict:

@@ -11,7 +11,7 @@ from ..core import services as core_services
 from ..core.clock import today
 from ..core.models import JobRun, Municipality, User, Zone
 from ..extensions import db
-from . import levekar, services, store, versions
+from . import gis, levekar, services, store, versions
 from .indicators import import_indicators
 
 
@@ -57,7 +57,16 @@ def publication_build(run: JobRun, *, period: str, settings: str | None = None) 
     """One period's publication, built and stored (queued by a page that found none, or by an analyst's
     "update now")."""
     municipality = db.session.get(Municipality, run.municipality_id)
-    return {"periods": build_and_store(municipality, services.parse_period(period))}
+    periods = build_and_store(municipality, services.parse_period(period))
+    _features(municipality, periods)
+    return {"periods": periods}
+
+
+def _features(municipality: Municipality, periods: list[str]) -> None:
+    """The OGC API's features of each year just stored, rendered once here rather than by the first GIS request."""
+    for label in periods:
+        if len(label) == 4:
+            gis.store_features(municipality, store.stored(municipality, services.parse_period(label)))
 
 
 @jobs.every("publications", minute="*", what=_l("Lager rapporttallene på nytt når dataene er endret"))
@@ -73,6 +82,7 @@ def refresh_publications() -> dict:
         if store.stored(municipality, services.parse_period(this_year)) is None and this_year not in due:
             due.append(this_year)
         for label in due:
-            rebuilt += [f"{municipality.number}:{p}" for p in build_and_store(municipality,
-                                                                              services.parse_period(label))]
+            periods = build_and_store(municipality, services.parse_period(label))
+            _features(municipality, periods)
+            rebuilt += [f"{municipality.number}:{p}" for p in periods]
     return {"rebuilt": rebuilt}

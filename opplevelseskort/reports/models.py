@@ -53,6 +53,32 @@ class ReportPublication(db.Model):
     __table_args__ = (sa.UniqueConstraint("municipality_id", "period", "settings"),)
 
 
+class ReportFeature(db.Model):
+    """One zone of a stored yearly publication as the OGC API serves it: its published figures, need and index as
+    GeoJSON properties, in the order of the collection, with its box. A page of items is read by position with
+    LIMIT/OFFSET (and the box in SQL), so a page costs the page, not the collection. Written when the publication
+    is built (rows of an earlier build of it are replaced); the boundary is read from the zone."""
+
+    __tablename__ = "report_feature"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(sa.ForeignKey("report_publication.id", ondelete="CASCADE"))
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the build of the publication the rows are from
+    level: Mapped[str] = mapped_column(sa.String(40))
+    position: Mapped[int] = mapped_column(sa.Integer)
+    zone_id: Mapped[int] = mapped_column(sa.ForeignKey("zone.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(sa.String(32))
+    properties: Mapped[dict] = mapped_column(sa.JSON)
+    min_lon: Mapped[float | None] = mapped_column(sa.Float)
+    min_lat: Mapped[float | None] = mapped_column(sa.Float)
+    max_lon: Mapped[float | None] = mapped_column(sa.Float)
+    max_lat: Mapped[float | None] = mapped_column(sa.Float)
+
+    __table_args__ = (sa.UniqueConstraint("publication_id", "level", "position"),
+                      sa.Index("ix_report_feature_code", "publication_id", "level", "code"),
+                      sa.Index("ix_report_feature_box", "publication_id", "level", "min_lon", "max_lon"))
+
+
 class IndexMethod(db.Model):
     """A municipality's way of making its levekårsindeks: which indicators, each one's weight and direction.
     Never changed in place: a change is a new version, so an index can always say how it was made."""

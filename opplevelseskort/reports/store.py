@@ -37,7 +37,7 @@ from ..extensions import db
 from ..partners.models import Booking, BookingStatus
 from . import tables
 from .disclosure import Need
-from .models import ReportPublication, ZoneCorrespondence, ZoneIndicator
+from .models import ReportFeature, ReportPublication, ZoneCorrespondence, ZoneIndicator
 from .publication import Period, Publication, Report
 from .suppression import Cell
 
@@ -290,6 +290,9 @@ def save(municipality: Municipality, pubs: list[Publication], version: str, seco
         where = (ReportPublication.municipality_id == municipality.id, ReportPublication.period == pub.period.label,
                  ReportPublication.settings == settings)
         if db.session.execute(sa.update(ReportPublication).where(*where).values(**values)).rowcount:
+            # the OGC API's features of the earlier build go with it (the job renders the new ones)
+            db.session.execute(sa.delete(ReportFeature).where(ReportFeature.publication_id.in_(
+                sa.select(ReportPublication.id).where(*where))))
             continue
         try:
             with db.session.begin_nested():

@@ -141,3 +141,43 @@ def test_no_geopackage_without_zones(app, client, login_as, muni, world):  # noq
     login_as("analyst")
     r = client.get("/rapporter/eksport?period=2026-03&format=gpkg")  # a month: the municipality as a whole only
     assert r.status_code == 302  # back to the report, saying there are no zones to write
+
+
+def test_an_items_page_reads_its_page_from_the_stored_features_not_the_publication(app, client, muni, world, users):  # noqa: F811
+    """Issue 36 item 7: the job renders the year's features once; a page is read by position with LIMIT/OFFSET
+    (the publication itself is not loaded), and a rebuild replaces the features."""
+    from unittest import mock
+
+    import sqlalchemy as sa
+
+    from opplevelseskort.core import services as core
+    from opplevelseskort.reports.models import ReportFeature
+
+    raw = core.create_token(users["analyst"], "gis")[1]
+    auth = {"Authorization": f"Bearer {raw}"}
+    assert client.get("/api/v1/reports/uptake?period=2026", headers=auth).status_code == 200  # built by its job
+    assert db.session.scalar(sa.select(sa.func.count(ReportFeature.id))) >= 3
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with mock.patch("opplevelseskort.reports.store.load", side_effect=AssertionError("the whole publication")):
+            r = client.get(f"/api/v1/ogc/{muni.number}/collections/opptak-2026-grunnkrets/items?limit=1&offset=1",
+                           headers=auth)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    assert r.status_code == 200 and r.json["numberMatched"] == 3 and r.json["numberReturned"] == 1
+    assert r.json["features"][0]["id"] == "30010102"
+    assert any("report_feature" in s and "position >=" in s for s in statements)  # the page, by position
+    assert not any("content" in s and "report_publication" in s for s in statements)
+    from opplevelseskort.reports import jobs as report_jobs
+
+    report_jobs.build_and_store(muni, Y)  # a rebuild: the earlier build's features go with it
+    assert db.session.scalar(sa.select(sa.func.count(ReportFeature.id))) == 0
+    r = client.get(f"/api/v1/ogc/{muni.number}/collections/opptak-2026-grunnkrets/items", headers=auth)
+    assert r.status_code == 200 and r.json["numberMatched"] == 3  # rendered once again, for the new build
+    assert db.session.scalar(sa.select(sa.func.count(ReportFeature.id))) >= 3
