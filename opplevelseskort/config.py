@@ -127,6 +127,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # redis://... in production, where `opplevelseskort worker` runs on any number of nodes.
         "JOBS_URL": env.get("JOBS_URL", ""),
         "JOBS_IMMEDIATE": _bool(env.get("JOBS_IMMEDIATE"), False),  # run each job inside the request (tests)
+        # a worker says every this many seconds that its running jobs are alive; a run not heard of for
+        # JOBS_STALE_SECONDS belongs to a worker that died (it is queued again once, or failed)
+        "JOBS_HEARTBEAT_SECONDS": _int(env.get("JOBS_HEARTBEAT_SECONDS"), 10),
+        "JOBS_STALE_SECONDS": _int(env.get("JOBS_STALE_SECONDS"), 60),
         # a worker thread inside the web process (the two-command demo); production runs `opplevelseskort worker`
         "JOBS_EMBEDDED_WORKER": _bool(env.get("JOBS_EMBEDDED_WORKER"), not production and not env.get("JOBS_URL")),
     }

@@ -14,16 +14,22 @@ transaction is still open. Each part defines its jobs in its `jobs.py` with `@jo
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import io
 import logging
 import secrets
-from collections.abc import Callable
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from flask import Flask, after_this_request, g, has_app_context, has_request_context, request
+import sqlalchemy as sa
+from flask import Flask, after_this_request, current_app, g, has_app_context, has_request_context, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from huey import Huey, crontab
@@ -94,6 +100,16 @@ def execute(run_id: int) -> JobRun | None:
     run.status, run.started_at = JobStatus.RUNNING, utcnow()
     fn = _JOBS[run.kind]
     immediate = queue.immediate
+    _RUNNING.add(run_id)
+    beat(run_id)
+    try:
+        return _execute(run, run_id, fn, immediate)
+    finally:
+        _RUNNING.discard(run_id)
+        queue.get(f"heartbeat:{run_id}")  # taken out of the store: the run is no longer anyone's
+
+
+def _execute(run: JobRun, run_id: int, fn: Callable, immediate: bool) -> JobRun:
     if not immediate:
         db.session.commit()  # "running" is seen by the page while the job's own transaction is open
     savepoint = db.session.begin_nested() if immediate and run.kind not in _OWN_TRANSACTIONS else None
@@ -188,6 +204,9 @@ def _ensure_embedded_worker() -> None:
     app = _APP[0] if _APP else None
     if _EMBEDDED or app is None or not app.config.get("JOBS_EMBEDDED_WORKER"):
         return
+    with app.app_context():
+        recover()
+    _start_heartbeat()
     consumer = queue.create_consumer(workers=1, periodic=True, worker_type="thread")
     consumer.scheduler.start()  # started by hand: Consumer.start() would install signal handlers (main thread only)
     for _name, thread in consumer.worker_threads:
@@ -197,10 +216,116 @@ def _ensure_embedded_worker() -> None:
 
 
 def run_worker(app: Flask, *, workers: int = 1, periodic: bool = True) -> None:
-    """The consumer: runs queued jobs (and the schedule) until stopped."""
+    """The consumer: runs queued jobs (and the schedule) until stopped. On start it takes over from a worker that
+    died (`recover`) and runs the every-minute jobs (the outbox) at once rather than at the next minute."""
     init_app(app)
+    if workers > 1 and app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # SQLite has one writer: two job threads that both read, then write, make one fail at once ("database is
+        # locked"). The embedded default runs one job at a time; PostgreSQL runs as many as asked.
+        log.warning("SQLite database: the worker runs one job at a time (asked for %s)", workers)
+        workers = 1
+    with app.app_context():
+        recover()
+    _start_heartbeat()
     consumer = queue.create_consumer(workers=workers, periodic=periodic, worker_type="thread")
+    if periodic:
+        for name, item in SCHEDULE.items():
+            if item.minute == "*" and item.hour == "*":
+                _SCHEDULED_TASKS[name]()
+        # the runs a worker that died just now left: ended once they are stale, not at the next minute
+        _SCHEDULED_TASKS["reaper"].schedule(delay=app.config["JOBS_STALE_SECONDS"] + 1)
     consumer.run()
+
+
+# --- a worker that dies: no lock outlives it, no run stays "running" -----------------------------------------------
+
+_RUNNING: set[int] = set()  # the runs this process is executing now
+_SCHEDULED_TASKS: dict[str, Callable] = {}
+
+
+def beat(run_id: int) -> None:
+    queue.put(f"heartbeat:{run_id}", time.time())
+
+
+def _start_heartbeat() -> None:
+    """A thread that keeps this process's running jobs alive in the queue's store (never the app's database, where
+    a long import's transaction would hold it up)."""
+    if any(t.name == "job-heartbeat" for t in threading.enumerate()):
+        return
+
+    def loop() -> None:
+        while True:
+            for run_id in list(_RUNNING):
+                try:
+                    beat(run_id)
+                except Exception:  # noqa: BLE001 - the store away for a moment: the next beat tries again
+                    log.warning("job heartbeat for %s failed", run_id)
+            time.sleep(_APP[0].config["JOBS_HEARTBEAT_SECONDS"] if _APP else 10)
+
+    threading.Thread(target=loop, name="job-heartbeat", daemon=True).start()
+
+
+@contextlib.contextmanager
+def held(name: str) -> Iterator[bool]:
+    """A lock that dies with its holder: on PostgreSQL a session advisory lock on a connection of its own (the
+    server releases it when the worker's connection drops), elsewhere an flock on a file in the instance folder
+    (the kernel releases it when the process dies). Yields whether this process holds it."""
+    if db.engine.dialect.name == "postgresql":
+        key = zlib.crc32(name.encode())
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            got = bool(conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
+            try:
+                yield got
+            finally:
+                if got:
+                    conn.scalar(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        return
+    folder = Path(_APP[0].instance_path) / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / (name.replace(":", "_") + ".lock"), "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def recover(now: datetime | None = None) -> dict:
+    """Take over from a worker that died: the queue locks an earlier version left (Huey's, without expiry) are
+    cleared, and a run left "running" that no worker has beaten for JOBS_STALE_SECONDS is ended: a job people started,
+    all or nothing, is queued once more (its writes were rolled back with its worker); a second death, or a
+    scheduled job (the schedule runs it again), is marked failed with the reason."""
+    for name in SCHEDULE:  # Huey's lock of an earlier version (no expiry): nothing takes it any more
+        queue.storage.delete_data(f"{queue.name}.lock.scheduled:{name}")
+    now = now or utcnow()
+    retried, failed = [], []
+    for run in db.session.scalars(db.select(JobRun).where(JobRun.status == JobStatus.RUNNING)):
+        if run.id in _RUNNING:
+            continue
+        heard = queue.get(f"heartbeat:{run.id}", peek=True)
+        seen = heard if heard is not None else (run.started_at or run.created_at).timestamp()
+        if now.timestamp() - float(seen) < current_app.config["JOBS_STALE_SECONDS"]:
+            continue
+        attempts = int((run.params or {}).get("_attempts", 0))
+        if run.kind not in SCHEDULE and run.kind not in _OWN_TRANSACTIONS and attempts < 1:
+            run.status, run.started_at = JobStatus.QUEUED, None
+            run.params = {**(run.params or {}), "_attempts": attempts + 1}
+            retried.append(run.id)
+        else:
+            run.status, run.finished_at = JobStatus.FAILED, now
+            run.errors = [_("Jobben stoppet fordi arbeideren som kjørte den, stoppet (for eksempel en omstart). "
+                            "Ingenting av den ble lagret halvveis. Start den på nytt.")]
+            failed.append(run.id)
+    db.session.commit()
+    for run_id in retried:
+        _run_job(run_id)
+    if retried or failed:
+        log.warning("jobs of a worker that died: %s queued again, %s failed", retried, failed)
+    return {"retried": retried, "failed": failed}
 
 
 def run_of(run_id: int, *, actor: User, kind: str | None = None) -> JobRun:
@@ -230,13 +355,18 @@ def every(name: str, *, minute: str = "*", hour: str = "*", what: str = "", own_
 
     def register(fn: Callable) -> Callable:
         @queue.periodic_task(crontab(minute=minute, hour=hour), name=name)
-        @queue.lock_task(f"scheduled:{name}")
         def scheduled() -> None:
             with _APP[0].app_context():
                 try:
-                    run_scheduled(name)
+                    with held(f"scheduled:{name}") as mine:
+                        if mine:
+                            run_scheduled(name)
+                        else:
+                            log.info("scheduled job %s is running elsewhere; this run is skipped", name)
                 finally:
                     db.session.remove()
+
+        _SCHEDULED_TASKS[name] = scheduled
 
         SCHEDULE[name] = Scheduled(name, minute, hour, what, fn)
         if own_transactions:
@@ -319,6 +449,13 @@ def deliver_outbox() -> dict:
     """Queued e-mail and SMS go out; failures stay queued for a later try (claimed rows: safe on several nodes)."""
     sent, failed = outbox.deliver_pending(500)
     return {"sent": sent, "failed": failed}
+
+
+@every("reaper", minute="*", what=_l("Avslutter jobber som en stoppet arbeider etterlot som «kjører»"),
+       own_transactions=True)
+def reap_stale_runs() -> dict:
+    """A worker that died mid-job on another node: its runs are ended here within a minute or two."""
+    return recover()
 
 
 UPLOADS = "upload/"  # files kept for a job: upload/<kind>/<user id>/<token>

@@ -90,7 +90,7 @@ def test_scheduled_jobs_are_declared_with_their_interval():
 
     assert jobs.SCHEDULE["delete_kept_uploads"].fn is card_jobs.delete_kept_uploads
     assert set(jobs.SCHEDULE) == {"delete_kept_uploads", "retention", "outbox", "equipment_reminders",
-                                  "expire_reservations", "release_no_shows", "publications"}
+                                  "expire_reservations", "release_no_shows", "publications", "reaper"}
     from datetime import datetime
 
     due = {t.name for t in jobs.queue.read_periodic(datetime(2026, 1, 1, 10, 15))}
@@ -183,3 +183,50 @@ def test_another_municipalitys_admin_does_not_see_the_failure(app, make_app, use
                                  municipality_id=other_muni.id)
     assert jobs.recent_failures(neighbour) == []
     assert [r.id for r, _email in jobs.recent_failures(users["admin"])] == [run.id]
+
+
+def test_a_run_its_worker_left_running_is_queued_again_once_then_failed(app, users):
+    """recover(): a run no worker has beaten for JOBS_STALE_SECONDS belongs to a dead worker. A job people started
+    (all or nothing: its writes died with the worker) runs again once; a second death, or a scheduled job, is
+    failed with the reason; a run whose worker is alive is left alone."""
+    from datetime import timedelta
+
+    from opplevelseskort.core.clock import utcnow
+
+    calls = []
+
+    @jobs.job("test_recover")
+    def _again(run):
+        calls.append(run.id)
+        return {"ok": True}
+
+    try:
+        old = utcnow() - timedelta(minutes=5)
+        stale = JobRun(kind="test_recover", actor_id=users["admin"].id, params={}, status=JobStatus.RUNNING,
+                       started_at=old)
+        twice = JobRun(kind="test_recover", actor_id=users["admin"].id, params={"_attempts": 1},
+                       status=JobStatus.RUNNING, started_at=old)
+        scheduled = JobRun(kind="outbox", params={}, status=JobStatus.RUNNING, started_at=old)
+        alive = JobRun(kind="test_recover", actor_id=users["admin"].id, params={}, status=JobStatus.RUNNING,
+                       started_at=old)
+        db.session.add_all([stale, twice, scheduled, alive])
+        db.session.flush()
+        jobs.beat(alive.id)  # its worker said so a moment ago
+        done = jobs.recover()
+        assert done["retried"] == [stale.id] and set(done["failed"]) == {twice.id, scheduled.id}
+        assert calls == [stale.id] and db.session.get(JobRun, stale.id).status == JobStatus.DONE
+        for run_id in (twice.id, scheduled.id):
+            run = db.session.get(JobRun, run_id)
+            assert run.status == JobStatus.FAILED and "arbeideren som kjørte den, stoppet" in run.errors[0]
+        assert db.session.get(JobRun, alive.id).status == JobStatus.RUNNING
+    finally:
+        jobs._JOBS.pop("test_recover", None)
+
+
+def test_a_scheduled_lock_is_held_by_one_holder_and_dies_with_it(app, committing):
+    with jobs.held("scheduled:test") as first:
+        assert first
+        with jobs.held("scheduled:test") as second:
+            assert not second  # another connection (PostgreSQL) or file handle (elsewhere) cannot take it
+    with jobs.held("scheduled:test") as again:
+        assert again  # released with its holder

@@ -5,6 +5,7 @@ import random
 import re
 import socketserver
 import threading
+import time
 from collections import Counter
 from datetime import timedelta
 
@@ -20,8 +21,8 @@ class Killed(BaseException):
     """The process died here: nothing after it runs, nothing uncommitted survives."""
 
 
-@pytest.fixture
-def smtp_sink():
+def start_sink(delay: float = 0.0):
+    """A local SMTP server that records each message's Message-ID (taking `delay` seconds per message)."""
     received: list[str] = []
 
     class Handler(socketserver.StreamRequestHandler):
@@ -35,6 +36,7 @@ def smtp_sink():
                 if data:
                     if line in (b".\r\n", b".\n"):
                         data = False
+                        time.sleep(delay)
                         found = re.search(rb"^Message-ID:\s*(\S+)", b"".join(body), re.M | re.I)
                         received.append(found.group(1).decode() if found else "?")
                         body = []
@@ -59,6 +61,12 @@ def smtp_sink():
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    return server, received
+
+
+@pytest.fixture
+def smtp_sink():
+    server, received = start_sink()
     yield server.server_address[1], received
     server.shutdown()
     server.server_close()
