@@ -8,6 +8,7 @@ from flask import Response, stream_with_context
 from flask_login import current_user
 from pydantic import ConfigDict, Field, field_validator
 
+from ..core.exports import attachment
 from ..core.models import Role
 from ..core.permissions import roles_required, scope_required
 from ..reports import formats, services
@@ -63,8 +64,8 @@ def uptake_report(query: UptakeQuery):
     report = services.uptake_report(muni, period, query.level)
     body, mimetype = formats.render(report, query.format, "," if query.sep == "comma" else ";", epsg=int(query.epsg))
     if query.format == "gpkg":
-        return Response(body, content_type=mimetype, headers={
-            "Content-Disposition": f'attachment; filename="opptak-{query.level}-{query.period}.gpkg"'})
+        return Response(body, content_type=mimetype,
+                        headers=attachment("opptak", query.level, period.label, ext="gpkg"))
     if not isinstance(body, str):
         return Response(stream_with_context(body), content_type=mimetype)
     return Response(body, content_type=mimetype)

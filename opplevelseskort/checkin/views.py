@@ -23,6 +23,7 @@ from flask_login import current_user
 
 from ..core import nav
 from ..core.clock import today
+from ..core.exports import attachment
 from ..core.guards import form_page
 from ..core.models import Role
 from ..core.permissions import current_actor, roles_required
@@ -192,11 +193,11 @@ def statement():
     with refused(redirect_to=url_for("checkin.visits")):
         st = statements.statement(partner_id, month)
     if fmt == "csv":
-        return Response(statements.statement_csv(st), content_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="oppgjor-{month}.csv"'})
+        return Response(statements.statement_csv(st), content_type="text/csv; charset=utf-8",
+                        headers=attachment("oppgjor", st.first_day.strftime("%Y-%m"), ext="csv"))
     if fmt == "pdf":
-        return Response(statements.statement_pdf(st), mimetype="application/pdf", headers={
-            "Content-Disposition": f'attachment; filename="oppgjor-{month}.pdf"'})
+        return Response(statements.statement_pdf(st), mimetype="application/pdf",
+                        headers=attachment("oppgjor", st.first_day.strftime("%Y-%m"), ext="pdf"))
     first = st.first_day
     months = {"previous": (first - timedelta(days=1)).strftime("%Y-%m"),
               "next": (first + timedelta(days=32)).strftime("%Y-%m")}

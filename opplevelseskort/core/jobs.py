@@ -138,7 +138,16 @@ def _execute(run: JobRun, run_id: int, fn: Callable, immediate: bool) -> JobRun:
             savepoint.commit()
         run.status, run.finished_at, run.result = JobStatus.DONE, utcnow(), result or {}
     if not immediate:
-        db.session.commit()
+        try:
+            db.session.commit()
+        except Exception:  # the database refused the job's writes at the end: the run fails, never stays "running"
+            db.session.rollback()
+            log.exception("job %s could not be saved", run_id)
+            run = db.session.get(JobRun, run_id)
+            run.status, run.finished_at = JobStatus.FAILED, utcnow()
+            run.errors = [_("Jobben stoppet på grunn av en uventet feil, og ingenting ble lagret. Prøv igjen, eller si "
+                            "fra til kommunens IT (jobb %(id)s).", id=run_id)]
+            db.session.commit()
     if run.status == JobStatus.DONE:
         total = (progress_of(run.id) or (1, 1))[1]
         progress(run.id, total, total)

@@ -25,7 +25,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..config import SUPPORTED_LOCALES
 from ..extensions import db
 from . import audit, outbox, passkeys
-from .clock import utcnow
+from .clock import today, utcnow
 from .errors import Conflict, DomainError, NotFound
 from .models import ROLE_SCOPES, TOKEN_SCOPES, ApiToken, Municipality, OutboxChannel, OutboxMessage, Role, User
 from .permissions import can_manage_user
@@ -349,9 +349,11 @@ def update_municipality_settings(municipality: Municipality, *, actor: User, con
     if values["sms_sender"] and not SMS_SENDER_RE.match(values["sms_sender"]):
         problems["sms_sender"] = _("Høyst 11 tegn, bokstaver, tall og mellomrom, minst én bokstav (for eksempel "
                                    "«Halden kom»).")
-    if values["default_report_period"] and not REPORT_PERIOD_RE.match(values["default_report_period"]):
-        problems["default_report_period"] = _("Skriv et år, et kvartal eller en måned, for eksempel 2026, 2026-Q1 "
-                                              "eller 2026-03, eller la feltet stå tomt (inneværende år).")
+    if values["default_report_period"] and (not REPORT_PERIOD_RE.fullmatch(values["default_report_period"]) or not
+                                            2000 <= int(values["default_report_period"][:4]) <= today().year + 1):
+        problems["default_report_period"] = _("Skriv et år fra 2000 til neste år, et kvartal eller en måned, for "
+                                              "eksempel 2026, 2026-Q1 eller 2026-03, eller la feltet stå tomt "
+                                              "(inneværende år).")
     if values["support_email"] and not EMAIL_RE.match(values["support_email"]):
         problems["support_email"] = _("«%(value)s» er ikke en gyldig e-postadresse.", value=values["support_email"])
     if scheme_end is not None:

@@ -11,6 +11,7 @@ is refused.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -116,18 +117,31 @@ def number_or_symbol(text, what: str, where: str, errors: list[str]) -> tuple[fl
         errors.append(_("%(where)s: %(what)s «%(value)s» er ikke et tall.", where=where, what=what, value=text))
         return None, None
     if isinstance(text, (int, float)):
-        return float(text), None
+        return _finite(float(text), text, what, where, errors), None
     t = str(text).strip()
     if t == "":
         return None, None
     if t in STATUS_SYMBOLS:
         return None, t
     try:
-        return float(t.replace("\u00a0", "").replace(" ", "").replace(",", ".")), None
+        return _finite(float(t.replace("\u00a0", "").replace(" ", "").replace(",", ".")), t, what, where,
+                       errors), None
     except ValueError:
         errors.append(_("%(where)s: %(what)s «%(value)s» er ikke et tall eller et av SSBs symboler (%(symbols)s).",
                         where=where, what=what, value=t, symbols=" ".join(STATUS_SYMBOLS)))
         return None, None
+
+
+LARGEST = 1e12  # no figure of a zone is larger: a value beyond it is a broken file, not a statistic
+
+
+def _finite(value: float, text, what: str, where: str, errors: list[str]) -> float | None:
+    """A number a page can show and a database can keep: not NaN, not infinite, not beyond LARGEST."""
+    if math.isfinite(value) and abs(value) <= LARGEST:
+        return value
+    errors.append(_("%(where)s: %(what)s «%(value)s» er ikke et endelig tall innenfor ±10¹².", where=where, what=what,
+                    value=text))
+    return None
 
 
 def _year(text, where: str, errors: list[str]) -> int | None:

@@ -300,6 +300,7 @@ def _scale(found: list) -> float:
 # --- a municipality's own index, imported as published ---------------------------------------------------------
 
 INDEX_NAMES = ("index", "indeks", "levekarsindeks", "levekarsindeks_totalt", "samlet_indeks")
+INDEX_LARGEST = 1000  # indices and sub-scores are 1-10, 0-100 or per mille; nothing larger is one
 
 
 def import_own_index(municipality: Municipality, data, *, fmt: str, method: str, method_version: str,
@@ -320,6 +321,11 @@ def import_own_index(municipality: Municipality, data, *, fmt: str, method: str,
             errors.append(_("%(where)s: ukjent sone %(code)s.", where=row.where, code=row.zone))
             continue
         entry = found.setdefault((row.zone, row.year), {"where": row.where, "index": None, "sub": {}})
+        if row.value is not None and not 0 <= row.value <= INDEX_LARGEST:
+            errors.append(_("%(where)s: %(key)s %(value)s for sone %(code)s ligger utenfor 0–%(top)d (en indeks "
+                            "og dens delskårer er tall fra 0 og oppover).", where=row.where, key=row.key,
+                            value=row.value, code=row.zone, top=INDEX_LARGEST))
+            continue
         if row.key in INDEX_NAMES:
             entry["index"] = (row.value, row.status)
         else:

@@ -22,6 +22,7 @@ from flask_login import current_user
 from ..core import jobs, nav, tenancy
 from ..core.clock import today
 from ..core.errors import DomainError
+from ..core.exports import attachment
 from ..core.forms import ActionForm
 from ..core.guards import form_page, year_arg
 from ..core.labels import label
@@ -57,7 +58,7 @@ def _municipality():
 def _filters():
     form = ReportFilterForm(request.args)
     muni = _municipality()
-    period_text = form.period.data or muni.default_report_period or str(today().year)  # the municipality's setting
+    period_text = form.period.data or _default_period(muni)
     levels = services.levels_to_choose(muni, period_text)
     # a shorter period than a year is published for the municipality as a whole (the plan): no level to choose
     form.level.choices = [(lv, label("zone_level", lv)) for lv in levels] or [("", _("Hele kommunen"))]
@@ -129,6 +130,16 @@ def dashboard():
                            tile_url=current_app.config.get("MAP_TILE_URL", ""))
 
 
+def _default_period(muni) -> str:
+    """The municipality's default period, or this year when it names none the reports cover (a setting saved
+    before it was checked must not make the report page refuse everyone)."""
+    try:
+        return services.parse_period(muni.default_report_period).label if muni.default_report_period \
+            else str(today().year)
+    except DomainError:
+        return str(today().year)
+
+
 @bp.get("/eksport")
 @roles_required(*READERS)
 def export():
@@ -139,8 +150,7 @@ def export():
         report = services.uptake_report(muni, period, level) if level else services.municipality_report(muni, period)
         body, mimetype = formats.render(report, fmt, "," if request.args.get("sep") == "comma" else ";",
                                         epsg=request.args.get("epsg", 25833, type=int))
-    ext = formats.EXTENSIONS[fmt]
-    headers = {"Content-Disposition": f'attachment; filename="opptak-{level}-{period_text}.{ext}"'}
+    headers = attachment("opptak", level or "kommune", period.label, ext=formats.EXTENSIONS[fmt])
     if fmt == "csv":
         return Response(stream_with_context(body), content_type=mimetype, headers=headers)
     return Response(body, content_type=mimetype, headers=headers)
@@ -155,7 +165,7 @@ def grant():
     as_of = services.publication(muni, services.parse_period(str(year))).built_at
     if request.args.get("format") == "csv":
         return Response(formats.grant_csv(data), content_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="tilskuddsrapport-{year}.csv"'})
+                        headers=attachment("tilskuddsrapport", year, ext="csv"))
     return render_template("reports/grant.html", data=data, year=year, muni=muni, as_of=as_of)
 
 
@@ -218,7 +228,7 @@ def council_report():
     with refused(redirect_to=url_for("reports.dashboard", period=year)):
         body = council.council_pdf(muni, year)
     return Response(body, content_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="opplevelseskortet-{muni.number}-{year}.pdf"'})
+        **attachment("opplevelseskortet", muni.number, year, ext="pdf")})
 
 
 @bp.get("/sammenlign")
@@ -311,8 +321,8 @@ def need_page():
     with refused(lambda errors: page(errors=errors)):
         table = need.need_table(muni, year, level, key or "", pool)
     if request.args.get("format") == "csv":
-        return Response(formats.need_csv(table), content_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="behov-{level}-{table.label}.csv"'})
+        return Response(formats.need_csv(table), content_type="text/csv; charset=utf-8",
+                        headers=attachment("behov", level, table.label, ext="csv"))
     return page(table)
 
 
