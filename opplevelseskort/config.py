@@ -130,6 +130,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # a worker says every this many seconds that its running jobs are alive; a run not heard of for
         # JOBS_STALE_SECONDS belongs to a worker that died (it is queued again once, or failed)
         "JOBS_HEARTBEAT_SECONDS": _int(env.get("JOBS_HEARTBEAT_SECONDS"), 10),
+        # uploads kept on the server for their jobs: per user (files, bytes) and per municipality (bytes)
+        "UPLOAD_QUOTA_FILES": _int(env.get("UPLOAD_QUOTA_FILES"), 4),
+        "UPLOAD_QUOTA_BYTES": _int(env.get("UPLOAD_QUOTA_BYTES"), 160 * 1024 * 1024),
+        "UPLOAD_QUOTA_MUNICIPALITY_BYTES": _int(env.get("UPLOAD_QUOTA_MUNICIPALITY_BYTES"), 1024 * 1024 * 1024),
         "JOBS_STALE_SECONDS": _int(env.get("JOBS_STALE_SECONDS"), 60),
         # a worker thread inside the web process (the two-command demo); production runs `opplevelseskort worker`
         "JOBS_EMBEDDED_WORKER": _bool(env.get("JOBS_EMBEDDED_WORKER"), not production and not env.get("JOBS_URL")),

@@ -378,6 +378,9 @@ def bulk_import():
         token = secrets.token_hex(12)
         key = card_jobs.upload_key(current_user.id, token)
         files.put_stream(key, form.file.data.stream, "text/csv")
+        with refused(lambda problems: form_page("cards/import.html", form, errors=problems, preview=None, kept=None,
+                                                columns=applications.IMPORT_COLUMNS)):
+            jobs.check_upload_quota(current_user)
         run = jobs.start("household_import", actor=current_user, municipality_id=_municipality().id, upload=key,
                          dry_run=bool(form.dry_run.data), _token=token)
         return redirect(url_for("cards.import_job", run_id=run.id))
@@ -397,8 +400,11 @@ def import_job(run_id: int):
         return render_template("core/job.html", run=run, status_url=url_for("core.job_status", run_id=run.id),
                                title=_("Importer husstander"))
     if run.status == JobStatus.FAILED:
+        whole = (run.result or {}).get("errors_file")
         return form_page("cards/import.html", form, errors=run.errors, preview=None, kept=None,
-                         columns=applications.IMPORT_COLUMNS)
+                         columns=applications.IMPORT_COLUMNS,
+                         errors_csv=url_for("core.job_errors", run_id=run.id) if whole else None,
+                         errors_total=(run.result or {}).get("errors_total"))
     preview = applications.ImportPreview(**{k: run.result[k] for k in ("households", "children", "cards",
                                                                          "duplicates")})
     outreach, parts = None, []

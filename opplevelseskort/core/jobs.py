@@ -39,8 +39,9 @@ from ..extensions import db
 from . import files, outbox, zones
 from .clock import utcnow
 from .errors import DomainError, NotFound
+from .exports import csv_writer
 from .i18n import current_locale_code, force_locale
-from .models import JobRun, JobStatus, Municipality, Role, User
+from .models import JobRun, JobStatus, Municipality, Role, StoredFile, User
 from .permissions import can_access_municipality
 
 log = logging.getLogger(__name__)
@@ -132,7 +133,10 @@ def _execute(run: JobRun, run_id: int, fn: Callable, immediate: bool) -> JobRun:
         else:
             db.session.rollback()
             run = db.session.get(JobRun, run_id)
-        run.status, run.finished_at, run.errors = JobStatus.FAILED, utcnow(), errors
+        run.status, run.finished_at, run.errors = JobStatus.FAILED, utcnow(), _bounded(run, errors)
+        upload = (run.params or {}).get("upload")
+        if isinstance(upload, str) and upload.startswith(USER_UPLOADS):
+            files.delete(upload)  # a failed import's file (children's data) goes now, not after 24 hours
     else:
         if savepoint is not None:
             savepoint.commit()
@@ -152,6 +156,32 @@ def _execute(run: JobRun, run_id: int, fn: Callable, immediate: bool) -> JobRun:
         total = (progress_of(run.id) or (1, 1))[1]
         progress(run.id, total, total)
     return run
+
+
+ERRORS_KEPT = 1000  # a failed run keeps this many problems on its page; the whole list is a CSV beside it
+
+
+def _bounded(run: JobRun, errors: list[str]) -> list[str]:
+    """The problems a failed run keeps: all of them when they are few; else the first ERRORS_KEPT and a line with
+    the total, the whole list stored as a CSV file the job's page links to (`errors_file`)."""
+    if len(errors) <= ERRORS_KEPT:
+        return errors
+    out = io.StringIO()
+    writer = csv_writer(out)
+    writer.writerow([_("Problem")])
+    writer.writerows([e] for e in errors)
+    key = f"joberrors/{run.id}.csv"
+    files.put(key, ("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv; charset=utf-8")
+    run.result = {**(run.result or {}), "errors_total": len(errors), "errors_file": key}
+    return [*errors[:ERRORS_KEPT], _("… og %(n)d problemer til (%(total)d i alt). Last ned hele listen (CSV).",
+                                     n=len(errors) - ERRORS_KEPT, total=len(errors))]
+
+
+def errors_csv(run: JobRun) -> bytes | None:
+    """The whole list of a failed run's problems, when it was too long for its page."""
+    key = (run.result or {}).get("errors_file")
+    stored = files.get(key) if key else None
+    return stored.content if stored is not None else None
 
 
 def start(kind: str, /, *, actor: User | None, municipality_id: int | None, **params) -> JobRun:
@@ -467,15 +497,51 @@ def reap_stale_runs() -> dict:
     return recover()
 
 
-UPLOADS = "upload/"  # files kept for a job: upload/<kind>/<user id>/<token>
+UPLOADS = "upload/"  # files kept for a job: upload/<user id>/<kind>/<token>
+USER_UPLOADS = (UPLOADS, "household-import/")  # every prefix a user's kept uploads are stored under, then <user id>/
 
 
 def keep_upload(kind: str, user: User, data: bytes | BinaryIO, content_type: str = "application/octet-stream") -> str:
-    """Keep an uploaded file for the job that reads it (every node and worker sees it); deleted by the job, or by
-    the schedule after 24 hours. A stream (the upload as Werkzeug spooled it) is stored a chunk at a time."""
-    key = f"{UPLOADS}{kind}/{user.id}/{secrets.token_hex(12)}"
+    """Keep an uploaded file for the job that reads it (every node and worker sees it); deleted by the job (also
+    when it fails), or by the schedule after 24 hours. A stream (the upload as Werkzeug spooled it) is stored a
+    chunk at a time. Refused beyond the user's and the municipality's quota (`check_upload_quota`)."""
+    key = f"{UPLOADS}{user.id}/{kind}/{secrets.token_hex(12)}"
     files.put_stream(key, io.BytesIO(data) if isinstance(data, bytes) else data, content_type)
+    check_upload_quota(user)
     return key
+
+
+def stored_uploads(user_ids: list[int]) -> tuple[int, int]:
+    """How many uploads the users have kept on the server, and how many bytes they hold."""
+    if not user_ids:
+        return 0, 0
+    mine = sa.or_(*[StoredFile.key.like(f"{prefix}{uid}/%") for prefix in USER_UPLOADS for uid in user_ids])
+    count, size = db.session.execute(sa.select(sa.func.count(StoredFile.id),
+                                               sa.func.coalesce(sa.func.sum(StoredFile.size), 0)).where(mine)).one()
+    return int(count), int(size)
+
+
+def check_upload_quota(user: User) -> None:
+    """After a new upload is stored (in the request's transaction, so a refusal keeps nothing): at most
+    UPLOAD_QUOTA_FILES files and UPLOAD_QUOTA_BYTES per user, UPLOAD_QUOTA_MUNICIPALITY_BYTES per municipality,
+    waiting for their jobs or for "import now"."""
+    cfg = current_app.config
+    count, size = stored_uploads([user.id])
+    mb = 1024 * 1024
+    if count > cfg["UPLOAD_QUOTA_FILES"] or size > cfg["UPLOAD_QUOTA_BYTES"]:
+        raise DomainError("upload_quota", _(
+            "Du har allerede %(n)d filer (%(mb)d MB) som venter på serveren; grensen er %(files)d filer og "
+            "%(limit)d MB per person. Vent til importene dine er ferdige, eller importer eller forkast en "
+            "forhåndsvisning først. Filer som ikke brukes, slettes etter 24 timer.", n=count - 1, mb=size // mb,
+            files=cfg["UPLOAD_QUOTA_FILES"], limit=cfg["UPLOAD_QUOTA_BYTES"] // mb))
+    if user.municipality_id is not None:
+        colleagues = list(db.session.scalars(sa.select(User.id).where(User.municipality_id == user.municipality_id)))
+        _count, together = stored_uploads(colleagues)
+        if together > cfg["UPLOAD_QUOTA_MUNICIPALITY_BYTES"]:
+            raise DomainError("upload_quota", _(
+                "Kommunen har %(mb)d MB med filer som venter på serveren; grensen er %(limit)d MB. Prøv igjen når "
+                "importene som kjører, er ferdige.", mb=together // mb,
+                limit=cfg["UPLOAD_QUOTA_MUNICIPALITY_BYTES"] // mb))
 
 
 def open_upload(key: str) -> BinaryIO:

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     after_this_request,
     current_app,
@@ -30,6 +31,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from ..extensions import csrf, db, limiter, login_manager
 from . import audit, jobs, nav, oidc, outbox, passkeys, ratelimit, services, tenancy, zones
 from .clock import utcnow
+from .exports import attachment
 from .forms import (
     ROLE_LABELS,
     ActionForm,
@@ -682,6 +684,19 @@ def job_page(run_id: int):
                                title=title)
     return render_template("core/job_done.html", run=run, title=title, back=back), \
         (422 if run.status == JobStatus.FAILED else 200)
+
+
+@bp.get("/jobber/<int:run_id>/feil.csv")
+@roles_required(*ALL_STAFF)
+def job_errors(run_id: int):
+    """Every problem of a failed job whose list was too long for its page."""
+    with refused(not_found=True):
+        run = jobs.run_of(run_id, actor=current_user)
+    body = jobs.errors_csv(run)
+    if body is None:
+        abort(404)
+    return Response(body, content_type="text/csv; charset=utf-8", headers=attachment("jobb", run.id, "feil",
+                                                                                       ext="csv"))
 
 
 @bp.get("/admin/jobber")

@@ -85,6 +85,16 @@ def parse_period(text: str) -> Period:
     return whole
 
 
+def default_period(municipality: Municipality) -> str:
+    """The municipality's default report period, or this year when it names none the reports cover (a setting
+    saved before it was checked must not make the report page refuse everyone)."""
+    try:
+        return parse_period(municipality.default_report_period).label if municipality.default_report_period \
+            else str(today().year)
+    except DomainError:
+        return str(today().year)
+
+
 def whole_period(period: Period) -> Period | None:
     """The year, quarter or month a period is (under its own label), or None for any other range of dates."""
     y = period.start.year

@@ -58,7 +58,7 @@ def _municipality():
 def _filters():
     form = ReportFilterForm(request.args)
     muni = _municipality()
-    period_text = form.period.data or _default_period(muni)
+    period_text = form.period.data or services.default_period(muni)
     levels = services.levels_to_choose(muni, period_text)
     # a shorter period than a year is published for the municipality as a whole (the plan): no level to choose
     form.level.choices = [(lv, label("zone_level", lv)) for lv in levels] or [("", _("Hele kommunen"))]
@@ -128,16 +128,6 @@ def dashboard():
                            plan=services.plan_for(muni),
                            geo_url=url_for("reports.export", format="geojson", period=period_text, level=level),
                            tile_url=current_app.config.get("MAP_TILE_URL", ""))
-
-
-def _default_period(muni) -> str:
-    """The municipality's default period, or this year when it names none the reports cover (a setting saved
-    before it was checked must not make the report page refuse everyone)."""
-    try:
-        return services.parse_period(muni.default_report_period).label if muni.default_report_period \
-            else str(today().year)
-    except DomainError:
-        return str(today().year)
 
 
 @bp.get("/eksport")
