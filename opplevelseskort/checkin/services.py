@@ -22,7 +22,7 @@ from ..core.errors import DomainError, NotFound, PermissionDenied
 from ..core.models import Role, User
 from ..extensions import db
 from ..partners import services as partners
-from ..partners.models import Booking, BookingStatus, Occasion, Offer, Partner, PartnerMember
+from ..partners.models import Booking, BookingStatus, Occasion, Offer, Partner, PartnerMember, PartnerStatus
 from ..partners.services import can_act_for_partner
 from .models import CheckIn, CheckinSource
 
@@ -119,6 +119,13 @@ def _door_offer_query():
                          .outerjoin(m, m.c.user_id == sa.bindparam("user_id"))
                          .outerjoin(oc, day))
             .where(o.c.id == sa.bindparam("offer_id")))
+
+
+def partner_suspended(user: User) -> bool:
+    """Whether a partner user's organisation is suspended (its staff may not take cards at the door)."""
+    partner_id = partners.partner_id_of(user)
+    partner = db.session.get(Partner, partner_id) if partner_id else None
+    return partner is not None and partner.status == PartnerStatus.SUSPENDED
 
 
 def get_offer_for(user: User, offer_id: int) -> DoorOffer:

@@ -47,6 +47,9 @@ def _offer_choices():
 @bp.route("/skann", methods=["GET", "POST"])
 @roles_required(Role.PARTNER)
 def scanner():
+    if services.partner_suspended(current_actor()):
+        # said plainly, not the scanner: every card it scanned would be refused
+        return render_template("checkin/suspended.html"), 403
     form = ScanForm()
     form.offer_id.choices = _offer_choices()
     if request.method == "GET" and session.get("scan_offer_id"):

@@ -251,3 +251,12 @@ def test_door_words_plural_forms_focus_and_counts_that_agree(client, login_as, o
     log = client.get(f"/besok?month={month}").text
     assert "1 besøk telt (som i oppgjøret), 1 annullert" in log
     assert second.created
+
+
+def test_a_suspended_partner_sees_a_clear_page_not_the_scanner(client, login_as, offer, users, partner_org):
+    login_as("partner")
+    assert client.get("/skann").status_code == 200
+    partners.suspend_partner(partner_org, "x", actor=users["admin"])
+    r = client.get("/skann")
+    assert r.status_code == 403 and "midlertidig stengt" in r.text and 'id="scan-form"' not in r.text
+    assert client.post("/skann", data={"code": "X", "offer_id": offer.id}).status_code == 403
