@@ -178,9 +178,42 @@ def _where_zones_can_lie(municipality: Municipality) -> list[tuple]:
     return boxes
 
 
+# What one zone file may hold (a municipality's grunnkretser from Geonorge: a few hundred features of a few hundred to
+# a few thousand points). Checked before the file is parsed where it can be (every point opens a '['), so a 40 MB
+# polygon of a million points is refused with the file's own bytes as the only memory spent.
+MAX_POINTS = 600_000
+MAX_POINTS_PER_GEOMETRY = 100_000
+MAX_FEATURES = 20_000
+
+
+def _too_many_points(n: int) -> ImportFailed:
+    return ImportFailed([_("Filen har omtrent %(n)s koordinatpunkter; grensen er %(max)s. Forenkle grensene (i QGIS: "
+                           "Vektor › Geometriverktøy › Forenkle, 1–5 meter), eller del filen.", n=f"{n:,}".replace(
+                               ",", " "), max=f"{MAX_POINTS:,}".replace(",", " "))])
+
+
+def _points(coords) -> int:
+    """How many positions a GeoJSON coordinates array holds (iteratively: no recursion on a deep file)."""
+    n, todo = 0, [coords]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, list):
+            if item and not isinstance(item[0], list):
+                n += 1
+            else:
+                todo.extend(item)
+    return n
+
+
 def _feature_collection(data: bytes | str) -> tuple[dict, int]:
     """The GeoJSON FeatureCollection in `data` and its coordinate system (EPSG code), or ImportFailed naming why."""
-    if not (data.strip() if isinstance(data, (bytes, str)) else data):
+    if isinstance(data, (bytes, str)):  # looked at in place: no copy of a large file
+        if not re.search(rb"\S" if isinstance(data, bytes) else r"\S", data):
+            raise ImportFailed([_("Filen er tom.")])
+        brackets = data.count(b"[" if isinstance(data, bytes) else "[")
+        if brackets > MAX_POINTS * 1.2:
+            raise _too_many_points(brackets)
+    elif not data:
         raise ImportFailed([_("Filen er tom.")])
     doc = load_json_upload(data)
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
@@ -192,6 +225,19 @@ def _feature_collection(data: bytes | str) -> tuple[dict, int]:
                               crs=str(exc))]) from None
     if not doc["features"]:
         raise ImportFailed([_("Filen inneholder ingen objekter.")])
+    if len(doc["features"]) > MAX_FEATURES:
+        raise ImportFailed([_("Filen har %(n)d objekter; grensen er %(max)d per fil. Del filen.",
+                              n=len(doc["features"]), max=MAX_FEATURES)])
+    total = 0
+    for n, feat in enumerate(doc["features"], start=1):
+        geometry = feat.get("geometry") if isinstance(feat, dict) else None
+        points = _points(geometry.get("coordinates")) if isinstance(geometry, dict) else 0
+        if points > MAX_POINTS_PER_GEOMETRY:
+            raise ImportFailed([_("Objekt %(n)d har %(points)d koordinatpunkter; grensen er %(max)d per sone. "
+                                  "Forenkle grensene før import.", n=n, points=points, max=MAX_POINTS_PER_GEOMETRY)])
+        total += points
+    if total > MAX_POINTS:
+        raise _too_many_points(total)
     return doc, epsg
 
 
