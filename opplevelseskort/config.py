@@ -130,6 +130,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # a worker says every this many seconds that its running jobs are alive; a run not heard of for
         # JOBS_STALE_SECONDS belongs to a worker that died (it is queued again once, or failed)
         "JOBS_HEARTBEAT_SECONDS": _int(env.get("JOBS_HEARTBEAT_SECONDS"), 10),
+        # fair lanes: a job whose upload is this large is big; a person runs one big job at a time, a municipality
+        # this many, and a worker never gives all its threads to big jobs
+        "JOBS_BIG_UPLOAD_BYTES": _int(env.get("JOBS_BIG_UPLOAD_BYTES"), 2 * 1024 * 1024),
+        "JOBS_BIG_PER_MUNICIPALITY": _int(env.get("JOBS_BIG_PER_MUNICIPALITY"), 2),
         # uploads kept on the server for their jobs: per user (files, bytes) and per municipality (bytes)
         "UPLOAD_QUOTA_FILES": _int(env.get("UPLOAD_QUOTA_FILES"), 4),
         "UPLOAD_QUOTA_BYTES": _int(env.get("UPLOAD_QUOTA_BYTES"), 160 * 1024 * 1024),

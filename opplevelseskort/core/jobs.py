@@ -88,9 +88,50 @@ def _run_job(run_id: int) -> None:
         return
     with _APP[0].app_context():
         try:
-            execute(run_id)
+            wait = lane_wait(db.session.get(JobRun, run_id))
+            if wait:
+                _run_job.schedule((run_id,), delay=wait)  # its turn comes: back in the queue, a thread freed
+                return
+            if _is_big(db.session.get(JobRun, run_id)):
+                _BIG_HERE.add(run_id)
+            try:
+                execute(run_id)
+            finally:
+                _BIG_HERE.discard(run_id)
         finally:
             db.session.remove()
+
+
+# --- fair lanes: one person's big files never hold everyone else's work ------------------------------------------
+
+BIG = "_big"  # a run's parameter: its upload is large (JOBS_BIG_UPLOAD_BYTES or more)
+_BIG_HERE: set[int] = set()  # the big runs this process is executing now
+_THREADS: list[int] = [1]  # job threads of this process (set by run_worker)
+
+
+def _is_big(run: JobRun | None) -> bool:
+    return run is not None and bool((run.params or {}).get(BIG))
+
+
+def lane_wait(run: JobRun | None) -> int:
+    """Seconds a queued run should wait before it may start (0: now), so that big jobs share the worker fairly:
+    one person's second big job waits for their first (on any node); a municipality runs at most
+    JOBS_BIG_PER_MUNICIPALITY big jobs at once; and a process never gives all its threads to big jobs, so the
+    schedule (outbox, reminders) and small imports always find one free. Small and scheduled jobs never wait."""
+    if not _is_big(run) or run.status != JobStatus.QUEUED:
+        return 0
+    cfg = current_app.config
+    if len(_BIG_HERE) >= max(1, _THREADS[0] - 1):
+        return 2
+    running = db.session.scalars(sa.select(JobRun).where(JobRun.status == JobStatus.RUNNING,
+                                                         JobRun.id != run.id)).all()
+    big = [r for r in running if _is_big(r)]
+    if run.actor_id is not None and any(r.actor_id == run.actor_id for r in big):
+        return 2
+    if run.municipality_id is not None and \
+            sum(r.municipality_id == run.municipality_id for r in big) >= cfg["JOBS_BIG_PER_MUNICIPALITY"]:
+        return 2
+    return 0
 
 
 def execute(run_id: int) -> JobRun | None:
@@ -191,6 +232,9 @@ def start(kind: str, /, *, actor: User | None, municipality_id: int | None, **pa
     if has_request_context():
         params.setdefault("_locale", current_locale_code())
         params.setdefault("_base_url", request.url_root.rstrip("/"))  # links built in the job point here
+    upload = files.get(params["upload"]) if isinstance(params.get("upload"), str) else None
+    if upload is not None and upload.size >= current_app.config["JOBS_BIG_UPLOAD_BYTES"]:
+        params[BIG] = True
     run = JobRun(kind=kind, actor_id=actor.id if actor else None, municipality_id=municipality_id, params=params)
     db.session.add(run)
     db.session.flush()
@@ -263,6 +307,7 @@ def run_worker(app: Flask, *, workers: int = 1, periodic: bool = True) -> None:
         # locked"). The embedded default runs one job at a time; PostgreSQL runs as many as asked.
         log.warning("SQLite database: the worker runs one job at a time (asked for %s)", workers)
         workers = 1
+    _THREADS[0] = workers
     with app.app_context():
         recover()
     _start_heartbeat()
