@@ -520,6 +520,29 @@ def recent_failures(actor: User, *, days: int = 7, limit: int = 50) -> list[tupl
     return [(run, email or "") for run, email in db.session.execute(query).all()]
 
 
+def running_now(actor: User) -> list[tuple[JobRun, str, bool]]:
+    """For the admin page: the runs going on now (in the admin's municipality, or everywhere), who started each,
+    and whether it is big (it takes a lane of its own)."""
+    query = (db.select(JobRun, User.email).outerjoin(User, User.id == JobRun.actor_id)
+             .where(JobRun.status.in_([JobStatus.RUNNING, JobStatus.QUEUED])).order_by(JobRun.id).limit(100))
+    if actor.municipality_id is not None:
+        query = query.where(JobRun.municipality_id == actor.municipality_id)
+    return [(run, email or "", _is_big(run)) for run, email in db.session.execute(query).all()]
+
+
+def upload_use(actor: User) -> list[tuple[str, int, int]]:
+    """For the admin page: each person's uploads kept on the server (e-mail, files, bytes), largest first."""
+    query = db.select(User.id, User.email)
+    if actor.municipality_id is not None:
+        query = query.where(User.municipality_id == actor.municipality_id)
+    out = []
+    for user_id, email in db.session.execute(query).all():
+        count, size = stored_uploads([user_id])
+        if count:
+            out.append((email, count, size))
+    return sorted(out, key=lambda r: -r[2])
+
+
 def backlog() -> int:
     """Jobs waiting in the queue (all kinds); -1 when the queue's store cannot be asked."""
     try:

@@ -705,7 +705,8 @@ def jobs_overview():
     """Each scheduled job's timing, last run and failures, the queue's backlog, and the jobs people started that
     failed in the last week (with their message and a link to the job's page)."""
     return render_template("core/jobs.html", rows=jobs.schedule_overview(), backlog=jobs.backlog(),
-                           failures=jobs.recent_failures(current_user))
+                           failures=jobs.recent_failures(current_user), running=jobs.running_now(current_user),
+                           uploads=jobs.upload_use(current_user), quota=current_app.config)
 
 
 # --- API tokens ------------------------------------------------------------------------------

@@ -82,3 +82,13 @@ def test_a_long_list_of_problems_is_cut_on_the_page_and_whole_in_a_csv(client, l
     assert _kept(users["analyst"]) == (0, 0)  # the failed import's file is gone already
     login_as("caseworker")  # somebody else's job: not found
     assert client.get(f"/jobber/{run.id}/feil.csv").status_code == 404
+
+
+def test_the_admin_jobs_page_shows_lanes_uploads_and_quotas(client, login_as, zone_set, users):
+    login_as("caseworker")
+    body = "\n".join([HEADER, *[_row(given_name=f"B{i}") for i in range(3)]])
+    assert _upload(client, body).status_code == 302  # a dry run: its file is kept for "import now"
+    login_as("admin")
+    page = client.get("/admin/jobber").text
+    assert "Opplastede filer som venter" in page and "caseworker@test.no: 1" in page
+    assert "Grense per person: 4 filer" in page and "Jobber som kjører eller venter" in page
