@@ -159,11 +159,11 @@ def _in_version(values: dict[str, Value], municipality: Municipality, year: int)
 
 
 def _uptake_values(municipality: Municipality, measure: str, year: int, level: str) -> dict[str, Value]:
-    """A published count per zone (hidden stays hidden: None with its symbol), on the zones of the year's version."""
+    """A published count per zone (hidden stays hidden: None with its symbol), on the zones the year's publication
+    counts on: those in force, and a zone of another version no change list leads from."""
     report = services.uptake_report(municipality, services.parse_period(str(year)), level)
-    out = {z.code: Value(z, services.shown(report.cells[z.code][measure]), status=report.cells[z.code][measure].status)
-           for z in report.zones}
-    return _in_version(out, municipality, year)
+    return {z.code: Value(z, services.shown(report.cells[z.code][measure]), status=report.cells[z.code][measure].status)
+            for z in report.zones}
 
 
 def _index_values(municipality: Municipality, year: int) -> dict[str, Value]:
@@ -197,6 +197,12 @@ def compare(municipality: Municipality, key: str, year_before: int, year_after: 
         raise DomainError("source_unknown", _("Ukjent kilde «%(source)s».", source=source))
     before = _source_values(municipality, source, key, year_before, level)
     after = _source_values(municipality, source, key, year_after, level)
+    # An uptake figure of the earlier year that is on a zone of the later version already (a child registered on a
+    # new code that has no single old zone to go back to) is set beside its own zone directly: no child is lost.
+    ahead = _ahead(municipality, before, year_before, year_after) if source == "uptake" else {}
+    if source == "uptake":
+        before = _in_version({c: v for c, v in before.items() if c not in ahead}, municipality, year_before)
+        after = _in_version(after, municipality, year_after)
     if not before or not after:
         raise DomainError("compare_empty", _("Indikatoren «%(key)s» mangler for %(year)d.", key=key,
                                              year=year_before if not before else year_after))
@@ -222,8 +228,26 @@ def compare(municipality: Municipality, key: str, year_before: int, year_after: 
     for code, a in sorted(after.items()):
         sources = [(link, before.get(link.old_code)) for link in targets.get(code, [])]
         value, note, status = _cross(sources, parts)
+        if code in ahead:
+            value, note, status = _with_ahead(value, note, status, ahead[code])
         out.append(Compared(code, a.zone.name, value, a.value, note, status))
     return out
+
+
+def _ahead(municipality: Municipality, before: dict[str, Value], year_before: int, year_after: int) -> dict:
+    """The earlier year's figures that are on zones of the later year's version already."""
+    later, earlier = version_for_year(municipality, year_after), version_for_year(municipality, year_before)
+    if later is None or later == earlier:
+        return {}
+    return {c: v for c, v in before.items() if v.zone.version == later}
+
+
+def _with_ahead(value, note: str, status, extra: Value):
+    """A crossed count and the part of it already recorded on the later zone, added (hidden if either is)."""
+    if extra.value is None or (value is None and status):
+        return None, note, status or extra.status or ":"
+    total = (value or 0) + extra.value
+    return total, (note + "; " if note else "") + _("med det som alt lå på den nye koden"), None
 
 
 def _cross(sources, parts: dict[str, int]) -> tuple[float | None, str, str | None]:
