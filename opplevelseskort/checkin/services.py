@@ -200,10 +200,7 @@ def evaluate(card: Card, offer: Offer, at: datetime) -> Child:
     child = card.child
     if not partners.offer_active_at(offer, at):
         raise DomainError("offer_inactive", _("Tilbudet er ikke åpent i dag."))
-    age = cards.child_age(child, today)
-    if (offer.age_min is not None and age < offer.age_min) or (offer.age_max is not None and age > offer.age_max):
-        raise DomainError("age_outside_range", _("Barnet er %(age)d år. Tilbudet er for %(min)d–%(max)d år.",
-                                                 age=age, min=offer.age_min or 0, max=offer.age_max or 99))
+    partners.check_age(offer, cards.child_age(child, today))
     if offer.use_limit:
         if uses_in_period(child.id, offer, at) >= offer.use_limit:
             raise DomainError("quota_exceeded", _("Kortet er allerede brukt %(n)d ganger på dette tilbudet i perioden.",

@@ -388,6 +388,26 @@ class CatalogueFilter:
     municipality_id: int | None = None
 
 
+# --- the age rule, once: the door, booking and the catalogue all ask it here -------------------------------------
+
+def age_fits(offer, age: int) -> bool:
+    """Whether a child of `age` (whole years, on the day it counts) may use the offer: from age_min to age_max,
+    both included; a missing bound does not limit."""
+    return (offer.age_min is None or age >= offer.age_min) and (offer.age_max is None or age <= offer.age_max)
+
+
+def check_age(offer, age: int) -> None:
+    if not age_fits(offer, age):
+        raise DomainError("age_outside_range", _("Barnet er %(age)d år. Tilbudet er for %(min)d–%(max)d år.",
+                                                 age=age, min=offer.age_min or 0, max=offer.age_max or 99))
+
+
+def age_clause(age: int):
+    """`age_fits` in SQL, for the catalogue."""
+    return sa.and_(sa.or_(Offer.age_min.is_(None), Offer.age_min <= age),
+                   sa.or_(Offer.age_max.is_(None), Offer.age_max >= age))
+
+
 def upcoming_occasions(offer: Offer) -> list[Occasion]:
     """The offer's dates that have not started yet."""
     now = utcnow()
@@ -404,7 +424,7 @@ def catalogue(f: CatalogueFilter, limit: int = 200) -> list[Offer]:
     if f.municipality_id:
         q = q.where(Offer.municipality_id == f.municipality_id)
     if f.age is not None:
-        q = q.where(Offer.age_min <= f.age, Offer.age_max >= f.age)
+        q = q.where(age_clause(f.age))
     if f.category:
         q = q.where(Offer.category == f.category)
     if f.zone_id:
@@ -553,10 +573,7 @@ def book(occasion: Occasion, card: Card, *, actor: User | None) -> Booking:
         raise DomainError("offer_inactive", _("Tilbudet er ikke åpent for påmelding."))
     if occasion.starts_at <= utcnow():
         raise DomainError("occasion_started", _("Aktiviteten har allerede startet."))
-    age = cards.child_age(card.child, local_date(occasion.starts_at))
-    if not (offer.age_min <= age <= offer.age_max):
-        raise DomainError("age_outside_range", _("Barnet er %(age)d år. Tilbudet er for %(min)d–%(max)d år.",
-                                                 age=age, min=offer.age_min, max=offer.age_max))
+    check_age(offer, cards.child_age(card.child, local_date(occasion.starts_at)))
     _lock_occasion(occasion.id)
     live = db.session.scalar(db.select(Booking).where(
         Booking.occasion_id == occasion.id, Booking.child_id == card.child_id,
