@@ -227,11 +227,7 @@ def compute(municipality: Municipality, year: int, method: IndexMethod | None = 
     if level not in zone_levels:
         raise DomainError("level_unknown", _("Ingen soner på nivået «%(level)s».", level=level))
     all_zones = {z.id: z for z in db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id))}
-    has_parent_level = zone_levels.index(level) < len(zone_levels) - 1
-    at_level = [z for z in all_zones.values() if z.level == level]
-    not_ranked = sorted((z for z in at_level if z.code.endswith("9999") or (has_parent_level and not z.parent_id)),
-                        key=lambda z: z.code)
-    ranked = {z.id: z for z in at_level if z not in not_ranked}
+    ranked, not_ranked = _ranked_zones(all_zones, level, has_parent_level=level != zone_levels[-1])
     by_key, notes = _values(municipality, year, keys, ranked, all_zones, level == zone_levels[0])
     if not any(by_key.values()):
         raise DomainError("index_no_values", " ".join(notes) or _(
@@ -248,6 +244,15 @@ def compute(municipality: Municipality, year: int, method: IndexMethod | None = 
         out.append(IndexRow(ranked[zone_id], zone_scores, index_value(zone_scores, weights)))
     out.sort(key=lambda r: (-(r.index or 0), r.zone.code))
     return IndexTable(year, method, keys, out, level, left_out, not_ranked, notes)
+
+
+def _ranked_zones(all_zones: dict, level: str, *, has_parent_level: bool) -> tuple[dict, list]:
+    """The zones of a level that are ranked, and those never ranked: SSB's "uoppgitt" NNNN9999, and a zone without
+    a parent at a level where the others have one."""
+    at_level = [z for z in all_zones.values() if z.level == level]
+    not_ranked = sorted((z for z in at_level if z.code.endswith("9999") or (has_parent_level and not z.parent_id)),
+                        key=lambda z: z.code)
+    return {z.id: z for z in at_level if z not in not_ranked}, not_ranked
 
 
 def _values(municipality: Municipality, year: int, keys: list[str], ranked: dict, all_zones: dict,

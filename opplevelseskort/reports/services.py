@@ -536,6 +536,21 @@ def zones_in_force(municipality: Municipality, zones: list[Zone], year: int) -> 
     if len(found) < 2:
         return zones, {}
     current = ([v for v in found if v <= str(year)] or found[:1])[-1]
+    steps, backward = _change_steps(municipality)
+    by_key = {(z.version or current, z.code): z for z in zones}
+    remap: dict[int, int] = {}
+    for z in zones:
+        at = _follow((z.version or current, z.code), current, steps, backward, hops=len(found))
+        target = by_key.get(at)
+        if at[0] == current and target is not None and target.id != z.id:
+            remap[z.id] = target.id
+    shown = [z for z in zones if (z.version or current) == current or (z.id not in remap)]
+    return shown, remap
+
+
+def _change_steps(municipality: Municipality) -> tuple[dict, dict]:
+    """The municipality's change lists as steps forward ((version, code) -> [(-share, new code, new version)]) and
+    back ((version, code) -> {(old version, old code)})."""
     links = db.session.execute(sa.select(ZoneCorrespondence.from_version, ZoneCorrespondence.to_version,
                                          ZoneCorrespondence.old_code, ZoneCorrespondence.new_code,
                                          ZoneCorrespondence.weight).where(
@@ -545,25 +560,23 @@ def zones_in_force(municipality: Municipality, zones: list[Zone], year: int) -> 
     for v_from, v_to, old, new, weight in links:
         steps.setdefault((v_from, old), []).append((-(weight or 0.0), new, v_to))
         backward.setdefault((v_to, new), set()).add((v_from, old))
-    by_key = {(z.version or current, z.code): z for z in zones}
-    remap: dict[int, int] = {}
-    for z in zones:
-        at = (z.version or current, z.code)
-        for _hop in range(len(found)):
-            if at[0] == current:
-                break
-            if at[0] < current and steps.get(at):
-                _w, code, version = min(steps[at])
-                at = (version, code)
-            elif at[0] > current and len(backward.get(at, ())) == 1:
-                at = next(iter(backward[at]))
-            else:
-                break
-        target = by_key.get(at)
-        if at[0] == current and target is not None and target.id != z.id:
-            remap[z.id] = target.id
-    shown = [z for z in zones if (z.version or current) == current or (z.id not in remap)]
-    return shown, remap
+    return steps, backward
+
+
+def _follow(at: tuple[str, str], current: str, steps: dict, backward: dict, *, hops: int) -> tuple[str, str]:
+    """Where a (version, code) lands in the version in force: forward by the largest share (then the first code),
+    back only where the way back is one zone; it stops where no change list leads on."""
+    for _hop in range(hops):
+        if at[0] == current:
+            break
+        if at[0] < current and steps.get(at):
+            _share, code, version = min(steps[at])
+            at = (version, code)
+        elif at[0] > current and len(backward.get(at, ())) == 1:
+            at = next(iter(backward[at]))
+        else:
+            break
+    return at
 
 
 def _build_year(municipality: Municipality, year: Period) -> list[Publication]:
