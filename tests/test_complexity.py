@@ -22,8 +22,6 @@ NOT_YET_SPLIT = {  # (file, function) -> complexity today
     ("opplevelseskort/reports/indicators.py", "import_indicators"): 33,
     ("opplevelseskort/reports/disclosure.py", "_completion_milp"): 33,
     ("opplevelseskort/core/oidc.py", "providers_from"): 32,
-    ("opplevelseskort/core/services.py", "update_municipality_settings"): 31,
-    ("opplevelseskort/reports/versions.py", "_cross"): 29,
 }
 
 

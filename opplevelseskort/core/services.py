@@ -337,29 +337,12 @@ def update_municipality_settings(municipality: Municipality, *, actor: User, con
     values = {"contact_line": (contact_line or "").strip(), "sms_sender": (sms_sender or "").strip(),
               "default_report_period": (default_report_period or "").strip(),
               "support_email": (support_email or "").strip()}
-    problems = {}
-    if len(values["contact_line"]) > 200:
-        problems["contact_line"] = _("Høyst %(n)d tegn.", n=200)
     if contact_lines is not None:
         values["contact_line_translations"] = {lang: text.strip() for lang, text in sorted(contact_lines.items())
                                                if lang in FAMILY_LANGUAGES and (text or "").strip()}
-        for lang, text in values["contact_line_translations"].items():
-            if len(text) > 200:
-                problems[f"contact_line_{lang}"] = _("Høyst %(n)d tegn.", n=200)
-    if values["sms_sender"] and not SMS_SENDER_RE.match(values["sms_sender"]):
-        problems["sms_sender"] = _("Høyst 11 tegn, bokstaver, tall og mellomrom, minst én bokstav (for eksempel "
-                                   "«Halden kom»).")
-    if values["default_report_period"] and (not REPORT_PERIOD_RE.fullmatch(values["default_report_period"]) or not
-                                            2000 <= int(values["default_report_period"][:4]) <= today().year + 1):
-        problems["default_report_period"] = _("Skriv et år fra 2000 til neste år, et kvartal eller en måned, for "
-                                              "eksempel 2026, 2026-Q1 eller 2026-03, eller la feltet stå tomt "
-                                              "(inneværende år).")
-    if values["support_email"] and not EMAIL_RE.match(values["support_email"]):
-        problems["support_email"] = _("«%(value)s» er ikke en gyldig e-postadresse.", value=values["support_email"])
     if scheme_end is not None:
         values["scheme_end"] = parse_scheme_end(scheme_end) or ""
-        if not values["scheme_end"]:
-            problems["scheme_end"] = _("Skriv dag og måned, for eksempel 31.12 eller 31.07.")
+    problems = _settings_problems(values, scheme_end_given=scheme_end is not None)
     if problems:
         raise DomainError("settings_invalid", " ".join(problems.values()), fields=problems)
     changed = [k for k, v in values.items() if (getattr(municipality, k) or ({} if isinstance(v, dict) else None)) != v]
@@ -369,6 +352,33 @@ def update_municipality_settings(municipality: Municipality, *, actor: User, con
         audit.record(actor, "municipality.settings", "municipality", municipality.id,
                      municipality_id=municipality.id, changed={k: values[k] for k in changed})
     return changed
+
+
+def _settings_problems(values: dict, *, scheme_end_given: bool) -> dict[str, str]:
+    """Each setting that does not hold, by field (empty: all hold)."""
+    problems = {}
+    if len(values["contact_line"]) > 200:
+        problems["contact_line"] = _("Høyst %(n)d tegn.", n=200)
+    for lang, text in values.get("contact_line_translations", {}).items():
+        if len(text) > 200:
+            problems[f"contact_line_{lang}"] = _("Høyst %(n)d tegn.", n=200)
+    if values["sms_sender"] and not SMS_SENDER_RE.match(values["sms_sender"]):
+        problems["sms_sender"] = _("Høyst 11 tegn, bokstaver, tall og mellomrom, minst én bokstav (for eksempel "
+                                   "«Halden kom»).")
+    if values["default_report_period"] and not _report_period_ok(values["default_report_period"]):
+        problems["default_report_period"] = _("Skriv et år fra 2000 til neste år, et kvartal eller en måned, for "
+                                              "eksempel 2026, 2026-Q1 eller 2026-03, eller la feltet stå tomt "
+                                              "(inneværende år).")
+    if values["support_email"] and not EMAIL_RE.match(values["support_email"]):
+        problems["support_email"] = _("«%(value)s» er ikke en gyldig e-postadresse.", value=values["support_email"])
+    if scheme_end_given and not values["scheme_end"]:
+        problems["scheme_end"] = _("Skriv dag og måned, for eksempel 31.12 eller 31.07.")
+    return problems
+
+
+def _report_period_ok(text: str) -> bool:
+    """A year, quarter or month (2026, 2026-Q1, 2026-03) of a year the reports cover (2000 to next year)."""
+    return bool(REPORT_PERIOD_RE.fullmatch(text)) and 2000 <= int(text[:4]) <= today().year + 1
 
 
 def public_base() -> str:

@@ -234,6 +234,19 @@ def compare(municipality: Municipality, key: str, year_before: int, year_after: 
     return out
 
 
+def _weighted(found: list, kinds: set, split: bool) -> float | None:
+    """Several earlier figures as one on the later zone: counts added (a split's part by its share), a share
+    recomputed from the summed numerators and denominators; None for shares without them (they do not add)."""
+    weight = {id(link): (link.weight if split else 1.0) for link, _v in found}
+    if kinds == {"share"}:
+        num = sum(v.numerator * weight[id(link)] for link, v in found)
+        den = sum(v.denominator * weight[id(link)] for link, v in found)
+        return num / den * 100
+    if kinds == {"count"}:
+        return sum(v.value * weight[id(link)] for link, v in found)
+    return None
+
+
 def _ahead(municipality: Municipality, before: dict[str, Value], year_before: int, year_after: int) -> dict:
     """The earlier year's figures that are on zones of the later year's version already."""
     later, earlier = version_for_year(municipality, year_after), version_for_year(municipality, year_before)
@@ -269,14 +282,8 @@ def _cross(sources, parts: dict[str, int]) -> tuple[float | None, str, str | Non
         if kinds <= {"share", "share_only", "score"} and len(found) == 1:  # carried to each part: an estimate
             return found[0][1].value, _("delt fra %(old)s: samme andel, anslått", old=olds), None
         return None, _("delt fra %(old)s uten andeler", old=olds), ".."
-    weight = {id(link): (link.weight if split else 1.0) for link, _v in found}
-    if kinds == {"share"}:
-        num = sum(v.numerator * weight[id(link)] for link, v in found)
-        den = sum(v.denominator * weight[id(link)] for link, v in found)
-        value = num / den * 100
-    elif kinds == {"count"}:
-        value = sum(v.value * weight[id(link)] for link, v in found)
-    else:
+    value = _weighted(found, kinds, split)
+    if value is None:
         return None, _("slått sammen fra %(old)s: andeler uten teller og nevner kan ikke legges sammen", old=olds), ".."
     note = _("delt fra %(old)s", old=olds) if split else _("slått sammen fra %(old)s", old=olds)
     return value, note, None
