@@ -88,16 +88,18 @@ def _run_job(run_id: int) -> None:
         return
     with _APP[0].app_context():
         try:
-            wait = lane_wait(db.session.get(JobRun, run_id))
+            with _LANE_LOCK:  # two threads deciding at once would both see a free lane
+                run = db.session.get(JobRun, run_id)
+                wait = lane_wait(run)
+                if not wait and _is_big(run):
+                    _BIG_HERE[run_id] = run.actor_id
             if wait:
                 _run_job.schedule((run_id,), delay=wait)  # its turn comes: back in the queue, a thread freed
                 return
-            if _is_big(db.session.get(JobRun, run_id)):
-                _BIG_HERE.add(run_id)
             try:
                 execute(run_id)
             finally:
-                _BIG_HERE.discard(run_id)
+                _BIG_HERE.pop(run_id, None)
         finally:
             db.session.remove()
 
@@ -105,7 +107,8 @@ def _run_job(run_id: int) -> None:
 # --- fair lanes: one person's big files never hold everyone else's work ------------------------------------------
 
 BIG = "_big"  # a run's parameter: its upload is large (JOBS_BIG_UPLOAD_BYTES or more)
-_BIG_HERE: set[int] = set()  # the big runs this process is executing now
+_BIG_HERE: dict[int, int | None] = {}  # the big runs this process is executing now -> who started each
+_LANE_LOCK = threading.Lock()
 _THREADS: list[int] = [1]  # job threads of this process (set by run_worker)
 
 
@@ -121,7 +124,8 @@ def lane_wait(run: JobRun | None) -> int:
     if not _is_big(run) or run.status != JobStatus.QUEUED:
         return 0
     cfg = current_app.config
-    if len(_BIG_HERE) >= max(1, _THREADS[0] - 1):
+    if len(_BIG_HERE) >= max(1, _THREADS[0] - 1) or (run.actor_id is not None and
+                                                     run.actor_id in _BIG_HERE.values()):
         return 2
     running = db.session.scalars(sa.select(JobRun).where(JobRun.status == JobStatus.RUNNING,
                                                          JobRun.id != run.id)).all()

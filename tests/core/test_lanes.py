@@ -46,10 +46,11 @@ def test_lane_rules(app, muni, users):
         app.config["JOBS_BIG_PER_MUNICIPALITY"] = 1
         assert jobs.lane_wait(theirs) > 0  # the municipality's share of big jobs is taken
         app.config["JOBS_BIG_PER_MUNICIPALITY"] = 2
-        jobs._BIG_HERE.update({901, 902})  # two of this process's three threads on big jobs: the last stays free
-        assert jobs.lane_wait(theirs) > 0 and jobs.lane_wait(small) == 0
+        jobs._BIG_HERE.update({901: None, 902: None})  # two of this process's three threads on big jobs: the
+        assert jobs.lane_wait(theirs) > 0 and jobs.lane_wait(small) == 0  # last stays free
     finally:
-        jobs._BIG_HERE.difference_update({901, 902})
+        jobs._BIG_HERE.pop(901, None)
+        jobs._BIG_HERE.pop(902, None)
         jobs._THREADS[0] = 1
 
 
@@ -111,3 +112,20 @@ def test_a_one_row_import_does_not_wait_behind_anothers_two_big_uploads(make_app
         assert small_done is not None and small_done < 15, small_done
     finally:
         jobs.init_app(app)
+
+
+def test_a_big_job_this_process_just_started_counts_before_the_database_says_running(app, muni, users):
+    """The lane is taken under a lock when the run is picked, not when its "running" is committed: two threads
+    picking the same person's two big files at once do not both start."""
+    mine = JobRun(kind="household_import", actor_id=users["caseworker"].id, municipality_id=muni.id,
+                  params={jobs.BIG: True}, status=JobStatus.QUEUED)
+    db.session.add(mine)
+    db.session.flush()
+    jobs._THREADS[0] = 4
+    try:
+        assert jobs.lane_wait(mine) == 0
+        jobs._BIG_HERE[990] = users["caseworker"].id  # the other thread took the first file a moment ago
+        assert jobs.lane_wait(mine) > 0
+    finally:
+        jobs._BIG_HERE.pop(990, None)
+        jobs._THREADS[0] = 1
