@@ -21,7 +21,6 @@ NOT_YET_SPLIT = {  # (file, function) -> complexity today
     ("utstyr/services.py", "checkout"): 35,
     ("opplevelseskort/reports/indicators.py", "import_indicators"): 33,
     ("opplevelseskort/reports/disclosure.py", "_completion_milp"): 33,
-    ("opplevelseskort/core/oidc.py", "providers_from"): 32,
 }
 
 

@@ -141,39 +141,55 @@ def providers_from(config_text: str, env=None, *, production: bool = False,
         entries = json.loads(config_text)
     except ValueError as exc:
         raise ConfigError(f"OIDC_PROVIDERS is not JSON: {exc}") from None
-    out = []
-    for entry in entries if isinstance(entries, list) else [None]:
-        if not isinstance(entry, dict):
-            raise ConfigError("OIDC_PROVIDERS must be a JSON list of objects")
-        name = str(entry.get("name") or "")
-        for key in ("name", "issuer", "client_id", "municipality"):
-            if not entry.get(key):
-                raise ConfigError(f"OIDC_PROVIDERS entry {name!r}: {key} is required")
-        issuer = str(entry["issuer"]).rstrip("/")
-        if problem := _endpoint_problem(issuer, production=production):
-            raise ConfigError(f"OIDC_PROVIDERS entry {name!r}: issuer {problem}")
-        algorithms = tuple(entry.get("algorithms") or default_algorithms)
-        if "none" in {a.lower() for a in algorithms}:
-            raise ConfigError(f"OIDC_PROVIDERS entry {name!r}: the algorithm 'none' is never accepted")
-        if SYMMETRIC & set(algorithms) and not entry.get("algorithms"):
-            raise ConfigError(f"OIDC_PROVIDERS entry {name!r}: HS* algorithms only where the entry names them")
-        role_map = {str(k): Role(v).value for k, v in dict(entry.get("role_map") or {}).items()}
-        allowed = entry.get("allowed_roles")
-        allowed = ({Role(r).value for r in allowed} if allowed is not None
-                   else {r for r in role_map.values() if r != Role.ADMIN.value})  # admin only when named
-        allowed.discard(Role.PARTNER.value)  # a partner belongs to an organisation: invited only
-        scopes = tuple(entry.get("scopes") or ("openid", "email", "profile"))
-        if "openid" not in scopes:
-            scopes = ("openid", *scopes)
-        out.append(Provider(name, str(entry.get("label") or name), issuer, str(entry["client_id"]),
-                            env.get(entry.get("client_secret_env", ""), ""), str(entry["municipality"]),
-                            str(entry.get("acr") or ""), bool(entry.get("jit", False)),
-                            str(entry.get("roles_claim") or "roles"), role_map, frozenset(allowed), scopes,
-                            bool(entry.get("trust_email", False)), algorithms,
-                            tuple(str(v) for v in entry.get("second_factor") or ())))
+    out = [_provider(entry, env, production=production, default_algorithms=default_algorithms)
+           for entry in (entries if isinstance(entries, list) else [None])]
     if len({p.name for p in out}) != len(out):
         raise ConfigError("OIDC_PROVIDERS: two entries have the same name")
     return out
+
+
+def _provider(entry, env, *, production: bool, default_algorithms: tuple) -> Provider:
+    """One OIDC_PROVIDERS entry, checked: what it requires, its issuer, its algorithms and its roles."""
+    if not isinstance(entry, dict):
+        raise ConfigError("OIDC_PROVIDERS must be a JSON list of objects")
+    name = str(entry.get("name") or "")
+    for key in ("name", "issuer", "client_id", "municipality"):
+        if not entry.get(key):
+            raise ConfigError(f"OIDC_PROVIDERS entry {name!r}: {key} is required")
+    issuer = str(entry["issuer"]).rstrip("/")
+    if problem := _endpoint_problem(issuer, production=production):
+        raise ConfigError(f"OIDC_PROVIDERS entry {name!r}: issuer {problem}")
+    algorithms = _algorithms(entry, name, default_algorithms)
+    role_map, allowed = _roles(entry)
+    scopes = tuple(entry.get("scopes") or ("openid", "email", "profile"))
+    if "openid" not in scopes:
+        scopes = ("openid", *scopes)
+    return Provider(name, str(entry.get("label") or name), issuer, str(entry["client_id"]),
+                    env.get(entry.get("client_secret_env", ""), ""), str(entry["municipality"]),
+                    str(entry.get("acr") or ""), bool(entry.get("jit", False)),
+                    str(entry.get("roles_claim") or "roles"), role_map, frozenset(allowed), scopes,
+                    bool(entry.get("trust_email", False)), algorithms,
+                    tuple(str(v) for v in entry.get("second_factor") or ()))
+
+
+def _algorithms(entry: dict, name: str, default_algorithms: tuple) -> tuple:
+    """The ID token algorithms an entry accepts: never 'none'; HS* only where the entry names them."""
+    algorithms = tuple(entry.get("algorithms") or default_algorithms)
+    if "none" in {a.lower() for a in algorithms}:
+        raise ConfigError(f"OIDC_PROVIDERS entry {name!r}: the algorithm 'none' is never accepted")
+    if SYMMETRIC & set(algorithms) and not entry.get("algorithms"):
+        raise ConfigError(f"OIDC_PROVIDERS entry {name!r}: HS* algorithms only where the entry names them")
+    return algorithms
+
+
+def _roles(entry: dict) -> tuple[dict, set]:
+    """The provider's role names mapped to ours, and the roles it may give: admin only when named, never partner."""
+    role_map = {str(k): Role(v).value for k, v in dict(entry.get("role_map") or {}).items()}
+    allowed = entry.get("allowed_roles")
+    allowed = ({Role(r).value for r in allowed} if allowed is not None
+               else {r for r in role_map.values() if r != Role.ADMIN.value})  # admin only when named
+    allowed.discard(Role.PARTNER.value)  # a partner belongs to an organisation: invited only
+    return role_map, allowed
 
 
 def role_levels_from(config_text: str) -> dict[str, frozenset]:
