@@ -19,7 +19,6 @@ NOT_YET_SPLIT = {  # (file, function) -> complexity today
     ("opplevelseskort/core/zones.py", "import_zones_geojson"): 38,
     ("opplevelseskort/reports/versions.py", "import_correspondence"): 36,
     ("utstyr/services.py", "checkout"): 35,
-    ("opplevelseskort/reports/indicators.py", "import_indicators"): 33,
     ("opplevelseskort/reports/disclosure.py", "_completion_milp"): 33,
 }
 

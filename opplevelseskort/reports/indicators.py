@@ -356,6 +356,50 @@ def _jsonstat_rows(data: bytes | str, zone_dimension: str | None, errors: list[s
     return rows
 
 
+def _served(municipality: Municipality | None, allowed: list[Municipality] | None) -> dict[str, Municipality]:
+    """The municipalities this import may write, by number: those the caller may (every one when unbound),
+    narrowed to `municipality` when one is named."""
+    served = {m.number: m for m in (allowed if allowed is not None else
+                                    db.session.scalars(db.select(Municipality)).all())}
+    if municipality is not None:
+        return {municipality.number: municipality} if municipality.number in served else {}
+    return served
+
+
+def _zone_index(served: dict[str, Municipality]) -> tuple[dict, dict[str, set[int]]]:
+    """The served municipalities' zones by (municipality, code), and which municipalities have each code."""
+    zones = {}
+    if served:
+        for z in db.session.scalars(db.select(Zone).where(Zone.municipality_id.in_([m.id for m in served.values()]))):
+            zones[(z.municipality_id, z.code)] = z
+    owners: dict[str, set[int]] = {}
+    for muni_id, code in zones:
+        owners.setdefault(code, set()).add(muni_id)
+    return zones, owners
+
+
+def _owner(code: str, owners: dict[str, set[int]], by_id: dict, served: dict) -> Municipality | None:
+    """The served municipality a row's zone belongs to: the one that has the code (also a municipality's own,
+    non-SSB codes), else the one its first four digits name."""
+    known = owners.get(code, set())
+    if len(known) == 1:
+        return by_id[next(iter(known))]
+    number = code[:4]
+    return served.get(number) if len(code) >= 4 and number.isdigit() else None
+
+
+def _set_aside_as(code: str, muni: Municipality | None) -> str:
+    """How a row the import leaves out is counted: by the municipality it names, or as a municipality's total."""
+    if muni is not None:
+        return _("%(number)s (kommunetotal)", number=muni.number)
+    return code[:4] if code[:4].isdigit() else code
+
+
+def _unknown_grunnkrets(code: str, muni: Municipality) -> bool:
+    """SSB's "uoppgitt grunnkrets" of the municipality (NNNN9999), created when the import needs it."""
+    return code.endswith(UNKNOWN_GRUNNKRETS_SUFFIX) and len(code) == 8 and code.startswith(muni.number)
+
+
 def import_indicators(data: bytes | str, *, fmt: str = "csv", municipality: Municipality | None = None,
                       skip_unknown: bool = False, columns: dict[str, str] | None = None,
                       zone_dimension: str | None = None, actor: User | None = None,
@@ -371,39 +415,21 @@ def import_indicators(data: bytes | str, *, fmt: str = "csv", municipality: Muni
         rows = _csv_rows(data, columns, errors)
     else:
         raise ImportFailed([_("Ukjent format «%(fmt)s». Bruk csv eller jsonstat.", fmt=fmt)])
-    served = {m.number: m for m in (allowed if allowed is not None else
-                                    db.session.scalars(db.select(Municipality)).all())}
-    if municipality is not None:
-        served = {municipality.number: municipality} if municipality.number in served else {}
-    zones = {}
-    if served:
-        for z in db.session.scalars(db.select(Zone).where(Zone.municipality_id.in_([m.id for m in served.values()]))):
-            zones[(z.municipality_id, z.code)] = z
+    served = _served(municipality, allowed)
+    zones, owners = _zone_index(served)
     result = IndicatorImport()
     unknown: dict[str, list[str]] = {}
     to_store: list[tuple[Municipality, str, _Row]] = []
     seen: dict[tuple, str] = {}
     by_id = {m.id: m for m in served.values()}
-    owners: dict[str, set[int]] = {}
-    for muni_id, code in zones:
-        owners.setdefault(code, set()).add(muni_id)
     for done, row in enumerate(rows, start=1):
         if progress and (done % 1000 == 0 or done == len(rows)):
             progress(done, len(rows) * 2)  # checking is the first half of the work, storing the second
-        number = row.zone[:4]
-        known = owners.get(row.zone, set())
-        if len(known) == 1:  # a zone code this deployment knows (also a municipality's own, non-SSB codes)
-            muni = by_id[next(iter(known))]
-        else:
-            muni = served.get(number) if len(row.zone) >= 4 and number.isdigit() else None
-        if muni is None:
-            result.set_aside[number if number.isdigit() else row.zone] += 1
+        muni = _owner(row.zone, owners, by_id, served)
+        if muni is None or row.zone == muni.number:
+            result.set_aside[_set_aside_as(row.zone, muni)] += 1
             continue
-        if row.zone == muni.number:
-            result.set_aside[_("%(number)s (kommunetotal)", number=muni.number)] += 1
-            continue
-        if (muni.id, row.zone) not in zones and not (row.zone.endswith(UNKNOWN_GRUNNKRETS_SUFFIX)
-                                                      and len(row.zone) == 8 and row.zone.startswith(muni.number)):
+        if (muni.id, row.zone) not in zones and not _unknown_grunnkrets(row.zone, muni):
             unknown.setdefault(muni.number, []).append(row.zone)
             if not skip_unknown:
                 errors.append(_("%(where)s: ukjent sone %(code)s i kommune %(number)s.", where=row.where,
