@@ -55,28 +55,10 @@ def import_correspondence(municipality: Municipality, data, *, from_version: str
     for line, cells in rows_in:
         if not any(c.strip() for c in cells):
             continue
-        where = _("Linje %(line)d", line=line)
-        old = normalise_code(cells[at["old"]] if at["old"] < len(cells) else "")
-        new = normalise_code(cells[at["new"]] if at["new"] < len(cells) else "")
-        weight = None
-        if at["weight"] is not None and at["weight"] < len(cells) and cells[at["weight"]].strip():
-            weight, _status = number_or_symbol(cells[at["weight"]], _("andelen"), where, errors)
-            if weight is not None and not 0 < weight <= 1:
-                errors.append(_("%(where)s: andelen %(value)s må være over 0 og høyst 1.", where=where, value=weight))
-        for code in (old, new):
-            if code not in codes:
-                errors.append(_("%(where)s: ukjent sone %(code)s.", where=where, code=code or "–"))
-        if (old, new) in seen:
-            errors.append(_("%(where)s: %(old)s → %(new)s står to ganger.", where=where, old=old, new=new))
+        old, new, weight = _change_line(line, cells, at, codes, seen, errors)
         seen.add((old, new))
         lines.append((old, new, weight))
-    shares: dict[str, float] = {}
-    for old, _new, weight in lines:
-        shares[old] = shares.get(old, 0.0) + (weight or 0.0)
-    for old, total in sorted(shares.items()):
-        if total > 1.0001:
-            errors.append(_("Andelene for %(code)s blir til sammen %(total)s, mer enn 1.", code=old,
-                            total=round(total, 3)))
+    errors += _shares_over_one(lines)
     if not lines and not errors:
         errors.append(_("Filen har ingen rader."))
     if errors:
@@ -91,6 +73,36 @@ def import_correspondence(municipality: Municipality, data, *, from_version: str
     audit.record(actor, "zones.correspondence_import", "municipality", municipality.id,
                  municipality_id=municipality.id, from_version=from_version, to_version=to_version, rows=len(lines))
     return len(lines)
+
+
+def _cell(cells: list[str], index: int | None) -> str:
+    return cells[index] if index is not None and index < len(cells) else ""
+
+
+def _change_line(line: int, cells: list[str], at: dict, codes: set[str], seen: set,
+                 errors: list[str]) -> tuple[str, str, float | None]:
+    """One line of a change list: old code, new code and the split's share, each problem added to `errors`."""
+    where = _("Linje %(line)d", line=line)
+    old, new = normalise_code(_cell(cells, at["old"])), normalise_code(_cell(cells, at["new"]))
+    weight = None
+    if _cell(cells, at["weight"]).strip():
+        weight, _status = number_or_symbol(_cell(cells, at["weight"]), _("andelen"), where, errors)
+        if weight is not None and not 0 < weight <= 1:
+            errors.append(_("%(where)s: andelen %(value)s må være over 0 og høyst 1.", where=where, value=weight))
+    errors += [_("%(where)s: ukjent sone %(code)s.", where=where, code=code or "–") for code in (old, new)
+               if code not in codes]
+    if (old, new) in seen:
+        errors.append(_("%(where)s: %(old)s → %(new)s står to ganger.", where=where, old=old, new=new))
+    return old, new, weight
+
+
+def _shares_over_one(lines: list[tuple[str, str, float | None]]) -> list[str]:
+    """A split's parts cannot get more than the whole old zone."""
+    shares: dict[str, float] = {}
+    for old, _new, weight in lines:
+        shares[old] = shares.get(old, 0.0) + (weight or 0.0)
+    return [_("Andelene for %(code)s blir til sammen %(total)s, mer enn 1.", code=old, total=round(total, 3))
+            for old, total in sorted(shares.items()) if total > 1.0001]
 
 
 @dataclass
