@@ -37,6 +37,11 @@ def get(key: str) -> StoredFile | None:
     return db.session.scalar(db.select(StoredFile).filter_by(key=key))
 
 
+def size(key: str) -> int | None:
+    """A stored file's size in bytes (None: no such file), without reading its content."""
+    return db.session.scalar(db.select(StoredFile.size).filter_by(key=key))
+
+
 def put_stream(key: str, stream: BinaryIO, content_type: str) -> StoredFile:
     """Store what `stream` holds, one CHUNK at a time (an upload Werkzeug spooled to disk): memory stays at one
     chunk whatever the file's size (the request's size cap is MAX_CONTENT_LENGTH)."""

@@ -169,8 +169,7 @@ def _execute(run: JobRun, run_id: int, fn: Callable, immediate: bool) -> JobRun:
             errors = list(getattr(exc, "errors", None) or [exc.message])
             log.info("job %s (%s) refused: %s problems", run_id, run.kind, len(errors))
         except Exception:
-            errors = [_("Jobben stoppet på grunn av en uventet feil, og ingenting ble lagret. Prøv igjen, eller si fra "
-                        "til kommunens IT (jobb %(id)s).", id=run_id)]
+            errors = [_unexpected(run_id)]
             log.exception("job %s (%s) failed", run_id, run.kind)
     if errors:  # all or nothing: the job's writes go, its failed run stays
         if savepoint is not None:
@@ -194,13 +193,17 @@ def _execute(run: JobRun, run_id: int, fn: Callable, immediate: bool) -> JobRun:
             log.exception("job %s could not be saved", run_id)
             run = db.session.get(JobRun, run_id)
             run.status, run.finished_at = JobStatus.FAILED, utcnow()
-            run.errors = [_("Jobben stoppet på grunn av en uventet feil, og ingenting ble lagret. Prøv igjen, eller si "
-                            "fra til kommunens IT (jobb %(id)s).", id=run_id)]
+            run.errors = [_unexpected(run_id)]
             db.session.commit()
     if run.status == JobStatus.DONE:
         total = (progress_of(run.id) or (1, 1))[1]
         progress(run.id, total, total)
     return run
+
+
+def _unexpected(run_id: int) -> str:
+    return _("Jobben stoppet på grunn av en uventet feil, og ingenting ble lagret. Prøv igjen, eller si fra til "
+             "kommunens IT (jobb %(id)s).", id=run_id)
 
 
 ERRORS_KEPT = 1000  # a failed run keeps this many problems on its page; the whole list is a CSV beside it
@@ -236,8 +239,8 @@ def start(kind: str, /, *, actor: User | None, municipality_id: int | None, **pa
     if has_request_context():
         params.setdefault("_locale", current_locale_code())
         params.setdefault("_base_url", request.url_root.rstrip("/"))  # links built in the job point here
-    upload = files.get(params["upload"]) if isinstance(params.get("upload"), str) else None
-    if upload is not None and upload.size >= current_app.config["JOBS_BIG_UPLOAD_BYTES"]:
+    size = files.size(params["upload"]) if isinstance(params.get("upload"), str) else None
+    if size is not None and size >= current_app.config["JOBS_BIG_UPLOAD_BYTES"]:
         params[BIG] = True
     run = JobRun(kind=kind, actor_id=actor.id if actor else None, municipality_id=municipality_id, params=params)
     db.session.add(run)
@@ -512,26 +515,27 @@ def schedule_overview() -> list[dict]:
     return out
 
 
-def recent_failures(actor: User, *, days: int = 7, limit: int = 50) -> list[tuple[JobRun, str]]:
-    """For the admin page: the jobs people started (imports, link sendings, builds) that failed lately, in the
-    admin's municipality (every one for an admin without one), newest first, with who started each."""
-    query = (db.select(JobRun, User.email).outerjoin(User, User.id == JobRun.actor_id)
-             .where(JobRun.status == JobStatus.FAILED, JobRun.kind.not_in(list(SCHEDULE)),
-                    JobRun.created_at >= utcnow() - timedelta(days=days))
-             .order_by(JobRun.id.desc()).limit(limit))
+def _runs_seen_by(actor: User, *where, order, limit: int) -> list[tuple[JobRun, str]]:
+    """Runs for the admin page, in the admin's municipality (every one for an admin without one), each with the
+    e-mail of who started it."""
+    query = (db.select(JobRun, User.email).outerjoin(User, User.id == JobRun.actor_id).where(*where)
+             .order_by(order).limit(limit))
     if actor.municipality_id is not None:
         query = query.where(JobRun.municipality_id == actor.municipality_id)
     return [(run, email or "") for run, email in db.session.execute(query).all()]
 
 
+def recent_failures(actor: User, *, days: int = 7, limit: int = 50) -> list[tuple[JobRun, str]]:
+    """For the admin page: the jobs people started (imports, link sendings, builds) that failed lately, newest
+    first."""
+    return _runs_seen_by(actor, JobRun.status == JobStatus.FAILED, JobRun.kind.not_in(list(SCHEDULE)),
+                         JobRun.created_at >= utcnow() - timedelta(days=days), order=JobRun.id.desc(), limit=limit)
+
+
 def running_now(actor: User) -> list[tuple[JobRun, str, bool]]:
-    """For the admin page: the runs going on now (in the admin's municipality, or everywhere), who started each,
-    and whether it is big (it takes a lane of its own)."""
-    query = (db.select(JobRun, User.email).outerjoin(User, User.id == JobRun.actor_id)
-             .where(JobRun.status.in_([JobStatus.RUNNING, JobStatus.QUEUED])).order_by(JobRun.id).limit(100))
-    if actor.municipality_id is not None:
-        query = query.where(JobRun.municipality_id == actor.municipality_id)
-    return [(run, email or "", _is_big(run)) for run, email in db.session.execute(query).all()]
+    """For the admin page: the runs going on now, and whether each is big (it takes a lane of its own)."""
+    return [(run, email, _is_big(run)) for run, email in _runs_seen_by(
+        actor, JobRun.status.in_([JobStatus.RUNNING, JobStatus.QUEUED]), order=JobRun.id, limit=100)]
 
 
 def upload_use(actor: User) -> list[tuple[str, int, int]]:
@@ -539,11 +543,8 @@ def upload_use(actor: User) -> list[tuple[str, int, int]]:
     query = db.select(User.id, User.email)
     if actor.municipality_id is not None:
         query = query.where(User.municipality_id == actor.municipality_id)
-    out = []
-    for user_id, email in db.session.execute(query).all():
-        count, size = stored_uploads([user_id])
-        if count:
-            out.append((email, count, size))
+    by_user = _uploads_by_user()
+    out = [(email, *by_user[user_id]) for user_id, email in db.session.execute(query).all() if user_id in by_user]
     return sorted(out, key=lambda r: -r[2])
 
 
@@ -583,14 +584,25 @@ def keep_upload(kind: str, user: User, data: bytes | BinaryIO, content_type: str
     return key
 
 
-def stored_uploads(user_ids: list[int]) -> tuple[int, int]:
+def _uploads_by_user() -> dict[int, tuple[int, int]]:
+    """Every kept upload counted by the user whose it is (the id after its prefix): files and bytes. One query; the
+    quotas keep these few."""
+    rows = db.session.execute(sa.select(StoredFile.key, StoredFile.size).where(
+        sa.or_(*[StoredFile.key.like(f"{prefix}%") for prefix in USER_UPLOADS]))).all()
+    out: dict[int, tuple[int, int]] = {}
+    for key, size in rows:
+        owner = next(key[len(p):].split("/", 1)[0] for p in USER_UPLOADS if key.startswith(p))
+        if owner.isdigit():
+            count, total = out.get(int(owner), (0, 0))
+            out[int(owner)] = (count + 1, total + int(size or 0))
+    return out
+
+
+def stored_uploads(user_ids: list[int], by_user: dict[int, tuple[int, int]] | None = None) -> tuple[int, int]:
     """How many uploads the users have kept on the server, and how many bytes they hold."""
-    if not user_ids:
-        return 0, 0
-    mine = sa.or_(*[StoredFile.key.like(f"{prefix}{uid}/%") for prefix in USER_UPLOADS for uid in user_ids])
-    count, size = db.session.execute(sa.select(sa.func.count(StoredFile.id),
-                                               sa.func.coalesce(sa.func.sum(StoredFile.size), 0)).where(mine)).one()
-    return int(count), int(size)
+    by_user = _uploads_by_user() if by_user is None else by_user
+    found = [by_user[uid] for uid in user_ids if uid in by_user]
+    return sum(c for c, _b in found), sum(b for _c, b in found)
 
 
 def check_upload_quota(user: User) -> None:
@@ -598,7 +610,8 @@ def check_upload_quota(user: User) -> None:
     UPLOAD_QUOTA_FILES files and UPLOAD_QUOTA_BYTES per user, UPLOAD_QUOTA_MUNICIPALITY_BYTES per municipality,
     waiting for their jobs or for "import now"."""
     cfg = current_app.config
-    count, size = stored_uploads([user.id])
+    by_user = _uploads_by_user()
+    count, size = stored_uploads([user.id], by_user)
     mb = 1024 * 1024
     if count > cfg["UPLOAD_QUOTA_FILES"] or size > cfg["UPLOAD_QUOTA_BYTES"]:
         raise DomainError("upload_quota", _(
@@ -608,7 +621,7 @@ def check_upload_quota(user: User) -> None:
             files=cfg["UPLOAD_QUOTA_FILES"], limit=cfg["UPLOAD_QUOTA_BYTES"] // mb))
     if user.municipality_id is not None:
         colleagues = list(db.session.scalars(sa.select(User.id).where(User.municipality_id == user.municipality_id)))
-        _count, together = stored_uploads(colleagues)
+        _count, together = stored_uploads(colleagues, by_user)
         if together > cfg["UPLOAD_QUOTA_MUNICIPALITY_BYTES"]:
             raise DomainError("upload_quota", _(
                 "Kommunen har %(mb)d MB med filer som venter på serveren; grensen er %(limit)d MB. Prøv igjen når "

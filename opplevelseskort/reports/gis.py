@@ -149,6 +149,13 @@ def _features_of(municipality: Municipality, collection_id: str):
     return where
 
 
+def _feature_rows():
+    """A stored feature as `_as_feature` takes it: code, properties, the zone's boundary and the box."""
+    return (sa.select(ReportFeature.code, ReportFeature.properties, Zone.boundary, ReportFeature.min_lon,
+                      ReportFeature.min_lat, ReportFeature.max_lon, ReportFeature.max_lat)
+            .join(Zone, Zone.id == ReportFeature.zone_id))
+
+
 def _as_feature(code, properties, boundary, box) -> dict:
     out = {"type": "Feature", "id": code, "properties": properties,
            "geometry": json.loads(boundary) if boundary else None}
@@ -161,32 +168,27 @@ def page(municipality: Municipality, collection_id: str, bbox, limit: int, offse
     """One page of a collection's features (those whose box meets `bbox`), and how many match in all: read by
     position with LIMIT/OFFSET from the stored features, so a page of 100 costs the same from any collection."""
     where = _features_of(municipality, collection_id)
-    columns = (ReportFeature.code, ReportFeature.properties, Zone.boundary, ReportFeature.min_lon,
-               ReportFeature.min_lat, ReportFeature.max_lon, ReportFeature.max_lat)
     if bbox is None:
         # positions run 0..n-1: the count is the last position + 1 and a page starts at its position (both one
         # step down the unique index), whatever the size of the collection
         last = db.session.scalar(sa.select(sa.func.max(ReportFeature.position)).where(*where))
         matched = 0 if last is None else last + 1
-        rows = db.session.execute(sa.select(*columns).join(Zone, Zone.id == ReportFeature.zone_id).where(
+        rows = db.session.execute(_feature_rows().where(
             *where, ReportFeature.position >= offset, ReportFeature.position < offset + limit)
             .order_by(ReportFeature.position)).all()
     else:
         where += [ReportFeature.min_lon.is_not(None), ReportFeature.max_lon >= bbox[0],
                   ReportFeature.min_lon <= bbox[2], ReportFeature.max_lat >= bbox[1], ReportFeature.min_lat <= bbox[3]]
         matched = db.session.scalar(sa.select(sa.func.count()).select_from(ReportFeature).where(*where))
-        rows = db.session.execute(sa.select(*columns).join(Zone, Zone.id == ReportFeature.zone_id).where(*where)
-                                  .order_by(ReportFeature.position).limit(limit).offset(offset)).all()
+        rows = db.session.execute(_feature_rows().where(*where).order_by(ReportFeature.position)
+                                  .limit(limit).offset(offset)).all()
     return [_as_feature(code, props, boundary, box) for code, props, boundary, *box in rows], matched
 
 
 def stored_feature(municipality: Municipality, collection_id: str, feature_id: str) -> dict:
     """One zone of a collection, by its code."""
     where = _features_of(municipality, collection_id)
-    found = db.session.execute(
-        sa.select(ReportFeature.code, ReportFeature.properties, Zone.boundary, ReportFeature.min_lon,
-                  ReportFeature.min_lat, ReportFeature.max_lon, ReportFeature.max_lat)
-        .join(Zone, Zone.id == ReportFeature.zone_id).where(*where, ReportFeature.code == feature_id)).first()
+    found = db.session.execute(_feature_rows().where(*where, ReportFeature.code == feature_id)).first()
     if found is None:
         raise NotFound("feature_not_found", _("Fant ikke sonen «%(id)s».", id=feature_id))
     code, props, boundary, *box = found

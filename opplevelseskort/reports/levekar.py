@@ -31,6 +31,7 @@ from ..core import audit
 from ..core.errors import DomainError, ImportFailed
 from ..core.models import Municipality, User, Zone
 from ..extensions import db
+from . import tables
 from .indicators import read_rows
 from .models import ImportedIndex, IndexMethod, ZoneIndicator
 
@@ -202,15 +203,7 @@ class IndexTable:
 
 def levels(municipality: Municipality) -> list[str]:
     """The zone levels (finest first) with zones: an index can be asked for at each."""
-    depth: dict[str, int] = {}
-    zones = list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id)))
-    by_id = {z.id: z for z in zones}
-    for z in zones:
-        n, node = 0, z
-        while node.parent_id and node.parent_id in by_id and n < 10:
-            n, node = n + 1, by_id[node.parent_id]
-        depth[z.level] = max(depth.get(z.level, 0), n)
-    return sorted(depth, key=lambda lv: (-depth[lv], lv))
+    return tables.zone_tree(list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id)))).levels
 
 
 def compute(municipality: Municipality, year: int, method: IndexMethod | None = None,
