@@ -39,13 +39,14 @@ LIMITER_ON = {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": os.environ.get
 
 def generate(db, cards: int, offers: int, checkins: int = 0, zones_per_level: int = 40) -> dict:
     """Zones, one partner, `offers` offers, `cards` children with cards, `checkins` check-ins, in bulk SQL."""
+    from opplevelseskort.accounts import tokens
     from opplevelseskort.cards.codes import new_short_code, new_token
-    from opplevelseskort.core import services as core
+    from opplevelseskort.core import municipalities
     from opplevelseskort.core.models import Role
     from opplevelseskort.partners.models import Partner
 
     db.create_all()
-    muni = core.get_or_create_municipality("0301", "Bench")
+    muni = municipalities.get_or_create_municipality("0301", "Bench")
     conn = db.session.connection()
     conn.execute(sa.text("INSERT INTO zone (municipality_id, code, name, level) SELECT :m, 'D' || g, 'Delomrade ' || g, "
                          "'delomrade' FROM generate_series(1, :n) g"), {"m": muni.id, "n": zones_per_level})
@@ -58,7 +59,7 @@ def generate(db, cards: int, offers: int, checkins: int = 0, zones_per_level: in
     db.session.flush()
     user = create_staff_user("bench@partner.no", "benk og bord 42", Role.PARTNER, municipality_id=muni.id,
                              partner_id=partner.id)
-    token = core.create_token(user, "bench")[1]
+    token = tokens.create_token(user, "bench")[1]
     year = date.today().year
     conn.execute(sa.text(
         "INSERT INTO offer (partner_id, municipality_id, title, description, translations, category, age_min, age_max,"

@@ -130,14 +130,14 @@ def _cell_key(pub, facts, seed: int) -> dict:
 def run(seed: int, runs: int, database: str, alternatives: bool = False) -> None:
     app = _app(database)
     from bench import population
-    from opplevelseskort.core import services as core
+    from opplevelseskort.core import municipalities
     from opplevelseskort.extensions import db
     from opplevelseskort.reports import disclosure, plan, services
 
     with app.app_context():
         db.drop_all()
         db.create_all()
-        muni = core.get_or_create_municipality("3001", "Syntetisk")
+        muni = municipalities.get_or_create_municipality("3001", "Syntetisk")
         population.build(db, muni, seed=seed)
         db.session.commit()
         year = services.parse_period("2026")

@@ -102,7 +102,8 @@ class Client:
 def setup(url: str, cards: int, offers: int, volunteers: int, units: int) -> dict:
     """The county's data: cards and offers (bench.common), an activity week of 15 places, a lending central."""
     app = make_app(url)
-    from opplevelseskort.core import services as core
+    from opplevelseskort.accounts import services as accounts
+    from opplevelseskort.accounts import tokens
     from opplevelseskort.core.models import Municipality, Role
     from opplevelseskort.extensions import db
     from opplevelseskort.partners.models import Occasion, Offer
@@ -125,13 +126,13 @@ def setup(url: str, cards: int, offers: int, volunteers: int, units: int) -> dic
         db.session.flush()
         vol_tokens = []
         for i in range(volunteers):
-            user = core.create_user(f"frivillig{i}@bench.no", "ski og staver 7", Role.VOLUNTEER,
+            user = accounts.create_user(f"frivillig{i}@bench.no", "ski og staver 7", Role.VOLUNTEER,
                                     municipality_id=muni.id)
             loc.volunteers.append(user)
-            vol_tokens.append(core.create_token(user, "disk")[1])
+            vol_tokens.append(tokens.create_token(user, "disk")[1])
         unit_codes = [u.label_code for u in add_units(skis, loc, units)]
-        analyst = core.create_user("analytiker@bench.no", "tall og kart 9", Role.ANALYST, municipality_id=muni.id)
-        analyst_token = core.create_token(analyst, "export")[1]
+        analyst = accounts.create_user("analytiker@bench.no", "tall og kart 9", Role.ANALYST, municipality_id=muni.id)
+        analyst_token = tokens.create_token(analyst, "export")[1]
         db.session.commit()
         from opplevelseskort.reports import jobs as report_jobs
         from opplevelseskort.reports import services as report_services

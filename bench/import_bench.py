@@ -51,11 +51,12 @@ def _measure(path: str, write: bool) -> None:
     import psutil
 
     from opplevelseskort import create_app
+    from opplevelseskort.accounts.services import create_user
     from opplevelseskort.cards import applications
     from opplevelseskort.core import files
-    from opplevelseskort.core.models import Municipality, Role, Zone
-    from opplevelseskort.core.services import create_user
+    from opplevelseskort.core.models import Municipality, Role
     from opplevelseskort.extensions import db
+    from opplevelseskort.zones.models import Zone
 
     folder = tempfile.mkdtemp()
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.db", "SKIP_LOGGING_CONFIG": True,

@@ -34,8 +34,8 @@ def one_run(rows: int, lanes: bool) -> tuple[float, float, float]:
     import sqlalchemy as sa
 
     from bench.common import fresh_database, make_app
-    from opplevelseskort.core import files, jobs
-    from opplevelseskort.core import services as core
+    from opplevelseskort.cards import jobs as card_jobs
+    from opplevelseskort.core import files, jobs, municipalities
     from opplevelseskort.core.models import JobRun, Role
     from opplevelseskort.extensions import db
     from opplevelseskort.partners.services import create_staff_user
@@ -50,8 +50,8 @@ def one_run(rows: int, lanes: bool) -> tuple[float, float, float]:
     small = "\n".join([HEADER, _row()]).encode()
     with app.app_context():
         db.create_all()
-        muni = core.get_or_create_municipality("3001", "Benk")
-        from opplevelseskort.core import zones
+        muni = municipalities.get_or_create_municipality("3001", "Benk")
+        from opplevelseskort.zones import services as zones
 
         zones.import_zones_csv(muni, "code;name;level;parent\n30010101;Sone;grunnkrets;\n")
         a = create_staff_user("a@bench.no", "benk og bord 42", Role.CASEWORKER, municipality_id=muni.id)
@@ -62,7 +62,7 @@ def one_run(rows: int, lanes: bool) -> tuple[float, float, float]:
             key = f"household-import/{user.id}/bench{i}"
             files.put(key, body, "text/csv")
             db.session.commit()
-            runs.append(jobs.start("household_import", actor=user, municipality_id=muni.id, upload=key,
+            runs.append(jobs.start(card_jobs.household_import, actor=user, municipality_id=muni.id, upload=key,
                                    dry_run=True).id)
         env = {**os.environ, "DATABASE_URL": url, "JOBS_URL": QUEUE, "JOBS_BIG_UPLOAD_BYTES": str(threshold),
                "SECRET_KEY": "bench", "JOBS_EMBEDDED_WORKER": "false", "OPPLEVELSESKORT_ENV": "development",

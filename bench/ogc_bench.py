@@ -27,15 +27,17 @@ def _spread(values) -> str:
 
 
 def _world(db, sizes):
-    from opplevelseskort.core import services as core
-    from opplevelseskort.core.models import Role, Zone
+    from opplevelseskort.accounts import tokens
+    from opplevelseskort.core import municipalities
+    from opplevelseskort.core.models import Role
     from opplevelseskort.partners.services import create_staff_user
     from opplevelseskort.reports.models import ReportFeature, ReportPublication
     from opplevelseskort.reports.store import settings_key
+    from opplevelseskort.zones.models import Zone
 
     out = {}
     for i, n in enumerate(sizes):
-        muni = core.get_or_create_municipality(f"{3100 + i}", f"Bench {n}")
+        muni = municipalities.get_or_create_municipality(f"{3100 + i}", f"Bench {n}")
         zones = []
         for z in range(n):
             lon, lat = 10 + (z % 100) * 0.01, 59 + (z // 100) * 0.01
@@ -57,7 +59,7 @@ def _world(db, sizes):
              "min_lon": z.min_lon, "min_lat": z.min_lat, "max_lon": z.max_lon, "max_lat": z.max_lat}
             for p, z in enumerate(zones)])
         user = create_staff_user(f"ogc{n}@bench.no", "bench passphrase 47", Role.ANALYST, municipality_id=muni.id)
-        out[n] = (muni.number, core.create_token(user, "bench")[1])
+        out[n] = (muni.number, tokens.create_token(user, "bench")[1])
     db.session.commit()
     return out
 

@@ -37,10 +37,10 @@ def build(db, muni, *, seed: int = 1, shape: Shape = REAL) -> dict:
     """Zones, indicators, offers, children, cards and check-ins for `muni`; returns the zones by code."""
     from opplevelseskort.cards.models import Card, Channel, Child, Gender, Household
     from opplevelseskort.checkin.models import CheckIn, CheckinSource
-    from opplevelseskort.core.models import Zone
     from opplevelseskort.partners.models import Offer, Partner
     from opplevelseskort.reports.models import ZoneIndicator
     from opplevelseskort.reports.services import ELIGIBLE_KEY
+    from opplevelseskort.zones.models import Zone
 
     rng = random.Random(seed)
     year = shape.year

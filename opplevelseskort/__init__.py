@@ -88,7 +88,7 @@ def create_app(config: dict | None = None) -> Flask:
     if _limits_off_here not in limiter._request_filters:  # one filter, however many apps a process builds
         limiter.request_filter(_limits_off_here)
     login_manager.init_app(app)
-    login_manager.login_view = "core.login"
+    login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Logg inn for å se denne siden.")
     login_manager.login_message_category = "info"
 
@@ -127,11 +127,13 @@ def create_app(config: dict | None = None) -> Flask:
         x_content_type_options=True,
     )
 
-    from .core import guards, oidc, ops
+    from .accounts import oidc, sessions
+    from .core import guards, ops
 
     guards.init_app(app)  # before the blueprints: their <int:> rules take the bounded converter
     ops.init_app(app)
     oidc.init_app(app)
+    sessions.init_app(app)  # who a request is, how long a session lasts, the second factor a role needs
     # A load balancer probes the nodes over plain HTTP: no redirect to HTTPS for the probes.
     for endpoint in ("ops.healthz", "ops.readyz", "ops.metrics"):
         app.view_functions[endpoint] = talisman(force_https=False)(app.view_functions[endpoint])
@@ -179,8 +181,9 @@ def _sqlite_transactions(app: Flask) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
-PARTS = ["opplevelseskort.core", "opplevelseskort.cards", "opplevelseskort.partners", "opplevelseskort.checkin",
-         "opplevelseskort.reports", "utstyr", "opplevelseskort.portal"]
+# From the bottom up: the platform, sign-in and zones, then the parts built on them.
+PARTS = ["opplevelseskort.core", "opplevelseskort.accounts", "opplevelseskort.zones", "opplevelseskort.cards",
+         "opplevelseskort.partners", "opplevelseskort.checkin", "opplevelseskort.reports", "utstyr", "opplevelseskort.portal"]
 # Parts without tables or commands of their own (the family's pages read the parts below them).
 NO_MODELS = {"opplevelseskort.portal"}
 NO_CLI = {"opplevelseskort.portal"}
@@ -239,7 +242,7 @@ def _wire_hooks(app: Flask) -> None:
 
 
 # Parts with jobs of their own (`jobs.py`: queued work and scheduled work).
-JOB_PARTS = ["opplevelseskort.cards", "opplevelseskort.checkin", "opplevelseskort.reports", "utstyr"]
+JOB_PARTS = ["opplevelseskort.zones", "opplevelseskort.cards", "opplevelseskort.checkin", "opplevelseskort.reports", "utstyr"]
 
 
 def _register_jobs(app: Flask) -> None:
@@ -255,9 +258,12 @@ def _register_jobs(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     import importlib
 
+    from . import demo
+
     for part in PARTS:
         if part not in NO_CLI:
             importlib.import_module(part + ".cli").register(app)
+    demo.register(app)  # the demo municipality is built from every part
 
 
 def _register_error_pages(app: Flask) -> None:

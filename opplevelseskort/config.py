@@ -74,7 +74,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # staff sessions end after this many idle minutes, and this many hours after sign-in at the latest; exporting
         # or deleting a household's data asks for the password again unless it was given this many minutes ago
         "SESSION_IDLE_MINUTES": _int(env.get("SESSION_IDLE_MINUTES"), 30),
-        # the municipality's identity providers (core/oidc.py) and whether the local password login is offered
+        # the municipality's identity providers (accounts/oidc.py) and whether the local password login is offered
         "OIDC_PROVIDERS": env.get("OIDC_PROVIDERS", ""),
         "OIDC_LOCAL_LOGIN": _bool(env.get("OIDC_LOCAL_LOGIN"), True),
         # ID token algorithms accepted from every provider unless an entry names its own (never 'none')

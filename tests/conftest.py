@@ -16,10 +16,11 @@ import pytest
 import sqlalchemy as sa
 
 from opplevelseskort import create_app
-from opplevelseskort.core import services, zones
+from opplevelseskort.core import municipalities as services
 from opplevelseskort.core.models import Role
 from opplevelseskort.extensions import db
 from opplevelseskort.partners.services import create_staff_user
+from opplevelseskort.zones import services as zones
 
 from .oidc_provider import canaille, canaille_server  # noqa: F401  (a real OpenID provider for sign-in tests)
 

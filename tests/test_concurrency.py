@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from opplevelseskort.core import services as core
+from opplevelseskort.accounts import tokens as api_tokens
 from opplevelseskort.core.models import OutboxMessage, OutboxStatus
 from opplevelseskort.extensions import db
 from opplevelseskort.partners import services as partners
@@ -58,7 +58,7 @@ def _client_as(app, session_id: str):
 
 def _api_token(app, user) -> str:
     """A token already used once: its last-use stamp is not written again (which would serialise requests)."""
-    raw = core.create_token(user, "door")[1]
+    raw = api_tokens.create_token(user, "door")[1]
     db.session.commit()
     assert app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"}).status_code == 200
     return raw

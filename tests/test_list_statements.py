@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
+from opplevelseskort.accounts import services as accounts
 from opplevelseskort.cards import applications
 from opplevelseskort.cards import services as cards
 from opplevelseskort.checkin import services as checkin
-from opplevelseskort.core import services as core
 from opplevelseskort.core.models import Role
 from opplevelseskort.extensions import db
 from utstyr import services as utstyr
@@ -39,7 +39,7 @@ def _applications(ctx, n):
 
 def _users(ctx, n):
     for i in range(n):
-        core.create_user(f"saksbehandler{ctx['seq']}-{i}@example.org", PASSWORD, Role.CASEWORKER,
+        accounts.create_user(f"saksbehandler{ctx['seq']}-{i}@example.org", PASSWORD, Role.CASEWORKER,
                          municipality_id=ctx["muni"].id)
 
 

@@ -9,11 +9,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from opplevelseskort.accounts.models import User
 from opplevelseskort.cards.models import Card, Child
 from opplevelseskort.core.clock import today
-from opplevelseskort.core.demo import DEMO_SEED
 from opplevelseskort.core.hours import OpeningHours
-from opplevelseskort.core.models import Municipality, User
+from opplevelseskort.core.models import Municipality
+from opplevelseskort.demo import DEMO_SEED
 from opplevelseskort.extensions import db
 
 from . import services

@@ -8,10 +8,12 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from opplevelseskort.accounts.models import User
 from opplevelseskort.core.hours import OpeningHours, OpeningHoursType
-from opplevelseskort.core.models import Municipality, User, Zone
+from opplevelseskort.core.models import Municipality
 from opplevelseskort.core.types import UTCDateTime, enum_type, utcnow
 from opplevelseskort.extensions import db
+from opplevelseskort.zones.models import Zone
 
 volunteer_location = sa.Table(
     "volunteer_location",

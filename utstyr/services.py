@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from opplevelseskort.accounts.models import User
 from opplevelseskort.cards import codes
 from opplevelseskort.cards import codes as card_codes
 from opplevelseskort.cards import services as cards
@@ -24,7 +25,7 @@ from opplevelseskort.core.errors import Conflict, DomainError, NotFound, Permiss
 from opplevelseskort.core.hours import OpeningHours
 from opplevelseskort.core.i18n import force_locale
 from opplevelseskort.core.images import store_jpeg
-from opplevelseskort.core.models import OutboxChannel, Role, User
+from opplevelseskort.core.models import OutboxChannel, Role
 from opplevelseskort.core.ratelimit import hit_card_lookup
 from opplevelseskort.core.tenancy import current_municipality
 from opplevelseskort.extensions import db

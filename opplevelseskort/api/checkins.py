@@ -8,13 +8,14 @@ from flask import jsonify
 from flask_babel import gettext as _
 from pydantic import Field
 
+from ..accounts.permissions import scope_required
 from ..checkin import services
 from ..checkin.models import CheckinSource
 from ..checkin.services import ERROR_CODES
 from ..core.errors import DomainError, NotFound
 from ..core.guards import MAX_DB_INT as MAX_ID  # integer primary keys: larger numbers name no row
 from ..core.models import Role
-from ..core.permissions import current_actor, roles_required, scope_required
+from ..core.permissions import current_actor, roles_required
 from ..core.uow import refused
 from .schema import Answer, Integer, Response, Schema, Text, operation
 from .views import bp

@@ -12,10 +12,11 @@ from pydantic import Field
 from utstyr import services
 from utstyr.models import Loan
 
+from ..accounts.permissions import scope_required
 from ..core.errors import DomainError, NotFound
 from ..core.guards import MAX_DB_INT as MAX_ID  # integer primary keys: larger numbers name no row
 from ..core.models import Role
-from ..core.permissions import roles_required, scope_required
+from ..core.permissions import roles_required
 from ..extensions import db
 from .schema import Answer, Integer, Response, Schema, Text, operation
 from .views import bp

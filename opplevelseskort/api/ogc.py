@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 from flask import jsonify, request, url_for
 from pydantic import ConfigDict, Field
 
+from ..accounts.permissions import scope_required
 from ..core.models import Role
-from ..core.permissions import current_actor, roles_required, scope_required
+from ..core.permissions import current_actor, roles_required
 from ..core.uow import refused
 from ..reports import gis, services
 from .schema import Answer, Schema, operation

@@ -8,9 +8,10 @@ from flask import Response, stream_with_context
 from flask_login import current_user
 from pydantic import ConfigDict, Field, field_validator
 
+from ..accounts.permissions import scope_required
 from ..core.exports import attachment
 from ..core.models import Role
-from ..core.permissions import roles_required, scope_required
+from ..core.permissions import roles_required
 from ..reports import formats, services
 from .schema import Answer, Schema, operation
 from .views import bp

@@ -11,8 +11,9 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from ..core.errors import DomainError
-from ..core.models import Municipality, Zone
-from ..core.zones import zone_at
+from ..core.models import Municipality
+from ..zones.models import Zone
+from ..zones.services import zone_at
 
 log = logging.getLogger(__name__)
 

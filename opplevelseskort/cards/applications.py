@@ -13,14 +13,16 @@ from flask import current_app
 from flask_babel import gettext as _
 from pydantic import Field, field_validator
 
+from ..accounts.models import User
 from ..core import audit, csvfile, outbox
 from ..core.clock import today, utcnow
 from ..core.errors import DomainError, ImportFailed, NotFound
 from ..core.i18n import force_locale
-from ..core.models import ImportRow, Municipality, OutboxChannel, OutboxMessage, User, Zone
+from ..core.models import ImportRow, Municipality, OutboxChannel, OutboxMessage
 from ..core.permissions import can_access_municipality, scope_to_municipality
-from ..core.zones import find_zone, memo_find_zone, zones_of
 from ..extensions import db
+from ..zones.models import Zone
+from ..zones.services import find_zone, memo_find_zone, zones_of
 from . import services
 from .models import Application, ApplicationStatus, Card, Channel, Child, Gender
 

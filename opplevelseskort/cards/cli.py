@@ -8,7 +8,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from ..core import services as core
+from ..accounts import services as accounts
 from ..core.cli import fail, import_progress
 from ..core.errors import DomainError
 from ..core.models import Municipality
@@ -44,7 +44,7 @@ def cards_import(path, number, actor_email, dry_run):
         muni = db.session.scalar(db.select(Municipality).filter_by(number=number))
         if muni is None:
             raise DomainError("municipality_unknown", f"Unknown municipality {number}")
-        actor = core.find_user_by_email(actor_email)
+        actor = accounts.find_user_by_email(actor_email)
         with ExitStack() as files, import_progress() as progress:  # the file is streamed, in two passes
             preview = applications.import_households(muni, lambda: files.enter_context(open(path, "rb")),  # noqa: SIM115
                                                      actor=actor, dry_run=dry_run, progress=progress)

@@ -11,9 +11,11 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
-from ..core.demo import DEMO_SEED, UNKNOWN_CODE
-from ..core.models import Municipality, User, Zone
+from ..accounts.models import User
+from ..core.models import Municipality
+from ..demo import DEMO_SEED, UNKNOWN_CODE
 from ..extensions import db
+from ..zones.models import Zone
 from . import services
 from .models import Card, Child
 

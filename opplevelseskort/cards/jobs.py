@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..accounts.models import User
 from ..core import files, jobs
 from ..core.clock import utcnow
 from ..core.errors import DomainError
-from ..core.models import JobRun, Municipality, User
+from ..core.models import JobRun, Municipality
 from ..extensions import db
 from . import applications, services
 

@@ -9,9 +9,11 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.models import Municipality, User, Zone
+from ..accounts.models import User
+from ..core.models import Municipality
 from ..core.types import UTCDateTime, enum_type, utcnow
 from ..extensions import db
+from ..zones.models import Zone
 
 
 class Channel(enum.StrEnum):

@@ -15,8 +15,8 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, load_only, selectinload
 
-from ..core import audit, outbox
-from ..core import services as core
+from ..accounts.models import User
+from ..core import audit, municipalities, outbox
 from ..core.clock import (
     local_date,
     today,  # noqa: F401  (services.today: the one Norwegian "today")
@@ -24,11 +24,13 @@ from ..core.clock import (
 )
 from ..core.errors import Conflict, DomainError, NotFound
 from ..core.i18n import force_locale
-from ..core.models import AuditLog, Municipality, OutboxChannel, OutboxMessage, OutboxStatus, Role, User, Zone
+from ..core.models import AuditLog, Municipality, OutboxChannel, OutboxMessage, OutboxStatus, Role
 from ..core.permissions import can_access_municipality, scope_to_municipality
 from ..core.ratelimit import hit_card_lookup
-from ..core.zones import find_zone, zones_of
+from ..core.validation import EMAIL_RE
 from ..extensions import db
+from ..zones.models import Zone
+from ..zones.services import find_zone, zones_of
 from . import address as addresses
 from . import codes
 from . import pdf as printing
@@ -38,7 +40,6 @@ log = logging.getLogger(__name__)
 
 
 PHONE_RE = re.compile(r"^\+?[0-9]{8,15}$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 # --- looking cards up ------------------------------------------------------------------------
@@ -201,13 +202,13 @@ def child_age(child: Child, on: date) -> int:
 
 def card_url(card: Card) -> str:
     """The URL inside the QR code: it opens nothing about the child for anyone but partner staff."""
-    return core.public_url(f"/k/{card.qr_token}")
+    return municipalities.public_url(f"/k/{card.qr_token}")
 
 
 def family_url(card: Card, locale: str | None = None) -> str:
     """The family's secret link to the card page (a different secret from the QR), in the guardian's language."""
     suffix = f"?sprak={locale}" if locale and locale != "nb" else ""
-    return core.public_url(f"/kort/{card.family_token}{suffix}")
+    return municipalities.public_url(f"/kort/{card.family_token}{suffix}")
 
 
 def scheme_period(municipality: Municipality, on: date | None = None) -> tuple[date, date]:

@@ -12,16 +12,18 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
+from ..accounts.permissions import fresh_login_required
 from ..core import files, jobs, nav, tenancy
 from ..core.forms import ActionForm
 from ..core.guards import form_page
 from ..core.i18n import current_locale_code
 from ..core.models import JobStatus, Municipality, Role
-from ..core.permissions import can_access_municipality, fresh_login_required, private_page, roles_required
+from ..core.permissions import can_access_municipality, private_page, roles_required
 from ..core.qr import qr_svg_inline
 from ..core.uow import refuse_form, refused
 from ..extensions import db, limiter
 from . import codes, services
+from . import jobs as card_jobs
 from .forms import CHANNEL_LABELS, REVOKE_LABELS, HouseholdForm, IssueForm, RenewForm, RevokeForm, SearchForm
 from .models import Card, Household
 
@@ -291,7 +293,6 @@ def card_handover_sheet(card_id: int):
 # --- applications and bulk import ------------------------------------------------------------
 
 from . import applications  # noqa: E402
-from . import jobs as card_jobs  # noqa: E402
 from .forms import ApplicationForm, BulkImportForm, DecisionForm  # noqa: E402
 from .models import ApplicationStatus  # noqa: E402
 
@@ -370,8 +371,8 @@ def bulk_import():
         # "Import now" after a dry run: the same file, kept on the server, is imported (no second upload).
         key = card_jobs.upload_key(current_user.id, upload)
         if ActionForm().validate_on_submit() and upload.isalnum() and files.get(key) is not None:
-            run = jobs.start("household_import", actor=current_user, municipality_id=_municipality().id,
-                             upload=key, dry_run=False, _token=upload)
+            run = jobs.start(card_jobs.household_import, actor=current_user, municipality_id=_municipality().id,
+                             upload=key, dry_run=False, page={"token": upload})
             return redirect(url_for("cards.import_job", run_id=run.id))
         errors = [_("Forhåndsvisningen er for gammel eller finnes ikke. Last opp filen på nytt.")]
     elif form.validate_on_submit():
@@ -381,8 +382,8 @@ def bulk_import():
         with refused(lambda problems: form_page("cards/import.html", form, errors=problems, preview=None, kept=None,
                                                 columns=applications.IMPORT_COLUMNS)):
             jobs.check_upload_quota(current_user)
-        run = jobs.start("household_import", actor=current_user, municipality_id=_municipality().id, upload=key,
-                         dry_run=bool(form.dry_run.data), _token=token)
+        run = jobs.start(card_jobs.household_import, actor=current_user, municipality_id=_municipality().id,
+                         upload=key, dry_run=bool(form.dry_run.data), page={"token": token})
         return redirect(url_for("cards.import_job", run_id=run.id))
     return form_page("cards/import.html", form, errors=errors, preview=None, kept=None,
                      columns=applications.IMPORT_COLUMNS)
@@ -394,7 +395,7 @@ def import_job(run_id: int):
     """The import's progress while it runs; then the same result page as before: the preview, the import, or
     every problem by line."""
     with refused(not_found=True):
-        run = jobs.run_of(run_id, actor=current_user, kind="household_import")
+        run = jobs.run_of(run_id, actor=current_user, job=card_jobs.household_import)
     form = BulkImportForm(formdata=None)  # the next upload is a preview again, whatever this one was
     if run.status in (JobStatus.QUEUED, JobStatus.RUNNING):
         return render_template("core/job.html", run=run, status_url=url_for("core.job_status", run_id=run.id),
@@ -417,13 +418,13 @@ def import_job(run_id: int):
             flash(_("%(n)d barn i %(h)d husstander er registrert med kort.", n=preview.children,
                     h=preview.households), "success")
     return form_page("cards/import.html", form, errors=[], preview=preview,
-                     kept=run.params.get("_token") if run.result.get("dry_run") else None,
+                     kept=run.context.get("token") if run.result.get("dry_run") else None,
                      columns=applications.IMPORT_COLUMNS, outreach=outreach, run=run, parts=parts)
 
 
 def _finished_import(run_id: int):
     with refused(not_found=True):
-        run = jobs.run_of(run_id, actor=current_user, kind="household_import")
+        run = jobs.run_of(run_id, actor=current_user, job=card_jobs.household_import)
     if run.status != JobStatus.DONE or run.result.get("dry_run"):
         abort(404)
     return run
@@ -436,7 +437,7 @@ def import_send_links(run_id: int):
     run = _finished_import(run_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    sending = jobs.start("import_card_links", actor=current_user, municipality_id=run.municipality_id,
+    sending = jobs.start(card_jobs.import_card_links, actor=current_user, municipality_id=run.municipality_id,
                          import_run=run.id)
     return redirect(url_for("cards.import_links_job", run_id=sending.id))
 
@@ -445,7 +446,7 @@ def import_send_links(run_id: int):
 @roles_required(*CASE)
 def import_links_job(run_id: int):
     with refused(not_found=True):
-        run = jobs.run_of(run_id, actor=current_user, kind="import_card_links")
+        run = jobs.run_of(run_id, actor=current_user, job=card_jobs.import_card_links)
     if run.status in (JobStatus.QUEUED, JobStatus.RUNNING):
         return render_template("core/job.html", run=run, status_url=url_for("core.job_status", run_id=run.id),
                                title=_("Sender kortlenker"))

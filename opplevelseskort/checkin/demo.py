@@ -12,11 +12,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from ..accounts.models import User
 from ..cards.models import Card, Child
 from ..core.clock import today
-from ..core.demo import DEMO_SEED
 from ..core.errors import DomainError
-from ..core.models import Municipality, User
+from ..core.models import Municipality
+from ..demo import DEMO_SEED
 from ..extensions import db
 from ..partners import services as partners
 from ..partners.models import Occasion, Offer

@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.models import User
+from ..accounts.models import User
 from ..core.types import UTCDateTime, enum_type, utcnow
 from ..extensions import db
 

@@ -14,12 +14,13 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy.orm import make_transient_to_detached
 
+from ..accounts.models import User
 from ..cards import services as cards
 from ..cards.models import Card, CardStatus, Child
 from ..core import audit
 from ..core.clock import OSLO, local_date, today, utcnow
 from ..core.errors import DomainError, NotFound, PermissionDenied
-from ..core.models import Role, User
+from ..core.models import Role
 from ..extensions import db
 from ..partners import services as partners
 from ..partners.models import Booking, BookingStatus, Occasion, Offer, Partner, PartnerMember, PartnerStatus

@@ -10,12 +10,13 @@ from flask import abort
 from flask_babel import format_date
 from flask_babel import gettext as _
 
+from ..accounts.models import User
 from ..cards.models import Card, Child, Guardian
 from ..core.clock import utcnow
 from ..core.errors import DomainError
 from ..core.exports import csv_writer
 from ..core.i18n import current_locale_code
-from ..core.models import Municipality, Role, User
+from ..core.models import Municipality, Role
 from ..core.pdf import Document
 from ..extensions import db
 from ..partners.models import Offer, OfferStatus, Partner, PartnerStatus

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 
 from ..extensions import db
-from .models import AuditLog, User
+from .models import AuditLog
+from .types import Actor
 
 log = logging.getLogger(__name__)
 
 
-def record(actor: User | None, action: str, object_type: str, object_id=None, *,
+def record(actor: Actor | None, action: str, object_type: str, object_id=None, *,
            municipality_id: int | None = None, **details) -> AuditLog:
     """Add one audit row in the current transaction (never commits)."""
     row = AuditLog(

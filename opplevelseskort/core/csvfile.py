@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Generic, TypeVar
@@ -263,3 +264,43 @@ def read_table(data: Source, model: type[M], *, aliases: dict[str, tuple[str, ..
                          required_columns=required_columns)
     rows = list(reader)
     return Table(rows=rows, errors=reader.all_errors(), lines=reader.lines, columns=reader.columns)
+
+
+# Numbers as SSB's statistics files write them: a decimal comma, spaces, and symbols for missing values.
+STATUS_SYMBOLS = ("-", "..", "...", ":", ".")
+
+
+def number_or_symbol(text, what: str, where: str, errors: list[str]) -> tuple[float | None, str | None]:
+    """A figure, or (None, symbol) for SSB's missing-value symbols."""
+    if text is None:
+        return None, None
+    if isinstance(text, bool):
+        errors.append(_("%(where)s: %(what)s «%(value)s» er ikke et tall.", where=where, what=what, value=text))
+        return None, None
+    if isinstance(text, (int, float)):
+        return _finite(float(text), text, what, where, errors), None
+    t = str(text).strip()
+    if t == "":
+        return None, None
+    if t in STATUS_SYMBOLS:
+        return None, t
+    try:
+        return _finite(float(t.replace("\u00a0", "").replace(" ", "").replace(",", ".")), t, what, where,
+                       errors), None
+    except ValueError:
+        errors.append(_("%(where)s: %(what)s «%(value)s» er ikke et tall eller et av SSBs symboler (%(symbols)s).",
+                        where=where, what=what, value=t, symbols=" ".join(STATUS_SYMBOLS)))
+        return None, None
+
+
+LARGEST = 1e12  # no figure of a zone is larger: a value beyond it is a broken file, not a statistic
+
+
+def _finite(value: float, text, what: str, where: str, errors: list[str]) -> float | None:
+    """A number a page can show and a database can keep: not NaN, not infinite, not beyond LARGEST."""
+    if math.isfinite(value) and abs(value) <= LARGEST:
+        return value
+    errors.append(_("%(where)s: %(what)s «%(value)s» er ikke et endelig tall innenfor ±10¹².", where=where, what=what,
+                    value=text))
+    return None
+

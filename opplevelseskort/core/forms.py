@@ -4,20 +4,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from flask_wtf.i18n import translations as wtf_translations
 from wtforms import (
-    BooleanField,
-    EmailField,
     Form,
-    IntegerField,
-    PasswordField,
     SelectField,
-    SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.validators import DataRequired, Length, Optional
 
 from .i18n import LANGUAGE_NAMES
 from .labels import labels_for
@@ -50,74 +43,6 @@ def leaf_fields(form):
 def field_named(form, name: str):
     """The field whose input name is `name` ("guardians-1-phone" inside a FieldList), or None."""
     return next((f for f in leaf_fields(form) if f.name == name), None)
-
-
-class LoginForm(FlaskForm):
-    email = EmailField(_l("E-post"), validators=[DataRequired(), Length(max=254)],
-                       render_kw={"autocomplete": "username"})
-    password = PasswordField(_l("Passord"), validators=[DataRequired()],
-                             render_kw={"autocomplete": "current-password"})
-
-
-class PasswordChangeForm(FlaskForm):
-    current = PasswordField(_l("Nåværende passord"), validators=[DataRequired()],
-                            render_kw={"autocomplete": "current-password"})
-    new = PasswordField(_l("Nytt passord"), validators=[DataRequired(), Length(min=8, max=200)],
-                        description=_l("Minst 8 tegn."), render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField(_l("Gjenta nytt passord"),
-                            validators=[DataRequired(), EqualTo("new", message=_l("Passordene er ikke like."))],
-                            render_kw={"autocomplete": "new-password"})
-
-
-class SecondFactorForm(FlaskForm):
-    code = StringField(_l("Kode"), validators=[DataRequired(), Length(max=20)],
-                       description=_l("Seks sifre fra appen, eller en av reservekodene."),
-                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True})
-
-
-class ReauthForm(FlaskForm):
-    password = PasswordField(_l("Passord"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
-
-
-class PasswordSetForm(FlaskForm):
-    """A new user chooses their password through a set-password link."""
-
-    new = PasswordField(_l("Nytt passord"), validators=[DataRequired(), Length(min=8, max=200)],
-                        description=_l("Minst 8 tegn."), render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField(_l("Gjenta nytt passord"),
-                            validators=[DataRequired(), EqualTo("new", message=_l("Passordene er ikke like."))],
-                            render_kw={"autocomplete": "new-password"})
-
-
-class UserForm(FlaskForm):
-    email = EmailField(_l("E-post"), validators=[DataRequired(), Email(), Length(max=254)])
-    name = StringField(_l("Navn"), validators=[Optional(), Length(max=200)])
-    password = PasswordField(_l("Passord (valgfritt)"), validators=[Optional(), Length(min=8, max=200)],
-                             description=_l("La feltet stå tomt: brukeren får en e-post med en lenke for å velge "
-                                            "passordet selv (anbefalt; ingen passord sendes)."),
-                             render_kw={"autocomplete": "new-password"})
-    role = SelectField(_l("Rolle"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
-    municipality_id = SelectField(_l("Kommune"), coerce=int, validators=[Optional()])
-
-
-class UserEditForm(FlaskForm):
-    name = StringField(_l("Navn"), validators=[Optional(), Length(max=200)])
-    role = SelectField(_l("Rolle"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
-    municipality_id = SelectField(_l("Kommune"), coerce=int, validators=[Optional()])
-    active = BooleanField(_l("Aktiv"))
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-class TokenForm(FlaskForm):
-    name = StringField(_l("Navn på nøkkelen"), validators=[DataRequired(), Length(max=120)],
-                       description=_l("For eksempel «Skanner i resepsjonen»."))
-    scopes = MultiCheckboxField(_l("Hva nøkkelen kan gjøre"), validate_choice=False)
-    days = SelectField(_l("Virker i"), coerce=int, default=90,
-                       choices=[(30, _l("30 dager")), (90, _l("90 dager")), (365, _l("ett år"))])
 
 
 class ActionForm(FlaskForm):
@@ -161,32 +86,3 @@ class MunicipalityForm(FlaskForm):
 class LanguageForm(FlaskForm):
     locale = SelectField(_l("Språk"))
 
-
-class ZoneImportForm(FlaskForm):
-    municipality_id = SelectField(_l("Kommune"), coerce=int)
-    kind = SelectField(_l("Filtype"), choices=[
-        ("geojson", _l("GeoJSON med grenser (Kartverket/Geonorge)")),
-        ("csv", _l("CSV: code;name;level;parent")),
-        ("mapping", _l("CSV: grunnkrets;sone (koblingstabell)")),
-    ])
-    file = FileField(_l("Fil"), validators=[FileRequired(_l("Velg en fil."))])
-    code_property = StringField(_l("Egenskap med kode"), default="grunnkretsnummer",
-                                validators=[Optional(), Length(max=80)],
-                                description=_l("Bare for GeoJSON: navnet på egenskapen som har sonekoden."))
-    name_property = StringField(_l("Egenskap med navn"), default="grunnkretsnavn",
-                                validators=[Optional(), Length(max=80)])
-    level = StringField(_l("Nivå"), default="grunnkrets", validators=[Optional(), Length(max=40)])
-    parent_prefix = IntegerField(_l("Lag overordnede soner fra de første sifrene i koden"),
-                                 validators=[Optional(), NumberRange(min=1, max=31)],
-                                 description=_l("For eksempel 6: de seks første sifrene i et grunnkretsnummer er delområdet."))
-    parent_level = StringField(_l("Nivå for overordnede soner"), default="delomrade",
-                               validators=[Optional(), Length(max=40)])
-    parent_name_property = StringField(_l("Egenskap med navn på overordnet sone"),
-                                       validators=[Optional(), Length(max=80)])
-    repair = BooleanField(_l("Reparer ugyldige polygoner (de listes etterpå) i stedet for å avvise filen"))
-
-
-class ZoneEditForm(FlaskForm):
-    name = StringField(_l("Navn"), validators=[DataRequired(), Length(max=200)])
-    level = StringField(_l("Nivå"), validators=[DataRequired(), Length(max=40)])
-    parent_code = StringField(_l("Kode for overordnet sone"), validators=[Optional(), Length(max=32)])

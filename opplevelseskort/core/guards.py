@@ -13,6 +13,7 @@ import itertools
 import json
 import logging
 import re
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Flask, g, jsonify, render_template, request
@@ -177,3 +178,13 @@ def form_page(template: str, form=None, *, errors=None, **context):
     if errors is not None:
         context["errors"] = errors
     return render_template(template, form=form, **context), (422 if refused else 200)
+
+
+def safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+

@@ -32,7 +32,7 @@ def staff_page() -> bool:
     return view is not None and not getattr(view, "public", False) and request.endpoint not in PUBLIC_ENDPOINTS
 
 
-PUBLIC_ENDPOINTS = {"core.home", "core.login", "core.accessibility", "core.set_language", "static"}
+PUBLIC_ENDPOINTS = {"core.home", "accounts.login", "core.accessibility", "core.set_language", "static"}
 
 
 def offered_locales() -> list[str]:

@@ -5,11 +5,14 @@
 - Production: `JOBS_URL=redis://...`; `opplevelseskort worker` runs as its own process on any number of nodes.
 - Tests: `JOBS_IMMEDIATE=1` runs each job at once, inside the request that queued it.
 
-A request queues a job with `start(kind, ...)`: a `job_run` row (committed with the request) and a queue entry
+A request queues a job with `start(fn, ...)`, naming the job's function (go-to-definition reaches it): a `job_run` row
 sent after that commit. The worker runs the job in an app context, in one transaction: the job's writes and its
 `done` status are committed together, or rolled back together and the run marked `failed` with its errors.
 Progress goes to the queue's store (`progress`/`progress_of`), so the page can show it while the job's own
-transaction is still open. Each part defines its jobs in its `jobs.py` with `@job("kind")`.
+transaction is still open. Each part defines its jobs in its `jobs.py` with `@job("kind", title=...)`, which
+registers the function under the kind its rows keep (the worker reads the kind back from the row). A run's `params`
+are exactly the function's keyword arguments; how it runs (language, address, lane, retries, the page's own keys)
+is its `context`.
 """
 
 from __future__ import annotations
@@ -36,18 +39,24 @@ from huey import Huey, crontab
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 from ..extensions import db
-from . import files, outbox, zones
+from . import files, outbox
 from .clock import utcnow
 from .errors import DomainError, NotFound
 from .exports import csv_writer
 from .i18n import current_locale_code, force_locale
-from .models import JobRun, JobStatus, Municipality, Role, StoredFile, User
+from .models import STAFF, JobRun, JobStatus, Role, StoredFile
 from .permissions import can_access_municipality
+from .types import Actor
 
 log = logging.getLogger(__name__)
 
+
 queue = Huey("opplevelseskort", storage_class=MemoryStorage, results=False, utc=True)
+
+
 _JOBS: dict[str, Callable] = {}
+
+
 _APP: list[Flask] = []  # the app the worker runs jobs in (set by init_app)
 
 
@@ -70,15 +79,25 @@ def init_app(app: Flask) -> None:
     app.extensions["opplevelseskort.jobs"] = queue
 
 
-def job(kind: str):
+def job(kind: str, *, title=None):
     """Declare a job: `fn(run: JobRun, **params)` runs in the worker in one transaction; it returns the result
-    (JSON-ready) or raises a DomainError whose message, or ImportFailed whose errors, the run keeps."""
+    (JSON-ready) or raises a DomainError whose message, or ImportFailed whose errors, the run keeps. `title` is
+    what its progress page is headed."""
 
     def register(fn: Callable) -> Callable:
+        if _JOBS.get(kind, fn) is not fn and _JOBS[kind].__qualname__ != fn.__qualname__:
+            raise ValueError(f"two jobs named {kind!r}")
         _JOBS[kind] = fn
+        fn.job_kind, fn.job_title = kind, title
         return fn
 
     return register
+
+
+def title_of(run: JobRun):
+    """The heading of a run's page: its job's title, else "Job"."""
+    fn = _JOBS.get(run.kind)
+    return getattr(fn, "job_title", None) or _("Jobb")
 
 
 @queue.task()
@@ -104,16 +123,20 @@ def _run_job(run_id: int) -> None:
             db.session.remove()
 
 
-# --- fair lanes: one person's big files never hold everyone else's work ------------------------------------------
+BIG = "big"  # in a run's context: its upload is large (JOBS_BIG_UPLOAD_BYTES or more)
 
-BIG = "_big"  # a run's parameter: its upload is large (JOBS_BIG_UPLOAD_BYTES or more)
+
 _BIG_HERE: dict[int, int | None] = {}  # the big runs this process is executing now -> who started each
+
+
 _LANE_LOCK = threading.Lock()
+
+
 _THREADS: list[int] = [1]  # job threads of this process (set by run_worker)
 
 
 def _is_big(run: JobRun | None) -> bool:
-    return run is not None and bool((run.params or {}).get(BIG))
+    return run is not None and bool((run.context or {}).get(BIG))
 
 
 def lane_wait(run: JobRun | None) -> int:
@@ -159,12 +182,12 @@ def _execute(run: JobRun, run_id: int, fn: Callable, immediate: bool) -> JobRun:
     if not immediate:
         db.session.commit()  # "running" is seen by the page while the job's own transaction is open
     savepoint = db.session.begin_nested() if immediate and run.kind not in _OWN_TRANSACTIONS else None
-    params = {k: v for k, v in (run.params or {}).items() if not k.startswith("_")}  # _keys: the page's own
     errors: list[str] = []
-    g.public_base_url = (run.params or {}).get("_base_url") or ""
-    with force_locale((run.params or {}).get("_locale") or "nb"):  # messages in the starter's language
+    context = run.context or {}
+    g.public_base_url = context.get("base_url") or ""
+    with force_locale(context.get("locale") or "nb"):  # messages in the starter's language
         try:
-            result = fn(run, **params)
+            result = fn(run, **(run.params or {}))
         except DomainError as exc:
             errors = list(getattr(exc, "errors", None) or [exc.message])
             log.info("job %s (%s) refused: %s problems", run_id, run.kind, len(errors))
@@ -232,17 +255,25 @@ def errors_csv(run: JobRun) -> bytes | None:
     return stored.content if stored is not None else None
 
 
-def start(kind: str, /, *, actor: User | None, municipality_id: int | None, **params) -> JobRun:
-    """Queue a job: its row now (in the caller's transaction), its queue entry once that transaction commits."""
-    if kind not in _JOBS:
-        raise KeyError(kind)
+def start(fn: Callable, /, *, actor: Actor | None, municipality_id: int | None, back: str | None = None,
+          page: dict | None = None, **params) -> JobRun:
+    """Queue job `fn` (a function declared with `@job`) with `params`, its keyword arguments, as they are: its row
+    now (in the caller's transaction), its queue entry once that transaction commits. `back` is the endpoint its
+    page leads back to; `page` what the starting page keeps about the run (in `run.context`, never passed on)."""
+    kind = getattr(fn, "job_kind", None)
+    if kind is None or _JOBS.get(kind) is not fn:
+        raise TypeError(f"{fn!r} is not a job: declare it with @jobs.job(kind)")
+    context = dict(page or {})
+    if back:
+        context["back"] = back
     if has_request_context():
-        params.setdefault("_locale", current_locale_code())
-        params.setdefault("_base_url", request.url_root.rstrip("/"))  # links built in the job point here
+        context["locale"] = current_locale_code()
+        context["base_url"] = request.url_root.rstrip("/")  # links built in the job point here
     size = files.size(params["upload"]) if isinstance(params.get("upload"), str) else None
     if size is not None and size >= current_app.config["JOBS_BIG_UPLOAD_BYTES"]:
-        params[BIG] = True
-    run = JobRun(kind=kind, actor_id=actor.id if actor else None, municipality_id=municipality_id, params=params)
+        context[BIG] = True
+    run = JobRun(kind=kind, actor_id=actor.id if actor else None, municipality_id=municipality_id, params=params,
+                 context=context)
     db.session.add(run)
     db.session.flush()
     run_id = run.id
@@ -328,9 +359,9 @@ def run_worker(app: Flask, *, workers: int = 1, periodic: bool = True) -> None:
     consumer.run()
 
 
-# --- a worker that dies: no lock outlives it, no run stays "running" -----------------------------------------------
-
 _RUNNING: set[int] = set()  # the runs this process is executing now
+
+
 _SCHEDULED_TASKS: dict[str, Callable] = {}
 
 
@@ -401,10 +432,10 @@ def recover(now: datetime | None = None) -> dict:
         seen = heard if heard is not None else (run.started_at or run.created_at).timestamp()
         if now.timestamp() - float(seen) < current_app.config["JOBS_STALE_SECONDS"]:
             continue
-        attempts = int((run.params or {}).get("_attempts", 0))
+        attempts = int((run.context or {}).get("attempts", 0))
         if run.kind not in SCHEDULE and run.kind not in _OWN_TRANSACTIONS and attempts < 1:
             run.status, run.started_at = JobStatus.QUEUED, None
-            run.params = {**(run.params or {}), "_attempts": attempts + 1}
+            run.context = {**(run.context or {}), "attempts": attempts + 1}
             retried.append(run.id)
         else:
             run.status, run.finished_at = JobStatus.FAILED, now
@@ -419,10 +450,11 @@ def recover(now: datetime | None = None) -> dict:
     return {"retried": retried, "failed": failed}
 
 
-def run_of(run_id: int, *, actor: User, kind: str | None = None) -> JobRun:
-    """A run its own starter may follow (an admin of its municipality too); anyone else's is not found."""
+def run_of(run_id: int, *, actor: Actor, job: Callable | None = None) -> JobRun:
+    """A run (of job function `job`, when given) its own starter may follow (an admin of its municipality too);
+    anyone else's is not found."""
     run = db.session.get(JobRun, run_id)
-    if run is None or (kind is not None and run.kind != kind) or not (
+    if run is None or (job is not None and run.kind != job.job_kind) or not (
             run.actor_id == actor.id or (actor.role == Role.ADMIN and run.municipality_id is not None
                                          and can_access_municipality(actor, run.municipality_id))):
         raise NotFound("job_not_found", _("Fant ikke jobben."))
@@ -482,7 +514,7 @@ SCHEDULE: dict[str, Scheduled] = {}
 
 def run_scheduled(name: str) -> JobRun:
     """One run of a scheduled job, recorded (what the worker's schedule calls; an admin may also run one now)."""
-    run = JobRun(kind=name, params={})
+    run = JobRun(kind=name, params={}, context={})
     db.session.add(run)
     if queue.immediate:
         db.session.flush()
@@ -515,34 +547,34 @@ def schedule_overview() -> list[dict]:
     return out
 
 
-def _runs_seen_by(actor: User, *where, order, limit: int) -> list[tuple[JobRun, str]]:
+def _runs_seen_by(actor: Actor, *where, order, limit: int) -> list[tuple[JobRun, str]]:
     """Runs for the admin page, in the admin's municipality (every one for an admin without one), each with the
     e-mail of who started it."""
-    query = (db.select(JobRun, User.email).outerjoin(User, User.id == JobRun.actor_id).where(*where)
+    query = (db.select(JobRun, STAFF.c.email).outerjoin(STAFF, STAFF.c.id == JobRun.actor_id).where(*where)
              .order_by(order).limit(limit))
     if actor.municipality_id is not None:
         query = query.where(JobRun.municipality_id == actor.municipality_id)
     return [(run, email or "") for run, email in db.session.execute(query).all()]
 
 
-def recent_failures(actor: User, *, days: int = 7, limit: int = 50) -> list[tuple[JobRun, str]]:
+def recent_failures(actor: Actor, *, days: int = 7, limit: int = 50) -> list[tuple[JobRun, str]]:
     """For the admin page: the jobs people started (imports, link sendings, builds) that failed lately, newest
     first."""
     return _runs_seen_by(actor, JobRun.status == JobStatus.FAILED, JobRun.kind.not_in(list(SCHEDULE)),
                          JobRun.created_at >= utcnow() - timedelta(days=days), order=JobRun.id.desc(), limit=limit)
 
 
-def running_now(actor: User) -> list[tuple[JobRun, str, bool]]:
+def running_now(actor: Actor) -> list[tuple[JobRun, str, bool]]:
     """For the admin page: the runs going on now, and whether each is big (it takes a lane of its own)."""
     return [(run, email, _is_big(run)) for run, email in _runs_seen_by(
         actor, JobRun.status.in_([JobStatus.RUNNING, JobStatus.QUEUED]), order=JobRun.id, limit=100)]
 
 
-def upload_use(actor: User) -> list[tuple[str, int, int]]:
+def upload_use(actor: Actor) -> list[tuple[str, int, int]]:
     """For the admin page: each person's uploads kept on the server (e-mail, files, bytes), largest first."""
-    query = db.select(User.id, User.email)
+    query = db.select(STAFF.c.id, STAFF.c.email)
     if actor.municipality_id is not None:
-        query = query.where(User.municipality_id == actor.municipality_id)
+        query = query.where(STAFF.c.municipality_id == actor.municipality_id)
     by_user = _uploads_by_user()
     out = [(email, *by_user[user_id]) for user_id, email in db.session.execute(query).all() if user_id in by_user]
     return sorted(out, key=lambda r: -r[2])
@@ -571,10 +603,12 @@ def reap_stale_runs() -> dict:
 
 
 UPLOADS = "upload/"  # files kept for a job: upload/<user id>/<kind>/<token>
+
+
 USER_UPLOADS = (UPLOADS, "household-import/")  # every prefix a user's kept uploads are stored under, then <user id>/
 
 
-def keep_upload(kind: str, user: User, data: bytes | BinaryIO, content_type: str = "application/octet-stream") -> str:
+def keep_upload(kind: str, user: Actor, data: bytes | BinaryIO, content_type: str = "application/octet-stream") -> str:
     """Keep an uploaded file for the job that reads it (every node and worker sees it); deleted by the job (also
     when it fails), or by the schedule after 24 hours. A stream (the upload as Werkzeug spooled it) is stored a
     chunk at a time. Refused beyond the user's and the municipality's quota (`check_upload_quota`)."""
@@ -605,7 +639,7 @@ def stored_uploads(user_ids: list[int], by_user: dict[int, tuple[int, int]] | No
     return sum(c for c, _b in found), sum(b for _c, b in found)
 
 
-def check_upload_quota(user: User) -> None:
+def check_upload_quota(user: Actor) -> None:
     """After a new upload is stored (in the request's transaction, so a refusal keeps nothing): at most
     UPLOAD_QUOTA_FILES files and UPLOAD_QUOTA_BYTES per user, UPLOAD_QUOTA_MUNICIPALITY_BYTES per municipality,
     waiting for their jobs or for "import now"."""
@@ -620,7 +654,7 @@ def check_upload_quota(user: User) -> None:
             "forhåndsvisning først. Filer som ikke brukes, slettes etter 24 timer.", n=count - 1, mb=size // mb,
             files=cfg["UPLOAD_QUOTA_FILES"], limit=cfg["UPLOAD_QUOTA_BYTES"] // mb))
     if user.municipality_id is not None:
-        colleagues = list(db.session.scalars(sa.select(User.id).where(User.municipality_id == user.municipality_id)))
+        colleagues = list(db.session.scalars(sa.select(STAFF.c.id).where(STAFF.c.municipality_id == user.municipality_id)))
         _count, together = stored_uploads(colleagues, by_user)
         if together > cfg["UPLOAD_QUOTA_MUNICIPALITY_BYTES"]:
             raise DomainError("upload_quota", _(
@@ -641,24 +675,3 @@ def read_upload(key: str) -> bytes:
     """A kept upload whole (a format that is parsed whole, such as GeoJSON)."""
     return open_upload(key).read()
 
-
-@job("zone_import")
-def zone_import(run: JobRun, *, upload: str, kind: str, options: dict) -> dict:
-    """Zones from GeoJSON, CSV or a mapping table, all or nothing; the page then shows what was done."""
-    data = read_upload(upload)
-    municipality = db.session.get(Municipality, run.municipality_id)
-    actor = db.session.get(User, run.actor_id) if run.actor_id else None
-    result = zones.import_file(municipality, data, kind, actor=actor, progress=reporter(run), **options)
-    if kind == "geojson":
-        message = _("%(created)d soner opprettet, %(updated)d oppdatert, %(parents)d overordnede soner laget.",
-                    created=result.created, updated=result.updated, parents=result.parents_created)
-        if result.set_aside:
-            message += " " + _("Satt til side fordi de hører til andre kommuner: %(aside)s.",
-                               aside=zones.counts_text(result.set_aside))
-    elif kind == "csv":
-        message = _("%(created)d soner opprettet, %(updated)d oppdatert.", created=result.created,
-                    updated=result.updated)
-    else:
-        message = _("%(n)d koblinger lagret.", n=result.links)
-    files.delete(upload)
-    return {"message": message, "lines": list(result.repaired)}

@@ -5,9 +5,19 @@ from __future__ import annotations
 import enum
 import re
 from datetime import UTC, datetime
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
+
+
+class Actor(Protocol):
+    """Who acts, as core sees them: a staff account (accounts.models.User) without core importing it."""
+
+    id: int
+    email: str
+    role: str
+    municipality_id: int | None
 
 
 def utcnow() -> datetime:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import gettext as _
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # an address, not a proof it exists
 
 
 def field_message(err: dict, name: str | None = None) -> tuple[str, str]:

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from ..core.models import Municipality, Zone
+from ..core.models import Municipality
+from ..zones.models import Zone
 from .models import Offer, Partner
 
 MAX_ENTRIES = 512

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from ..accounts.models import User
 from ..core.clock import local_now, today
-from ..core.demo import DEMO_PASSWORD
-from ..core.models import Municipality, Role, User
+from ..core.models import Municipality, Role
+from ..demo import DEMO_PASSWORD
 from ..extensions import db
 from .models import Occasion, Offer, OfferCategory, OfferStatus, Partner, PartnerKind, PartnerStatus
 from .services import create_staff_user

@@ -19,7 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..core.forms import UserEditForm, UserForm
+from ..accounts.forms import UserEditForm, UserForm
 from ..core.labels import labels_for
 from .models import LimitPeriod, OfferCategory, OfferStatus, PartnerKind
 

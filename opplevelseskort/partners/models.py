@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.hours import OpeningHours, OpeningHoursType
-from ..core.models import Municipality, Zone
+from ..core.models import Municipality
 from ..core.types import UTCDateTime, enum_type, utcnow
 from ..extensions import db
+from ..zones.models import Zone
 
 
 class PartnerStatus(enum.StrEnum):

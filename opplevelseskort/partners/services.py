@@ -1,5 +1,5 @@
 """Partners, offers, the catalogue and bookings with a waiting list.
-Writes are flushed; the request's boundary (core.uow) or the CLI commits."""
+Writes are flushed; the request's boundary (accounts.uow) or the CLI commits."""
 
 from __future__ import annotations
 
@@ -12,19 +12,22 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 
+from ..accounts import services as accounts
+from ..accounts.models import User
 from ..cards import services as cards
 from ..cards.models import Card, Child, Household
 from ..core import audit, outbox
-from ..core import services as core
 from ..core.clock import OSLO, local_date, utcnow
 from ..core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from ..core.hours import OpeningHours
 from ..core.i18n import force_locale
 from ..core.images import store_jpeg
-from ..core.models import Municipality, OutboxChannel, OutboxMessage, Role, User, Zone
+from ..core.models import Municipality, OutboxChannel, OutboxMessage, Role
 from ..core.permissions import can_access_municipality, scope_to_municipality
-from ..core.zones import find_zone
+from ..core.validation import EMAIL_RE
 from ..extensions import db
+from ..zones.models import Zone
+from ..zones.services import find_zone
 from .models import (
     Booking,
     BookingStatus,
@@ -83,7 +86,7 @@ def register_partner(municipality: Municipality, data: PartnerInput) -> Partner:
         errors.append(_("Velg type organisasjon."))
     if not (data.contact_name or "").strip():
         errors.append(_("Kontaktperson mangler."))
-    if not core.EMAIL_RE.match((data.contact_email or "").strip()):
+    if not EMAIL_RE.match((data.contact_email or "").strip()):
         errors.append(_("«%(value)s» er ikke en gyldig e-postadresse.", value=data.contact_email))
     zone = None
     if (data.zone or "").strip():
@@ -119,10 +122,10 @@ def approve_partner(partner: Partner, *, actor: User) -> User | None:
                                         email=partner.contact_email))
     # No password is made up for them, sent or stored in a message: the contact person sets their own through a
     # single-use, expiring link.
-    user = create_staff_user(partner.contact_email, core.unusable_password(), Role.PARTNER,
+    user = create_staff_user(partner.contact_email, accounts.unusable_password(), Role.PARTNER,
                              name=partner.contact_name, municipality_id=partner.municipality_id, partner_id=partner.id,
                              actor=actor)
-    link = core.password_link(user)
+    link = accounts.password_link(user)
     outbox.enqueue(OutboxChannel.EMAIL, partner.contact_email, _("Velkommen som partner i opplevelseskortet"),
                    _("%(name)s er godkjent. Velg ditt eget passord for %(email)s her (lenken virker én gang, i "
                      "%(hours)d timer): %(link)s", name=partner.name, email=partner.contact_email,
@@ -204,7 +207,7 @@ def create_staff_user(email: str, password: str, role: Role | str, *, name: str 
                       actor: User | None = None) -> User:
     """Create a staff user (core) and, for a partner user, tie them to their organisation, which must exist in
     their municipality."""
-    user = core.create_user(email, password, role, name=name, municipality_id=municipality_id, actor=actor)
+    user = accounts.create_user(email, password, role, name=name, municipality_id=municipality_id, actor=actor)
     attach_partner(user, partner_id)
     return user
 
@@ -212,7 +215,7 @@ def create_staff_user(email: str, password: str, role: Role | str, *, name: str 
 def update_staff_user(user: User, *, actor: User, partner_id: int | None | type(...) = ..., **changes) -> User:
     """Change a staff user (core's rules) and their partner tie: a partner user keeps or gets one, any other role
     has none."""
-    core.update_user(user, actor=actor, **changes)
+    accounts.update_user(user, actor=actor, **changes)
     attach_partner(user, partner_id)
     return user
 

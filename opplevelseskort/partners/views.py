@@ -10,9 +10,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
+from ..accounts import oidc
+from ..accounts import services as accounts
 from ..cards import services as cards
-from ..core import files, nav, oidc, tenancy
-from ..core import services as core_services
+from ..core import files, municipalities, nav, tenancy
 from ..core.clock import OSLO, today
 from ..core.guards import form_page
 from ..core.i18n import current_locale_code
@@ -260,7 +261,7 @@ def book_on_behalf(offer_id: int, occasion_id: int):
 # --- staff users with their partner tie (admin): users are core's, which partner a user works for is ours ------
 
 def _user_form_choices(form) -> None:
-    munis = core_services.municipalities_for(current_user)
+    munis = municipalities.municipalities_for(current_user)
     form.municipality_id.choices = [(0, _("Ingen (alle kommuner)"))] * (current_user.municipality_id is None) + [
         (m.id, f"{m.name} ({m.number})") for m in munis]
     form.partner_id.choices = [(0, _("Ingen"))] + services.partner_choices(current_user)
@@ -283,16 +284,16 @@ def user_new():
                             "password_common": form.password, "role_invalid": form.role,
                             "municipality_required": form.municipality_id, None: form.email}):
             user = services.create_staff_user(
-                form.email.data, form.password.data or core_services.unusable_password(), form.role.data,
+                form.email.data, form.password.data or accounts.unusable_password(), form.role.data,
                 name=form.name.data or "", municipality_id=_municipality_chosen(form),
                 partner_id=form.partner_id.data or None, actor=current_user)
         if form.password.data:
             flash(_("Brukeren %(email)s er opprettet.", email=user.email), "success")
         else:  # the user chooses their own password through a link
-            core_services.send_password_link(user, actor=current_user)
+            accounts.send_password_link(user, actor=current_user)
             flash(_("Brukeren %(email)s er opprettet. En lenke for å velge passord står i kø; listen viser når den er "
                     "sendt.", email=user.email), "success")
-        return redirect(url_for("core.users"))
+        return redirect(url_for("accounts.users"))
     return form_page("partners/user_form.html", form)
 
 
@@ -300,7 +301,7 @@ def user_new():
 @roles_required(Role.ADMIN)
 def user_edit(user_id: int):
     with refused(not_found=True):
-        user = core_services.user_to_manage(current_user, user_id)
+        user = accounts.user_to_manage(current_user, user_id)
     form = StaffUserEditForm(obj=user) if request.method == "GET" else StaffUserEditForm()
     if request.method == "GET":
         form.role.data = user.role.value
@@ -316,7 +317,7 @@ def user_edit(user_id: int):
                                        name=form.name.data, municipality_id=_municipality_chosen(form),
                                        partner_id=form.partner_id.data or None)
         flash(_("Endringene er lagret."), "success")
-        return redirect(url_for("core.users"))
+        return redirect(url_for("accounts.users"))
     return form_page("partners/user_edit.html", form, user=user, oidc_providers=oidc.providers_for(user))
 
 

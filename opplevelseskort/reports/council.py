@@ -18,7 +18,7 @@ from shapely.geometry import Polygon
 from ..core.errors import DomainError
 from ..core.models import Municipality
 from ..core.pdf import Document
-from . import gis, need, services
+from . import features, gis, need, services
 
 # reach classes (share of the children in need who were active): colour-blind safe, light to dark, and a grey
 # with a hatch for "not shown"
@@ -55,7 +55,7 @@ def gather(municipality: Municipality, year: int) -> CouncilReport:
         total = services.publication(municipality, services.parse_period(str(y))).municipality_row.cells["total"]
         trend.append((y, services.shown(total["children_with_card"]), services.shown(total["active_children"]),
                       services.shown(total["checkins"])))
-    return CouncilReport(municipality, year, level, table, gis.index_by_zone(municipality, year), trend)
+    return CouncilReport(municipality, year, level, table, features.index_by_zone(municipality, year), trend)
 
 
 def _class_of(reach: float | None):

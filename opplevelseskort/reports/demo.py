@@ -12,11 +12,13 @@ import random
 
 import sqlalchemy as sa
 
+from ..accounts.models import User
 from ..cards.models import Child
 from ..core.clock import today
-from ..core.demo import DEMO_SEED, UNKNOWN_CODE
-from ..core.models import Municipality, User, Zone
+from ..core.models import Municipality
+from ..demo import DEMO_SEED, UNKNOWN_CODE
 from ..extensions import db
+from ..zones.models import Zone
 from . import levekar, services
 
 # SSB's indicators of the index for levekårsproblemer (shares, in per cent), each tied to the zone's hidden

@@ -21,39 +21,23 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from ..core.errors import DomainError, NotFound
-from ..core.models import Municipality, Zone
+from ..core.models import Municipality
 from ..extensions import db
-from . import levekar, need, services, store
+from ..zones.models import Zone
+from . import features, services, store
 from .models import ReportFeature, ReportPublication
 from .publication import Report
 
 EPSG_CHOICES = (25833, 25832, 25835)  # EUREF89 UTM 33 (the national default), 32 (west), 35 (Finnmark)
+
+
 COUNT_FIELDS = services.COUNT_MEASURES
+
+
 RATE_FIELDS = services.RATE_MEASURES
+
+
 RULE_VERSION = "suppression-plan-2"  # the disclosure rules the figures were published under (DISCLOSURE.md)
-
-
-def zone_features(report: Report) -> list[dict]:
-    """The zones of a published report as GeoJSON features in WGS84 (CRS84), with need, reach and index."""
-    year = report.period.start.year
-    needs = _needs(report.municipality, year, report.level)
-    index = index_by_zone(report.municipality, year)
-    features = []
-    for zone in report.zones:
-        cells = report.cells[zone.code]
-        props = {"code": zone.code, "name": zone.name, "level": zone.level, "period": report.period.label}
-        for m in services.MEASURES:
-            props[m] = services.shown(cells[m])
-            props[f"{m}_status"] = cells[m].status
-        row = needs.get(zone.code)
-        props.update({"need": row.need if row else None, "need_reach": row.reach if row else None,
-                      "need_reach_low": row.low if row else None, "need_reach_high": row.high if row else None,
-                      "levekarsindeks": index.get(zone.code)})
-        features.append({"type": "Feature", "id": zone.code, "properties": props,
-                         "geometry": json.loads(zone.boundary) if zone.boundary else None,
-                         "bbox": [zone.min_lon, zone.min_lat, zone.max_lon, zone.max_lat]
-                         if zone.min_lon is not None else None})
-    return features
 
 
 def published_years(municipality: Municipality) -> list[int]:
@@ -108,8 +92,6 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return parts[0], parts[1], parts[2], parts[3]
 
 
-# --- the OGC API's pages, from the stored features ---------------------------------------------------------------
-
 def _stored_year(municipality: Municipality, collection_id: str) -> tuple[ReportPublication, str]:
     """The stored publication row of a collection (its content left unloaded) and the level."""
     m = COLLECTION_ID.match(collection_id or "")
@@ -119,31 +101,13 @@ def _stored_year(municipality: Municipality, collection_id: str) -> tuple[Report
     return row, m["level"]
 
 
-def store_features(municipality: Municipality, row: ReportPublication) -> int:
-    """Render a stored yearly publication's zones once (every level), replacing those of an earlier build."""
-    db.session.execute(sa.delete(ReportFeature).where(ReportFeature.publication_id == row.id))
-    pub = store.load(municipality, row)
-    n = 0
-    for level, report in pub.reports.items():
-        rows = []
-        for position, (zone, f) in enumerate(zip(report.zones, zone_features(report), strict=True)):
-            box = f["bbox"] or [None] * 4
-            rows.append({"publication_id": row.id, "built_at": row.built_at, "level": level, "position": position,
-                         "zone_id": zone.id, "code": zone.code, "properties": f["properties"], "min_lon": box[0],
-                         "min_lat": box[1], "max_lon": box[2], "max_lat": box[3]})
-        if rows:
-            db.session.execute(sa.insert(ReportFeature), rows)
-        n += len(rows)
-    return n
-
-
 def _features_of(municipality: Municipality, collection_id: str):
     """The collection's stored features as a query (rendered now when this build has none yet)."""
     row, level = _stored_year(municipality, collection_id)
     where = [ReportFeature.publication_id == row.id, ReportFeature.level == level,
              ReportFeature.built_at == row.built_at]
     if not db.session.scalar(sa.select(sa.exists().where(*where))):
-        store_features(municipality, row)
+        features.store_features(municipality, row)
         if not db.session.scalar(sa.select(sa.exists().where(*where))):
             raise NotFound("collection_not_found", _("Fant ikke samlingen «%(id)s».", id=collection_id))
     return where
@@ -195,32 +159,6 @@ def stored_feature(municipality: Municipality, collection_id: str, feature_id: s
     return _as_feature(code, props, boundary, box)
 
 
-def _needs(municipality: Municipality, year: int, level: str) -> dict:
-    key = need.default_key(need.indicator_keys(municipality))
-    if not key:
-        return {}
-    try:
-        return {r.zone.code: r for r in need.need_table(municipality, year, level, key).rows}
-    except DomainError:
-        return {}  # no need figures for this year or level: the columns stay empty
-
-
-def index_by_zone(municipality: Municipality, year: int) -> dict:
-    """The levekårsindeks per zone code for the year (the latest indicator year not after it) at every level that
-    has one, or {}."""
-    years = levekar.years_of(municipality)
-    if not years:
-        return {}
-    out = {}
-    for level in levekar.levels(municipality):
-        try:
-            table = levekar.compute(municipality, max([y for y in years if y <= year] or [min(years)]), level=level)
-        except DomainError:
-            continue  # fewer than ten zones or three indicators with values: SSB's method gives no index
-        out.update({r.zone.code: r.index for r in table.rows})
-    return out
-
-
 def _geometry_wkb(geometry: dict | None, transformer):
     import shapely
     from shapely.geometry import MultiPolygon, shape
@@ -245,12 +183,12 @@ def geopackage(report: Report, epsg: int = 25833) -> bytes:
     if not report.zones:  # the municipality as a whole (a period shorter than a year): no polygons to write
         raise DomainError("level_unknown", _("Ingen soner på nivået «%(level)s».", level=report.level or "–"))
     transform = Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True).transform
-    features = zone_features(report)
-    geometry = np.array([_geometry_wkb(f["geometry"], transform) for f in features], dtype=object)
-    names = list(features[0]["properties"]) if features else ["code"]
+    rows = features.zone_features(report)
+    geometry = np.array([_geometry_wkb(f["geometry"], transform) for f in rows], dtype=object)
+    names = list(rows[0]["properties"]) if rows else ["code"]
     data, masks = [], []
     for name in names:
-        values = [f["properties"].get(name) for f in features]
+        values = [f["properties"].get(name) for f in rows]
         if name in COUNT_FIELDS:
             data.append(np.array([v or 0 for v in values], dtype=np.int64))
             masks.append(np.array([v is None for v in values], dtype=bool))
@@ -287,3 +225,4 @@ def geopackage(report: Report, epsg: int = 25833) -> bytes:
     finally:
         if os.path.exists(path):
             os.unlink(path)
+

@@ -11,7 +11,6 @@ is refused.
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections import Counter
@@ -21,21 +20,29 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from pydantic import Field
 
+from ..accounts.models import User
 from ..core import audit, csvfile
+from ..core.csvfile import STATUS_SYMBOLS, number_or_symbol
 from ..core.errors import ImportFailed
 from ..core.guards import load_json_upload
-from ..core.models import Municipality, User, Zone
-from ..core.zones import counts_text
+from ..core.models import Municipality
 from ..extensions import db
+from ..zones.models import Zone
+from ..zones.services import counts_text, normalise_code
 from .models import ZoneIndicator
 
-# SSB's symbols for a missing figure: nil, not available, not applicable, suppressed, not yet available.
-STATUS_SYMBOLS = ("-", "..", "...", ":", ".")
 UNKNOWN_GRUNNKRETS_SUFFIX = "9999"
+
+
 UNKNOWN_ZONE_NAME = "Uoppgitt grunnkrets"
 
+
 FIELDS = ("zone", "indicator", "year", "value", "numerator", "denominator")
+
+
 MAX_JSONSTAT_CELLS = 2_000_000  # every grunnkrets in Norway × 20 indicators × 10 years is about 3 % of it
+
+
 ALIASES = {
     "zone": ("zone", "zone_code", "sone", "region", "grunnkrets", "grunnkretsnummer", "kommune", "kode"),
     "indicator": ("indicator", "indikator", "statistikkvariabel", "contentscode", "key", "variabel"),
@@ -44,6 +51,8 @@ ALIASES = {
     "numerator": ("numerator", "teller"),
     "denominator": ("denominator", "nevner"),
 }
+
+
 REQUIRED = ("zone", "indicator", "year", "value")
 
 
@@ -93,14 +102,6 @@ class _Row:
     denominator_status: str | None = None
 
 
-def normalise_code(text: str) -> str:
-    """`K-3201`, `G-32010101`, `3201 Bærum` and `32010101` all name their code."""
-    t = str(text or "").strip()
-    t = re.sub(r"^[A-Za-z]{1,3}-", "", t)
-    m = re.match(r"^(\d{2,})\b", t)
-    return m.group(1) if m else t
-
-
 def indicator_key(text: str) -> str:
     """A stable key from an indicator id or label: lowercase ASCII letters, digits and _."""
     t = unicodedata.normalize("NFKD", str(text or "").strip().lower())
@@ -109,39 +110,10 @@ def indicator_key(text: str) -> str:
     return re.sub(r"_+", "_", re.sub(r"[^a-z0-9_]", "_", t)).strip("_")[:80]
 
 
-def number_or_symbol(text, what: str, where: str, errors: list[str]) -> tuple[float | None, str | None]:
-    """A figure, or (None, symbol) for SSB's missing-value symbols."""
-    if text is None:
-        return None, None
-    if isinstance(text, bool):
-        errors.append(_("%(where)s: %(what)s «%(value)s» er ikke et tall.", where=where, what=what, value=text))
-        return None, None
-    if isinstance(text, (int, float)):
-        return _finite(float(text), text, what, where, errors), None
-    t = str(text).strip()
-    if t == "":
-        return None, None
-    if t in STATUS_SYMBOLS:
-        return None, t
-    try:
-        return _finite(float(t.replace("\u00a0", "").replace(" ", "").replace(",", ".")), t, what, where,
-                       errors), None
-    except ValueError:
-        errors.append(_("%(where)s: %(what)s «%(value)s» er ikke et tall eller et av SSBs symboler (%(symbols)s).",
-                        where=where, what=what, value=t, symbols=" ".join(STATUS_SYMBOLS)))
-        return None, None
 
 
-LARGEST = 1e12  # no figure of a zone is larger: a value beyond it is a broken file, not a statistic
 
 
-def _finite(value: float, text, what: str, where: str, errors: list[str]) -> float | None:
-    """A number a page can show and a database can keep: not NaN, not infinite, not beyond LARGEST."""
-    if math.isfinite(value) and abs(value) <= LARGEST:
-        return value
-    errors.append(_("%(where)s: %(what)s «%(value)s» er ikke et endelig tall innenfor ±10¹².", where=where, what=what,
-                    value=text))
-    return None
 
 
 def _year(text, where: str, errors: list[str]) -> int | None:
@@ -486,3 +458,4 @@ def _store(to_store, zones, result: IndicatorImport, actor: User | None) -> None
         missing = result.missing.get(muni.number) or {}
         audit.record(actor, "indicators.import", "municipality", muni.id, municipality_id=muni.id,
                      rows=result.imported[muni.number], missing=sum(missing.values()))
+

@@ -27,10 +27,12 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..accounts.models import User
 from ..core import audit
 from ..core.errors import DomainError, ImportFailed
-from ..core.models import Municipality, User, Zone
+from ..core.models import Municipality
 from ..extensions import db
+from ..zones.models import Zone
 from . import tables
 from .indicators import read_rows
 from .models import ImportedIndex, IndexMethod, ZoneIndicator

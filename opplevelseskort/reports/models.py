@@ -7,9 +7,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.models import Zone
 from ..core.types import UTCDateTime, utcnow
 from ..extensions import db
+from ..zones.models import Zone
 
 
 class ZoneIndicator(db.Model):
@@ -117,20 +117,3 @@ class ImportedIndex(db.Model):
 
     __table_args__ = (sa.UniqueConstraint("zone_id", "method", "method_version", "year"),)
 
-
-class ZoneCorrespondence(db.Model):
-    """One line of a classification change (SSB's change lists, Kartverket's): a zone code of one version and the
-    code it became in the next. Several lines with one new code are a merge; several with one old code a split,
-    with the share of the old zone each part got when it is known."""
-
-    __tablename__ = "zone_correspondence"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipality.id", ondelete="CASCADE"), index=True)
-    from_version: Mapped[str] = mapped_column(sa.String(20))
-    to_version: Mapped[str] = mapped_column(sa.String(20))
-    old_code: Mapped[str] = mapped_column(sa.String(32))
-    new_code: Mapped[str] = mapped_column(sa.String(32))
-    weight: Mapped[float | None] = mapped_column(sa.Float)  # the old zone's share in the new one (splits)
-
-    __table_args__ = (sa.UniqueConstraint("municipality_id", "from_version", "to_version", "old_code", "new_code"),)

@@ -18,11 +18,13 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from ..core.errors import DomainError
-from ..core.models import Municipality, Zone
+from ..core.models import Municipality
 from ..extensions import db
+from ..zones.models import Zone
 from . import services
 from .models import ZoneIndicator
 from .suppression import SUPPRESSED
+from .tables import LOW_INCOME_KEY
 
 Z95 = 1.959963984540054  # the normal quantile for a 95 % interval
 POOL_YEARS = (1, 2, 3)
@@ -91,7 +93,7 @@ def indicator_keys(municipality: Municipality) -> list[str]:
 
 
 def default_key(keys: list[str]) -> str | None:
-    for wanted in (services.LOW_INCOME_KEY, services.ELIGIBLE_KEY):
+    for wanted in (LOW_INCOME_KEY, services.ELIGIBLE_KEY):
         if wanted in keys:
             return wanted
     return keys[0] if keys else None

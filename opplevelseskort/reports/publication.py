@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from ..core.models import Municipality, Zone
+from ..core.models import Municipality
+from ..zones.models import Zone
 from . import tables
 from .suppression import Cell
 

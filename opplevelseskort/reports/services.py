@@ -15,37 +15,41 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from utstyr.models import Borrower, Loan, LoanLine, Location
 
+from ..accounts.models import User
 from ..cards.models import Card, Child
 from ..checkin.models import CheckIn
+from ..core import jobs
 from ..core.clock import today
 from ..core.errors import DomainError
 from ..core.labels import label
-from ..core.models import Municipality, User, Zone
+from ..core.models import JobRun, JobStatus, Municipality
 from ..core.tenancy import current_municipality
 from ..extensions import db
 from ..partners.models import Booking, BookingStatus, Occasion, Offer
+from ..zones.models import Zone
+from ..zones.versions import zones_in_force
 from . import plan, store, tables
 from .disclosure import System, protect_cached
 from .indicators import import_indicators
-from .models import ZoneCorrespondence, ZoneIndicator
+from .models import ZoneIndicator
 from .publication import Period, Publication, Report
 from .suppression import SUPPRESSED, Cell
+from .tables import COUNT_MEASURES, LOW_INCOME_KEY, MEASURES, RATE_MEASURES, shown  # noqa: F401 - the report's vocabulary, read here by the parts above
 
 log = logging.getLogger(__name__)
 
+
 ELIGIBLE_KEY = "children_6_17"
-LOW_INCOME_KEY = "low_income_children_share"
-COUNT_MEASURES = ["children_with_card", "active_children", "checkins", "offers_used", "no_shows", "loans",
-                  "borrowers", "value_nok"]
-RATE_MEASURES = ["uptake", "reach"]
-MEASURES = COUNT_MEASURES + RATE_MEASURES
 
 
-# --- periods ---------------------------------------------------------------------------------
+
+
+
 
 FIRST_REPORT_YEAR = 2000  # no scheme's data is older; the last year is next year
 
@@ -126,8 +130,6 @@ def _parse_period(t: str) -> Period:
     raise ValueError(t)
 
 
-# --- indicators ------------------------------------------------------------------------------
-
 def import_indicators_csv(municipality: Municipality, data: bytes | str, *, actor: User | None = None,
                           skip_unknown: bool = False, columns: dict[str, str] | None = None) -> int:
     """CSV with SSB's or our own header names, narrowed to one municipality; all valid or nothing written."""
@@ -141,8 +143,6 @@ def import_indicators_jsonstat(municipality: Municipality, data: bytes | str, *,
     return import_indicators(data, fmt="jsonstat", municipality=municipality, actor=actor,
                              zone_dimension=zone_dimension, skip_unknown=skip_unknown).total
 
-
-# --- measures --------------------------------------------------------------------------------
 
 def _ancestor_map(municipality_id: int, level: str, zones: list[Zone] | None = None,
                   tree: tables.Tree | None = None) -> tuple[list[Zone], dict[int, int]]:
@@ -158,7 +158,11 @@ def _ancestor_map(municipality_id: int, level: str, zones: list[Zone] | None = N
 
 
 AGE_BANDS = [("0-5", 0, 5), ("6-9", 6, 9), ("10-12", 10, 12), ("13-15", 13, 15), ("16+", 16, 200)]
+
+
 AGE_CATEGORIES = [b[0] for b in AGE_BANDS] + ["unknown"]
+
+
 GENDER_CATEGORIES = ["girl", "boy", "other", "unknown"]
 
 
@@ -327,11 +331,15 @@ def _eligible(municipality: Municipality, zones: list[Zone], mapping: dict[int, 
     return out, (sum(values) if len(values) == len(zones) else None), status
 
 
-# --- one publication per period: every table, protected together ----------------------------
-
 BREAKDOWN_MEASURES = list(tables.BREAKDOWN_MEASURES)
+
+
 ADDITIVE = list(tables.ADDITIVE)
+
+
 AUDITED = list(tables.AUDITED)
+
+
 BREAKDOWNS = (("age", AGE_CATEGORIES), ("gender", GENDER_CATEGORIES))
 
 
@@ -408,7 +416,7 @@ def publication(municipality: Municipality, period: Period) -> Publication:
     cache = g.setdefault("_publications", {}) if has_request_context() else {}
     key = (municipality.id, period, store.settings_key())
     if key not in cache:
-        cache[key] = store.current(municipality, period,
+        cache[key] = store.current(municipality, period, request_build=request_build,
                                    build_here=None if has_request_context() else build_and_store)  # the CLI builds
     return cache[key]
 
@@ -422,6 +430,34 @@ def build_and_store(municipality: Municipality, period: Period) -> list[str]:
     pubs = build_publications(municipality, period)
     store.save(municipality, pubs, version, time.perf_counter() - t0)
     return [p.period.label for p in pubs]
+
+
+def request_build(municipality: Municipality, period: Period, *, actor: User | None = None) -> JobRun:
+    """Queue the period's build unless one is queued or running already (any node's).
+
+    It commits, in a request where jobs are queued: a page that finds no figures answers "being made" (202) from
+    an error handler after the unit of work has rolled back, and the worker must find the build's row."""
+    waiting = db.session.scalars(sa.select(JobRun).where(
+        JobRun.kind == store.BUILD_JOB, JobRun.municipality_id == municipality.id,
+        JobRun.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))).all()
+    for run in waiting:
+        if (run.params or {}).get("period") == period.label and (run.params or {}).get("settings") == store.settings_key():
+            return run
+    run = jobs.start(publication_build, actor=actor, municipality_id=municipality.id, period=period.label,
+                     settings=store.settings_key())
+    if has_request_context() and not jobs.queue.immediate:
+        db.session.commit()  # see the docstring
+    return run
+
+
+
+@jobs.job(store.BUILD_JOB, title=_l("Rapporttall"))
+def publication_build(run: JobRun, *, period: str, settings: str | None = None) -> dict:
+    """One period's publication, built and stored (queued by a page that found none, or by an analyst's "update
+    now"). The OGC API's features of a year are rendered by the scheduled `publications` job (reports.jobs), or by
+    the first GIS request that comes before it."""
+    municipality = db.session.get(Municipality, run.municipality_id)
+    return {"periods": build_and_store(municipality, parse_period(period))}
 
 
 CUSTOM_PLANS = True  # bench/report_bench.py turns it off to show what a generic plan costs
@@ -524,59 +560,6 @@ def _zones(municipality: Municipality, year: int | None = None) -> tuple[list[Zo
         shown, _remap = zones_in_force(municipality, zones, year)
         zones = shown
     return zones, tables.zone_tree(zones)
-
-
-def zones_in_force(municipality: Municipality, zones: list[Zone], year: int) -> tuple[list[Zone], dict[int, int]]:
-    """The zones of the classification version in force in `year`, and a map from every zone of another version to
-    the zone in force its change list leads to (step by step, e.g. 2019 -> 2020 -> 2024; or back, where the way
-    back is one zone). At a split the part with the largest share (else the first code) takes the old zone's
-    figures; a child is counted with their card, so each child is counted once and in one zone. A zone no change
-    list leads from stays a zone of its own."""
-    found = sorted({z.version for z in zones if z.version})
-    if len(found) < 2:
-        return zones, {}
-    current = ([v for v in found if v <= str(year)] or found[:1])[-1]
-    steps, backward = _change_steps(municipality)
-    by_key = {(z.version or current, z.code): z for z in zones}
-    remap: dict[int, int] = {}
-    for z in zones:
-        at = _follow((z.version or current, z.code), current, steps, backward, hops=len(found))
-        target = by_key.get(at)
-        if at[0] == current and target is not None and target.id != z.id:
-            remap[z.id] = target.id
-    shown = [z for z in zones if (z.version or current) == current or (z.id not in remap)]
-    return shown, remap
-
-
-def _change_steps(municipality: Municipality) -> tuple[dict, dict]:
-    """The municipality's change lists as steps forward ((version, code) -> [(-share, new code, new version)]) and
-    back ((version, code) -> {(old version, old code)})."""
-    links = db.session.execute(sa.select(ZoneCorrespondence.from_version, ZoneCorrespondence.to_version,
-                                         ZoneCorrespondence.old_code, ZoneCorrespondence.new_code,
-                                         ZoneCorrespondence.weight).where(
-        ZoneCorrespondence.municipality_id == municipality.id)).all()
-    steps: dict[tuple[str, str], list[tuple[float, str, str]]] = {}
-    backward: dict[tuple[str, str], set[tuple[str, str]]] = {}
-    for v_from, v_to, old, new, weight in links:
-        steps.setdefault((v_from, old), []).append((-(weight or 0.0), new, v_to))
-        backward.setdefault((v_to, new), set()).add((v_from, old))
-    return steps, backward
-
-
-def _follow(at: tuple[str, str], current: str, steps: dict, backward: dict, *, hops: int) -> tuple[str, str]:
-    """Where a (version, code) lands in the version in force: forward by the largest share (then the first code),
-    back only where the way back is one zone; it stops where no change list leads on."""
-    for _hop in range(hops):
-        if at[0] == current:
-            break
-        if at[0] < current and steps.get(at):
-            _share, code, version = min(steps[at])
-            at = (version, code)
-        elif at[0] > current and len(backward.get(at, ())) == 1:
-            at = next(iter(backward[at]))
-        else:
-            break
-    return at
 
 
 def _build_year(municipality: Municipality, year: Period) -> list[Publication]:
@@ -711,10 +694,6 @@ def _rate(num, den, num_cell: Cell, den_cell: Cell | None, min_den: int) -> Cell
     return cell
 
 
-def shown(cell: Cell):
-    return None if cell.status else cell.value
-
-
 def municipality_for(user: User | None, number: str | None) -> Municipality:
     """The municipality a report is about: the one named (within the user's reach), else the request's own."""
     if number:
@@ -756,8 +735,6 @@ def grant_report(municipality: Municipality, year: int) -> dict:
     """
     return publication(municipality, Period(str(year), date(year, 1, 1), date(year + 1, 1, 1))).grant
 
-
-# --- breakdowns by age band or gender --------------------------------------------------------
 
 def breakdown_report(municipality: Municipality, period: Period, level: str, by: str) -> dict:
     """Active children (at their first visit) and check-ins per zone and age band or gender, protected with
@@ -810,3 +787,4 @@ def plan_for(municipality: Municipality) -> list[tuple[object, list[str], list[s
 def levels_of(municipality: Municipality) -> list[str]:
     """The zone levels the municipality has (a report can be asked for at each)."""
     return sorted(set(db.session.scalars(db.select(Zone.level).filter_by(municipality_id=municipality.id))))
+

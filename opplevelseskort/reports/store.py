@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
@@ -32,12 +32,13 @@ from ..checkin.models import CheckIn
 from ..core import jobs
 from ..core.clock import utcnow
 from ..core.errors import DomainError
-from ..core.models import JobRun, JobStatus, Municipality, User, Zone
+from ..core.models import JobRun, JobStatus, Municipality
 from ..extensions import db
 from ..partners.models import Booking, BookingStatus
+from ..zones.models import Zone, ZoneCorrespondence
 from . import tables
 from .disclosure import Need
-from .models import ReportFeature, ReportPublication, ZoneCorrespondence, ZoneIndicator
+from .models import ReportFeature, ReportPublication, ZoneIndicator
 from .publication import Period, Publication, Report
 from .suppression import Cell
 
@@ -107,11 +108,12 @@ def stored(municipality: Municipality, period: Period) -> ReportPublication | No
         ReportPublication.settings == settings_key()))
 
 
-def current(municipality: Municipality, period: Period, *,
+def current(municipality: Municipality, period: Period, *, request_build: Callable[[Municipality, Period], JobRun],
             build_here: Callable[[Municipality, Period], object] | None = None) -> Publication:
-    """The period's stored publication. None yet: the build is queued and PublicationPending raised (or, with
-    `build_here`, as the CLI does, built now by it). Stale (older than the refresh interval and its data changed):
-    the stored one is answered and a rebuild queued (built before answering where jobs run at once)."""
+    """The period's stored publication. None yet: its build is queued by `request_build` (services.request_build)
+    and PublicationPending raised (or, with `build_here`, as the CLI does, built now by it). Stale (older than the
+    refresh interval and its data changed): the stored one is answered and a rebuild queued (built before answering
+    where jobs run at once)."""
     row = stored(municipality, period)
     if row is None or _stale(row, municipality):
         if build_here is not None:
@@ -143,23 +145,6 @@ def _stale(row: ReportPublication, municipality: Municipality) -> bool:
         return False
     _CHECKED[key] = now
     return row.data_version != data_version(municipality.id)
-
-
-def request_build(municipality: Municipality, period: Period, *, actor: User | None = None) -> JobRun:
-    """Queue the period's build unless one is queued or running already (any node's)."""
-    waiting = db.session.scalars(sa.select(JobRun).where(
-        JobRun.kind == BUILD_JOB, JobRun.municipality_id == municipality.id,
-        JobRun.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))).all()
-    for run in waiting:
-        if (run.params or {}).get("period") == period.label and (run.params or {}).get("settings") == settings_key():
-            return run
-    run = jobs.start(BUILD_JOB, actor=actor, municipality_id=municipality.id, period=period.label,
-                     settings=settings_key())
-    if has_request_context() and not jobs.queue.immediate:
-        # A page that finds no figures answers "being made" (202) from an error handler, after the unit of work
-        # has rolled back: the build's row is committed here so that the worker finds it.
-        db.session.commit()
-    return run
 
 
 def build_state(municipality: Municipality, period: Period) -> dict:

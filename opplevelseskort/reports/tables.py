@@ -22,6 +22,19 @@ from typing import NamedTuple
 from .disclosure import Need, System
 from .suppression import primary_count
 
+# What a zone's row holds: counts, and rates made of them (and the indicator the headline sets reach beside).
+LOW_INCOME_KEY = "low_income_children_share"
+COUNT_MEASURES = ["children_with_card", "active_children", "checkins", "offers_used", "no_shows", "loans",
+                  "borrowers", "value_nok"]
+RATE_MEASURES = ["uptake", "reach"]
+MEASURES = COUNT_MEASURES + RATE_MEASURES
+
+
+def shown(cell):
+    """A published cell's value, or None where it is hidden or has no value."""
+    return None if cell.status else cell.value
+
+
 TOTAL = "total"
 ADDITIVE = ("children_with_card", "active_children", "checkins", "no_shows", "loans", "borrowers")
 AUDITED = (*ADDITIVE, "offers_used")

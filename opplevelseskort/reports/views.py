@@ -29,7 +29,10 @@ from ..core.labels import label
 from ..core.models import Role
 from ..core.permissions import roles_required
 from ..core.uow import refused
-from . import council, formats, gis, levekar, need, services, store, versions
+from ..zones import jobs as zone_jobs
+from . import compare as versions
+from . import council, formats, gis, levekar, need, services, store
+from . import jobs as report_jobs
 from .forms import (
     CompareForm,
     CorrespondenceImportForm,
@@ -98,7 +101,7 @@ def refresh():
     with refused(redirect_to=url_for("reports.dashboard")):
         if not ActionForm().validate_on_submit():
             raise DomainError("form_invalid", _("Skjemaet var for gammelt. Prøv igjen."))
-        store.request_build(_municipality(), services.parse_period(period_text), actor=current_user)
+        services.request_build(_municipality(), services.parse_period(period_text), actor=current_user)
     flash(_("Tallene for %(period)s lages på nytt. Last inn siden om litt.", period=period_text), "success")
     return redirect(url_for("reports.dashboard", period=period_text, level=form.level.data or None))
 
@@ -165,9 +168,9 @@ def indicators():
     form = IndicatorImportForm()
     if form.validate_on_submit():
         upload = jobs.keep_upload("indicators", current_user, form.file.data.stream)
-        run = jobs.start("indicator_import", actor=current_user, municipality_id=current_user.municipality_id,
-                         upload=upload, fmt=form.kind.data, skip_unknown=bool(form.skip_unknown.data),
-                         _back="reports.indicators", _title="indicators")
+        run = jobs.start(report_jobs.indicator_import, actor=current_user,
+                         municipality_id=current_user.municipality_id, upload=upload, fmt=form.kind.data,
+                         skip_unknown=bool(form.skip_unknown.data), back="reports.indicators")
         return redirect(url_for("core.job_page", run_id=run.id))
     return form_page("reports/indicators.html", form, summary=[])
 
@@ -254,12 +257,12 @@ def compare():
 @roles_required(*READERS)
 def correspondence_import():
     """A change list between two zone versions, as a job: all rows or none."""
-    return _upload_job(CorrespondenceImportForm(), "correspondence_import", back="reports.compare",
-                       title="correspondence", fields={"from_version": "from_version", "to_version": "to_version"})
+    return _upload_job(CorrespondenceImportForm(), zone_jobs.correspondence_import, back="reports.compare",
+                       upload_kind="correspondence", fields={"from_version": "from_version", "to_version": "to_version"})
 
 
-def _upload_job(form, kind: str, *, back: str, title: str, fields: dict[str, str]):
-    """An uploaded file for the municipality, read by job `kind` with its parameters from the form's fields
+def _upload_job(form, job, *, back: str, upload_kind: str, fields: dict[str, str]):
+    """An uploaded file for the municipality, read by `job` with its parameters from the form's fields
     (`fields`: parameter -> field); the page follows the job. A form that does not validate goes back, saying
     what is missing."""
     muni = _municipality()
@@ -268,8 +271,8 @@ def _upload_job(form, kind: str, *, back: str, title: str, fields: dict[str, str
             for message in errors:
                 flash(message, "error")
         return redirect(url_for(back))
-    upload = jobs.keep_upload(title, current_user, form.file.data.stream)
-    run = jobs.start(kind, actor=current_user, municipality_id=muni.id, upload=upload, _back=back, _title=title,
+    upload = jobs.keep_upload(upload_kind, current_user, form.file.data.stream)
+    run = jobs.start(job, actor=current_user, municipality_id=muni.id, upload=upload, back=back,
                      **{param: getattr(form, name).data for param, name in fields.items()})
     return redirect(url_for("core.job_page", run_id=run.id))
 
@@ -320,8 +323,8 @@ def need_page():
 @roles_required(*READERS)
 def own_index_import():
     """A municipality's own index with its sub-scores (method name and version), as a job: all rows or none."""
-    return _upload_job(OwnIndexImportForm(), "own_index_import", back="reports.living_conditions_index",
-                       title="own_index", fields={"fmt": "kind", "method": "method", "method_version": "method_version"})
+    return _upload_job(OwnIndexImportForm(), report_jobs.own_index_import, back="reports.living_conditions_index",
+                       upload_kind="own_index", fields={"fmt": "kind", "method": "method", "method_version": "method_version"})
 
 
 def _weight(entry: dict) -> dict:

@@ -2,8 +2,8 @@
 
 from openapi_spec_validator import validate
 
+from opplevelseskort.accounts import tokens as api_tokens
 from opplevelseskort.api.schema import Operation
-from opplevelseskort.core import services as core
 
 
 def _api_rules(app):
@@ -43,7 +43,7 @@ def test_request_bodies_in_the_document_are_the_models_schemas(client):
 
 
 def test_a_body_that_does_not_fit_is_explained_in_the_callers_language(client, users):
-    raw = core.create_token(users["volunteer"], "v")[1]
+    raw = api_tokens.create_token(users["volunteer"], "v")[1]
     headers = {"Authorization": f"Bearer {raw}", "Accept-Language": "en"}
     r = client.post("/api/v1/loans", json={"unit_codes": []}, headers=headers)
     assert r.status_code == 422 and r.json["error"] == "invalid_body"

@@ -9,7 +9,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from opplevelseskort.core import services as core
+from opplevelseskort.accounts import tokens as api_tokens
 from opplevelseskort.partners import services as partners
 
 from ..factories import make_card, offer_values
@@ -25,7 +25,7 @@ def tokens(users, muni):
     """A token per API role: every endpoint must answer each of them as documented (403 included)."""
     partners.save_offer(users["partner"], offer_values(), {})
     make_card(muni, users, "Api")
-    return [core.create_token(users[role], "fuzz")[1] for role in ("partner", "volunteer", "analyst")]
+    return [api_tokens.create_token(users[role], "fuzz")[1] for role in ("partner", "volunteer", "analyst")]
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

@@ -4,7 +4,8 @@ expiry and revoke."""
 
 import pytest
 
-from opplevelseskort.core import services as core
+from opplevelseskort.accounts import tokens as api_tokens
+from opplevelseskort.accounts.models import ApiToken
 from opplevelseskort.core.errors import DomainError
 from opplevelseskort.core.models import AuditLog
 from opplevelseskort.extensions import db
@@ -27,12 +28,12 @@ def door(users, muni, zone_set):
 
 def test_a_token_without_the_scope_gets_403_naming_it(client, users, door):
     offer, card = door
-    _token, raw = core.create_token(users["partner"], "skanner", scopes=["cards:read"], days=30)
+    _token, raw = api_tokens.create_token(users["partner"], "skanner", scopes=["cards:read"], days=30)
     db.session.commit()
     r = client.post("/api/v1/checkins", json={"offer_id": offer.id, "code": card.short_code}, headers=_auth(raw))
     assert r.status_code == 403 and r.json["error"] == "scope_missing" and r.json["scope"] == "checkin"
     assert client.get(f"/api/v1/cards/{card.short_code}", headers=_auth(raw)).status_code == 200
-    _token, both = core.create_token(users["partner"], "dør", scopes=["checkin", "cards:read"], days=30)
+    _token, both = api_tokens.create_token(users["partner"], "dør", scopes=["checkin", "cards:read"], days=30)
     db.session.commit()
     r = client.post("/api/v1/checkins", json={"offer_id": offer.id, "code": card.short_code}, headers=_auth(both))
     assert r.status_code == 201
@@ -40,7 +41,7 @@ def test_a_token_without_the_scope_gets_403_naming_it(client, users, door):
 
 def test_a_token_stops_working_when_it_expires(client, users, door, frozen_clock):
     _offer, card = door
-    _token, raw = core.create_token(users["partner"], "kort", scopes=["cards:read"], days=30)
+    _token, raw = api_tokens.create_token(users["partner"], "kort", scopes=["cards:read"], days=30)
     db.session.commit()
     assert client.get("/api/v1/me", headers=_auth(raw)).status_code == 200
     frozen_clock.move(days=29)
@@ -52,12 +53,12 @@ def test_a_token_stops_working_when_it_expires(client, users, door, frozen_clock
 
 def test_scopes_stay_within_the_role_and_lifetimes_are_chosen(users):
     with pytest.raises(DomainError) as exc:
-        core.create_token(users["volunteer"], "x", scopes=["reports"])
+        api_tokens.create_token(users["volunteer"], "x", scopes=["reports"])
     assert exc.value.code == "token_invalid" and "scopes" in exc.value.details["fields"]
     with pytest.raises(DomainError) as exc:
-        core.create_token(users["volunteer"], "x", scopes=["loans"], days=10_000)
+        api_tokens.create_token(users["volunteer"], "x", scopes=["loans"], days=10_000)
     assert "days" in exc.value.details["fields"]
-    token, _raw = core.create_token(users["admin"], "alt")
+    token, _raw = api_tokens.create_token(users["admin"], "alt")
     assert token.scopes == ["checkin", "cards:read", "loans", "reports"]
     entry = db.session.scalar(db.select(AuditLog).filter_by(action="token.create", object_id=str(token.id)))
     assert entry.details["scopes"] == token.scopes and entry.details["days"] == 90
@@ -73,7 +74,7 @@ def test_the_token_page_makes_scoped_tokens_and_lists_them(client, login_as, use
     assert "Resepsjonen" in listed and "Se om et kort gjelder" in listed and "Sjekke inn kort" not in listed
     refused = client.post("/api-nokler", data={"name": "Alt", "scopes": ["reports"], "days": "30"})
     assert refused.status_code == 422 and 'id="scopes-error"' in refused.text
-    token = db.session.scalar(db.select(core.ApiToken).filter_by(name="Resepsjonen"))
+    token = db.session.scalar(db.select(ApiToken).filter_by(name="Resepsjonen"))
     assert client.post(f"/api-nokler/{token.id}/trekk-tilbake").status_code == 302
     assert "Trukket tilbake" in client.get("/api-nokler").text
 

@@ -14,7 +14,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from opplevelseskort import create_app
-from opplevelseskort.core.demo import DEMO_PASSWORD, load_demo
+from opplevelseskort.demo import DEMO_PASSWORD, load_demo
 from opplevelseskort.extensions import db
 
 from ..conftest import BASE_DB_URL, CI, IS_PG, TEST_CONFIG, _worker_db_url

@@ -8,9 +8,10 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
+from opplevelseskort.accounts.models import User
 from opplevelseskort.cards import services as cards
 from opplevelseskort.cards.models import Card, Child
-from opplevelseskort.core.models import OutboxMessage, User
+from opplevelseskort.core.models import OutboxMessage
 from opplevelseskort.extensions import db
 from opplevelseskort.partners.models import Offer
 

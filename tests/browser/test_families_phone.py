@@ -100,8 +100,8 @@ def test_card_page_is_the_familys_record_on_a_phone(phone, live_app, live_server
     """A card with a visit and equipment on loan: the record shows in the family's language, fits the phone."""
     from datetime import date, timedelta
 
+    from opplevelseskort.accounts.models import User
     from opplevelseskort.checkin import services as checkin
-    from opplevelseskort.core.models import User
     from opplevelseskort.partners.models import Offer, OfferStatus
     from utstyr import services as equipment
     from utstyr.models import Location, Unit, UnitStatus

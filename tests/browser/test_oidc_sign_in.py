@@ -8,9 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from opplevelseskort import create_app
-from opplevelseskort.core import services as core
-from opplevelseskort.core.models import User
-from opplevelseskort.core.services import get_or_create_municipality
+from opplevelseskort.accounts import services as accounts
+from opplevelseskort.accounts.models import User
+from opplevelseskort.core.municipalities import get_or_create_municipality
 from opplevelseskort.extensions import db
 
 from ..conftest import TEST_CONFIG
@@ -33,10 +33,10 @@ def oidc_server(tmp_path, canaille, monkeypatch):
     with app.app_context():
         db.create_all()
         muni = get_or_create_municipality("3001", "Testby")
-        kari = core.create_user("kari@testby.kommune.no", core.unusable_password(), "caseworker",
+        kari = accounts.create_user("kari@testby.kommune.no", accounts.unusable_password(), "caseworker",
                                 municipality_id=muni.id)
         kari.oidc_invite_provider = "testby"
-        core.create_user("admin@testby.kommune.no", "korrekt hest batteri stift", "admin", municipality_id=muni.id)
+        accounts.create_user("admin@testby.kommune.no", "korrekt hest batteri stift", "admin", municipality_id=muni.id)
         db.session.commit()
         db.session.remove()
     server.app = server.server.app = app  # the port first: the provider must know the callback address

@@ -6,8 +6,9 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from opplevelseskort.accounts.models import User
 from opplevelseskort.cards import services as cards
-from opplevelseskort.core.models import Municipality, OutboxMessage, User
+from opplevelseskort.core.models import Municipality, OutboxMessage
 from opplevelseskort.extensions import db
 from opplevelseskort.partners.models import Booking
 
@@ -101,7 +102,7 @@ def test_partner_picks_the_offer_place_on_a_map(page, live_server, live_app, axe
     page.wait_for_selector("#place-map[data-picked=true]")
     lat, lon = float(page.input_value("#lat")), float(page.input_value("#lon"))
     with live_app.app_context():
-        from opplevelseskort.core.models import Zone
+        from opplevelseskort.zones.models import Zone
 
         zones = list(db.session.scalars(db.select(Zone).where(Zone.min_lat.is_not(None))))
         south, north = min(z.min_lat for z in zones), max(z.max_lat for z in zones)

@@ -68,7 +68,7 @@ def test_partner_scanning_with_the_phone_camera_picks_the_offer_with_one_tap(pho
         first = db.session.get(Offer, offer_id)
         if db.session.scalar(db.select(db.func.count(Offer.id)).where(Offer.partner_id == first.partner_id,
                                                                        Offer.status == "published")) < 2:
-            from opplevelseskort.core.models import User
+            from opplevelseskort.accounts.models import User
 
             owner = db.session.scalar(db.select(User).filter_by(email="partner@demo.no"))
             values = {c: getattr(first, c) for c in partners.OFFER_FIELDS}

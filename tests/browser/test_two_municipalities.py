@@ -7,13 +7,13 @@ import pytest
 
 from opplevelseskort import create_app
 from opplevelseskort.cards import services as cards
-from opplevelseskort.core import services as core
-from opplevelseskort.core import zones
-from opplevelseskort.core.demo import load_demo
+from opplevelseskort.core import municipalities
+from opplevelseskort.demo import load_demo
 from opplevelseskort.extensions import db
 from opplevelseskort.partners import services as partners
 from opplevelseskort.partners.models import Partner, PartnerStatus
 from opplevelseskort.partners.services import create_staff_user
+from opplevelseskort.zones import services as zones
 
 from ..conftest import IS_PG, TEST_CONFIG, _worker_db_url
 from ..factories import child_input, guardian_input
@@ -34,7 +34,7 @@ def two(tmp_path_factory, worker_id):
     with app.app_context(), app.test_request_context():
         db.create_all()
         load_demo(small=True)
-        b = core.get_or_create_municipality("3002", "Nabobygd")
+        b = municipalities.get_or_create_municipality("3002", "Nabobygd")
         zones.import_zones_csv(b, "code;name;level;parent\n30020101;Fjellgrenda;grunnkrets;\n")
         club = Partner(municipality_id=b.id, name="Nabobygd IL", org_number="910000001",
                        status=PartnerStatus.APPROVED, contact_email="il@nabobygd.no")

@@ -228,7 +228,7 @@ def test_only_its_starter_follows_an_import_job(client, login_as, users, zone_se
     other = client.application.test_client()
     login(other, users["analyst"])
     assert other.get(f"/jobber/{run_id}.json").status_code == 404
-    from opplevelseskort.core.services import create_user
+    from opplevelseskort.accounts.services import create_user
 
     stranger = create_user("cw-2@test.no", "gront eple 47", "caseworker", municipality_id=users["caseworker"].municipality_id)
     login(other, stranger)

@@ -106,14 +106,14 @@ def test_sheets_for_families_without_contact_in_one_pdf(client, login_as, zone_s
 
 
 def test_only_the_importer_or_an_admin_sends_or_prints(client, login_as, users, zone_set, other_muni):
-    from opplevelseskort.core import services as core
+    from opplevelseskort.accounts import services as accounts
 
     from ..conftest import login
 
     login_as("caseworker")
     run_id, _page = _import(client)
     other = client.application.test_client()
-    login(other, core.create_user("cw-b@test.no", "gront eple 47", "caseworker", municipality_id=other_muni.id))
+    login(other, accounts.create_user("cw-b@test.no", "gront eple 47", "caseworker", municipality_id=other_muni.id))
     assert other.post(f"/barn/import/jobb/{run_id}/send-lenker").status_code == 404
     assert other.post(f"/barn/import/jobb/{run_id}/ark.pdf").status_code == 404
     assert db.session.scalar(db.select(db.func.count(OutboxMessage.id)).filter_by(kind="card_link")) == 0

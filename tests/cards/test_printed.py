@@ -208,11 +208,11 @@ def test_no_new_link_or_sheet_for_a_blocked_card(client, login_as, card, users):
 
 
 def test_another_municipality_gets_neither_sheet_nor_new_link(client, card, other_muni):
-    from opplevelseskort.core import services as core
+    from opplevelseskort.accounts import services as accounts
 
     from ..conftest import login
 
-    other = core.create_user("cw-b@test.no", "gront eple 47", "caseworker", municipality_id=other_muni.id)
+    other = accounts.create_user("cw-b@test.no", "gront eple 47", "caseworker", municipality_id=other_muni.id)
     login(client, other)
     assert client.post(f"/kort/{card.id}/ark.pdf").status_code == 404
     assert client.post(f"/kort/{card.id}/ny-lenke").status_code == 404

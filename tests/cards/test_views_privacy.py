@@ -60,11 +60,11 @@ def test_viewing_a_household_is_audited(client, login_as, household):
 
 
 def test_caseworker_of_other_municipality_gets_404(client, household, other_muni):
-    from opplevelseskort.core import services as core
+    from opplevelseskort.accounts import services as accounts
 
     from ..conftest import login
 
-    other = core.create_user("cw2@test.no", "gront eple 47", Role.CASEWORKER, municipality_id=other_muni.id)
+    other = accounts.create_user("cw2@test.no", "gront eple 47", Role.CASEWORKER, municipality_id=other_muni.id)
     login(client, other)
     assert client.get(f"/husstand/{household.id}").status_code == 404
     assert "Emma" not in client.get("/barn?q=Nordmann").text
@@ -226,11 +226,11 @@ def test_caseworker_can_show_the_family_link_once_and_it_is_audited(client, logi
 
 
 def test_another_municipality_cannot_show_the_link(client, card, other_muni):
-    from opplevelseskort.core import services as core
+    from opplevelseskort.accounts import services as accounts
 
     from ..conftest import login
 
-    other = core.create_user("cw-b@test.no", "gront eple 47", "caseworker", municipality_id=other_muni.id)
+    other = accounts.create_user("cw-b@test.no", "gront eple 47", "caseworker", municipality_id=other_muni.id)
     login(client, other)
     assert client.post(f"/kort/{card.id}/lenke").status_code == 404
 
@@ -336,8 +336,8 @@ def test_opening_a_household_page_audits_each_child_through_the_service(app, hou
 def test_an_uncertain_link_message_is_shown_and_sent_again_by_staff(client, login_as, card, users, other_muni):
     """A message whose sending was interrupted is shown as "maybe sent"; the caseworker checks and sends it again
     (same Message-ID, audited); another municipality's caseworker cannot."""
+    from opplevelseskort.accounts import services as accounts
     from opplevelseskort.core import outbox
-    from opplevelseskort.core import services as core
     from opplevelseskort.core.models import OutboxMessage, OutboxStatus
 
     from ..conftest import login
@@ -350,7 +350,7 @@ def test_an_uncertain_link_message_is_shown_and_sent_again_by_staff(client, logi
     page = client.get(f"/husstand/{card.child.household_id}").text
     assert "kanskje sendt" in page and f"/melding/{msg.id}/send-igjen" in page
     outsider = client.application.test_client()
-    login(outsider, core.create_user("cw-x@test.no", "gront eple 47", "caseworker", municipality_id=other_muni.id))
+    login(outsider, accounts.create_user("cw-x@test.no", "gront eple 47", "caseworker", municipality_id=other_muni.id))
     assert outsider.post(f"/melding/{msg.id}/send-igjen").status_code == 404
     assert db.session.get(OutboxMessage, msg.id).status == OutboxStatus.UNCERTAIN
     r = client.post(f"/melding/{msg.id}/send-igjen")
@@ -363,11 +363,11 @@ def test_a_blocked_card_says_so_and_a_replaced_card_says_a_new_one_was_sent(clie
     """A revoked card's page shows no QR, no code and no PDF, never why; the municipality's contact line (or a
     plain "contact the municipality") says whom to ask. The QR and the PDF of a revoked card are not found."""
     from opplevelseskort.cards import services as card_services
-    from opplevelseskort.core import services as core
+    from opplevelseskort.core import municipalities
 
     from ..factories import make_card
 
-    core.update_municipality_settings(muni, actor=users["admin"], contact_line="Ring servicetorget på 69 19 60 00.",
+    municipalities.update_municipality_settings(muni, actor=users["admin"], contact_line="Ring servicetorget på 69 19 60 00.",
                                       sms_sender="", default_report_period="", support_email="")
     blocked = make_card(muni, users, "Sperret")
     card_services.revoke_card(blocked, "misuse", actor=users["caseworker"])

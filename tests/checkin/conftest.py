@@ -1,6 +1,6 @@
 import pytest
 
-from opplevelseskort.core import services as core
+from opplevelseskort.accounts import tokens as api_tokens
 from opplevelseskort.partners import services as partners
 
 from ..factories import make_card, offer_values
@@ -18,7 +18,7 @@ def kid_card(muni, users):
 
 @pytest.fixture
 def token(users):
-    return core.create_token(users["partner"], "door")[1]
+    return api_tokens.create_token(users["partner"], "door")[1]
 
 
 def bearer(raw):

@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
+from opplevelseskort.accounts import tokens as api_tokens
 from opplevelseskort.cards import services as cards
 from opplevelseskort.checkin.models import CheckIn
-from opplevelseskort.core import services as core
 from opplevelseskort.core.models import Role
 from opplevelseskort.extensions import db
 from opplevelseskort.partners.services import create_staff_user
@@ -75,13 +75,13 @@ def test_api_non_json_body(client, token):
 def test_partner_token_refused_on_other_partners_offer(client, offer, kid_card, muni, other_partner_org):
     other = create_staff_user("o@x.no", "gront eple 47", Role.PARTNER, municipality_id=muni.id,
                               partner_id=other_partner_org.id)
-    raw = core.create_token(other, "x")[1]
+    raw = api_tokens.create_token(other, "x")[1]
     r = _post(client, raw, code=kid_card.short_code, offer_id=offer.id)
     assert r.status_code == 403 and r.json["error"] == "offer_forbidden"
 
 
 def test_analyst_token_cannot_check_in(client, offer, kid_card, users):
-    raw = core.create_token(users["analyst"], "x")[1]
+    raw = api_tokens.create_token(users["analyst"], "x")[1]
     assert _post(client, raw, code=kid_card.short_code, offer_id=offer.id).status_code == 403
 
 
@@ -94,7 +94,7 @@ def test_card_validity_endpoint(client, token, kid_card):
 def test_card_lookups_are_rate_limited_per_user(make_app, offer, kid_card, users):
     app = make_app(RATELIMIT_ENABLED=True, CARD_LOOKUP_RATE_LIMIT="3 per minute")
     c = app.test_client()
-    raw = core.create_token(users["partner"], "x")[1]
+    raw = api_tokens.create_token(users["partner"], "x")[1]
     codes = [c.get(f"/api/v1/cards/{kid_card.short_code}", headers=bearer(raw)).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
 

@@ -187,9 +187,9 @@ def test_api_checkin_runs_four_statements_whatever_the_data(client, offer, kid_c
     """At the cost of its SQL: token+user, offer+partner+today's occasions, card+child (locked), insert-unless-repeat."""
     import sqlalchemy as sa
 
-    from opplevelseskort.core import services as core
+    from opplevelseskort.accounts import tokens as api_tokens
 
-    raw = core.create_token(users["partner"], "x")[1]
+    raw = api_tokens.create_token(users["partner"], "x")[1]
     for i in range(5):
         services.record_checkin(make_card(muni, users, f"B{i}").short_code, offer, actor=users["partner"], at=NOW)
     db.session.commit()

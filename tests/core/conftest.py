@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from opplevelseskort.accounts import tokens as api_tokens
 from opplevelseskort.cards import applications
 from opplevelseskort.cards import services as cards
 from opplevelseskort.checkin import services as checkin
-from opplevelseskort.core import services as core
 from opplevelseskort.core.models import Role
 from opplevelseskort.extensions import db
 from opplevelseskort.partners import services as partners
@@ -24,14 +24,14 @@ from ..factories import child_input, guardian_input, offer_values
 
 MARKERS = ("Hemmeligsen", "99887766", "kontakt@klubb-a.no", "Lånerhemmelig", "foresatt-a@example.org")
 VOLATILE = {("user_account", "last_login_at"), ("api_token", "last_used_at")}
-SKIP = {"static", "core.login", "core.logout", "core.set_language",
+SKIP = {"static", "accounts.login", "accounts.logout", "core.set_language",
         # The family's secret link is the family's key: whoever holds it acts for the family, by design.
         "portal.family_card", "portal.family_card_qr", "portal.family_card_pdf", "portal.family_book",
         "portal.family_cancel"}
 # Endpoints that create the caller's own data (a token of one's own, a lending location of one's own
 # municipality): the change itself is not a leak; markers and audit rows about A are still checked.
 # "reports.refresh" queues a rebuild of the caller's own municipality's figures (a job_run row of B, not of A)
-OWN_WRITES = {"core.tokens", "utstyr.locations", "/mine-tilbud/ny", "reports.refresh"}
+OWN_WRITES = {"accounts.tokens", "utstyr.locations", "/mine-tilbud/ny", "reports.refresh"}
 # A partner of the same municipality may look a card up (to check it in at its own offers).
 SAME_MUNICIPALITY_OK = {("partner-A2", "api.card_validity")}
 
@@ -65,7 +65,7 @@ def world(muni, other_muni, zone_set, users, partner_org, other_partner_org):
     loan = utstyr.checkout(loc, borrower, [units[0].label_code], volunteer=users["volunteer"])
     reservation = utstyr.reserve(loc, borrower, skis, 1, date.today() + timedelta(days=10),
                                  date.today() + timedelta(days=11), actor=users["volunteer"])
-    token = core.create_token(users["caseworker"], "a")[0]
+    token = api_tokens.create_token(users["caseworker"], "a")[0]
     from opplevelseskort.core.models import JobRun, JobStatus
 
     job = JobRun(kind="household_import", actor_id=users["caseworker"].id, municipality_id=muni.id,

@@ -31,7 +31,7 @@ def test_anonymous_is_sent_to_login(client, url):
 
 def test_every_staff_view_declares_its_roles(app):
     """No view under a staff URL escapes the role decorator (public endpoints are listed explicitly)."""
-    public = {"static", "core.home", "core.login", "core.logout", "core.set_language", "core.accessibility"}
+    public = {"static", "core.home", "accounts.login", "accounts.logout", "core.set_language", "core.accessibility"}
     unguarded = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("api.") or rule.endpoint in public:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 
-from opplevelseskort.core import services as core
+from opplevelseskort.accounts import tokens as api_tokens
 from opplevelseskort.core.models import Role
 from opplevelseskort.extensions import db
 
@@ -30,16 +30,16 @@ A, C, P = Role.ADMIN, Role.CASEWORKER, Role.PARTNER
 # Public views: what each visitor gets, None being anonymous and "*" any logged-in role (200 when not listed).
 PUBLIC = {
     ("core.home", "GET"): {None: 200, "*": 302},  # logged in: on to the dashboard
-    ("core.login", "GET"): {None: 200, "*": 302},
-    ("core.oidc_login", "GET"): {None: 404, "*": 404},  # no identity provider configured in the tests' app
-    ("core.oidc_callback", "GET"): {None: 404, "*": 404},
-    ("core.oidc_backchannel_logout", "POST"): {None: 404, "*": 404},
-    ("core.login_code", "GET"): {None: 302, "*": 302},  # nobody owes a code: back to the password
-    ("core.login_code", "POST"): {None: 302, "*": 302},
-    ("core.login_passkey_options", "POST"): {None: 401, "*": 401},  # nobody gave the password first
-    ("core.login_passkey", "POST"): {None: 401, "*": 401},
-    ("core.login", "POST"): {None: 200, "*": 302},  # an empty form is shown again, without saying which field
-    ("core.logout", "POST"): {None: 302, "*": 302},
+    ("accounts.login", "GET"): {None: 200, "*": 302},
+    ("accounts.oidc_login", "GET"): {None: 404, "*": 404},  # no identity provider configured in the tests' app
+    ("accounts.oidc_callback", "GET"): {None: 404, "*": 404},
+    ("accounts.oidc_backchannel_logout", "POST"): {None: 404, "*": 404},
+    ("accounts.login_code", "GET"): {None: 302, "*": 302},  # nobody owes a code: back to the password
+    ("accounts.login_code", "POST"): {None: 302, "*": 302},
+    ("accounts.login_passkey_options", "POST"): {None: 401, "*": 401},  # nobody gave the password first
+    ("accounts.login_passkey", "POST"): {None: 401, "*": 401},
+    ("accounts.login", "POST"): {None: 200, "*": 302},  # an empty form is shown again, without saying which field
+    ("accounts.logout", "POST"): {None: 302, "*": 302},
     ("core.set_language", "POST"): {None: 302, "*": 302},
     ("core.favicon", "GET"): {None: 301, "*": 301},
     ("core.choose_municipality", "POST"): {None: 422, "*": 422},
@@ -54,8 +54,8 @@ PUBLIC = {
     ("portal.scan_landing", "GET"): {None: 200, P: 302, "*": 200},  # a partner goes on to check the card in
     ("partners.offer_image", "GET"): {None: 404, "*": 404},  # the world's offer has no picture
     ("utstyr.photo", "GET"): {None: 404, "*": 404},
-    ("core.set_password_link", "GET"): {None: 404, "*": 404},  # the world's token is no set-password link
-    ("core.set_password_link", "POST"): {None: 404, "*": 404},
+    ("accounts.set_password_link", "GET"): {None: 404, "*": 404},  # the world's token is no set-password link
+    ("accounts.set_password_link", "POST"): {None: 404, "*": 404},
 }
 
 # A role the view allows: 200 for a GET and, for a POST with an empty form, the status listed ("*": the other
@@ -105,26 +105,26 @@ ALLOWED = {
     ("cards.card_handover_sheet", "POST"): {"*": 200},
     ("cards.household_delete", "POST"): {"*": 302},  # not without the ticked confirmation: back, with why
     ("cards.household_export", "GET"): {"*": 302},  # the matrix's sessions gave no password lately: confirm it
-    ("core.reauthenticate", "POST"): {"*": 422},  # an empty form is shown again, saying what is missing
-    ("core.totp_setup", "POST"): {"*": 422},  # no code typed: said under the field
-    ("core.totp_reset", "POST"): {"*": 302},
-    ("core.user_oidc", "POST"): {"*": 302},
-    ("core.account_link", "POST"): {"*": 404},  # no provider in the test world
-    ("core.passkey_options", "POST"): {"*": 200},  # the options to make a passkey with
-    ("core.passkey_add", "POST"): {"*": 422},  # no credential sent (and no challenge asked for)
-    ("core.passkey_remove", "POST"): {"*": 404},  # the world's passkey is nobody's here
+    ("accounts.reauthenticate", "POST"): {"*": 422},  # an empty form is shown again, saying what is missing
+    ("accounts.totp_setup", "POST"): {"*": 422},  # no code typed: said under the field
+    ("accounts.totp_reset", "POST"): {"*": 302},
+    ("accounts.user_oidc", "POST"): {"*": 302},
+    ("accounts.account_link", "POST"): {"*": 404},  # no provider in the test world
+    ("accounts.passkey_options", "POST"): {"*": 200},  # the options to make a passkey with
+    ("accounts.passkey_add", "POST"): {"*": 422},  # no credential sent (and no challenge asked for)
+    ("accounts.passkey_remove", "POST"): {"*": 404},  # the world's passkey is nobody's here
     ("cards.household_new", "POST"): {A: 302, "*": 422},
     ("checkin.companions", "POST"): {"*": 302},
     ("checkin.from_link", "POST"): {"*": 200},
     ("checkin.scanner", "POST"): {"*": 422},
     ("checkin.void", "POST"): {"*": 302},
-    ("core.change_password", "POST"): {"*": 422},
-    ("core.token_revoke", "POST"): {A: 302, C: 302, "*": 404},  # the caseworker's token: not another user's
-    ("core.tokens", "POST"): {"*": 422},
+    ("accounts.change_password", "POST"): {"*": 422},
+    ("accounts.token_revoke", "POST"): {A: 302, C: 302, "*": 404},  # the caseworker's token: not another user's
+    ("accounts.tokens", "POST"): {"*": 422},
     ("partners.user_edit", "POST"): {"*": 422},
     ("partners.user_new", "POST"): {"*": 422},
-    ("core.zone_edit", "POST"): {"*": 302},  # the form keeps the zone's own values
-    ("core.zone_import", "POST"): {"*": 422},
+    ("zones.zone_edit", "POST"): {"*": 302},  # the form keeps the zone's own values
+    ("zones.zone_import", "POST"): {"*": 422},
     ("partners.book_on_behalf", "POST"): {"*": 302},  # back to the offer, with what is missing
     ("partners.occasion_add", "POST"): {"*": 302},
     ("partners.offer_edit", "POST"): {"*": 422},
@@ -143,7 +143,7 @@ ALLOWED = {
     ("utstyr.units", "POST"): {"*": 422},
     ("utstyr.unmet", "POST"): {"*": 302},
 }
-UNGUARDED = {"core.login", "core.logout", "core.set_language", "core.home", "core.accessibility"}
+UNGUARDED = {"accounts.login", "accounts.logout", "core.set_language", "core.home", "core.accessibility"}
 
 
 def _expected(app, endpoint, method, role):
@@ -167,7 +167,7 @@ def _answers(app, world, users):
 
     conn = _CURRENT_CONNECTION[-1]
     ids = {role: users[role.value].get_id() for role in Role}
-    tokens = {role: core.create_token(users[role.value], "matrix")[1] for role in Role}
+    tokens = {role: api_tokens.create_token(users[role.value], "matrix")[1] for role in Role}
     db.session.commit()  # the world, in the test's outer transaction: each cell's savepoint starts from it
     answers = []
     for endpoint, method, url in all_urls(app, world, skip={"static"}):

@@ -30,7 +30,7 @@ def _counts(url: str) -> dict[str, int]:
 def test_pg_dump_of_a_demo_database_restores_with_every_row(make_app, worker_id, tmp_path, committing):
     from flask_migrate import upgrade
 
-    from opplevelseskort.core.demo import load_demo
+    from opplevelseskort.demo import load_demo
 
     assert shutil.which("pg_dump") and shutil.which("pg_restore"), "PostgreSQL client tools are needed"
     source, target = _worker_db_url(f"{worker_id}_bk_src"), _worker_db_url(f"{worker_id}_bk_dst")

@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from opplevelseskort.core import jobs, services
+from opplevelseskort.core import jobs
+from opplevelseskort.core import municipalities as services
 from opplevelseskort.core.errors import ImportFailed
 from opplevelseskort.core.models import JobRun, JobStatus, Municipality
 from opplevelseskort.extensions import db

@@ -9,15 +9,17 @@ import pyogrio
 import pytest
 import sqlalchemy as sa
 
+from opplevelseskort import demo
+from opplevelseskort.accounts import tokens as api_tokens
+from opplevelseskort.accounts.models import User
 from opplevelseskort.cards.models import Card, Child
 from opplevelseskort.checkin.models import CheckIn
-from opplevelseskort.core import demo
-from opplevelseskort.core import services as core
 from opplevelseskort.core.clock import today
-from opplevelseskort.core.models import Municipality, User, Zone
+from opplevelseskort.core.models import Municipality
 from opplevelseskort.extensions import db
 from opplevelseskort.reports import levekar, need
 from opplevelseskort.reports import services as reports
+from opplevelseskort.zones.models import Zone
 from utstyr.models import LoanLine
 
 from ..conftest import IS_PG, TEST_CONFIG, _worker_db_url
@@ -124,7 +126,7 @@ def test_the_analyst_gets_the_geopackage_the_council_pdf_and_the_ogc_api(demo_ap
     assert len(named) >= 5, text[:500]
     assert "0101 Torget" in text and "under 10 %" in text  # the map's key (number and name) and its legend
     user = db.session.scalar(sa.select(User).filter_by(email="analytiker@demo.no"))
-    _token, raw = core.create_token(user, "ogc", scopes=["reports"])
+    _token, raw = api_tokens.create_token(user, "ogc", scopes=["reports"])
     db.session.commit()
     auth = {"Authorization": f"Bearer {raw}"}
     collections = demo_app.test_client().get(f"/api/v1/ogc/{demo.DEMO_NUMBER}/collections", headers=auth)

@@ -1,7 +1,8 @@
 """Issue 23's probe values answer with a named refusal, never a 500: report periods far outside the data, the
 password rule, the per-account login limit and a private, cheap /metrics."""
 
-from opplevelseskort.core import services
+from opplevelseskort.accounts import services as accounts
+from opplevelseskort.accounts import tokens as api_tokens
 from opplevelseskort.core.models import OutboxMessage
 from opplevelseskort.extensions import db
 
@@ -10,9 +11,9 @@ from ..conftest import PASSWORD
 
 def test_a_repeated_string_is_no_password():
     for weak in ("weakpwweakpw", "abcabcabcabc", "passpasspass", "aaaaaaaaaaaa", "abababababab"):
-        problem = services.password_problem(weak)
+        problem = accounts.password_problem(weak)
         assert problem is not None and problem.code == "password_common", weak
-    assert services.password_problem("korrekt hest batteri stift") is None
+    assert accounts.password_problem("korrekt hest batteri stift") is None
 
 
 def test_one_account_is_limited_across_addresses_and_its_holder_told_once(make_app, users):
@@ -73,9 +74,9 @@ def test_metrics_read_the_database_at_most_every_30_seconds(make_app, users, mon
 def test_json_nested_100000_deep_is_refused_by_name_in_zone_and_indicator_imports(muni):
     import pytest
 
-    from opplevelseskort.core import zones
     from opplevelseskort.core.errors import ImportFailed
     from opplevelseskort.reports.indicators import import_indicators
+    from opplevelseskort.zones import services as zones
 
     deep = ("[" * 100_000 + "]" * 100_000).encode()
     with pytest.raises(ImportFailed) as exc:
@@ -106,9 +107,9 @@ def test_a_one_megabyte_csv_field_is_a_named_refusal_in_every_csv_import(muni, u
     import pytest
 
     from opplevelseskort.cards import applications
-    from opplevelseskort.core import zones
     from opplevelseskort.core.errors import ImportFailed
     from opplevelseskort.reports.indicators import import_indicators
+    from opplevelseskort.zones import services as zones
 
     big = '"' + "x" * 1_000_000 + '"'
     for run in (lambda: zones.import_zones_csv(muni, f"code;name;level\nA;{big};x\n".encode()),
@@ -136,7 +137,7 @@ def test_an_upload_over_the_size_cap_is_a_named_413_and_writes_nothing(make_app,
     assert r.status_code == 413
     assert "større enn 2 MB" in r.text
     assert db.session.scalar(db.select(db.func.count(Household.id))) == 0
-    raw = services.create_token(users["admin"], "t")[1]
+    raw = api_tokens.create_token(users["admin"], "t")[1]
     r = c.post("/api/v1/checkins", data=b"{" + b" " * (3 * 1024 * 1024) + b"}",
                headers={"Authorization": f"Bearer {raw}", "Content-Type": "application/json"})
     assert r.status_code == 413 and r.json["error"] == "payload_too_large"
@@ -145,8 +146,9 @@ def test_an_upload_over_the_size_cap_is_a_named_413_and_writes_nothing(make_app,
 def test_a_csv_beyond_the_row_limit_is_refused_by_name(monkeypatch, muni):
     import pytest
 
-    from opplevelseskort.core import csvfile, zones
+    from opplevelseskort.core import csvfile
     from opplevelseskort.core.errors import ImportFailed
+    from opplevelseskort.zones import services as zones
 
     monkeypatch.setattr(csvfile, "MAX_ROWS", 100)
     with pytest.raises(ImportFailed) as exc:
@@ -184,12 +186,12 @@ def test_the_holder_who_proves_the_second_factor_is_not_locked_out(make_app, use
     guesser learns nothing); the right password and code get in, a wrong password never does."""
     import pyotp
 
-    from opplevelseskort.core import services as core
+    from opplevelseskort.accounts import services as accounts
     from opplevelseskort.core.clock import utcnow
 
     user = users["caseworker"]
-    secret = core.new_totp_secret()
-    core.enable_second_factor(user, secret, pyotp.TOTP(secret).at(int(utcnow().timestamp())), actor=user)
+    secret = accounts.new_totp_secret()
+    accounts.enable_second_factor(user, secret, pyotp.TOTP(secret).at(int(utcnow().timestamp())), actor=user)
     db.session.commit()
     frozen_clock.move(seconds=60)
     app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="100 per minute", LOGIN_ADDRESS_RATE_LIMIT="100 per minute",

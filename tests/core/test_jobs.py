@@ -38,7 +38,7 @@ def test_a_job_reaches_the_worker_after_the_commit_and_runs_there(worker_app, co
     with worker_app.app_context():
         assert jobs.queue.storage.__class__.__name__ == "SqliteStorage" and not jobs.queue.immediate
         with worker_app.test_request_context("/"):
-            run = jobs.start("probe", actor=None, municipality_id=None, number="4301")
+            run = jobs.start(_probe, actor=None, municipality_id=None, number="4301")
             assert jobs.queue.pending_count() == 0  # not before the request's answer (after its commit)
             from flask import make_response
 
@@ -57,7 +57,7 @@ def test_a_job_reaches_the_worker_after_the_commit_and_runs_there(worker_app, co
 
 def test_a_refused_job_writes_nothing_but_its_failed_run(worker_app, committing):
     with worker_app.app_context():
-        run = jobs.start("probe", actor=None, municipality_id=None, number="4302", refuse=True)
+        run = jobs.start(_probe, actor=None, municipality_id=None, number="4302", refuse=True)
         run_id = run.id
         db.session.remove()
         _work_one(worker_app)
@@ -124,7 +124,7 @@ def test_scheduled_work_is_idempotent_on_a_second_node(muni, users):
 
 @jobs.job("probe_links")
 def _probe_links(run):
-    from opplevelseskort.core.services import public_url
+    from opplevelseskort.core.municipalities import public_url
 
     return {"link": public_url("/kort/abc")}
 
@@ -134,9 +134,9 @@ def _probe_crash(run):
     raise RuntimeError("boom")
 
 
-def _run_in_worker(kind, **params):
+def _run_in_worker(kind, **context):
     """A run started by a request, executed the way a worker does (an app context, no request)."""
-    run = JobRun(kind=kind, actor_id=None, municipality_id=None, params={"_locale": "nb", **params})
+    run = JobRun(kind=kind, actor_id=None, municipality_id=None, params={}, context={"locale": "nb", **context})
     db.session.add(run)
     db.session.flush()
     return jobs.execute(run.id)
@@ -147,9 +147,9 @@ def test_a_job_builds_links_on_the_host_of_the_request_that_started_it(app, monk
     it uses the host the starting request came to, which `start` keeps."""
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "")
     with app.test_request_context("/", base_url="http://kort.testby.no"):
-        run = jobs.start("probe_links", actor=None, municipality_id=None)
-    assert run.params["_base_url"] == "http://kort.testby.no"
-    done = _run_in_worker("probe_links", _base_url="http://kort.testby.no")
+        run = jobs.start(_probe_links, actor=None, municipality_id=None)
+    assert run.context["base_url"] == "http://kort.testby.no" and run.params == {}
+    done = _run_in_worker("probe_links", base_url="http://kort.testby.no")
     assert done.status == JobStatus.DONE and done.result["link"] == "http://kort.testby.no/kort/abc"
 
 
@@ -160,7 +160,8 @@ def test_a_job_that_crashes_fails_with_a_translated_message_not_a_code():
 
 
 def test_the_admin_page_lists_a_failed_job_with_its_translated_message(app, client, login_as, users, muni):
-    run = JobRun(kind="probe_crash", actor_id=users["caseworker"].id, municipality_id=muni.id, params={"_locale": "nb"})
+    run = JobRun(kind="probe_crash", actor_id=users["caseworker"].id, municipality_id=muni.id, params={},
+                 context={"locale": "nb"})
     db.session.add(run)
     db.session.flush()
     jobs.execute(run.id)
@@ -173,13 +174,14 @@ def test_the_admin_page_lists_a_failed_job_with_its_translated_message(app, clie
 
 
 def test_another_municipalitys_admin_does_not_see_the_failure(app, make_app, users, muni, other_muni):
-    from opplevelseskort.core import services as core
+    from opplevelseskort.accounts import services as accounts
 
-    run = JobRun(kind="probe_crash", actor_id=users["caseworker"].id, municipality_id=muni.id, params={"_locale": "nb"})
+    run = JobRun(kind="probe_crash", actor_id=users["caseworker"].id, municipality_id=muni.id, params={},
+                 context={"locale": "nb"})
     db.session.add(run)
     db.session.flush()
     jobs.execute(run.id)
-    neighbour = core.create_user("admin@nabobygd.no", "korrekt hest batteri stift", "admin",
+    neighbour = accounts.create_user("admin@nabobygd.no", "korrekt hest batteri stift", "admin",
                                  municipality_id=other_muni.id)
     assert jobs.recent_failures(neighbour) == []
     assert [r.id for r, _email in jobs.recent_failures(users["admin"])] == [run.id]
@@ -204,7 +206,7 @@ def test_a_run_its_worker_left_running_is_queued_again_once_then_failed(app, use
         old = utcnow() - timedelta(minutes=5)
         stale = JobRun(kind="test_recover", actor_id=users["admin"].id, params={}, status=JobStatus.RUNNING,
                        started_at=old)
-        twice = JobRun(kind="test_recover", actor_id=users["admin"].id, params={"_attempts": 1},
+        twice = JobRun(kind="test_recover", actor_id=users["admin"].id, params={}, context={"attempts": 1},
                        status=JobStatus.RUNNING, started_at=old)
         scheduled = JobRun(kind="outbox", params={}, status=JobStatus.RUNNING, started_at=old)
         alive = JobRun(kind="test_recover", actor_id=users["admin"].id, params={}, status=JobStatus.RUNNING,
@@ -230,3 +232,40 @@ def test_a_scheduled_lock_is_held_by_one_holder_and_dies_with_it(app, committing
             assert not second  # another connection (PostgreSQL) or file handle (elsewhere) cannot take it
     with jobs.held("scheduled:test") as again:
         assert again  # released with its holder
+
+
+@jobs.job("probe_echo")
+def _probe_echo(run, **params):
+    return {"got": params}
+
+
+def test_a_job_is_started_by_its_function_and_gets_exactly_its_parameters(app):
+    """`start` takes the job's function (go-to-definition reaches it), never a name; what the caller passes is what
+    the function gets (a parameter starting with "_" too); how the run runs (language, address, the page to go back
+    to, what the page keeps) is its context, never passed on."""
+    with pytest.raises(TypeError):
+        jobs.start("probe_echo", actor=None, municipality_id=None)
+    with pytest.raises(TypeError):  # a function that is not a job
+        jobs.start(_run_in_worker, actor=None, municipality_id=None)
+    with app.test_request_context("/", base_url="http://kort.testby.no"):
+        run = jobs.start(_probe_echo, actor=None, municipality_id=None, back="core.dashboard", page={"token": "t"},
+                         _private=1, number="7")
+    assert run.kind == "probe_echo" and run.params == {"_private": 1, "number": "7"}
+    assert run.context["back"] == "core.dashboard" and run.context["token"] == "t"
+    assert run.context["base_url"] == "http://kort.testby.no" and run.context["locale"] == "nb"
+    assert run.status == JobStatus.DONE and run.result == {"got": {"_private": 1, "number": "7"}}
+
+
+def test_a_runs_page_is_headed_by_its_jobs_title_and_leads_back_where_its_starter_said(app, client, login_as, users,
+                                                                                     muni):
+    from opplevelseskort.zones import jobs as zone_jobs
+
+    assert zone_jobs.zone_import.job_title == "Importer soner"
+    run = JobRun(kind="zone_import", actor_id=users["admin"].id, municipality_id=muni.id, params={},
+                 context={"back": "zones.zone_list"}, status=JobStatus.FAILED, errors=["Nei."])
+    db.session.add(run)
+    db.session.commit()
+    login_as("admin")
+    page = client.get(f"/jobber/{run.id}").text
+    assert "Importer soner" in page and 'href="/admin/soner"' in page
+

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from opplevelseskort.cards import jobs as card_jobs
 from opplevelseskort.core import files, jobs
 from opplevelseskort.core.models import JobRun, JobStatus, Role
 from opplevelseskort.extensions import db
@@ -27,13 +28,13 @@ QUEUE = "redis://127.0.0.1:6379/12"
 
 def test_lane_rules(app, muni, users):
     big = JobRun(kind="household_import", actor_id=users["caseworker"].id, municipality_id=muni.id,
-                 params={jobs.BIG: True}, status=JobStatus.RUNNING)
+                 params={}, context={jobs.BIG: True}, status=JobStatus.RUNNING)
     db.session.add(big)
     db.session.flush()
     mine = JobRun(kind="household_import", actor_id=users["caseworker"].id, municipality_id=muni.id,
-                  params={jobs.BIG: True}, status=JobStatus.QUEUED)
+                  params={}, context={jobs.BIG: True}, status=JobStatus.QUEUED)
     theirs = JobRun(kind="household_import", actor_id=users["admin"].id, municipality_id=muni.id,
-                    params={jobs.BIG: True}, status=JobStatus.QUEUED)
+                    params={}, context={jobs.BIG: True}, status=JobStatus.QUEUED)
     small = JobRun(kind="household_import", actor_id=users["caseworker"].id, municipality_id=muni.id, params={},
                    status=JobStatus.QUEUED)
     db.session.add_all([mine, theirs, small])
@@ -80,7 +81,7 @@ def test_a_one_row_import_does_not_wait_behind_anothers_two_big_uploads(make_app
             for user, body in ((a, big), (a, big), (b, small)):
                 key = f"household-import/{user.id}/{len(runs)}x"
                 files.put(key, body, "text/csv")
-                runs.append(jobs.start("household_import", actor=user, municipality_id=muni.id, upload=key,
+                runs.append(jobs.start(card_jobs.household_import, actor=user, municipality_id=muni.id, upload=key,
                                        dry_run=True).id)
             queued = time.monotonic()
         env = {**os.environ, "DATABASE_URL": db_url, "JOBS_URL": QUEUE, "JOBS_BIG_UPLOAD_BYTES": "100000",
@@ -118,7 +119,7 @@ def test_a_big_job_this_process_just_started_counts_before_the_database_says_run
     """The lane is taken under a lock when the run is picked, not when its "running" is committed: two threads
     picking the same person's two big files at once do not both start."""
     mine = JobRun(kind="household_import", actor_id=users["caseworker"].id, municipality_id=muni.id,
-                  params={jobs.BIG: True}, status=JobStatus.QUEUED)
+                  params={}, context={jobs.BIG: True}, status=JobStatus.QUEUED)
     db.session.add(mine)
     db.session.flush()
     jobs._THREADS[0] = 4

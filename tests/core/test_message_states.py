@@ -86,10 +86,10 @@ def test_partner_invitation_and_user_link_states_on_the_admin_lists(client, logi
     invite.status = OutboxStatus.SENT
     db.session.commit()
     assert "Invitasjon:</span> <span class=\"message-state message-sent\"" in client.get("/admin/partnere").text
-    from opplevelseskort.core import services as core
+    from opplevelseskort.accounts import services as accounts
 
-    newcomer = core.create_user("ny@test.no", core.unusable_password(), "caseworker", municipality_id=muni.id)
-    core.send_password_link(newcomer, actor=users["admin"])
+    newcomer = accounts.create_user("ny@test.no", accounts.unusable_password(), "caseworker", municipality_id=muni.id)
+    accounts.send_password_link(newcomer, actor=users["admin"])
     db.session.commit()
     row = client.get("/admin/brukere").text.split("ny@test.no", 1)[1].split("</tr>", 1)[0]
     assert "Lenke for passord:" in row and "venter på sending" in row

@@ -124,3 +124,29 @@ def test_offer_hours_become_typed_and_free_text_is_kept_in_the_description(make_
         with db.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT opening_hours FROM offer ORDER BY id")).scalars().all() == [
                 "tirsdag 17:00–19:00", "", ""]
+
+
+def test_a_runs_parameters_become_its_functions_and_the_runners_keys_its_context(make_app, tmp_path, worker_id,
+                                                                                committing):
+    """0033: rows queued before it kept "_locale", "_back" ... among their parameters (the runner dropped them
+    before the call); after it the parameters are the function's and the rest is the run's context; a downgrade
+    puts them back."""
+    import json
+
+    def as_dict(value):
+        return value if isinstance(value, dict) else json.loads(value)
+
+    with _at_revision(make_app, tmp_path, worker_id, "0032_report_feature"):
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO job_run (id, kind, status, params, errors, result, created_at) VALUES "
+                                 "(1, 'zone_import', 'queued', :p, '[]', '{}', CURRENT_TIMESTAMP)"),
+                         {"p": json.dumps({"upload": "u", "_back": "zones.zone_list", "_locale": "nn"})})
+        upgrade(revision="0033_job_run_context")
+        with db.engine.connect() as conn:
+            params, context = conn.execute(sa.text("SELECT params, context FROM job_run")).one()
+        assert as_dict(params) == {"upload": "u"} and as_dict(context) == {"back": "zones.zone_list", "locale": "nn"}
+        downgrade(revision="0032_report_feature")
+        with db.engine.connect() as conn:
+            params = conn.execute(sa.text("SELECT params FROM job_run")).scalar()
+        assert as_dict(params) == {"upload": "u", "_back": "zones.zone_list", "_locale": "nn"}
+

@@ -3,7 +3,8 @@ and the password rule."""
 
 import pytest
 
-from opplevelseskort.core import services
+from opplevelseskort.accounts import services as accounts
+from opplevelseskort.accounts import tokens as api_tokens
 from opplevelseskort.core.errors import DomainError
 from opplevelseskort.extensions import db
 from opplevelseskort.partners.services import create_staff_user
@@ -36,14 +37,14 @@ def test_logout_ends_the_session_server_side(app, client, users, household):  # 
 def test_password_change_and_disable_end_replayed_sessions(app, client, users):
     _login(client, "analyst@test.no")
     stolen = _session_cookie(client)
-    services.set_password(users["analyst"], "et-nytt-langt-passord", actor=users["admin"])
+    accounts.set_password(users["analyst"], "et-nytt-langt-passord", actor=users["admin"])
     db.session.flush()
     replay = app.test_client()
     replay.set_cookie("session", stolen)
     assert replay.get("/oversikt").status_code == 302
     _login(client, "analyst@test.no", "et-nytt-langt-passord")
     stolen = _session_cookie(client)
-    services.update_user(users["analyst"], actor=users["admin"], active=False)
+    accounts.update_user(users["analyst"], actor=users["admin"], active=False)
     db.session.flush()
     replay.set_cookie("session", stolen)
     assert replay.get("/oversikt").status_code == 302
@@ -83,16 +84,16 @@ def test_one_address_cannot_spray_many_accounts(make_app, users):
                                                 ("aaaaaaaaaa", "password_common"), ("kort", "password_too_short")])
 def test_weak_passwords_are_refused(users, password, code):
     with pytest.raises(DomainError) as exc:
-        services.set_password(users["analyst"], password, actor=users["admin"])
+        accounts.set_password(users["analyst"], password, actor=users["admin"])
     assert exc.value.code == code
-    assert services.authenticate("analyst@test.no", PASSWORD) is not None
+    assert accounts.authenticate("analyst@test.no", PASSWORD) is not None
 
 
 def test_a_long_passphrase_is_accepted(users):
     """A passphrase of common words is long enough to be strong: it is taken, and it is what logs in."""
-    services.set_password(users["analyst"], "korrekt hest batteri stift", actor=users["admin"])
-    assert services.authenticate("analyst@test.no", "korrekt hest batteri stift") == users["analyst"]
-    assert services.authenticate("analyst@test.no", PASSWORD) is None
+    accounts.set_password(users["analyst"], "korrekt hest batteri stift", actor=users["admin"])
+    assert accounts.authenticate("analyst@test.no", "korrekt hest batteri stift") == users["analyst"]
+    assert accounts.authenticate("analyst@test.no", PASSWORD) is None
 
 
 def test_weak_password_on_the_user_form_is_a_form_error(client, login_as, muni):
@@ -100,7 +101,7 @@ def test_weak_password_on_the_user_form_is_a_form_error(client, login_as, muni):
     r = client.post("/admin/brukere/ny", data={"email": "ny@test.no", "password": "password", "role": "analyst",
                                                "municipality_id": muni.id, "partner_id": 0})
     assert r.status_code == 422 and "vanlig" in r.text
-    assert services.db.session.scalar(db.select(services.User).filter_by(email="ny@test.no")) is None
+    assert accounts.db.session.scalar(db.select(accounts.User).filter_by(email="ny@test.no")) is None
 
 
 # --- one limiter for every door that resolves a card code -------------------------------------
@@ -126,7 +127,7 @@ def test_card_guesses_through_every_door_share_one_budget(make_app, users, desk)
 
     loc, units = desk
     app = make_app(RATELIMIT_ENABLED=True, CARD_LOOKUP_RATE_LIMIT="4 per minute")
-    raw = services.create_token(users["volunteer"], "desk")[1]
+    raw = api_tokens.create_token(users["volunteer"], "desk")[1]
     db.session.flush()
     api = app.test_client()
     bearer = {"Authorization": f"Bearer {raw}"}
@@ -156,7 +157,7 @@ def test_each_card_door_is_limited(make_app, users, door, muni, zone_set):
     start = datetime.now(UTC) + timedelta(days=2)
     occ = partners.add_occasion(offer, start, start + timedelta(hours=2), 5, actor=users["partner"])
     db.session.flush()
-    raw = services.create_token(users["partner"], "door")[1]
+    raw = api_tokens.create_token(users["partner"], "door")[1]
     bearer = {"Authorization": f"Bearer {raw}"}
     c = app.test_client()
 
@@ -181,8 +182,8 @@ def test_card_limit_is_per_user_not_per_shared_address(make_app, users, other_pa
                               partner_id=other_partner_org.id)
     db.session.flush()
     app = make_app(RATELIMIT_ENABLED=True, CARD_LOOKUP_RATE_LIMIT="2 per minute")
-    a = services.create_token(users["partner"], "a")[1]
-    b = services.create_token(other, "b")[1]
+    a = api_tokens.create_token(users["partner"], "a")[1]
+    b = api_tokens.create_token(other, "b")[1]
     c = app.test_client()
     for _ in range(3):
         last = c.get(f"/api/v1/cards/{GUESS}", headers={"Authorization": f"Bearer {a}"}).status_code
@@ -209,7 +210,7 @@ def test_suspended_partner_cannot_look_up_cards_or_add_occasions(client, users, 
 
     offer = partners.save_offer(users["partner"], offer_values(), {})
     card = make_card(muni, users, "Siri")
-    raw = services.create_token(users["partner"], "door")[1]
+    raw = api_tokens.create_token(users["partner"], "door")[1]
     _suspend(partner_org, users)
     r = client.get(f"/api/v1/cards/{card.short_code}", headers={"Authorization": f"Bearer {raw}"})
     assert r.status_code == 403 and r.json["error"] == "partner_inactive"

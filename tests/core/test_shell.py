@@ -2,11 +2,12 @@
 
 import pytest
 
-from opplevelseskort import create_app
+from opplevelseskort import create_app, demo
+from opplevelseskort.accounts.models import User
 from opplevelseskort.config import load_config
-from opplevelseskort.core import demo
-from opplevelseskort.core.models import Municipality, User, Zone
+from opplevelseskort.core.models import Municipality
 from opplevelseskort.extensions import db
+from opplevelseskort.zones.models import Zone
 
 
 def test_security_headers_on_pages(client):

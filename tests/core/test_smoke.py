@@ -1,4 +1,4 @@
-from opplevelseskort.core.models import User
+from opplevelseskort.accounts.models import User
 from opplevelseskort.extensions import db
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from opplevelseskort.core import services as core
+from opplevelseskort.accounts import tokens as api_tokens
 from opplevelseskort.core.models import AuditLog
 from opplevelseskort.extensions import db
 from opplevelseskort.partners.models import Partner
@@ -22,7 +22,7 @@ from .conftest import MARKERS, OWN_WRITES, SAME_MUNICIPALITY_OK, all_urls, snaps
 def test_nothing_of_one_municipality_reaches_another(app, client, world):
     a_id = world["muni"].id
     leaks = []
-    tokens = {name: core.create_token(user, "t")[1] for name, user in world["outsiders"].items()}
+    tokens = {name: api_tokens.create_token(user, "t")[1] for name, user in world["outsiders"].items()}
     db.session.flush()
     before = snapshot()
     audit_before = db.session.scalar(sa.select(sa.func.max(AuditLog.id)))

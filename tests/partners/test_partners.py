@@ -4,9 +4,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from opplevelseskort.accounts.models import User
 from opplevelseskort.checkin import services as checkin
 from opplevelseskort.core.errors import DomainError
-from opplevelseskort.core.models import OutboxMessage, Role, User
+from opplevelseskort.core.models import OutboxMessage, Role
 from opplevelseskort.extensions import db
 from opplevelseskort.partners import services
 from opplevelseskort.partners.models import Booking, BookingStatus, Occasion, Offer, Partner, PartnerStatus
@@ -58,7 +59,7 @@ def test_approval_creates_partner_user_and_invites(muni, users):
 def test_a_set_password_link_works_once_and_expires(client, muni, users, monkeypatch):
     import re
 
-    from opplevelseskort.core import services as core
+    from opplevelseskort.accounts import services as accounts
 
     p = services.register_partner(muni, _reg())
     user = services.approve_partner(p, actor=users["admin"])
@@ -69,9 +70,9 @@ def test_a_set_password_link_works_once_and_expires(client, muni, users, monkeyp
     assert r.status_code == 422  # the password rule, under the field; the link still works
     r = client.post(path, data={"new": "lag og klubb 2026", "confirm": "lag og klubb 2026"})
     assert r.status_code == 302 and r.headers["Location"].endswith("/logg-inn")
-    assert core.authenticate("nils@lag.no", "lag og klubb 2026").id == user.id
+    assert accounts.authenticate("nils@lag.no", "lag og klubb 2026").id == user.id
     assert client.get(path).status_code == 404  # used: the link named the password it replaced
-    fresh = core.password_link_token(user)
+    fresh = accounts.password_link_token(user)
     monkeypatch.setitem(client.application.config, "PASSWORD_LINK_HOURS", 0)
     import time
 

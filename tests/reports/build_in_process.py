@@ -40,7 +40,7 @@ def main() -> None:
 
     from bench import population
     from opplevelseskort import create_app
-    from opplevelseskort.core import services as core_services
+    from opplevelseskort.core import municipalities
     from opplevelseskort.extensions import db
     from opplevelseskort.reports import services, store
 
@@ -49,7 +49,7 @@ def main() -> None:
                       "INSTANCE_PATH": "/tmp/opplevelseskort-determinism", "JOBS_EMBEDDED_WORKER": False})
     with app.app_context():
         db.create_all()
-        muni = core_services.get_or_create_municipality("3001", "Testby")
+        muni = municipalities.get_or_create_municipality("3001", "Testby")
         population.build(db, muni, seed=args.seed, shape=population.REAL if args.full else population.Shape(**SHAPE))
         db.session.commit()
         pubs = services.build_publications(muni, services.parse_period("2026"))

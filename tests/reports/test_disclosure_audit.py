@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 
 from bench import population
-from opplevelseskort.core.models import Zone
 from opplevelseskort.extensions import db
 from opplevelseskort.reports import jobs as report_jobs
 from opplevelseskort.reports import services, store
 from opplevelseskort.reports.models import ZoneIndicator
+from opplevelseskort.zones.models import Zone
 
 scipy_optimize = pytest.importorskip("scipy.optimize")
 sparse = pytest.importorskip("scipy.sparse")

@@ -8,10 +8,10 @@ import pytest
 
 from bench import population
 from opplevelseskort.core.errors import DomainError
-from opplevelseskort.core.models import Zone
 from opplevelseskort.extensions import db
 from opplevelseskort.reports import disclosure, formats, services, tables
 from opplevelseskort.reports.disclosure import Need, System, protect, unmet
+from opplevelseskort.zones.models import Zone
 
 from .test_disclosure_audit import Reader, _audit, _latent_truth, _prefixed, _published, _truth
 

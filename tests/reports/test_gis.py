@@ -9,7 +9,7 @@ from pyogrio import list_layers
 from pyogrio.raw import read
 from werkzeug.serving import make_server
 
-from opplevelseskort.core import services as core
+from opplevelseskort.accounts import tokens as api_tokens
 from opplevelseskort.extensions import db
 from opplevelseskort.reports import formats, gis, services
 from opplevelseskort.reports import jobs as report_jobs
@@ -64,7 +64,7 @@ def test_the_geopackage_from_the_page_the_api_and_the_cli(app, client, login_as,
     assert "GeoPackage (QGIS)" in client.get("/rapporter/?period=2026").text
     bad = client.get("/rapporter/eksport?period=2026&level=grunnkrets&format=gpkg&epsg=4326")
     assert bad.status_code == 302  # back to the report, saying which systems it writes
-    raw = core.create_token(users["analyst"], "gis")[1]
+    raw = api_tokens.create_token(users["analyst"], "gis")[1]
     api = app.test_client().get("/api/v1/reports/uptake?period=2026&level=grunnkrets&format=gpkg&epsg=25835",
                      headers={"Authorization": f"Bearer {raw}"})
     assert api.status_code == 200 and api.mimetype == "application/geopackage+sqlite3", api.text
@@ -80,8 +80,8 @@ def test_the_geopackage_from_the_page_the_api_and_the_cli(app, client, login_as,
 @pytest.fixture
 def ogc_server(app, muni, world, users, other_muni, committing):  # noqa: F811
     report_jobs.build_and_store(muni, Y)
-    token = core.create_token(users["analyst"], "qgis", scopes=["reports"])[1]
-    partner = core.create_token(users["partner"], "door")[1]
+    token = api_tokens.create_token(users["analyst"], "qgis", scopes=["reports"])[1]
+    partner = api_tokens.create_token(users["partner"], "door")[1]
     numbers = (muni.number, other_muni.number)
     db.session.commit()
     db.session.close()  # no transaction of the test's beside the server's (SQLite: a reader blocks a writer)
@@ -144,19 +144,22 @@ def test_no_geopackage_without_zones(app, client, login_as, muni, world):  # noq
 
 
 def test_an_items_page_reads_its_page_from_the_stored_features_not_the_publication(app, client, muni, world, users):  # noqa: F811
-    """Issue 36 item 7: the job renders the year's features once; a page is read by position with LIMIT/OFFSET
-    (the publication itself is not loaded), and a rebuild replaces the features."""
+    """Issue 36 item 7: the scheduled job renders each stored year's features once per build; a page is read by
+    position with LIMIT/OFFSET (the publication itself is not loaded), and a rebuild replaces the features."""
     from unittest import mock
 
     import sqlalchemy as sa
 
-    from opplevelseskort.core import services as core
+    from opplevelseskort.accounts import tokens as api_tokens
     from opplevelseskort.reports.models import ReportFeature
 
-    raw = core.create_token(users["analyst"], "gis")[1]
+    raw = api_tokens.create_token(users["analyst"], "gis")[1]
     auth = {"Authorization": f"Bearer {raw}"}
     assert client.get("/api/v1/reports/uptake?period=2026", headers=auth).status_code == 200  # built by its job
+    assert db.session.scalar(sa.select(sa.func.count(ReportFeature.id))) == 0  # the build stores the figures only
+    assert report_jobs.refresh_publications()["features"] == [f"{muni.number}:2026"]  # the schedule renders them
     assert db.session.scalar(sa.select(sa.func.count(ReportFeature.id))) >= 3
+    assert report_jobs.refresh_publications()["features"] == []  # once per build
     statements = []
 
     def seen(_conn, _cursor, statement, *_args):
@@ -174,7 +177,6 @@ def test_an_items_page_reads_its_page_from_the_stored_features_not_the_publicati
     assert r.json["features"][0]["id"] == "30010102"
     assert any("report_feature" in s and "position >=" in s for s in statements)  # the page, by position
     assert not any("content" in s and "report_publication" in s for s in statements)
-    from opplevelseskort.reports import jobs as report_jobs
 
     report_jobs.build_and_store(muni, Y)  # a rebuild: the earlier build's features go with it
     assert db.session.scalar(sa.select(sa.func.count(ReportFeature.id))) == 0

@@ -4,10 +4,11 @@ with one decimal, refused under ten zones; weights shown and editable, each chan
 import pytest
 
 from opplevelseskort.core.errors import DomainError
-from opplevelseskort.core.models import AuditLog, Zone
+from opplevelseskort.core.models import AuditLog
 from opplevelseskort.extensions import db
 from opplevelseskort.reports import levekar
 from opplevelseskort.reports.models import IndexMethod, ZoneIndicator
+from opplevelseskort.zones.models import Zone
 
 
 def test_golden_stavanger_1999_sub_scores_give_5_3():

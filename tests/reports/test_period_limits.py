@@ -18,9 +18,9 @@ def test_a_period_outside_the_allowed_years_is_refused_with_the_range(app, text)
 
 @pytest.mark.parametrize("text", FAR)
 def test_far_periods_on_the_page_the_export_and_the_api_are_refused_not_500(app, client, login_as, text, users):
-    from opplevelseskort.core import services as core
+    from opplevelseskort.accounts import tokens as api_tokens
 
-    raw = core.create_token(users["analyst"], "t")[1]
+    raw = api_tokens.create_token(users["analyst"], "t")[1]
     r = app.test_client().get("/api/v1/reports/uptake", query_string={"period": text, "level": "grunnkrets"},
                               headers={"Authorization": f"Bearer {raw}"})
     assert r.status_code == 422 and r.json["error"] == "period_out_of_range"

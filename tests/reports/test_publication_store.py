@@ -64,10 +64,10 @@ def test_a_page_with_no_stored_figures_queues_one_build_and_says_so(queued_app, 
 
 
 def test_the_api_answers_202_with_retry_after_while_the_figures_are_made(queued_app, muni, world, users):  # noqa: F811
-    from opplevelseskort.core import services as core
+    from opplevelseskort.accounts import tokens as api_tokens
 
     with queued_app.app_context():
-        token = core.create_token(users["analyst"], "rapport")[1]
+        token = api_tokens.create_token(users["analyst"], "rapport")[1]
         r = queued_app.test_client().get("/api/v1/reports/uptake?period=2026",
                                          headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 202 and r.headers["Retry-After"] == "10"

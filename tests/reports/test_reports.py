@@ -199,11 +199,11 @@ def test_geojson_export_is_valid_featurecollection(app, muni, world):
 
 
 def test_same_numbers_from_cli_api_and_page(app, client, muni, world, users):
-    from opplevelseskort.core import services as core
+    from opplevelseskort.accounts import tokens as api_tokens
 
     result = app.test_cli_runner().invoke(args=["report", "uptake", "--period", "2026", "--format", "csv"])
     assert result.exit_code == 0, result.output
-    raw = core.create_token(users["analyst"], "r")[1]
+    raw = api_tokens.create_token(users["analyst"], "r")[1]
     api = client.get("/api/v1/reports/uptake?period=2026&level=grunnkrets&format=csv",
                      headers={"Authorization": f"Bearer {raw}"})
     assert api.status_code == 200
@@ -212,11 +212,11 @@ def test_same_numbers_from_cli_api_and_page(app, client, muni, world, users):
 
 
 def test_api_refuses_partner_tokens_and_bad_period(client, users):
-    from opplevelseskort.core import services as core
+    from opplevelseskort.accounts import tokens as api_tokens
 
-    raw = core.create_token(users["partner"], "p")[1]
+    raw = api_tokens.create_token(users["partner"], "p")[1]
     assert client.get("/api/v1/reports/uptake?period=2026", headers={"Authorization": f"Bearer {raw}"}).status_code == 403
-    raw = core.create_token(users["analyst"], "a")[1]
+    raw = api_tokens.create_token(users["analyst"], "a")[1]
     r = client.get("/api/v1/reports/uptake?period=nope", headers={"Authorization": f"Bearer {raw}"})
     assert r.status_code == 422 and r.json["error"] == "period_invalid"
 
@@ -320,13 +320,13 @@ def test_the_municipality_as_a_whole_is_reachable_from_cli_api_and_page_for_any_
                                                                                          users, period):
     """Issue 36 item 6: `--level municipality` answers the municipality's own row of any period, the same as the
     page's export and the API."""
-    from opplevelseskort.core import services as core
+    from opplevelseskort.accounts import tokens as api_tokens
 
     cli = app.test_cli_runner().invoke(args=["report", "uptake", "--period", period, "--level", "municipality"])
     assert cli.exit_code == 0, cli.output
     lines = cli.output.lstrip("\ufeff").splitlines()
     assert len(lines) == 2 and lines[1].startswith(f"total;Testby;municipality;{period};")
-    raw = core.create_token(users["analyst"], "r")[1]
+    raw = api_tokens.create_token(users["analyst"], "r")[1]
     api = client.get(f"/api/v1/reports/uptake?period={period}&level=municipality&format=csv",
                      headers={"Authorization": f"Bearer {raw}"})
     assert api.status_code == 200
@@ -340,10 +340,10 @@ def test_the_municipality_as_a_whole_is_reachable_from_cli_api_and_page_for_any_
 
 
 def test_every_table_of_the_plan_is_reachable_from_the_cli_and_the_api(app, client, muni, world, users):
-    from opplevelseskort.core import services as core
+    from opplevelseskort.accounts import tokens as api_tokens
 
     runner = app.test_cli_runner()
-    raw = core.create_token(users["analyst"], "r")[1]
+    raw = api_tokens.create_token(users["analyst"], "r")[1]
     auth = {"Authorization": f"Bearer {raw}"}
     for by in ("age", "gender"):
         out = runner.invoke(args=["report", "uptake", "--period", "2026", "--level", "municipality",

@@ -5,20 +5,21 @@ import json
 
 import pytest
 
-from opplevelseskort.core import services as core
-from opplevelseskort.core import zones
+from opplevelseskort.accounts import services as accounts
+from opplevelseskort.core import municipalities
 from opplevelseskort.core.errors import ImportFailed
-from opplevelseskort.core.models import Zone
 from opplevelseskort.extensions import db
 from opplevelseskort.reports import formats, services
 from opplevelseskort.reports.indicators import import_indicators, parse_column_map
 from opplevelseskort.reports.models import ZoneIndicator
+from opplevelseskort.zones import services as zones
+from opplevelseskort.zones.models import Zone
 
 
 @pytest.fixture
 def baerum_asker():
-    baerum = core.get_or_create_municipality("0219", "Bærum")
-    asker = core.get_or_create_municipality("0220", "Asker")
+    baerum = municipalities.get_or_create_municipality("0219", "Bærum")
+    asker = municipalities.get_or_create_municipality("0220", "Asker")
     zones.import_zones_csv(baerum, "code;name;level;parent\n02190101;Skui;grunnkrets;\n02190102;Hauger;grunnkrets;\n"
                                    "02190201;Bærums verk;grunnkrets;\n")
     zones.import_zones_csv(asker, "code;name;level;parent\n02200101;Heggedal;grunnkrets;\n"
@@ -157,7 +158,7 @@ def test_status_symbols_reach_pages_and_exports(baerum_asker, client, users):
     idx = 0 * len(measures) + measures.index("reach")
     assert doc["status"][str(idx)] == ".." and doc["value"][idx] is None
     assert ";.." in "".join(formats.csv_rows(rep))
-    analyst = core.create_user("a@baerum.no", "gront eple 47", "analyst", municipality_id=baerum.id)
+    analyst = accounts.create_user("a@baerum.no", "gront eple 47", "analyst", municipality_id=baerum.id)
     login(client, analyst)
     page = client.get("/rapporter/?period=2026")
     assert page.status_code == 200 and "«..» ikke tilgjengelig" in page.text

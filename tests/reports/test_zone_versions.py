@@ -4,11 +4,14 @@ into Ålesund (1508) and Haram (1580) in 2024. The figures are made up; the code
 
 import pytest
 
-from opplevelseskort.core import zones
 from opplevelseskort.core.errors import DomainError, ImportFailed
 from opplevelseskort.extensions import db
-from opplevelseskort.reports import services, versions
-from opplevelseskort.reports.models import ZoneCorrespondence, ZoneIndicator
+from opplevelseskort.reports import compare as versions
+from opplevelseskort.reports import services
+from opplevelseskort.reports.models import ZoneIndicator
+from opplevelseskort.zones import services as zones
+from opplevelseskort.zones import versions as zone_versions
+from opplevelseskort.zones.models import ZoneCorrespondence
 
 ZONES = """code;name;level;parent;version
 0220;Asker;kommune;;2019
@@ -63,7 +66,7 @@ def test_published_uptake_crosses_a_merge_and_a_hidden_part_stays_hidden(app, mu
     from opplevelseskort.reports.publication import Period, Report
     from opplevelseskort.reports.suppression import Cell
 
-    versions.import_correspondence(muni, MERGE_2020, from_version="2019", to_version="2020", actor=None)
+    zone_versions.import_correspondence(muni, MERGE_2020, from_version="2019", to_version="2020", actor=None)
     published = {2019: {"0220": 40, "0627": 12, "0628": 7}, 2020: {"3025": 66}}
 
     def report(m, period, level):
@@ -86,13 +89,13 @@ def test_a_share_without_its_parts_is_not_added_up_in_a_merge(app, muni, version
     for code, year, value in [("0220", 2019, 6.2), ("0627", 2019, 6.4), ("0628", 2019, 8.0), ("3025", 2020, 6.3)]:
         db.session.add(ZoneIndicator(zone_id=versioned[code].id, key="andel_lavinntekt", year=year, value=value))
     db.session.flush()
-    versions.import_correspondence(muni, MERGE_2020, from_version="2019", to_version="2020", actor=None)
+    zone_versions.import_correspondence(muni, MERGE_2020, from_version="2019", to_version="2020", actor=None)
     [asker] = versions.compare(muni, "andel_lavinntekt", 2019, 2020)
     assert asker.before is None and asker.status == ".." and "teller og nevner" in asker.note
 
 
 def test_a_merge_adds_counts_and_recomputes_shares(app, muni, versioned, users):
-    assert versions.import_correspondence(muni, MERGE_2020, from_version="2019", to_version="2020",
+    assert zone_versions.import_correspondence(muni, MERGE_2020, from_version="2019", to_version="2020",
                                           actor=users["analyst"]) == 3
     [asker] = versions.compare(muni, "barn_0_17", 2019, 2020)
     assert (asker.code, asker.before, asker.after, asker.change) == ("3025", 20500, 20800, 300)
@@ -103,7 +106,7 @@ def test_a_merge_adds_counts_and_recomputes_shares(app, muni, versioned, users):
 
 
 def test_a_split_carries_a_share_as_an_estimate_and_a_count_only_with_weights(app, muni, versioned):
-    versions.import_correspondence(muni, SPLIT_2024, from_version="2023", to_version="2024", actor=None)
+    zone_versions.import_correspondence(muni, SPLIT_2024, from_version="2023", to_version="2024", actor=None)
     shares = {c.code: c for c in versions.compare(muni, "lavinntekt", 2023, 2024)}
     assert shares["1508"].before == shares["1580"].before == pytest.approx(8.0) and "anslått" in shares["1508"].note
     counts = {c.code: c for c in versions.compare(muni, "barn_0_17", 2023, 2024)}
@@ -112,7 +115,7 @@ def test_a_split_carries_a_share_as_an_estimate_and_a_count_only_with_weights(ap
                                   "old_code;old_name;new_code;new_name;changed;weight")
     weighted = weighted.replace("1508;Ålesund;2024-01-01", "1508;Ålesund;2024-01-01;0,8").replace(
         "1580;Haram;2024-01-01", "1580;Haram;2024-01-01;0,2")
-    versions.import_correspondence(muni, weighted, from_version="2023", to_version="2024", actor=None)
+    zone_versions.import_correspondence(muni, weighted, from_version="2023", to_version="2024", actor=None)
     counts = {c.code: c for c in versions.compare(muni, "barn_0_17", 2023, 2024)}
     assert counts["1508"].before == pytest.approx(11200) and counts["1580"].before == pytest.approx(2800)
     assert db.session.scalar(db.select(db.func.count(ZoneCorrespondence.id))) == 2  # replaced, not added
@@ -134,7 +137,7 @@ def test_comparing_across_versions_without_a_correspondence_is_refused(app, muni
 ])
 def test_a_bad_change_list_is_refused_whole(app, muni, versioned, data, says):
     with pytest.raises(ImportFailed) as exc:
-        versions.import_correspondence(muni, data, from_version="2023", to_version="2024", actor=None)
+        zone_versions.import_correspondence(muni, data, from_version="2023", to_version="2024", actor=None)
     assert any(says in e for e in exc.value.errors), exc.value.errors
     assert db.session.scalar(db.select(db.func.count(ZoneCorrespondence.id))) == 0
 
@@ -216,7 +219,7 @@ def _changed_world(muni, seed: int, ops: tuple[str, ...] = ("rename", "merge", "
     links += [(parents[("2019", d)], parents[("2020", d)], None) for d in (1, 2)]  # the delområder renamed
     change = "old_code;new_code;weight\n" + "".join(f"{o.code};{z.code};{'' if w is None else w}\n"
                                                      for o, z, w in links)
-    versions.import_correspondence(muni, change, from_version="2019", to_version="2020", actor=None)
+    zone_versions.import_correspondence(muni, change, from_version="2019", to_version="2020", actor=None)
     partner = Partner(municipality_id=muni.id, name="Klubb", org_number="974760673", status="approved")
     db.session.add(partner)
     db.session.flush()
@@ -266,7 +269,7 @@ def test_a_zone_change_counts_each_child_once_and_never_more_active_than_card_ho
     for year in (2019, 2020):
         period = services.parse_period(str(year))
         every = list(db.session.scalars(db.select(zones.Zone).filter_by(municipality_id=muni.id)))
-        in_force, remap = services.zones_in_force(muni, every, year)
+        in_force, remap = zone_versions.zones_in_force(muni, every, year)
         tree = services.tables.zone_tree(in_force)
         facts = services.period_facts(muni, period, [z.id for z in every], remap)
         for level in tree.levels:

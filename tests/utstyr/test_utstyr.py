@@ -215,9 +215,9 @@ def test_label_pdf_qr_codes_decode_to_label_codes(units, tmp_path):
 
 
 def test_api_loan_and_conflict_and_return(client, location, units, holder, users):
-    from opplevelseskort.core import services as core
+    from opplevelseskort.accounts import tokens as api_tokens
 
-    raw = core.create_token(users["volunteer"], "x")[1]
+    raw = api_tokens.create_token(users["volunteer"], "x")[1]
     h = {"Authorization": f"Bearer {raw}"}
     r = client.post("/api/v1/loans", json={"unit_codes": [units[0].label_code], "card_code": holder.short_code},
                     headers=h)
@@ -256,7 +256,7 @@ def test_checkout_page_refusal_writes_nothing(client, login_as, location, units,
 def test_two_volunteers_scanning_the_same_unit_at_once(app, committing, muni, users, location, units, holder):
     import threading
 
-    from opplevelseskort.core.models import User
+    from opplevelseskort.accounts.models import User
     from utstyr.models import Borrower, Location
 
     b = services.borrower_for_card(holder.short_code, muni.id)

@@ -43,11 +43,12 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, OctKey
 
+from ..core import audit
+from ..core.clock import utcnow
+from ..core.errors import DomainError
+from ..core.models import Municipality, Role
 from ..extensions import db
-from . import audit
-from .clock import utcnow
-from .errors import DomainError
-from .models import Municipality, OidcLogoutToken, Role, User
+from .models import OidcLogoutToken, User
 from .services import create_user, end_sessions, unusable_password
 
 log = logging.getLogger(__name__)

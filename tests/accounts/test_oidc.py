@@ -15,8 +15,9 @@ import requests
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from opplevelseskort.core import services as core
-from opplevelseskort.core.models import AuditLog, User
+from opplevelseskort.accounts import services as accounts
+from opplevelseskort.accounts.models import User
+from opplevelseskort.core.models import AuditLog
 from opplevelseskort.extensions import db
 
 from ..conftest import PASSWORD, login
@@ -59,7 +60,7 @@ def _signed_in(c) -> bool:
 
 
 def _invite(email, role="caseworker", muni_id=None, provider="test"):
-    user = core.create_user(email, core.unusable_password(), role, municipality_id=muni_id)
+    user = accounts.create_user(email, accounts.unusable_password(), role, municipality_id=muni_id)
     user.oidc_invite_provider = provider
     db.session.commit()
     return user
@@ -250,7 +251,7 @@ def test_a_provider_sign_in_asks_for_the_apps_second_factor_unless_the_provider_
                                                                                           users, muni):
     app = oidc_app({"second_factor": ["mfa", "hwk"]})
     user = users["caseworker"]
-    user.totp_secret, user.totp_enabled_at = core.new_totp_secret(), core.utcnow()
+    user.totp_secret, user.totp_enabled_at = accounts.new_totp_secret(), accounts.utcnow()
     user.oidc_issuer, user.oidc_subject = canaille.issuer, "cw2"
     db.session.commit()
     person = canaille.person("cw2", "caseworker@test.no")
@@ -291,7 +292,7 @@ def test_an_unsigned_id_token_is_refused(oidc_app, canaille, muni):
 
 
 def test_the_algorithm_list_never_admits_none_or_a_symmetric_key_unasked():
-    from opplevelseskort.core.oidc import ConfigError, providers_from
+    from opplevelseskort.accounts.oidc import ConfigError, providers_from
 
     base = {"name": "x", "issuer": "https://idp.example", "client_id": "c", "municipality": "3001"}
     with pytest.raises(ConfigError, match="none"):
@@ -489,6 +490,6 @@ def test_secrets_come_from_the_environment_only():
         cfg = load_config("/tmp", {"OIDC_PROVIDERS": json.dumps(entry)})
     finally:
         del os.environ["X_SECRET"]
-    from opplevelseskort.core.oidc import providers_from
+    from opplevelseskort.accounts.oidc import providers_from
     assert providers_from(cfg["OIDC_PROVIDERS"], cfg["OIDC_SECRETS"])[0].client_secret == "from-env"
     assert providers_from(cfg["OIDC_PROVIDERS"], {})[0].client_secret == ""

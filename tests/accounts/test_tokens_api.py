@@ -4,8 +4,10 @@ import hashlib
 
 from click.testing import CliRunner
 
-from opplevelseskort.core import services
-from opplevelseskort.core.models import ApiToken, Role
+from opplevelseskort.accounts import services as accounts
+from opplevelseskort.accounts import tokens as api_tokens
+from opplevelseskort.accounts.models import ApiToken
+from opplevelseskort.core.models import Role
 from opplevelseskort.extensions import db
 
 
@@ -14,7 +16,7 @@ def _bearer(raw):
 
 
 def test_token_is_stored_only_as_hash(users):
-    token, raw = services.create_token(users["partner"], "skanner")
+    token, raw = api_tokens.create_token(users["partner"], "skanner")
     assert raw.startswith("okt_") and len(raw) > 40
     assert token.token_hash == hashlib.sha256(raw.encode()).hexdigest()
     assert raw not in (token.prefix, token.token_hash)
@@ -22,7 +24,7 @@ def test_token_is_stored_only_as_hash(users):
 
 
 def test_api_answers_with_valid_token_and_401_without(client, users):
-    _token, raw = services.create_token(users["analyst"], "r")
+    _token, raw = api_tokens.create_token(users["analyst"], "r")
     r = client.get("/api/v1/me", headers=_bearer(raw))
     assert r.status_code == 200 and r.json["role"] == "analyst"
     assert client.get("/api/v1/me").status_code == 401
@@ -31,17 +33,17 @@ def test_api_answers_with_valid_token_and_401_without(client, users):
 
 
 def test_revoked_token_stops_working(client, users):
-    token, raw = services.create_token(users["analyst"], "r")
-    services.revoke_token(token, actor=users["analyst"])
+    token, raw = api_tokens.create_token(users["analyst"], "r")
+    api_tokens.revoke_token(token, actor=users["analyst"])
     assert client.get("/api/v1/me", headers=_bearer(raw)).status_code == 401
 
 
 def test_token_stops_when_role_changes_or_user_disabled(client, users):
-    _t, raw = services.create_token(users["analyst"], "r")
-    services.update_user(users["analyst"], actor=users["admin"], role=Role.CASEWORKER)
+    _t, raw = api_tokens.create_token(users["analyst"], "r")
+    accounts.update_user(users["analyst"], actor=users["admin"], role=Role.CASEWORKER)
     assert client.get("/api/v1/me", headers=_bearer(raw)).status_code == 401
-    _t2, raw2 = services.create_token(users["volunteer"], "v")
-    services.update_user(users["volunteer"], actor=users["admin"], active=False)
+    _t2, raw2 = api_tokens.create_token(users["volunteer"], "v")
+    accounts.update_user(users["volunteer"], actor=users["admin"], active=False)
     assert client.get("/api/v1/me", headers=_bearer(raw2)).status_code == 401
 
 
@@ -61,8 +63,8 @@ def test_token_page_shows_raw_token_once(client, login_as, users):
 
 
 def test_revoke_via_page_and_not_someone_elses(client, login_as, users):
-    other, _ = services.create_token(users["analyst"], "a")
-    mine, raw = services.create_token(users["partner"], "p")
+    other, _ = api_tokens.create_token(users["analyst"], "a")
+    mine, raw = api_tokens.create_token(users["partner"], "p")
     login_as("partner")
     assert client.post(f"/api-nokler/{other.id}/trekk-tilbake").status_code == 404
     assert client.post(f"/api-nokler/{mine.id}/trekk-tilbake").status_code == 302
@@ -76,7 +78,7 @@ def test_cli_tokens_create_prints_only_the_token(app, users):
     assert result.exit_code == 0, result.output
     raw = result.stdout.strip()
     assert raw.startswith("okt_") and "\n" not in raw
-    assert services.user_for_token(raw).email == "analyst@test.no"
+    assert api_tokens.user_for_token(raw).email == "analyst@test.no"
     assert runner is not None
 
 
@@ -96,14 +98,14 @@ def test_a_process_remembers_a_token_for_seconds_and_forgets_it_when_revoked(mak
     again); a revoke on this node stops it at once, a user disabled elsewhere stops within the seconds."""
     import sqlalchemy as sa
 
-    from opplevelseskort.core import services
-    from opplevelseskort.core.models import User
+    from opplevelseskort.accounts import tokens as api_tokens
+    from opplevelseskort.accounts.models import User
     from opplevelseskort.extensions import db
 
     cached = make_app(API_TOKEN_CACHE_SECONDS=5)
     with cached.app_context():
-        token, raw = services.create_token(users["analyst"], "skanner")
-        services._TOKENS.clear()
+        token, raw = api_tokens.create_token(users["analyst"], "skanner")
+        api_tokens._TOKENS.clear()
         client = cached.test_client()
         headers = {"Authorization": f"Bearer {raw}"}
         assert client.get("/api/v1/me", headers=headers).status_code == 200
@@ -120,12 +122,12 @@ def test_a_process_remembers_a_token_for_seconds_and_forgets_it_when_revoked(mak
         disable = sa.update(User).where(User.id == analyst)
         db.session.execute(disable.values(active=False))  # disabled "on another node": trusted for the seconds ...
         assert client.get("/api/v1/me", headers=headers).status_code == 200
-        monkeypatch.setattr(services.time, "monotonic", lambda: 10**9)  # ... and no longer after them
+        monkeypatch.setattr(api_tokens.time, "monotonic", lambda: 10**9)  # ... and no longer after them
         assert client.get("/api/v1/me", headers=headers).status_code == 401
         db.session.execute(disable.values(active=True))
         monkeypatch.undo()
-        services._TOKENS.clear()
+        api_tokens._TOKENS.clear()
         assert client.get("/api/v1/me", headers=headers).status_code == 200
-        services.revoke_token(db.session.get(type(token), token.id), actor=db.session.get(User, users["admin"].id))
+        api_tokens.revoke_token(db.session.get(type(token), token.id), actor=db.session.get(User, users["admin"].id))
         db.session.flush()  # revoked on this node: at once
         assert client.get("/api/v1/me", headers=headers).status_code == 401

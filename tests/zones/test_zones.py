@@ -4,19 +4,20 @@ import json
 
 import pytest
 
-from opplevelseskort.core import zones
 from opplevelseskort.core.errors import DomainError, ImportFailed
-from opplevelseskort.core.geo import load_geometry
-from opplevelseskort.core.models import AuditLog, Zone
+from opplevelseskort.core.models import AuditLog
 from opplevelseskort.extensions import db
+from opplevelseskort.zones import services as zones
+from opplevelseskort.zones.geo import load_geometry
+from opplevelseskort.zones.models import Zone
 
 
 @pytest.fixture
 def kv():
     """Kongsvinger (3401): the municipality of tests/data/grunnkretser_25833.geojson."""
-    from opplevelseskort.core import services
+    from opplevelseskort.core import municipalities
 
-    return services.get_or_create_municipality("3401", "Kongsvinger")
+    return municipalities.get_or_create_municipality("3401", "Kongsvinger")
 
 
 def _count():
@@ -55,9 +56,9 @@ def test_parents_built_from_six_digit_code_prefix(kv, data_dir):
 
 
 def test_codes_keep_leading_zeros():
-    from opplevelseskort.core import services
+    from opplevelseskort.core import municipalities
 
-    muni = services.get_or_create_municipality("0301", "Oslo")
+    muni = municipalities.get_or_create_municipality("0301", "Oslo")
     doc = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"kode": "03010101", "navn": "Gamle Oslo"}, "geometry": None}]}
     zones.import_zones_geojson(muni, json.dumps(doc), code_property="kode", name_property="navn", level="grunnkrets")
@@ -118,7 +119,7 @@ def test_wrongly_declared_crs_is_caught_by_coordinate_range(kv, data_dir):
 @pytest.mark.parametrize("crs_name, epsg", [("urn:ogc:def:crs:EPSG::25832", 25832), ("EPSG:25835", 25835),
                                             ("urn:ogc:def:crs:OGC:1.3:CRS84", 4326), ("EPSG:4326", 4326)])
 def test_supported_crs_names(crs_name, epsg):
-    from opplevelseskort.core.geo import parse_crs
+    from opplevelseskort.zones.geo import parse_crs
 
     assert parse_crs({"type": "name", "properties": {"name": crs_name}}) == epsg
 
@@ -226,11 +227,11 @@ def test_zone_edit_page_renames(client, login_as, zone_set):
 
 
 def test_admin_limited_to_other_municipality_cannot_edit_zone(client, zone_set, other_muni):
-    from opplevelseskort.core import services
+    from opplevelseskort.accounts import services as accounts
 
     from ..conftest import login
 
-    limited = services.create_user("lim@test.no", "gront eple 47", "admin", municipality_id=other_muni.id)
+    limited = accounts.create_user("lim@test.no", "gront eple 47", "admin", municipality_id=other_muni.id)
     login(client, limited)
     z = zone_set["30010101"]
     assert client.get(f"/admin/soner/{z.id}").status_code == 404

@@ -13,9 +13,13 @@ from flask_babel import gettext as _
 from pydantic import Field
 from shapely.ops import unary_union
 
+from ..accounts.models import User
+from ..core import audit, csvfile
+from ..core.errors import DomainError, ImportFailed, NotFound
+from ..core.guards import load_json_upload
+from ..core.models import Municipality
+from ..core.permissions import scope_to_municipality
 from ..extensions import db
-from . import audit, csvfile
-from .errors import DomainError, ImportFailed, NotFound
 from .geo import (
     BOX_MARGIN,
     GeometryError,
@@ -28,9 +32,7 @@ from .geo import (
     parse_crs,
     to_wgs84,
 )
-from .guards import load_json_upload
-from .models import Municipality, User, Zone
-from .permissions import scope_to_municipality
+from .models import Zone
 
 log = logging.getLogger(__name__)
 
@@ -538,3 +540,12 @@ def outline_features(municipality: Municipality | None) -> list[dict]:
 def zones_visible_to(user: User, level: str | None = None) -> list[Zone]:
     q = scope_to_municipality(db.select(Zone).order_by(Zone.municipality_id, Zone.code), Zone.municipality_id, user)
     return list(db.session.scalars(q.where(Zone.level == level) if level else q))
+
+
+def normalise_code(text: str) -> str:
+    """`K-3201`, `G-32010101`, `3201 Bærum` and `32010101` all name their code."""
+    t = str(text or "").strip()
+    t = re.sub(r"^[A-Za-z]{1,3}-", "", t)
+    m = re.match(r"^(\d{2,})\b", t)
+    return m.group(1) if m else t
+

@@ -18,9 +18,9 @@ def _sign_in(client, email):
 
 
 def test_idle_session_ends_after_thirty_minutes(app, client, users, frozen_clock, monkeypatch):
-    from opplevelseskort.core import services as core
+    from opplevelseskort.accounts import services as accounts
 
-    core.set_password(users["caseworker"], PASSWORD, actor=None)
+    accounts.set_password(users["caseworker"], PASSWORD, actor=None)
     db.session.commit()
     app.config["WTF_CSRF_ENABLED"] = True
     try:
@@ -61,9 +61,9 @@ def test_timeouts_are_configurable(app, client, login_as, frozen_clock):
 
 def test_export_and_delete_ask_for_the_password_after_five_minutes(client, login_as, household, users,
                                                                     frozen_clock):
-    from opplevelseskort.core import services as core
+    from opplevelseskort.accounts import services as accounts
 
-    core.set_password(users["caseworker"], PASSWORD, actor=None)
+    accounts.set_password(users["caseworker"], PASSWORD, actor=None)
     db.session.commit()
     login_as("caseworker")
     url = f"/husstand/{household.id}/eksport.json"

@@ -2,9 +2,10 @@
 
 import pytest
 
-from opplevelseskort.core import services
+from opplevelseskort.accounts import services
+from opplevelseskort.accounts.models import User
 from opplevelseskort.core.errors import Conflict, DomainError
-from opplevelseskort.core.models import AuditLog, Role, User
+from opplevelseskort.core.models import AuditLog, Role
 from opplevelseskort.extensions import db
 from opplevelseskort.partners.services import create_staff_user
 
@@ -185,6 +186,6 @@ def test_a_new_user_without_a_typed_password_gets_a_link_to_choose_one(client, l
     client.post("/logg-ut")
     r = client.post(path, data={"new": "mitt eget passord 5", "confirm": "mitt eget passord 5"})
     assert r.status_code == 302
-    from opplevelseskort.core import services as core
+    from opplevelseskort.accounts import services as accounts
 
-    assert core.authenticate("lenke@test.no", "mitt eget passord 5") is not None
+    assert accounts.authenticate("lenke@test.no", "mitt eget passord 5") is not None

@@ -12,8 +12,9 @@ import cbor2
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from opplevelseskort.core import services as core
-from opplevelseskort.core.models import AuditLog, Passkey
+from opplevelseskort.accounts import services as accounts
+from opplevelseskort.accounts.models import Passkey
+from opplevelseskort.core.models import AuditLog
 from opplevelseskort.extensions import db
 
 PASSWORD = "demo-passord-123"
@@ -57,7 +58,7 @@ class SoftAuthenticator:
 
 
 def _signed_in(client, user):
-    core.set_password(user, PASSWORD, actor=None)
+    accounts.set_password(user, PASSWORD, actor=None)
     db.session.commit()
     assert client.post("/logg-inn", data={"email": user.email, "password": PASSWORD}).status_code == 302
 
@@ -180,7 +181,7 @@ def test_an_admins_reset_removes_the_passkeys(client, users):
     user = users["caseworker"]
     _signed_in(client, user)
     _register(client)
-    core.reset_second_factor(user, actor=users["admin"])
+    accounts.reset_second_factor(user, actor=users["admin"])
     db.session.commit()
     assert db.session.scalar(db.select(db.func.count(Passkey.id))) == 0
-    assert not core.has_second_factor(user)
+    assert not accounts.has_second_factor(user)

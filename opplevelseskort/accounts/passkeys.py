@@ -25,10 +25,10 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from ..core import audit
+from ..core.clock import utcnow
+from ..core.errors import DomainError, NotFound
 from ..extensions import db
-from . import audit
-from .clock import utcnow
-from .errors import DomainError, NotFound
 from .models import Passkey, User
 
 RP_NAME = "Opplevelseskortet"

@@ -11,11 +11,21 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 
-from ..extensions import db
-from . import hooks, services, zones
-from .errors import DomainError
-from .models import Municipality, Role, User, Zone
+import click
+from flask import Flask, current_app
+from flask_migrate import upgrade
+
+from .accounts import services as accounts
+from .accounts.models import User
+from .core import hooks, municipalities
+from .core.cli import fail
+from .core.errors import DomainError
+from .core.models import Municipality, Role
+from .extensions import db
+from .zones import services as zones
+from .zones.models import Zone
 
 DEMO_NUMBER = "9901"
 DEMO_NAME = "Demo kommune"
@@ -104,7 +114,7 @@ def build_demo(*, small: bool = False) -> tuple[Municipality, dict[str, int]]:
     parts' providers, each returning its own counts)."""
     if non_demo_data_present():
         raise DomainError("demo_refused", "The database holds non-demo data; refusing to load demo data into it.")
-    muni = services.get_or_create_municipality(DEMO_NUMBER, DEMO_NAME)
+    muni = municipalities.get_or_create_municipality(DEMO_NUMBER, DEMO_NAME)
     zones.import_zones_geojson(muni, demo_geojson(small=small), code_property="grunnkretsnummer",
                                name_property="grunnkretsnavn", level="grunnkrets", parent_prefix=6,
                                parent_level="delomrade", parent_name_property="delomradenavn")
@@ -113,7 +123,7 @@ def build_demo(*, small: bool = False) -> tuple[Municipality, dict[str, int]]:
     for email, role, name in DEMO_USERS:
         if db.session.scalar(db.select(User.id).filter_by(email=email)):
             continue
-        services.create_user(email, DEMO_PASSWORD, role, name=name,
+        accounts.create_user(email, DEMO_PASSWORD, role, name=name,
                              municipality_id=None if role == Role.ADMIN else muni.id)
     db.session.flush()
     added = {"zones": db.session.scalar(db.select(db.func.count(Zone.id)).filter_by(municipality_id=muni.id))}
@@ -123,3 +133,29 @@ def build_demo(*, small: bool = False) -> tuple[Municipality, dict[str, int]]:
         added.update(add_demo_data(muni, small=small) or {})
     db.session.flush()
     return muni, added
+
+
+@click.command("demo")
+@click.option("--small", is_flag=True, help="Only a handful of children in 8 zones (what the browser tests use)")
+def demo_command(small):
+    """Migrate the database and load the demo municipality (idempotent; refuses production and real data)."""
+    if current_app.config["PRODUCTION"]:
+        click.echo("Refusing to load demo data in production mode.", err=True)
+        sys.exit(1)
+    upgrade()
+    try:
+        muni, added = build_demo(small=small)
+    except DomainError as exc:
+        fail(exc)
+    db.session.commit()
+    click.echo(f"Demo municipality {muni.name} ({muni.number}) is ready: "
+               + ", ".join(f"{n} {what}" for what, n in added.items()) + ".")
+    click.echo(f"Database: {db.engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"Users (password {DEMO_PASSWORD}):")
+    for user in db.session.scalars(db.select(User).where(User.email.like("%@demo.no")).order_by(User.email)):
+        click.echo(f"  {user.email:28} {user.role}")
+    click.echo("Start the app with: opplevelseskort run")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(demo_command)

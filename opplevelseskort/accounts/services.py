@@ -1,4 +1,4 @@
-"""Users, roles, API tokens and municipalities: every rule and every write
+"""Staff users: accounts, passwords, password links, the second factor and sessions
 (flushed; the request's boundary, core.uow, or the CLI commits)."""
 
 from __future__ import annotations
@@ -8,67 +8,40 @@ import hashlib
 import logging
 import re
 import secrets
-import time
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pyotp
-import sqlalchemy as sa
-from flask import current_app, g, has_app_context, has_request_context, request
+from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.orm import joinedload, make_transient_to_detached
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..config import SUPPORTED_LOCALES
+from ..core import audit, outbox
+from ..core.clock import utcnow
+from ..core.errors import Conflict, DomainError, NotFound
+from ..core.models import OutboxChannel, OutboxMessage, Role
+from ..core.municipalities import public_url
+from ..core.validation import EMAIL_RE
 from ..extensions import db
-from . import audit, outbox, passkeys
-from .clock import today, utcnow
-from .errors import Conflict, DomainError, NotFound
-from .models import ROLE_SCOPES, TOKEN_SCOPES, ApiToken, Municipality, OutboxChannel, OutboxMessage, Role, User
+from . import passkeys
+from .models import User
 from .permissions import can_manage_user
 
 log = logging.getLogger(__name__)
 
+
 MIN_PASSWORD_LENGTH = 8
-TOKEN_PREFIX = "okt_"
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# A hash that never matches, checked on unknown e-mails so timing does not reveal which users exist.
+
+
+
+
 _DUMMY_HASH = generate_password_hash("not-a-real-password-x")
 
 
 def _hash(password: str) -> str:
     return generate_password_hash(password, method=current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
 
-
-# --- municipalities -------------------------------------------------------------------------
-
-def get_or_create_municipality(number: str, name: str) -> Municipality:
-    """Find a municipality by its 4-digit number, creating it if new."""
-    number = (number or "").strip()
-    if not re.fullmatch(r"\d{4}", number):
-        raise DomainError("municipality_number_invalid",
-                          _("Kommunenummer må være fire sifre, ikke «%(value)s».", value=number))
-    found = db.session.scalar(db.select(Municipality).filter_by(number=number))
-    if found:
-        return found
-    m = Municipality(number=number, name=name.strip() or number)
-    db.session.add(m)
-    db.session.flush()
-    return m
-
-
-def municipalities_for(user: User) -> list[Municipality]:
-    """The municipalities a staff user may work in (all for an unrestricted admin)."""
-    q = db.select(Municipality).order_by(Municipality.name)
-    if user.municipality_id is not None:
-        q = q.where(Municipality.id == user.municipality_id)
-    return list(db.session.scalars(q))
-
-
-# --- users -----------------------------------------------------------------------------------
 
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
@@ -172,8 +145,6 @@ def notify_login_limited(email: str) -> None:
     audit.record(None, "user.login_limited", "user", user.id, municipality_id=user.municipality_id)
     db.session.commit()
 
-
-# --- the second factor (TOTP, RFC 6238) -----------------------------------------------------------------
 
 RECOVERY_CODES = 10
 
@@ -306,98 +277,9 @@ def set_password(user: User, new: str, *, actor: User | None) -> None:
     audit.record(actor, "user.password", "user", user.id, municipality_id=user.municipality_id)
 
 
-SMS_SENDER_RE = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")  # an alphanumeric SMS sender id
-REPORT_PERIOD_RE = re.compile(r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")
-SETTINGS = ("contact_line", "sms_sender", "default_report_period", "support_email")
-FAMILY_LANGUAGES = tuple(code for code in SUPPORTED_LOCALES if code != "nb")  # the contact line's other languages
-
-
-def parse_scheme_end(text: str) -> str | None:
-    """"31.07" (or "31.7", "07-31") as MM-DD, or None when it is no day of the year (29.02 is not: not every year
-    has it)."""
-    text = (text or "").strip()
-    m = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.?", text) or re.fullmatch(r"(\d{1,2})-(\d{1,2})", text)
-    if not m:
-        return None
-    day, month = (int(m.group(1)), int(m.group(2))) if "." in text else (int(m.group(2)), int(m.group(1)))
-    try:
-        date(2025, month, day)
-    except ValueError:
-        return None
-    return f"{month:02d}-{day:02d}"
-
-
-def update_municipality_settings(municipality: Municipality, *, actor: User, contact_line: str, sms_sender: str,
-                                 default_report_period: str, support_email: str,
-                                 scheme_end: str | None = None,
-                                 contact_lines: dict[str, str] | None = None) -> list[str]:
-    """The municipality's own settings, every field checked (problems by field, nothing saved unless all hold);
-    the change is audited. `contact_lines` is the line in the families' other languages (an empty one: bokmål is
-    shown). Returns the names of the fields that changed."""
-    values = {"contact_line": (contact_line or "").strip(), "sms_sender": (sms_sender or "").strip(),
-              "default_report_period": (default_report_period or "").strip(),
-              "support_email": (support_email or "").strip()}
-    if contact_lines is not None:
-        values["contact_line_translations"] = {lang: text.strip() for lang, text in sorted(contact_lines.items())
-                                               if lang in FAMILY_LANGUAGES and (text or "").strip()}
-    if scheme_end is not None:
-        values["scheme_end"] = parse_scheme_end(scheme_end) or ""
-    problems = _settings_problems(values, scheme_end_given=scheme_end is not None)
-    if problems:
-        raise DomainError("settings_invalid", " ".join(problems.values()), fields=problems)
-    changed = [k for k, v in values.items() if (getattr(municipality, k) or ({} if isinstance(v, dict) else None)) != v]
-    for key in changed:
-        setattr(municipality, key, values[key])
-    if changed:
-        audit.record(actor, "municipality.settings", "municipality", municipality.id,
-                     municipality_id=municipality.id, changed={k: values[k] for k in changed})
-    return changed
-
-
-def _settings_problems(values: dict, *, scheme_end_given: bool) -> dict[str, str]:
-    """Each setting that does not hold, by field (empty: all hold)."""
-    problems = {}
-    if len(values["contact_line"]) > 200:
-        problems["contact_line"] = _("Høyst %(n)d tegn.", n=200)
-    for lang, text in values.get("contact_line_translations", {}).items():
-        if len(text) > 200:
-            problems[f"contact_line_{lang}"] = _("Høyst %(n)d tegn.", n=200)
-    if values["sms_sender"] and not SMS_SENDER_RE.match(values["sms_sender"]):
-        problems["sms_sender"] = _("Høyst 11 tegn, bokstaver, tall og mellomrom, minst én bokstav (for eksempel "
-                                   "«Halden kom»).")
-    if values["default_report_period"] and not _report_period_ok(values["default_report_period"]):
-        problems["default_report_period"] = _("Skriv et år fra 2000 til neste år, et kvartal eller en måned, for "
-                                              "eksempel 2026, 2026-Q1 eller 2026-03, eller la feltet stå tomt "
-                                              "(inneværende år).")
-    if values["support_email"] and not EMAIL_RE.match(values["support_email"]):
-        problems["support_email"] = _("«%(value)s» er ikke en gyldig e-postadresse.", value=values["support_email"])
-    if scheme_end_given and not values["scheme_end"]:
-        problems["scheme_end"] = _("Skriv dag og måned, for eksempel 31.12 eller 31.07.")
-    return problems
-
-
-def _report_period_ok(text: str) -> bool:
-    """A year, quarter or month (2026, 2026-Q1, 2026-03) of a year the reports cover (2000 to next year)."""
-    return bool(REPORT_PERIOD_RE.fullmatch(text)) and 2000 <= int(text[:4]) <= today().year + 1
-
-
-def public_base() -> str:
-    """The address links are built on: the deployment's PUBLIC_BASE_URL (behind a proxy), else the host of the
-    request, or, in a job, of the request that started it (core.jobs keeps it); "" when none is known."""
-    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
-    if base:
-        return base
-    if has_request_context():
-        return request.url_root.rstrip("/")
-    return (g.get("public_base_url") or "").rstrip("/") if has_app_context() else ""
-
-
-def public_url(path: str) -> str:
-    """An address for a message (see `public_base`)."""
-    return public_base() + path
-
-
 PASSWORD_LINK_SALT = "set-password"
+
+
 SET_PASSWORD_PATH = "/passord/ny/"  # the route's own prefix (core.views.set_password_link): a message's link
 
 
@@ -517,134 +399,3 @@ def find_user_by_email(email: str) -> User:
         raise NotFound("user_not_found", _("Fant ingen bruker med e-postadressen %(email)s.", email=email))
     return user
 
-
-# --- API tokens ------------------------------------------------------------------------------
-
-def _hash_token(raw: str) -> str:
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
-
-
-TOKEN_DAYS = (30, 90, 365)  # the lifetimes a token may be given
-SCOPE_LABELS = {"checkin": _l("Sjekke inn kort"), "cards:read": _l("Se om et kort gjelder"),
-                "loans": _l("Låne ut og ta imot utstyr"), "reports": _l("Hente rapporter")}
-
-
-def scopes_for_role(role: Role) -> tuple[str, ...]:
-    return ROLE_SCOPES.get(Role(role), ())
-
-
-def create_token(user: User, name: str = "", *, actor: User | None = None, scopes: list[str] | None = None,
-                 days: int = 90) -> tuple[ApiToken, str]:
-    """Issue an API token for some of what the user's role may do (all of it when `scopes` is None), for `days`
-    days; only its hash is kept, the raw value is returned once."""
-    if not user.active:
-        raise DomainError("user_inactive", _("Brukeren er deaktivert."))
-    allowed = scopes_for_role(user.role)
-    chosen = list(allowed) if scopes is None else [s for s in TOKEN_SCOPES if s in set(scopes)]
-    problems = {}
-    if not chosen or any(s not in allowed for s in scopes or []):
-        problems["scopes"] = _("Velg minst én tilgang som rollen din har.")
-    if days not in TOKEN_DAYS:
-        problems["days"] = _("Velg hvor lenge nøkkelen skal virke.")
-    if problems:
-        raise DomainError("token_invalid", " ".join(problems.values()), fields=problems)
-    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name.strip(), prefix=raw[:10], token_hash=_hash_token(raw), role=user.role,
-                     scopes=chosen, expires_at=utcnow() + timedelta(days=days))
-    db.session.add(token)
-    db.session.flush()
-    audit.record(actor or user, "token.create", "api_token", token.id, municipality_id=user.municipality_id,
-                 user_id=user.id, scopes=chosen, days=days)
-    return token, raw
-
-
-def revoke_token(token: ApiToken, *, actor: User) -> None:
-    """Revoke a token: it stops working at once in this process, and within API_TOKEN_CACHE_SECONDS on the others."""
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
-        _TOKENS.pop(token.token_hash, None)
-        audit.record(actor, "token.revoke", "api_token", token.id, user_id=token.user_id)
-
-
-def user_for_token(raw: str | None) -> User | None:
-    """The user behind a valid bearer token: not revoked, user active, and the user's role unchanged."""
-    token = token_for(raw)
-    return token.user if token is not None else None
-
-
-@functools.cache
-def _token_query():
-    """Built once: every API call runs it, and building a statement costs more CPU than running a cached one."""
-    return db.select(ApiToken).options(joinedload(ApiToken.user)).where(
-        ApiToken.token_hash == db.bindparam("token_hash"))
-
-
-@dataclass(frozen=True)
-class TokenUse:
-    """A valid bearer token as a request uses it: its id, its user (in this request's session), its scopes."""
-
-    id: int
-    user: User
-    scopes: tuple[str, ...] = ()
-
-
-@dataclass
-class _Known:
-    token_id: int
-    user: User  # a detached copy, merged into each request's session without a statement
-    last_used_at: datetime | None
-    until: float  # time.monotonic() after which the token is read from the database again
-    scopes: tuple[str, ...] = ()
-    expires_at: datetime | None = None
-
-
-_TOKENS: dict[str, _Known] = {}  # token hash -> what this process knows of it (API_TOKEN_CACHE_SECONDS)
-
-
-def _detached_copy(user: User) -> User:
-    copy = User(**{attr.key: getattr(user, attr.key) for attr in sa.inspect(User).column_attrs})
-    make_transient_to_detached(copy)
-    return copy
-
-
-def token_for(raw: str | None) -> TokenUse | None:
-    """A valid bearer token (not revoked, its user active and still in the token's role), its use stamped.
-
-    What a token's row says is remembered by this process for API_TOKEN_CACHE_SECONDS (a scanner's every request
-    would otherwise read it again): a token revoked, or a user disabled or moved to another role, stops working
-    within that many seconds on every node (at once on the node that revoked it)."""
-    if not raw or not raw.startswith(TOKEN_PREFIX):
-        return None
-    token_hash = _hash_token(raw)
-    ttl = current_app.config.get("API_TOKEN_CACHE_SECONDS", 0)
-    known = _TOKENS.get(token_hash) if ttl else None
-    now = utcnow()
-    if known is not None and known.until > time.monotonic() and known.expires_at > now:
-        present = db.session.identity_map.get(sa.inspect(known.user).identity_key)  # never overwritten by the copy
-        user = present if present is not None else db.session.merge(known.user, load=False)
-    else:
-        token = db.session.scalar(_token_query(), {"token_hash": token_hash})
-        if (token is None or token.revoked_at is not None or not token.user.active or token.user.role != token.role
-                or token.expires_at <= now):
-            _TOKENS.pop(token_hash, None)
-            return None
-        user = token.user
-        known = _Known(token.id, _detached_copy(user) if ttl else user, token.last_used_at, time.monotonic() + ttl,
-                       tuple(token.scopes or ()), token.expires_at)
-        if ttl:
-            if len(_TOKENS) > 10_000:
-                _TOKENS.clear()
-            _TOKENS[token_hash] = known
-    # Record use at most once a minute: a write per API call would cost every check-in a round-trip.
-    if known.last_used_at is None or (now - known.last_used_at).total_seconds() > 60:
-        db.session.execute(db.update(ApiToken).where(ApiToken.id == known.token_id).values(last_used_at=now))
-        known.last_used_at = now
-        # The last-use stamp is its own small unit of work, committed at once (before the request's own work):
-        # the token row must not stay locked for the whole request, which would serialise every request
-        # made with one token.
-        db.session.commit()
-    return TokenUse(known.token_id, user, known.scopes)
-
-
-def tokens_of(user: User) -> list[ApiToken]:
-    return list(db.session.scalars(db.select(ApiToken).filter_by(user_id=user.id).order_by(ApiToken.id.desc())))

@@ -7,7 +7,7 @@ import re
 import pyotp
 import pytest
 
-from opplevelseskort.core import services as core
+from opplevelseskort.accounts import services as accounts
 from opplevelseskort.core.models import AuditLog
 from opplevelseskort.extensions import db
 
@@ -17,21 +17,21 @@ PASSWORD = "demo-passord-123"
 @pytest.fixture
 def caseworker(users):
     user = users["caseworker"]
-    core.set_password(user, PASSWORD, actor=None)
+    accounts.set_password(user, PASSWORD, actor=None)
     db.session.commit()
     return user
 
 
 def _now_code(secret: str) -> str:
-    """The code the app shows at the platform's "now" (core.clock, which a test may freeze)."""
+    """The code the app shows at the platform's "now" (accounts.clock, which a test may freeze)."""
     from opplevelseskort.core.clock import utcnow
 
     return pyotp.TOTP(secret).at(int(utcnow().timestamp()))
 
 
 def _enable(user) -> tuple[str, list[str]]:
-    secret = core.new_totp_secret()
-    codes = core.enable_second_factor(user, secret, _now_code(secret), actor=user)
+    secret = accounts.new_totp_secret()
+    codes = accounts.enable_second_factor(user, secret, _now_code(secret), actor=user)
     db.session.commit()
     return secret, codes
 
@@ -79,7 +79,7 @@ def test_setting_it_up_shows_the_qr_then_the_recovery_codes_once(client, login_a
     assert done.status_code == 200 and done.headers["Cache-Control"] == "private, no-store"
     assert len(re.findall(r"<li><code>[0-9a-f]{4}-[0-9a-f]{4}</code></li>", done.text)) == 10
     db.session.refresh(caseworker)
-    assert core.has_second_factor(caseworker) and caseworker.totp_secret == secret
+    assert accounts.has_second_factor(caseworker) and caseworker.totp_secret == secret
     assert "Tofaktor er slått på for kontoen din" in client.get("/konto/tofaktor").text
 
 
@@ -104,7 +104,7 @@ def test_an_admin_resets_it_audited_and_the_users_sessions_end(client, login_as,
     assert "Slå av tofaktor" in page
     assert client.post(f"/admin/brukere/{caseworker.id}/tofaktor/nullstill").status_code == 302
     db.session.refresh(caseworker)
-    assert not core.has_second_factor(caseworker) and caseworker.session_version == version + 1
+    assert not accounts.has_second_factor(caseworker) and caseworker.session_version == version + 1
     assert db.session.scalar(db.select(AuditLog).filter_by(action="user.2fa_reset", object_id=str(caseworker.id)))
 
 
