@@ -229,11 +229,9 @@ def _wire_hooks(app: Flask) -> None:
     from .checkin import demo as checkin_demo
     from .checkin import services as checkin
     from .core import hooks
-    from .partners import catalogue_cache
     from .partners import demo as partners_demo
     from .reports import demo as reports_demo
 
-    catalogue_cache.init_app(app)
     hooks.provide(app, "metric_counts", checkin.metric_counts)
     hooks.provide(app, "metric_counts", utstyr.metric_counts)
     for add_demo_data in (partners_demo.demo_offers, cards_demo.demo_cards, checkin_demo.demo_checkins,

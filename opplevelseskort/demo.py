@@ -119,7 +119,7 @@ def build_demo(*, small: bool = False) -> tuple[Municipality, dict[str, int]]:
                                name_property="grunnkretsnavn", level="grunnkrets", parent_prefix=6,
                                parent_level="delomrade", parent_name_property="delomradenavn")
     if not small and not db.session.scalar(db.select(Zone.id).filter_by(municipality_id=muni.id, code=UNKNOWN_CODE)):
-        db.session.add(Zone(municipality_id=muni.id, code=UNKNOWN_CODE, name="Uoppgitt grunnkrets", level="grunnkrets"))
+        zones.add_unknown_zone(muni.id, UNKNOWN_CODE, "Uoppgitt grunnkrets")
     for email, role, name in DEMO_USERS:
         if db.session.scalar(db.select(User.id).filter_by(email=email)):
             continue

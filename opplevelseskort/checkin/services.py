@@ -6,7 +6,6 @@ import functools
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import current_app
@@ -34,14 +33,40 @@ ERROR_CODES = ("card_unknown", "card_revoked", "card_expired", "card_not_yet_val
                "age_outside_range", "quota_exceeded", "not_booked", "companions_exceeded")
 
 
+@dataclass(slots=True, frozen=True)
+class Visit:
+    """A visit just written, as the plain values of its row (the door's hot path builds no ORM object)."""
+
+    id: int
+    card_id: int
+    child_id: int
+    offer_id: int
+    partner_id: int
+    occasion_id: int | None
+    municipality_id: int
+    recorded_by_id: int
+    at: datetime
+    companions: int
+    source: CheckinSource
+    zone_id: int | None
+    age: int | None
+    birth_year: int | None
+    gender: str | None
+    value_nok: int
+    voided_at: datetime | None = None
+    voided_by_id: int | None = None
+    void_reason: str | None = None
+
+
 class CheckinResult:
     """What a scan did: the visit (new, or the earlier one for a repeat inside the window), card, child and the
-    companions allowed. `visit` answers a visit's columns as plain values; `checkin`, the ORM row, is made only
-    when asked for (the API's answer needs none: building and tracking it costs the door CPU)."""
+    companions allowed. `visit` is a new visit's `Visit` or a repeat's `CheckIn` row (both answer a visit's
+    columns); `checkin`, the ORM row, is made only when asked for (the API's answer needs none: building and
+    tracking it costs the door CPU)."""
 
     __slots__ = ("visit", "created", "card", "child", "companions_allowed", "_checkin")
 
-    def __init__(self, visit, created: bool, card, child, companions_allowed: int):
+    def __init__(self, visit: Visit | CheckIn, created: bool, card: Card, child: Child, companions_allowed: int):
         self.visit, self.created, self.card, self.child = visit, created, card, child
         self.companions_allowed = companions_allowed
         self._checkin = visit if isinstance(visit, CheckIn) else None
@@ -49,7 +74,7 @@ class CheckinResult:
     @property
     def checkin(self) -> CheckIn:
         if self._checkin is None:
-            checkin = CheckIn(**vars(self.visit))
+            checkin = CheckIn(**{f: getattr(self.visit, f) for f in Visit.__dataclass_fields__})
             make_transient_to_detached(checkin)  # the row is written: the session takes it as loaded, no SELECT
             self._checkin = db.session.merge(checkin, load=False)  # the session's own copy if it read the row since
         return self._checkin
@@ -78,7 +103,8 @@ class DoorOccasion:
 class DoorOffer:
     """What the door's rules read of an offer, as plain values from one Core statement (no ORM object to build,
     track and expire: the door's hot path). It answers the attributes the rules and the scanner's pages read, with
-    the names an `Offer` has, so the rules take either."""
+    the names an `Offer` has, so the rules take either; `day` is the offer's day read with it, and `checked_for`
+    the user whose right to record visits on it was checked when it was read (`get_offer_for`)."""
 
     id: int
     partner_id: int
@@ -95,6 +121,8 @@ class DoorOffer:
     use_limit_period: str
     requires_booking: bool
     partner: DoorPartner
+    day: partners.OfferDay | None = None
+    checked_for: int | None = None
 
     @property
     def occasions(self) -> list[DoorOccasion]:
@@ -142,13 +170,21 @@ def get_offer_for(user: User, offer_id: int) -> DoorOffer:
     n = len(DOOR_OFFER_COLUMNS)
     first = rows[0]
     values = first[:n]
-    offer = DoorOffer(*values, partner=DoorPartner(values[1], first[n], first[n + 1], first[n + 2]))
-    partners.remember_partner_of(user, first[n + 3])
-    partners.remember_offer_day(offer, partners.OfferDay(today(), bool(first[n + 4]), tuple(
-        DoorOccasion(r[n + 5], r[n + 6]) for r in rows if r[n + 5] is not None)))
-    if not can_act_for_partner(user, offer.partner_id, offer.municipality_id):
+    day = partners.OfferDay(today(), bool(first[n + 4]), tuple(
+        DoorOccasion(r[n + 5], r[n + 6]) for r in rows if r[n + 5] is not None))
+    offer = DoorOffer(*values, partner=DoorPartner(values[1], first[n], first[n + 1], first[n + 2]), day=day)
+    own_partner = first[n + 3]  # the partner user's organisation, read in the same statement
+    allowed = (own_partner is not None and own_partner == offer.partner_id) if user.role == Role.PARTNER else \
+        can_act_for_partner(user, offer.partner_id, offer.municipality_id)
+    if not allowed:
         raise PermissionDenied("offer_forbidden", _("Du kan ikke registrere besøk på dette tilbudet."))
+    offer.checked_for = user.id
     return offer
+
+
+def _known_day(offer: DoorOffer | Offer):
+    """The day the offer was read with (a DoorOffer), else None: the rules then read its occasions."""
+    return offer.day if isinstance(offer, DoorOffer) else None
 
 
 def _partner_municipality(partner_id: int) -> int | None:
@@ -194,31 +230,34 @@ def _repeat_of(card: Card, offer: Offer, at: datetime) -> CheckIn | None:
 
 
 
-def evaluate(card: Card, offer: Offer, at: datetime) -> Child:
+def evaluate(card: Card, offer: DoorOffer | Offer, at: datetime) -> Child:
     """Raise the first rule the card breaks at this offer now (validity, offer, age, quota, booking)."""
     today = local_date(at)
     cards.assert_card_valid(card, today)
     child = card.child
-    if not partners.offer_active_at(offer, at):
+    known = _known_day(offer)
+    if not partners.offer_active_at(offer, at, known):
         raise DomainError("offer_inactive", _("Tilbudet er ikke åpent i dag."))
     partners.check_age(offer, cards.child_age(child, today))
     if offer.use_limit:
         if uses_in_period(child.id, offer, at) >= offer.use_limit:
             raise DomainError("quota_exceeded", _("Kortet er allerede brukt %(n)d ganger på dette tilbudet i perioden.",
                                                   n=offer.use_limit))
-    if offer.requires_booking and partners.booking_for(child.id, offer, at) is None:
+    if offer.requires_booking and partners.booking_for(child.id, offer, at, known) is None:
         raise DomainError("not_booked", _("Barnet har ikke plass på denne aktiviteten."))
     return child
 
 
-def record_checkin(code: str, offer: Offer, *, actor: User, companions: int = 0,
+def record_checkin(code: str, offer: DoorOffer | Offer, *, actor: User, companions: int = 0,
                    source: CheckinSource | str = CheckinSource.TYPED, at: datetime | None = None) -> CheckinResult:
     """Count a visit once: a repeat of the same card at the same offer inside the window returns the first.
 
     The door's hot path is three statements after the offer's: the card and child (locked), and one INSERT ...
     SELECT ... WHERE NOT EXISTS (a visit inside the window) RETURNING id. A refused scan asks whether it was a
     repeat (the first visit is answered then, as before the rules were asked again)."""
-    if actor.role == Role.PARTNER and not can_act_for_partner(actor, offer.partner_id, offer.municipality_id):
+    checked = isinstance(offer, DoorOffer) and offer.checked_for == actor.id  # by get_offer_for, for this actor
+    if actor.role == Role.PARTNER and not checked and \
+            not can_act_for_partner(actor, offer.partner_id, offer.municipality_id):
         raise PermissionDenied("offer_forbidden", _("Du kan ikke registrere besøk på dette tilbudet."))
     # Locking the card row serialises two scanners at once, so a visit cannot be counted twice. The time is
     # read after the lock: a scan that waited must see the visit recorded by the one it waited for.
@@ -236,7 +275,7 @@ def record_checkin(code: str, offer: Offer, *, actor: User, companions: int = 0,
         if repeat is not None:
             return CheckinResult(repeat, False, card, card.child, allowed)
         raise
-    occasion = partners.occasion_at(offer, at)
+    occasion = partners.occasion_at(offer, at, _known_day(offer))
     values = {"card_id": card.id, "child_id": child.id, "offer_id": offer.id, "partner_id": offer.partner_id,
               "occasion_id": occasion.id if occasion is not None else None,
               "municipality_id": child.municipality_id, "recorded_by_id": actor.id, "at": at,
@@ -248,7 +287,7 @@ def record_checkin(code: str, offer: Offer, *, actor: User, companions: int = 0,
     if new_id is None:
         return CheckinResult(_repeat_of(card, offer, at), False, card, child, allowed)
     log.info("check-in %s recorded at offer %s (source %s)", new_id, offer.id, values["source"])
-    return CheckinResult(SimpleNamespace(id=new_id, **values), True, card, child, allowed)
+    return CheckinResult(Visit(id=new_id, **values), True, card, child, allowed)
 
 
 _VISIT_COLUMNS = ("card_id", "child_id", "offer_id", "partner_id", "occasion_id", "municipality_id", "recorded_by_id",

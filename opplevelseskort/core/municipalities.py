@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import sqlalchemy as sa
 from flask import current_app, g, has_app_context, has_request_context, request
 from flask_babel import gettext as _
+from sqlalchemy.orm.util import identity_key
 
 from ..config import SUPPORTED_LOCALES
 from ..extensions import db
@@ -136,4 +138,18 @@ def public_base() -> str:
 def public_url(path: str) -> str:
     """An address for a message (see `public_base`)."""
     return public_base() + path
+
+
+def catalogue_changed(municipality_id: int | None) -> None:
+    """What the municipality's public catalogue shows has changed (an offer, a partner, a zone): its version moves
+    on in the caller's transaction, so no node serves a catalogue page rendered before it (partners.catalogue_cache).
+    Each service that writes an offer, a partner or a zone calls it; the database moves the number, so two
+    transactions never give the same version to different data."""
+    if municipality_id is None:
+        return
+    db.session.execute(sa.update(Municipality).where(Municipality.id == municipality_id).values(
+        catalogue_version=Municipality.catalogue_version + 1).execution_options(synchronize_session=False))
+    loaded = db.session.identity_map.get(identity_key(Municipality, municipality_id))
+    if loaded is not None:
+        db.session.expire(loaded, ["catalogue_version"])  # read again when next asked
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from ..accounts.models import User
+from ..core import municipalities
 from ..core.clock import local_now, today
 from ..core.models import Municipality, Role
 from ..demo import DEMO_PASSWORD
@@ -96,6 +97,7 @@ def demo_offers(muni: Municipality, *, small: bool = False) -> dict[str, int]:
     db.session.flush()
     if not small:
         _more_partners(muni, start, end)
+    municipalities.catalogue_changed(muni.id)
     return {"partners": db.session.scalar(db.select(db.func.count(Partner.id)).filter_by(municipality_id=muni.id)),
             "offers": db.session.scalar(db.select(db.func.count(Offer.id)).filter_by(municipality_id=muni.id))}
 

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
 
 from ..accounts import services as accounts
 from ..accounts.models import User
 from ..cards import services as cards
 from ..cards.models import Card, Child, Household
-from ..core import audit, outbox
+from ..core import audit, municipalities, outbox
 from ..core.clock import OSLO, local_date, utcnow
 from ..core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from ..core.hours import OpeningHours
@@ -102,6 +102,7 @@ def register_partner(municipality: Municipality, data: PartnerInput) -> Partner:
                       address=(data.address or "").strip(), zone_id=zone.id if zone else None)
     db.session.add(partner)
     db.session.flush()
+    municipalities.catalogue_changed(municipality.id)
     audit.record(None, "partner.register", "partner", partner.id, municipality_id=municipality.id)
     return partner
 
@@ -113,6 +114,7 @@ def approve_partner(partner: Partner, *, actor: User) -> User | None:
     was_suspended = partner.status == PartnerStatus.SUSPENDED
     partner.status = PartnerStatus.APPROVED
     partner.status_reason = ""
+    municipalities.catalogue_changed(partner.municipality_id)  # its offers join the catalogue
     audit.record(actor, "partner.approve", "partner", partner.id, municipality_id=partner.municipality_id)
     if was_suspended or db.session.scalar(db.select(PartnerMember.user_id).filter_by(partner_id=partner.id).limit(1)):
         return None
@@ -146,6 +148,7 @@ def reject_partner(partner: Partner, reason: str, *, actor: User) -> None:
         raise DomainError("reason_required", _("Skriv en begrunnelse."))
     partner.status = PartnerStatus.REJECTED
     partner.status_reason = reason.strip()
+    municipalities.catalogue_changed(partner.municipality_id)
     outbox.enqueue(OutboxChannel.EMAIL, partner.contact_email, _("Registreringen er ikke godkjent"),
                    _("Registreringen av %(name)s er ikke godkjent. Begrunnelse: %(reason)s", name=partner.name,
                      reason=reason.strip()), kind="partner_reject")
@@ -158,6 +161,7 @@ def suspend_partner(partner: Partner, reason: str, *, actor: User) -> None:
         raise DomainError("partner_not_approved", _("Bare godkjente partnere kan suspenderes."))
     partner.status = PartnerStatus.SUSPENDED
     partner.status_reason = (reason or "").strip()
+    municipalities.catalogue_changed(partner.municipality_id)  # its offers leave the catalogue
     audit.record(actor, "partner.suspend", "partner", partner.id, municipality_id=partner.municipality_id)
 
 
@@ -178,7 +182,8 @@ def partners_waiting_count(actor: User) -> int:
 # --- who works for which partner -------------------------------------------------------------
 
 def _known_partners() -> dict | None:
-    return request.environ.setdefault("opplevelseskort.partner_of", {}) if has_request_context() else None
+    """What this request learnt of users' partners (partners' own memo: no other part fills or reads it)."""
+    return g.setdefault("_partner_of", {}) if has_request_context() else None
 
 
 def partner_id_of(user: User) -> int | None:
@@ -195,8 +200,8 @@ def partner_id_of(user: User) -> int | None:
     return found
 
 
-def remember_partner_of(user: User, partner_id: int | None) -> None:
-    """A query that read the user's partner along with what it needed tells it here (saves a round-trip)."""
+def _remember_partner_of(user: User, partner_id: int | None) -> None:
+    """A write that tied the user to a partner tells the request's memo."""
     known = _known_partners()
     if known is not None and user.role == Role.PARTNER:
         known[user.id] = partner_id
@@ -246,7 +251,7 @@ def attach_partner(user: User, partner_id) -> None:
     else:
         member.partner_id = partner.id
     db.session.flush()
-    remember_partner_of(user, partner.id)
+    _remember_partner_of(user, partner.id)
 
 
 def can_act_for_partner(user: User, partner_id: int | None, municipality_id: int | None) -> bool:
@@ -347,6 +352,7 @@ def save_offer(user: User, values: dict, translations: dict, *, offer: Offer | N
     offer.zone_id = zone.id if zone else None
     offer.translations = {k: v for k, v in (translations or {}).items() if v.get("title") or v.get("description")}
     db.session.flush()
+    municipalities.catalogue_changed(offer.municipality_id)
     audit.record(user, "offer.save", "offer", offer.id, municipality_id=offer.municipality_id)
     return offer
 
@@ -361,6 +367,7 @@ def set_offer_image(offer: Offer, data: bytes, *, actor: User) -> None:
         raise NotFound("offer_not_found", _("Fant ikke tilbudet."))
     store_jpeg(data, image_key(offer))
     offer.has_image = True
+    municipalities.catalogue_changed(offer.municipality_id)
 
 
 def add_occasion(offer: Offer, starts_at: datetime, ends_at: datetime, capacity: int | None, *, actor: User) -> Occasion:
@@ -470,49 +477,37 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
 
 
-def _known_days() -> dict | None:
-    return request.environ.setdefault("opplevelseskort.offer_days", {}) if has_request_context() else None
-
-
-def remember_offer_day(offer: Offer, day: OfferDay) -> None:
-    """A query that read the offer's day along with the offer tells it here (the door's hot path: no lazy load
-    of every occasion)."""
-    known = _known_days()
-    if known is not None:
-        known[offer.id] = day
-
-
-def offer_day(offer: Offer, at: datetime) -> OfferDay:
-    """The offer's day at `at`: as a query of this request read it, else from its occasions."""
+def offer_day(offer: Offer, at: datetime, known: OfferDay | None = None) -> OfferDay:
+    """The offer's day at `at`: `known` when the caller read that day along with the offer (the door does: no lazy
+    load of every occasion), else from its occasions."""
     day = local_date(at)
-    known = _known_days()
-    found = known.get(offer.id) if known is not None else None
-    if found is not None and found.day == day:
-        return found
+    if known is not None and known.day == day:
+        return known
     return OfferDay(day, bool(offer.occasions), tuple(o for o in offer.occasions if local_date(o.starts_at) == day))
 
 
-def occasion_at(offer: Offer, at: datetime) -> Occasion | None:
-    """The offer's occasion on the same (Norwegian) day as `at`, the nearest in time."""
-    todays = offer_day(offer, at).todays
+def occasion_at(offer: Offer, at: datetime, known: OfferDay | None = None) -> Occasion | None:
+    """The offer's occasion on the same (Norwegian) day as `at`, the nearest in time (`known`: see offer_day)."""
+    todays = offer_day(offer, at, known).todays
     return min(todays, key=lambda o: abs((o.starts_at - at).total_seconds())) if todays else None
 
 
-def offer_active_at(offer: Offer, at: datetime) -> bool:
-    """Published, partner approved, within the offer's dates, and on a dated offer: an occasion that day."""
+def offer_active_at(offer: Offer, at: datetime, known: OfferDay | None = None) -> bool:
+    """Published, partner approved, within the offer's dates, and on a dated offer: an occasion that day
+    (`known`: see offer_day)."""
     day = local_date(at)
     if offer.status != OfferStatus.PUBLISHED or offer.partner.status != PartnerStatus.APPROVED:
         return False
     if not (offer.start_date <= day <= offer.end_date):
         return False
-    found = offer_day(offer, at)
+    found = offer_day(offer, at, known)
     if found.dated:
         return bool(found.todays)
     return True
 
 
-def booking_for(child_id: int, offer: Offer, at: datetime) -> Booking | None:
-    occ = occasion_at(offer, at)
+def booking_for(child_id: int, offer: Offer, at: datetime, known: OfferDay | None = None) -> Booking | None:
+    occ = occasion_at(offer, at, known)
     if occ is None:
         return None
     return db.session.scalar(db.select(Booking).where(Booking.occasion_id == occ.id, Booking.child_id == child_id,
@@ -613,13 +608,14 @@ def waitlist_position(booking: Booking) -> int | None:
 def _notify_guardians(child_id: int, kind: str, subject_fn, body_fn) -> None:
     child = db.session.get(Child, child_id)
     household = db.session.get(Household, child.household_id) if child and child.household_id else None
-    for g in household.guardians if household else []:
-        with force_locale(g.preferred_language):
+    for guardian in household.guardians if household else []:
+        lang = guardian.preferred_language
+        with force_locale(lang):
             subject, body = subject_fn(child), body_fn(child)
-        if g.email:
-            outbox.enqueue(OutboxChannel.EMAIL, g.email, subject, body, kind=kind, locale=g.preferred_language)
-        if g.phone:
-            outbox.enqueue(OutboxChannel.SMS, g.phone, subject, body, kind=kind, locale=g.preferred_language)
+        if guardian.email:
+            outbox.enqueue(OutboxChannel.EMAIL, guardian.email, subject, body, kind=kind, locale=lang)
+        if guardian.phone:
+            outbox.enqueue(OutboxChannel.SMS, guardian.phone, subject, body, kind=kind, locale=lang)
 
 
 def _promote_waiting(occasion: Occasion) -> Booking | None:

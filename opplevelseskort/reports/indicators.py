@@ -27,6 +27,7 @@ from ..core.errors import ImportFailed
 from ..core.guards import load_json_upload
 from ..core.models import Municipality
 from ..extensions import db
+from ..zones import services as zone_services
 from ..zones.models import Zone
 from ..zones.services import counts_text, normalise_code
 from .models import ZoneIndicator
@@ -430,10 +431,7 @@ def import_indicators(data: bytes | str, *, fmt: str = "csv", municipality: Muni
 def _store(to_store, zones, result: IndicatorImport, actor: User | None) -> None:
     for muni, code, _row in to_store:
         if (muni.id, code) not in zones:  # SSB's "unknown grunnkrets": a zone without a boundary
-            zone = Zone(municipality_id=muni.id, code=code, name=UNKNOWN_ZONE_NAME, level="grunnkrets")
-            db.session.add(zone)
-            db.session.flush()
-            zones[(muni.id, code)] = zone
+            zones[(muni.id, code)] = zone_services.add_unknown_zone(muni.id, code, UNKNOWN_ZONE_NAME)
             result.unknown_zones_created.append(code)
     ids = {z.id for z in zones.values()}
     existing = {(i.zone_id, i.key, i.year): i for i in db.session.scalars(

@@ -14,7 +14,7 @@ from pydantic import Field
 from shapely.ops import unary_union
 
 from ..accounts.models import User
-from ..core import audit, csvfile
+from ..core import audit, csvfile, municipalities
 from ..core.errors import DomainError, ImportFailed, NotFound
 from ..core.guards import load_json_upload
 from ..core.models import Municipality
@@ -163,6 +163,7 @@ def import_zones_csv(municipality: Municipality, data: bytes | str, *, actor: Us
         if progress:
             progress(total + i, total * 2)
     db.session.flush()
+    municipalities.catalogue_changed(municipality.id)
     audit.record(actor, "zones.import_csv", "municipality", municipality.id, municipality_id=municipality.id,
                  created=result.created, updated=result.updated)
     log.info("imported %s zones from CSV into municipality %s", total, municipality.number)
@@ -373,6 +374,7 @@ def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_
     # Every parent of a zone this file touched gets its boundary again from all its children (also those not in
     # this file), and so on up: a re-imported grunnkrets moves its delområde's boundary with it.
     rebuild_parent_boundaries([zones[code] for code, *_rest in parsed])
+    municipalities.catalogue_changed(municipality.id)
     audit.record(actor, "zones.import_geojson", "municipality", municipality.id, municipality_id=municipality.id,
                  created=result.created, updated=result.updated, parents_created=result.parents_created, epsg=epsg)
     log.info("imported %s zones from GeoJSON (EPSG:%s) into municipality %s", len(parsed), epsg, municipality.number)
@@ -443,9 +445,20 @@ def import_zone_mapping(municipality: Municipality, data: bytes | str, *, actor:
         zones[child].parent = zones[parent]
     db.session.flush()
     rebuild_parent_boundaries([zones[child] for _l, child, _p in pairs], also=old_parents)
+    municipalities.catalogue_changed(municipality.id)
     audit.record(actor, "zones.import_mapping", "municipality", municipality.id, municipality_id=municipality.id,
                  rows=len(pairs))
     return len(pairs)
+
+
+def add_unknown_zone(municipality_id: int, code: str, name: str) -> Zone:
+    """SSB's "uoppgitt grunnkrets" of a municipality (its code ends in 9999): a zone without a boundary or a
+    delområde, that figures can be recorded on and no index ranks."""
+    zone = Zone(municipality_id=municipality_id, code=code, name=name, level="grunnkrets")
+    db.session.add(zone)
+    db.session.flush()
+    municipalities.catalogue_changed(municipality_id)
+    return zone
 
 
 def zones_of(municipality_id: int | None, *, level: str | None = None):
@@ -509,6 +522,7 @@ def update_zone(zone: Zone, *, name: str, level: str, parent_code: str | None, a
         if _creates_cycle(zone, parent) or parent.id == zone.id:
             raise DomainError("zone_cycle", _("Den overordnede sonen kan ikke ligge under denne sonen."))
     zone.name, zone.level, zone.parent = name.strip(), level.strip(), parent
+    municipalities.catalogue_changed(zone.municipality_id)
     audit.record(actor, "zone.update", "zone", zone.id, municipality_id=zone.municipality_id)
     return zone
 
