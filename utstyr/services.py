@@ -431,31 +431,13 @@ def checkout(location: Location, borrower: Borrower, unit_codes: list[str], *, v
     date that has passed, with `late_reason` saying why (kept in the audit log): it is overdue at once."""
     if borrower.blocked_at is not None:
         raise DomainError("borrower_blocked", _("Låneren er sperret: %(reason)s", reason=borrower.blocked_reason or ""))
-    codes_clean = [codes.normalise(c) for c in unit_codes if (c or "").strip()]
-    if not codes_clean:
-        raise DomainError("no_units", _("Skann minst én enhet."))
-    if len(set(codes_clean)) != len(codes_clean):
-        raise DomainError("duplicate_unit", _("Samme enhet er skannet to ganger."))
+    codes_clean = _scanned_codes(unit_codes)
     on = today()
     units = [unit_by_code(c) for c in codes_clean]
     for unit in units:
-        if unit.location_id != location.id:
-            raise Conflict("unit_not_available", _("%(code)s hører til et annet utlånssted.", code=unit.label_code),
-                           unit=unit.label_code, status="other_location")
-        refusal = _unit_refusal(unit, on)
-        if refusal:
-            raise refusal
-        if unit.item_type.guardian_consent_required and borrower.kind in (BorrowerKind.CHILD,) and \
-                not borrower.guardian_consent:
-            raise DomainError("guardian_consent_required",
-                              _("%(item)s krever samtykke fra foresatt.", item=unit.item_type.display_name()))
-    if borrower.kind == BorrowerKind.CHILD and location.solo_age is not None and borrower.birth_year is not None:
-        if on.year - borrower.birth_year < location.solo_age:
-            raise DomainError("too_young_alone", _("Barn under %(age)d år må låne sammen med en voksen.",
-                                                   age=location.solo_age))
-    _check_household_cap(location, borrower, len(units), on)
-    default_days = min(u.item_type.default_loan_days for u in units)
-    due = due_on or on + timedelta(days=default_days)
+        _check_unit_lendable(unit, location, borrower, on)
+    _check_borrower_may_take(location, borrower, len(units), on)
+    due = due_on or on + timedelta(days=min(u.item_type.default_loan_days for u in units))
     late_reason = (late_reason or "").strip()
     if due < on and not late_reason:
         raise DomainError("due_invalid", _("Innleveringsdatoen har passert. Registreres lånet i etterkant, skriv "
@@ -464,15 +446,58 @@ def checkout(location: Location, borrower: Borrower, unit_codes: list[str], *, v
                 reservation_id=reservation.id if reservation else None)
     db.session.add(loan)
     db.session.flush()
+    _take_units(loan, units, checklists or {}, codes_clean)
+    if reservation is not None:
+        reservation.status = ReservationStatus.PICKED_UP
+    audit.record(volunteer, "loan.create", "loan", loan.id, municipality_id=location.municipality_id,
+                 units=len(units), **({"due_on": due.isoformat(), "late_reason": late_reason} if due < on else {}))
+    return loan
+
+
+def _scanned_codes(unit_codes: list[str]) -> list[str]:
+    """The scanned codes, normalised: at least one, none twice."""
+    codes_clean = [codes.normalise(c) for c in unit_codes if (c or "").strip()]
+    if not codes_clean:
+        raise DomainError("no_units", _("Skann minst én enhet."))
+    if len(set(codes_clean)) != len(codes_clean):
+        raise DomainError("duplicate_unit", _("Samme enhet er skannet to ganger."))
+    return codes_clean
+
+
+def _check_unit_lendable(unit: Unit, location: Location, borrower: Borrower, on: date) -> None:
+    """The unit is this location's, free to lend today, and (where its type asks) the child has consent."""
+    if unit.location_id != location.id:
+        raise Conflict("unit_not_available", _("%(code)s hører til et annet utlånssted.", code=unit.label_code),
+                       unit=unit.label_code, status="other_location")
+    refusal = _unit_refusal(unit, on)
+    if refusal:
+        raise refusal
+    if unit.item_type.guardian_consent_required and borrower.kind == BorrowerKind.CHILD and \
+            not borrower.guardian_consent:
+        raise DomainError("guardian_consent_required",
+                          _("%(item)s krever samtykke fra foresatt.", item=unit.item_type.display_name()))
+
+
+def _check_borrower_may_take(location: Location, borrower: Borrower, adding: int, on: date) -> None:
+    """A child old enough to borrow alone here, and the household within the location's peak-season cap."""
+    if borrower.kind == BorrowerKind.CHILD and location.solo_age is not None and borrower.birth_year is not None:
+        if on.year - borrower.birth_year < location.solo_age:
+            raise DomainError("too_young_alone", _("Barn under %(age)d år må låne sammen med en voksen.",
+                                                   age=location.solo_age))
+    _check_household_cap(location, borrower, adding, on)
+
+
+def _take_units(loan: Loan, units: list[Unit], checklists: dict[str, list[str]], codes_clean: list[str]) -> None:
+    """Each unit marked on loan and given a loan line with its kit as ticked. The conditional update and the
+    partial unique index (one open line per unit) both make a second, concurrent checkout fail."""
     for unit in units:
-        # The conditional update and the partial unique index both make a second, concurrent checkout fail.
         res = db.session.execute(sa.update(Unit).where(Unit.id == unit.id, Unit.status == UnitStatus.AVAILABLE)
                                  .values(status=UnitStatus.ON_LOAN).execution_options(synchronize_session=False))
         if res.rowcount != 1:
             raise Conflict("unit_not_available", _("%(code)s er allerede lånt ut.", code=unit.label_code),
                            unit=unit.label_code, status="on_loan")
         kit = list(unit.item_type.kit_items or [])
-        ticked = (checklists or {}).get(unit.label_code, kit)
+        ticked = checklists.get(unit.label_code, kit)
         db.session.add(LoanLine(loan_id=loan.id, unit_id=unit.id, checklist_out=[i for i in kit if i in ticked]))
     try:
         db.session.flush()
@@ -481,11 +506,6 @@ def checkout(location: Location, borrower: Borrower, unit_codes: list[str], *, v
                        unit=",".join(codes_clean), status="on_loan") from None
     for unit in units:
         db.session.expire(unit, ["status"])
-    if reservation is not None:
-        reservation.status = ReservationStatus.PICKED_UP
-    audit.record(volunteer, "loan.create", "loan", loan.id, municipality_id=location.municipality_id,
-                 units=len(units), **({"due_on": due.isoformat(), "late_reason": late_reason} if due < on else {}))
-    return loan
 
 
 def _check_household_cap(location: Location, borrower: Borrower, adding: int, on: date) -> None:

@@ -128,8 +128,8 @@ def user_to_manage(actor: User, user_id: int) -> User:
 
 
 def notify_login_limited(email: str) -> None:
-    """Many failed sign-ins to one account: tell its holder by e-mail, at most once an hour, in its own transaction
-    (the request itself is refused and rolls back). An unknown address gets nothing."""
+    """Many failed sign-ins to one account: tell its holder by e-mail, at most once an hour. It commits the message
+    in its own transaction: the request itself is refused (429) and rolls back. An unknown address gets nothing."""
     user = db.session.scalar(db.select(User).filter_by(email=normalise_email(email)))
     if user is None:
         return

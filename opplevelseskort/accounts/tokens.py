@@ -119,7 +119,10 @@ def token_for(raw: str | None) -> TokenUse | None:
 
     What a token's row says is remembered by this process for API_TOKEN_CACHE_SECONDS (a scanner's every request
     would otherwise read it again): a token revoked, or a user disabled or moved to another role, stops working
-    within that many seconds on every node (at once on the node that revoked it)."""
+    within that many seconds on every node (at once on the node that revoked it).
+
+    It commits the last-use stamp on its own, before the request's work, so the token's row is never held locked
+    while the request runs (two scanners on one token would queue on it)."""
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
     token_hash = _hash_token(raw)

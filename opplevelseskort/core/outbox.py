@@ -110,7 +110,8 @@ def _sms_backend_idempotent() -> bool:
 def recover_expired_leases(now) -> int:
     """A message left "sending" after its lease ran out belongs to a run that died while sending: it may have gone
     out. It is never sent blindly again: it becomes "uncertain" for staff to check and resend, unless it is an SMS
-    and the gateway drops a repeated idempotency key (then it is queued again under the same key)."""
+    and the gateway drops a repeated idempotency key (then it is queued again under the same key). It commits: a
+    delivery run's step, durable before the run claims anything."""
     q = db.select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now)
     if db.session.get_bind().dialect.name == "postgresql":
         q = q.with_for_update(skip_locked=True)
@@ -132,7 +133,8 @@ def deliver_pending(limit: int = 100) -> tuple[int, int]:
 
     A delivery worker, not a request: each message is first marked "sending" with a lease and committed, then
     sent (with its stable Message-ID), then marked "sent" and committed. A run killed in between leaves "sending",
-    which the next run turns into "uncertain" (`recover_expired_leases`) instead of sending it again.
+    which the next run turns into "uncertain" (`recover_expired_leases`) instead of sending it again. It commits
+    at each of those steps, so it is called by the worker and the CLI, never inside a request's unit of work.
     """
     db.session.commit()  # start from a clean transaction: nothing of the caller's stays locked with the claim
     recover_expired_leases(utcnow())

@@ -497,10 +497,37 @@ def _fractional(x) -> bool:
     return bool(np.any(np.abs(x - np.round(x)) > TOL))
 
 
+class _Rows:
+    """Sparse constraint rows `low <= sum(a * x[j]) <= high`, in the order added (the solver's input, and so its
+    answer, depends on it: the order is part of what makes a build deterministic)."""
+
+    def __init__(self):
+        self.data, self.r, self.c, self.lo, self.hi = [], [], [], [], []
+
+    def add(self, coefs: dict, low, high) -> None:
+        for j, a in coefs.items():
+            self.data.append(a)
+            self.r.append(len(self.lo))
+            self.c.append(j)
+        self.lo.append(low)
+        self.hi.append(high)
+
+    def constraint(self, n: int):
+        import numpy as np
+        from scipy.optimize import LinearConstraint
+        from scipy.sparse import coo_matrix
+
+        a = coo_matrix((self.data, (self.r, self.c)), shape=(len(self.lo), n)).tocsr()
+        return LinearConstraint(a, np.array(self.lo), np.array(self.hi))
+
+
 def _completion_milp(system, index, keys, expr, sense, short, node_limit, options, whole=True):
+    """The cheapest set of candidate cells to hide so that `expr` can move by `short` (as `sense` says) within the
+    relations: one integer program over the cells' moves (one column per cell), whether each candidate is hidden
+    (one per candidate) and whether each row newly loses a cell (one per row). None when the solver stops at its
+    node limit (a partial answer is never used)."""
     import numpy as np
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import coo_matrix
+    from scipy.optimize import Bounds, milp
 
     zkeys = sorted(keys, key=repr)
     zcol = {k: i for i, k in enumerate(zkeys)}
@@ -510,58 +537,62 @@ def _completion_milp(system, index, keys, expr, sense, short, node_limit, option
     # its dearest cell, a cell in a row that is hidden anyway a share of its own cost.
     hidden_rows = {system.rows[k] for k in system.hidden if k in system.rows}
     new_rows = sorted({system.rows[k] for k in cands if k in system.rows} - hidden_rows, key=repr)
-    rcol = {row_: i for i, row_ in enumerate(new_rows)}
     nz, nc = len(zkeys), len(cands)
     n = nz + nc + len(new_rows)
-    cap = system.cap
-    up = np.array([cap - system.values[k] for k in zkeys], float)
-    down = np.array([max(system.values[k] - system.lower(k), 0) for k in zkeys], float)
-    lo, hi = np.zeros(n), np.ones(n)
-    for i, k in enumerate(zkeys):
-        if system.unknown(k) or k in cands:
-            lo[i], hi[i] = -down[i], up[i]
-        else:
-            lo[i] = hi[i] = 0.0
-    data, r, c, rlo, rhi = [], [], [], [], []
-
-    def row(coefs: dict, low, high):
-        for j, a in coefs.items():
-            data.append(a)
-            r.append(len(rlo))
-            c.append(j)
-        rlo.append(low)
-        rhi.append(high)
-
-    rels = {ri for k in zkeys for ri in index.of.get(k, ())}
-    for ri in sorted(rels):
+    up, down, lo, hi = _completion_bounds(system, zkeys, cands, n)
+    rows = _Rows()
+    for ri in sorted({ri for k in zkeys for ri in index.of.get(k, ())}):
         rel = index.rels[ri]
         coefs = {zcol[k]: a for k, a in rel.coefs.items() if k in zcol}
-        if rel.eq:
-            row(coefs, 0.0, 0.0)
-        else:
-            row(coefs, -np.inf, index.slack(rel))
-    cost = np.zeros(n)
-    for j, k in enumerate(cands):
-        i = zcol[k]
-        row({i: 1.0, nz + j: -up[i]}, -np.inf, 0.0)
-        row({i: -1.0, nz + j: -down[i]}, -np.inf, 0.0)
-        weight = system.weights.get(k, 1.0 + system.values[k])
-        if k in system.rows:
-            cost[nz + j] = SAME_ROW * weight
-            if system.rows[k] in rcol:
-                col = nz + nc + rcol[system.rows[k]]
-                row({nz + j: 1.0, col: -1.0}, -np.inf, 0.0)
-                cost[col] = max(cost[col], (1 - SAME_ROW) * weight)
-        else:
-            cost[nz + j] = weight
-    row({zcol[k]: sense * a for k, a in expr.items() if k in zcol}, short, np.inf)
-    a = coo_matrix((data, (r, c)), shape=(len(rlo), n)).tocsr()
+        rows.add(coefs, 0.0, 0.0) if rel.eq else rows.add(coefs, -np.inf, index.slack(rel))
+    cost = _hiding_costs(system, cands, zcol, {row_: nz + nc + i for i, row_ in enumerate(new_rows)}, up, down, rows, n)
+    rows.add({zcol[k]: sense * a for k, a in expr.items() if k in zcol}, short, np.inf)
     integrality = np.concatenate([np.full(nz, 1 if whole else 0), np.ones(nc + len(new_rows))])
-    res = milp(cost, constraints=[LinearConstraint(a, np.array(rlo), np.array(rhi))], integrality=integrality,
-               bounds=Bounds(lo, hi), options={"node_limit": node_limit, "mip_rel_gap": 0.02, **options})
+    res = milp(cost, constraints=[rows.constraint(n)], integrality=integrality, bounds=Bounds(lo, hi),
+               options={"node_limit": node_limit, "mip_rel_gap": 0.02, **options})
     if res.x is None or res.status != 0:  # a limit reached: no partial answer is used
         return None
     return {cands[j] for j in range(len(cands)) if res.x[nz + j] > 0.5}, zkeys, res.x[:nz]
+
+
+def _completion_bounds(system, zkeys: list, cands: list, n: int):
+    """How far each cell may move up (to the cap) and down (to its lower bound), and the columns' bounds: a
+    hidden or candidate cell moves within them, a shown one not at all; the 0/1 columns lie in 0..1."""
+    import numpy as np
+
+    up = np.array([system.cap - system.values[k] for k in zkeys], float)
+    down = np.array([max(system.values[k] - system.lower(k), 0) for k in zkeys], float)
+    lo, hi = np.zeros(n), np.ones(n)
+    candidates = set(cands)
+    for i, k in enumerate(zkeys):
+        if system.unknown(k) or k in candidates:
+            lo[i], hi[i] = -down[i], up[i]
+        else:
+            lo[i] = hi[i] = 0.0
+    return up, down, lo, hi
+
+
+def _hiding_costs(system, cands: list, zcol: dict, row_col: dict, up, down, rows: _Rows, n: int):
+    """The cost of each 0/1 column, with the rows that tie them: a candidate moves only when hidden; hiding a
+    cell of a row not yet hidden marks the row (its dearest cell's share), a row's other cells cost a share."""
+    import numpy as np
+
+    nz = len(zcol)
+    cost = np.zeros(n)
+    for j, k in enumerate(cands):
+        i = zcol[k]
+        rows.add({i: 1.0, nz + j: -up[i]}, -np.inf, 0.0)
+        rows.add({i: -1.0, nz + j: -down[i]}, -np.inf, 0.0)
+        weight = system.weights.get(k, 1.0 + system.values[k])
+        if k not in system.rows:
+            cost[nz + j] = weight
+            continue
+        cost[nz + j] = SAME_ROW * weight
+        if system.rows[k] in row_col:
+            col = row_col[system.rows[k]]
+            rows.add({nz + j: 1.0, col: -1.0}, -np.inf, 0.0)
+            cost[col] = max(cost[col], (1 - SAME_ROW) * weight)
+    return cost
 
 
 def _show_pinned(system: System, index: _Index, forced: set) -> int:

@@ -11,6 +11,7 @@ is refused.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -248,7 +249,32 @@ def read_rows(data, fmt: str, errors: list[str]) -> list[_Row]:
 
 
 def _jsonstat_rows(data: bytes | str, zone_dimension: str | None, errors: list[str]) -> list[_Row]:
-    doc = load_json_upload(data)
+    """A JSON-stat 2.0 dataset (or a 1.x bundle of one) as rows: its shape checked, its zone, year and indicator
+    dimensions found, and every value read by its place in the cube."""
+    doc = _jsonstat_dataset(load_json_upload(data))
+    ids, sizes = doc["id"], doc["size"]
+    zone_dim, year_dim, key_dim = _jsonstat_dimensions(doc, zone_dimension)
+    total = _jsonstat_total(sizes)
+    cats = [_jsonstat_categories(doc["dimension"][d]) for d in ids]
+    if [len(c) for c in cats] != sizes:
+        raise ImportFailed([_("Antall kategorier stemmer ikke med «size».")])
+    values, status = _jsonstat_values(doc, total)
+    rows = []
+    for flat, value in enumerate(values):
+        at = {d: cats[i][c] for i, (d, c) in enumerate(zip(ids, _cube_position(flat, sizes), strict=True))}
+        where = _("Verdi %(n)d", n=flat + 1)
+        year = _year(at[year_dim], where, errors)
+        number, symbol = number_or_symbol(value, _("verdien"), where, errors)
+        if number is None and symbol is None and status[flat] in STATUS_SYMBOLS:
+            symbol = status[flat]
+        if year is not None:
+            rows.append(_Row(where, normalise_code(at[zone_dim]), indicator_key(at[key_dim]), year, number,
+                             symbol if number is None else None))
+    return rows
+
+
+def _jsonstat_dataset(doc) -> dict:
+    """The dataset, with `id`, `size` and `dimension` agreeing."""
     if isinstance(doc, dict) and doc.get("class") != "dataset" and len(doc) == 1:
         doc = next(iter(doc.values()))  # JSON-stat 1.x bundle with one dataset
     if not isinstance(doc, dict) or not isinstance(doc.get("id"), list) or not isinstance(doc.get("size"), list):
@@ -257,6 +283,13 @@ def _jsonstat_rows(data: bytes | str, zone_dimension: str | None, errors: list[s
     if len(ids) != len(sizes) or any(d not in dims for d in ids) or \
             not all(isinstance(s, int) and s >= 0 for s in sizes):
         raise ImportFailed([_("Dimensjonene i «id», «size» og «dimension» stemmer ikke overens.")])
+    return doc
+
+
+def _jsonstat_dimensions(doc: dict, zone_dimension: str | None) -> tuple[str, str, str]:
+    """The zone, year and indicator dimensions (by the dataset's roles, else by SSB's usual names); any other
+    dimension must hold a single category (e.g. one sex)."""
+    ids, sizes = doc["id"], doc["size"]
     role = doc.get("role") if isinstance(doc.get("role"), dict) else {}
 
     def by_role(name: str, names: tuple[str, ...]) -> str | None:
@@ -271,31 +304,38 @@ def _jsonstat_rows(data: bytes | str, zone_dimension: str | None, errors: list[s
     if missing:
         raise ImportFailed([_("Fant ikke dimensjonene: %(dims)s (dimensjoner i filen: %(found)s).",
                               dims=", ".join(missing), found=", ".join(map(str, ids)))])
-    others = [d for d in ids if d not in (zone_dim, year_dim, key_dim)]
-    for d in others:  # e.g. a "Kjonn" dimension: only a single category can be imported as one indicator
-        if sizes[ids.index(d)] != 1:
+    for d in ids:  # e.g. a "Kjonn" dimension: only a single category can be imported as one indicator
+        if d not in (zone_dim, year_dim, key_dim) and sizes[ids.index(d)] != 1:
             raise ImportFailed([_("Dimensjonen «%(dim)s» har flere kategorier; velg én kategori i uttaket fra "
                                   "SSB.", dim=d)])
+    return zone_dim, year_dim, key_dim
 
-    def categories(dim_id):
-        cat = (dims[dim_id] or {}).get("category") or {}
-        index = cat.get("index")
-        if isinstance(index, list):
-            return [str(c) for c in index]
-        if isinstance(index, dict):
-            return [str(k) for k, _v in sorted(index.items(), key=lambda kv: kv[1])]
-        return [str(k) for k in (cat.get("label") or {})]
 
-    total = 1
-    for s in sizes:
-        total *= s
-    if total > MAX_JSONSTAT_CELLS:  # checked before a single category is read: a declared size costs nothing
+def _jsonstat_total(sizes: list[int]) -> int:
+    """The number of cells the dimensions declare, refused above MAX_JSONSTAT_CELLS before a category is read (a
+    declared size costs nothing)."""
+    total = math.prod(sizes)
+    if total > MAX_JSONSTAT_CELLS:
         raise ImportFailed([_("Filen oppgir %(total)s verdier (dimensjonene %(sizes)s); en import tar høyst "
                               "%(max)s.", total=f"{total:,}".replace(",", " "), sizes=" × ".join(map(str, sizes)),
                               max=f"{MAX_JSONSTAT_CELLS:,}".replace(",", " "))])
-    cats = [categories(d) for d in ids]
-    if [len(c) for c in cats] != sizes:
-        raise ImportFailed([_("Antall kategorier stemmer ikke med «size».")])
+    return total
+
+
+def _jsonstat_categories(dimension: dict | None) -> list[str]:
+    """A dimension's category codes in their order (`index` as a list or a code -> position map, else `label`)."""
+    cat = (dimension or {}).get("category") or {}
+    index = cat.get("index")
+    if isinstance(index, list):
+        return [str(c) for c in index]
+    if isinstance(index, dict):
+        return [str(k) for k, _v in sorted(index.items(), key=lambda kv: kv[1])]
+    return [str(k) for k in (cat.get("label") or {})]
+
+
+def _jsonstat_values(doc: dict, total: int) -> tuple[list, list]:
+    """The values and their status symbols, one per cell (a dict of either is sparse; a status string is every
+    cell's)."""
     values = doc.get("value")
     if isinstance(values, dict):
         values = [values.get(str(i)) for i in range(total)]
@@ -309,24 +349,16 @@ def _jsonstat_rows(data: bytes | str, zone_dimension: str | None, errors: list[s
         status = [status.get(str(i)) for i in range(total)]
     elif not isinstance(status, list) or len(status) != total:
         status = [None] * total
-    rows = []
-    for flat, value in enumerate(values):
-        coords, rest = [], flat
-        for s in reversed(sizes):
-            coords.append(rest % s)
-            rest //= s
-        coords.reverse()
-        at = {d: cats[i][coords[i]] for i, d in enumerate(ids)}
-        where = _("Verdi %(n)d", n=flat + 1)
-        year = _year(at[year_dim], where, errors)
-        number, symbol = number_or_symbol(value, _("verdien"), where, errors)
-        if number is None and symbol is None and status[flat] in STATUS_SYMBOLS:
-            symbol = status[flat]
-        if year is None:
-            continue
-        rows.append(_Row(where, normalise_code(at[zone_dim]), indicator_key(at[key_dim]), year, number,
-                         symbol if number is None else None))
-    return rows
+    return values, status
+
+
+def _cube_position(flat: int, sizes: list[int]) -> list[int]:
+    """The category index in each dimension of the `flat`-th value (row-major, the last dimension fastest)."""
+    coords = []
+    for s in reversed(sizes):
+        coords.append(flat % s)
+        flat //= s
+    return coords[::-1]
 
 
 def _served(municipality: Municipality | None, allowed: list[Municipality] | None) -> dict[str, Municipality]:

@@ -266,6 +266,24 @@ def _feature_geometry(raw: dict, n: int, code: str, epsg: int, boxes: list, repa
     return geometry, None
 
 
+@dataclass
+class _GeoFile:
+    """What reading one GeoJSON file for a municipality keeps between its features."""
+
+    municipality: Municipality
+    code_property: str
+    name_property: str
+    parent_name_property: str | None
+    parent_prefix: int | None
+    epsg: int
+    repair: bool
+    boxes: list = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+    seen: dict[str, int] = field(default_factory=dict)
+    set_aside: dict[str, int] = field(default_factory=dict)
+
+
 def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_property: str,
                          name_property: str, level: str, parent_prefix: int | None = None,
                          parent_level: str = "delomrade", parent_name_property: str | None = None,
@@ -282,94 +300,29 @@ def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_
         raise ImportFailed([_("Nivå må oppgis.")])
     if parent_prefix is not None and parent_prefix < 1:
         raise ImportFailed([_("Prefikslengden må være et positivt tall.")])
-    errors: list[str] = []
-    repaired: list[str] = []
-    seen: dict[str, int] = {}
-    set_aside: dict[str, int] = {}
-    boxes = _where_zones_can_lie(municipality)
-    parsed = []
+    f = _GeoFile(municipality, code_property, name_property, parent_name_property, parent_prefix, epsg, repair,
+                 boxes=_where_zones_can_lie(municipality))
     features = doc["features"]
+    parsed = []
     for n, feat in enumerate(features, start=1):
-        if not isinstance(feat, dict) or feat.get("type") != "Feature":
-            errors.append(_("Objekt %(n)d: er ikke et GeoJSON Feature.", n=n))
-            continue
-        props = feat.get("properties") or {}
-        if not isinstance(props, dict):
-            errors.append(_("Objekt %(n)d: «properties» er ikke et objekt.", n=n))
-            continue
-        code = _code(props.get(code_property))
-        name = _code(props.get(name_property))
-        if not code:
-            errors.append(_("Objekt %(n)d: egenskapen «%(prop)s» (kode) mangler.", n=n, prop=code_property))
-            continue
-        if not name:
-            errors.append(_("Objekt %(n)d: egenskapen «%(prop)s» (navn) mangler.", n=n, prop=name_property))
-            continue
-        if code in seen:
-            errors.append(_("Objekt %(n)d: koden %(code)s finnes også i objekt %(other)d.",
-                            n=n, code=code, other=seen[code]))
-            continue
-        seen[code] = n
-        owner = feature_municipality(props, code)
-        if owner is not None and re.fullmatch(r"\d{8}", code) and code[:4] != owner:
-            errors.append(_("Objekt %(n)d: koden %(code)s hører til kommune %(prefix)s, men objektet sier kommune "
-                            "%(owner)s.", n=n, code=code, prefix=code[:4], owner=owner))
-            continue
-        if owner is not None and owner != municipality.number:
-            set_aside[owner] = set_aside.get(owner, 0) + 1
-            continue
-        if parent_prefix is not None and len(code) <= parent_prefix:
-            errors.append(_("Objekt %(n)d: koden %(code)s er for kort for et prefiks på %(len)d tegn.",
-                            n=n, code=code, len=parent_prefix))
-            continue
-        geometry = None
-        if feat.get("geometry") is not None:
-            geometry, problem = _feature_geometry(feat["geometry"], n, code, epsg, boxes, repair, repaired)
-            if problem:
-                errors.append(problem)
-                continue
-        parent_name = _code(props.get(parent_name_property)) if parent_name_property else ""
-        parsed.append((code, name, geometry, parent_name))
+        found = _geojson_feature(f, n, feat)
+        if found is not None:
+            parsed.append(found)
         if progress:
             progress(n, len(features) * 2)
-    if errors:
-        raise ImportFailed(errors)
-    if not parsed and set_aside:
+    if f.errors:
+        raise ImportFailed(f.errors)
+    if not parsed and f.set_aside:
         raise ImportFailed([_("Ingen objekter i filen hører til kommune %(number)s (filen har %(found)s).",
-                              number=municipality.number,
-                              found=counts_text(set_aside))])
-
-    result = ImportResult(set_aside=set_aside, repaired=repaired)
+                              number=municipality.number, found=counts_text(f.set_aside))])
+    result = ImportResult(set_aside=f.set_aside, repaired=f.repaired)
     zones = _zones_by_code(municipality.id)
     for i, (code, name, geometry, _pn) in enumerate(parsed, start=1):
-        zone = zones.get(code)
-        if zone is None:
-            zone = Zone(municipality_id=municipality.id, code=code, name=name, level=level.strip())
-            db.session.add(zone)
-            zones[code] = zone
-            result.created += 1
-        else:
-            zone.name, zone.level = name, level.strip()
-            result.updated += 1
-        _set_boundary(zone, geometry)
-        result.codes.append(code)
+        _save_zone(municipality, zones, code, name, level.strip(), geometry, result)
         if progress:
             progress(len(features) + i, len(features) * 2)
-
     if parent_prefix is not None:
-        groups: dict[str, list] = {}
-        for code, _name, geometry, parent_name in parsed:
-            groups.setdefault(code[:parent_prefix], []).append((code, geometry, parent_name))
-        for pcode, members in groups.items():
-            parent = zones.get(pcode)
-            if parent is None:
-                pname = next((m[2] for m in members if m[2]), "") or pcode
-                parent = Zone(municipality_id=municipality.id, code=pcode, name=pname, level=parent_level)
-                db.session.add(parent)
-                zones[pcode] = parent
-                result.parents_created += 1
-            for code, _g, _pn in members:
-                zones[code].parent = parent
+        result.parents_created = _parents_by_prefix(municipality, zones, parsed, parent_prefix, parent_level)
     db.session.flush()
     # Every parent of a zone this file touched gets its boundary again from all its children (also those not in
     # this file), and so on up: a re-imported grunnkrets moves its delområde's boundary with it.
@@ -379,6 +332,91 @@ def import_zones_geojson(municipality: Municipality, data: bytes | str, *, code_
                  created=result.created, updated=result.updated, parents_created=result.parents_created, epsg=epsg)
     log.info("imported %s zones from GeoJSON (EPSG:%s) into municipality %s", len(parsed), epsg, municipality.number)
     return result
+
+
+def _geojson_feature(f: _GeoFile, n: int, feat) -> tuple | None:
+    """Feature `n` as (code, name, geometry, parent name), or None: set aside (another municipality's, counted) or
+    refused (its problem added to the file's errors)."""
+    if not isinstance(feat, dict) or feat.get("type") != "Feature":
+        f.errors.append(_("Objekt %(n)d: er ikke et GeoJSON Feature.", n=n))
+        return None
+    props = feat.get("properties") or {}
+    if not isinstance(props, dict):
+        f.errors.append(_("Objekt %(n)d: «properties» er ikke et objekt.", n=n))
+        return None
+    code, name = _code(props.get(f.code_property)), _code(props.get(f.name_property))
+    problem = _feature_naming_problem(f, n, code, name)
+    if problem:
+        f.errors.append(problem)
+        return None
+    f.seen[code] = n
+    owner = feature_municipality(props, code)
+    if owner is not None and re.fullmatch(r"\d{8}", code) and code[:4] != owner:
+        f.errors.append(_("Objekt %(n)d: koden %(code)s hører til kommune %(prefix)s, men objektet sier kommune "
+                          "%(owner)s.", n=n, code=code, prefix=code[:4], owner=owner))
+        return None
+    if owner is not None and owner != f.municipality.number:
+        f.set_aside[owner] = f.set_aside.get(owner, 0) + 1
+        return None
+    geometry = None
+    if feat.get("geometry") is not None:
+        geometry, problem = _feature_geometry(feat["geometry"], n, code, f.epsg, f.boxes, f.repair, f.repaired)
+        if problem:
+            f.errors.append(problem)
+            return None
+    parent_name = _code(props.get(f.parent_name_property)) if f.parent_name_property else ""
+    return code, name, geometry, parent_name
+
+
+def _feature_naming_problem(f: _GeoFile, n: int, code: str, name: str) -> str | None:
+    """What is wrong with a feature's code or name (missing, seen before, too short for the parent prefix)."""
+    if not code:
+        return _("Objekt %(n)d: egenskapen «%(prop)s» (kode) mangler.", n=n, prop=f.code_property)
+    if not name:
+        return _("Objekt %(n)d: egenskapen «%(prop)s» (navn) mangler.", n=n, prop=f.name_property)
+    if code in f.seen:
+        return _("Objekt %(n)d: koden %(code)s finnes også i objekt %(other)d.", n=n, code=code, other=f.seen[code])
+    if f.parent_prefix is not None and len(code) <= f.parent_prefix:
+        return _("Objekt %(n)d: koden %(code)s er for kort for et prefiks på %(len)d tegn.", n=n, code=code,
+                 len=f.parent_prefix)
+    return None
+
+
+def _save_zone(municipality: Municipality, zones: dict[str, Zone], code: str, name: str, level: str, geometry,
+               result: ImportResult) -> None:
+    """Create the zone or update the one with its code, with its boundary."""
+    zone = zones.get(code)
+    if zone is None:
+        zone = Zone(municipality_id=municipality.id, code=code, name=name, level=level)
+        db.session.add(zone)
+        zones[code] = zone
+        result.created += 1
+    else:
+        zone.name, zone.level = name, level
+        result.updated += 1
+    _set_boundary(zone, geometry)
+    result.codes.append(code)
+
+
+def _parents_by_prefix(municipality: Municipality, zones: dict[str, Zone], parsed: list[tuple], prefix: int,
+                       parent_level: str) -> int:
+    """Each zone's parent named by its code's first `prefix` characters, made where missing (named by the first
+    member's parent name, else its code); returns how many were made."""
+    groups: dict[str, list] = {}
+    for code, _name, _geometry, parent_name in parsed:
+        groups.setdefault(code[:prefix], []).append((code, parent_name))
+    made = 0
+    for pcode, members in groups.items():
+        parent = zones.get(pcode)
+        if parent is None:
+            pname = next((pn for _c, pn in members if pn), "") or pcode
+            parent = Zone(municipality_id=municipality.id, code=pcode, name=pname, level=parent_level)
+            db.session.add(parent)
+            zones[pcode] = parent
+            made += 1
+        for code, _pn in members:
+            zones[code].parent = parent
+    return made
 
 
 def rebuild_parent_boundaries(children: list[Zone], also: set[int] | None = None) -> None:

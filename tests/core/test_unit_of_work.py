@@ -211,3 +211,36 @@ def test_a_refusal_inside_the_block_is_answered_as_declared_and_rolled_back(app)
         assert (response.status_code, response.headers["Location"]) == (302, "/elsewhere")
         assert get_flashed_messages() == ["Nei."]
         assert "4445" not in _numbers()
+
+
+def _commits_without_a_reason(source: str) -> list[str]:
+    """Functions that call `<session>.commit()` without their docstring saying they commit (and why)."""
+    import ast
+
+    out = []
+    for fn in ast.walk(ast.parse(source)):
+        if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        commits = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "commit"
+                      for n in ast.walk(fn))
+        if commits and "commit" not in (ast.get_docstring(fn) or "").lower():
+            out.append(fn.name)
+    return out
+
+
+def test_a_service_commits_only_where_its_docstring_says_why():
+    """The request's boundary (core.uow), the CLI and the job runner commit; a service that must commit on its own
+    (a refused request's notice, a token's last use, a delivery run, a queued build) says so in its docstring."""
+    from pathlib import Path
+
+    import opplevelseskort
+    import utstyr
+
+    assert _commits_without_a_reason("def f():\n    db.session.commit()\n\ndef g():\n    '''Commits: x.'''\n"
+                                     "    db.session.commit()\n") == ["f"]
+    boundary = {"uow.py", "cli.py", "jobs.py", "demo.py", "__init__.py"}
+    roots = (Path(opplevelseskort.__file__).parent, Path(utstyr.__file__).parent)
+    offenders = {f"{p.parent.name}/{p.name}": names for root in roots for p in root.rglob("*.py")
+                 if p.name not in boundary and "migrations" not in p.parts
+                 and (names := _commits_without_a_reason(p.read_text()))}
+    assert offenders == {}
