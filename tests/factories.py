@@ -8,26 +8,27 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from opplevelseskort.cards import households
 from opplevelseskort.cards import services as cards
 from opplevelseskort.extensions import db
 
 
-def child_input(**kw) -> cards.ChildInput:
+def child_input(**kw) -> households.ChildInput:
     base = dict(given_name="Emma", family_name="Nordmann", birth_year=2014, birth_month=5, zone="30010101",
                 channel="nav", eligible_from=date(2026, 1, 1), eligible_until=date(2026, 12, 31), confirmed=True,
                 gender="girl")
     base.update(kw)
-    return cards.ChildInput(**base)
+    return households.ChildInput(**base)
 
 
-def guardian_input(**kw) -> cards.GuardianInput:
+def guardian_input(**kw) -> households.GuardianInput:
     base = dict(name="Kari Nordmann", phone="912 34 567", email="kari@example.org", preferred_language="nb")
     base.update(kw)
-    return cards.GuardianInput(**base)
+    return households.GuardianInput(**base)
 
 
 def household(muni, users, **child):
-    h = cards.register_household(muni, [guardian_input()], [child_input(**child)], actor=users["caseworker"])
+    h = households.register_household(muni, [guardian_input()], [child_input(**child)], actor=users["caseworker"])
     db.session.flush()
     return h
 

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from opplevelseskort.accounts import services as accounts
-from opplevelseskort.cards import applications
+from opplevelseskort.cards import applications, households
 from opplevelseskort.cards import services as cards
 from opplevelseskort.checkin import services as checkin
 from opplevelseskort.core.models import Role
@@ -23,7 +23,7 @@ from .factories import approved_partner, child_input, guardian_input, make_card,
 
 def _households(ctx, n):
     for i in range(n):
-        h = cards.register_household(ctx["muni"], [guardian_input(phone=f"9{ctx['seq']:03d}{i:04d}")],
+        h = households.register_household(ctx["muni"], [guardian_input(phone=f"9{ctx['seq']:03d}{i:04d}")],
                                      [child_input(given_name=f"Barn{ctx['seq']}x{i}")], actor=ctx["users"]["caseworker"])
         cards.issue_card(h.children[0], actor=ctx["users"]["caseworker"], valid_from=date(2026, 1, 1),
                          valid_until=date(2030, 12, 31))
@@ -31,7 +31,7 @@ def _households(ctx, n):
 
 def _applications(ctx, n):
     for i in range(n):
-        applications.submit_application(ctx["muni"], cards.GuardianInput(f"Foresatt {i}", f"95{ctx['seq']:02d}{i:04d}", None,
+        applications.submit_application(ctx["muni"], households.GuardianInput(f"Foresatt {i}", f"95{ctx['seq']:02d}{i:04d}", None,
                                                                          "nb"),
                                         [{"given_name": f"Sami{i}", "family_name": "Lie", "birth_year": 2015}],
                                         consent=True)

@@ -23,19 +23,19 @@ from ..core.permissions import can_access_municipality, scope_to_municipality
 from ..extensions import db
 from ..zones.models import Zone
 from ..zones.services import find_zone, memo_find_zone, zones_of
-from . import services
+from . import households, services
 from .models import Application, ApplicationStatus, Card, Channel, Child, Gender
 
 MAX_CHILDREN = 6
 
 
-def submit_application(municipality: Municipality, guardian: services.GuardianInput, children: list[dict],
+def submit_application(municipality: Municipality, guardian: households.GuardianInput, children: list[dict],
                        *, consent: bool) -> Application:
     """A guardian applies for cards for their children; nothing is stored without consent."""
     errors = []
     if not consent:
         errors.append(_("Du må samtykke før vi kan ta imot søknaden."))
-    errors += services.validate_guardian(guardian, _("Foresatt"))
+    errors += households.validate_guardian(guardian, _("Foresatt"))
     kids = [c for c in children if any((c.get(k) or "") for k in ("given_name", "family_name", "birth_year"))]
     if not kids:
         errors.append(_("Skriv inn minst ett barn."))
@@ -51,7 +51,7 @@ def submit_application(municipality: Municipality, guardian: services.GuardianIn
     if errors:
         raise DomainError("application_invalid", " ".join(errors), errors=errors)
     app_row = Application(municipality_id=municipality.id, guardian_name=guardian.name.strip(),
-                          guardian_phone=services.normalise_phone(guardian.phone),
+                          guardian_phone=households.normalise_phone(guardian.phone),
                           guardian_email=(guardian.email or "").strip() or None,
                           preferred_language=guardian.preferred_language,
                           children=[{k: c.get(k) for k in ("given_name", "family_name", "birth_year", "birth_month",
@@ -96,12 +96,12 @@ def approve_application(a: Application, *, actor: User, eligible_from: date | No
     if not eligible_from or not eligible_until:
         raise DomainError("period_required", _("Fyll inn perioden barna har rett til kort."))
     muni = db.session.get(Municipality, a.municipality_id)
-    guardian = services.GuardianInput(a.guardian_name, a.guardian_phone, a.guardian_email, a.preferred_language)
-    kids = [services.ChildInput(c["given_name"], c["family_name"], c["birth_year"], c.get("birth_month"),
+    guardian = households.GuardianInput(a.guardian_name, a.guardian_phone, a.guardian_email, a.preferred_language)
+    kids = [households.ChildInput(c["given_name"], c["family_name"], c["birth_year"], c.get("birth_month"),
                                 zones[i] if i < len(zones) and zones[i] else (c.get("zone") or ""),
                                 "application", eligible_from, eligible_until, True)
             for i, c in enumerate(a.children)]
-    household = services.register_household(muni, [guardian], kids, actor=actor)
+    household = households.register_household(muni, [guardian], kids, actor=actor)
     issued = []
     for child in household.children:
         card = services.issue_card(child, actor=actor)
@@ -241,12 +241,12 @@ def import_households(municipality: Municipality, source: csvfile.Source | Calla
     line_label = _("Linje %(line)d")  # translated once, not per row
     for n, row in reader:
         where = line_label % {"line": n}
-        g = services.GuardianInput(row.guardian_name, row.guardian_phone, row.guardian_email, row.guardian_language)
+        g = households.GuardianInput(row.guardian_name, row.guardian_phone, row.guardian_email, row.guardian_language)
         if g.preferred_language not in supported:
             g.preferred_language = "invalid:" + g.preferred_language
-        child = services.ChildInput(row.given_name, row.family_name, row.birth_year, row.birth_month, row.zone,
+        child = households.ChildInput(row.given_name, row.family_name, row.birth_year, row.birth_month, row.zone,
                                     row.channel, row.eligible_from, row.eligible_until, True, row.gender)
-        problems = services.validate_guardian(g, where, contact_required=False) + services.validate_child(
+        problems = households.validate_guardian(g, where, contact_required=False) + households.validate_child(
             municipality.id, child, where, find=find)[0]
         for problem in problems:
             reader.error(problem)
@@ -315,29 +315,29 @@ def _active_children(municipality_id: int) -> set[tuple]:
     return {_child_key(*r) for r in rows}
 
 
-def _group_key(g: services.GuardianInput, child: services.ChildInput) -> str:
+def _group_key(g: households.GuardianInput, child: households.ChildInput) -> str:
     """Rows with the same key form one household: the guardian's phone, else e-mail; a guardian with neither is
     one household per name and zone (two children of "Amina Ali" in one zone are siblings, in two zones not)."""
-    contact = services.normalise_phone(g.phone) or (g.email or "").strip().lower()
+    contact = households.normalise_phone(g.phone) or (g.email or "").strip().lower()
     return contact or f"~{' '.join(g.name.lower().split())}|{child.zone.strip()}"[:200]
 
 
 def _register_staged(municipality: Municipality, run_key: str, *, actor: User, find, progress,
                      import_run_id: int | None = None) -> None:
     """The second pass: households from the staged rows, one group of rows at a time, a page at a time, written
-    WRITE_BATCH households per batch in a handful of statements (`services.register_households_bulk`): memory
+    WRITE_BATCH households per batch in a handful of statements (`households.register_households_bulk`): memory
     stays flat and the rate is the database's."""
     after = ("", 0)
     group_key, group = None, []
-    batch: list[tuple[services.GuardianInput, list[services.ChildInput]]] = []
+    batch: list[tuple[households.GuardianInput, list[households.ChildInput]]] = []
     done = 0
 
     def zone_of(text: str) -> Zone:
         return find(municipality.id, text)
 
     def add(rows: list[dict]) -> None:
-        g = services.GuardianInput(**rows[0]["guardian"])
-        kids = [services.ChildInput(**{**r["child"], "eligible_from": date.fromisoformat(r["child"]["eligible_from"]),
+        g = households.GuardianInput(**rows[0]["guardian"])
+        kids = [households.ChildInput(**{**r["child"], "eligible_from": date.fromisoformat(r["child"]["eligible_from"]),
                                        "eligible_until": date.fromisoformat(r["child"]["eligible_until"])})
                 for r in rows]
         batch.append((g, kids))
@@ -347,7 +347,7 @@ def _register_staged(municipality: Municipality, run_key: str, *, actor: User, f
     def flush() -> None:
         nonlocal done
         if batch:
-            done += services.register_households_bulk(municipality, batch, zone_of, actor=actor,
+            done += households.register_households_bulk(municipality, batch, zone_of, actor=actor,
                                                       import_run_id=import_run_id)
             batch.clear()
             if progress:

@@ -13,8 +13,9 @@ from ..core.cli import fail, import_progress
 from ..core.errors import DomainError
 from ..core.models import Municipality
 from ..extensions import db
-from . import applications, services
+from . import applications
 from . import demo as _demo  # noqa: F401  (registers the demo hook)
+from . import households as services
 
 retention_cli = AppGroup("retention", help="Delete or anonymise data that is no longer needed.")
 

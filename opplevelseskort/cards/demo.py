@@ -16,7 +16,7 @@ from ..core.models import Municipality
 from ..demo import DEMO_SEED, UNKNOWN_CODE
 from ..extensions import db
 from ..zones.models import Zone
-from . import services
+from . import households, services
 from .models import Card, Child
 
 DEMO_FAMILIES = [
@@ -54,9 +54,9 @@ def demo_cards(muni: Municipality, *, small: bool = False) -> dict[str, int]:
     else:
         since, until = date(today.year - 1, 1, 1), date(today.year, 12, 31)
     for name, phone, email, lang, kids in DEMO_FAMILIES:
-        h = services.register_household(
-            muni, [services.GuardianInput(name, phone, email, lang)],
-            [services.ChildInput(g, f, y, m, zone, "nav", since, until, True) for g, f, y, m, zone in kids],
+        h = households.register_household(
+            muni, [households.GuardianInput(name, phone, email, lang)],
+            [households.ChildInput(g, f, y, m, zone, "nav", since, until, True) for g, f, y, m, zone in kids],
             actor=actor)
         for child in h.children:
             services.issue_card(child, actor=actor)
@@ -69,7 +69,7 @@ def demo_cards(muni: Municipality, *, small: bool = False) -> dict[str, int]:
 def _many(muni: Municipality, actor: User, today: date) -> None:
     zones = {z.code: z for z in db.session.scalars(db.select(Zone).filter_by(municipality_id=muni.id,
                                                                              level="grunnkrets"))}
-    services.register_households_bulk(muni, _households(zones, today), zones.__getitem__, actor=actor)
+    households.register_households_bulk(muni, _households(zones, today), zones.__getitem__, actor=actor)
     # the cards date from when each child became eligible, as if issued then (the history needs them valid)
     issued = sa.select(Child.eligible_from).where(Child.id == Card.child_id).scalar_subquery()
     db.session.execute(sa.update(Card).where(Card.municipality_id == muni.id).values(valid_from=issued))
@@ -98,7 +98,7 @@ def _households(zones: dict[str, Zone], today: date) -> list:
             left -= size
             lang = rng.choice(LANGUAGES)
             family = rng.choice(FAMILY[lang])
-            guardian = services.GuardianInput(
+            guardian = households.GuardianInput(
                 f"{rng.choice(GIVEN[lang])} {family}", f"+479{rng.randrange(1000000, 9999999)}",
                 f"foresatt{len(groups) + 1}@example.org" if rng.random() < 0.6 else None, lang)
             # most children were eligible from the start of last year; a fifth joined during this one
@@ -107,7 +107,7 @@ def _households(zones: dict[str, Zone], today: date) -> list:
             kids = []
             for _ in range(size):
                 age = rng.choice([3, 4, 5] + list(range(6, 18)) * 3)
-                kids.append(services.ChildInput(rng.choice(GIVEN[lang]), family, today.year - age,
+                kids.append(households.ChildInput(rng.choice(GIVEN[lang]), family, today.year - age,
                                                 rng.randint(1, 12), code, rng.choice(CHANNELS), since,
                                                 date(today.year, 12, 31), True, rng.choice(["girl", "boy"])))
             groups.append((guardian, kids))

@@ -14,7 +14,7 @@ from ..core.clock import utcnow
 from ..core.errors import DomainError
 from ..core.models import JobRun, Municipality
 from ..extensions import db
-from . import applications, services
+from . import applications, households, services
 
 UPLOAD_PREFIX = "household-import/"
 
@@ -61,4 +61,4 @@ def delete_kept_uploads(now: datetime | None = None) -> dict:
 @jobs.every("retention", minute="10", what=_l("Anonymiserer barn når oppbevaringstiden er ute"))
 def retention() -> dict:
     """Children whose cards and eligibility ended more than RETENTION_MONTHS ago are anonymised (once)."""
-    return {"anonymised": services.run_retention()}
+    return {"anonymised": households.run_retention()}

@@ -22,7 +22,7 @@ from ..core.permissions import can_access_municipality, private_page, roles_requ
 from ..core.qr import qr_svg_inline
 from ..core.uow import refuse_form, refused
 from ..extensions import db, limiter
-from . import codes, services
+from . import codes, households, services
 from . import jobs as card_jobs
 from .forms import CHANNEL_LABELS, REVOKE_LABELS, HouseholdForm, IssueForm, RenewForm, RevokeForm, SearchForm
 from .models import Card, Household
@@ -45,7 +45,7 @@ def _municipality() -> Municipality:
 @roles_required(*CASE)
 def children():
     form = SearchForm(request.args)
-    rows = services.search_children(current_user, form.q.data or "")
+    rows = households.search_children(current_user, form.q.data or "")
     on = services.today()
     return render_template("cards/children.html", form=form, rows=rows,
                            current_card=lambda child: services.current_card(child, on))
@@ -61,7 +61,7 @@ def household_new():
     if form.validate_on_submit():
         g_slots = [i for i, g in enumerate(form.guardians)
                    if g.form.name.data or g.form.phone.data or g.form.email.data]
-        guardians = [services.GuardianInput(form.guardians[i].form.name.data or "", form.guardians[i].form.phone.data,
+        guardians = [households.GuardianInput(form.guardians[i].form.name.data or "", form.guardians[i].form.phone.data,
                                             form.guardians[i].form.email.data,
                                             form.guardians[i].form.preferred_language.data) for i in g_slots]
         c_slots = [i for i, c in enumerate(form.children)
@@ -69,7 +69,7 @@ def household_new():
         kids = []
         for i in c_slots:
             f = form.children[i].form
-            kids.append(services.ChildInput(f.given_name.data or "", f.family_name.data or "", f.birth_year.data,
+            kids.append(households.ChildInput(f.given_name.data or "", f.family_name.data or "", f.birth_year.data,
                                             f.birth_month.data, (f.zone.data or "").strip(), form.channel.data,
                                             form.eligible_from.data, form.eligible_until.data,
                                             bool(form.confirmed.data), f.gender.data or None))
@@ -78,11 +78,11 @@ def household_new():
             return form_page("cards/household_form.html", form, errors=errors or [],
                              zones=services.zones_by_name(muni), duplicates=duplicates)
 
-        duplicates = [] if request.form.get("not_duplicate") else services.possible_duplicates(muni, guardians, kids)
+        duplicates = [] if request.form.get("not_duplicate") else households.possible_duplicates(muni, guardians, kids)
         if duplicates:  # the same child may already be registered: say so and offer that household
             return page()
         with refused(verdict=lambda exc: page(_place_household_problems(form, exc, g_slots, c_slots))):
-            household = services.register_household(muni, guardians, kids, actor=current_user,
+            household = households.register_household(muni, guardians, kids, actor=current_user,
                                                      address=form.address.data)
         flash(_("Husstanden er registrert."), "success")
         return redirect(url_for("cards.household", household_id=household.id))
@@ -114,7 +114,7 @@ def _place_household_problems(form, exc, g_slots: list[int], c_slots: list[int])
 
 def _household(household_id: int, *, viewed: bool = False) -> Household:
     with refused(not_found=True):
-        return services.get_household(household_id, actor=current_user, audit_view=viewed)
+        return households.get_household(household_id, actor=current_user, audit_view=viewed)
 
 
 @bp.get("/husstand/<int:household_id>")
@@ -133,7 +133,7 @@ def household(household_id: int):
 @roles_required(*CASE)
 @fresh_login_required
 def household_export(household_id: int):
-    data = services.export_household(_household(household_id), actor=current_user)
+    data = households.export_household(_household(household_id), actor=current_user)
     return Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="husstand-{household_id}.json"'})
 
@@ -146,14 +146,14 @@ def household_delete(household_id: int):
     if request.form.get("confirm") != "yes":
         flash(_("Kryss av for å bekrefte slettingen."), "error")
         return redirect(url_for("cards.household", household_id=household_id))
-    services.delete_household(h, actor=current_user)
+    households.delete_household(h, actor=current_user)
     flash(_("Husstanden og alle opplysninger om den er slettet."), "success")
     return redirect(url_for("cards.children"))
 
 
 def _child_action(child_id: int):
     with refused(not_found=True):
-        return services.get_child(child_id, actor=current_user, audit_view=False)
+        return households.get_child(child_id, actor=current_user, audit_view=False)
 
 
 def _card(card_id: int) -> Card:
@@ -309,7 +309,7 @@ def apply():
     if choose is not None:
         return choose
     if form.validate_on_submit():
-        guardian = services.GuardianInput(form.name.data, form.phone.data, form.email.data, form.preferred_language.data)
+        guardian = households.GuardianInput(form.name.data, form.phone.data, form.email.data, form.preferred_language.data)
         kids = [{"given_name": c.form.given_name.data, "family_name": c.form.family_name.data,
                  "birth_year": c.form.birth_year.data, "birth_month": c.form.birth_month.data,
                  "zone": form.zone.data or ""} for c in form.children]

@@ -19,7 +19,7 @@ from ..core.errors import DomainError
 from ..core.models import Municipality
 from ..demo import DEMO_SEED
 from ..extensions import db
-from ..partners import services as partners
+from ..partners import bookings as partners
 from ..partners.models import Occasion, Offer
 from .models import CheckIn, CheckinSource
 

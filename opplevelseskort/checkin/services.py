@@ -21,6 +21,7 @@ from ..core.clock import OSLO, local_date, today, utcnow
 from ..core.errors import DomainError, NotFound, PermissionDenied
 from ..core.models import Role
 from ..extensions import db
+from ..partners import bookings
 from ..partners import services as partners
 from ..partners.models import Booking, BookingStatus, Occasion, Offer, Partner, PartnerMember, PartnerStatus
 from ..partners.services import can_act_for_partner
@@ -243,7 +244,7 @@ def evaluate(card: Card, offer: DoorOffer | Offer, at: datetime) -> Child:
         if uses_in_period(child.id, offer, at) >= offer.use_limit:
             raise DomainError("quota_exceeded", _("Kortet er allerede brukt %(n)d ganger på dette tilbudet i perioden.",
                                                   n=offer.use_limit))
-    if offer.requires_booking and partners.booking_for(child.id, offer, at, known) is None:
+    if offer.requires_booking and bookings.booking_for(child.id, offer, at, known) is None:
         raise DomainError("not_booked", _("Barnet har ikke plass på denne aktiviteten."))
     return child
 
@@ -440,12 +441,12 @@ def occasions_to_release(now: datetime | None = None) -> list[Occasion]:
 def release_all_no_shows(now: datetime | None = None) -> int:
     """The schedule's release: for each occasion that qualifies, its no-shows' places go to the waiting list
     (a booking released once is a no-show; a second run finds nothing)."""
-    return sum(partners.release_bookings(occ, no_shows(occ, now), actor=None) for occ in occasions_to_release(now))
+    return sum(bookings.release_bookings(occ, no_shows(occ, now), actor=None) for occ in occasions_to_release(now))
 
 
 def release_no_shows(occasion: Occasion, *, actor: User) -> int:
     """The partner gives the places of no-shows to the waiting list; returns how many were released."""
-    return partners.release_bookings(occasion, no_shows(occasion), actor=actor)
+    return bookings.release_bookings(occasion, no_shows(occasion), actor=actor)
 
 
 def metric_counts() -> list[tuple[str, int]]:

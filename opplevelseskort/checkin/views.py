@@ -29,7 +29,7 @@ from ..core.models import Role
 from ..core.permissions import current_actor, roles_required
 from ..core.uow import refuse_form, refused
 from ..extensions import db
-from ..partners import services as partners
+from ..partners import bookings as partners
 from ..partners.forms import ReasonForm
 from ..partners.services import partner_id_of
 from . import services, statements

@@ -21,7 +21,7 @@ from ..core.models import Role
 from ..core.permissions import can_access_municipality, private_page, roles_required
 from ..core.uow import refuse_form, refused
 from ..extensions import db, limiter
-from . import catalogue_cache, services
+from . import bookings, catalogue_cache, services
 from .forms import (
     CATEGORY_LABELS,
     KIND_LABELS,
@@ -253,7 +253,7 @@ def book_on_behalf(offer_id: int, occasion_id: int):
     with refused(redirect_to=back):
         if not form.validate_on_submit():
             refuse_form(form, _("Skriv kortkoden til barnet."))
-        booking = services.book_on_behalf(occ, form.card_code.data, actor=current_user)
+        booking = bookings.book_on_behalf(occ, form.card_code.data, actor=current_user)
     flash(_("Påmeldt.") if booking.status == BookingStatus.BOOKED else _("Satt på venteliste."), "success")
     return redirect(back)
 

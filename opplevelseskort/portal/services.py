@@ -19,6 +19,7 @@ from ..core.clock import today, utcnow
 from ..core.errors import NotFound
 from ..core.models import Municipality
 from ..extensions import db
+from ..partners import bookings
 from ..partners import services as partners
 from ..partners.models import Booking, Occasion, Offer
 
@@ -71,11 +72,11 @@ def card_page(card: Card, locale: str) -> CardPage:
         offers = [(o, o.text(locale)[0])
                   for o in partners.catalogue(partners.CatalogueFilter(age=age, on=on), limit=50)]
     lines = []
-    for b in partners.bookings_for_card(card):
+    for b in bookings.bookings_for_card(card):
         occ = db.session.get(Occasion, b.occasion_id)
         if occ.ends_at >= utcnow():  # upcoming (or going on now); what is past shows as a visit
             lines.append(BookingLine(b.id, occ.offer.text(locale)[0], occ.starts_at, str(b.status),
-                                     partners.waitlist_position(b)))
+                                     bookings.waitlist_position(b)))
     municipality = db.session.get(Municipality, card.municipality_id)
     replaced = status == CardStatus.REVOKED and db.session.scalar(
         db.select(db.exists().where(Card.replaces_id == card.id)))

@@ -16,7 +16,7 @@ from ..core.permissions import private_page
 from ..core.qr import qr_svg
 from ..core.uow import refuse_form, refused
 from ..extensions import limiter
-from ..partners import services as partners
+from ..partners import bookings
 from ..partners.forms import ReasonForm
 from ..partners.models import BookingStatus
 from . import services
@@ -93,12 +93,12 @@ def family_book(token: str, occasion_id: int):
         form = ReasonForm()
         if not form.validate_on_submit():
             refuse_form(form, _("Skjemaet er utløpt. Prøv igjen."))
-        booking = partners.book(occ, card, actor=None)
+        booking = bookings.book(occ, card, actor=None)
     if booking.status == BookingStatus.BOOKED:
         flash(_("Du har fått plass."), "success")
     else:
         flash(_("Det er fullt. Du står på venteliste som nummer %(n)d. Du får beskjed hvis du får plass.",
-                n=partners.waitlist_position(booking)), "info")
+                n=bookings.waitlist_position(booking)), "info")
     return redirect(back)
 
 
@@ -113,7 +113,7 @@ def family_cancel(token: str, booking_id: int):
         form = ReasonForm()
         if not form.validate_on_submit():
             refuse_form(form, _("Skjemaet er utløpt. Prøv igjen."))
-        partners.cancel_booking(booking, actor=None)
+        bookings.cancel_booking(booking, actor=None)
     flash(_("Påmeldingen er avbestilt."), "success")
     return redirect(back)
 

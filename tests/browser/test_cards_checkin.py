@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from opplevelseskort.accounts.models import User
+from opplevelseskort.cards import households
 from opplevelseskort.cards import services as cards
 from opplevelseskort.cards.models import Card, Child
 from opplevelseskort.core.models import OutboxMessage
@@ -76,8 +77,8 @@ def _partner_card(live_app, revoked=False, name="Tora"):
         muni = db.session.scalar(db.select(Municipality))
         actor = db.session.scalar(db.select(User).filter_by(email="saksbehandler@demo.no"))
         year = date.today().year
-        h = cards.register_household(muni, [cards.GuardianInput("Foresatt", "91111111", None, "nb")],
-                                     [cards.ChildInput(name, "Test", 2013, 2, "99010201", "nav", date(year, 1, 1),
+        h = households.register_household(muni, [households.GuardianInput("Foresatt", "91111111", None, "nb")],
+                                     [households.ChildInput(name, "Test", 2013, 2, "99010201", "nav", date(year, 1, 1),
                                                        date(year, 12, 31), True)], actor=actor)
         card = cards.issue_card(h.children[0], actor=actor)
         if revoked:

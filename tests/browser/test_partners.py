@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from opplevelseskort.accounts.models import User
+from opplevelseskort.cards import households
 from opplevelseskort.cards import services as cards
 from opplevelseskort.core.models import Municipality, OutboxMessage
 from opplevelseskort.extensions import db
@@ -70,8 +71,8 @@ def test_partner_registration_to_family_booking(page, phone_page, live_server, l
         muni = db.session.scalar(db.select(Municipality))
         actor = db.session.scalar(db.select(User).filter_by(email="saksbehandler@demo.no"))
         year = date.today().year
-        h = cards.register_household(muni, [cards.GuardianInput("Mor", "93333333", None, "nb")],
-                                     [cards.ChildInput("Lina", "Klatre", 2014, 3, "99010101", "nav", date(year, 1, 1),
+        h = households.register_household(muni, [households.GuardianInput("Mor", "93333333", None, "nb")],
+                                     [households.ChildInput("Lina", "Klatre", 2014, 3, "99010101", "nav", date(year, 1, 1),
                                                        date(year + 1, 12, 31), True)], actor=actor)
         card = cards.issue_card(h.children[0], actor=actor)
         db.session.commit()

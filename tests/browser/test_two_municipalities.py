@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from opplevelseskort import create_app
+from opplevelseskort.cards import households
 from opplevelseskort.cards import services as cards
 from opplevelseskort.core import municipalities
 from opplevelseskort.demo import load_demo
@@ -43,7 +44,7 @@ def two(tmp_path_factory, worker_id):
         people = {role: create_staff_user(f"{role}@nabobygd.no", PASSWORD, role, municipality_id=b.id,
                                           partner_id=club.id if role == "partner" else None)
                   for role in ("caseworker", "partner", "analyst")}
-        h = cards.register_household(b, [guardian_input(phone="41000000")],
+        h = households.register_household(b, [guardian_input(phone="41000000")],
                                      [child_input(given_name="Fjellbarn", zone="30020101")],
                                      actor=people["caseworker"])
         cards.issue_card(h.children[0], actor=people["caseworker"], valid_from=date(date.today().year, 1, 1),

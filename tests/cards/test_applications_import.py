@@ -4,7 +4,8 @@ from datetime import date
 
 import pytest
 
-from opplevelseskort.cards import applications, services
+from opplevelseskort.cards import applications
+from opplevelseskort.cards import households as services
 from opplevelseskort.cards.models import Application, Card, Child, Household
 from opplevelseskort.core.errors import DomainError, ImportFailed
 from opplevelseskort.core.models import OutboxMessage

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from opplevelseskort.cards import codes, services
+from opplevelseskort.cards import codes, households, services
 from opplevelseskort.cards.models import Card, CardStatus, Child, Guardian, Household, RevokeReason
 from opplevelseskort.core.errors import Conflict, DomainError, NotFound
 from opplevelseskort.core.models import AuditLog, OutboxMessage
@@ -27,7 +27,7 @@ def test_household_registration_stores_only_what_the_scheme_needs(household):
 
 
 def test_zone_can_be_picked_by_name(muni, zone_set, users):
-    h = services.register_household(muni, [guardian_input()], [child_input(zone="bakken")], actor=users["caseworker"])
+    h = households.register_household(muni, [guardian_input()], [child_input(zone="bakken")], actor=users["caseworker"])
     assert h.children[0].zone.code == "30010102"
 
 
@@ -40,7 +40,7 @@ def test_zone_can_be_picked_by_name(muni, zone_set, users):
 ])
 def test_bad_child_input_writes_nothing(muni, zone_set, users, kw, fragment):
     with pytest.raises(DomainError) as exc:
-        services.register_household(muni, [guardian_input()], [child_input(**kw)], actor=users["caseworker"])
+        households.register_household(muni, [guardian_input()], [child_input(**kw)], actor=users["caseworker"])
     assert fragment in exc.value.message
     assert _count(Household) == 0 and _count(Child) == 0
 
@@ -52,7 +52,7 @@ def test_bad_child_input_writes_nothing(muni, zone_set, users, kw, fragment):
 ])
 def test_bad_guardian_contact_writes_nothing(muni, zone_set, users, kw, fragment):
     with pytest.raises(DomainError) as exc:
-        services.register_household(muni, [guardian_input(**kw)], [child_input()], actor=users["caseworker"])
+        households.register_household(muni, [guardian_input(**kw)], [child_input()], actor=users["caseworker"])
     assert fragment in exc.value.message
     assert _count(Household) == 0
 

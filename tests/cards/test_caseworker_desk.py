@@ -5,7 +5,7 @@ every error on /husstand/ny stands under its own field."""
 import re
 from datetime import date
 
-from opplevelseskort.cards import applications, services
+from opplevelseskort.cards import applications, households, services
 from opplevelseskort.cards.models import Child, Household
 from opplevelseskort.core.models import AuditLog
 from opplevelseskort.extensions import db
@@ -102,7 +102,7 @@ def test_admin_sets_the_schemes_year_end_checked_and_audited(client, login_as, m
 
 
 def test_application_is_decided_with_the_schemes_period_and_zones_from_the_list(client, login_as, muni, zone_set):
-    a = applications.submit_application(muni, services.GuardianInput("Mona", "95555555", None, "nb"), [
+    a = applications.submit_application(muni, households.GuardianInput("Mona", "95555555", None, "nb"), [
         {"given_name": "Sami", "family_name": "Lie", "birth_year": 2015, "zone": zone_set["30010101"].name},
         {"given_name": "Sara", "family_name": "Lie", "birth_year": 2017, "zone": "somewhere else"}], consent=True)
     db.session.commit()

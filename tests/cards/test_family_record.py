@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from opplevelseskort.cards import services as cards
 from opplevelseskort.checkin import services as checkin
 from opplevelseskort.extensions import db
-from opplevelseskort.partners import services as partners
+from opplevelseskort.partners import bookings as partners
 from utstyr import services as equipment
 
 from .. import factories

@@ -6,7 +6,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from opplevelseskort.cards import services
+from opplevelseskort.cards import households, services
 from opplevelseskort.cards.models import Card, Child, Guardian, Household
 from opplevelseskort.core.models import AuditLog, Role
 from opplevelseskort.extensions import db
@@ -154,8 +154,8 @@ def test_delete_household_removes_children_cards_and_guardians(client, login_as,
 
 
 def test_retention_with_time_moved_forward_keeps_no_name_or_contact(app, card, household):
-    assert services.run_retention(months=24, now=datetime(2027, 6, 1, tzinfo=UTC)) == 0  # not yet
-    n = services.run_retention(months=24, now=datetime(2029, 2, 1, tzinfo=UTC))
+    assert households.run_retention(months=24, now=datetime(2027, 6, 1, tzinfo=UTC)) == 0  # not yet
+    n = households.run_retention(months=24, now=datetime(2029, 2, 1, tzinfo=UTC))
     assert n == 1
     db.session.expire_all()
     child = db.session.scalar(db.select(Child))
@@ -279,7 +279,7 @@ def test_household_page_puts_revoking_apart_behind_a_disclosure(client, login_as
 def test_approving_an_application_starts_from_the_zones_the_family_gave(client, login_as, zone_set, muni):
     from opplevelseskort.cards import applications
 
-    a = applications.submit_application(muni, services.GuardianInput("Mona", "95555555", "", "nb"), [
+    a = applications.submit_application(muni, households.GuardianInput("Mona", "95555555", "", "nb"), [
         {"given_name": "Sami", "family_name": "Lie", "birth_year": 2015, "birth_month": 2, "zone": "30010102"},
         {"given_name": "Sara", "family_name": "Lie", "birth_year": 2017, "birth_month": 4, "zone": "30010201"}],
         consent=True)
@@ -326,11 +326,11 @@ def test_one_address_look_up_for_a_household_whose_children_have_no_zone(client,
 
 def test_opening_a_household_page_audits_each_child_through_the_service(app, household, users):
     before = db.session.scalar(db.select(db.func.count(AuditLog.id)).filter_by(action="child.view"))
-    services.get_household(household.id, actor=users["caseworker"])
+    households.get_household(household.id, actor=users["caseworker"])
     after = db.session.scalar(db.select(db.func.count(AuditLog.id)).filter_by(action="child.view"))
     assert after - before == len(household.children)
     with pytest.raises(services.NotFound):
-        services.get_household(household.id, actor=users["partner"])
+        households.get_household(household.id, actor=users["partner"])
 
 
 def test_an_uncertain_link_message_is_shown_and_sent_again_by_staff(client, login_as, card, users, other_muni):

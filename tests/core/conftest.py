@@ -10,11 +10,12 @@ import pytest
 import sqlalchemy as sa
 
 from opplevelseskort.accounts import tokens as api_tokens
-from opplevelseskort.cards import applications
+from opplevelseskort.cards import applications, households
 from opplevelseskort.cards import services as cards
 from opplevelseskort.checkin import services as checkin
 from opplevelseskort.core.models import Role
 from opplevelseskort.extensions import db
+from opplevelseskort.partners import bookings
 from opplevelseskort.partners import services as partners
 from opplevelseskort.partners.models import Partner, PartnerStatus
 from opplevelseskort.partners.services import create_staff_user
@@ -42,14 +43,14 @@ def world(muni, other_muni, zone_set, users, partner_org, other_partner_org):
     from utstyr.models import ItemType, Location
 
     partner_org.contact_email = "kontakt@klubb-a.no"
-    h = cards.register_household(muni, [guardian_input(phone="99887766", email="foresatt-a@example.org")],
+    h = households.register_household(muni, [guardian_input(phone="99887766", email="foresatt-a@example.org")],
                                  [child_input(given_name="Hemmeligsen")], actor=users["caseworker"])
     card = cards.issue_card(h.children[0], actor=users["caseworker"], valid_from=date(2026, 1, 1),
                             valid_until=date(2030, 12, 31))
     offer = partners.save_offer(users["partner"], offer_values(requires_booking=False), {})
     start = datetime.now(UTC) + timedelta(days=3)
     occ = partners.add_occasion(offer, start, start + timedelta(hours=2), 5, actor=users["partner"])
-    booking = partners.book(occ, card, actor=None)
+    booking = bookings.book(occ, card, actor=None)
     drop_in = partners.save_offer(users["partner"], offer_values(title="Svømming"), {})
     visit = checkin.record_checkin(card.short_code, drop_in, actor=users["partner"]).checkin
     appl = applications.submit_application(muni, guardian_input(name="Søker A"), [

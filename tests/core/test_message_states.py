@@ -3,7 +3,7 @@ with the reason), and the page's state changes when the outbox delivers (a signe
 
 import re
 
-from opplevelseskort.cards import applications
+from opplevelseskort.cards import applications, households
 from opplevelseskort.cards import services as cards
 from opplevelseskort.core import outbox
 from opplevelseskort.core.models import OutboxMessage, OutboxStatus
@@ -55,7 +55,7 @@ def test_flashes_say_queued_not_sent(client, login_as, household, users):
 
 
 def test_application_answer_state_shows_on_the_application(client, login_as, muni, zone_set):
-    a = applications.submit_application(muni, cards.GuardianInput("Mona", "95555555", None, "pl"),
+    a = applications.submit_application(muni, households.GuardianInput("Mona", "95555555", None, "pl"),
                                         [{"given_name": "Sami", "family_name": "Lie", "birth_year": 2015}],
                                         consent=True)
     db.session.commit()

@@ -12,7 +12,7 @@ from opplevelseskort.checkin import services as checkin
 from opplevelseskort.core.clock import local_date
 from opplevelseskort.core.errors import DomainError
 from opplevelseskort.extensions import db
-from opplevelseskort.partners import services
+from opplevelseskort.partners import bookings, services
 
 from ..factories import make_card, offer_values
 
@@ -50,10 +50,10 @@ def test_the_age_rule_at_booking(muni, users, case):
     occasion = services.add_occasion(offer, start, start + timedelta(hours=3), 5, actor=users["partner"])
     db.session.flush()
     if fits:
-        assert services.book(occasion, card, actor=users["caseworker"]).id
+        assert bookings.book(occasion, card, actor=users["caseworker"]).id
     else:
         with pytest.raises(DomainError) as exc:
-            services.book(occasion, card, actor=users["caseworker"])
+            bookings.book(occasion, card, actor=users["caseworker"])
         assert exc.value.code == "age_outside_range"
 
 

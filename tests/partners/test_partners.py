@@ -9,7 +9,7 @@ from opplevelseskort.checkin import services as checkin
 from opplevelseskort.core.errors import DomainError
 from opplevelseskort.core.models import OutboxMessage, Role
 from opplevelseskort.extensions import db
-from opplevelseskort.partners import services
+from opplevelseskort.partners import bookings, services
 from opplevelseskort.partners.models import Booking, BookingStatus, Occasion, Offer, Partner, PartnerStatus
 from opplevelseskort.partners.services import create_staff_user
 
@@ -161,12 +161,12 @@ def test_draft_offer_not_in_catalogue_and_page_404(client, users):
 
 def test_booking_fills_then_waitlist_then_moves_up_on_cancel(camp, muni, users):
     a, b, c = (make_card(muni, users, n) for n in ("A", "B", "C"))
-    ba = services.book(camp, a, actor=None)
-    bb = services.book(camp, b, actor=None)
-    bc = services.book(camp, c, actor=None)
+    ba = bookings.book(camp, a, actor=None)
+    bb = bookings.book(camp, b, actor=None)
+    bc = bookings.book(camp, c, actor=None)
     assert [ba.status, bb.status, bc.status] == ["booked", "booked", "waitlisted"]
-    assert services.waitlist_position(bc) == 1
-    promoted = services.cancel_booking(ba, actor=None)
+    assert bookings.waitlist_position(bc) == 1
+    promoted = bookings.cancel_booking(ba, actor=None)
     assert promoted.id == bc.id and bc.status == BookingStatus.BOOKED
     db.session.refresh(camp)
     assert camp.booked == 2
@@ -175,9 +175,9 @@ def test_booking_fills_then_waitlist_then_moves_up_on_cancel(camp, muni, users):
 
 def test_same_child_cannot_book_twice(camp, muni, users):
     a = make_card(muni, users)
-    services.book(camp, a, actor=None)
+    bookings.book(camp, a, actor=None)
     with pytest.raises(DomainError) as exc:
-        services.book(camp, a, actor=None)
+        bookings.book(camp, a, actor=None)
     assert exc.value.code == "already_booked"
 
 
@@ -209,9 +209,9 @@ def test_caseworker_books_on_behalf(client, login_as, camp, muni, users):
 
 def test_no_shows_released_to_waiting_list(camp, muni, users):
     a, b, c = (make_card(muni, users, n) for n in ("A", "B", "C"))
-    services.book(camp, a, actor=None)
-    services.book(camp, b, actor=None)
-    wait = services.book(camp, c, actor=None)
+    bookings.book(camp, a, actor=None)
+    bookings.book(camp, b, actor=None)
+    wait = bookings.book(camp, c, actor=None)
     _started(camp)
     assert len(checkin.no_shows(camp)) == 2
     n = checkin.release_no_shows(camp, actor=users["partner"])
@@ -230,7 +230,7 @@ def test_releasing_twice_does_not_burn_the_waiting_list(camp, muni, users):
     """A child moved up after the start has had no chance to come: a second release leaves them their place."""
     kids = [make_card(muni, users, n) for n in ("A", "B", "C", "D", "E")]
     for k in kids:
-        services.book(camp, k, actor=None)
+        bookings.book(camp, k, actor=None)
     _started(camp)
     assert checkin.release_no_shows(camp, actor=users["partner"]) == 2
     assert checkin.release_no_shows(camp, actor=users["partner"]) == 0
@@ -263,7 +263,7 @@ def test_concurrent_bookings_never_exceed_capacity(app, committing, muni, users)
 
         with app.app_context():
             barrier.wait()
-            booking = services.book(db.session.get(Occasion, occ_id), db.session.get(Card, card_id), actor=None)
+            booking = bookings.book(db.session.get(Occasion, occ_id), db.session.get(Card, card_id), actor=None)
             db.session.commit()
             results.append(str(booking.status))
 
@@ -332,9 +332,9 @@ def test_the_schedule_gives_no_shows_places_to_the_waiting_list_once(camp, muni,
     from opplevelseskort.core import jobs
 
     a, b, c = (make_card(muni, users, n) for n in ("A", "B", "C"))
-    services.book(camp, a, actor=None)
-    services.book(camp, b, actor=None)
-    wait = services.book(camp, c, actor=None)
+    bookings.book(camp, a, actor=None)
+    bookings.book(camp, b, actor=None)
+    wait = bookings.book(camp, c, actor=None)
     _started(camp, minutes=10)
     assert jobs.run_scheduled("release_no_shows").result == {"released": 0}  # too early: they may still come
     _started(camp, minutes=40)

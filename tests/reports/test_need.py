@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from opplevelseskort.cards import households
 from opplevelseskort.cards import services as cards
 from opplevelseskort.checkin import services as checkin
 from opplevelseskort.extensions import db
@@ -29,7 +30,7 @@ def town(muni, zone_set, users):
     for code, (with_card, active) in POPULATION.items():
         for i in range(with_card):
             n += 1
-            h = cards.register_household(muni, [guardian_input(phone=f"9{n:07d}", email=f"g{n}@example.org")],
+            h = households.register_household(muni, [guardian_input(phone=f"9{n:07d}", email=f"g{n}@example.org")],
                                          [child_input(given_name=f"Barn{n}", zone=code)], actor=users["caseworker"])
             card = cards.issue_card(h.children[0], actor=users["caseworker"], valid_from=date(2026, 1, 1),
                                     valid_until=date(2026, 12, 31))

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from opplevelseskort.cards import households
 from opplevelseskort.cards import services as cards
 from opplevelseskort.checkin import services as checkin
 from opplevelseskort.core.errors import DomainError, ImportFailed
@@ -25,7 +26,7 @@ def world(muni, zone_set, users):
     """Four children: Anna, Bo, Cas in 30010101; Dan in 30010102, moves to 30010201 mid-March."""
     kids = {}
     for name, zone in [("Anna", "30010101"), ("Bo", "30010101"), ("Cas", "30010101"), ("Dan", "30010102")]:
-        h = cards.register_household(muni, [guardian_input()], [child_input(given_name=name, zone=zone)],
+        h = households.register_household(muni, [guardian_input()], [child_input(given_name=name, zone=zone)],
                                      actor=users["caseworker"])
         child = h.children[0]
         kids[name] = (child, cards.issue_card(child, actor=users["caseworker"], valid_from=date(2026, 1, 1),
