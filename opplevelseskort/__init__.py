@@ -223,7 +223,7 @@ def _register_blueprints(app: Flask) -> None:
 def _wire_hooks(app: Flask) -> None:
     """The two real plug-in points (see core/hooks.py), each with a provider per part, wired here explicitly."""
     from utstyr import demo as utstyr_demo
-    from utstyr import services as utstyr
+    from utstyr import overview as utstyr
 
     from .cards import demo as cards_demo
     from .checkin import demo as checkin_demo

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -15,17 +15,15 @@ from opplevelseskort.cards import codes
 from opplevelseskort.cards import codes as card_codes
 from opplevelseskort.cards import services as cards
 from opplevelseskort.cards.models import Card, Child, Guardian
-from opplevelseskort.core import audit, outbox
+from opplevelseskort.core import audit
 from opplevelseskort.core.clock import (
-    local_date,
     today,  # noqa: F401  (services.today: the one Norwegian "today")
     utcnow,
 )
 from opplevelseskort.core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from opplevelseskort.core.hours import OpeningHours
-from opplevelseskort.core.i18n import force_locale
 from opplevelseskort.core.images import store_jpeg
-from opplevelseskort.core.models import OutboxChannel, Role
+from opplevelseskort.core.models import Role
 from opplevelseskort.core.ratelimit import hit_card_lookup
 from opplevelseskort.core.tenancy import current_municipality
 from opplevelseskort.extensions import db
@@ -33,7 +31,6 @@ from opplevelseskort.extensions import db
 from .models import (
     Borrower,
     BorrowerKind,
-    ItemCategory,
     ItemType,
     Loan,
     LoanLine,
@@ -43,16 +40,11 @@ from .models import (
     Unit,
     UnitCondition,
     UnitStatus,
-    UnmetDemand,
     volunteer_location,
 )
 
 log = logging.getLogger(__name__)
 
-RESERVATION_GRACE_DAYS = 1
-
-
-# --- access ----------------------------------------------------------------------------------
 
 def save_location(actor: User, values: dict, *, location: Location | None = None,
                   volunteer_emails: list[str] | None = None) -> Location:
@@ -103,8 +95,6 @@ def require_location(user: User, location_id: int) -> Location:
         raise PermissionDenied("location_forbidden", _("Du kan ikke låne ut fra dette stedet."))
     return loc
 
-
-# --- labels ----------------------------------------------------------------------------------
 
 def new_label_code() -> str:
     """U + 6 random symbols + a check character (same typo-catching scheme as the cards)."""
@@ -177,12 +167,6 @@ def item_types(municipality_id: int) -> list[ItemType]:
                                    .order_by(ItemType.name, ItemType.size)))
 
 
-def active_reservations(location: Location) -> list[Reservation]:
-    return list(db.session.scalars(db.select(Reservation).where(Reservation.location_id == location.id,
-                                                                Reservation.status == ReservationStatus.ACTIVE)
-                                   .order_by(Reservation.date_from)))
-
-
 def item_type_for(municipality_id: int, *, name: str, size: str = "", category: str, default_loan_days: int = 7,
                   guardian_consent_required: bool = False, kit_items: list[str] | None = None) -> ItemType:
     """The item type of that name and size in the municipality, made on first use. The database holds one per
@@ -235,8 +219,6 @@ def add_units(item_type: ItemType, location: Location, count: int, *, source: st
 def photo_key(item_type: ItemType) -> str:
     return f"item_type/{item_type.id}.jpg"
 
-
-# --- borrowers -------------------------------------------------------------------------------
 
 def borrower_for_card(card_code: str, municipality_id: int) -> Borrower:
     """The borrower record of a card holder (made on first loan); the card must be valid today."""
@@ -339,16 +321,6 @@ def borrower_history(b: Borrower, past_limit: int = 50) -> BorrowerHistory:
                            [ln for ln in lines if ln.returned_at is not None][:past_limit], reservations)
 
 
-def cancel_reservation(reservation, *, actor: User) -> None:
-    """Cancel an active reservation at one of the actor's locations (audited)."""
-    require_location(actor, reservation.location_id)
-    if reservation.status != ReservationStatus.ACTIVE:
-        raise Conflict("reservation_not_active", _("Reservasjonen er ikke aktiv lenger."))
-    reservation.status = ReservationStatus.CANCELLED
-    audit.record(actor, "reservation.cancel", "reservation", reservation.id,
-                 municipality_id=reservation.borrower.municipality_id, borrower_id=reservation.borrower_id)
-
-
 def register_borrower(municipality_id: int, *, kind: str, name: str, phone: str | None = None,
                       email: str | None = None, zone_id: int | None = None, responsible: Borrower | None = None,
                       birth_year: int | None = None, guardian_consent: bool = False,
@@ -402,8 +374,6 @@ def _household_borrower_ids(b: Borrower) -> list[int]:
                                        .join(Child, Child.id == Card.child_id).where(Child.household_id == key[1])))
     return [b.id]
 
-
-# --- checkout and return ---------------------------------------------------------------------
 
 def _unit_refusal(unit: Unit, on: date) -> DomainError | None:
     reasons = {
@@ -597,223 +567,4 @@ def retire(unit: Unit, *, volunteer: User, lost: bool = False) -> Unit:
     unit.status = UnitStatus.LOST if lost else UnitStatus.RETIRED
     audit.record(volunteer, "unit.write_off", "unit", unit.id, status=str(unit.status))
     return unit
-
-
-# --- reservations ----------------------------------------------------------------------------
-
-def usable_units(location_id: int, item_type_id: int, on: date) -> int:
-    return db.session.scalar(db.select(sa.func.count(Unit.id)).where(
-        Unit.location_id == location_id, Unit.item_type_id == item_type_id,
-        Unit.status.not_in([UnitStatus.RETIRED, UnitStatus.LOST]),
-        sa.or_(Unit.safety_expires_on.is_(None), Unit.safety_expires_on >= on))) or 0
-
-
-def available(location_id: int, item_type_id: int, date_from: date, date_to: date) -> int:
-    """Units free over the whole period: stock minus overlapping reservations and loans still out."""
-    stock = usable_units(location_id, item_type_id, date_from)
-    reserved = db.session.scalar(db.select(sa.func.coalesce(sa.func.sum(Reservation.quantity), 0)).where(
-        Reservation.location_id == location_id, Reservation.item_type_id == item_type_id,
-        Reservation.status == ReservationStatus.ACTIVE, Reservation.date_from <= date_to,
-        Reservation.date_to >= date_from)) or 0
-    out = db.session.scalar(db.select(sa.func.count(LoanLine.id)).join(Loan, Loan.id == LoanLine.loan_id)
-                            .join(Unit, Unit.id == LoanLine.unit_id).where(
-        Unit.location_id == location_id, Unit.item_type_id == item_type_id, LoanLine.returned_at.is_(None),
-        Loan.due_on >= date_from)) or 0
-    unavailable_now = db.session.scalar(db.select(sa.func.count(Unit.id)).where(
-        Unit.location_id == location_id, Unit.item_type_id == item_type_id,
-        Unit.status.in_([UnitStatus.MAINTENANCE, UnitStatus.UNCHECKED]))) if date_from <= today() else 0
-    return max(0, stock - reserved - out - (unavailable_now or 0))
-
-
-def reserve(location: Location, borrower: Borrower, item_type: ItemType, quantity: int, date_from: date,
-            date_to: date, *, actor: User | None) -> Reservation:
-    """Reserve a number of an item type for a period; never more than exist, also when two race."""
-    if borrower.blocked_at is not None:
-        raise DomainError("borrower_blocked", _("Låneren er sperret: %(reason)s", reason=borrower.blocked_reason or ""))
-    if quantity < 1:
-        raise DomainError("quantity_invalid", _("Antall må være minst 1."))
-    if date_to < date_from or date_from < today():
-        raise DomainError("period_invalid", _("Perioden må starte i dag eller senere og slutte etter start."))
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Serialise reservations of one item type so two cannot both take the last units.
-        db.session.execute(db.select(ItemType.id).where(ItemType.id == item_type.id).with_for_update())
-    free = available(location.id, item_type.id, date_from, date_to)
-    if quantity > free:
-        raise Conflict("reservation_exceeds_stock", _("Bare %(n)d ledige i perioden.", n=free), available=free)
-    r = Reservation(borrower_id=borrower.id, location_id=location.id, item_type_id=item_type.id, quantity=quantity,
-                    date_from=date_from, date_to=date_to, created_by_id=actor.id if actor else None)
-    db.session.add(r)
-    db.session.flush()
-    audit.record(actor, "reservation.create", "reservation", r.id, municipality_id=location.municipality_id)
-    return r
-
-
-def expire_reservations(on: date | None = None) -> int:
-    """Reservations not picked up within the grace period after their start expire."""
-    on = on or today()
-    rows = db.session.scalars(db.select(Reservation).where(
-        Reservation.status == ReservationStatus.ACTIVE,
-        Reservation.date_from < on - timedelta(days=RESERVATION_GRACE_DAYS))).all()
-    for r in rows:
-        r.status = ReservationStatus.EXPIRED
-    return len(rows)
-
-
-def calendar(location_id: int, item_type_id: int, start: date, days: int = 14) -> list[tuple[date, int, int]]:
-    """(day, usable, free) per day for an item type."""
-    return [(start + timedelta(days=i), usable_units(location_id, item_type_id, start + timedelta(days=i)),
-             available(location_id, item_type_id, start + timedelta(days=i), start + timedelta(days=i)))
-            for i in range(days)]
-
-
-# --- reminders, overdue, unmet demand, statistics --------------------------------------------
-
-def _contacts(b: Borrower) -> list[tuple[str | None, str | None, str]]:
-    if b.kind == BorrowerKind.CARD_HOLDER and b.card_id:
-        card = db.session.get(Card, b.card_id)
-        h = card.child.household if card and card.child else None
-        return [(g.email, g.phone, g.preferred_language) for g in (h.guardians if h else [])]
-    target = b.responsible if b.kind == BorrowerKind.CHILD and b.responsible else b
-    return [(target.email, target.phone, "nb")]
-
-
-def send_reminders(now: datetime | None = None) -> tuple[int, int]:
-    """Due-tomorrow and overdue reminders through the outbox, each sent once per loan."""
-    now = now or utcnow()
-    on = local_date(now)
-    open_loans = db.select(Loan).where(Loan.id.in_(db.select(LoanLine.loan_id).where(LoanLine.returned_at.is_(None))))
-    due_soon = db.session.scalars(open_loans.where(Loan.due_on == on + timedelta(days=1),
-                                                   Loan.reminded_due_at.is_(None))).all()
-    overdue = db.session.scalars(open_loans.where(Loan.due_on < on, Loan.reminded_overdue_at.is_(None))).all()
-    for kind, loans in (("due_soon", due_soon), ("overdue", overdue)):
-        for loan in loans:
-            for email, phone, lang in _contacts(loan.borrower):
-                with force_locale(lang):
-                    if kind == "due_soon":
-                        subject = _("Husk å levere utstyret i morgen")
-                        body = _("Hei! Utstyret du lånte fra %(place)s skal leveres %(date)s.",
-                                 place=loan.location.name, date=loan.due_on.strftime("%d.%m.%Y"))
-                    else:
-                        subject = _("Utstyret skulle vært levert")
-                        body = _("Hei! Utstyret du lånte fra %(place)s skulle vært levert %(date)s. "
-                                 "Lever det så snart du kan.", place=loan.location.name,
-                                 date=loan.due_on.strftime("%d.%m.%Y"))
-                if email:
-                    outbox.enqueue(OutboxChannel.EMAIL, email, subject, body, kind=f"loan_{kind}", locale=lang)
-                if phone:
-                    outbox.enqueue(OutboxChannel.SMS, phone, subject, body, kind=f"loan_{kind}", locale=lang)
-            if kind == "due_soon":
-                loan.reminded_due_at = now
-            else:
-                loan.reminded_overdue_at = now
-    return len(due_soon), len(overdue)
-
-
-def overdue_lines(user: User, on: date | None = None) -> list[LoanLine]:
-    on = on or today()
-    loc_ids = [l.id for l in locations_for(user)]  # noqa: E741
-    return list(db.session.scalars(db.select(LoanLine).join(Loan, Loan.id == LoanLine.loan_id).where(
-        LoanLine.returned_at.is_(None), Loan.due_on < on, Loan.location_id.in_(loc_ids)).order_by(Loan.due_on)))
-
-
-def record_unmet_demand(location: Location, *, category: str, size: str = "", item_type: ItemType | None = None,
-                        volunteer: User) -> UnmetDemand:
-    """A borrower asked for something we did not have: two taps for the volunteer."""
-    row = UnmetDemand(location_id=location.id, category=ItemCategory(category), size=(size or "").strip()[:40],
-                      item_type_id=item_type.id if item_type else None, recorded_by_id=volunteer.id)
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
-def statistics_for(user: User, year: int) -> dict:
-    """The statistics a user may see: an analyst's municipality, else the locations the user acts at."""
-    if user.role == Role.ANALYST:
-        ids = list(db.session.scalars(db.select(Location.id).where(Location.municipality_id == user.municipality_id)))
-    else:
-        ids = [loc.id for loc in locations_for(user)]
-    return statistics(ids, year)
-
-
-def statistics(location_ids: list[int], year: int) -> dict:
-    """Loans per category and month, utilisation (days on loan per unit), never-lent units, unmet demand."""
-    start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
-    month = sa.func.extract("month", LoanLine.checked_out_at)
-    per_cat = db.session.execute(
-        db.select(ItemType.category, month.label("m"), sa.func.count(LoanLine.id))
-        .join(Unit, Unit.id == LoanLine.unit_id).join(ItemType, ItemType.id == Unit.item_type_id)
-        .where(Unit.location_id.in_(location_ids), LoanLine.checked_out_at >= start, LoanLine.checked_out_at < end)
-        .group_by(ItemType.category, month).order_by(ItemType.category, month)).all()
-    lines = db.session.execute(
-        db.select(Unit.id, Unit.label_code, LoanLine.checked_out_at, LoanLine.returned_at)
-        .join(LoanLine, LoanLine.unit_id == Unit.id)
-        .where(Unit.location_id.in_(location_ids), LoanLine.checked_out_at < end)).all()
-    now = utcnow()
-    days: dict[str, float] = {}
-    for _uid, code, out_at, back_at in lines:
-        lo = max(out_at, start)
-        hi = min(back_at or now, end)
-        days[code] = days.get(code, 0) + max(0.0, (hi - lo).total_seconds() / 86400)
-    never = list(db.session.scalars(db.select(Unit.label_code).where(
-        Unit.location_id.in_(location_ids), Unit.status.not_in([UnitStatus.RETIRED, UnitStatus.LOST]),
-        ~sa.exists().where(LoanLine.unit_id == Unit.id)).order_by(Unit.label_code)))
-    unmet = db.session.execute(
-        db.select(UnmetDemand.category, UnmetDemand.size, sa.func.count(UnmetDemand.id))
-        .where(UnmetDemand.location_id.in_(location_ids), UnmetDemand.at >= start, UnmetDemand.at < end)
-        .group_by(UnmetDemand.category, UnmetDemand.size).order_by(sa.func.count(UnmetDemand.id).desc())).all()
-    return {"per_category_month": [(str(c), int(m), n) for c, m, n in per_cat],
-            "utilisation_days": dict(sorted(days.items())), "never_lent": never,
-            "unmet": [(str(c), s, n) for c, s, n in unmet]}
-
-
-def public_availability(locale: str = "nb") -> list[dict]:
-    """What can be borrowed where, by type and size, and how many are free today."""
-    on = today()
-    rows = db.session.execute(
-        db.select(Location, ItemType, sa.func.count(Unit.id))
-        .join(Unit, Unit.location_id == Location.id).join(ItemType, ItemType.id == Unit.item_type_id)
-        .where(Unit.status.not_in([UnitStatus.RETIRED, UnitStatus.LOST]))
-        .group_by(Location.id, ItemType.id).order_by(Location.name, ItemType.name, ItemType.size)).all()
-    out = []
-    for loc, it, total in rows:
-        out.append({"location": loc, "item": it.display_name(locale), "category": str(it.category),
-                    "total": total, "free": available(loc.id, it.id, on, on), "type": it})
-    return out
-
-
-def metric_counts() -> list[tuple[str, int]]:
-    """Units ever lent: the highest loan line id (cheap at any size, and only grows)."""
-    return [("loan_line", db.session.scalar(db.select(db.func.max(LoanLine.id))) or 0)]
-
-
-def loans_due_count(user: User) -> int:
-    """Units due today or overdue at the user's locations (the dashboard's count)."""
-    loc_ids = [loc.id for loc in locations_for(user)]
-    return db.session.scalar(db.select(db.func.count(LoanLine.id)).join(Loan, Loan.id == LoanLine.loan_id).where(
-        LoanLine.returned_at.is_(None), Loan.due_on <= today(), Loan.location_id.in_(loc_ids or [0]))) or 0
-
-
-@dataclass(frozen=True)
-class FamilyLoanLine:
-    item: str  # the item type's name in the reader's language, with its size
-    place: str  # the lending central
-    due_on: date
-    returned_on: date | None
-
-
-def loans_of_child(child_id: int, locale: str, *, returned_limit: int = 10) -> tuple[list[FamilyLoanLine],
-                                                                                   list[FamilyLoanLine]]:
-    """What a child has on loan (oldest due first) and what was returned (newest first), through any of the
-    child's cards: the family's own record on the card page."""
-    rows = db.session.execute(
-        db.select(LoanLine.returned_at, Loan.due_on, ItemType, Location.name)
-        .join(Loan, Loan.id == LoanLine.loan_id).join(Borrower, Borrower.id == Loan.borrower_id)
-        .join(Card, Card.id == Borrower.card_id).join(Unit, Unit.id == LoanLine.unit_id)
-        .join(ItemType, ItemType.id == Unit.item_type_id).join(Location, Location.id == Loan.location_id)
-        .where(Card.child_id == child_id)).all()
-    lines = [FamilyLoanLine(it.display_name(locale), place, due, local_date(back) if back else None)
-             for back, due, it, place in rows]
-    out = sorted((line for line in lines if line.returned_on is None), key=lambda line: line.due_on)
-    back = sorted((line for line in lines if line.returned_on), key=lambda line: line.returned_on, reverse=True)
-    return out, back[:returned_limit]
 

@@ -18,7 +18,8 @@ from opplevelseskort.core.permissions import roles_required
 from opplevelseskort.core.uow import refuse_form, refused
 from opplevelseskort.extensions import db
 
-from . import label_sheets, services
+from . import label_sheets, overview, services
+from . import reservations as reserving
 from .forms import (
     CATEGORY_LABELS,
     CONDITION_LABELS,
@@ -86,7 +87,7 @@ def home():
     return render_template("utstyr/home.html", loc=loc, locs=locs,
                            unchecked=services.units_at(loc, status=UnitStatus.UNCHECKED),
                            maintenance=services.units_at(loc, status=UnitStatus.MAINTENANCE),
-                           overdue=services.overdue_lines(current_user), unmet_form=UnmetForm())
+                           overdue=overview.overdue_lines(current_user), unmet_form=UnmetForm())
 
 
 @bp.route("/utlan", methods=["GET", "POST"])
@@ -176,7 +177,7 @@ def unmet():
     with refused(redirect_to=url_for("utstyr.home")):
         if not form.validate_on_submit():
             refuse_form(form, _("Velg hva som ble spurt etter."))
-        services.record_unmet_demand(loc, category=form.category.data, size=form.size.data or "",
+        overview.record_unmet_demand(loc, category=form.category.data, size=form.size.data or "",
                                      volunteer=current_user)
     flash(_("Takk! Ønsket er notert."), "success")
     return redirect(url_for("utstyr.home"))
@@ -232,7 +233,7 @@ def label_pdf():
 @roles_required(Role.VOLUNTEER, Role.ADMIN, Role.ANALYST)
 def stats():
     year = year_arg()
-    data = services.statistics_for(current_user, year)
+    data = overview.statistics_for(current_user, year)
     return render_template("utstyr/stats.html", data=data, year=year)
 
 
@@ -250,16 +251,16 @@ def reservations():
 
     def page():
         shown = wanted if wanted in {t.id for t in types} else (types[0].id if types else None)
-        days = services.calendar(loc.id, shown, services.today()) if shown else []
+        days = reserving.calendar(loc.id, shown, services.today()) if shown else []
         return form_page("utstyr/reservations.html", form, loc=loc, locs=locs, types=types, shown=shown,
-                         days=days, rows=services.active_reservations(loc), picker=picker)
+                         days=days, rows=reserving.active_reservations(loc), picker=picker)
 
     if form.validate_on_submit():
         item_type = db.session.get(ItemType, form.item_type_id.data)
         with refused(page, field={"borrower_unknown": form.borrower_id, "borrower_missing": form.borrower_id,
                                   None: form.quantity}):
             borrower = services.resolve_borrower(loc.municipality_id, borrower_id=form.borrower_id.data)
-            services.reserve(loc, borrower, item_type, form.quantity.data, form.date_from.data, form.date_to.data,
+            reserving.reserve(loc, borrower, item_type, form.quantity.data, form.date_from.data, form.date_to.data,
                              actor=current_user)
         flash(_("Reservert."), "success")
         return redirect(url_for("utstyr.reservations", type=item_type.id))
@@ -335,7 +336,7 @@ def cancel_reservation(reservation_id: int):
     back = back if back in (url_for("utstyr.reservations"),
                             url_for("utstyr.borrower", borrower_id=reservation.borrower_id)) else url_for("utstyr.reservations")
     with refused(redirect_to=back):
-        services.cancel_reservation(reservation, actor=current_user)
+        reserving.cancel_reservation(reservation, actor=current_user)
     flash(_("Reservasjonen for %(name)s er avbestilt.", name=reservation.borrower.name or "–"), "success")
     return redirect(back)
 
@@ -353,7 +354,7 @@ photo.public = True
 
 @bp.get("/lan")
 def public():
-    return render_template("utstyr/public.html", rows=services.public_availability(current_locale_code()),
+    return render_template("utstyr/public.html", rows=overview.public_availability(current_locale_code()),
                            today=services.today())
 
 
@@ -372,6 +373,6 @@ MENU = (
     nav.item("utstyr.public", _l("Lån utstyr"), [], public=True, order=6),
 )
 COUNTS = (
-    nav.count(_l("utlån skal leveres i dag eller er på overtid"), [Role.VOLUNTEER, Role.ADMIN], services.loans_due_count,
+    nav.count(_l("utlån skal leveres i dag eller er på overtid"), [Role.VOLUNTEER, Role.ADMIN], overview.loans_due_count,
               endpoint="utstyr.home", order=30),
 )

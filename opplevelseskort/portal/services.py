@@ -9,8 +9,8 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
-from utstyr import services as equipment
-from utstyr.services import FamilyLoanLine
+from utstyr import overview as equipment
+from utstyr.overview import FamilyLoanLine
 
 from ..cards import services as cards
 from ..cards.models import Card, CardStatus

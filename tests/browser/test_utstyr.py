@@ -49,14 +49,14 @@ def test_volunteer_checkout_and_return_on_phone(phone_page, live_server, live_ap
     with live_app.app_context():
         from datetime import timedelta
 
-        from utstyr import services
+        from utstyr import reservations, services
         from utstyr.models import Borrower, Location
 
         borrower = db.session.scalar(db.select(Borrower).filter_by(name="Utstyrsbarn"))
         unit = db.session.scalar(db.select(Unit).filter_by(label_code=b))
         loc = db.session.get(Location, unit.location_id)
         start = services.today() + timedelta(days=20)
-        services.reserve(loc, borrower, unit.item_type, 1, start, start + timedelta(days=1),
+        reservations.reserve(loc, borrower, unit.item_type, 1, start, start + timedelta(days=1),
                          actor=loc.volunteers[0] if loc.volunteers else None)
         db.session.commit()
     p.goto(live_server.url + "/utstyr/lanere")

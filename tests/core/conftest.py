@@ -39,6 +39,7 @@ SAME_MUNICIPALITY_OK = {("partner-A2", "api.card_validity")}
 
 @pytest.fixture
 def world(muni, other_muni, zone_set, users, partner_org, other_partner_org):
+    from utstyr import reservations
     from utstyr import services as utstyr
     from utstyr.models import ItemType, Location
 
@@ -64,7 +65,7 @@ def world(muni, other_muni, zone_set, users, partner_org, other_partner_org):
     units = utstyr.add_units(skis, loc, 2)
     borrower = utstyr.register_borrower(muni.id, kind="adult", name="Lånerhemmelig", phone="41414141")
     loan = utstyr.checkout(loc, borrower, [units[0].label_code], volunteer=users["volunteer"])
-    reservation = utstyr.reserve(loc, borrower, skis, 1, date.today() + timedelta(days=10),
+    reservation = reservations.reserve(loc, borrower, skis, 1, date.today() + timedelta(days=10),
                                  date.today() + timedelta(days=11), actor=users["volunteer"])
     token = api_tokens.create_token(users["caseworker"], "a")[0]
     from opplevelseskort.core.models import JobRun, JobStatus

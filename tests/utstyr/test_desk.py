@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from opplevelseskort.core.models import AuditLog, OutboxMessage
 from opplevelseskort.extensions import db
-from utstyr import services
+from utstyr import overview, services
 from utstyr.models import Loan
 
 from ..factories import make_card
@@ -69,7 +69,7 @@ def test_a_loan_registered_afterwards_needs_a_reason_for_its_past_due_date(clien
     assert r.status_code == 302
     entry = db.session.scalar(db.select(AuditLog).filter_by(action="loan.create"))
     assert entry.details["late_reason"] == "fra papirlisten, utlånt 1. mars" and entry.details["due_on"] == past
-    assert [line.unit_id for line in services.overdue_lines(users["volunteer"])] == [units[0].id]  # overdue at once
+    assert [line.unit_id for line in overview.overdue_lines(users["volunteer"])] == [units[0].id]  # overdue at once
 
 
 def test_overdue_follows_the_clock(client, login_as, muni, users, location, units, zone_set, frozen_clock):
@@ -77,16 +77,16 @@ def test_overdue_follows_the_clock(client, login_as, muni, users, location, unit
     loan = services.checkout(location, b, [units[0].label_code], volunteer=users["volunteer"])
     assert loan.due_on == date(2026, 3, 17)  # seven days from the frozen "today", 10 March 2026
     db.session.commit()
-    assert services.overdue_lines(users["volunteer"]) == []
+    assert overview.overdue_lines(users["volunteer"]) == []
     frozen_clock.move(days=6)  # 16 March: due tomorrow
-    assert services.send_reminders() == (1, 0) and services.overdue_lines(users["volunteer"]) == []
+    assert overview.send_reminders() == (1, 0) and overview.overdue_lines(users["volunteer"]) == []
     frozen_clock.move(days=2)  # 18 March: a day late
-    assert [line.unit_id for line in services.overdue_lines(users["volunteer"])] == [units[0].id]
-    assert services.send_reminders() == (0, 1)
+    assert [line.unit_id for line in overview.overdue_lines(users["volunteer"])] == [units[0].id]
+    assert overview.send_reminders() == (0, 1)
     sent = db.session.scalar(db.select(db.func.count(OutboxMessage.id)).filter_by(kind="loan_overdue"))
     assert sent >= 1
     frozen_clock.move(days=1)
-    assert services.send_reminders() == (0, 0)  # once per loan, however long it stays late
+    assert overview.send_reminders() == (0, 0)  # once per loan, however long it stays late
     login_as("volunteer")
     home = client.get("/utstyr/").text
     assert f"<li>{units[0].label_code} (Ski 130 cm) – skulle vært levert 17.03.2026" in home

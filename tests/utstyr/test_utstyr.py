@@ -10,7 +10,7 @@ from opplevelseskort.cards.models import Card
 from opplevelseskort.core.errors import DomainError
 from opplevelseskort.core.models import OutboxMessage
 from opplevelseskort.extensions import db
-from utstyr import services
+from utstyr import overview, reservations, services
 from utstyr.models import Loan, LoanLine, Unit, UnitStatus
 
 from ..factories import make_card
@@ -142,20 +142,20 @@ def test_kit_checklist_notes_what_is_missing(location, tent, users, muni):
 def test_reservation_never_promises_more_than_exist(location, units, skis, users, muni):
     b = services.register_borrower(muni.id, kind="group", name="5B", email="larer@skole.no")
     d1 = services.today() + timedelta(days=3)
-    services.reserve(location, b, skis, 2, d1, d1 + timedelta(days=1), actor=users["volunteer"])
-    assert services.available(location.id, skis.id, d1, d1) == 1
+    reservations.reserve(location, b, skis, 2, d1, d1 + timedelta(days=1), actor=users["volunteer"])
+    assert reservations.available(location.id, skis.id, d1, d1) == 1
     with pytest.raises(DomainError) as exc:
-        services.reserve(location, b, skis, 2, d1, d1, actor=users["volunteer"])
+        reservations.reserve(location, b, skis, 2, d1, d1, actor=users["volunteer"])
     assert exc.value.code == "reservation_exceeds_stock"
-    assert services.reserve(location, b, skis, 2, d1 + timedelta(days=2), d1 + timedelta(days=3),
+    assert reservations.reserve(location, b, skis, 2, d1 + timedelta(days=2), d1 + timedelta(days=3),
                             actor=users["volunteer"])
 
 
 def test_reservations_expire_after_grace(location, units, skis, users, muni):
     b = services.register_borrower(muni.id, kind="adult", name="A", phone="91234567")
     d = services.today()
-    r = services.reserve(location, b, skis, 1, d, d, actor=users["volunteer"])
-    assert services.expire_reservations(d + timedelta(days=5)) == 1 and r.status == "expired"
+    r = reservations.reserve(location, b, skis, 1, d, d, actor=users["volunteer"])
+    assert reservations.expire_reservations(d + timedelta(days=5)) == 1 and r.status == "expired"
 
 
 def test_household_cap_at_peak(location, units, users, muni):
@@ -170,21 +170,21 @@ def test_reminders_due_soon_and_overdue_once(location, units, holder, users):
     b = services.borrower_for_card(holder.short_code, location.municipality_id)
     loan = services.checkout(location, b, [units[0].label_code], volunteer=users["volunteer"])
     loan.due_on = services.today() + timedelta(days=1)
-    assert services.send_reminders() == (1, 0)
-    assert services.send_reminders() == (0, 0)
+    assert overview.send_reminders() == (1, 0)
+    assert overview.send_reminders() == (0, 0)
     loan.due_on = services.today() - timedelta(days=2)
-    assert services.send_reminders() == (0, 1)
+    assert overview.send_reminders() == (0, 1)
     kinds = set(db.session.scalars(db.select(OutboxMessage.kind)))
     assert {"loan_due_soon", "loan_overdue"} <= kinds
-    assert [line.unit_id for line in services.overdue_lines(users["volunteer"])] == [units[0].id]
+    assert [line.unit_id for line in overview.overdue_lines(users["volunteer"])] == [units[0].id]
 
 
 def test_statistics_and_unmet_demand(location, units, holder, users):
     b = services.borrower_for_card(holder.short_code, location.municipality_id)
     services.checkout(location, b, [units[0].label_code], volunteer=users["volunteer"])
-    services.record_unmet_demand(location, category="ski", size="160 cm", volunteer=users["volunteer"])
-    services.record_unmet_demand(location, category="ski", size="160 cm", volunteer=users["volunteer"])
-    stats = services.statistics([location.id], services.today().year)
+    overview.record_unmet_demand(location, category="ski", size="160 cm", volunteer=users["volunteer"])
+    overview.record_unmet_demand(location, category="ski", size="160 cm", volunteer=users["volunteer"])
+    stats = overview.statistics([location.id], services.today().year)
     assert stats["per_category_month"][0][0] == "ski" and stats["per_category_month"][0][2] == 1
     assert set(stats["never_lent"]) == {units[1].label_code, units[2].label_code}
     assert stats["unmet"] == [("ski", "160 cm", 2)]
@@ -477,7 +477,7 @@ def test_borrower_page_lists_current_and_past_loans_and_reservations(client, log
     services.checkout(location, b, [u2.label_code], volunteer=users["volunteer"])
     services.return_unit(u2.label_code, volunteer=users["volunteer"])
     today = services.today()
-    r = services.reserve(location, b, skis, 1, today + timedelta(days=3), today + timedelta(days=5),
+    r = reservations.reserve(location, b, skis, 1, today + timedelta(days=3), today + timedelta(days=5),
                          actor=users["volunteer"])
     db.session.commit()
     login_as("volunteer")
@@ -506,7 +506,7 @@ def test_reservations_name_the_borrower_and_checkout_names_borrower_and_due_date
     b = services.register_borrower(muni.id, kind="adult", name="Ola Nordmann", phone="45 67 89 01")
     unit = services.add_units(skis, location, 2)[0]
     today = services.today()
-    services.reserve(location, b, skis, 1, today + timedelta(days=3), today + timedelta(days=5),
+    reservations.reserve(location, b, skis, 1, today + timedelta(days=3), today + timedelta(days=5),
                      actor=users["volunteer"])
     db.session.commit()
     login_as("volunteer")
