@@ -132,7 +132,7 @@ def run(seed: int, runs: int, database: str, alternatives: bool = False) -> None
     from bench import population
     from opplevelseskort.core import municipalities
     from opplevelseskort.extensions import db
-    from opplevelseskort.reports import disclosure, plan, services
+    from opplevelseskort.reports import disclosure, periods, plan, services
 
     with app.app_context():
         db.drop_all()
@@ -140,7 +140,7 @@ def run(seed: int, runs: int, database: str, alternatives: bool = False) -> None
         muni = municipalities.get_or_create_municipality("3001", "Syntetisk")
         population.build(db, muni, seed=seed)
         db.session.commit()
-        year = services.parse_period("2026")
+        year = periods.parse_period("2026")
 
         def cold():
             disclosure._CACHE.clear()

@@ -135,7 +135,7 @@ def setup(url: str, cards: int, offers: int, volunteers: int, units: int) -> dic
         analyst_token = tokens.create_token(analyst, "export")[1]
         db.session.commit()
         from opplevelseskort.reports import jobs as report_jobs
-        from opplevelseskort.reports import services as report_services
+        from opplevelseskort.reports import periods as report_services
 
         # what the schedule has done before the week starts: the year's publication is built and stored
         report_jobs.build_and_store(muni, report_services.parse_period(str(data["year"])))

@@ -68,7 +68,7 @@ def run(cards: int, checkins: int, name: str, runs: int, repeat: int, full: bool
     url = fresh_database(name)
     app = make_app(url)
     from opplevelseskort.extensions import db
-    from opplevelseskort.reports import jobs, services
+    from opplevelseskort.reports import jobs, periods, services
 
     with app.app_context():
         t0 = time.perf_counter()
@@ -76,7 +76,7 @@ def run(cards: int, checkins: int, name: str, runs: int, repeat: int, full: bool
         db.session.commit()
         gen = time.perf_counter() - t0
         muni = services.municipality_for(None, data["municipality"])
-        period = services.parse_period(str(data["year"]))
+        period = periods.parse_period(str(data["year"]))
         out = {"gen": gen}
 
         def served():

@@ -12,7 +12,7 @@ from ..accounts.permissions import scope_required
 from ..core.exports import attachment
 from ..core.models import Role
 from ..core.permissions import roles_required
-from ..reports import formats, services
+from ..reports import formats, periods, services
 from .schema import Answer, Schema, operation
 from .views import bp
 
@@ -38,7 +38,7 @@ class UptakeQuery(Schema):
     @classmethod
     def _period(cls, value):
         # The stable code and its helpful message come from the one period parser (a DomainError passes through).
-        services.parse_period(value if isinstance(value, str) else "")
+        periods.parse_period(value if isinstance(value, str) else "")
         return value
 
 
@@ -58,7 +58,7 @@ class UptakeQuery(Schema):
 def uptake_report(query: UptakeQuery):
     """Same numbers as the page and the CLI: ?period=P&level=L&format=csv|jsonstat|geojson|gpkg."""
     muni = services.municipality_for(current_user, query.municipality)
-    period = services.parse_period(query.period)
+    period = periods.parse_period(query.period)
     if query.breakdown:
         rep = services.breakdown_report(muni, period, query.level, query.breakdown)
         return Response(stream_with_context(formats.breakdown_csv(rep)), content_type="text/csv; charset=utf-8")
@@ -75,7 +75,7 @@ def uptake_report(query: UptakeQuery):
 class GrantQuery(Schema):
     model_config = ConfigDict(extra="ignore")
 
-    year: int = Field(ge=services.FIRST_REPORT_YEAR, le=2100, description="The calendar year")
+    year: int = Field(ge=periods.FIRST_REPORT_YEAR, le=2100, description="The calendar year")
     format: Literal["csv", "json"] = "json"
     municipality: str | None = Field(None, pattern="^[0-9]{4}$", description="Municipality number (county tokens)")
 
@@ -92,7 +92,7 @@ def grant_report(query: GrantQuery):
     """The same figures as the grant page: children reached by age band and gender, visits and value by category,
     loans; hidden figures are ':'."""
     muni = services.municipality_for(current_user, query.municipality)
-    data = services.grant_report(muni, services.parse_period(str(query.year)).start.year)
+    data = services.grant_report(muni, periods.parse_period(str(query.year)).start.year)
     if query.format == "csv":
         return Response(formats.grant_csv(data), content_type="text/csv; charset=utf-8")
     return {"year": data["year"], "children_reached": data["children_reached"], "checkins": data["checkins"],

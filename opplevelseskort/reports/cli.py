@@ -13,7 +13,7 @@ from ..core.cli import fail, import_progress
 from ..core.errors import DomainError
 from ..core.models import Municipality
 from ..extensions import db
-from . import formats, levekar, services
+from . import formats, levekar, periods, services
 from .indicators import import_indicators, parse_column_map
 
 report_cli = AppGroup("report", help="Zone reports for the analysis layer.")
@@ -36,10 +36,10 @@ def uptake(period, level, municipality, fmt, epsg, separator, output, breakdown)
         muni = services.municipality_for(None, municipality or _only_municipality())
         sep = "," if separator == "comma" else ";"
         if breakdown:
-            body = formats.breakdown_csv(services.breakdown_report(muni, services.parse_period(period), level,
+            body = formats.breakdown_csv(services.breakdown_report(muni, periods.parse_period(period), level,
                                                                     breakdown), sep)
         else:
-            report = services.uptake_report(muni, services.parse_period(period), level)
+            report = services.uptake_report(muni, periods.parse_period(period), level)
             body, _mime = formats.render(report, fmt, sep, epsg=int(epsg))
     except DomainError as exc:
         click.echo(f"Error ({exc.code}): {exc.message}", err=True)
@@ -63,14 +63,14 @@ def uptake(period, level, municipality, fmt, epsg, separator, output, breakdown)
 
 
 @report_cli.command("grant")
-@click.option("--year", type=click.IntRange(services.FIRST_REPORT_YEAR, 2100), required=True)
+@click.option("--year", type=click.IntRange(periods.FIRST_REPORT_YEAR, 2100), required=True)
 @click.option("--municipality", default=None, help="4-digit number (needed when there are several)")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 def grant(year, municipality, output):
     """Write the year's grant report (CSV), protected with the year's other tables."""
     try:
         muni = services.municipality_for(None, municipality or _only_municipality())
-        body = formats.grant_csv(services.grant_report(muni, services.parse_period(str(year)).start.year))
+        body = formats.grant_csv(services.grant_report(muni, periods.parse_period(str(year)).start.year))
     except DomainError as exc:
         click.echo(f"Error ({exc.code}): {exc.message}", err=True)
         sys.exit(1)

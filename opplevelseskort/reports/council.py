@@ -18,7 +18,7 @@ from shapely.geometry import Polygon
 from ..core.errors import DomainError
 from ..core.models import Municipality
 from ..core.pdf import Document
-from . import features, gis, need, services
+from . import features, gis, need, periods, services
 
 # reach classes (share of the children in need who were active): colour-blind safe, light to dark, and a grey
 # with a hatch for "not shown"
@@ -39,7 +39,7 @@ class CouncilReport:
 
 def gather(municipality: Municipality, year: int) -> CouncilReport:
     """The year's figures for the report: the finest published zone level with boundaries."""
-    pub = services.publication(municipality, services.parse_period(str(year)))
+    pub = services.publication(municipality, periods.parse_period(str(year)))
     levels = list(pub.reports)
     if not levels:
         raise DomainError("level_not_published", _("Året har ingen publiserte soner ennå."))
@@ -52,7 +52,7 @@ def gather(municipality: Municipality, year: int) -> CouncilReport:
     for y in sorted(gis.published_years(municipality)):
         if y > year:
             continue
-        total = services.publication(municipality, services.parse_period(str(y))).municipality_row.cells["total"]
+        total = services.publication(municipality, periods.parse_period(str(y))).municipality_row.cells["total"]
         trend.append((y, services.shown(total["children_with_card"]), services.shown(total["active_children"]),
                       services.shown(total["checkins"])))
     return CouncilReport(municipality, year, level, table, features.index_by_zone(municipality, year), trend)

@@ -19,7 +19,7 @@ from ..core.models import Municipality
 from ..demo import DEMO_SEED, UNKNOWN_CODE
 from ..extensions import db
 from ..zones.models import Zone
-from . import levekar, services
+from . import levekar, periods, services
 
 # SSB's indicators of the index for levekårsproblemer (shares, in per cent), each tied to the zone's hidden
 # deprivation: (key, base level, spread with deprivation, denominator per child 6-17)
@@ -75,5 +75,5 @@ def demo_publications(municipality: Municipality, *, small: bool = False) -> dic
         levekar.save_method(municipality, [{"key": key, "weight": 1, "higher_is_worse": True} for key in INDEX_KEYS],
                             actor=admin)
     for year in years:
-        services.build_and_store(municipality, services.parse_period(str(year)))
+        services.build_and_store(municipality, periods.parse_period(str(year)))
     return {"years published": len(years)}

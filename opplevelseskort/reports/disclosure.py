@@ -34,16 +34,18 @@ from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
+from .programs import TOL, Index, Reader, completion_milp, fractional, integral
+
 log = logging.getLogger(__name__)
 
+
 Key = Hashable
-TOL = 1e-6
-# The solver's limit is work, not time: branch-and-bound nodes per integer program. The same system gives the same
-# answer on any machine, however busy; an integer program that reaches the limit is not used (its best answer so
-# far may not be the cheapest one a quieter run would find), and the need is met the safe way (`_hide_around`).
+
+
 NODE_LIMIT = 20000
+
+
 DEAR = 2000.0  # a completion costing more than this is compared with one found a step further out
-SAME_ROW = 0.25  # the cost of hiding a cell in a row that already has a hidden cell, relative to its own
 
 
 @dataclass(frozen=True)
@@ -140,146 +142,6 @@ class System:
             self.inequalities, self.threshold)).encode()).hexdigest()
 
 
-# --- relations, indexed by cell ----------------------------------------------------------------
-
-@dataclass
-class _Rel:
-    coefs: dict  # key -> coefficient; sum(coef * value) == 0 (eq) or <= 0 (ub)
-    eq: bool
-
-
-class _Index:
-    """The system's relations as rows, with the rows each cell is in (so nothing scans every relation per cell)."""
-
-    def __init__(self, system: System):
-        self.system = system
-        self.rels: list[_Rel] = []
-        # in a canonical order (the relations' text), so that the programs built from them, and the solver's answers,
-        # do not depend on the order the tables were added in or on hash order
-        for total, parts in sorted(((t, tuple(sorted(ps, key=repr))) for t, ps in set(system.equalities)), key=repr):
-            coefs: dict = {}
-            for p in parts:
-                coefs[p] = coefs.get(p, 0) + 1
-            coefs[total] = coefs.get(total, 0) - 1
-            self.rels.append(_Rel(coefs, True))
-        for small, big in sorted(set(system.inequalities), key=repr):
-            self.rels.append(_Rel({small: 1, big: -1}, False))
-        self.of: dict[Key, list[int]] = {}
-        for i, rel in enumerate(self.rels):
-            for k in rel.coefs:
-                self.of.setdefault(k, []).append(i)
-
-    def slack(self, rel: _Rel) -> float:
-        """How far the true values are inside an inequality (0 for an equality)."""
-        return -sum(a * self.system.values[k] for k, a in rel.coefs.items())
-
-    def component(self, start: Iterable[Key], unknown) -> set[Key]:
-        """The unknown cells linked to `start` through relations (each relation joins all its unknown members)."""
-        seen = {k for k in start if unknown(k)}
-        todo = list(seen)
-        while todo:
-            k = todo.pop()
-            for r in self.of.get(k, ()):
-                for m in self.rels[r].coefs:
-                    if m not in seen and unknown(m):
-                        seen.add(m)
-                        todo.append(m)
-        return seen
-
-    def components(self, keys: Iterable[Key], unknown) -> list[set[Key]]:
-        out, done = [], set()
-        for k in keys:
-            if k not in done and unknown(k):
-                comp = self.component([k], unknown)
-                done |= comp
-                out.append(comp)
-        return out
-
-
-# --- the reader's linear program over one group of hidden cells --------------------------------
-
-class _Reader:
-    """The reader's view of one connected group of hidden cells, in deviations z = value - truth.
-
-    Rows: the relations touching the group; for every cell in them, z <= U*x and -z <= L*x, where x is 1 for a
-    hidden cell and 0 for a published one. Writing the bounds as rows (not variable bounds) gives each cell's
-    dual price, which makes the cut for the master problem.
-    """
-
-    def __init__(self, index: _Index, group: set[Key], extra: Iterable[Key] = ()):
-        system = index.system
-        self.index, self.group = index, group
-        rows = sorted({r for k in group for r in index.of.get(k, ())})
-        keys = set(group) | set(extra)
-        for r in rows:
-            keys.update(index.rels[r].coefs)
-        self.keys = sorted(keys, key=repr)
-        self.col = {k: i for i, k in enumerate(self.keys)}
-        self.eq_rows = [index.rels[r] for r in rows if index.rels[r].eq]
-        self.ub_rows = [index.rels[r] for r in rows if not index.rels[r].eq]
-        cap = system.cap
-        self.upper = {k: max(cap - system.values[k], 0) for k in self.keys}
-        self.lower = {k: max(system.values[k] - system.lower(k), 0) for k in self.keys}
-
-    def solve(self, expr: dict, sense: int, unknown, *, integer: bool = False):
-        """max (sense=+1) or -min (sense=-1) of the expression's deviation; None when the solver fails twice."""
-        import numpy as np
-        from scipy.optimize import linprog, milp
-        from scipy.sparse import coo_matrix
-
-        n, col = len(self.keys), self.col
-        c = np.zeros(n)
-        for k, a in expr.items():
-            c[col[k]] -= sense * a
-        data, r, cc, rhs = [], [], [], []
-        for rel in self.ub_rows:
-            for k, a in rel.coefs.items():
-                data.append(a), r.append(len(rhs)), cc.append(col[k])
-            rhs.append(self.index.slack(rel))
-        for k in self.keys:
-            x = 1.0 if unknown(k) else 0.0
-            data.append(1.0), r.append(len(rhs)), cc.append(col[k])
-            rhs.append(self.upper[k] * x)
-            data.append(-1.0), r.append(len(rhs)), cc.append(col[k])
-            rhs.append(self.lower[k] * x)
-        a_ub = coo_matrix((data, (r, cc)), shape=(len(rhs), n)).tocsr()
-        b_ub = np.array(rhs)
-        a_eq = b_eq = None
-        if self.eq_rows:
-            data, r, cc = [], [], []
-            for i, rel in enumerate(self.eq_rows):
-                for k, a in rel.coefs.items():
-                    data.append(a), r.append(i), cc.append(col[k])
-            a_eq = coo_matrix((data, (r, cc)), shape=(len(self.eq_rows), n)).tocsr()
-            b_eq = np.zeros(len(self.eq_rows))
-        if integer:
-            from scipy.optimize import Bounds, LinearConstraint
-
-            cons = [LinearConstraint(a_ub, -np.inf, b_ub)]
-            if a_eq is not None:
-                cons.append(LinearConstraint(a_eq, 0, 0))
-            for options in ({}, {"presolve": False}):
-                res = milp(c, constraints=cons, integrality=np.ones(n), bounds=Bounds(-np.inf, np.inf),
-                           options=options)
-                if res.status == 0 and res.x is not None:
-                    return -res.fun, res
-            return None, None
-        for options in ({}, {"presolve": False}):
-            res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(None, None), method="highs",
-                          options=options)
-            if res.status == 0:
-                return -res.fun, res
-        return None, None
-
-
-def _integral(res) -> bool:
-    import numpy as np
-
-    return res is not None and res.x is not None and bool(np.all(np.abs(res.x - np.round(res.x)) <= TOL))
-
-
-# --- the needs ---------------------------------------------------------------------------------
-
 def needs_of(system: System, keys: Iterable[Key] | None = None) -> list[tuple[Key, Need]]:
     """Every primary cell's needs (or those of `keys`): its own, or the default rule for a hidden cell.
 
@@ -306,8 +168,6 @@ def _shortfall(system: System, need: Need) -> float:
     truth = sum(a * system.values[k] for k, a in need.expr)
     return need.sense * (need.target - truth)
 
-
-# --- protection ---------------------------------------------------------------------------------
 
 @dataclass
 class Outcome:
@@ -360,7 +220,7 @@ def protect(system: System, *, node_limit: int = NODE_LIMIT, seed: int = 7) -> i
     before = len(system.hidden)
     outcome = Outcome()
     system.outcome = outcome
-    index = _Index(system)
+    index = Index(system)
     forced = set(system.hidden)
     system.primary = frozenset(forced)
     needs = [(k, n) for k, n in needs_of(system) if _shortfall(system, n) > 0]
@@ -382,7 +242,7 @@ def protect(system: System, *, node_limit: int = NODE_LIMIT, seed: int = 7) -> i
     return len(system.hidden) - before
 
 
-def _push_groups(system: System, needs: list, witnesses: _Witnesses, index: _Index, outcome: Outcome, rng) -> None:
+def _push_groups(system: System, needs: list, witnesses: _Witnesses, index: Index, outcome: Outcome, rng) -> None:
     """Push the needy cells of each hidden group up at once (random weights), then down, again for the cells whose
     need no witness meets yet, while that still helps: one linear program moves many cells, and each whole-number
     answer is a witness."""
@@ -394,7 +254,7 @@ def _push_groups(system: System, needs: list, witnesses: _Witnesses, index: _Ind
             single[sense][cell] = max(single[sense].get(cell, 0.0), _shortfall(system, need) / abs(a))
     cells_all = set(single[1]) | set(single[-1])
     for group in index.components(sorted(cells_all, key=repr), system.unknown):
-        reader = _Reader(index, group)
+        reader = Reader(index, group)
         for sense in (1, -1):
             todo = sorted((k for k in group if k in single[sense]), key=repr)
             for _ in range(12):
@@ -403,14 +263,14 @@ def _push_groups(system: System, needs: list, witnesses: _Witnesses, index: _Ind
                     break
                 outcome.readers += 1
                 _best, res = reader.solve({k: rng.uniform(0.5, 1.5) for k in todo}, sense, system.unknown)
-                if not _integral(res):
+                if not integral(res):
                     break
                 witnesses.add(reader.keys, res.x)
                 if not any(witnesses.meet(Need(((k, 1),), sense, 0), single[sense][k]) for k in todo):
                     break
 
 
-def _hide_around(system: System, index: _Index, need: Need, outcome: Outcome) -> set | None:
+def _hide_around(system: System, index: Index, need: Need, outcome: Outcome) -> set | None:
     """When no integer program answers (the solver failed on a system the true values satisfy): hide every shown
     cell in the relations around the need, a step wider each time, until the reader's program says it is met."""
     expr = dict(need.expr)
@@ -421,9 +281,9 @@ def _hide_around(system: System, index: _Index, need: Need, outcome: Outcome) ->
         system.hidden |= {k for k in around if not system.unknown(k) and k not in system.fixed
                           and k not in system.keep and system.values[k] > 0}
         outcome.readers += 1
-        reader = _Reader(index, index.component(expr, system.unknown), extra=expr)
+        reader = Reader(index, index.component(expr, system.unknown), extra=expr)
         best, res = reader.solve(expr, need.sense, system.unknown)
-        if best is not None and best >= short - TOL and not _integral(res):  # a whole-number answer is proof
+        if best is not None and best >= short - TOL and not integral(res):  # a whole-number answer is proof
             best, res = reader.solve(expr, need.sense, system.unknown, integer=True)
         if best is not None and best >= short - TOL:
             added = system.hidden - before
@@ -434,7 +294,7 @@ def _hide_around(system: System, index: _Index, need: Need, outcome: Outcome) ->
     return None
 
 
-def _neighbourhood(index: _Index, start: set, hops: int, widest: int | None = None) -> set:
+def _neighbourhood(index: Index, start: set, hops: int, widest: int | None = None) -> set:
     """The cells within `hops` relations of `start`, stepping only through relations of at most `widest` cells (a
     municipality total over a hundred zones is a constraint of the neighbourhood, not a way into all of them)."""
     out, frontier = set(start), set(start)
@@ -451,7 +311,7 @@ def _neighbourhood(index: _Index, start: set, hops: int, widest: int | None = No
     return out
 
 
-def _cheapest_completion(system: System, index: _Index, need: Need, outcome: Outcome, witnesses: _Witnesses, *,
+def _cheapest_completion(system: System, index: Index, need: Need, outcome: Outcome, witnesses: _Witnesses, *,
                          node_limit: int) -> set | None:
     """The cheapest set of shown cells to hide so that the need is met, found as one integer program over the cells
     near it: a whole-number deviation z from the true values that every relation allows, that moves the protected
@@ -473,11 +333,11 @@ def _cheapest_completion(system: System, index: _Index, need: Need, outcome: Out
         # solved again in whole numbers, and the presolve switched off if the solver still finds nothing
         for whole, options in ((False, {}), (True, {}), (True, {"presolve": False})):
             outcome.completions += 1
-            answer = _completion_milp(system, index, keys, expr, need.sense, short, node_limit, options, whole)
+            answer = completion_milp(system, index, keys, expr, need.sense, short, node_limit, options, whole)
             if answer is None:
                 continue
             added, zkeys, z = answer
-            if not whole and _fractional(z):
+            if not whole and fractional(z):
                 continue
             cost = sum(system.weights.get(k, 1.0) for k in added)
             if best is None or cost < best[0]:
@@ -491,111 +351,7 @@ def _cheapest_completion(system: System, index: _Index, need: Need, outcome: Out
     return None
 
 
-def _fractional(x) -> bool:
-    import numpy as np
-
-    return bool(np.any(np.abs(x - np.round(x)) > TOL))
-
-
-class _Rows:
-    """Sparse constraint rows `low <= sum(a * x[j]) <= high`, in the order added (the solver's input, and so its
-    answer, depends on it: the order is part of what makes a build deterministic)."""
-
-    def __init__(self):
-        self.data, self.r, self.c, self.lo, self.hi = [], [], [], [], []
-
-    def add(self, coefs: dict, low, high) -> None:
-        for j, a in coefs.items():
-            self.data.append(a)
-            self.r.append(len(self.lo))
-            self.c.append(j)
-        self.lo.append(low)
-        self.hi.append(high)
-
-    def constraint(self, n: int):
-        import numpy as np
-        from scipy.optimize import LinearConstraint
-        from scipy.sparse import coo_matrix
-
-        a = coo_matrix((self.data, (self.r, self.c)), shape=(len(self.lo), n)).tocsr()
-        return LinearConstraint(a, np.array(self.lo), np.array(self.hi))
-
-
-def _completion_milp(system, index, keys, expr, sense, short, node_limit, options, whole=True):
-    """The cheapest set of candidate cells to hide so that `expr` can move by `short` (as `sense` says) within the
-    relations: one integer program over the cells' moves (one column per cell), whether each candidate is hidden
-    (one per candidate) and whether each row newly loses a cell (one per row). None when the solver stops at its
-    node limit (a partial answer is never used)."""
-    import numpy as np
-    from scipy.optimize import Bounds, milp
-
-    zkeys = sorted(keys, key=repr)
-    zcol = {k: i for i, k in enumerate(zkeys)}
-    cands = [k for k in zkeys if not system.unknown(k) and k not in system.fixed and k not in system.keep
-             and system.values[k] > 0]
-    # A row (a zone's headline) is lost to the reader once any of its cells is hidden: each newly hidden row costs
-    # its dearest cell, a cell in a row that is hidden anyway a share of its own cost.
-    hidden_rows = {system.rows[k] for k in system.hidden if k in system.rows}
-    new_rows = sorted({system.rows[k] for k in cands if k in system.rows} - hidden_rows, key=repr)
-    nz, nc = len(zkeys), len(cands)
-    n = nz + nc + len(new_rows)
-    up, down, lo, hi = _completion_bounds(system, zkeys, cands, n)
-    rows = _Rows()
-    for ri in sorted({ri for k in zkeys for ri in index.of.get(k, ())}):
-        rel = index.rels[ri]
-        coefs = {zcol[k]: a for k, a in rel.coefs.items() if k in zcol}
-        rows.add(coefs, 0.0, 0.0) if rel.eq else rows.add(coefs, -np.inf, index.slack(rel))
-    cost = _hiding_costs(system, cands, zcol, {row_: nz + nc + i for i, row_ in enumerate(new_rows)}, up, down, rows, n)
-    rows.add({zcol[k]: sense * a for k, a in expr.items() if k in zcol}, short, np.inf)
-    integrality = np.concatenate([np.full(nz, 1 if whole else 0), np.ones(nc + len(new_rows))])
-    res = milp(cost, constraints=[rows.constraint(n)], integrality=integrality, bounds=Bounds(lo, hi),
-               options={"node_limit": node_limit, "mip_rel_gap": 0.02, **options})
-    if res.x is None or res.status != 0:  # a limit reached: no partial answer is used
-        return None
-    return {cands[j] for j in range(len(cands)) if res.x[nz + j] > 0.5}, zkeys, res.x[:nz]
-
-
-def _completion_bounds(system, zkeys: list, cands: list, n: int):
-    """How far each cell may move up (to the cap) and down (to its lower bound), and the columns' bounds: a
-    hidden or candidate cell moves within them, a shown one not at all; the 0/1 columns lie in 0..1."""
-    import numpy as np
-
-    up = np.array([system.cap - system.values[k] for k in zkeys], float)
-    down = np.array([max(system.values[k] - system.lower(k), 0) for k in zkeys], float)
-    lo, hi = np.zeros(n), np.ones(n)
-    candidates = set(cands)
-    for i, k in enumerate(zkeys):
-        if system.unknown(k) or k in candidates:
-            lo[i], hi[i] = -down[i], up[i]
-        else:
-            lo[i] = hi[i] = 0.0
-    return up, down, lo, hi
-
-
-def _hiding_costs(system, cands: list, zcol: dict, row_col: dict, up, down, rows: _Rows, n: int):
-    """The cost of each 0/1 column, with the rows that tie them: a candidate moves only when hidden; hiding a
-    cell of a row not yet hidden marks the row (its dearest cell's share), a row's other cells cost a share."""
-    import numpy as np
-
-    nz = len(zcol)
-    cost = np.zeros(n)
-    for j, k in enumerate(cands):
-        i = zcol[k]
-        rows.add({i: 1.0, nz + j: -up[i]}, -np.inf, 0.0)
-        rows.add({i: -1.0, nz + j: -down[i]}, -np.inf, 0.0)
-        weight = system.weights.get(k, 1.0 + system.values[k])
-        if k not in system.rows:
-            cost[nz + j] = weight
-            continue
-        cost[nz + j] = SAME_ROW * weight
-        if system.rows[k] in row_col:
-            col = row_col[system.rows[k]]
-            rows.add({nz + j: 1.0, col: -1.0}, -np.inf, 0.0)
-            cost[col] = max(cost[col], (1 - SAME_ROW) * weight)
-    return cost
-
-
-def _show_pinned(system: System, index: _Index, forced: set) -> int:
+def _show_pinned(system: System, index: Index, forced: set) -> int:
     """Show hidden cells that protect nothing: secondary cells (and primaries whose need is about their complement)
     that what is published pins to one value anyway. Showing a pinned cell tells the reader nothing new, so the
     other cells' ranges stay as they are."""
@@ -616,16 +372,16 @@ def _show_pinned(system: System, index: _Index, forced: set) -> int:
     return shown
 
 
-def _group_ranges(system: System, index: _Index, group: set, audited: list, rng) -> dict:
+def _group_ranges(system: System, index: Index, group: set, audited: list, rng) -> dict:
     """Whole-number ranges of the audited cells of one group: pushed together in random directions, then one by one
     for the cells no batch moved. A cell whose range cannot be computed is reported open (kept hidden)."""
-    reader = _Reader(index, group)
+    reader = Reader(index, group)
     truth = {k: 0.0 for k in audited}
     lo, hi = dict(truth), dict(truth)
     unknown = system.unknown
 
     def absorb(res):
-        if res is None or res.x is None or not _integral(res):
+        if res is None or res.x is None or not integral(res):
             return False
         for k in audited:
             v = res.x[reader.col[k]]
@@ -667,7 +423,7 @@ def ranges(system: System, *, seed: int = 7) -> dict[Key, tuple[float, float]]:
     """The smallest and largest value each hidden cell can take given what is published (a proven sub-range for
     cells that move: at least one unit wide, which is all a caller needs). A cell in no relation ranges from its
     lower bound upwards."""
-    index = _Index(system)
+    index = Index(system)
     rng = random.Random(seed)
     out: dict[Key, tuple[float, float]] = {}
     for group in index.components(sorted(system.hidden, key=repr), system.unknown):
@@ -685,14 +441,14 @@ def disclosed(system: System, **kw) -> list[Key]:
 
 def unmet(system: System) -> list[tuple[Key, Need]]:
     """Needs the published tables do not meet, checked in whole numbers (for tests and the benchmark)."""
-    index = _Index(system)
+    index = Index(system)
     out = []
     for k, need in needs_of(system):
         short = _shortfall(system, need)
         if short <= 0:
             continue
         expr = dict(need.expr)
-        reader = _Reader(index, index.component(expr, system.unknown), extra=expr)
+        reader = Reader(index, index.component(expr, system.unknown), extra=expr)
         best, _res = reader.solve(expr, need.sense, system.unknown, integer=True)
         if best is None or best < short - TOL:
             out.append((k, need))
@@ -700,6 +456,8 @@ def unmet(system: System) -> list[tuple[Key, Need]]:
 
 
 _CACHE: OrderedDict[str, tuple] = OrderedDict()
+
+
 _CACHE_SIZE = 64
 
 
@@ -718,3 +476,4 @@ def protect_cached(system: System) -> int:
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return len(system.hidden) - before
+

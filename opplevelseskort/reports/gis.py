@@ -24,7 +24,7 @@ from ..core.errors import DomainError, NotFound
 from ..core.models import Municipality
 from ..extensions import db
 from ..zones.models import Zone
-from . import features, services, store
+from . import features, periods, services, store
 from .models import ReportFeature, ReportPublication
 from .publication import Report
 
@@ -51,7 +51,7 @@ def collections(municipality: Municipality) -> list[tuple[str, Report]]:
     """Every published year and zone level as a collection: (`opptak-2026-grunnkrets`, its report)."""
     out = []
     for year in published_years(municipality):
-        pub = services.publication(municipality, services.parse_period(str(year)))
+        pub = services.publication(municipality, periods.parse_period(str(year)))
         out += [(f"opptak-{year}-{level}", report) for level, report in pub.reports.items()]
     return out
 
@@ -64,7 +64,7 @@ def collection(municipality: Municipality, collection_id: str) -> Report:
     m = COLLECTION_ID.match(collection_id or "")
     report = None
     if m and int(m["year"]) in published_years(municipality):
-        pub = services.publication(municipality, services.parse_period(m["year"]))
+        pub = services.publication(municipality, periods.parse_period(m["year"]))
         report = pub.reports.get(m["level"])
     if report is None:
         raise NotFound("collection_not_found", _("Fant ikke samlingen «%(id)s».", id=collection_id))
@@ -95,7 +95,7 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
 def _stored_year(municipality: Municipality, collection_id: str) -> tuple[ReportPublication, str]:
     """The stored publication row of a collection (its content left unloaded) and the level."""
     m = COLLECTION_ID.match(collection_id or "")
-    row = store.stored(municipality, services.parse_period(m["year"])) if m else None
+    row = store.stored(municipality, periods.parse_period(m["year"])) if m else None
     if row is None:
         raise NotFound("collection_not_found", _("Fant ikke samlingen «%(id)s».", id=collection_id))
     return row, m["level"]

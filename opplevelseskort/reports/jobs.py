@@ -13,7 +13,7 @@ from ..core.clock import today
 from ..core.models import JobRun, Municipality
 from ..extensions import db
 from ..zones.models import Zone
-from . import features, levekar, services, store
+from . import features, levekar, periods, services, store
 from .indicators import import_indicators
 
 
@@ -54,10 +54,10 @@ def refresh_publications() -> dict:
         if not db.session.scalar(db.select(db.exists().where(Zone.municipality_id == municipality.id))):
             continue
         due = store.due_for_refresh(municipality)
-        if store.stored(municipality, services.parse_period(this_year)) is None and this_year not in due:
+        if store.stored(municipality, periods.parse_period(this_year)) is None and this_year not in due:
             due.append(this_year)
         for label in due:
-            periods = build_and_store(municipality, services.parse_period(label))
-            rebuilt += [f"{municipality.number}:{p}" for p in periods]
+            built = build_and_store(municipality, periods.parse_period(label))
+            rebuilt += [f"{municipality.number}:{p}" for p in built]
         rendered += [f"{municipality.number}:{y}" for y in features.store_missing(municipality)]
     return {"rebuilt": rebuilt, "features": rendered}

@@ -21,7 +21,7 @@ from ..core.errors import DomainError
 from ..core.models import Municipality
 from ..extensions import db
 from ..zones.models import Zone
-from . import services
+from . import periods, services
 from .models import ZoneIndicator
 from .suppression import SUPPRESSED
 from .tables import LOW_INCOME_KEY
@@ -160,7 +160,7 @@ def need_table(municipality: Municipality, year: int, level: str, key: str, pool
             "Ingen indikator er importert ennå. Importer for eksempel SSBs «barn i husholdninger med vedvarende lav "
             "inntekt» per sone først."))
     years = list(range(year - pool + 1, year + 1))
-    reports = [services.uptake_report(municipality, services.parse_period(str(y)), level) for y in years]
+    reports = [services.uptake_report(municipality, periods.parse_period(str(y)), level) for y in years]
     indicator_years, needs = [], []
     for y in years:
         iy = _indicator_year(municipality, key, y)

@@ -7,10 +7,9 @@ file formats `formats`.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context
@@ -24,7 +23,6 @@ from ..accounts.models import User
 from ..cards.models import Card, Child
 from ..checkin.models import CheckIn
 from ..core import jobs
-from ..core.clock import today
 from ..core.errors import DomainError
 from ..core.labels import label
 from ..core.models import JobRun, JobStatus, Municipality
@@ -33,101 +31,21 @@ from ..extensions import db
 from ..partners.models import Booking, BookingStatus, Occasion, Offer
 from ..zones.models import Zone
 from ..zones.versions import zones_in_force
-from . import plan, store, tables
+from . import periods, plan, store, tables
 from .disclosure import System, protect_cached
 from .indicators import import_indicators
 from .models import ZoneIndicator
 from .publication import Period, Publication, Report
 from .suppression import SUPPRESSED, Cell
-from .tables import COUNT_MEASURES, LOW_INCOME_KEY, MEASURES, RATE_MEASURES, shown  # noqa: F401 - the report's vocabulary, read here by the parts above
 
 log = logging.getLogger(__name__)
 
 
+# The report's vocabulary, defined with the tables (read here by the pages, the exports, the need table and the GIS)
+COUNT_MEASURES, RATE_MEASURES, MEASURES = tables.COUNT_MEASURES, tables.RATE_MEASURES, tables.MEASURES
+LOW_INCOME_KEY = tables.LOW_INCOME_KEY
+shown = tables.shown
 ELIGIBLE_KEY = "children_6_17"
-
-
-
-
-
-
-FIRST_REPORT_YEAR = 2000  # no scheme's data is older; the last year is next year
-
-
-def _out_of_range(text: str) -> DomainError:
-    return DomainError("period_out_of_range", _("Perioden «%(value)s» ligger utenfor årene rapportene dekker: "
-                                                "%(first)d–%(last)d.", value=text, first=FIRST_REPORT_YEAR,
-                                                last=today().year + 1))
-
-
-def parse_period(text: str) -> Period:
-    """`2026`, `2026-Q1` or `2026-03`, within the years reports cover (FIRST_REPORT_YEAR to next year): a far date
-    is named with the allowed range, never an overflow.
-
-    Only whole calendar periods are published, because only they are protected together: a year, its quarters and
-    its months are one system (`build_publications`). Any other range of dates would let two ranges a day apart
-    give that day's few children exactly, so a range of dates is accepted only when it is one of those periods
-    (`2026-01-01..2026-03-31` is `2026-Q1`) and otherwise refused with the periods to use instead.
-    """
-    t = (text or "").strip()
-    years = [int(y) for y in re.findall(r"(?<!\d)(\d{4})(?=-|\.|$)", t)]
-    if years and re.fullmatch(r"\d{4}(-Q[1-4]|-\d{2}|-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})?", t, re.I) \
-            and not all(FIRST_REPORT_YEAR <= y <= today().year + 1 for y in years):
-        raise _out_of_range(t)
-    try:
-        period = _parse_period(t)
-    except ValueError:
-        raise DomainError("period_invalid", _("Ugyldig periode «%(value)s». Bruk et år (2026), et kvartal (2026-Q1) "
-                                              "eller en måned (2026-03).", value=text)) from None
-    whole = whole_period(period)
-    if whole is None:
-        raise DomainError("period_not_whole", _(
-            "Perioden «%(value)s» er ikke et helt år, kvartal eller en hel måned. Bare hele perioder publiseres, "
-            "fordi de vernes sammen: to datoperioder som skiller seg med én dag ville vise hvor mange barn som kom "
-            "den dagen. Bruk for eksempel %(year)d, %(year)d-Q1 eller %(year)d-03.", value=text,
-            year=period.start.year))
-    return whole
-
-
-def default_period(municipality: Municipality) -> str:
-    """The municipality's default report period, or this year when it names none the reports cover (a setting
-    saved before it was checked must not make the report page refuse everyone)."""
-    try:
-        return parse_period(municipality.default_report_period).label if municipality.default_report_period \
-            else str(today().year)
-    except DomainError:
-        return str(today().year)
-
-
-def whole_period(period: Period) -> Period | None:
-    """The year, quarter or month a period is (under its own label), or None for any other range of dates."""
-    y = period.start.year
-    candidates = [f"{y}", *(f"{y}-Q{q}" for q in range(1, 5)), *(f"{y}-{m:02d}" for m in range(1, 13))]
-    for text in candidates:
-        whole = _parse_period(text)
-        if (whole.start, whole.end) == (period.start, period.end):
-            return whole
-    return None
-
-
-def _parse_period(t: str) -> Period:
-    if m := re.fullmatch(r"(\d{4})", t):
-        y = int(m.group(1))
-        return Period(t, date(y, 1, 1), date(y + 1, 1, 1))
-    if m := re.fullmatch(r"(\d{4})-Q([1-4])", t, re.I):
-        y, q = int(m.group(1)), int(m.group(2))
-        start = date(y, 3 * q - 2, 1)
-        end = date(y + 1, 1, 1) if q == 4 else date(y, 3 * q + 1, 1)
-        return Period(t.upper(), start, end)
-    if m := re.fullmatch(r"(\d{4})-(\d{2})", t):
-        y, mo = int(m.group(1)), int(m.group(2))
-        return Period(t, date(y, mo, 1), date(y + (mo == 12), mo % 12 + 1, 1))
-    if m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", t):
-        a, b = date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))
-        if b < a:
-            raise ValueError(t)
-        return Period(t, a, b + timedelta(days=1))
-    raise ValueError(t)
 
 
 def import_indicators_csv(municipality: Municipality, data: bytes | str, *, actor: User | None = None,
@@ -390,24 +308,6 @@ def _grant_counts(municipality: Municipality, period: Period, facts: Facts) -> d
     return {"by_band": by_band, "by_cat": by_cat, "loans": int(loans)}
 
 
-def _is_calendar_year(period: Period) -> bool:
-    return period.start == date(period.start.year, 1, 1) and period.end == date(period.start.year + 1, 1, 1)
-
-
-def containing_year(period: Period) -> Period:
-    """The calendar year a period lies in (every published period lies in one: see `parse_period`)."""
-    y = period.start.year
-    return Period(str(y), date(y, 1, 1), date(y + 1, 1, 1))
-
-
-def quarters_of(year: Period) -> list[Period]:
-    return [_parse_period(f"{year.label}-Q{q}") for q in range(1, 5)]
-
-
-def months_of(year: Period) -> list[Period]:
-    return [_parse_period(f"{year.label}-{m:02d}") for m in range(1, 13)]
-
-
 def publication(municipality: Municipality, period: Period) -> Publication:
     """The period's protected publication as stored by its build job (read once per request): see `store`. A
     request never solves; with no stored publication yet, `store.PublicationPending` says it is being made."""
@@ -450,14 +350,13 @@ def request_build(municipality: Municipality, period: Period, *, actor: User | N
     return run
 
 
-
 @jobs.job(store.BUILD_JOB, title=_l("Rapporttall"))
 def publication_build(run: JobRun, *, period: str, settings: str | None = None) -> dict:
     """One period's publication, built and stored (queued by a page that found none, or by an analyst's "update
     now"). The OGC API's features of a year are rendered by the scheduled `publications` job (reports.jobs), or by
     the first GIS request that comes before it."""
     municipality = db.session.get(Municipality, run.municipality_id)
-    return {"periods": build_and_store(municipality, parse_period(period))}
+    return {"periods": build_and_store(municipality, periods.parse_period(period))}
 
 
 CUSTOM_PLANS = True  # bench/report_bench.py turns it off to show what a generic plan costs
@@ -483,10 +382,10 @@ def build_publications(municipality: Municipality, period: Period) -> list[Publi
 
 def _built(municipality: Municipality, period: Period, built: dict[Period, Publication]) -> Publication:
     if period not in built:
-        whole = whole_period(period)
+        whole = periods.whole_period(period)
         if whole is None or whole.label != period.label:
             raise DomainError("period_not_whole", _("Bare hele år, kvartaler og måneder publiseres."))
-        for pub in _build_year(municipality, containing_year(period)):
+        for pub in _build_year(municipality, periods.containing_year(period)):
             built[pub.period] = pub
     return built[period]
 
@@ -520,7 +419,7 @@ def _collect(municipality: Municipality, period: Period, all_zones: list[Zone], 
         raise DomainError("level_unknown", _("Kommunen har ingen soner ennå. Importer soner først."))
 
     min_count = current_app.config["SUPPRESS_MIN_COUNT"]
-    yearly = _is_calendar_year(period)
+    yearly = periods.is_calendar_year(period)
     facts = period_facts(municipality, period, [z.id for z in all_zones], remap)
     counts = _level_counts(municipality, period, facts, all_zones, tree)
     system = System(threshold=min_count)
@@ -569,19 +468,19 @@ def _build_year(municipality: Municipality, year: Period) -> list[Publication]:
     every = list(db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id)))
     in_force, remap = zones_in_force(municipality, every, year.start.year)
     tree = tables.zone_tree(in_force)
-    quarters = quarters_of(year)
-    months = months_of(year)
-    periods = [year, *quarters, *months]
-    parts = [_collect(municipality, p, every, tree, remap) for p in periods]
+    quarters = periods.quarters_of(year)
+    months = periods.months_of(year)
+    all_periods = [year, *quarters, *months]
+    parts = [_collect(municipality, p, every, tree, remap) for p in all_periods]
     system = System(threshold=current_app.config["SUPPRESS_MIN_COUNT"])
-    for p, part in zip(periods, parts, strict=True):
+    for p, part in zip(all_periods, parts, strict=True):
         tables.merge_period(system, p.label, part.system)
     tables.link_periods(system, year.label, [q.label for q in quarters])
     for i, quarter in enumerate(quarters):
         tables.link_periods(system, quarter.label, [m.label for m in months[3 * i:3 * i + 3]])
-    store.keep_hidden(system, municipality, [p.label for p in periods])
+    store.keep_hidden(system, municipality, [p.label for p in all_periods])
     added = protect_cached(system)
-    return [_shape(municipality, p, part, system, added) for p, part in zip(periods, parts, strict=True)]
+    return [_shape(municipality, p, part, system, added) for p, part in zip(all_periods, parts, strict=True)]
 
 
 def _shape(municipality: Municipality, period: Period, part: _Parts, system, added: int) -> Publication:
@@ -606,7 +505,7 @@ def _status(pub: Publication, key) -> str | None:
 
 def _uptake_table(pub: Publication, c: tables.LevelCounts, min_den: int, *, total_only: bool = False) -> Report:
     """One level's rows and the municipality total, with each cell's status from the protected system."""
-    value_here = plan.published("value", pub.levels, c.level, yearly=_is_calendar_year(pub.period))
+    value_here = plan.published("value", pub.levels, c.level, yearly=periods.is_calendar_year(pub.period))
     report = Report(pub.municipality, pub.period, c.level, [] if total_only else c.zones)
     rows = [(z.code, c.per_zone[z.id], c.eligible.get(z.id), c.eligible_status.get(z.id)) for z in report.zones]
     rows.append((tables.TOTAL, c.total, c.eligible_total, ".." if c.eligible_status else None))
@@ -752,7 +651,7 @@ def breakdown_report(municipality: Municipality, period: Period, level: str, by:
         raise DomainError("level_unknown", _("Ingen soner på nivået «%(level)s».", level=level))
     if (level, by) not in pub.breakdowns:
         where = ", ".join(str(label("zone_level", lv)) for lv in plan.levels_for(
-            by, pub.levels, yearly=_is_calendar_year(period)))
+            by, pub.levels, yearly=periods.is_calendar_year(period)))
         raise DomainError("breakdown_not_published", _(
             "Fordelingen publiseres ikke på nivået «%(level)s», der tallene er for små. Den publiseres for "
             "hele kommunen og på disse nivåene: %(levels)s.", level=label("zone_level", level), levels=where or "–"))
@@ -763,7 +662,7 @@ def levels_to_choose(municipality: Municipality, period_text: str) -> list[str]:
     """The zone levels the report page offers for what the analyst typed: those the plan publishes for that period,
     or every level while the text is not yet a period (the page then says what is wrong with it)."""
     try:
-        return published_levels(municipality, parse_period(period_text))
+        return published_levels(municipality, periods.parse_period(period_text))
     except DomainError:
         return levels_of(municipality)
 

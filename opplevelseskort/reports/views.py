@@ -31,7 +31,7 @@ from ..core.permissions import roles_required
 from ..core.uow import refused
 from ..zones import jobs as zone_jobs
 from . import compare as versions
-from . import council, formats, gis, levekar, need, services, store
+from . import council, formats, gis, levekar, need, periods, services, store
 from . import jobs as report_jobs
 from .forms import (
     CompareForm,
@@ -61,7 +61,7 @@ def _municipality():
 def _filters():
     form = ReportFilterForm(request.args)
     muni = _municipality()
-    period_text = form.period.data or services.default_period(muni)
+    period_text = form.period.data or periods.default_period(muni)
     levels = services.levels_to_choose(muni, period_text)
     # a shorter period than a year is published for the municipality as a whole (the plan): no level to choose
     form.level.choices = [(lv, label("zone_level", lv)) for lv in levels] or [("", _("Hele kommunen"))]
@@ -85,7 +85,7 @@ def _pending(exc: store.PublicationPending):
 def build_status():
     """What the waiting page polls: finished once the period's publication is stored."""
     with refused(status=422):
-        state = store.build_state(_municipality(), services.parse_period(request.args.get("period") or str(today().year)))
+        state = store.build_state(_municipality(), periods.parse_period(request.args.get("period") or str(today().year)))
     response = jsonify(state)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -101,7 +101,7 @@ def refresh():
     with refused(redirect_to=url_for("reports.dashboard")):
         if not ActionForm().validate_on_submit():
             raise DomainError("form_invalid", _("Skjemaet var for gammelt. Prøv igjen."))
-        services.request_build(_municipality(), services.parse_period(period_text), actor=current_user)
+        services.request_build(_municipality(), periods.parse_period(period_text), actor=current_user)
     flash(_("Tallene for %(period)s lages på nytt. Last inn siden om litt.", period=period_text), "success")
     return redirect(url_for("reports.dashboard", period=period_text, level=form.level.data or None))
 
@@ -117,12 +117,12 @@ def dashboard():
         return render_template("reports/dashboard.html", form=form, report=None, measures=services.MEASURES)
 
     with refused(no_report):
-        period = services.parse_period(period_text)
+        period = periods.parse_period(period_text)
         report = services.uptake_report(muni, period, level) if level else services.municipality_report(muni, period)
     year = report.period.start.year
     trend = []
     for q in range(1, 5):
-        total = services.publication(muni, services.parse_period(f"{year}-Q{q}")).municipality_row.cells["total"]
+        total = services.publication(muni, periods.parse_period(f"{year}-Q{q}")).municipality_row.cells["total"]
         trend.append((f"{year}-Q{q}", services.shown(total["children_with_card"]), services.shown(total["active_children"]),
                       services.shown(total["checkins"])))
     return render_template("reports/dashboard.html", form=form, report=report, measures=services.MEASURES,
@@ -139,7 +139,7 @@ def export():
     _form, muni, period_text, level = _filters()
     fmt = request.args.get("format", "csv")
     with refused(redirect_to=url_for("reports.dashboard")):
-        period = services.parse_period(period_text)
+        period = periods.parse_period(period_text)
         report = services.uptake_report(muni, period, level) if level else services.municipality_report(muni, period)
         body, mimetype = formats.render(report, fmt, "," if request.args.get("sep") == "comma" else ";",
                                         epsg=request.args.get("epsg", 25833, type=int))
@@ -155,7 +155,7 @@ def grant():
     muni = _municipality()
     year = year_arg()
     data = services.grant_report(muni, year)
-    as_of = services.publication(muni, services.parse_period(str(year))).built_at
+    as_of = services.publication(muni, periods.parse_period(str(year))).built_at
     if request.args.get("format") == "csv":
         return Response(formats.grant_csv(data), content_type="text/csv; charset=utf-8",
                         headers=attachment("tilskuddsrapport", year, ext="csv"))

@@ -192,10 +192,10 @@ def test_staff_pages_show_words_not_codes(client, users, muni, zone_set):
 
 
 def test_jsonstat_measure_labels_are_words(app, muni, zone_set):
-    from opplevelseskort.reports import formats
+    from opplevelseskort.reports import formats, periods
     from opplevelseskort.reports import services as reports
 
-    rep = reports.uptake_report(muni, reports.parse_period("2026"), "grunnkrets")
+    rep = reports.uptake_report(muni, periods.parse_period("2026"), "grunnkrets")
     doc = formats.jsonstat(rep)
     assert doc["dimension"]["measure"]["category"]["label"]["checkins"] == "Besøk"
     assert "checkins" in doc["dimension"]["measure"]["category"]["index"]  # ids stay codes

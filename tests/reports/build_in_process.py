@@ -42,7 +42,7 @@ def main() -> None:
     from opplevelseskort import create_app
     from opplevelseskort.core import municipalities
     from opplevelseskort.extensions import db
-    from opplevelseskort.reports import services, store
+    from opplevelseskort.reports import periods, services, store
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SKIP_LOGGING_CONFIG": True, "TESTING": True,
                       "RATELIMIT_ENABLED": False, "SECRET_KEY": "determinism", "REPORT_ZONE_MIN_CARDS": 10,
@@ -52,7 +52,7 @@ def main() -> None:
         muni = municipalities.get_or_create_municipality("3001", "Testby")
         population.build(db, muni, seed=args.seed, shape=population.REAL if args.full else population.Shape(**SHAPE))
         db.session.commit()
-        pubs = services.build_publications(muni, services.parse_period("2026"))
+        pubs = services.build_publications(muni, periods.parse_period("2026"))
         out = {p.period.label: store.dump(p) for p in pubs}
         json.dump(out, sys.stdout, sort_keys=True, ensure_ascii=False)
 

@@ -20,7 +20,7 @@ import pytest
 from bench import population
 from opplevelseskort.extensions import db
 from opplevelseskort.reports import jobs as report_jobs
-from opplevelseskort.reports import services, store
+from opplevelseskort.reports import periods, services, store
 from opplevelseskort.reports.models import ZoneIndicator
 from opplevelseskort.zones.models import Zone
 
@@ -301,7 +301,7 @@ def synthetic(app, muni):
 
 
 def test_a_year_published_in_full_gives_nothing_away_and_keeps_the_headline(app, muni, synthetic):
-    period = services.parse_period("2026")
+    period = periods.parse_period("2026")
     tables, truth = _published(muni, period), _truth(app, muni, period)
     assert ":" not in truth.values()
     reader = Reader(muni, 2026)
@@ -322,7 +322,7 @@ def _whole_year(app, muni, reader) -> tuple[dict, dict]:
     labels = ["2026", *(f"2026-Q{q}" for q in range(1, 5)), *(f"2026-{m:02d}" for m in range(1, 13))]
     known, truth = {}, {}
     for label in labels:
-        period = services.parse_period(label)
+        period = periods.parse_period(label)
         published, true = _published(muni, period), _truth(app, muni, period)
         month = len(label) == 7 and "Q" not in label
         assert not month or {key[1] for key in published if key[0] == "u"} == {"total"}
@@ -351,13 +351,13 @@ def test_a_year_its_quarters_and_months_together_give_nothing_away(app, muni, sy
     assert not pinned, f"{len(pinned)} hidden cells are given away, e.g. {list(pinned.items())[:5]}"
     assert not small, f"{len(small)} hidden cells are known to be 1-4, e.g. {list(small.items())[:5]}"
     # a rebuild of the same data (another worker, another hash seed, an hourly refresh) hands out the same figures
-    before = store.stored(muni, services.parse_period("2026")).built_at
-    report_jobs.build_and_store(muni, services.parse_period("2026"))
+    before = store.stored(muni, periods.parse_period("2026")).built_at
+    report_jobs.build_and_store(muni, periods.parse_period("2026"))
     db.session.expire_all()
-    assert store.stored(muni, services.parse_period("2026")).built_at > before
+    assert store.stored(muni, periods.parse_period("2026")).built_at > before
     again = {}
     for label in {k[0] for k in known if k[0] != "sum"}:
-        again |= _prefixed(label, _published(muni, services.parse_period(label)))
+        again |= _prefixed(label, _published(muni, periods.parse_period(label)))
     assert again == {k: v for k, v in known.items() if k in again}
 
 
@@ -423,9 +423,9 @@ def test_a_rebuild_after_a_change_keeps_every_cell_it_hid_hidden(app, muni, synt
     from opplevelseskort.cards.models import Card, Child
     from opplevelseskort.checkin.models import CheckIn
 
-    year = services.parse_period("2026")
+    year = periods.parse_period("2026")
     report_jobs.build_and_store(muni, year)
-    first = {label: _published(muni, services.parse_period(label)) for label in ("2026", "2026-Q2", "2026-05")}
+    first = {label: _published(muni, periods.parse_period(label)) for label in ("2026", "2026-Q2", "2026-05")}
     truth = _truth(app, muni, year)
     # a zone whose few active children were hidden gets five more (the data version changes, and without the rule
     # the new build would show the zone, and the cells hidden with it, beside the old build's other pattern)
@@ -452,7 +452,7 @@ def test_a_rebuild_after_a_change_keeps_every_cell_it_hid_hidden(app, muni, synt
     report_jobs.build_and_store(muni, year)
     db.session.expire_all()
     for label, before in first.items():
-        after = _published(muni, services.parse_period(label))
+        after = _published(muni, periods.parse_period(label))
         kept = [k for k, v in before.items() if v == ":" and after.get(k) != ":"]
         assert not kept, f"{label}: {kept[:5]} were hidden and are now shown"
     assert any(v == ":" for v in first["2026"].values())

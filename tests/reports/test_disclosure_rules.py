@@ -9,7 +9,7 @@ import pytest
 from bench import population
 from opplevelseskort.core.errors import DomainError
 from opplevelseskort.extensions import db
-from opplevelseskort.reports import disclosure, formats, services, tables
+from opplevelseskort.reports import disclosure, formats, periods, services, tables
 from opplevelseskort.reports.disclosure import Need, System, protect, unmet
 from opplevelseskort.zones.models import Zone
 
@@ -148,7 +148,7 @@ def test_the_audit_catches_primary_suppression_alone(app, muni):
     """The audit is not a test that cannot fail: with secondary suppression switched off it finds figures given
     away in the same tables."""
     population.build(db, muni, seed=5)
-    period = services.parse_period("2026")
+    period = periods.parse_period("2026")
     with mock.patch("opplevelseskort.reports.disclosure.protect", lambda system, **kw: 0), \
             mock.patch.dict(disclosure._CACHE, clear=True):
         published = _published(muni, period)
@@ -167,7 +167,7 @@ def test_a_parentless_zone_with_three_children_gives_nothing_away(app, muni):
                                                                       checkins=1500, small_zones=2, tiny_zones=0))
     orphan = zones[f"{muni.number}9999"]
     assert orphan.parent_id is None
-    period = services.parse_period("2026")
+    period = periods.parse_period("2026")
     published, truth = _published(muni, period), _truth(app, muni, period)
     assert truth[("u", orphan.code, "children_with_card")] == 3
     # every level's table has the orphan as a row, so each adds up to the same municipality total
@@ -187,7 +187,7 @@ def test_a_parentless_zone_with_three_children_gives_nothing_away(app, muni):
 def test_the_plan_publishes_breakdowns_and_value_above_grunnkrets_only(app, muni):
     population.build(db, muni, seed=7, shape=population.Shape(grunnkretser=16, delomrader=4, children=400,
                                                                checkins=800, small_zones=1, tiny_zones=0))
-    year = services.parse_period("2026")
+    year = periods.parse_period("2026")
     with pytest.raises(DomainError) as refused:
         services.breakdown_report(muni, year, "grunnkrets", "age")
     assert refused.value.code == "breakdown_not_published" and "Delområde" in refused.value.message
@@ -197,7 +197,7 @@ def test_the_plan_publishes_breakdowns_and_value_above_grunnkrets_only(app, muni
     assert report.cells[code]["value_nok"].status == ".."
     assert ";..;" in "".join(formats.csv_rows(report))
     assert services.uptake_report(muni, year, "delomrade").cells["total"]["value_nok"].status is None
-    quarter = services.parse_period("2026-Q2")
+    quarter = periods.parse_period("2026-Q2")
     with pytest.raises(DomainError) as refused:
         services.uptake_report(muni, quarter, "delomrade")
     assert refused.value.code == "level_not_published"
@@ -219,7 +219,7 @@ def test_a_zone_level_of_tiny_zones_is_not_published_the_level_above_is(app, mun
     be hidden, slowly; the plan publishes the delområder instead (REPORT_ZONE_MIN_CARDS, default 10)."""
     population.build(db, muni, seed=9, shape=population.Shape(grunnkretser=60, delomrader=4, children=170,
                                                                checkins=200, small_zones=58, tiny_zones=0))
-    year = services.parse_period("2026")
+    year = periods.parse_period("2026")
     app.config["REPORT_ZONE_MIN_CARDS"] = 10
     try:
         assert services.published_levels(muni, year) == ["delomrade"]

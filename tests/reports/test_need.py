@@ -12,7 +12,7 @@ from opplevelseskort.cards import services as cards
 from opplevelseskort.checkin import services as checkin
 from opplevelseskort.extensions import db
 from opplevelseskort.partners import services as partners
-from opplevelseskort.reports import formats, need, services
+from opplevelseskort.reports import formats, need, periods, services
 from opplevelseskort.reports.models import ZoneIndicator
 from opplevelseskort.reports.suppression import Cell
 
@@ -136,7 +136,7 @@ def test_the_councils_yearly_report_is_a_pdf_in_bokmal_with_map_table_trend_and_
 
     from opplevelseskort.reports import jobs as report_jobs
 
-    report_jobs.build_and_store(muni, services.parse_period("2026"))
+    report_jobs.build_and_store(muni, periods.parse_period("2026"))
     login_as("analyst")
     r = client.get("/rapporter/arsrapport.pdf?year=2026")
     assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")

@@ -3,7 +3,7 @@
 import pytest
 
 from opplevelseskort.core.errors import DomainError
-from opplevelseskort.reports import services
+from opplevelseskort.reports import periods as services
 
 FAR = ["2026-01-01..9999-12-31", "0001-01-01..2026-12-31", "9999", "9999-Q4", "9999-12", "1899"]
 

@@ -11,14 +11,14 @@ from opplevelseskort.checkin import services as checkin
 from opplevelseskort.core.errors import DomainError, ImportFailed
 from opplevelseskort.extensions import db
 from opplevelseskort.partners import services as partners
-from opplevelseskort.reports import formats, services
+from opplevelseskort.reports import formats, periods, services
 from opplevelseskort.reports.models import ZoneIndicator
 from opplevelseskort.reports.suppression import primary_count
 
 from ..factories import child_input, guardian_input, offer_values
 
-P = services.parse_period("2026-03")
-Y = services.parse_period("2026")  # zone tables are the year's (the plan)
+P = periods.parse_period("2026-03")
+Y = periods.parse_period("2026")  # zone tables are the year's (the plan)
 
 
 @pytest.fixture
@@ -123,14 +123,14 @@ def test_reach_from_eligible_indicator(app, muni, world, zone_set):
                                               ("2026-04-01..2026-06-30", date(2026, 4, 1), date(2026, 7, 1)),
                                               ("2026-02-01..2026-02-28", date(2026, 2, 1), date(2026, 3, 1))])
 def test_periods(text, start, end):
-    p = services.parse_period(text)
+    p = periods.parse_period(text)
     assert (p.start, p.end) == (start, end)
 
 
 @pytest.mark.parametrize("text, label", [("2026-04-01..2026-06-30", "2026-Q2"), ("2026-01-01..2026-12-31", "2026"),
                                          ("2026-02-01..2026-02-28", "2026-02"), ("2026-q3", "2026-Q3")])
 def test_a_range_that_is_a_whole_period_is_that_period(text, label):
-    assert services.parse_period(text).label == label
+    assert periods.parse_period(text).label == label
 
 
 @pytest.mark.parametrize("text", ["2026-01-01..2026-11-23", "2026-01-01..2026-06-30", "2026-11-24..2026-11-24",
@@ -138,7 +138,7 @@ def test_a_range_that_is_a_whole_period_is_that_period(text, label):
 def test_a_range_of_dates_that_is_no_whole_period_is_refused_and_says_why(text):
     """Two ranges a day apart would give that day's children exactly: only whole periods, protected together."""
     with pytest.raises(DomainError) as exc:
-        services.parse_period(text)
+        periods.parse_period(text)
     assert exc.value.code == "period_not_whole"
     assert text in str(exc.value) and "-Q1" in str(exc.value)
 
@@ -146,7 +146,7 @@ def test_a_range_of_dates_that_is_no_whole_period_is_refused_and_says_why(text):
 @pytest.mark.parametrize("bad", ["", "26", "2026-Q5", "2026-13", "2026-06-30..2026-01-01", "last year"])
 def test_bad_periods(bad):
     with pytest.raises(DomainError) as exc:
-        services.parse_period(bad)
+        periods.parse_period(bad)
     assert exc.value.code == "period_invalid"
 
 

@@ -9,7 +9,7 @@ from opplevelseskort.accounts import services as accounts
 from opplevelseskort.core import municipalities
 from opplevelseskort.core.errors import ImportFailed
 from opplevelseskort.extensions import db
-from opplevelseskort.reports import formats, services
+from opplevelseskort.reports import formats, periods, services
 from opplevelseskort.reports.indicators import import_indicators, parse_column_map
 from opplevelseskort.reports.models import ZoneIndicator
 from opplevelseskort.zones import services as zones
@@ -150,7 +150,7 @@ def test_status_symbols_reach_pages_and_exports(baerum_asker, client, users):
     baerum, _asker = baerum_asker
     import_indicators("zone;indicator;year;value\n02190101;children_6_17;2026;..\n02190102;children_6_17;2026;40\n"
                       "02190101;low_income_children_share;2026;:\n", fmt="csv")
-    rep = services.uptake_report(baerum, services.parse_period("2026"), "grunnkrets")
+    rep = services.uptake_report(baerum, periods.parse_period("2026"), "grunnkrets")
     assert rep.cells["02190101"]["reach"].status == ".."
     assert rep.cells["total"]["reach"].status == ".."
     doc = formats.jsonstat(rep)

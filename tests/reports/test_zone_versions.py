@@ -7,7 +7,7 @@ import pytest
 from opplevelseskort.core.errors import DomainError, ImportFailed
 from opplevelseskort.extensions import db
 from opplevelseskort.reports import compare as versions
-from opplevelseskort.reports import services
+from opplevelseskort.reports import periods, services
 from opplevelseskort.reports.models import ZoneIndicator
 from opplevelseskort.zones import services as zones
 from opplevelseskort.zones import versions as zone_versions
@@ -267,7 +267,7 @@ def test_a_zone_change_counts_each_child_once_and_never_more_active_than_card_ho
     and the zones in force for the year are the rows."""
     active = _changed_world(muni, seed)
     for year in (2019, 2020):
-        period = services.parse_period(str(year))
+        period = periods.parse_period(str(year))
         every = list(db.session.scalars(db.select(zones.Zone).filter_by(municipality_id=muni.id)))
         in_force, remap = zone_versions.zones_in_force(muni, every, year)
         tree = services.tables.zone_tree(in_force)
@@ -288,7 +288,7 @@ def test_the_published_year_of_a_merger_shows_no_zone_with_more_active_than_card
     active = _changed_world(muni, 3)
     app.config.update(SUPPRESS_MIN_COUNT=1, SUPPRESS_MIN_DENOMINATOR=1)
     try:
-        report = services.uptake_report(muni, services.parse_period("2020"), "grunnkrets")
+        report = services.uptake_report(muni, periods.parse_period("2020"), "grunnkrets")
     finally:
         app.config.update(SUPPRESS_MIN_COUNT=5, SUPPRESS_MIN_DENOMINATOR=10)
     assert {z.version for z in report.zones} == {"2020"}
