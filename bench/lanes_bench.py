@@ -51,7 +51,7 @@ def one_run(rows: int, lanes: bool) -> tuple[float, float, float]:
     with app.app_context():
         db.create_all()
         muni = municipalities.get_or_create_municipality("3001", "Benk")
-        from opplevelseskort.zones import services as zones
+        from opplevelseskort.zones import imports as zones
 
         zones.import_zones_csv(muni, "code;name;level;parent\n30010101;Sone;grunnkrets;\n")
         a = create_staff_user("a@bench.no", "benk og bord 42", Role.CASEWORKER, municipality_id=muni.id)

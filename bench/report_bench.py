@@ -1,7 +1,7 @@
 """Reports on PostgreSQL: what a request costs now that publications are stored, what a build costs, whether the
 report statements keep their plan on a long-lived connection, and CSV export memory.
 
-1. Served: `services.uptake_report` as a page, export or API call runs it (the stored publication read and shaped),
+1. Served: `published.uptake_report` as a page, export or API call runs it (the stored publication read and shaped),
    as a ratio to hand-written SQL for one level (a GROUP BY over check-ins and one over cards), min/median/max of
    `--runs` each, interleaved.
 2. Built: the publication job (`reports.jobs.build_and_store`: every table of the year and its quarters counted and
@@ -68,20 +68,20 @@ def run(cards: int, checkins: int, name: str, runs: int, repeat: int, full: bool
     url = fresh_database(name)
     app = make_app(url)
     from opplevelseskort.extensions import db
-    from opplevelseskort.reports import jobs, periods, services
+    from opplevelseskort.reports import jobs, periods, published
 
     with app.app_context():
         t0 = time.perf_counter()
         data = generate(db, cards, 50, checkins)
         db.session.commit()
         gen = time.perf_counter() - t0
-        muni = services.municipality_for(None, data["municipality"])
+        muni = published.municipality_for(None, data["municipality"])
         period = periods.parse_period(str(data["year"]))
         out = {"gen": gen}
 
         def served():
             db.session.expire_all()
-            return services.uptake_report(muni, period, "delomrade")
+            return published.uptake_report(muni, period, "delomrade")
 
         def hand_written():
             db.session.execute(sa.text(

@@ -24,6 +24,7 @@ from .core.cli import fail
 from .core.errors import DomainError
 from .core.models import Municipality, Role
 from .extensions import db
+from .zones import imports as zone_imports
 from .zones import services as zones
 from .zones.models import Zone
 
@@ -115,7 +116,7 @@ def build_demo(*, small: bool = False) -> tuple[Municipality, dict[str, int]]:
     if non_demo_data_present():
         raise DomainError("demo_refused", "The database holds non-demo data; refusing to load demo data into it.")
     muni = municipalities.get_or_create_municipality(DEMO_NUMBER, DEMO_NAME)
-    zones.import_zones_geojson(muni, demo_geojson(small=small), code_property="grunnkretsnummer",
+    zone_imports.import_zones_geojson(muni, demo_geojson(small=small), code_property="grunnkretsnummer",
                                name_property="grunnkretsnavn", level="grunnkrets", parent_prefix=6,
                                parent_level="delomrade", parent_name_property="delomradenavn")
     if not small and not db.session.scalar(db.select(Zone.id).filter_by(municipality_id=muni.id, code=UNKNOWN_CODE)):

@@ -20,6 +20,7 @@ from opplevelseskort.core import municipalities as services
 from opplevelseskort.core.models import Role
 from opplevelseskort.extensions import db
 from opplevelseskort.partners.services import create_staff_user
+from opplevelseskort.zones import imports as zone_imports
 from opplevelseskort.zones import services as zones
 
 from .oidc_provider import canaille, canaille_server  # noqa: F401  (a real OpenID provider for sign-in tests)
@@ -216,7 +217,7 @@ def zone_set(muni):
     """Three grunnkretser with square boundaries in two delområder (300101, 300102)."""
     import json
 
-    zones.import_zones_geojson(muni, json.dumps(GRID_GEOJSON), code_property="grunnkretsnummer",
+    zone_imports.import_zones_geojson(muni, json.dumps(GRID_GEOJSON), code_property="grunnkretsnummer",
                                name_property="grunnkretsnavn", level="grunnkrets", parent_prefix=6)
     db.session.flush()
     return {z.code: z for z in db.session.scalars(db.select(zones.Zone).filter_by(municipality_id=muni.id))}

@@ -30,7 +30,7 @@ from ..core.permissions import ALL_STAFF, private_page, roles_required
 from ..core.qr import qr_svg_inline
 from ..core.uow import refused
 from ..extensions import csrf, db, limiter
-from . import oidc, passkeys
+from . import oidc, oidc_providers, passkeys
 from . import services as accounts
 from . import tokens as api_tokens
 from .forms import LoginForm, PasswordChangeForm, PasswordSetForm, ReauthForm, SecondFactorForm, TokenForm
@@ -121,7 +121,7 @@ def _login_choices() -> dict:
     return {"providers": offered, "local_login": current_app.config["OIDC_LOCAL_LOGIN"] or not offered}
 
 
-def _provider_or_404(name: str) -> oidc.Provider:
+def _provider_or_404(name: str) -> oidc_providers.Provider:
     provider = oidc.provider(name)
     if provider is None:
         abort(404)

@@ -18,7 +18,8 @@ from ..accounts.permissions import scope_required
 from ..core.models import Role
 from ..core.permissions import current_actor, roles_required
 from ..core.uow import refused
-from ..reports import gis, services
+from ..reports import gis
+from ..reports import published as services
 from .schema import Answer, Schema, operation
 from .views import bp
 

@@ -12,7 +12,8 @@ from ..accounts.permissions import scope_required
 from ..core.exports import attachment
 from ..core.models import Role
 from ..core.permissions import roles_required
-from ..reports import formats, periods, services
+from ..reports import formats, periods
+from ..reports import published as services
 from .schema import Answer, Schema, operation
 from .views import bp
 

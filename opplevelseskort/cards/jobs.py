@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import User
-from ..core import files, jobs
+from ..core import files, jobs, uploads
 from ..core.clock import utcnow
 from ..core.errors import DomainError
 from ..core.models import JobRun, Municipality
@@ -54,7 +54,7 @@ def delete_kept_uploads(now: datetime | None = None) -> dict:
     """A household file kept for "import now" after a dry run holds children's and guardians' data: it is
     deleted 24 hours after it was uploaded, imported or not."""
     cutoff = (now or utcnow()) - KEEP_UPLOADS
-    n = files.delete_older(UPLOAD_PREFIX, cutoff) + files.delete_older(jobs.UPLOADS, cutoff)
+    n = files.delete_older(UPLOAD_PREFIX, cutoff) + files.delete_older(uploads.UPLOADS, cutoff)
     return {"deleted": n}
 
 

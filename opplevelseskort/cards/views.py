@@ -13,7 +13,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ..accounts.permissions import fresh_login_required
-from ..core import files, jobs, nav, tenancy
+from ..core import files, jobs, nav, tenancy, uploads
 from ..core.forms import ActionForm
 from ..core.guards import form_page
 from ..core.i18n import current_locale_code
@@ -381,7 +381,7 @@ def bulk_import():
         files.put_stream(key, form.file.data.stream, "text/csv")
         with refused(lambda problems: form_page("cards/import.html", form, errors=problems, preview=None, kept=None,
                                                 columns=applications.IMPORT_COLUMNS)):
-            jobs.check_upload_quota(current_user)
+            uploads.check_upload_quota(current_user)
         run = jobs.start(card_jobs.household_import, actor=current_user, municipality_id=_municipality().id,
                          upload=key, dry_run=bool(form.dry_run.data), page={"token": token})
         return redirect(url_for("cards.import_job", run_id=run.id))

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from . import jobs, municipalities, nav, outbox, tenancy
+from . import jobs, municipalities, nav, outbox, tenancy, uploads
 from .exports import attachment
 from .forms import ROLE_LABELS, LanguageForm, MunicipalityForm, MunicipalitySettingsForm
 from .guards import form_page, safe_next
@@ -139,7 +139,7 @@ def jobs_overview():
     failed in the last week (with their message and a link to the job's page)."""
     return render_template("core/jobs.html", rows=jobs.schedule_overview(), backlog=jobs.backlog(),
                            failures=jobs.recent_failures(current_user), running=jobs.running_now(current_user),
-                           uploads=jobs.upload_use(current_user), quota=current_app.config)
+                           uploads=uploads.upload_use(current_user), quota=current_app.config)
 
 
 @bp.route("/admin/kommune", methods=["GET", "POST"])

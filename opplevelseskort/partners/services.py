@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, g, has_request_context
+from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 
 from ..accounts import services as accounts
@@ -174,8 +174,9 @@ def partners_waiting_count(actor: User) -> int:
 
 
 def _known_partners() -> dict | None:
-    """What this request learnt of users' partners (partners' own memo: no other part fills or reads it)."""
-    return g.setdefault("_partner_of", {}) if has_request_context() else None
+    """What this request learnt of users' partners (partners' own memo, in the request's WSGI environ: no other
+    part fills or reads it)."""
+    return request.environ.setdefault("opplevelseskort.partners.partner_of", {}) if has_request_context() else None
 
 
 def partner_id_of(user: User) -> int | None:

@@ -13,7 +13,8 @@ from ..core.cli import fail, import_progress
 from ..core.errors import DomainError
 from ..core.models import Municipality
 from ..extensions import db
-from . import formats, levekar, periods, services
+from . import formats, levekar, periods
+from . import published as services
 from .indicators import import_indicators, parse_column_map
 
 report_cli = AppGroup("report", help="Zone reports for the analysis layer.")

@@ -22,7 +22,7 @@ from ..core.errors import DomainError
 from ..core.models import Municipality
 from ..extensions import db
 from ..zones.models import Zone, ZoneCorrespondence
-from . import levekar, periods, services
+from . import levekar, periods, published, services
 from .models import ZoneIndicator
 
 
@@ -96,7 +96,7 @@ def _in_version(values: dict[str, Value], municipality: Municipality, year: int)
 def _uptake_values(municipality: Municipality, measure: str, year: int, level: str) -> dict[str, Value]:
     """A published count per zone (hidden stays hidden: None with its symbol), on the zones the year's publication
     counts on: those in force, and a zone of another version no change list leads from."""
-    report = services.uptake_report(municipality, periods.parse_period(str(year)), level)
+    report = published.uptake_report(municipality, periods.parse_period(str(year)), level)
     return {z.code: Value(z, services.shown(report.cells[z.code][measure]), status=report.cells[z.code][measure].status)
             for z in report.zones}
 

@@ -29,8 +29,9 @@ from ..core.guards import load_json_upload
 from ..core.models import Municipality
 from ..extensions import db
 from ..zones import services as zone_services
+from ..zones.imports import counts_text
 from ..zones.models import Zone
-from ..zones.services import counts_text, normalise_code
+from ..zones.services import normalise_code
 from .models import ZoneIndicator
 
 UNKNOWN_GRUNNKRETS_SUFFIX = "9999"

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import User
-from ..core import files, jobs, municipalities
+from ..core import files, jobs, municipalities, uploads
 from ..core.clock import today
 from ..core.models import JobRun, Municipality
 from ..extensions import db
@@ -20,7 +20,7 @@ from .indicators import import_indicators
 @jobs.job("indicator_import", title=_l("Levekårsindikatorer"))
 def indicator_import(run: JobRun, *, upload: str, fmt: str, skip_unknown: bool) -> dict:
     """Every value valid or nothing is written; the page then shows what was stored per municipality."""
-    data = jobs.open_upload(upload) if fmt == "csv" else jobs.read_upload(upload)  # a CSV is streamed
+    data = uploads.open_upload(upload) if fmt == "csv" else uploads.read_upload(upload)  # a CSV is streamed
     actor = db.session.get(User, run.actor_id)
     result = import_indicators(data, fmt=fmt, actor=actor, skip_unknown=skip_unknown,
                                allowed=municipalities.municipalities_for(actor), progress=jobs.reporter(run))
@@ -31,7 +31,7 @@ def indicator_import(run: JobRun, *, upload: str, fmt: str, skip_unknown: bool) 
 @jobs.job("own_index_import", title=_l("Kommunens egen levekårsindeks"))
 def own_index_import(run: JobRun, *, upload: str, fmt: str, method: str, method_version: str) -> dict:
     """A municipality's own levekårsindeks, all rows or none."""
-    data = jobs.open_upload(upload) if fmt == "csv" else jobs.read_upload(upload)
+    data = uploads.open_upload(upload) if fmt == "csv" else uploads.read_upload(upload)
     municipality = db.session.get(Municipality, run.municipality_id)
     n = levekar.import_own_index(municipality, data, fmt=fmt, method=method, method_version=method_version,
                                  actor=db.session.get(User, run.actor_id))

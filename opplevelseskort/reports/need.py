@@ -21,7 +21,7 @@ from ..core.errors import DomainError
 from ..core.models import Municipality
 from ..extensions import db
 from ..zones.models import Zone
-from . import periods, services
+from . import periods, published, services
 from .models import ZoneIndicator
 from .suppression import SUPPRESSED
 from .tables import LOW_INCOME_KEY
@@ -125,7 +125,7 @@ def _indicator_year(municipality: Municipality, key: str, year: int) -> int | No
 def need_by_zone(municipality: Municipality, level: str, key: str, year: int) -> tuple[dict, dict]:
     """Children in need per zone of the level (the zone's own figure, else the sum of the zones it holds) and
     SSB's symbol where the figure is missing."""
-    all_zones, tree = services._zones(municipality)
+    all_zones, tree = services.report_zones(municipality)
     if level not in tree.row_of:
         raise DomainError("level_unknown", _("Ingen soner på nivået «%(level)s».", level=level))
     row_of = tree.row_of[level]
@@ -160,7 +160,7 @@ def need_table(municipality: Municipality, year: int, level: str, key: str, pool
             "Ingen indikator er importert ennå. Importer for eksempel SSBs «barn i husholdninger med vedvarende lav "
             "inntekt» per sone først."))
     years = list(range(year - pool + 1, year + 1))
-    reports = [services.uptake_report(municipality, periods.parse_period(str(y)), level) for y in years]
+    reports = [published.uptake_report(municipality, periods.parse_period(str(y)), level) for y in years]
     indicator_years, needs = [], []
     for y in years:
         iy = _indicator_year(municipality, key, y)

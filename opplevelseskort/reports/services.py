@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context
@@ -24,9 +23,7 @@ from ..cards.models import Card, Child
 from ..checkin.models import CheckIn
 from ..core import jobs
 from ..core.errors import DomainError
-from ..core.labels import label
 from ..core.models import JobRun, JobStatus, Municipality
-from ..core.tenancy import current_municipality
 from ..extensions import db
 from ..partners.models import Booking, BookingStatus, Occasion, Offer
 from ..zones.models import Zone
@@ -41,10 +38,15 @@ from .suppression import SUPPRESSED, Cell
 log = logging.getLogger(__name__)
 
 
-# The report's vocabulary, defined with the tables (read here by the pages, the exports, the need table and the GIS)
 COUNT_MEASURES, RATE_MEASURES, MEASURES = tables.COUNT_MEASURES, tables.RATE_MEASURES, tables.MEASURES
+
+
 LOW_INCOME_KEY = tables.LOW_INCOME_KEY
+
+
 shown = tables.shown
+
+
 ELIGIBLE_KEY = "children_6_17"
 
 
@@ -450,7 +452,7 @@ def _collect(municipality: Municipality, period: Period, all_zones: list[Zone], 
     return _Parts(tree, counts, uptake_levels, breakdowns, grant, system)
 
 
-def _zones(municipality: Municipality, year: int | None = None) -> tuple[list[Zone], tables.Tree]:
+def report_zones(municipality: Municipality, year: int | None = None) -> tuple[list[Zone], tables.Tree]:
     """The zones a period's tables are made of: those in force in the year (the latest classification version
     not after it), and a zone of another version that no change list leads from (what was recorded on it is
     counted there, never lost). Without a year, every zone."""
@@ -561,29 +563,6 @@ def _grant_table(pub: Publication, grant: dict) -> dict:
 MUNICIPALITY_LEVEL = "municipality"  # the municipality as a whole: a level every period publishes
 
 
-def uptake_report(municipality: Municipality, period: Period, level: str = "grunnkrets") -> Report:
-    """Counts and rates per zone with disclosure control applied (the only view analysts ever get); level
-    `municipality` is the municipality's own row, published for every period."""
-    pub = publication(municipality, period)
-    if level == MUNICIPALITY_LEVEL:
-        row = pub.municipality_row
-        return Report(row.municipality, row.period, MUNICIPALITY_LEVEL, [], row.cells)
-    if level not in pub.levels:
-        raise DomainError("level_unknown", _("Ingen soner på nivået «%(level)s».", level=level))
-    if level not in pub.reports:
-        where = ", ".join(str(label("zone_level", lv)) for lv in pub.reports)
-        raise DomainError("level_not_published", _(
-            "Tallene for denne perioden publiseres ikke på nivået «%(level)s», der de er for små (perioder kortere "
-            "enn et år, eller soner med få barn). Velg et helt år, eller et av disse nivåene: %(levels)s.",
-            level=label("zone_level", level), levels=where or str(_("hele kommunen"))))
-    return pub.reports[level]
-
-
-def municipality_report(municipality: Municipality, period: Period) -> Report:
-    """The municipality as a whole: the one row every period publishes (a quarter, a month: no zones)."""
-    return publication(municipality, period).municipality_row
-
-
 def _rate(num, den, num_cell: Cell, den_cell: Cell | None, min_den: int) -> Cell:
     if den is None or den == 0:
         return Cell(None)
@@ -591,99 +570,4 @@ def _rate(num, den, num_cell: Cell, den_cell: Cell | None, min_den: int) -> Cell
     if den < min_den or num_cell.suppressed or (den_cell is not None and den_cell.suppressed):
         cell.status = SUPPRESSED
     return cell
-
-
-def municipality_for(user: User | None, number: str | None) -> Municipality:
-    """The municipality a report is about: the one named (within the user's reach), else the request's own."""
-    if number:
-        q = db.select(Municipality).where(Municipality.number == number)
-        if user is not None and user.municipality_id is not None:
-            q = q.where(Municipality.id == user.municipality_id)
-        muni = db.session.scalar(q)
-    elif user is not None and user.municipality_id is not None:
-        muni = db.session.get(Municipality, user.municipality_id)
-    else:
-        muni = current_municipality()
-    if muni is None:
-        if number:
-            raise DomainError("municipality_unknown", _("Ukjent kommune: %(number)s.", number=number))
-        raise DomainError("municipality_unknown", _("Ukjent kommune."))
-    return muni
-
-
-def reach_vs_low_income(report: Report, year: int) -> list[dict]:
-    """Each zone's reach set against its share of children in persistent low-income households."""
-    ids = {z.id: z for z in report.zones}
-    found = db.session.execute(db.select(ZoneIndicator.zone_id, ZoneIndicator.value, ZoneIndicator.status).where(
-        ZoneIndicator.key == LOW_INCOME_KEY, ZoneIndicator.year == year, ZoneIndicator.zone_id.in_(list(ids) or [0]))).all()
-    rows = {zid: v for zid, v, _s in found}
-    symbols = {zid: s for zid, v, s in found if v is None and s}
-    out = []
-    for z in report.zones:
-        cell = report.cells[z.code]["reach"]
-        out.append({"zone": z, "reach": shown(cell), "reach_suppressed": cell.suppressed,
-                    "reach_status": cell.status, "low_income": rows.get(z.id), "low_income_status": symbols.get(z.id)})
-    return sorted(out, key=lambda r: (-(r["low_income"] or 0), r["reach"] if r["reach"] is not None else 9))
-
-
-def grant_report(municipality: Municipality, year: int) -> dict:
-    """Children reached by age band and gender, check-ins and value by category, loans (for funders).
-
-    The grant tables are part of the year's publication, so the same disclosure control covers them and the zone
-    tables together. A category's value (visits x price) is hidden with its visit count.
-    """
-    return publication(municipality, Period(str(year), date(year, 1, 1), date(year + 1, 1, 1))).grant
-
-
-def breakdown_report(municipality: Municipality, period: Period, level: str, by: str) -> dict:
-    """Active children (at their first visit) and check-ins per zone and age band or gender, protected with
-    every other table of the period."""
-    if by not in ("age", "gender"):
-        raise DomainError("breakdown_invalid", _("Ukjent inndeling «%(value)s». Bruk age eller gender.", value=by))
-    pub = publication(municipality, period)
-    if level == MUNICIPALITY_LEVEL:
-        found = next((b for (lv, b_by), b in pub.breakdowns.items() if b_by == by), None)
-        if found is None:
-            raise DomainError("breakdown_not_published", _(
-                "Fordelingen publiseres bare for hele år (%(period)s er kortere).", period=period.label))
-        return {**found, "zones": [], "level": MUNICIPALITY_LEVEL}
-    if level not in pub.levels:
-        raise DomainError("level_unknown", _("Ingen soner på nivået «%(level)s».", level=level))
-    if (level, by) not in pub.breakdowns:
-        where = ", ".join(str(label("zone_level", lv)) for lv in plan.levels_for(
-            by, pub.levels, yearly=periods.is_calendar_year(period)))
-        raise DomainError("breakdown_not_published", _(
-            "Fordelingen publiseres ikke på nivået «%(level)s», der tallene er for små. Den publiseres for "
-            "hele kommunen og på disse nivåene: %(levels)s.", level=label("zone_level", level), levels=where or "–"))
-    return pub.breakdowns[(level, by)]
-
-
-def levels_to_choose(municipality: Municipality, period_text: str) -> list[str]:
-    """The zone levels the report page offers for what the analyst typed: those the plan publishes for that period,
-    or every level while the text is not yet a period (the page then says what is wrong with it)."""
-    try:
-        return published_levels(municipality, periods.parse_period(period_text))
-    except DomainError:
-        return levels_of(municipality)
-
-
-def published_levels(municipality: Municipality, period: Period) -> list[str]:
-    """The zone levels (finest first) the zone table is published at for this period (the plan, and zones large
-    enough)."""
-    return list(publication(municipality, period).reports)
-
-
-def plan_for(municipality: Municipality) -> list[tuple[object, list[str], list[str] | None]]:
-    """The publication plan for this municipality's levels, with the levels' names: what the report page shows."""
-    levels = _zones(municipality)[1].levels
-
-    def names(lvs):
-        return None if lvs is None else [str(label("zone_level", lv)) for lv in lvs]
-
-    return [(table, names(year), names(shorter)) for table, year, shorter in plan.describe(levels)]
-
-
-def levels_of(municipality: Municipality) -> list[str]:
-    """The zone levels the municipality has (a report can be asked for at each)."""
-    return sorted(set(db.session.scalars(db.select(Zone.level).filter_by(municipality_id=municipality.id))))
 

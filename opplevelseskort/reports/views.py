@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..core import jobs, nav, tenancy
+from ..core import jobs, nav, tenancy, uploads
 from ..core.clock import today
 from ..core.errors import DomainError
 from ..core.exports import attachment
@@ -31,7 +31,7 @@ from ..core.permissions import roles_required
 from ..core.uow import refused
 from ..zones import jobs as zone_jobs
 from . import compare as versions
-from . import council, formats, gis, levekar, need, periods, services, store
+from . import council, formats, gis, levekar, need, periods, published, services, store
 from . import jobs as report_jobs
 from .forms import (
     CompareForm,
@@ -55,14 +55,14 @@ def _municipality():
         _muni, choose = tenancy.municipality_or_choose()
         if choose is not None:
             abort(choose)
-    return services.municipality_for(current_user, number)
+    return published.municipality_for(current_user, number)
 
 
 def _filters():
     form = ReportFilterForm(request.args)
     muni = _municipality()
     period_text = form.period.data or periods.default_period(muni)
-    levels = services.levels_to_choose(muni, period_text)
+    levels = published.levels_to_choose(muni, period_text)
     # a shorter period than a year is published for the municipality as a whole (the plan): no level to choose
     form.level.choices = [(lv, label("zone_level", lv)) for lv in levels] or [("", _("Hele kommunen"))]
     level = form.level.data if form.level.data in levels else ("grunnkrets" if "grunnkrets" in levels else
@@ -118,7 +118,7 @@ def dashboard():
 
     with refused(no_report):
         period = periods.parse_period(period_text)
-        report = services.uptake_report(muni, period, level) if level else services.municipality_report(muni, period)
+        report = published.uptake_report(muni, period, level) if level else published.municipality_report(muni, period)
     year = report.period.start.year
     trend = []
     for q in range(1, 5):
@@ -126,9 +126,9 @@ def dashboard():
         trend.append((f"{year}-Q{q}", services.shown(total["children_with_card"]), services.shown(total["active_children"]),
                       services.shown(total["checkins"])))
     return render_template("reports/dashboard.html", form=form, report=report, measures=services.MEASURES,
-                           trend=trend, reach_rows=services.reach_vs_low_income(report, year),
+                           trend=trend, reach_rows=published.reach_vs_low_income(report, year),
                            as_of=services.publication(muni, period).built_at,
-                           plan=services.plan_for(muni),
+                           plan=published.plan_for(muni),
                            geo_url=url_for("reports.export", format="geojson", period=period_text, level=level),
                            tile_url=current_app.config.get("MAP_TILE_URL", ""))
 
@@ -140,7 +140,7 @@ def export():
     fmt = request.args.get("format", "csv")
     with refused(redirect_to=url_for("reports.dashboard")):
         period = periods.parse_period(period_text)
-        report = services.uptake_report(muni, period, level) if level else services.municipality_report(muni, period)
+        report = published.uptake_report(muni, period, level) if level else published.municipality_report(muni, period)
         body, mimetype = formats.render(report, fmt, "," if request.args.get("sep") == "comma" else ";",
                                         epsg=request.args.get("epsg", 25833, type=int))
     headers = attachment("opptak", level or "kommune", period.label, ext=formats.EXTENSIONS[fmt])
@@ -154,7 +154,7 @@ def export():
 def grant():
     muni = _municipality()
     year = year_arg()
-    data = services.grant_report(muni, year)
+    data = published.grant_report(muni, year)
     as_of = services.publication(muni, periods.parse_period(str(year))).built_at
     if request.args.get("format") == "csv":
         return Response(formats.grant_csv(data), content_type="text/csv; charset=utf-8",
@@ -167,7 +167,7 @@ def grant():
 def indicators():
     form = IndicatorImportForm()
     if form.validate_on_submit():
-        upload = jobs.keep_upload("indicators", current_user, form.file.data.stream)
+        upload = uploads.keep_upload("indicators", current_user, form.file.data.stream)
         run = jobs.start(report_jobs.indicator_import, actor=current_user,
                          municipality_id=current_user.municipality_id, upload=upload, fmt=form.kind.data,
                          skip_unknown=bool(form.skip_unknown.data), back="reports.indicators")
@@ -234,7 +234,7 @@ def compare():
     choices = [(f"uptake:{m}", label("measure", m)) for m in versions.UPTAKE_MEASURES]
     choices += [("index", _("Levekårsindeks"))] + [(k, k) for k in keys]
     form.indicator.choices = choices
-    levels = services.levels_of(muni)
+    levels = published.levels_of(muni)
     form.level.choices = [(lv, label("zone_level", lv)) for lv in levels] or [("", "–")]
     form.validate()
     rows = None
@@ -271,7 +271,7 @@ def _upload_job(form, job, *, back: str, upload_kind: str, fields: dict[str, str
             for message in errors:
                 flash(message, "error")
         return redirect(url_for(back))
-    upload = jobs.keep_upload(upload_kind, current_user, form.file.data.stream)
+    upload = uploads.keep_upload(upload_kind, current_user, form.file.data.stream)
     run = jobs.start(job, actor=current_user, municipality_id=muni.id, upload=upload, back=back,
                      **{param: getattr(form, name).data for param, name in fields.items()})
     return redirect(url_for("core.job_page", run_id=run.id))
@@ -295,7 +295,7 @@ def need_page():
     form = NeedFilterForm(request.args)
     keys = need.indicator_keys(muni)
     form.indicator.choices = [(k, label("indicator", k)) for k in keys] or [("", _("Ingen indikatorer importert"))]
-    levels = services.levels_to_choose(muni, str(form.year.data or today().year))
+    levels = published.levels_to_choose(muni, str(form.year.data or today().year))
     form.level.choices = [(lv, label("zone_level", lv)) for lv in levels]
     form.validate()
     key = form.indicator.data if form.indicator.data in keys else need.default_key(keys)

@@ -12,7 +12,7 @@ from ..core import municipalities as services
 from ..core.cli import fail, import_progress
 from ..core.errors import DomainError
 from ..extensions import db
-from . import services as zones
+from . import imports as zones
 
 zones_cli = AppGroup("zones", help="Import and list zones.")
 

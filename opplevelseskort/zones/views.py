@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..core import jobs, municipalities, nav, tenancy
+from ..core import jobs, municipalities, nav, tenancy, uploads
 from ..core.guards import form_page
 from ..core.models import Role
 from ..core.permissions import can_access_municipality, roles_required
@@ -82,7 +82,7 @@ def zone_import():
                        "parent_prefix": form.parent_prefix.data, "parent_level": form.parent_level.data or "delomrade",
                        "parent_name_property": (form.parent_name_property.data or "").strip() or None,
                        "repair": bool(form.repair.data)}
-        upload = jobs.keep_upload("zones", current_user, form.file.data.stream)
+        upload = uploads.keep_upload("zones", current_user, form.file.data.stream)
         run = jobs.start(zone_jobs.zone_import, actor=current_user, municipality_id=muni.id, upload=upload,
                          kind=form.kind.data, options=options, back="zones.zone_list")
         return redirect(url_for("core.job_page", run_id=run.id))

@@ -292,7 +292,7 @@ def test_an_unsigned_id_token_is_refused(oidc_app, canaille, muni):
 
 
 def test_the_algorithm_list_never_admits_none_or_a_symmetric_key_unasked():
-    from opplevelseskort.accounts.oidc import ConfigError, providers_from
+    from opplevelseskort.accounts.oidc_providers import ConfigError, providers_from
 
     base = {"name": "x", "issuer": "https://idp.example", "client_id": "c", "municipality": "3001"}
     with pytest.raises(ConfigError, match="none"):
@@ -490,6 +490,6 @@ def test_secrets_come_from_the_environment_only():
         cfg = load_config("/tmp", {"OIDC_PROVIDERS": json.dumps(entry)})
     finally:
         del os.environ["X_SECRET"]
-    from opplevelseskort.accounts.oidc import providers_from
+    from opplevelseskort.accounts.oidc_providers import providers_from
     assert providers_from(cfg["OIDC_PROVIDERS"], cfg["OIDC_SECRETS"])[0].client_secret == "from-env"
     assert providers_from(cfg["OIDC_PROVIDERS"], {})[0].client_secret == ""

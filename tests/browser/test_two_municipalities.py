@@ -14,7 +14,7 @@ from opplevelseskort.extensions import db
 from opplevelseskort.partners import services as partners
 from opplevelseskort.partners.models import Partner, PartnerStatus
 from opplevelseskort.partners.services import create_staff_user
-from opplevelseskort.zones import services as zones
+from opplevelseskort.zones import imports as zones
 
 from ..conftest import IS_PG, TEST_CONFIG, _worker_db_url
 from ..factories import child_input, guardian_input

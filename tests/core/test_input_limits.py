@@ -76,7 +76,7 @@ def test_json_nested_100000_deep_is_refused_by_name_in_zone_and_indicator_import
 
     from opplevelseskort.core.errors import ImportFailed
     from opplevelseskort.reports.indicators import import_indicators
-    from opplevelseskort.zones import services as zones
+    from opplevelseskort.zones import imports as zones
 
     deep = ("[" * 100_000 + "]" * 100_000).encode()
     with pytest.raises(ImportFailed) as exc:
@@ -109,7 +109,7 @@ def test_a_one_megabyte_csv_field_is_a_named_refusal_in_every_csv_import(muni, u
     from opplevelseskort.cards import applications
     from opplevelseskort.core.errors import ImportFailed
     from opplevelseskort.reports.indicators import import_indicators
-    from opplevelseskort.zones import services as zones
+    from opplevelseskort.zones import imports as zones
 
     big = '"' + "x" * 1_000_000 + '"'
     for run in (lambda: zones.import_zones_csv(muni, f"code;name;level\nA;{big};x\n".encode()),
@@ -148,7 +148,7 @@ def test_a_csv_beyond_the_row_limit_is_refused_by_name(monkeypatch, muni):
 
     from opplevelseskort.core import csvfile
     from opplevelseskort.core.errors import ImportFailed
-    from opplevelseskort.zones import services as zones
+    from opplevelseskort.zones import imports as zones
 
     monkeypatch.setattr(csvfile, "MAX_ROWS", 100)
     with pytest.raises(ImportFailed) as exc:

@@ -8,7 +8,7 @@ import io
 
 import sqlalchemy as sa
 
-from opplevelseskort.core import jobs
+from opplevelseskort.core import jobs, uploads
 from opplevelseskort.core.models import JobRun, JobStatus
 from opplevelseskort.extensions import db
 
@@ -23,7 +23,7 @@ def _upload(client, text: str, dry_run: bool = True):
 
 
 def _kept(user) -> tuple[int, int]:
-    return jobs.stored_uploads([user.id])
+    return uploads.stored_uploads([user.id])
 
 
 def test_a_users_kept_uploads_have_a_quota_with_a_clear_message(app, client, login_as, zone_set, users):

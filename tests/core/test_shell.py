@@ -193,7 +193,7 @@ def test_staff_pages_show_words_not_codes(client, users, muni, zone_set):
 
 def test_jsonstat_measure_labels_are_words(app, muni, zone_set):
     from opplevelseskort.reports import formats, periods
-    from opplevelseskort.reports import services as reports
+    from opplevelseskort.reports import published as reports
 
     rep = reports.uptake_report(muni, periods.parse_period("2026"), "grunnkrets")
     doc = formats.jsonstat(rep)

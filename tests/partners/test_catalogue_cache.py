@@ -9,6 +9,7 @@ import pytest
 from opplevelseskort.core.models import Municipality
 from opplevelseskort.extensions import db
 from opplevelseskort.partners import catalogue_cache, services
+from opplevelseskort.zones import imports as zone_imports
 from opplevelseskort.zones import services as zones
 
 from ..factories import offer_values
@@ -124,10 +125,10 @@ SERVICES = {
     "set_offer_image": lambda w: services.set_offer_image(w["offer"], _jpeg(), actor=w["users"]["partner"]),
     "update_zone": lambda w: zones.update_zone(w["zone"], name="Nytt navn", level=w["zone"].level, parent_code=None,
                                                actor=w["users"]["admin"]),
-    "import_zones_csv": lambda w: zones.import_zones_csv(w["muni"], ZONE_CSV),
-    "import_zones_geojson": lambda w: zones.import_zones_geojson(w["muni"], ZONE_GEOJSON, code_property="grunnkretsnummer",
+    "import_zones_csv": lambda w: zone_imports.import_zones_csv(w["muni"], ZONE_CSV),
+    "import_zones_geojson": lambda w: zone_imports.import_zones_geojson(w["muni"], ZONE_GEOJSON, code_property="grunnkretsnummer",
                                                                  name_property="grunnkretsnavn", level="grunnkrets"),
-    "import_zone_mapping": lambda w: zones.import_zone_mapping(w["muni"], "grunnkrets;sone\n30010101;300102\n"),
+    "import_zone_mapping": lambda w: zone_imports.import_zone_mapping(w["muni"], "grunnkrets;sone\n30010101;300102\n"),
     "add_unknown_zone": lambda w: zones.add_unknown_zone(w["muni"].id, "30019999", "Uoppgitt grunnkrets"),
 }
 

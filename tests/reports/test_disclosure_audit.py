@@ -20,7 +20,7 @@ import pytest
 from bench import population
 from opplevelseskort.extensions import db
 from opplevelseskort.reports import jobs as report_jobs
-from opplevelseskort.reports import periods, services, store
+from opplevelseskort.reports import periods, published, services, store
 from opplevelseskort.reports.models import ZoneIndicator
 from opplevelseskort.zones.models import Zone
 
@@ -364,7 +364,7 @@ def test_a_year_its_quarters_and_months_together_give_nothing_away(app, muni, sy
 def _zone_truth(app, muni, period) -> dict:
     """Every zone's true counts at every level, published for the period or not."""
     out = {}
-    for level in services.levels_of(muni):
+    for level in published.levels_of(muni):
         _zones, mapping, per_zone, total = services.compute_counts(muni, period, level)
         by_id = {z.id: z for z in db.session.scalars(db.select(Zone).filter_by(municipality_id=muni.id))}
         for zid, counts in per_zone.items():

@@ -9,7 +9,7 @@ import pytest
 from bench import population
 from opplevelseskort.core.errors import DomainError
 from opplevelseskort.extensions import db
-from opplevelseskort.reports import disclosure, formats, periods, services, tables
+from opplevelseskort.reports import disclosure, formats, periods, published, services, tables
 from opplevelseskort.reports.disclosure import Need, System, protect, unmet
 from opplevelseskort.zones.models import Zone
 
@@ -189,17 +189,17 @@ def test_the_plan_publishes_breakdowns_and_value_above_grunnkrets_only(app, muni
                                                                checkins=800, small_zones=1, tiny_zones=0))
     year = periods.parse_period("2026")
     with pytest.raises(DomainError) as refused:
-        services.breakdown_report(muni, year, "grunnkrets", "age")
+        published.breakdown_report(muni, year, "grunnkrets", "age")
     assert refused.value.code == "breakdown_not_published" and "Delområde" in refused.value.message
-    assert services.breakdown_report(muni, year, "delomrade", "age")["cells"]
-    report = services.uptake_report(muni, year, "grunnkrets")
+    assert published.breakdown_report(muni, year, "delomrade", "age")["cells"]
+    report = published.uptake_report(muni, year, "grunnkrets")
     code = report.zones[0].code
     assert report.cells[code]["value_nok"].status == ".."
     assert ";..;" in "".join(formats.csv_rows(report))
-    assert services.uptake_report(muni, year, "delomrade").cells["total"]["value_nok"].status is None
+    assert published.uptake_report(muni, year, "delomrade").cells["total"]["value_nok"].status is None
     quarter = periods.parse_period("2026-Q2")
     with pytest.raises(DomainError) as refused:
-        services.uptake_report(muni, quarter, "delomrade")
+        published.uptake_report(muni, quarter, "delomrade")
     assert refused.value.code == "level_not_published"
     assert services.publication(muni, quarter).municipality_row.cells["total"]["children_with_card"].value > 0
 
@@ -222,12 +222,12 @@ def test_a_zone_level_of_tiny_zones_is_not_published_the_level_above_is(app, mun
     year = periods.parse_period("2026")
     app.config["REPORT_ZONE_MIN_CARDS"] = 10
     try:
-        assert services.published_levels(muni, year) == ["delomrade"]
+        assert published.published_levels(muni, year) == ["delomrade"]
         with pytest.raises(DomainError) as refused:
-            services.uptake_report(muni, year, "grunnkrets")
+            published.uptake_report(muni, year, "grunnkrets")
         assert refused.value.code == "level_not_published" and "Delområde" in refused.value.message
         total = services.compute_counts(muni, year, "delomrade")[3]["children_with_card"]
-        assert services.uptake_report(muni, year, "delomrade").cells["total"]["children_with_card"].value == total
+        assert published.uptake_report(muni, year, "delomrade").cells["total"]["children_with_card"].value == total
     finally:
         app.config["REPORT_ZONE_MIN_CARDS"] = 0
-    assert services.published_levels(muni, year) == ["grunnkrets", "delomrade"]  # the rule off: every level
+    assert published.published_levels(muni, year) == ["grunnkrets", "delomrade"]  # the rule off: every level

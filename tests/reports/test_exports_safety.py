@@ -13,7 +13,7 @@ from opplevelseskort.checkin import statements
 from opplevelseskort.core.exports import safe_cell
 from opplevelseskort.extensions import db
 from opplevelseskort.partners import services as partners
-from opplevelseskort.reports import formats, periods
+from opplevelseskort.reports import formats, periods, published
 from opplevelseskort.reports import services as reports
 from opplevelseskort.reports.disclosure import System, disclosed, protect, protect_cached
 from opplevelseskort.reports.suppression import SUPPRESSED
@@ -67,7 +67,7 @@ def test_statement_pdf_download_with_hostile_name_is_not_a_500(client, login_as,
 def test_report_csv_zone_names_cannot_start_a_formula(muni, zone_set):
     zone_set["30010101"].name = "=cmd|' /C calc'!A0"
     db.session.flush()
-    rep = reports.uptake_report(muni, periods.parse_period("2026"), "grunnkrets")
+    rep = published.uptake_report(muni, periods.parse_period("2026"), "grunnkrets")
     text = "".join(formats.csv_rows(rep))
     assert "=cmd" in text and ";=cmd" not in text and "\n=cmd" not in text
 
@@ -143,7 +143,7 @@ def test_grant_report_hides_values_with_their_counts_and_nothing_can_be_subtract
             checkin.record_checkin(make_card(muni, users, f"{cat}{i}").short_code, cat_offers[cat],
                                    actor=users["partner"])
     db.session.flush()
-    data = reports.grant_report(muni, year)
+    data = published.grant_report(muni, year)
     cats = {c: (n, v) for c, n, v in data["by_category"]}
     assert data["checkins"] == 7
     assert cats["culture"] == (SUPPRESSED, SUPPRESSED) and cats["cinema"] == (SUPPRESSED, SUPPRESSED)

@@ -11,7 +11,7 @@ from werkzeug.serving import make_server
 
 from opplevelseskort.accounts import tokens as api_tokens
 from opplevelseskort.extensions import db
-from opplevelseskort.reports import formats, gis, services
+from opplevelseskort.reports import formats, gis, published, services
 from opplevelseskort.reports import jobs as report_jobs
 from opplevelseskort.reports.suppression import Cell
 
@@ -26,7 +26,7 @@ def _gpkg(tmp_path, data: bytes):
 
 def test_a_geopackage_holds_the_published_figures_in_utm_with_a_metadata_table(app, muni, world, tmp_path,  # noqa: F811
                                                                               monkeypatch):
-    report = services.uptake_report(muni, Y, "grunnkrets")
+    report = published.uptake_report(muni, Y, "grunnkrets")
     report.cells["30010101"]["active_children"] = Cell(None, ":")  # as disclosure control hides a figure
     path = _gpkg(tmp_path, gis.geopackage(report))
     layers = {name: kind for name, kind in list_layers(path)}
@@ -117,10 +117,10 @@ def test_owslib_walks_the_ogc_api_with_an_analysts_token(ogc_server, app):
     from opplevelseskort.core.models import Municipality
 
     muni = db.session.scalar(db.select(Municipality).filter_by(number=number))
-    published = services.uptake_report(muni, Y, "grunnkrets").cells["30010101"]
+    cells = published.uptake_report(muni, Y, "grunnkrets").cells["30010101"]
     for m in services.MEASURES:  # the same figures as the page: hidden ones null with their symbol
-        assert one["properties"][m] == services.shown(published[m])
-        assert one["properties"][f"{m}_status"] == published[m].status
+        assert one["properties"][m] == services.shown(cells[m])
+        assert one["properties"][f"{m}_status"] == cells[m].status
 
 
 def test_the_ogc_api_refuses_what_it_should(ogc_server):

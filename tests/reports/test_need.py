@@ -12,7 +12,7 @@ from opplevelseskort.cards import services as cards
 from opplevelseskort.checkin import services as checkin
 from opplevelseskort.extensions import db
 from opplevelseskort.partners import services as partners
-from opplevelseskort.reports import formats, need, periods, services
+from opplevelseskort.reports import formats, need, periods, published, services
 from opplevelseskort.reports.models import ZoneIndicator
 from opplevelseskort.reports.suppression import Cell
 
@@ -82,14 +82,14 @@ def test_need_beside_uptake_per_zone_with_where_to_go_first(app, muni, town, zon
 
 
 def test_a_hidden_figure_stays_hidden_and_gives_no_reach(app, muni, town, monkeypatch):
-    real = services.uptake_report
+    real = published.uptake_report
 
     def with_hidden(m, period, level):
         report = real(m, period, level)
         report.cells["30010101"]["active_children"] = Cell(None, ":")
         return report
 
-    monkeypatch.setattr(services, "uptake_report", with_hidden)
+    monkeypatch.setattr(published, "uptake_report", with_hidden)
     table = need.need_table(muni, 2026, "grunnkrets", LOW)
     row = {r.zone.code: r for r in table.rows}["30010101"]
     assert row.active is None and row.active_status == ":" and row.reach is None and row.unmet is None

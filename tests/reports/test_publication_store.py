@@ -11,7 +11,7 @@ from opplevelseskort.core import jobs
 from opplevelseskort.core.models import JobRun, JobStatus
 from opplevelseskort.extensions import db
 from opplevelseskort.reports import jobs as report_jobs
-from opplevelseskort.reports import services, store
+from opplevelseskort.reports import published, services, store
 from opplevelseskort.reports.models import ReportPublication
 
 from ..conftest import login
@@ -78,7 +78,7 @@ def test_new_data_is_shown_after_the_debounce_and_only_then(make_app, app, muni,
     debounced = make_app(REPORT_REFRESH_SECONDS=300)
     store._CHECKED.clear()  # what this process looked at in earlier tests
     with debounced.app_context():
-        before = services.uptake_report(muni, Y, "grunnkrets").cells["total"]["checkins"].value
+        before = published.uptake_report(muni, Y, "grunnkrets").cells["total"]["checkins"].value
         version = store.data_version(muni.id)
         card = world["Bo"][1]
         from opplevelseskort.partners.models import Offer
@@ -88,12 +88,12 @@ def test_new_data_is_shown_after_the_debounce_and_only_then(make_app, app, muni,
                                at=datetime(2026, 4, 2, 12, tzinfo=UTC))
         assert store.data_version(muni.id) != version  # a new check-in changes the fingerprint
         with mock.patch(PROTECT, _no_solver):  # within the debounce: the stored figures, no solve
-            assert services.uptake_report(muni, Y, "grunnkrets").cells["total"]["checkins"].value == before
+            assert published.uptake_report(muni, Y, "grunnkrets").cells["total"]["checkins"].value == before
         assert store.due_for_refresh(muni) == []
         later = datetime.now(UTC) + timedelta(seconds=301)
         assert store.due_for_refresh(muni, now=later) == ["2026"]  # a quarter goes with its year
         with mock.patch("opplevelseskort.reports.store.utcnow", return_value=later):
-            fresh = services.uptake_report(muni, Y, "grunnkrets").cells["total"]["checkins"].value
+            fresh = published.uptake_report(muni, Y, "grunnkrets").cells["total"]["checkins"].value
         assert fresh == before + 1
 
 

@@ -11,7 +11,7 @@ from opplevelseskort.checkin import services as checkin
 from opplevelseskort.core.errors import DomainError, ImportFailed
 from opplevelseskort.extensions import db
 from opplevelseskort.partners import services as partners
-from opplevelseskort.reports import formats, periods, services
+from opplevelseskort.reports import formats, periods, published, services
 from opplevelseskort.reports.models import ZoneIndicator
 from opplevelseskort.reports.suppression import primary_count
 
@@ -85,7 +85,7 @@ def test_primary_rules():
 
 
 def test_report_suppresses_small_counts_and_never_shows_zero(app, muni, world):
-    r = services.uptake_report(muni, Y, "grunnkrets")
+    r = published.uptake_report(muni, Y, "grunnkrets")
     a = r.cells["30010101"]
     assert a["active_children"].suppressed and a["checkins"].suppressed and a["uptake"].suppressed
     csv_text = "".join(formats.csv_rows(r))
@@ -98,7 +98,7 @@ def _unsuppressed(app, muni, level):
     """The report with the thresholds at 1, to check the raw arithmetic."""
     app.config.update(SUPPRESS_MIN_COUNT=1, SUPPRESS_MIN_DENOMINATOR=1)
     try:
-        return services.uptake_report(muni, Y, level)
+        return published.uptake_report(muni, Y, level)
     finally:
         app.config.update(SUPPRESS_MIN_COUNT=5, SUPPRESS_MIN_DENOMINATOR=10)
 
@@ -181,7 +181,7 @@ def test_indicator_jsonstat_bad_size(muni, zone_set):
 def test_jsonstat_export_loads_in_a_jsonstat_reader(app, muni, world):
     from pyjstat import pyjstat
 
-    doc = formats.jsonstat(services.uptake_report(muni, Y, "grunnkrets"))
+    doc = formats.jsonstat(published.uptake_report(muni, Y, "grunnkrets"))
     frames = pyjstat.from_json_stat(json.loads(json.dumps(doc)), naming="id")
     df = frames[0] if isinstance(frames, list) else frames
     assert len(df) == (len(doc["dimension"]["zone"]["category"]["index"]) * len(services.MEASURES))
@@ -191,7 +191,7 @@ def test_jsonstat_export_loads_in_a_jsonstat_reader(app, muni, world):
 def test_geojson_export_is_valid_featurecollection(app, muni, world):
     from shapely.geometry import shape
 
-    doc = formats.geojson(services.uptake_report(muni, Y, "grunnkrets"))
+    doc = formats.geojson(published.uptake_report(muni, Y, "grunnkrets"))
     assert doc["type"] == "FeatureCollection" and len(doc["features"]) == 3
     for f in doc["features"]:
         geom = shape(f["geometry"])
@@ -260,19 +260,19 @@ def test_configured_tile_server_is_allowed_by_csp_and_passed_to_the_map(make_app
 def test_breakdown_by_age_and_gender_with_suppression(app, muni, world):
     app.config.update(SUPPRESS_MIN_COUNT=1)
     try:
-        rep = services.breakdown_report(muni, Y, "delomrade", "gender")
+        rep = published.breakdown_report(muni, Y, "delomrade", "gender")
         assert rep["cells"][("300101", "girl", "active_children")].value == 2  # Anna and Bo ("girl" here; Dan moved)
         assert rep["cells"][("300101", "girl", "checkins")].value == 4
-        age = services.breakdown_report(muni, Y, "delomrade", "age")
+        age = published.breakdown_report(muni, Y, "delomrade", "age")
         assert age["cells"][("300101", "10-12", "active_children")].value == 2  # born 2014 (Dan lives in 300102 now)
     finally:
         app.config.update(SUPPRESS_MIN_COUNT=5)
-    rep = services.breakdown_report(muni, Y, "delomrade", "gender")
+    rep = published.breakdown_report(muni, Y, "delomrade", "gender")
     assert rep["cells"][("300101", "girl", "active_children")].suppressed
     text = "".join(formats.breakdown_csv(rep))
     assert "300101;" in text and ";girl;:;:" in text
     with pytest.raises(DomainError):
-        services.breakdown_report(muni, Y, "delomrade", "shoe size")
+        published.breakdown_report(muni, Y, "delomrade", "shoe size")
 
 
 def test_breakdown_from_cli(app, muni, world):

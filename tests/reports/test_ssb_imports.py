@@ -9,10 +9,11 @@ from opplevelseskort.accounts import services as accounts
 from opplevelseskort.core import municipalities
 from opplevelseskort.core.errors import ImportFailed
 from opplevelseskort.extensions import db
-from opplevelseskort.reports import formats, periods, services
+from opplevelseskort.reports import formats, periods
+from opplevelseskort.reports import published as services
 from opplevelseskort.reports.indicators import import_indicators, parse_column_map
 from opplevelseskort.reports.models import ZoneIndicator
-from opplevelseskort.zones import services as zones
+from opplevelseskort.zones import imports as zones
 from opplevelseskort.zones.models import Zone
 
 

@@ -8,7 +8,9 @@ from opplevelseskort.core.errors import DomainError, ImportFailed
 from opplevelseskort.extensions import db
 from opplevelseskort.reports import compare as versions
 from opplevelseskort.reports import periods, services
+from opplevelseskort.reports import published as readers
 from opplevelseskort.reports.models import ZoneIndicator
+from opplevelseskort.zones import imports as zone_imports
 from opplevelseskort.zones import services as zones
 from opplevelseskort.zones import versions as zone_versions
 from opplevelseskort.zones.models import ZoneCorrespondence
@@ -36,7 +38,7 @@ SPLIT_2024 = """oldCode;oldName;newCode;newName;changeOccurred
 
 @pytest.fixture
 def versioned(muni):
-    zones.import_zones_csv(muni, ZONES)
+    zone_imports.import_zones_csv(muni, ZONES)
     db.session.flush()
     by_code = {z.code: z for z in db.session.scalars(db.select(zones.Zone).filter_by(municipality_id=muni.id))}
 
@@ -58,7 +60,7 @@ def versioned(muni):
 def test_zones_carry_their_version_and_reports_lose_nothing_recorded_on_an_old_one(app, muni, versioned):
     assert versioned["0220"].version == "2019" and versioned["1580"].version == "2024"
     assert versions.version_for_year(muni, 2021) == "2020" and versions.version_for_year(muni, 2024) == "2024"
-    in_reports, _tree = services._zones(muni)
+    in_reports, _tree = services.report_zones(muni)
     assert {"0220", "3025", "1507", "1580"} <= {z.code for z in in_reports}  # a visit on 0220 in 2019 still counts
 
 
@@ -78,7 +80,7 @@ def test_published_uptake_crosses_a_merge_and_a_hidden_part_stays_hidden(app, mu
             rep.cells[z.code] = {"active_children": Cell(n, None), "children_with_card": Cell(None, ":")}
         return rep
 
-    monkeypatch.setattr(services, "uptake_report", report)
+    monkeypatch.setattr(readers, "uptake_report", report)
     [asker] = versions.compare(muni, "active_children", 2019, 2020, source="uptake", level="kommune")
     assert (asker.code, asker.before, asker.after, asker.change) == ("3025", 59, 66, 7)
     [hidden] = versions.compare(muni, "children_with_card", 2019, 2020, source="uptake", level="kommune")
@@ -288,7 +290,7 @@ def test_the_published_year_of_a_merger_shows_no_zone_with_more_active_than_card
     active = _changed_world(muni, 3)
     app.config.update(SUPPRESS_MIN_COUNT=1, SUPPRESS_MIN_DENOMINATOR=1)
     try:
-        report = services.uptake_report(muni, periods.parse_period("2020"), "grunnkrets")
+        report = readers.uptake_report(muni, periods.parse_period("2020"), "grunnkrets")
     finally:
         app.config.update(SUPPRESS_MIN_COUNT=5, SUPPRESS_MIN_DENOMINATOR=10)
     assert {z.version for z in report.zones} == {"2020"}

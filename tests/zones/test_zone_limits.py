@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from opplevelseskort.core.errors import ImportFailed
-from opplevelseskort.zones import services as zones
+from opplevelseskort.zones import imports as zones
 
 
 def _polygon(points: int) -> dict:
@@ -31,7 +31,7 @@ def test_a_polygon_of_a_million_points_is_refused_within_300_mb_of_worker_memory
         import sys
         from opplevelseskort import create_app
         from opplevelseskort.core import municipalities as services
-        from opplevelseskort.zones import services as zones
+        from opplevelseskort.zones import imports as zones
         from opplevelseskort.core.errors import ImportFailed
         from opplevelseskort.extensions import db
         app = create_app({{"SQLALCHEMY_DATABASE_URI": "sqlite://", "SKIP_LOGGING_CONFIG": True, "TESTING": True,

@@ -7,6 +7,7 @@ import pytest
 from opplevelseskort.core.errors import DomainError, ImportFailed
 from opplevelseskort.core.models import AuditLog
 from opplevelseskort.extensions import db
+from opplevelseskort.zones import imports as zone_imports
 from opplevelseskort.zones import services as zones
 from opplevelseskort.zones.geo import load_geometry
 from opplevelseskort.zones.models import Zone
@@ -26,7 +27,7 @@ def _count():
 
 def _import_25833(muni, data_dir, **kw):
     data = (data_dir / "grunnkretser_25833.geojson").read_bytes()
-    return zones.import_zones_geojson(muni, data, code_property="grunnkretsnummer", name_property="grunnkretsnavn",
+    return zone_imports.import_zones_geojson(muni, data, code_property="grunnkretsnummer", name_property="grunnkretsnavn",
                                       level="grunnkrets", **kw)
 
 
@@ -61,7 +62,7 @@ def test_codes_keep_leading_zeros():
     muni = municipalities.get_or_create_municipality("0301", "Oslo")
     doc = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"kode": "03010101", "navn": "Gamle Oslo"}, "geometry": None}]}
-    zones.import_zones_geojson(muni, json.dumps(doc), code_property="kode", name_property="navn", level="grunnkrets")
+    zone_imports.import_zones_geojson(muni, json.dumps(doc), code_property="kode", name_property="navn", level="grunnkrets")
     assert db.session.scalar(db.select(Zone.code)) == "03010101"
 
 
@@ -80,7 +81,7 @@ def test_reimport_updates_instead_of_duplicating(kv, data_dir):
 ])
 def test_malformed_files_name_the_problem_and_write_nothing(muni, payload, expected):
     with pytest.raises(ImportFailed) as exc:
-        zones.import_zones_geojson(muni, payload, code_property="grunnkretsnummer", name_property="grunnkretsnavn",
+        zone_imports.import_zones_geojson(muni, payload, code_property="grunnkretsnummer", name_property="grunnkretsnavn",
                                    level="grunnkrets")
     assert expected in " ".join(exc.value.errors)
     assert _count() == 0
@@ -90,7 +91,7 @@ def test_missing_property_is_reported_with_feature_number(kv, data_dir):
     doc = json.loads((data_dir / "grunnkretser_25833.geojson").read_text())
     del doc["features"][2]["properties"]["grunnkretsnavn"]
     with pytest.raises(ImportFailed) as exc:
-        zones.import_zones_geojson(kv, json.dumps(doc), code_property="grunnkretsnummer",
+        zone_imports.import_zones_geojson(kv, json.dumps(doc), code_property="grunnkretsnummer",
                                    name_property="grunnkretsnavn", level="grunnkrets")
     assert exc.value.errors == ["Objekt 3: egenskapen «grunnkretsnavn» (navn) mangler."]
     assert _count() == 0
@@ -100,7 +101,7 @@ def test_duplicate_code_is_reported_and_nothing_written(kv, data_dir):
     doc = json.loads((data_dir / "grunnkretser_25833.geojson").read_text())
     doc["features"][3]["properties"]["grunnkretsnummer"] = "34010101"
     with pytest.raises(ImportFailed) as exc:
-        zones.import_zones_geojson(kv, json.dumps(doc), code_property="grunnkretsnummer",
+        zone_imports.import_zones_geojson(kv, json.dumps(doc), code_property="grunnkretsnummer",
                                    name_property="grunnkretsnavn", level="grunnkrets", parent_prefix=6)
     assert "Objekt 4: koden 34010101 finnes også i objekt 1." in exc.value.errors
     assert _count() == 0
@@ -110,7 +111,7 @@ def test_wrongly_declared_crs_is_caught_by_coordinate_range(kv, data_dir):
     doc = json.loads((data_dir / "grunnkretser_25833.geojson").read_text())
     del doc["crs"]  # UTM metres read as degrees
     with pytest.raises(ImportFailed) as exc:
-        zones.import_zones_geojson(kv, json.dumps(doc), code_property="grunnkretsnummer",
+        zone_imports.import_zones_geojson(kv, json.dumps(doc), code_property="grunnkretsnummer",
                                    name_property="grunnkretsnavn", level="grunnkrets")
     assert "WGS84" in exc.value.errors[0]
     assert _count() == 0
@@ -135,7 +136,7 @@ CSV = "code;name;level;parent\n3401A;Levekårssone A;levekar;\n34010101;Sentrum 
 
 
 def test_csv_import_creates_hierarchy(muni):
-    result = zones.import_zones_csv(muni, CSV.encode())
+    result = zone_imports.import_zones_csv(muni, CSV.encode())
     assert result.created == 2
     assert db.session.scalar(db.select(Zone).filter_by(code="34010101")).parent.code == "3401A"
 
@@ -152,15 +153,15 @@ def test_csv_import_creates_hierarchy(muni):
 ])
 def test_bad_csv_rows_are_numbered_and_nothing_is_written(muni, text, fragment):
     with pytest.raises(ImportFailed) as exc:
-        zones.import_zones_csv(muni, text.encode())
+        zone_imports.import_zones_csv(muni, text.encode())
     assert any(fragment in e for e in exc.value.errors), exc.value.errors
     assert _count() == 0
 
 
 def test_mapping_table_groups_grunnkretser_into_levekar_zones(kv, data_dir):
     _import_25833(kv, data_dir)
-    zones.import_zones_csv(kv, b"code;name;level;parent\nLK1;Levekar 1;levekar;\n")
-    n = zones.import_zone_mapping(kv, b"grunnkrets;sone\n34010101;LK1\n34010102;LK1\n")
+    zone_imports.import_zones_csv(kv, b"code;name;level;parent\nLK1;Levekar 1;levekar;\n")
+    n = zone_imports.import_zone_mapping(kv, b"grunnkrets;sone\n34010101;LK1\n34010102;LK1\n")
     assert n == 2
     assert db.session.scalar(db.select(Zone).filter_by(code="34010102")).parent.code == "LK1"
     # the levekår zone's boundary is the union of its grunnkretser, so it can be drawn on the map
@@ -170,15 +171,15 @@ def test_mapping_table_groups_grunnkretser_into_levekar_zones(kv, data_dir):
 
 def test_mapping_with_unknown_zone_changes_nothing(kv, data_dir):
     _import_25833(kv, data_dir)
-    zones.import_zones_csv(kv, b"code;name;level;parent\nLK1;Levekar 1;levekar;\n")
+    zone_imports.import_zones_csv(kv, b"code;name;level;parent\nLK1;Levekar 1;levekar;\n")
     with pytest.raises(ImportFailed) as exc:
-        zones.import_zone_mapping(kv, b"34010101;LK1\n99999999;LK1\n")
+        zone_imports.import_zone_mapping(kv, b"34010101;LK1\n99999999;LK1\n")
     assert "Linje 2: ukjent sone 99999999." in exc.value.errors
     assert db.session.scalar(db.select(Zone).filter_by(code="34010101")).parent is None
 
 
 def test_update_zone_refuses_a_cycle(muni, users):
-    zones.import_zones_csv(muni, b"code;name;level;parent\nA;A;x;\nB;B;x;A\n")
+    zone_imports.import_zones_csv(muni, b"code;name;level;parent\nA;A;x;\nB;B;x;A\n")
     a = db.session.scalar(db.select(Zone).filter_by(code="A"))
     with pytest.raises(DomainError) as exc:
         zones.update_zone(a, name="A", level="x", parent_code="B", actor=users["admin"])
@@ -253,7 +254,7 @@ BOWTIE = [[12.00, 60.19], [12.01, 60.20], [12.01, 60.19], [12.00, 60.20], [12.00
 
 
 def _import(kv, data, **kw):
-    return zones.import_zones_geojson(kv, data, code_property="grunnkretsnummer", name_property="grunnkretsnavn",
+    return zone_imports.import_zones_geojson(kv, data, code_property="grunnkretsnummer", name_property="grunnkretsnavn",
                                       level="grunnkrets", **kw)
 
 
@@ -310,7 +311,7 @@ def test_reimport_with_new_geometry_rebuilds_the_parent_boundary(kv, data_dir):
     for ring in moved[0]["geometry"]["coordinates"]:
         for pt in ring:
             pt[1] += 2000  # 2 km north (UTM metres)
-    zones.import_zones_geojson(kv, json.dumps({**doc, "features": moved}), code_property="grunnkretsnummer",
+    zone_imports.import_zones_geojson(kv, json.dumps({**doc, "features": moved}), code_property="grunnkretsnummer",
                                name_property="grunnkretsnavn", level="grunnkrets")
     db.session.expire_all()
     after = load_geometry(db.session.get(Zone, parent.id).boundary).bounds
@@ -319,7 +320,7 @@ def test_reimport_with_new_geometry_rebuilds_the_parent_boundary(kv, data_dir):
 
 def test_delomrade_names_come_from_a_names_csv(kv, data_dir):
     _import_25833(kv, data_dir, parent_prefix=6)
-    zones.import_zones_csv(kv, "code;name;level;parent\n340101;Sentrum;delomrade;\n")
+    zone_imports.import_zones_csv(kv, "code;name;level;parent\n340101;Sentrum;delomrade;\n")
     assert db.session.scalar(db.select(Zone.name).filter_by(code="340101")) == "Sentrum"
 
 
@@ -335,7 +336,7 @@ def test_boundaries_follow_rfc7946_winding(kv):
 def test_latin1_csv_names_the_first_bad_line(muni):
     data = "code;name;level;parent\n30010101;Elvekanten;grunnkrets;\n30010102;Bøkeskogen;grunnkrets;\n".encode("latin-1")
     with pytest.raises(ImportFailed) as exc:
-        zones.import_zones_csv(muni, data)
+        zone_imports.import_zones_csv(muni, data)
     assert exc.value.errors[0].startswith("Linje 3: filen er ikke UTF-8-kodet tekst")
 
 
