@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from opplevelseskort.accounts.models import User
+from opplevelseskort.core.clock import today
 from opplevelseskort.core.hours import OpeningHours, OpeningHoursType
 from opplevelseskort.core.models import Municipality
 from opplevelseskort.core.types import UTCDateTime, enum_type, utcnow
@@ -194,6 +195,11 @@ class Loan(db.Model):
     borrower: Mapped[Borrower] = relationship()
     location: Mapped[Location] = relationship()
     lines: Mapped[list[LoanLine]] = relationship(back_populates="loan", order_by="LoanLine.id")
+
+    @property
+    def is_overdue(self) -> bool:
+        """Its due date has passed (in Norwegian time) and a unit is still out."""
+        return self.due_on < today() and any(line.returned_at is None for line in self.lines)
 
 
 class LoanLine(db.Model):

@@ -169,6 +169,11 @@ class FamilyLoanLine:
     due_on: date
     returned_on: date | None
 
+    @property
+    def overdue(self) -> bool:
+        """Still out after its due date (in Norwegian time)."""
+        return self.returned_on is None and self.due_on < today()
+
 
 def loans_of_child(child_id: int, locale: str, *, returned_limit: int = 10) -> tuple[list[FamilyLoanLine],
                                                                                    list[FamilyLoanLine]]:

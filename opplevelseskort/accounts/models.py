@@ -97,6 +97,11 @@ class ApiToken(db.Model):
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
 
+    @property
+    def is_expired(self) -> bool:
+        """Past its end: it no longer opens the API (`accounts.tokens.token_for` refuses it)."""
+        return self.expires_at <= utcnow()
+
 
 TOKEN_SCOPES = ("checkin", "cards:read", "loans", "reports")
 

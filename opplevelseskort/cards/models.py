@@ -111,6 +111,11 @@ class Child(db.Model):
     )
 
     @property
+    def has_unrevoked_card(self) -> bool:
+        """A card not revoked (valid, expired or not yet valid): a new card is not issued beside it."""
+        return any(card.revoked_at is None for card in self.cards)
+
+    @property
     def display_name(self) -> str:
         return " ".join(p for p in (self.given_name, self.family_name) if p)
 

@@ -158,6 +158,11 @@ class Occasion(db.Model):
         sa.CheckConstraint("ends_at > starts_at", name="period"),
     )
 
+    @property
+    def places_left(self) -> int | None:
+        """Free places on an occasion with limited places (0: full, the waiting list is next); None: no limit."""
+        return None if self.capacity is None else max(0, self.capacity - (self.booked or 0))
+
 
 class Booking(db.Model):
     __tablename__ = "booking"

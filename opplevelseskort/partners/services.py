@@ -101,9 +101,19 @@ def register_partner(municipality: Municipality, data: PartnerInput) -> Partner:
     return partner
 
 
+# Which status change each status allows: the admin's buttons (`status_actions`) and the services check the same.
+STATUS_ACTIONS = {PartnerStatus.PENDING: ("approve", "reject"), PartnerStatus.APPROVED: ("suspend",),
+                  PartnerStatus.SUSPENDED: ("approve",), PartnerStatus.REJECTED: ("approve",)}
+
+
+def status_actions(partner: Partner) -> tuple[str, ...]:
+    """The status changes an admin may make to the partner now ("approve", "reject", "suspend")."""
+    return STATUS_ACTIONS.get(PartnerStatus(partner.status), ())
+
+
 def approve_partner(partner: Partner, *, actor: User) -> User | None:
     """Approve a pending partner and invite its first user (the contact person) by e-mail."""
-    if partner.status not in (PartnerStatus.PENDING, PartnerStatus.SUSPENDED, PartnerStatus.REJECTED):
+    if "approve" not in status_actions(partner):
         raise DomainError("partner_not_pending", _("Partneren er allerede godkjent."))
     was_suspended = partner.status == PartnerStatus.SUSPENDED
     partner.status = PartnerStatus.APPROVED
@@ -138,6 +148,8 @@ def invitations(partners: list[Partner]) -> dict[int, OutboxMessage | None]:
 
 def reject_partner(partner: Partner, reason: str, *, actor: User) -> None:
     """Reject a registration with a reason that is sent to the contact person."""
+    if "reject" not in status_actions(partner):
+        raise DomainError("partner_not_pending", _("Bare registreringer som venter, kan avvises."))
     if not (reason or "").strip():
         raise DomainError("reason_required", _("Skriv en begrunnelse."))
     partner.status = PartnerStatus.REJECTED
@@ -151,7 +163,7 @@ def reject_partner(partner: Partner, reason: str, *, actor: User) -> None:
 
 def suspend_partner(partner: Partner, reason: str, *, actor: User) -> None:
     """Suspend an approved partner: its offers leave the catalogue and its users cannot check in."""
-    if partner.status != PartnerStatus.APPROVED:
+    if "suspend" not in status_actions(partner):
         raise DomainError("partner_not_approved", _("Bare godkjente partnere kan suspenderes."))
     partner.status = PartnerStatus.SUSPENDED
     partner.status_reason = (reason or "").strip()

@@ -75,6 +75,7 @@ register.public = True
 def partner_list():
     partners = services.partners_for_admin(current_user)
     return render_template("partners/partner_list.html", partners=partners, form=ReasonForm(),
+                           actions={p.id: services.status_actions(p) for p in partners},
                            invites=services.invitations(partners))
 
 

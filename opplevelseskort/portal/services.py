@@ -17,6 +17,7 @@ from ..cards.models import Card, CardStatus
 from ..checkin import services as checkin
 from ..core.clock import today, utcnow
 from ..core.errors import NotFound
+from ..core.labels import label
 from ..core.models import Municipality
 from ..extensions import db
 from ..partners import bookings
@@ -31,6 +32,13 @@ class BookingLine:
     starts_at: datetime
     status: str
     position: int | None
+
+    @property
+    def state(self) -> str:
+        """What the family reads: a place, or their number on the waiting list."""
+        if self.position is not None:
+            return _("venteliste, nummer %(n)d", n=self.position)
+        return label("booking_status", self.status)
 
 
 @dataclass(frozen=True)

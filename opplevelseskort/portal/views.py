@@ -35,7 +35,7 @@ def family_card(token: str):
     page = services.card_page(_card(token), current_locale_code())
     offers = [{"title": title, "url": url_for("partners.offer_page", offer_id=o.id, kort=token)}
               for o, title in page.offers]
-    bookings = [{"title": b.offer_title, "when": b.starts_at, "status": b.status, "position": b.position,
+    bookings = [{"title": b.offer_title, "when": b.starts_at, "state": b.state,
                  "cancel_url": url_for("portal.family_cancel", token=token, booking_id=b.booking_id)}
                 for b in page.bookings]
     return private_page(Response(render_template(
