@@ -175,8 +175,9 @@ class TableReader(Generic[M]):
 
     def __init__(self, source: Source, model: type[M], *, aliases: dict[str, tuple[str, ...]] | None = None,
                  exact: bool = False, mapping: dict[str, str] | None = None,
-                 required_columns: tuple[str, ...] | None = None):
+                 required_columns: tuple[str, ...] | None = None, lines_added: int = 0):
         self.model = model
+        self.lines_added = lines_added  # lines the caller put before the file's own (a header it lacked)
         self.exact = exact
         self.errors: list[str] = []  # the first MAX_ERRORS problems, by line, in the reader's language
         self.error_count = 0
@@ -203,6 +204,7 @@ class TableReader(Generic[M]):
         if missing:
             raise ImportFailed([_("Linje 1: fant kolonnene %(found)s, men mangler %(missing)s. Forventet er %(cols)s.",
                                   found="; ".join(found) or "–", missing=", ".join(missing), cols=";".join(fields))])
+        self.header = found  # the header's cells as written
         self.columns = {n: found[i] for n, i in where_is.items()}  # field -> the column's name in the file
         self._where_is = where_is
         self._width = len(found)
@@ -218,6 +220,7 @@ class TableReader(Generic[M]):
         for line, cells in self._rows:
             if not any(c.strip() for c in cells):
                 continue
+            line -= self.lines_added  # noqa: PLW2901 - the file's own line number
             self.lines += 1
             if self.exact and len(cells) != width:
                 self.error(_("Linje %(line)d: forventet %(want)d kolonner, fant %(got)d.", line=line, want=width,

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from pydantic import Field
+from pydantic import Field, create_model
 
 from ..accounts.models import User
 from ..core import audit, csvfile
@@ -206,18 +206,22 @@ def _wide_rows(data, header: list[str], errors: list[str]) -> list[_Row]:
             errors.append(_("Kolonnen «%(column)s» har ingen variabel foran årstallet.", column=h.strip()))
             continue
         columns.append((i, key, int(m["year"])))
+    # The file's own columns as a row model made for it: the zone, and one text field per variable and year.
+    model = create_model("WideRow", __base__=csvfile.Row, zone=(str | None, None),
+                         **{f"c{i}": (str | None, None) for i, _key, _year in columns})
+    mapping = {"zone": header[zone_col].strip(), **{f"c{i}": header[i].strip() for i, _key, _year in columns}}
+    table = csvfile.TableReader(data, model, mapping=mapping, required_columns=("zone",))
     rows = []
-    for line, cells in csvfile.iter_raw_rows(data):
-        if line == 1 or not any(c.strip() for c in cells):
-            continue
+    for line, raw in table:
         where = _("Linje %(line)d", line=line)
-        zone = normalise_code(cells[zone_col] if zone_col < len(cells) else "")
+        zone = normalise_code(raw.zone or "")
         if not zone:
             errors.append(_("%(where)s: sonen mangler.", where=where))
             continue
         for i, key, year in columns:
-            value, status = number_or_symbol(cells[i] if i < len(cells) else "", _("verdien"), where, errors)
+            value, status = number_or_symbol(getattr(raw, f"c{i}") or "", _("verdien"), where, errors)
             rows.append(_Row(where, zone, key, year, value, status))
+    errors[:0] = table.all_errors()
     return rows
 
 

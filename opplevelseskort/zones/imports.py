@@ -393,21 +393,37 @@ def _parents_by_prefix(municipality: Municipality, zones: dict[str, Zone], parse
     return made
 
 
+class MappingRow(csvfile.Row):
+    """One line of a mapping table: a zone and the zone it belongs to."""
+
+    child: str
+    parent: str
+
+
+MAPPING_COLUMNS = {"child": ("grunnkrets", "grunnkretsnummer", "code", "kode", "child"),
+                   "parent": ("sone", "zone", "levekarssone", "levekår", "parent", "overordnet")}
+
+
+def _mapping_table(data: bytes | str, zones: dict[str, Zone]) -> csvfile.TableReader:
+    """The table's rows by their header, or, for a table without one (its first line names two zones), by place
+    (its lines keep their own numbers)."""
+    text = csvfile.decode(data)
+    first = next(csvfile.iter_raw_rows(text), (0, []))[1]
+    headed = len(first) >= 2 and not first[0].strip().isdigit() and code_text(first[0]) not in zones \
+        and code_text(first[1]) not in zones
+    return csvfile.TableReader(text if headed else "child;parent\n" + text, MappingRow, aliases=MAPPING_COLUMNS,
+                               lines_added=0 if headed else 1)
+
+
 def import_zone_mapping(municipality: Municipality, data: bytes | str, *, actor: User | None = None) -> int:
-    """Set parents from a mapping table `grunnkrets code;zone code` (levekår zones group grunnkretser)."""
-    rows = csvfile.raw_rows(data)
+    """Set parents from a mapping table `grunnkrets code;zone code` (levekår zones group grunnkretser), with a
+    header or without one."""
     zones = zones_by_code(municipality.id)
+    table = _mapping_table(data, zones)
     errors: list[str] = []
     pairs = []
-    for lineno, row in enumerate(rows, start=1):
-        if not any(c.strip() for c in row):
-            continue
-        if len(row) < 2:
-            errors.append(_("Linje %(line)d: forventer to kolonner (grunnkrets;sone).", line=lineno))
-            continue
-        child, parent = code_text(row[0]), code_text(row[1])
-        if lineno == 1 and (child not in zones and parent not in zones) and not child.isdigit():
-            continue  # a header row
+    for lineno, row in table:
+        child, parent = code_text(row.child), code_text(row.parent)
         if child not in zones:
             errors.append(_("Linje %(line)d: ukjent sone %(code)s.", line=lineno, code=child))
         if parent not in zones:
@@ -415,8 +431,7 @@ def import_zone_mapping(municipality: Municipality, data: bytes | str, *, actor:
         if child == parent:
             errors.append(_("Linje %(line)d: %(code)s kan ikke være sin egen overordnede sone.", line=lineno, code=child))
         pairs.append((lineno, child, parent))
-    if errors:
-        raise ImportFailed(errors)
+    table.fail_if_errors(errors)
     old_parents = {zones[child].parent_id for _l, child, _p in pairs if zones[child].parent_id is not None}
     for lineno, child, parent in pairs:
         if creates_cycle(zones[child], zones[parent]):

@@ -19,6 +19,14 @@ COLUMNS = {"old": ("old_code", "oldcode", "gammel_kode", "fra", "sourcecode", "s
            "weight": ("weight", "vekt", "andel", "share")}
 
 
+class ChangeLine(csvfile.Row):
+    """One line of a change list: the old code, the new code, and the share of the old zone a split part got."""
+
+    old: str | None = None
+    new: str | None = None
+    weight: str | None = None
+
+
 def import_correspondence(municipality: Municipality, data, *, from_version: str, to_version: str,
                           actor: User | None) -> int:
     """A change list between two versions: `old_code;new_code[;weight]`, or SSB's
@@ -29,23 +37,18 @@ def import_correspondence(municipality: Municipality, data, *, from_version: str
     errors: list[str] = []
     if not from_version or not to_version or from_version == to_version:
         errors.append(_("Oppgi to ulike versjoner: den gamle og den nye (for eksempel 2019 og 2020)."))
-    rows_in = csvfile.iter_raw_rows(csvfile.utf8_or_latin1(data))
-    _line, header = next(rows_in, (0, []))
-    names = [h.strip().lower() for h in header]
-    at = {field: next((i for i, h in enumerate(names) if h in aliases), None) for field, aliases in COLUMNS.items()}
-    if at["old"] is None or at["new"] is None:
+    table = csvfile.TableReader(csvfile.utf8_or_latin1(data), ChangeLine, aliases=COLUMNS)
+    if "old" not in table.columns or "new" not in table.columns:
         raise ImportFailed([_("Filen må ha en kolonne for gammel og en for ny kode (old_code;new_code, eller SSBs "
-                              "oldCode;newCode). Fant: %(columns)s.", columns=", ".join(header) or "–")])
+                              "oldCode;newCode). Fant: %(columns)s.", columns=", ".join(table.header) or "–")])
     codes = {z.code for z in db.session.scalars(db.select(Zone).filter_by(municipality_id=municipality.id))}
     lines: list[tuple[str, str, float | None]] = []
     seen = set()
-    for line, cells in rows_in:
-        if not any(c.strip() for c in cells):
-            continue
-        old, new, weight = _change_line(line, cells, at, codes, seen, errors)
+    for line, row in table:
+        old, new, weight = _change_line(line, row, codes, seen, errors)
         seen.add((old, new))
         lines.append((old, new, weight))
-    errors += _shares_over_one(lines)
+    errors = table.all_errors(errors) + _shares_over_one(lines)
     if not lines and not errors:
         errors.append(_("Filen har ingen rader."))
     if errors:
@@ -62,18 +65,14 @@ def import_correspondence(municipality: Municipality, data, *, from_version: str
     return len(lines)
 
 
-def _cell(cells: list[str], index: int | None) -> str:
-    return cells[index] if index is not None and index < len(cells) else ""
-
-
-def _change_line(line: int, cells: list[str], at: dict, codes: set[str], seen: set,
+def _change_line(line: int, row: ChangeLine, codes: set[str], seen: set,
                  errors: list[str]) -> tuple[str, str, float | None]:
     """One line of a change list: old code, new code and the split's share, each problem added to `errors`."""
     where = _("Linje %(line)d", line=line)
-    old, new = normalise_code(_cell(cells, at["old"])), normalise_code(_cell(cells, at["new"]))
+    old, new = normalise_code(row.old or ""), normalise_code(row.new or "")
     weight = None
-    if _cell(cells, at["weight"]).strip():
-        weight, _status = number_or_symbol(_cell(cells, at["weight"]), _("andelen"), where, errors)
+    if row.weight:
+        weight, _status = number_or_symbol(row.weight, _("andelen"), where, errors)
         if weight is not None and not 0 < weight <= 1:
             errors.append(_("%(where)s: andelen %(value)s må være over 0 og høyst 1.", where=where, value=weight))
     errors += [_("%(where)s: ukjent sone %(code)s.", where=where, code=code or "–") for code in (old, new)

@@ -356,3 +356,15 @@ def test_error_summary_counts_every_problem(client, login_as, muni):
                                                           "z.csv")}, content_type="multipart/form-data",
                     follow_redirects=True)
     assert r.status_code == 422 and "Noe må rettes (423 feil)" in r.text
+
+
+def test_a_mapping_table_is_read_by_its_header_or_by_place_with_the_files_own_line_numbers(kv, data_dir):
+    """The mapping table is read through a row model: columns found by their header (in any order), or by place in a
+    table without one; a problem names the file's own line."""
+    _import_25833(kv, data_dir)
+    zone_imports.import_zones_csv(kv, b"code;name;level;parent\nLK1;Levekar 1;levekar;\n")
+    assert zone_imports.import_zone_mapping(kv, b"sone;grunnkrets\nLK1;34010101\n") == 1  # by header, any order
+    assert db.session.scalar(db.select(Zone).filter_by(code="34010101")).parent.code == "LK1"
+    with pytest.raises(ImportFailed) as exc:
+        zone_imports.import_zone_mapping(kv, b"34010101;LK1\n34010102\n")
+    assert any(e.startswith("Linje 2:") for e in exc.value.errors), exc.value.errors
