@@ -9,6 +9,10 @@ does. Both run in the same gunicorn, against the same data, with the rate limite
 busy machine where wall time does not.
 
     python -m bench.checkin_bench [--cards 12000] [--offers 200] [--seconds 8] [--workers 2] [--clients 8] [--rounds 3]
+                                  [--beside-tests]
+
+`--beside-tests` runs the test suite (SQLite, no browser) beside the measured rounds, as a busy machine does: the
+ratio must hold there too (issue 38: >= 0.85 quiet and busy).
 """
 
 from __future__ import annotations
@@ -124,6 +128,14 @@ def _spread(values) -> str:
     return f"{v[0]:.2f}/{statistics.median(v):.2f}/{v[-1]:.2f}"
 
 
+def _busy() -> subprocess.Popen:
+    """The test suite (SQLite, no browser, two workers) running in its own process group beside the bench."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "CI")}
+    return subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider", "-m",
+                             "not browser", "tests"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--cards", type=int, default=12000)
@@ -132,6 +144,7 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--beside-tests", action="store_true", help="run the test suite beside the measured rounds")
     args = ap.parse_args(argv)
     url = fresh_database(DB_NAME)
     app = make_app(url)
@@ -160,6 +173,7 @@ def main(argv=None):
         slices = iter(codes[i:i + size] for i in range(0, len(codes), size))
         _load(port, "/bench/baseline", data["token"], next(slices)[:200], data["offer_ids"], 2, 2)  # warm-up
         _load(port, "/api/v1/checkins", data["token"], next(slices)[:200], data["offer_ids"], 2, 2)
+        suite = _busy() if args.beside_tests else None
         for _ in range(args.rounds):
             base = _phase(master, port, "/bench/baseline", data["token"], next(slices), data["offer_ids"],
                           args.seconds, args.clients)
@@ -167,10 +181,12 @@ def main(argv=None):
                           args.seconds, args.clients)
             rounds.append((base, real))
     finally:
+        if args.beside_tests and suite is not None and suite.poll() is None:
+            os.killpg(suite.pid, signal.SIGTERM)
         proc.send_signal(signal.SIGTERM)
         proc.wait(10)
     print(f"cards={args.cards} offers={args.offers} workers={args.workers} clients={args.clients} "
-          f"rounds={args.rounds} (rate limiter on, Redis)")
+          f"rounds={args.rounds} (rate limiter on, Redis){' beside the test suite' if args.beside_tests else ''}")
     print(f"baseline: {_spread([b['rate'] for b, _r in rounds])} check-ins/s, CPU "
           f"{_spread([b['cpu_ms'] for b, _r in rounds])} ms each (errors {sum(b['errors'] for b, _r in rounds)})")
     print(f"api:      {_spread([r['rate'] for _b, r in rounds])} check-ins/s, CPU "
