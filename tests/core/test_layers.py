@@ -224,3 +224,13 @@ def test_imports_are_at_the_top_of_modules():
     offenders = [f"{p.parent.name}/{p.name}:{n} {m}" for p in SOURCES
                  if p != Path(opplevelseskort.__file__) for n, m in imports_inside_functions(p.read_text())]
     assert not offenders, offenders
+
+
+def test_core_holds_no_route_for_sign_in_or_zones(app):
+    """Sign-in is the accounts part's, zones the zones part's: core's blueprint serves the platform's pages only
+    (home, dashboard, language, jobs, the municipality's settings, accessibility)."""
+    theirs = ("/logg-inn", "/logg-ut", "/konto", "/passord", "/api-nokler", "/admin/brukere", "/admin/soner", "/soner")
+    core_paths = [r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith("core.")]
+    assert core_paths and not [p for p in core_paths if p.startswith(theirs)], core_paths
+    by_part = {r.endpoint.split(".")[0] for r in app.url_map.iter_rules() if r.rule.startswith(theirs)}
+    assert by_part == {"accounts", "zones", "partners"}  # partners: a staff user's page with the partner tie
