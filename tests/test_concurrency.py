@@ -16,7 +16,7 @@ import pytest
 from opplevelseskort.accounts import tokens as api_tokens
 from opplevelseskort.core.models import OutboxMessage, OutboxStatus
 from opplevelseskort.extensions import db
-from opplevelseskort.partners import bookings
+from opplevelseskort.partners import bookings as booking_service
 from opplevelseskort.partners import services as partners
 from opplevelseskort.partners.models import Booking, BookingStatus, Occasion
 
@@ -106,7 +106,7 @@ def test_parallel_family_bookings_fill_exactly_the_places(app, committing, muni,
 def test_parallel_cancels_of_one_booking_free_one_place_and_move_up_one(app, committing, muni, users):
     occ = _camp(users, 3)
     cards = [make_card(muni, users, f"Barn{i}") for i in range(8)]
-    bookings = [bookings.book(occ, c, actor=None) for c in cards]
+    bookings = [booking_service.book(occ, c, actor=None) for c in cards]
     db.session.commit()
     target, token, occ_id = bookings[0].id, cards[0].family_token, occ.id
 
@@ -122,7 +122,7 @@ def test_parallel_cancels_of_one_booking_free_one_place_and_move_up_one(app, com
 def test_parallel_cancels_of_different_bookings_move_up_each_waiting_child_once(app, committing, muni, users):
     occ = _camp(users, 10)
     cards = [make_card(muni, users, f"Barn{i}") for i in range(30)]
-    bookings = [bookings.book(occ, c, actor=None) for c in cards]
+    bookings = [booking_service.book(occ, c, actor=None) for c in cards]
     db.session.commit()
     booked = [(c.family_token, b.id) for c, b in zip(cards, bookings, strict=True) if b.status == "booked"]
     occ_id = occ.id
@@ -141,7 +141,7 @@ def test_parallel_no_show_releases_give_each_place_away_once(app, committing, mu
     occ = _camp(users, 3)
     cards = [make_card(muni, users, f"Barn{i}") for i in range(8)]
     for c in cards:
-        bookings.book(occ, c, actor=None)
+        booking_service.book(occ, c, actor=None)
     # The occasion has started and nobody came: the three booked are no-shows.
     occ.starts_at = datetime.now(UTC) - timedelta(hours=1)
     occ.ends_at = datetime.now(UTC) + timedelta(hours=1)

@@ -13,7 +13,7 @@ from ..core.cli import fail, import_progress
 from ..core.errors import DomainError
 from ..core.models import Municipality
 from ..extensions import db
-from . import applications
+from . import applications, signing
 from . import demo as _demo  # noqa: F401  (registers the demo hook)
 from . import households as services
 
@@ -59,6 +59,18 @@ def cards_import(path, number, actor_email, dry_run):
         click.echo(f"duplicate: {d}", err=True)
     click.echo(f"{'Would import' if dry_run else 'Imported'} {preview.households} households, "
                f"{preview.children} children, {preview.cards} cards; {preview.duplicate_count} duplicates skipped")
+
+
+@cards_cli.command("rotate-key")
+@click.option("--municipality", "number", required=True, help="4-digit municipality number")
+def rotate_key(number):
+    """A new signing key for the municipality's signed card codes; the active one retires (its codes still verify)."""
+    muni = db.session.scalar(db.select(Municipality).filter_by(number=number))
+    if muni is None:
+        fail(DomainError("municipality_unknown", f"No municipality {number}."))
+    key = signing.rotate_key(muni)
+    db.session.commit()
+    click.echo(f"New signing key {key.kid} for {muni.name} ({muni.number}).")
 
 
 def register(app: Flask) -> None:

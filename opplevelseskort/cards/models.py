@@ -177,3 +177,48 @@ class Application(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reason: Mapped[str | None] = mapped_column(sa.Text)
     household_id: Mapped[int | None] = mapped_column(sa.ForeignKey("household.id", ondelete="SET NULL"))
+
+
+class SigningKeyStatus(enum.StrEnum):
+    ACTIVE = "active"  # signs new codes
+    RETIRING = "retiring"  # signs nothing; its codes still verify
+    RETIRED = "retired"  # verifies nothing
+
+
+class SigningKey(db.Model):
+    """A municipality's Ed25519 key for signed card codes (cards.signing): its public half is published in the
+    trust list; the private half is kept encrypted with a key derived from SECRET_KEY."""
+
+    __tablename__ = "card_signing_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipality.id", ondelete="CASCADE"), index=True)
+    kid: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    public_key: Mapped[bytes] = mapped_column(sa.LargeBinary(32))
+    private_key: Mapped[bytes] = mapped_column(sa.LargeBinary(200))
+    status: Mapped[SigningKeyStatus] = mapped_column(enum_type(SigningKeyStatus, 10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retiring_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revocation_counter: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+
+    __table_args__ = (
+        # one active key per municipality, enforced by the database
+        sa.Index("uq_card_signing_key_active", "municipality_id", unique=True,
+                 sqlite_where=sa.text("status = 'active'"), postgresql_where=sa.text("status = 'active'")),
+    )
+
+
+class CardRevocation(db.Model):
+    """A card's signed codes issued before a time no longer count (a re-issued code does): one entry per key, with
+    the key's counter at the time (a scanner asks for the entries after the counter it holds)."""
+
+    __tablename__ = "card_revocation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_id: Mapped[int] = mapped_column(sa.ForeignKey("card_signing_key.id", ondelete="CASCADE"), index=True)
+    card_number: Mapped[str] = mapped_column(sa.String(16))
+    issued_before: Mapped[datetime] = mapped_column(UTCDateTime)
+    seq: Mapped[int] = mapped_column(sa.Integer)
+
+    __table_args__ = (sa.UniqueConstraint("key_id", "seq"),)

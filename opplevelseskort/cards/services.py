@@ -24,7 +24,7 @@ from ..core.ratelimit import hit_card_lookup
 from ..extensions import db
 from ..zones.models import Zone
 from ..zones.services import zones_of
-from . import codes
+from . import codes, signing
 from . import pdf as printing
 from .models import Card, CardStatus, Child, Gender, Guardian, Household, RevokeReason
 
@@ -53,6 +53,8 @@ def _code_of(code: str) -> tuple[str, str] | None:
     """Which column a scanned or typed code names, and its value: the URL in the QR, the raw QR token, or the
     short code. A short code that cannot be one (a typo its check character shows) is refused here."""
     text = (code or "").strip()
+    if text.startswith(signing.PREFIX):  # a signed code (the printed card's QR): verified, then its card number
+        return "short_code", signing.card_number_of(text)
     if "/k/" in text:
         text = text.split("/k/", 1)[1].split("?", 1)[0].split("#", 1)[0].strip("/")
     if codes.TOKEN_RE.match(text):
@@ -303,6 +305,7 @@ def revoke_card(card: Card, reason: RevokeReason | str, *, actor: User | None) -
         raise DomainError("card_already_revoked", _("Kortet er allerede sperret."))
     card.revoked_at = utcnow()
     card.revoked_reason = reason
+    signing.revoke(card)  # its signed codes too, for scanners that check them offline
     db.session.flush()
     audit.record(actor, "card.revoke", "card", card.id, municipality_id=card.municipality_id, reason=str(reason))
     return card

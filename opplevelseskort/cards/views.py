@@ -22,7 +22,7 @@ from ..core.permissions import can_access_municipality, private_page, roles_requ
 from ..core.qr import qr_svg_inline
 from ..core.uow import refuse_form, refused
 from ..extensions import db, limiter
-from . import codes, households, services
+from . import codes, households, services, signing
 from . import jobs as card_jobs
 from .forms import CHANNEL_LABELS, REVOKE_LABELS, HouseholdForm, IssueForm, RenewForm, RevokeForm, SearchForm
 from .models import Card, Household
@@ -498,3 +498,36 @@ COUNTS = (
     nav.count(_l("søknader venter"), [Role.CASEWORKER, Role.ADMIN], applications.waiting_count,
               endpoint="cards.application_list", order=20),
 )
+
+
+# --- the trust list of signed card codes (public: scanners fetch it while online) ------------------------------
+
+def _public_json(data: dict):
+    response = current_app.response_class(json.dumps(data, ensure_ascii=False), mimetype="application/json")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/tillit/<number>.json")
+def trust_list(number: str):
+    """The keys that sign the municipality's card codes, each with its revocation counter (SMART Health Cards'
+    layout: a scanner fetches a key's revocations only when its counter moved)."""
+    with refused(not_found=True):
+        listed = signing.trust_list_of(number)
+    return _public_json(listed)
+
+
+@bp.get("/tillit/<number>/<kid>.json")
+def revocation_list(number: str, kid: str):
+    """A key's revoked card numbers after the counter the scanner holds (`?siden=N`): the delta it needs."""
+    since = request.args.get("siden", "0")
+    if not since.isdigit() or len(since) > 9:
+        abort(400)
+    with refused(not_found=True):
+        delta = signing.revocations_of(number, kid, int(since))
+    return _public_json(delta)
+
+
+for _view in (trust_list, revocation_list):
+    _view.public = True  # what a scanner checks codes with: public keys and card numbers, never a name

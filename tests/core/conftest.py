@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from opplevelseskort.accounts import tokens as api_tokens
-from opplevelseskort.cards import applications, households
+from opplevelseskort.cards import applications, households, signing
 from opplevelseskort.cards import services as cards
 from opplevelseskort.checkin import services as checkin
 from opplevelseskort.core.models import Role
@@ -98,7 +98,8 @@ def world(muni, other_muni, zone_set, users, partner_org, other_partner_org):
            "loan_id": loan.id, "location_id": loc.id, "reservation_id": reservation.id,
            "run_id": job.id, "message_id": message.id, "passkey_id": 2**31 - 2}
     strings = {"token": card.family_token, "code": card.short_code, "filename": "css/app.css", "name": "entra",
-               "municipality": muni.number, "collection_id": "opptak-2026-grunnkrets", "feature_id": "30010101"}
+               "municipality": muni.number, "collection_id": "opptak-2026-grunnkrets", "feature_id": "30010101",
+               "number": muni.number, "kid": signing.rotate_key(muni).kid}
     form = {"reason": "x", "card_code": card.short_code, "code": card.short_code, "companions": "0",
             "borrower_id": str(borrower.id), "unit_codes": units[1].label_code, "unit_code": units[0].label_code,
             "offer_id": str(offer.id), "location": str(loc.id), "item_type_id": str(skis.id), "quantity": "1",
