@@ -46,9 +46,10 @@ def test_every_enum_code_has_one_translated_word(app):
              "Role": "role", "OutboxStatus": "outbox_status", "OutboxChannel": "outbox_channel",
              "ItemCategory": "item_category", "UnitCondition": "unit_condition", "UnitStatus": "unit_status",
              "UnitSource": "unit_source", "BorrowerKind": "borrower_kind", "ReservationStatus": "reservation_status",
-             "JobStatus": "job_status"}
+             "JobStatus": "job_status", "SigningKeyStatus": "signing_key_status"}
     found = {}
-    for module in ("opplevelseskort.core.models", "opplevelseskort.cards.models", "opplevelseskort.checkin.models",
+    for module in ("opplevelseskort.core.models", "opplevelseskort.accounts.models", "opplevelseskort.zones.models",
+                   "opplevelseskort.cards.models", "opplevelseskort.checkin.models",
                    "opplevelseskort.partners.models", "utstyr.models"):
         for name, obj in vars(importlib.import_module(module)).items():
             if isinstance(obj, type) and issubclass(obj, enum.StrEnum) and obj is not enum.StrEnum \
