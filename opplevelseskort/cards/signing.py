@@ -171,7 +171,12 @@ def verify(text: str, public_keys: dict[str, bytes], *, now: datetime | None = N
            leeway: timedelta = timedelta(seconds=60)) -> Claims:
     """The claims of a signed code whose signature one of `public_keys` (kid -> raw Ed25519 key) makes, which is
     not expired (with `leeway`, stated rather than a library's default), or BadToken naming why."""
-    protected, header, payload, signature = decode(text)
+    return _verified(decode(text), public_keys, now=now, leeway=leeway)
+
+
+def _verified(parts: tuple[bytes, dict, bytes, bytes], public_keys: dict[str, bytes], *, now: datetime | None = None,
+              leeway: timedelta = timedelta(seconds=60)) -> Claims:
+    protected, header, payload, signature = parts
     kid = header[4].hex()
     raw = public_keys.get(kid)
     if raw is None:
@@ -195,12 +200,13 @@ def verify(text: str, public_keys: dict[str, bytes], *, now: datetime | None = N
 def card_number_of(text: str) -> str:
     """The card number of a signed code, verified against the keys this server holds (every municipality's keys
     that still verify); a card revoked after the code was issued is the card's own business (its status)."""
-    kid = decode(text)[1][4].hex()
+    parts = decode(text)  # decoded once: the scan's hot path
+    kid = parts[1][4].hex()
     key = db.session.scalar(sa.select(SigningKey).where(SigningKey.kid == kid,
                                                          SigningKey.status != SigningKeyStatus.RETIRED))
     if key is None:
         raise BadToken("key_unknown")
-    return verify(text, {key.kid: key.public_key}).card_number
+    return _verified(parts, {key.kid: key.public_key}).card_number
 
 
 # --- trust list and revocations ---------------------------------------------------------------------------------

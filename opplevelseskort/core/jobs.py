@@ -84,7 +84,8 @@ def job(kind: str, *, title=None):
     what its progress page is headed."""
 
     def register(fn: Callable) -> Callable:
-        if _JOBS.get(kind, fn) is not fn and _JOBS[kind].__qualname__ != fn.__qualname__:
+        known = _JOBS.get(kind)  # the same function declared again (a module imported twice) replaces itself
+        if known is not None and (known.__module__, known.__qualname__) != (fn.__module__, fn.__qualname__):
             raise ValueError(f"two jobs named {kind!r}")
         _JOBS[kind] = fn
         fn.job_kind, fn.job_title = kind, title

@@ -14,7 +14,6 @@ from ..extensions import db
 from . import levekar, need, store
 from .models import ReportFeature, ReportPublication
 from .publication import Report
-from .tables import MEASURES, shown
 
 
 def zone_features(report: Report) -> list[dict]:
@@ -24,11 +23,7 @@ def zone_features(report: Report) -> list[dict]:
     index = index_by_zone(report.municipality, year)
     features = []
     for zone in report.zones:
-        cells = report.cells[zone.code]
-        props = {"code": zone.code, "name": zone.name, "level": zone.level, "period": report.period.label}
-        for m in MEASURES:
-            props[m] = shown(cells[m])
-            props[f"{m}_status"] = cells[m].status
+        props = report.zone_properties(zone)
         row = needs.get(zone.code)
         props.update({"need": row.need if row else None, "need_reach": row.reach if row else None,
                       "need_reach_low": row.low if row else None, "need_reach_high": row.high if row else None,

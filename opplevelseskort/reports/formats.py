@@ -15,7 +15,7 @@ from ..core.errors import DomainError
 from ..core.exports import csv_writer
 from ..core.labels import label
 from . import gis
-from .services import MEASURES, Report, shown
+from .services import MEASURES, Report
 from .tables import BREAKDOWN_MEASURES, TOTAL
 
 
@@ -73,12 +73,7 @@ def geojson(report: Report) -> dict:
     """Zone boundaries in WGS84 with the measures as properties (suppressed: null plus a status property)."""
     features = []
     for zone in report.zones:
-        cells = report.cells[zone.code]
-        props = {"code": zone.code, "name": zone.name, "level": zone.level, "period": report.period.label}
-        for m in MEASURES:
-            props[m] = shown(cells[m])
-            props[f"{m}_status"] = cells[m].status
-        features.append({"type": "Feature", "id": zone.code, "properties": props,
+        features.append({"type": "Feature", "id": zone.code, "properties": report.zone_properties(zone),
                          "geometry": json.loads(zone.boundary) if zone.boundary else None})
     return {"type": "FeatureCollection", "features": features}
 

@@ -42,6 +42,16 @@ class Report:
             yield z, self.cells[z.code]
         yield None, self.cells["total"]
 
+    def zone_properties(self, zone: Zone) -> dict:
+        """A zone's row as a map feature's properties: its identity, each measure's shown value (None where
+        hidden) and its status beside it."""
+        cells = self.cells[zone.code]
+        props = {"code": zone.code, "name": zone.name, "level": zone.level, "period": self.period.label}
+        for m in tables.MEASURES:
+            props[m] = tables.shown(cells[m])
+            props[f"{m}_status"] = cells[m].status
+        return props
+
 
 @dataclass
 class Publication:
