@@ -7,10 +7,11 @@ import os
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, g, has_app_context, render_template, request
 from flask_babel import lazy_gettext as _l
 
 from .config import DEFAULT_SECRET_KEY, load_config
+from .core import jobs
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, talisman
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -161,8 +162,20 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+SQLITE_BUSY_MS = 15_000  # how long a write waits for the one writer before the page says "try again"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def _sqlite_transactions(app: Flask) -> None:
-    """Give pysqlite real transactions (and savepoints), and enforce foreign keys."""
+    """Give pysqlite real transactions (and savepoints), enforce foreign keys, and let the embedded database serve
+    pages while the worker writes.
+
+    SQLite has one writer. In write-ahead mode a reader never waits for it and its commit never waits for a reader;
+    but a transaction that reads, then writes after another committed cannot go on (SQLITE_BUSY_SNAPSHOT, at once,
+    whatever the busy timeout). So the unit of work that will write takes the write lock when it begins (BEGIN
+    IMMEDIATE) and waits its turn: a request that may change data, and a job in the worker. A page that only reads,
+    and any other session (another app context in the same thread, the shell, a test's own checks), begins deferred:
+    it never holds the lock while it reads, and never waits for its own request's."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     with app.app_context():
@@ -173,12 +186,27 @@ def _sqlite_transactions(app: Flask) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=5000")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        cur.execute("PRAGMA journal_mode=WAL")  # a file keeps it; an in-memory database answers "memory"
         cur.close()
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _will_write() else "BEGIN")
+
+    @app.before_request  # the first hook: before any other reads the database
+    def _mark_writing_request():
+        if request.method not in SAFE_METHODS:
+            g.sqlite_writer = True
+
+    @app.teardown_request
+    def _unmark_writing_request(_exc):
+        g.pop("sqlite_writer", None)  # tests keep one app context across requests
+
+
+def _will_write() -> bool:
+    """Whether this app context's unit of work will write: a request that may change data, or a job."""
+    return has_app_context() and (g.get("sqlite_writer", False) or jobs.is_job_thread())
 
 
 # From the bottom up: the platform, sign-in and zones, then the parts built on them.

@@ -17,14 +17,11 @@ is its `context`.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import io
 import logging
 import threading
 import time
-import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,7 +34,7 @@ from huey import Huey, crontab
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 from ..extensions import db
-from . import files, outbox
+from . import files, locks, outbox
 from .clock import utcnow
 from .errors import DomainError, NotFound
 from .exports import csv_writer
@@ -161,8 +158,20 @@ def lane_wait(run: JobRun | None) -> int:
     return 0
 
 
+def mark_job_thread() -> None:
+    """This app context runs a job: on SQLite its transactions take the write lock when they begin (see
+    `opplevelseskort._sqlite_transactions`), so a job that reads, then writes never fails on a request's commit."""
+    g.job_thread = True
+
+
+def is_job_thread() -> bool:
+    return has_app_context() and g.get("job_thread", False)
+
+
 def execute(run_id: int) -> JobRun | None:
     """Run one queued job now (the worker's task body; also what a test or the CLI calls)."""
+    if not queue.immediate:
+        mark_job_thread()  # the worker's app context is the job's alone
     run = db.session.get(JobRun, run_id)
     if run is None or run.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
         return run
@@ -387,35 +396,6 @@ def _start_heartbeat() -> None:
     threading.Thread(target=loop, name="job-heartbeat", daemon=True).start()
 
 
-@contextlib.contextmanager
-def held(name: str) -> Iterator[bool]:
-    """A lock that dies with its holder: on PostgreSQL a session advisory lock on a connection of its own (the
-    server releases it when the worker's connection drops), elsewhere an flock on a file in the instance folder
-    (the kernel releases it when the process dies). Yields whether this process holds it."""
-    if db.engine.dialect.name == "postgresql":
-        key = zlib.crc32(name.encode())
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            got = bool(conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}))
-            try:
-                yield got
-            finally:
-                if got:
-                    conn.scalar(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-        return
-    folder = Path(_APP[0].instance_path) / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / (name.replace(":", "_") + ".lock"), "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def recover(now: datetime | None = None) -> dict:
     """Take over from a worker that died: the queue locks an earlier version left (Huey's, without expiry) are
     cleared, and a run left "running" that no worker has beaten for JOBS_STALE_SECONDS is ended: a job people started,
@@ -481,7 +461,7 @@ def every(name: str, *, minute: str = "*", hour: str = "*", what: str = "", own_
         def scheduled() -> None:
             with _APP[0].app_context():
                 try:
-                    with held(f"scheduled:{name}") as mine:
+                    with locks.held(f"scheduled:{name}") as mine:
                         if mine:
                             run_scheduled(name)
                         else:

@@ -36,21 +36,20 @@ def zone_features(report: Report) -> list[dict]:
 
 
 def store_features(municipality: Municipality, row: ReportPublication) -> int:
-    """Render a stored yearly publication's zones once (every level), replacing those of an earlier build."""
-    db.session.execute(sa.delete(ReportFeature).where(ReportFeature.publication_id == row.id))
+    """Render a stored yearly publication's zones once (every level), replacing those of an earlier build. Rendered
+    first, written after: the old rows go and the new come in one short write at the end."""
     pub = store.load(municipality, row)
-    n = 0
+    rows = []
     for level, report in pub.reports.items():
-        rows = []
         for position, (zone, f) in enumerate(zip(report.zones, zone_features(report), strict=True)):
             box = f["bbox"] or [None] * 4
             rows.append({"publication_id": row.id, "built_at": row.built_at, "level": level, "position": position,
                          "zone_id": zone.id, "code": zone.code, "properties": f["properties"], "min_lon": box[0],
                          "min_lat": box[1], "max_lon": box[2], "max_lat": box[3]})
-        if rows:
-            db.session.execute(sa.insert(ReportFeature), rows)
-        n += len(rows)
-    return n
+    db.session.execute(sa.delete(ReportFeature).where(ReportFeature.publication_id == row.id))
+    if rows:
+        db.session.execute(sa.insert(ReportFeature), rows)
+    return len(rows)
 
 
 def _needs(municipality: Municipality, year: int, level: str) -> dict:
@@ -79,15 +78,11 @@ def index_by_zone(municipality: Municipality, year: int) -> dict:
     return out
 
 
-def store_missing(municipality: Municipality) -> list[str]:
-    """Render the features of every stored year of the municipality whose latest build has none yet (a first build
-    by `services.publication_build`); returns the years rendered."""
+def missing_years(municipality: Municipality) -> list[ReportPublication]:
+    """The municipality's stored years whose latest build has no features yet (a first build by
+    `services.publication_build`, or a build since the last rendering)."""
     rendered = sa.select(ReportFeature.id).where(ReportFeature.publication_id == ReportPublication.id,
                                                  ReportFeature.built_at == ReportPublication.built_at).exists()
-    rows = db.session.scalars(sa.select(ReportPublication).options(defer(ReportPublication.content)).where(
+    return list(db.session.scalars(sa.select(ReportPublication).options(defer(ReportPublication.content)).where(
         ReportPublication.municipality_id == municipality.id, sa.func.length(ReportPublication.period) == 4,
-        ~rendered)).all()
-    for row in rows:
-        store_features(municipality, row)
-    return [row.period for row in rows]
-
+        ~rendered)).all())

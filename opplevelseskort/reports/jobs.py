@@ -43,14 +43,19 @@ def own_index_import(run: JobRun, *, upload: str, fmt: str, method: str, method_
 build_and_store = services.build_and_store  # the build's work, also the CLI's and the bench's
 
 
-@jobs.every("publications", minute="*", what=_l("Lager rapporttallene på nytt når dataene er endret"))
+@jobs.every("publications", minute="*", what=_l("Lager rapporttallene på nytt når dataene er endret"),
+            own_transactions=True)
 def refresh_publications() -> dict:
     """Every stored publication whose data changed (past the debounce), or that is older than the longest age,
     is built again; the current year is built when it is missing, so the analysts' first page is ready; each
-    stored year's zones are rendered as the OGC API's features once per build."""
+    stored year's zones are rendered as the OGC API's features once per build.
+
+    It commits each build and each rendering on its own: each is whole by itself, a failure leaves the others
+    stored (the next minute tries again), and on SQLite the one write lock is held for one build, not for all of
+    them while pages wait."""
     rebuilt, rendered = [], []
     this_year = str(today().year)
-    for municipality in db.session.scalars(db.select(Municipality).order_by(Municipality.id)):
+    for municipality in db.session.scalars(db.select(Municipality).order_by(Municipality.id)).all():
         if not db.session.scalar(db.select(db.exists().where(Zone.municipality_id == municipality.id))):
             continue
         due = store.due_for_refresh(municipality)
@@ -58,6 +63,10 @@ def refresh_publications() -> dict:
             due.append(this_year)
         for label in due:
             built = build_and_store(municipality, periods.parse_period(label))
+            db.session.commit()
             rebuilt += [f"{municipality.number}:{p}" for p in built]
-        rendered += [f"{municipality.number}:{y}" for y in features.store_missing(municipality)]
+        for year in features.missing_years(municipality):
+            features.store_features(municipality, year)
+            db.session.commit()
+            rendered.append(f"{municipality.number}:{year.period}")
     return {"rebuilt": rebuilt, "features": rendered}

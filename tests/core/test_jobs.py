@@ -3,7 +3,7 @@ transaction, and a refused job writes nothing but its own failed run."""
 
 import pytest
 
-from opplevelseskort.core import jobs
+from opplevelseskort.core import jobs, locks
 from opplevelseskort.core.errors import DomainError
 from opplevelseskort.core.models import JobRun, JobStatus, Municipality
 from opplevelseskort.extensions import db
@@ -226,11 +226,11 @@ def test_a_run_its_worker_left_running_is_queued_again_once_then_failed(app, use
 
 
 def test_a_scheduled_lock_is_held_by_one_holder_and_dies_with_it(app, committing):
-    with jobs.held("scheduled:test") as first:
+    with locks.held("scheduled:test") as first:
         assert first
-        with jobs.held("scheduled:test") as second:
+        with locks.held("scheduled:test") as second:
             assert not second  # another connection (PostgreSQL) or file handle (elsewhere) cannot take it
-    with jobs.held("scheduled:test") as again:
+    with locks.held("scheduled:test") as again:
         assert again  # released with its holder
 
 

@@ -103,6 +103,18 @@ def test_the_schedule_rebuilds_changed_publications_and_builds_the_current_year(
     assert report_jobs.refresh_publications()["rebuilt"] == []  # nothing changed since: nothing rebuilt
 
 
+def test_the_schedule_keeps_each_build_it_finished_when_a_later_step_fails(app, muni, world, users):  # noqa: F811
+    """Each build is committed on its own (on SQLite the one write lock is held for one build at a time): a failure
+    rendering the features afterwards fails the run but leaves the build stored; the next minute renders them."""
+    this_year = services.periods.parse_period(str(datetime.now(UTC).year))
+    assert store.stored(muni, this_year) is None
+    with mock.patch("opplevelseskort.reports.features.store_features", side_effect=RuntimeError("disk full")):
+        run = jobs.run_scheduled("publications")
+    assert run.status == JobStatus.FAILED
+    assert store.stored(muni, this_year) is not None
+    assert report_jobs.refresh_publications() == {"rebuilt": [], "features": [f"{muni.number}:{this_year.label}"]}
+
+
 def test_a_void_and_a_new_card_change_the_data_version(app, muni, world, users):  # noqa: F811
     from opplevelseskort.checkin.models import CheckIn
 
