@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from pydantic import Field
 
 from ..accounts.permissions import scope_required
-from ..checkin import services
+from ..checkin import offline, services
 from ..checkin.models import CheckinSource
 from ..checkin.services import ERROR_CODES
 from ..core.errors import DomainError, NotFound
@@ -17,7 +17,8 @@ from ..core.guards import MAX_DB_INT as MAX_ID  # integer primary keys: larger n
 from ..core.models import Role
 from ..core.permissions import current_actor, roles_required
 from ..core.uow import refused
-from .schema import Answer, Integer, Response, Schema, Text, operation
+from ..core.validation import Integer
+from .schema import Answer, Response, Schema, Text, operation
 from .views import bp
 
 
@@ -87,3 +88,35 @@ def create_checkin(body: CheckinBody):
 def card_validity(code: str):
     """Whether a card is valid now (for a partner), without recording anything."""
     return jsonify(CardValidity(**services.card_validity(code, actor=current_actor())).model_dump())
+
+
+class OfflineBatchBody(Schema, offline.BatchIn):
+    """A scanner's queued scans (checkin.offline.BatchIn)."""
+
+
+class OfflineVerdict(Response):
+    event_id: str
+    status: Literal["accepted", "duplicate", "rejected"]
+    reason: str | None = Field(description="Why it was rejected: " + ", ".join(offline.REASONS))
+    message: str | None
+    flags: list[str] = Field(description="What the server found that the door could not know")
+    checkin_id: int | None = Field(description="The counted visit (for a duplicate: the one it duplicates)")
+
+
+class OfflineSyncOut(Response):
+    server_time: str = Field(json_schema_extra={"format": "date-time"})
+    results: list[OfflineVerdict]
+
+
+@bp.post("/checkins/offline")
+@roles_required(Role.PARTNER)
+@scope_required("checkin")
+@operation("Sync scans made without a network (partner tokens)", operation_id="syncOfflineCheckins",
+           body=OfflineBatchBody, responses={
+               200: Answer("One verdict per event, in the batch's order", OfflineSyncOut),
+               403: Answer("The partner is not approved", codes=["partner_inactive"]),
+               422: Answer("A body that does not fit, or too many events", codes=["invalid_body", "too_many_events"])})
+def sync_offline(body: OfflineBatchBody):
+    """Idempotent on each event id and independent of the order events arrive in: each visit (card, offer, local
+    day) counts once, the other scans of it are kept as duplicates; what the door could not know is flagged."""
+    return jsonify(OfflineSyncOut(**offline.sync_batch(body, actor=current_actor())).model_dump())

@@ -17,8 +17,9 @@ from ..core.errors import DomainError, NotFound
 from ..core.guards import MAX_DB_INT as MAX_ID  # integer primary keys: larger numbers name no row
 from ..core.models import Role
 from ..core.permissions import roles_required
+from ..core.validation import Integer
 from ..extensions import db
-from .schema import Answer, Integer, Response, Schema, Text, operation
+from .schema import Answer, Response, Schema, Text, operation
 from .views import bp
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from flask import request
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..core.errors import DomainError
 from ..core.validation import field_message
@@ -22,14 +22,6 @@ from ..core.validation import field_message
 NO_NUL = "^[^\\u0000]*$"
 
 
-def _integral(value: Any) -> Any:
-    """JSON Schema counts 9.0 as an integer; so do we. Booleans are not numbers here."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-Integer = Annotated[StrictInt, BeforeValidator(_integral)]
 Text = Annotated[str, Field(pattern=NO_NUL)]
 
 

@@ -19,7 +19,8 @@ class CardFace:
     valid_until: date
     companions: int
     short_code: str  # formatted for reading aloud and typing at the door
-    door_url: str  # inside the QR: opens nothing about the child for anyone but partner staff
+    door_url: str  # the card's link (the hand-over sheet's QR to cut out opens it for partner staff)
+    signed_code: str  # inside the card's QR: verifiable offline, no name (cards.signing)
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def draw_card(doc: Document, x: float, y: float, face: CardFace, lang: str) -> N
     qr = 35.0
     qr_x = x + 3 if rtl else x + CARD_W - qr - 3
     text_x, text_w = (x + qr + 5, CARD_W - qr - 9) if rtl else (x + 4, CARD_W - qr - 9)
-    doc.png(qr_png(face.door_url, 8), qr_x, y + CARD_H - qr - 3, qr)
+    doc.png(qr_png(face.signed_code, 8, "Q"), qr_x, y + CARD_H - qr - 3, qr)
     below = doc.text_box(text_x, y + 15, text_w, face.given_name, lang=lang, size=12, bold=True)
     below = doc.text_box(text_x, below + 1.5, text_w, t["valid"], lang=lang, size=8, wrap=True)
     doc.text_box(text_x, below + 0.5, text_w, t["companions"], lang=lang, size=8, wrap=True)

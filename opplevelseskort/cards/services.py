@@ -24,7 +24,7 @@ from ..core.ratelimit import hit_card_lookup
 from ..extensions import db
 from ..zones.models import Zone
 from ..zones.services import zones_of
-from . import codes, signing
+from . import ages, codes, signing
 from . import pdf as printing
 from .models import Card, CardStatus, Child, Gender, Guardian, Household, RevokeReason
 
@@ -138,6 +138,16 @@ def door_card(code: str, *, municipality_id: int) -> DoorCard:
     return DoorCard(*row[:n], child=DoorChild(*row[n:]))
 
 
+def door_card_by_number(number: str, *, municipality_id: int) -> DoorCard | None:
+    """The card with this card number and its child, locked like `door_card`, or None: for a signed code whose
+    signature was verified (no guess, so no look-up budget spent)."""
+    row = db.session.connection().execute(_door_card_query("short_code", _locks()), {"code": number}).first()
+    if row is None or row[2] != municipality_id:
+        return None
+    n = len(_DOOR_CARD)
+    return DoorCard(*row[:n], child=DoorChild(*row[n:]))
+
+
 def find_card_by_family_token(token: str | None) -> Card | None:
     """The card behind a family's secret link, or None."""
     token = (token or "").strip()
@@ -212,9 +222,15 @@ def scheme_period(municipality: Municipality, on: date | None = None) -> tuple[d
 
 
 def card_face(card: Card) -> printing.CardFace:
-    """What the printed card shows (the child's first name only)."""
+    """What the printed card shows (the child's first name only), its QR the signed code."""
     return printing.CardFace(card.child.given_name or "", card.valid_until, card.companions,
-                             codes.format_short_code(card.short_code), card_url(card))
+                             codes.format_short_code(card.short_code), card_url(card), signed_code(card))
+
+
+def signed_code(card: Card) -> str:
+    """The card's signed code (cards.signing) with the child's age band today: what its QR carries, on paper and
+    on the family's page, for a scanner with or without a network."""
+    return signing.sign_card(card, age_band=ages.age_band(child_age(card.child, today())))
 
 
 def family_contact(municipality_id: int, locale: str | None = None) -> str:

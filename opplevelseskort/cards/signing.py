@@ -209,6 +209,18 @@ def card_number_of(text: str) -> str:
     return _verified(parts, {key.kid: key.public_key}).card_number
 
 
+def verified_claims(text: str, *, municipality_id: int) -> tuple[Claims, int]:
+    """The claims of a signed code of this municipality's cards and the id of the key that signed it, whatever its
+    expiry (an offline scan is judged at its own time, by the rules), or BadToken."""
+    parts = decode(text)
+    key = db.session.scalar(sa.select(SigningKey).where(
+        SigningKey.kid == parts[1][4].hex(), SigningKey.municipality_id == municipality_id,
+        SigningKey.status != SigningKeyStatus.RETIRED))
+    if key is None:
+        raise BadToken("key_unknown")
+    return _verified(parts, {key.kid: key.public_key}, now=datetime.min.replace(tzinfo=UTC)), key.id
+
+
 # --- trust list and revocations ---------------------------------------------------------------------------------
 
 def revoke(card: Card) -> int:
@@ -234,14 +246,25 @@ def trust_list(municipality: Municipality) -> dict:
                       "revocations": k.revocation_counter} for k in keys]}
 
 
+def trust_list_with_revocations(municipality_id: int) -> dict:
+    """The trust list with each key's whole revocation list (an offline scanner's first fetch). Read only: a
+    municipality that has signed no card yet has no key to trust."""
+    municipality = db.session.get(Municipality, municipality_id)
+    out = trust_list(municipality)
+    keys = {k.kid: k for k in keys_of(municipality.id, (SigningKeyStatus.ACTIVE, SigningKeyStatus.RETIRING))}
+    for entry in out["keys"]:
+        entry["revoked"] = revocations_since(keys[entry["kid"]])["entries"]
+    return out
+
+
 def revocations_since(key: SigningKey, since: int = 0) -> dict:
     """A key's revocations after counter `since` (the delta a scanner that holds `since` needs)."""
     rows = db.session.scalars(sa.select(CardRevocation).where(CardRevocation.key_id == key.id,
                                                                CardRevocation.seq > since)
                               .order_by(CardRevocation.seq))
     return {"kid": key.kid, "since": since, "counter": key.revocation_counter,
-            "entries": [{"card": r.card_number, "issued_before": r.issued_before.isoformat(timespec="seconds"),
-                         "seq": r.seq} for r in rows]}
+            "entries": [{"id": revocation_id(key.kid, r.card_number),
+                         "issued_before": r.issued_before.isoformat(timespec="seconds"), "seq": r.seq} for r in rows]}
 
 
 def is_revoked(key_id: int, card_number: str, issued_at: datetime) -> bool:
@@ -249,6 +272,20 @@ def is_revoked(key_id: int, card_number: str, issued_at: datetime) -> bool:
     return bool(db.session.scalar(sa.select(sa.exists().where(
         CardRevocation.key_id == key_id, CardRevocation.card_number == card_number,
         CardRevocation.issued_before > issued_at))))
+
+
+def revoked_before(key_id: int, card_number: str, issued_at: datetime, at: datetime) -> bool:
+    """Whether a code issued at `issued_at` was revoked by `at` (a revocation written at or before it)."""
+    return bool(db.session.scalar(sa.select(sa.exists().where(
+        CardRevocation.key_id == key_id, CardRevocation.card_number == card_number,
+        CardRevocation.issued_before > issued_at, CardRevocation.issued_before <= at))))
+
+
+def revocation_id(kid: str, card_number: str) -> str:
+    """How a revoked card is named in a public revocation list: not its number (the code a family types), but a
+    hash a scanner holding the card's signed code can compute (SHA-256 of the key id's bytes and the number)."""
+    digest = hashlib.sha256(bytes.fromhex(kid) + card_number.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
 
 
 def private_key_readable(key: SigningKey) -> bool:

@@ -530,4 +530,4 @@ def revocation_list(number: str, kid: str):
 
 
 for _view in (trust_list, revocation_list):
-    _view.public = True  # what a scanner checks codes with: public keys and card numbers, never a name
+    _view.public = True  # what a scanner checks codes with: public keys and hashed card ids, never a name

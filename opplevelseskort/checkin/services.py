@@ -222,8 +222,13 @@ def uses_in_period(child_id: int, offer: Offer, at: datetime) -> int:
     return db.session.scalar(q) or 0
 
 
+def repeat_window_minutes() -> int:
+    """A second scan of a card at an offer within this many minutes is the first visit, not a new one."""
+    return int(current_app.config["CHECKIN_REPEAT_WINDOW_MINUTES"])
+
+
 def _repeat_of(card: Card, offer: Offer, at: datetime) -> CheckIn | None:
-    window = timedelta(minutes=current_app.config["CHECKIN_REPEAT_WINDOW_MINUTES"])
+    window = timedelta(minutes=repeat_window_minutes())
     return db.session.scalar(
         db.select(CheckIn).where(CheckIn.card_id == card.id, CheckIn.offer_id == offer.id,
                                  CheckIn.voided_at.is_(None), CheckIn.at > at - window, CheckIn.at <= at)
@@ -277,18 +282,25 @@ def record_checkin(code: str, offer: DoorOffer | Offer, *, actor: User, companio
             return CheckinResult(repeat, False, card, card.child, allowed)
         raise
     occasion = partners.occasion_at(offer, at, _known_day(offer))
-    values = {"card_id": card.id, "child_id": child.id, "offer_id": offer.id, "partner_id": offer.partner_id,
-              "occasion_id": occasion.id if occasion is not None else None,
-              "municipality_id": child.municipality_id, "recorded_by_id": actor.id, "at": at,
-              "companions": companions, "source": CheckinSource(source), "zone_id": child.zone_id,
-              "age": cards.child_age(child, local_date(at)), "birth_year": child.birth_year,
-              "gender": str(child.gender) if child.gender else None, "value_nok": int(offer.price_nok or 0),
-              "voided_at": None, "voided_by_id": None, "void_reason": None}
+    values = visit_values(card, child, offer, actor=actor, at=at, companions=companions, source=source)
+    values["occasion_id"] = occasion.id if occasion is not None else None
     new_id = _insert_unless_repeat(values)
     if new_id is None:
         return CheckinResult(_repeat_of(card, offer, at), False, card, child, allowed)
     log.info("check-in %s recorded at offer %s (source %s)", new_id, offer.id, values["source"])
     return CheckinResult(Visit(id=new_id, **values), True, card, child, allowed)
+
+
+def visit_values(card: Card, child: Child, offer: DoorOffer | Offer, *, actor: User, at: datetime, companions: int,
+                 source: CheckinSource | str) -> dict:
+    """A visit's row (its occasion left to the caller): the child's zone, age and birth year copied as they are at
+    the visit, so reports stay right after a move and survive the child's anonymisation."""
+    return {"card_id": card.id, "child_id": child.id, "offer_id": offer.id, "partner_id": offer.partner_id,
+            "occasion_id": None, "municipality_id": child.municipality_id, "recorded_by_id": actor.id, "at": at,
+            "companions": companions, "source": CheckinSource(source), "zone_id": child.zone_id,
+            "age": cards.child_age(child, local_date(at)), "birth_year": child.birth_year,
+            "gender": str(child.gender) if child.gender else None, "value_nok": int(offer.price_nok or 0),
+            "voided_at": None, "voided_by_id": None, "void_reason": None}
 
 
 _VISIT_COLUMNS = ("card_id", "child_id", "offer_id", "partner_id", "occasion_id", "municipality_id", "recorded_by_id",

@@ -9,10 +9,13 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
+    send_from_directory,
     session,
     url_for,
 )
@@ -20,11 +23,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from ..core import nav
 from ..core.clock import today
 from ..core.exports import attachment
-from ..core.guards import form_page
+from ..core.guards import form_page, json_error
 from ..core.models import Role
 from ..core.permissions import current_actor, roles_required
 from ..core.uow import refuse_form, refused
@@ -32,7 +36,7 @@ from ..extensions import db
 from ..partners import bookings as partners
 from ..partners.forms import ReasonForm
 from ..partners.services import partner_id_of
-from . import services, statements
+from . import offline, services, statements
 from .forms import CompanionsForm, FollowUpForm, ScanForm, VoidForm
 from .models import CheckIn, CheckinSource
 
@@ -66,6 +70,54 @@ def scanner():
             result = services.record_checkin(form.code.data, offer, actor=me, source=source)
         return redirect(url_for("checkin.result", checkin_id=result.visit.id, gjentatt=0 if result.created else 1))
     return form_page("checkin/scanner.html", form)
+
+
+@bp.get("/skann/uten-nett")
+@roles_required(Role.PARTNER)
+def offline_scanner():
+    """The scanner that works where the network ends: an installable page that caches its rules and keys, judges
+    signed codes on the phone, queues each scan and syncs when it can (checkin.offline judges them again)."""
+    if services.partner_suspended(current_actor()):
+        return render_template("checkin/suspended.html"), 403
+    return render_template("checkin/offline.html")
+
+
+@bp.get("/skann/uten-nett/pakke.json")
+@roles_required(Role.PARTNER)
+def offline_bundle():
+    with refused(verdict=lambda exc: json_error(403, exc.code, exc.message)):
+        out = offline.bundle(current_actor())
+    response = jsonify({**out, "csrf_token": generate_csrf()})  # the sync's token, fresh when the page is old
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/skann/synk")
+@roles_required(Role.PARTNER)
+def offline_sync():
+    """The offline scanner's queue (JSON, with the page's CSRF token in X-CSRFToken)."""
+    with refused(verdict=lambda exc: json_error(422, exc.code, exc.message, **{
+            k: exc.details[k] for k in ("fields",) if k in exc.details})):
+        batch = offline.parse_batch(request.get_json(silent=True))
+        return jsonify(offline.sync_batch(batch, actor=current_actor()))
+
+
+@bp.get("/skann/sw.js")
+def offline_service_worker():
+    """The offline scanner's service worker, under /skann/ so its scope is the scanner's pages only."""
+    resp = send_from_directory(current_app.static_folder, "js/scanner-sw.js", mimetype="text/javascript", max_age=0)
+    resp.headers["Service-Worker-Allowed"] = "/skann/"
+    return resp
+
+
+@bp.get("/skann/manifest.webmanifest")
+def offline_manifest():
+    """What installs the offline scanner on a phone's home screen."""
+    return Response(render_template("checkin/manifest.webmanifest"), mimetype="application/manifest+json")
+
+
+offline_service_worker.public = True  # scripts and a manifest: nothing of anyone's
+offline_manifest.public = True
 
 
 @bp.get("/skann/resultat/<int:checkin_id>")

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated, Any
 
 from flask_babel import gettext as _
+from pydantic import BeforeValidator, StrictInt
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # an address, not a proof it exists
+
+
+def _integral(value: Any) -> Any:
+    """JSON Schema counts 9.0 as an integer; so do we. Booleans are not numbers here."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Integer = Annotated[StrictInt, BeforeValidator(_integral)]  # a JSON body's whole number
 
 
 def field_message(err: dict, name: str | None = None) -> tuple[str, str]:

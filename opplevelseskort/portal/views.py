@@ -50,7 +50,8 @@ def family_card(token: str):
 def family_card_qr(token: str):
     with refused(not_found=True):
         card = services.usable_card(token)
-    return private_page(Response(qr_svg(cards.card_url(card)), mimetype="image/svg+xml"))
+    # the signed code: a scanner reads it with or without a network (cards.signing)
+    return private_page(Response(qr_svg(cards.signed_code(card), "Q"), mimetype="image/svg+xml"))
 
 
 @bp.get("/kort/<token>/kort.pdf")

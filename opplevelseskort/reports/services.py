@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from utstyr.models import Borrower, Loan, LoanLine, Location
 
 from ..accounts.models import User
+from ..cards.ages import AGE_BANDS, age_band
 from ..cards.models import Card, Child
 from ..checkin.models import CheckIn
 from ..core import jobs
@@ -77,20 +78,10 @@ def _ancestor_map(municipality_id: int, level: str, zones: list[Zone] | None = N
     return tree.rows[level], tree.row_of[level]
 
 
-AGE_BANDS = [("0-5", 0, 5), ("6-9", 6, 9), ("10-12", 10, 12), ("13-15", 13, 15), ("16+", 16, 200)]
-
-
 AGE_CATEGORIES = [b[0] for b in AGE_BANDS] + ["unknown"]
 
 
 GENDER_CATEGORIES = ["girl", "boy", "other", "unknown"]
-
-
-def age_band(age: int | None) -> str:
-    for name, lo, hi in AGE_BANDS:
-        if age is not None and lo <= age <= hi:
-            return name
-    return "unknown"
 
 
 @dataclass

@@ -8,11 +8,12 @@ import re
 import shutil
 import subprocess
 import unicodedata
+from urllib.parse import urlparse
 
 import pytest
 from bidi import get_display
 
-from opplevelseskort.cards import services
+from opplevelseskort.cards import services, signing
 from opplevelseskort.core.i18n import force_locale
 from opplevelseskort.core.languages import FAMILY_ONLY, STAFF_COMPLETE
 from opplevelseskort.core.models import AuditLog, Municipality
@@ -173,7 +174,22 @@ def test_handover_sheet_qr_opens_the_card_page(client, login_as, card, tmp_path)
                     str(tmp_path / "sheet")], check=True)
     found = {b.text for b in zxingcpp.read_barcodes(Image.open(tmp_path / "sheet.png"))}
     assert services.family_url(card, services.guardian_language(card)) in found
-    assert services.card_url(card) in found  # and the door's QR on the card to cut out
+    signed = [t for t in found if t.startswith("OK1:")]  # and the card to cut out, its QR the signed code
+    assert len(signed) == 1 and signing.card_number_of(signed[0]) == card.short_code
+
+
+def test_the_printed_cards_qr_is_the_signed_code_in_a_version_11_or_smaller_at_q(client, card, tmp_path):
+    """Decoded from the rendered PDF with zxing-cpp: a scanner without a network verifies it (issue 39, item 1)."""
+    import zxingcpp
+    from PIL import Image
+
+    r = client.get(urlparse(services.family_url(card)).path + "/kort.pdf")
+    (tmp_path / "card.pdf").write_bytes(r.data)
+    subprocess.run(["pdftoppm", "-r", "300", "-png", "-singlefile", str(tmp_path / "card.pdf"), str(tmp_path / "card")],
+                   check=True)
+    (found,) = zxingcpp.read_barcodes(Image.open(tmp_path / "card.png"))
+    assert found.text.startswith("OK1:") and found.extra["ECLevel"] == "Q" and int(found.extra["Version"]) <= 11
+    assert signing.card_number_of(found.text) == card.short_code
 
 
 def test_the_link_page_tells_the_truth_and_offers_the_sheet(client, login_as, card):

@@ -91,6 +91,8 @@ ALLOWED = {
     ("core.job_errors", "GET"): {"*": 404},  # the world's failed job had few problems: no whole list to download
     ("cards.message_resend", "POST"): {"*": 302},  # back to the household, the message queued again
     ("api.create_checkin", "POST"): {"*": 422},
+    ("api.sync_offline", "POST"): {"*": 422},
+    ("checkin.offline_sync", "POST"): {"*": 422},
     ("api.create_loan", "POST"): {"*": 422},
     ("api.return_loan", "POST"): {"*": 200},  # no list: every open unit of the loan comes back
     ("cards.application_detail", "POST"): {"*": 302},
