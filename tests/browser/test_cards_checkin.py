@@ -57,7 +57,7 @@ def test_caseworker_registers_household_and_family_opens_card_on_phone(page, pho
         card = db.session.scalar(db.select(Card).filter_by(child_id=child.id))
         msg = db.session.scalar(db.select(OutboxMessage).where(OutboxMessage.recipient == "nora@example.org"))
         link = re.search(r"https?://\S+", msg.body).group(0)
-        card_url = cards.card_url(card)
+        card_url, card_id = cards.card_url(card), card.id
     phone_page.goto(link)
     expect(phone_page.get_by_text("Iben").first).to_be_visible()
     assert "Berg" not in phone_page.locator("main").inner_text()
@@ -66,7 +66,13 @@ def test_caseworker_registers_household_and_family_opens_card_on_phone(page, pho
     qr = phone_page.locator("img.member-card-qr")
     qr.wait_for()
     assert qr.bounding_box()["width"] >= 200  # large enough to scan from a phone at a counter
-    assert _decode_png(qr.screenshot()) == card_url
+    decoded = _decode_png(qr.screenshot())  # the signed code: a scanner without a network checks it
+    assert decoded.startswith("OK1:")
+    with live_app.app_context():
+        from opplevelseskort.cards import signing
+
+        assert cards.card_url(db.session.get(Card, card_id)) == card_url
+        assert signing.card_number_of(decoded) == db.session.get(Card, card_id).short_code
     axe_check(phone_page)
 
 

@@ -23,7 +23,7 @@ from opplevelseskort.extensions import db
 from opplevelseskort.partners import services as partners
 from opplevelseskort.partners.services import create_staff_user
 
-from ..conftest import IS_PG, PASSWORD
+from ..conftest import PASSWORD
 from ..factories import approved_partner, make_card, offer_values
 
 NOW = datetime(2026, 3, 11, 15, 0, tzinfo=UTC)  # a Wednesday: the sync
@@ -270,7 +270,6 @@ def test_the_statement_lists_duplicates_and_flags(offer, kid, phones, client, us
 
 
 @pytest.mark.pg
-@pytest.mark.skipif(not IS_PG, reason="real concurrency needs PostgreSQL")
 def test_two_scanners_syncing_the_same_visit_at_once_count_it_once(app, committing, muni, users, partner_org):
     offer_id = partners.save_offer(users["partner"], offer_values(), {}).id
     card = make_card(muni, users, "Sara")

@@ -16,9 +16,9 @@ from opplevelseskort.core import jobs
 from opplevelseskort.core.models import JobRun, Municipality
 from opplevelseskort.extensions import db
 
-from ..conftest import IS_PG, TEST_CONFIG
+from ..conftest import TEST_CONFIG
 
-pytestmark = pytest.mark.skipif(IS_PG, reason="SQLite's locks; PostgreSQL has row locks (tests/test_concurrency.py)")
+pytestmark = pytest.mark.sqlite  # SQLite's locks; PostgreSQL has row locks (tests/test_concurrency.py)
 
 HOLD = 0.8  # seconds the other side holds its transaction open
 
