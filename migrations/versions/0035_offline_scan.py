@@ -1,4 +1,5 @@
-"""offline_scan, and check-ins recorded offline: scans an offline scanner queued, judged when it syncs (issue 39)
+"""offline_scan, check-ins recorded offline, card_device: scans an offline scanner queued, judged when it syncs, and
+the phones a card is bound to (issue 39)
 
 Revision ID: 0035_offline_scan
 Revises: 0034_card_signing
@@ -68,7 +69,22 @@ def upgrade():
                            sqlite_where=sa.text("outcome = 'accepted'"), postgresql_where=sa.text("outcome = 'accepted'"))
 
 
+    op.create_table(
+        'card_device',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('card_id', sa.Integer(), nullable=False),
+        sa.Column('public_key', sa.LargeBinary(length=65), nullable=False),
+        sa.Column('created_at', UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['card_id'], ['card.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('card_id', 'public_key'),
+    )
+    with op.batch_alter_table('card_device') as batch:
+        batch.create_index('ix_card_device_card_id', ['card_id'], unique=False)
+
+
 def downgrade():
+    op.drop_table('card_device')
     op.drop_table('offline_scan')
     op.execute("DELETE FROM checkin WHERE source = 'offline'")
     _sources(SOURCES)

@@ -222,3 +222,17 @@ class CardRevocation(db.Model):
     seq: Mapped[int] = mapped_column(sa.Integer)
 
     __table_args__ = (sa.UniqueConstraint("key_id", "seq"),)
+
+
+class CardDevice(db.Model):
+    """A phone the card is bound to: its own P-256 public key (the private key never leaves the phone). The phone
+    signs the time of each code it shows; a few phones per card (a family shares the card)."""
+
+    __tablename__ = "card_device"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(sa.ForeignKey("card.id", ondelete="CASCADE"), index=True)
+    public_key: Mapped[bytes] = mapped_column(sa.LargeBinary(65))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("card_id", "public_key"),)

@@ -53,7 +53,7 @@ def _code_of(code: str) -> tuple[str, str] | None:
     """Which column a scanned or typed code names, and its value: the URL in the QR, the raw QR token, or the
     short code. A short code that cannot be one (a typo its check character shows) is refused here."""
     text = (code or "").strip()
-    if text.startswith(signing.PREFIX):  # a signed code (the printed card's QR): verified, then its card number
+    if text.startswith((signing.PREFIX, signing.ROTATING_PREFIX)):  # a signed code (a card's or a phone's QR)
         return "short_code", signing.card_number_of(text)
     if "/k/" in text:
         text = text.split("/k/", 1)[1].split("?", 1)[0].split("#", 1)[0].strip("/")
@@ -230,7 +230,12 @@ def card_face(card: Card) -> printing.CardFace:
 def signed_code(card: Card) -> str:
     """The card's signed code (cards.signing) with the child's age band today: what its QR carries, on paper and
     on the family's page, for a scanner with or without a network."""
-    return signing.sign_card(card, age_band=ages.age_band(child_age(card.child, today())))
+    return signing.sign_card(card, age_band=age_band_of(card))
+
+
+def age_band_of(card: Card) -> str:
+    """The child's age band today: what a signed code says of the child's age."""
+    return ages.age_band(child_age(card.child, today()))
 
 
 def family_contact(municipality_id: int, locale: str | None = None) -> str:

@@ -11,7 +11,13 @@ Keys: per municipality one active signing key and at most two retiring ones (the
 rotated by `opplevelseskort cards rotate-key`; private keys are kept encrypted with a key derived from SECRET_KEY.
 The public trust list (`trust_list`) names every key that verifies, with a revocation counter that moves each
 time a card is revoked, so a scanner fetches the revocations (`revocations_since`) only when it changed.
-A revocation names a card and "issued before": a card re-issued afterwards verifies again.
+A revocation names a card and "issued before": a card re-issued afterwards verifies again; the list names the card
+by a hash (`revocation_id`), never by the number a family types.
+
+A phone's code (issue 39, item 2; the UIC rail barcode's idea): the phone makes its own P-256 key, the server signs
+the card bound to that key once (`sign_device`, the key in the CWT `cnf` claim), and the phone shows `OK2:` + Base45
+of deflated CBOR [bound card, time, the phone's signature over "OK2" + bound card + time], signed again every few
+seconds. A scanner checks both signatures offline; a code older than ROTATING_WINDOW is a copy.
 """
 
 from __future__ import annotations
@@ -29,7 +35,9 @@ import sqlalchemy as sa
 from cryptography.exceptions import InvalidSignature
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from flask_babel import gettext as _
@@ -43,9 +51,11 @@ from ..extensions import db
 from .models import Card, CardRevocation, SigningKey, SigningKeyStatus
 
 PREFIX = "OK1:"
+ROTATING_PREFIX = "OK2:"  # a phone's code: its bound card and a time it signed, new every few seconds
+ROTATING_WINDOW = timedelta(seconds=30)  # a rotating code older than this (or this far ahead) is a copy
 EDDSA = -8
 COSE_SIGN1_TAG = 18
-ISS, SUB, EXP, IAT, AGE_BAND = 1, 2, 4, 6, -65537
+ISS, SUB, EXP, IAT, CNF, AGE_BAND = 1, 2, 4, 6, 8, -65537
 RETIRING_KEPT = 2  # keys that no longer sign but still verify
 
 
@@ -54,7 +64,11 @@ class BadToken(DomainError):
 
     def __init__(self, reason: str):
         self.reason = reason
-        super().__init__("card_unknown", _("Koden kan ikke bekreftes. Bruk kortnummeret i stedet."))
+        if reason == "stale":
+            super().__init__("code_copied", _("Koden på telefonen er gammel: et skjermbilde? Be om å se kortsiden live, "
+                                              "eller bruk kortnummeret."))
+        else:
+            super().__init__("card_unknown", _("Koden kan ikke bekreftes. Bruk kortnummeret i stedet."))
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,7 @@ class Claims:
     issued_at: datetime
     age_band: str | None
     kid: str
+    device_key: bytes | None = None  # the phone's P-256 point a rotating code is signed with (sign_device)
 
 
 # --- keys -----------------------------------------------------------------------------------------------------
@@ -121,20 +136,39 @@ def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-def sign_card(card: Card, *, age_band: str | None = None, now: datetime | None = None) -> str:
-    """The card's signed code (`OK1:` + Base45), signed now with its municipality's active key."""
-    municipality = db.session.get(Municipality, card.municipality_id)
-    key = _active_key(municipality)
+def _card_claims(card: Card, municipality: Municipality, age_band: str | None, now: datetime | None) -> dict:
     end = datetime(card.valid_until.year, card.valid_until.month, card.valid_until.day, tzinfo=OSLO) + timedelta(days=1)
     claims = {ISS: municipality.number, SUB: card.short_code, EXP: _epoch(end), IAT: _epoch(now or utcnow())}
     if age_band:
         claims[AGE_BAND] = age_band
+    return claims
+
+
+def _sign1(municipality: Municipality, claims: dict) -> bytes:
+    """A COSE_Sign1 message (tagged CBOR) of these claims, signed with the municipality's active key."""
+    key = _active_key(municipality)
     protected = cbor2.dumps({1: EDDSA, 4: bytes.fromhex(key.kid)}, canonical=True)
     payload = cbor2.dumps(claims, canonical=True)
     private = Ed25519PrivateKey.from_private_bytes(_fernet().decrypt(key.private_key))
     signature = private.sign(_to_be_signed(protected, payload))
-    message = cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature]), canonical=True)
+    return cbor2.dumps(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature]), canonical=True)
+
+
+def sign_card(card: Card, *, age_band: str | None = None, now: datetime | None = None) -> str:
+    """The card's signed code (`OK1:` + Base45), signed now with its municipality's active key."""
+    municipality = db.session.get(Municipality, card.municipality_id)
+    message = _sign1(municipality, _card_claims(card, municipality, age_band, now))
     return PREFIX + base45.b45encode(zlib.compress(message, 9)).decode("ascii")
+
+
+def sign_device(card: Card, device_key: bytes, *, age_band: str | None = None, now: datetime | None = None) -> bytes:
+    """The card bound to a phone's own key (a P-256 point, 65 bytes): a COSE_Sign1 with the card's claims and the
+    key as its confirmation claim (CWT `cnf`, a COSE_Key). The phone signs a fresh time with that key for each code
+    it shows (`cards.devices`)."""
+    municipality = db.session.get(Municipality, card.municipality_id)
+    claims = _card_claims(card, municipality, age_band, now)
+    claims[CNF] = {1: {1: 2, -1: 1, -2: device_key[1:33], -3: device_key[33:65]}}  # EC2, P-256, x, y
+    return _sign1(municipality, claims)
 
 
 def _to_be_signed(protected: bytes, payload: bytes) -> bytes:
@@ -142,14 +176,7 @@ def _to_be_signed(protected: bytes, payload: bytes) -> bytes:
     return cbor2.dumps(["Signature1", protected, b"", payload], canonical=True)
 
 
-def decode(text: str) -> tuple[bytes, dict, bytes, bytes]:
-    """The COSE_Sign1 parts of a signed code (protected header bytes and map, payload, signature), or BadToken."""
-    if not text.startswith(PREFIX):
-        raise BadToken("prefix")
-    try:
-        message = cbor2.loads(zlib.decompress(base45.b45decode(text[len(PREFIX):].strip())))
-    except Exception:  # noqa: BLE001 - every way a code can be malformed is one refusal
-        raise BadToken("malformed") from None
+def _cose_parts(message) -> tuple[bytes, dict, bytes, bytes]:
     if isinstance(message, cbor2.CBORTag):
         if message.tag != COSE_SIGN1_TAG:
             raise BadToken("malformed")
@@ -165,6 +192,67 @@ def decode(text: str) -> tuple[bytes, dict, bytes, bytes]:
     if not isinstance(header, Mapping) or header.get(1) != EDDSA or not isinstance(header.get(4), bytes):
         raise BadToken("algorithm")
     return protected, header, payload, signature
+
+
+def _unpack(text: str, prefix: str):
+    try:
+        return cbor2.loads(zlib.decompress(base45.b45decode(text[len(prefix):].strip())))
+    except Exception:  # noqa: BLE001 - every way a code can be malformed is one refusal
+        raise BadToken("malformed") from None
+
+
+def decode(text: str) -> tuple[bytes, dict, bytes, bytes]:
+    """The COSE_Sign1 parts of a signed code (protected header bytes and map, payload, signature), or BadToken."""
+    if not text.startswith(PREFIX):
+        raise BadToken("prefix")
+    return _cose_parts(_unpack(text, PREFIX))
+
+
+@dataclass(frozen=True)
+class Rotating:
+    """What a phone adds to its bound card for each code it shows: the time, signed with the phone's own key."""
+
+    certificate: bytes  # the card bound to the phone's key (sign_device), as signed
+    shown_at: datetime
+    signature: bytes  # ECDSA P-256 with SHA-256, r || s (WebCrypto's form)
+
+    def signed_bytes(self) -> bytes:
+        return ROTATING_PREFIX.encode() + self.certificate + int(self.shown_at.timestamp()).to_bytes(8, "big")
+
+
+def decode_any(text: str) -> tuple[tuple[bytes, dict, bytes, bytes], Rotating | None]:
+    """A printed card's code (OK1) or a phone's rotating code (OK2: [bound card, time, signature]), or BadToken."""
+    text = (text or "").strip()
+    if not text.startswith(ROTATING_PREFIX):
+        return decode(text), None
+    outer = _unpack(text, ROTATING_PREFIX)
+    if not (isinstance(outer, list | tuple) and len(outer) == 3 and isinstance(outer[0], bytes)
+            and isinstance(outer[1], int) and isinstance(outer[2], bytes) and 0 < outer[1] < 2**33):
+        raise BadToken("malformed")
+    try:
+        certificate = cbor2.loads(outer[0])
+    except Exception:  # noqa: BLE001
+        raise BadToken("malformed") from None
+    return _cose_parts(certificate), Rotating(outer[0], datetime.fromtimestamp(outer[1], UTC), outer[2])
+
+
+def check_device(claims: Claims, rotating: Rotating) -> None:
+    """The phone's signature over the time it showed, with the key its bound card names, or BadToken."""
+    if claims.device_key is None or len(rotating.signature) != 64:
+        raise BadToken("device_signature")
+    try:
+        key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), claims.device_key)
+        der = encode_dss_signature(int.from_bytes(rotating.signature[:32], "big"),
+                                   int.from_bytes(rotating.signature[32:], "big"))
+        key.verify(der, rotating.signed_bytes(), ec.ECDSA(hashes.SHA256()))
+    except (InvalidSignature, ValueError):
+        raise BadToken("device_signature") from None
+
+
+def fresh(rotating: Rotating | None, at: datetime) -> bool:
+    """Whether a rotating code was shown within ROTATING_WINDOW of `at` (a printed card's code always is): an older
+    one is a copy (a screenshot, a photo of the screen)."""
+    return rotating is None or abs(at - rotating.shown_at) <= ROTATING_WINDOW
 
 
 def verify(text: str, public_keys: dict[str, bytes], *, now: datetime | None = None,
@@ -189,7 +277,8 @@ def _verified(parts: tuple[bytes, dict, bytes, bytes], public_keys: dict[str, by
         claims = cbor2.loads(payload)
         valid_until = datetime.fromtimestamp(claims[EXP], UTC)
         issued_at = datetime.fromtimestamp(claims[IAT], UTC)
-        found = Claims(str(claims[ISS]), str(claims[SUB]), valid_until, issued_at, claims.get(AGE_BAND), kid)
+        found = Claims(str(claims[ISS]), str(claims[SUB]), valid_until, issued_at, claims.get(AGE_BAND), kid,
+                       _device_point(claims.get(CNF)))
     except Exception:  # noqa: BLE001
         raise BadToken("claims") from None
     if (now or utcnow()) > found.valid_until + leeway:
@@ -197,28 +286,48 @@ def _verified(parts: tuple[bytes, dict, bytes, bytes], public_keys: dict[str, by
     return found
 
 
+def _device_point(cnf) -> bytes | None:
+    """The uncompressed P-256 point of a `cnf` claim's COSE_Key, or None."""
+    if cnf is None:
+        return None
+    key = cnf[1]
+    if key[1] != 2 or key[-1] != 1 or len(key[-2]) != 32 or len(key[-3]) != 32:
+        raise ValueError("not a P-256 key")
+    return b"\x04" + bytes(key[-2]) + bytes(key[-3])
+
+
 def card_number_of(text: str) -> str:
-    """The card number of a signed code, verified against the keys this server holds (every municipality's keys
-    that still verify); a card revoked after the code was issued is the card's own business (its status)."""
-    parts = decode(text)  # decoded once: the scan's hot path
+    """The card number of a signed code (printed, or a phone's rotating code shown just now), verified against the
+    keys this server holds (every municipality's keys that still verify); a card revoked after the code was issued
+    is the card's own business (its status)."""
+    parts, rotating = decode_any(text)  # decoded once: the scan's hot path
     kid = parts[1][4].hex()
     key = db.session.scalar(sa.select(SigningKey).where(SigningKey.kid == kid,
                                                          SigningKey.status != SigningKeyStatus.RETIRED))
     if key is None:
         raise BadToken("key_unknown")
-    return _verified(parts, {key.kid: key.public_key}).card_number
+    claims = _verified(parts, {key.kid: key.public_key})
+    if rotating is not None:
+        check_device(claims, rotating)
+        if not fresh(rotating, utcnow()):
+            raise BadToken("stale")
+    return claims.card_number
 
 
-def verified_claims(text: str, *, municipality_id: int) -> tuple[Claims, int]:
-    """The claims of a signed code of this municipality's cards and the id of the key that signed it, whatever its
-    expiry (an offline scan is judged at its own time, by the rules), or BadToken."""
-    parts = decode(text)
+def verified_claims(text: str, *, municipality_id: int) -> tuple[Claims, int, Rotating | None]:
+    """The claims of a signed code of this municipality's cards, the id of the key that signed it and, for a phone's
+    rotating code, its signed time (its device signature checked), whatever its expiry (an offline scan is judged at
+    its own time, by the rules), or BadToken."""
+    parts, rotating = decode_any(text)
     key = db.session.scalar(sa.select(SigningKey).where(
         SigningKey.kid == parts[1][4].hex(), SigningKey.municipality_id == municipality_id,
         SigningKey.status != SigningKeyStatus.RETIRED))
     if key is None:
         raise BadToken("key_unknown")
-    return _verified(parts, {key.kid: key.public_key}, now=datetime.min.replace(tzinfo=UTC)), key.id
+    claims = _verified(parts, {key.kid: key.public_key}, now=datetime.min.replace(tzinfo=UTC))
+    if rotating is not None:
+        check_device(claims, rotating)
+    return claims, key.id, rotating
 
 
 # --- trust list and revocations ---------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ class ScanFlag(enum.StrEnum):
     REVOKED_BEFORE_SCAN = "revoked_before_scan"
     QUOTA_EXCEEDED = "quota_exceeded"
     CLOCK_SKEW = "clock_skew"
+    COPIED_CODE = "copied_code"  # a phone's rotating code signed long before the scan (a screenshot)
     CARD_EXPIRED = "card_expired"
     CARD_NOT_YET_VALID = "card_not_yet_valid"
     OFFER_INACTIVE = "offer_inactive"

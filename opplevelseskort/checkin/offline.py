@@ -179,7 +179,8 @@ def bundle(actor: User, *, now: datetime | None = None) -> dict:
     trust = signing.trust_list_with_revocations(partner.municipality_id)
     return {"server_time": now.isoformat(), "partner": partner.name, "offers": offers, "trust": trust,
             "repeat_window_minutes": services.repeat_window_minutes(), "max_events": MAX_EVENTS,
-            "skew_limit_minutes": int(SKEW_LIMIT.total_seconds() // 60)}
+            "skew_limit_minutes": int(SKEW_LIMIT.total_seconds() // 60),
+            "rotating_window_seconds": int(signing.ROTATING_WINDOW.total_seconds())}
 
 
 def _occasion_days(offer, lo: date, hi: date) -> list[date] | None:
@@ -236,7 +237,7 @@ def _admit(scan: OfflineScan, event: ScanEvent, *, actor: User, now: datetime) -
     if scan.scanned_at < now - MAX_AGE:
         return "too_old"
     try:
-        claims, key_id = signing.verified_claims(event.code, municipality_id=offer.municipality_id)
+        claims, key_id, rotating = signing.verified_claims(event.code, municipality_id=offer.municipality_id)
     except signing.BadToken:
         return "code_invalid"
     card = cards.door_card_by_number(claims.card_number, municipality_id=offer.municipality_id)
@@ -246,6 +247,8 @@ def _admit(scan: OfflineScan, event: ScanEvent, *, actor: User, now: datetime) -
     # The rules of the scan's day (not the day the offer was read with), the quota judged over every scan below.
     rules_offer = replace(offer, day=None, use_limit=None)
     flags = list(scan.flags) + _rule_flags(card, rules_offer, scan.scanned_at, claims, key_id)
+    if not signing.fresh(rotating, scan.scanned_at):  # a phone's code shown long before the scan: a copy
+        flags.append(str(ScanFlag.COPIED_CODE))
     allowed = services.companions_allowed(card, offer)
     if scan.companions > allowed:
         flags.append(str(ScanFlag.COMPANIONS_EXCEEDED))

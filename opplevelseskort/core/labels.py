@@ -18,6 +18,7 @@ LABELS: dict[tuple[str, str], object] = {
     ("scan_flag", "revoked_before_scan"): _l("Kortet var sperret før skanningen"),
     ("scan_flag", "quota_exceeded"): _l("Over grensen for perioden"),
     ("scan_flag", "clock_skew"): _l("Klokken på telefonen gikk feil"),
+    ("scan_flag", "copied_code"): _l("Koden var kopiert (et skjermbilde)"),
     ("scan_flag", "card_expired"): _l("Kortet var utløpt"), ("scan_flag", "card_not_yet_valid"): _l("Kortet gjaldt ikke ennå"),
     ("scan_flag", "offer_inactive"): _l("Tilbudet var ikke åpent den dagen"),
     ("scan_flag", "age_outside_range"): _l("Alderen passet ikke tilbudet"),

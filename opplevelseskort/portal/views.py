@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..cards import codes, pdf
+from ..cards import codes, devices, pdf
 from ..cards import services as cards
 from ..cards.models import CardStatus
 from ..core.clock import today
+from ..core.guards import json_error
 from ..core.i18n import current_locale_code
 from ..core.models import Role
 from ..core.permissions import private_page
@@ -72,6 +84,18 @@ def card_service_worker():
     return resp
 
 
+@bp.post("/kort/<token>/enhet")
+@limiter.limit(lambda: "20 per hour")
+def family_device(token: str):
+    """The card page binds the card to this phone's own key (JSON, the page's CSRF token in X-CSRFToken): the phone
+    then signs a new code every few seconds, which a screenshot cannot copy (cards.devices)."""
+    with refused(not_found=True):
+        card = services.usable_card(token)  # a revoked or expired card binds no phone (its codes would be new)
+    with refused(verdict=lambda exc: json_error(422, exc.code, exc.message)):
+        answer = devices.bind(card, str((request.get_json(silent=True) or {}).get("public_key") or ""))
+    return private_page(jsonify(answer))
+
+
 @bp.get("/k/<token>")
 @limiter.limit(lambda: "60 per minute")
 def scan_landing(token: str):
@@ -120,6 +144,6 @@ def family_cancel(token: str, booking_id: int):
 
 
 for _public_view in (family_card, family_card_qr, family_card_pdf, scan_landing, card_service_worker, family_book,
-                     family_cancel):
+                     family_cancel, family_device):
     _public_view.public = True
 

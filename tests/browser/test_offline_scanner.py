@@ -5,6 +5,7 @@ what waits, and the queue reaches the server when the network is back; the serve
 
 from __future__ import annotations
 
+import subprocess
 from datetime import date
 
 import pytest
@@ -90,3 +91,91 @@ def test_offline_scanner_checks_a_signed_card_without_a_network_and_syncs_it_lat
         scan = db.session.scalar(db.select(OfflineScan).order_by(OfflineScan.id.desc()))
         assert str(scan.outcome) == "accepted" and scan.offer_id == offer_id and not scan.flags
         assert str(db.session.get(CheckIn, scan.checkin_id).source) == "offline"
+
+
+def _family_token(live_app, name: str) -> tuple[str, str]:
+    with live_app.app_context():
+        from opplevelseskort.cards.models import Card, Child
+
+        card = db.session.scalar(db.select(Card).join(Child).where(Child.given_name == name))
+        return card.family_token, card.short_code
+
+
+def test_three_cards_scanned_offline_typed_by_camera_and_from_a_phone_reach_the_server_once_each(
+        live_server, live_app, tmp_path, playwright_instance, axe_check):
+    """Issue 39's end-to-end: a printed card typed, a printed card through the camera, a family's phone showing
+    its rotating code; three waiting, still three after a reload offline, three visits once online."""
+    from opplevelseskort.cards import signing
+    from opplevelseskort.cards.pdf import qr_png
+
+    from .conftest import CHROMIUM, CHROMIUM_ARGS
+    from .test_cards_checkin import _decode_png
+
+    typed, offer_id = _signed_card(live_app, "Tastet")
+    filmed, _ = _signed_card(live_app, "Filmet")
+    _signed_card(live_app, "Telefon")
+    token, phone_number = _family_token(live_app, "Telefon")
+    png, y4m = tmp_path / "card.png", tmp_path / "card.y4m"
+    png.write_bytes(qr_png(filmed, 8, "Q"))
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-loop", "1", "-i", str(png), "-vf",
+                    "scale=720:720:force_original_aspect_ratio=decrease,pad=720:720:(ow-iw)/2:(oh-ih)/2:white,"
+                    "format=yuv420p", "-t", "2", "-r", "10", str(y4m)], check=True)
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + [
+        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={y4m}"])
+    try:
+        # the family's phone: the card page binds a key made on the phone and shows a code that changes
+        family = _watched(browser.new_context(viewport=PHONE, is_mobile=True, locale="nb-NO").new_page())
+        family.goto(f"{live_server.url}/kort/{token}")
+        family.wait_for_selector("img.member-card-qr[data-live='1']", timeout=15000)
+        first = family.get_attribute("img.member-card-qr", "data-shown-at")
+        family.wait_for_function(f"() => document.querySelector('img.member-card-qr').dataset.shownAt !== '{first}'",
+                                 timeout=15000)
+        axe_check(family)
+        phone_code = _decode_png(family.locator("img.member-card-qr").screenshot())
+        assert phone_code.startswith("OK2:")
+        with live_app.app_context():
+            assert signing.card_number_of(phone_code) == phone_number  # the server takes it, fresh
+
+        ctx = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="nb-NO")
+        ctx.grant_permissions(["camera"], origin=live_server.url)
+        p = _watched(ctx.new_page())
+        login(p, live_server.url, "partner@demo.no")
+        p.goto(live_server.url + "/skann/uten-nett")
+        _ready(p)
+        p.wait_for_function("() => !!document.getElementById('offline-form').dataset.kept", timeout=15000)
+        p.select_option("#offline-offer", str(offer_id))
+        ctx.set_offline(True)
+        p.reload()
+        _ready(p)
+
+        p.fill("#offline-code", typed)
+        p.get_by_role("button", name="Sjekk kortet").click()
+        expect(p.get_by_role("heading", name="Ja – velkommen")).to_be_visible()
+        p.get_by_role("button", name="Skann med kamera").click()
+        expect(p.locator("#waiting")).to_have_text("2 venter på å bli sendt", timeout=20000)
+        p.fill("#offline-code", phone_code)
+        p.get_by_role("button", name="Sjekk kortet").click()
+        expect(p.locator("#waiting")).to_have_text("3 venter på å bli sendt")
+        expect(p.get_by_role("heading", name="Ja – velkommen")).to_be_visible()
+
+        p.reload()  # still offline: the queue is on the phone
+        _ready(p)
+        expect(p.locator("#waiting")).to_have_text("3 venter på å bli sendt")
+        with live_app.app_context():
+            before = db.session.scalar(db.select(db.func.count()).select_from(OfflineScan))
+
+        ctx.set_offline(False)
+        expect(p.locator("#waiting")).to_have_text("0 venter på å bli sendt", timeout=15000)
+        expect(p.locator("#sync-status")).to_contain_text("3 telt")
+        with live_app.app_context():
+            from opplevelseskort.cards.models import Card, Child
+
+            scans = db.session.scalars(db.select(OfflineScan).order_by(OfflineScan.id)).all()[before:]
+            assert [str(s.outcome) for s in scans] == ["accepted"] * 3 and not any(s.flags for s in scans)
+            names = {db.session.scalar(db.select(Child.given_name).join(Card).where(Card.id == s.card_id))
+                     for s in scans}
+            assert names == {"Tastet", "Filmet", "Telefon"}
+            assert all(str(db.session.get(CheckIn, s.checkin_id).source) == "offline" for s in scans)
+    finally:
+        browser.close()

@@ -51,6 +51,7 @@ PUBLIC = {
     ("partners.register", "POST"): {None: 302, A: 302, "*": 422},
     ("portal.family_book", "POST"): {None: 302, "*": 302},  # back to the card page, with the answer
     ("portal.family_cancel", "POST"): {None: 302, "*": 302},
+    ("portal.family_device", "POST"): {None: 422, "*": 422},  # an empty body is no phone's key
     ("portal.scan_landing", "GET"): {None: 200, P: 302, "*": 200},  # a partner goes on to check the card in
     ("partners.offer_image", "GET"): {None: 404, "*": 404},  # the world's offer has no picture
     ("utstyr.photo", "GET"): {None: 404, "*": 404},

@@ -12,6 +12,7 @@
   var offerSelect = document.getElementById("offline-offer");
   var codeInput = document.getElementById("offline-code");
   var DAY_MS = 86400000;
+  var S = window.SignedCodes;
   var db = null, bundle = null, fetchedAt = 0, offsetMs = 0, csrf = d.csrf, deviceId = null;
 
   function fill(text, values) {
@@ -43,110 +44,59 @@
   function setMeta(key, value) { return tx("meta", "readwrite", function (s) { s.put({ key: key, value: value }); }); }
   function allEvents() { return tx("events", "readonly", function (s) { return s.getAll(); }); }
 
-  // --- decoding a signed code -----------------------------------------------------------------------------------
-  var B45 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
-  function base45(text) {
-    var out = [];
-    for (var i = 0; i < text.length; i += 3) {
-      var chunk = text.substr(i, 3), n = 0;
-      for (var j = chunk.length - 1; j >= 0; j--) {
-        var v = B45.indexOf(chunk[j]);
-        if (v < 0) { throw new Error("base45"); }
-        n = n * 45 + v;
-      }
-      if (chunk.length === 3) {
-        if (n > 65535) { throw new Error("base45"); }
-        out.push(n >> 8, n & 255);
-      } else if (chunk.length === 2) {
-        if (n > 255) { throw new Error("base45"); }
-        out.push(n);
-      } else { throw new Error("base45"); }
-    }
-    return new Uint8Array(out);
-  }
-  function inflate(bytes) {
-    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
-    return new Response(stream).arrayBuffer().then(function (b) { return new Uint8Array(b); });
-  }
-  function cbor(bytes) {  // the subset COSE and the claims use: integers, byte and text strings, arrays, maps, tags
-    var pos = 0;
-    function length(info) {
-      if (info < 24) { return info; }
-      var size = { 24: 1, 25: 2, 26: 4, 27: 8 }[info], n = 0;
-      if (!size) { throw new Error("cbor"); }
-      for (var i = 0; i < size; i++) { n = n * 256 + bytes[pos++]; }
-      return n;
-    }
-    function item() {
-      if (pos >= bytes.length) { throw new Error("cbor"); }
-      var head = bytes[pos++], major = head >> 5, n = length(head & 31), i, out;
-      switch (major) {
-        case 0: return n;
-        case 1: return -1 - n;
-        case 2: out = bytes.slice(pos, pos + n); pos += n; return out;
-        case 3: out = new TextDecoder().decode(bytes.slice(pos, pos + n)); pos += n; return out;
-        case 4: out = []; for (i = 0; i < n; i++) { out.push(item()); } return out;
-        case 5: out = new Map(); for (i = 0; i < n; i++) { var k = item(); out.set(k, item()); } return out;
-        case 6: return { tag: n, value: item() };
-        default:
-          if ((head & 31) === 20) { return false; }
-          if ((head & 31) === 21) { return true; }
-          if ((head & 31) === 22) { return null; }
-          throw new Error("cbor");
-      }
-    }
-    var value = item();
-    if (pos !== bytes.length) { throw new Error("cbor"); }
-    return value;
-  }
-  function bstrHead(n, major) {  // a CBOR head for the Sig_structure
-    var m = major << 5;
-    if (n < 24) { return [m | n]; }
-    if (n < 256) { return [m | 24, n]; }
-    return [m | 25, n >> 8, n & 255];
-  }
-  function sigStructure(protectedBytes, payload) {
-    var parts = [0x84].concat(bstrHead(10, 3), Array.from(new TextEncoder().encode("Signature1")),
-      bstrHead(protectedBytes.length, 2), Array.from(protectedBytes), [0x40],
-      bstrHead(payload.length, 2), Array.from(payload));
-    return new Uint8Array(parts);
-  }
-  function hex(bytes) { return Array.from(bytes).map(function (b) { return ("0" + b.toString(16)).slice(-2); }).join(""); }
-  function b64url(bytes) {
-    return btoa(String.fromCharCode.apply(null, Array.from(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  }
-  function fromB64url(text) {
-    var s = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-    return Uint8Array.from(s, function (c) { return c.charCodeAt(0); });
-  }
-
   function refuse(reason) { var e = new Error(reason); e.reason = reason; throw e; }
 
+  function verifyCertificate(msg) {  // a COSE_Sign1 (tag 18) of card claims, by a key of the trust list
+    if (msg && msg.tag === 18) { msg = msg.value; }
+    if (!Array.isArray(msg) || msg.length !== 4) { refuse("bad"); }
+    var header;
+    try { header = S.cborDecode(msg[0]); } catch (e) { refuse("bad"); }
+    if (!(header instanceof Map) || header.get(1) !== -8 || !(header.get(4) instanceof Uint8Array)) { refuse("bad"); }
+    var kid = S.hex(header.get(4));
+    var key = (bundle.trust.keys || []).filter(function (k) { return k.kid === kid; })[0];
+    if (!key) { refuse("unknownKey"); }
+    return crypto.subtle.importKey("raw", S.fromB64url(key.x), { name: "Ed25519" }, false, ["verify"])
+      .then(function (publicKey) {
+        return crypto.subtle.verify({ name: "Ed25519" }, publicKey, msg[3], S.sigStructure(msg[0], msg[2]));
+      })
+      .then(function (ok) {
+        if (!ok) { refuse("bad"); }
+        var claims = S.cborDecode(msg[2]);
+        return { key: key, kid: header.get(4), municipality: String(claims.get(1)), card: String(claims.get(2)),
+                 exp: claims.get(4), iat: claims.get(6), band: claims.get(-65537) || "", cnf: claims.get(8) };
+      });
+  }
+
+  function verifyPhone(outer) {  // [bound card, time, the phone's signature]: both signatures, and the time
+    if (!Array.isArray(outer) || outer.length !== 3 || !(outer[0] instanceof Uint8Array)) { refuse("bad"); }
+    var certificate = outer[0], t = outer[1], signature = outer[2], claims;
+    return verifyCertificate(S.cborDecode(certificate)).then(function (c) {
+      claims = c;
+      var cose = c.cnf instanceof Map ? c.cnf.get(1) : null;
+      if (!(cose instanceof Map) || cose.get(1) !== 2 || cose.get(-1) !== 1) { refuse("bad"); }
+      var point = S.concat([new Uint8Array([4]), cose.get(-2), cose.get(-3)]);
+      return crypto.subtle.importKey("raw", point, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
+    }).then(function (deviceKey) {
+      return crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, deviceKey, signature,
+                                  S.rotatingSigned(certificate, t));
+    }).then(function (ok) {
+      if (!ok) { refuse("bad"); }
+      if (Math.abs(now().getTime() - t * 1000) > ((bundle && bundle.rotating_window_seconds) || 30) * 1000) {
+        refuse("stale");
+      }
+      return claims;
+    });
+  }
+
   function verify(code) {
-    if (code.indexOf("OK1:") !== 0) { return Promise.reject(Object.assign(new Error(), { reason: "notSigned" })); }
+    var phone = code.indexOf("OK2:") === 0;
+    if (!phone && code.indexOf("OK1:") !== 0) { return Promise.reject(Object.assign(new Error(), { reason: "notSigned" })); }
     var message;
-    try { message = base45(code.slice(4).trim()); } catch (e) { return Promise.reject(Object.assign(e, { reason: "bad" })); }
-    return inflate(message).catch(function () { refuse("bad"); }).then(function (raw) {
-      var msg;
-      try { msg = cbor(raw); } catch (e) { refuse("bad"); }
-      if (msg && msg.tag === 18) { msg = msg.value; }
-      if (!Array.isArray(msg) || msg.length !== 4) { refuse("bad"); }
-      var header;
-      try { header = cbor(msg[0]); } catch (e) { refuse("bad"); }
-      if (!(header instanceof Map) || header.get(1) !== -8 || !(header.get(4) instanceof Uint8Array)) { refuse("bad"); }
-      var kid = hex(header.get(4));
-      var key = (bundle.trust.keys || []).filter(function (k) { return k.kid === kid; })[0];
-      if (!key) { refuse("unknownKey"); }
-      return crypto.subtle.importKey("raw", fromB64url(key.x), { name: "Ed25519" }, false, ["verify"])
-        .then(function (publicKey) {
-          return crypto.subtle.verify({ name: "Ed25519" }, publicKey, msg[3], sigStructure(msg[0], msg[2]));
-        })
-        .then(function (ok) {
-          if (!ok) { refuse("bad"); }
-          var claims = cbor(msg[2]);
-          return { key: key, kid: header.get(4), municipality: String(claims.get(1)), card: String(claims.get(2)),
-                   exp: claims.get(4), iat: claims.get(6), band: claims.get(-65537) || "" };
-        });
+    try { message = S.base45Decode(code.slice(4).trim()); } catch (e) { return Promise.reject(Object.assign(e, { reason: "bad" })); }
+    return S.inflate(message).catch(function () { refuse("bad"); }).then(function (raw) {
+      var decoded;
+      try { decoded = S.cborDecode(raw); } catch (e) { refuse("bad"); }
+      return phone ? verifyPhone(decoded) : verifyCertificate(decoded);
     });
   }
 
@@ -155,7 +105,7 @@
     id.set(claims.kid, 0);
     id.set(new TextEncoder().encode(claims.card), claims.kid.length);
     return crypto.subtle.digest("SHA-256", id).then(function (digest) {
-      var name = b64url(new Uint8Array(digest).slice(0, 16));
+      var name = S.b64url(new Uint8Array(digest).slice(0, 16));
       return (claims.key.revoked || []).some(function (r) {
         return r.id === name && Date.parse(r.issued_before) > claims.iat * 1000;
       });
