@@ -1,5 +1,5 @@
-"""offline_scan, check-ins recorded offline, card_device: scans an offline scanner queued, judged when it syncs, and
-the phones a card is bound to (issue 39)
+"""offline_scan, check-ins recorded offline, card_device, wallet_*: scans an offline scanner queued, judged when it
+syncs, the phones a card is bound to, and cards in phones' wallets (issue 39)
 
 Revision ID: 0035_offline_scan
 Revises: 0034_card_signing
@@ -83,7 +83,53 @@ def upgrade():
         batch.create_index('ix_card_device_card_id', ['card_id'], unique=False)
 
 
+    op.create_table(
+        'wallet_credential',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('municipality_id', sa.Integer(), nullable=False),
+        sa.Column('kind', sa.String(length=10), nullable=False),
+        sa.Column('settings', sa.JSON(), nullable=False),
+        sa.Column('sealed', sa.LargeBinary(), nullable=False),
+        sa.Column('updated_at', UTCDateTime(), nullable=False),
+        sa.CheckConstraint("kind IN ('apple', 'google')", name=op.f('ck_wallet_credential_wallet_kind')),
+        sa.ForeignKeyConstraint(['municipality_id'], ['municipality.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('municipality_id', 'kind'),
+    )
+    op.create_table(
+        'wallet_pass',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('card_id', sa.Integer(), nullable=False),
+        sa.Column('kind', sa.String(length=10), nullable=False),
+        sa.Column('serial', sa.String(length=40), nullable=False),
+        sa.Column('updated_at', UTCDateTime(), nullable=False),
+        sa.CheckConstraint("kind IN ('apple', 'google')", name=op.f('ck_wallet_pass_wallet_kind')),
+        sa.ForeignKeyConstraint(['card_id'], ['card.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('card_id', 'kind'),
+        sa.UniqueConstraint('serial'),
+    )
+    with op.batch_alter_table('wallet_pass') as batch:
+        batch.create_index('ix_wallet_pass_card_id', ['card_id'], unique=False)
+    op.create_table(
+        'wallet_registration',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('device_id', sa.String(length=64), nullable=False),
+        sa.Column('pass_id', sa.Integer(), nullable=False),
+        sa.Column('push_token', sa.String(length=200), nullable=False),
+        sa.Column('created_at', UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['pass_id'], ['wallet_pass.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('device_id', 'pass_id'),
+    )
+    with op.batch_alter_table('wallet_registration') as batch:
+        batch.create_index('ix_wallet_registration_pass_id', ['pass_id'], unique=False)
+
+
 def downgrade():
+    op.drop_table('wallet_registration')
+    op.drop_table('wallet_pass')
+    op.drop_table('wallet_credential')
     op.drop_table('card_device')
     op.drop_table('offline_scan')
     op.execute("DELETE FROM checkin WHERE source = 'offline'")

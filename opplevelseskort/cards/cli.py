@@ -13,7 +13,7 @@ from ..core.cli import fail, import_progress
 from ..core.errors import DomainError
 from ..core.models import Municipality
 from ..extensions import db
-from . import applications, signing
+from . import applications, signing, wallet
 from . import demo as _demo  # noqa: F401  (registers the demo hook)
 from . import households as services
 
@@ -65,12 +65,52 @@ def cards_import(path, number, actor_email, dry_run):
 @click.option("--municipality", "number", required=True, help="4-digit municipality number")
 def rotate_key(number):
     """A new signing key for the municipality's signed card codes; the active one retires (its codes still verify)."""
-    muni = db.session.scalar(db.select(Municipality).filter_by(number=number))
-    if muni is None:
-        fail(DomainError("municipality_unknown", f"No municipality {number}."))
+    muni = _municipality(number)
     key = signing.rotate_key(muni)
     db.session.commit()
     click.echo(f"New signing key {key.kid} for {muni.name} ({muni.number}).")
+
+
+def _municipality(number: str) -> Municipality:
+    muni = db.session.scalar(db.select(Municipality).filter_by(number=number))
+    if muni is None:
+        fail(DomainError("municipality_unknown", f"No municipality {number}."))
+    return muni
+
+
+@cards_cli.command("wallet-apple")
+@click.option("--municipality", "number", required=True, help="4-digit municipality number")
+@click.option("--pass-type-id", required=True, help="The Pass Type ID registered with Apple (pass.no.kommune...)")
+@click.option("--team-id", required=True, help="The Apple developer team's id")
+@click.option("--certificate", type=click.File("rb"), required=True, help="The Pass Type ID certificate (PEM)")
+@click.option("--key", type=click.File("rb"), required=True, help="Its private key (PEM, no password)")
+@click.option("--wwdr", type=click.File("rb"), required=True, help="Apple's WWDR intermediate certificate (PEM)")
+def wallet_apple(number, pass_type_id, team_id, certificate, key, wwdr):
+    """Turn on Apple Wallet passes for the municipality's cards (the key is stored encrypted)."""
+    muni = _municipality(number)
+    try:
+        row = wallet.configure_apple(muni, pass_type_id=pass_type_id, team_id=team_id, certificate=certificate.read(),
+                                     key=key.read(), wwdr=wwdr.read())
+    except DomainError as exc:
+        fail(exc)
+    db.session.commit()
+    click.echo(f"Apple Wallet on for {muni.name}: {row.settings['pass_type_id']}, certificate valid until "
+               f"{row.settings['certificate_expires'][:10]}.")
+
+
+@cards_cli.command("wallet-google")
+@click.option("--municipality", "number", required=True, help="4-digit municipality number")
+@click.option("--issuer-id", required=True, help="The Google Wallet issuer id")
+@click.option("--service-account", type=click.File("rb"), required=True, help="The service account's key file (JSON)")
+def wallet_google(number, issuer_id, service_account):
+    """Turn on "Save to Google Wallet" links for the municipality's cards (the key is stored encrypted)."""
+    muni = _municipality(number)
+    try:
+        row = wallet.configure_google(muni, issuer_id=issuer_id, service_account=service_account.read())
+    except DomainError as exc:
+        fail(exc)
+    db.session.commit()
+    click.echo(f"Google Wallet on for {muni.name}: issuer {row.settings['issuer_id']}.")
 
 
 def register(app: Flask) -> None:

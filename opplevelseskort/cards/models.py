@@ -236,3 +236,53 @@ class CardDevice(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (sa.UniqueConstraint("card_id", "public_key"),)
+
+
+class WalletKind(enum.StrEnum):
+    APPLE = "apple"
+    GOOGLE = "google"
+
+
+class WalletCredential(db.Model):
+    """What a municipality obtained to put cards in phones' wallets (off until configured): the identifiers in
+    `settings`, the private parts (certificate key, service account key) sealed with a key derived from SECRET_KEY."""
+
+    __tablename__ = "wallet_credential"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipality.id", ondelete="CASCADE"))
+    kind: Mapped[WalletKind] = mapped_column(enum_type(WalletKind, 10))
+    settings: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    sealed: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("municipality_id", "kind"),)
+
+
+class WalletPass(db.Model):
+    """A card's pass in a phone's wallet: an opaque serial (never the card number); `updated_at` moves when the card
+    changes, so the wallet's update service hands out the new pass."""
+
+    __tablename__ = "wallet_pass"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(sa.ForeignKey("card.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[WalletKind] = mapped_column(enum_type(WalletKind, 10))
+    serial: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("card_id", "kind"),)
+
+
+class WalletRegistration(db.Model):
+    """A device that asked to hear of a pass's changes (Apple's update web service); registering twice is once."""
+
+    __tablename__ = "wallet_registration"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[str] = mapped_column(sa.String(64))
+    pass_id: Mapped[int] = mapped_column(sa.ForeignKey("wallet_pass.id", ondelete="CASCADE"), index=True)
+    push_token: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("device_id", "pass_id"),)

@@ -26,7 +26,7 @@ from ..zones.models import Zone
 from ..zones.services import zones_of
 from . import ages, codes, signing
 from . import pdf as printing
-from .models import Card, CardStatus, Child, Gender, Guardian, Household, RevokeReason
+from .models import Card, CardStatus, Child, Gender, Guardian, Household, RevokeReason, WalletPass
 
 log = logging.getLogger(__name__)
 
@@ -327,6 +327,8 @@ def revoke_card(card: Card, reason: RevokeReason | str, *, actor: User | None) -
     card.revoked_at = utcnow()
     card.revoked_reason = reason
     signing.revoke(card)  # its signed codes too, for scanners that check them offline
+    # its wallet passes change (voided): a wallet that registered fetches them again
+    db.session.execute(sa.update(WalletPass).where(WalletPass.card_id == card.id).values(updated_at=utcnow()))
     db.session.flush()
     audit.record(actor, "card.revoke", "card", card.id, municipality_id=card.municipality_id, reason=str(reason))
     return card

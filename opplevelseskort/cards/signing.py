@@ -91,6 +91,15 @@ def _fernet() -> Fernet:
     return Fernet(base64.urlsafe_b64encode(key))
 
 
+def seal(data: bytes) -> bytes:
+    """Encrypt a secret at rest (a wallet's certificate key) with the key derived from SECRET_KEY."""
+    return _fernet().encrypt(data)
+
+
+def unseal(token: bytes) -> bytes:
+    return _fernet().decrypt(token)
+
+
 def _raw_public(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 

@@ -493,6 +493,7 @@ MENU = (
     nav.item("cards.apply", _l("Søk om kort"), [], public=True, order=4),
     nav.item("cards.application_list", _l("Søknader"), CASE, order=22, group="cards"),
     nav.item("cards.bulk_import", _l("Importer husstander"), CASE, order=23, group="cards"),
+    nav.item("cards.wallet_status", _l("Kortet i telefonens lommebok"), [Role.ADMIN], order=84, group="admin"),
 )
 COUNTS = (
     nav.count(_l("søknader venter"), [Role.CASEWORKER, Role.ADMIN], applications.waiting_count,
@@ -531,3 +532,6 @@ def revocation_list(number: str, kid: str):
 
 for _view in (trust_list, revocation_list):
     _view.public = True  # what a scanner checks codes with: public keys and hashed card ids, never a name
+
+
+from . import wallet_views  # noqa: E402,F401  (the wallet's routes, on this blueprint)

@@ -275,6 +275,7 @@ def follow_up():
 # The menu entries and dashboard figures of this part (wired by the app factory: core.nav.init_app)
 MENU = (
     nav.item("checkin.scanner", _l("Skann kort"), [Role.PARTNER], order=10, group="offers"),
+    nav.item("checkin.offline_scanner", _l("Skann uten nett"), [Role.PARTNER], order=11, group="offers"),
     nav.item("checkin.visits", _l("Besøk og oppgjør"), [Role.PARTNER, Role.ADMIN], order=30, group="offers"),
     nav.item("checkin.follow_up", _l("Ubrukte kort"), [Role.CASEWORKER, Role.ADMIN], order=40, group="cards"),
 )

@@ -15,6 +15,7 @@ LABELS: dict[tuple[str, str], object] = {
     ("checkin_source", "offline"): _l("Uten nett"),
     ("scan_outcome", "accepted"): _l("Telt"), ("scan_outcome", "duplicate"): _l("Dobbeltskannet"),
     ("scan_outcome", "rejected"): _l("Avvist"),
+    ("wallet_kind", "apple"): _l("Apple Wallet"), ("wallet_kind", "google"): _l("Google Wallet"),
     ("scan_flag", "revoked_before_scan"): _l("Kortet var sperret før skanningen"),
     ("scan_flag", "quota_exceeded"): _l("Over grensen for perioden"),
     ("scan_flag", "clock_skew"): _l("Klokken på telefonen gikk feil"),

@@ -4,7 +4,7 @@ builds the links."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -13,6 +13,7 @@ from utstyr import overview as equipment
 from utstyr.overview import FamilyLoanLine
 
 from ..cards import services as cards
+from ..cards import wallet
 from ..cards.models import Card, CardStatus
 from ..checkin import services as checkin
 from ..core.clock import today, utcnow
@@ -59,6 +60,7 @@ class CardPage:
     visits: list[VisitLine] = ()  # past visits, newest first
     on_loan: list[FamilyLoanLine] = ()  # equipment the child has now, soonest due first
     returned: list[FamilyLoanLine] = ()  # equipment brought back, newest first
+    wallets: dict = field(default_factory=dict)  # {"apple": bool, "google": bool}: the wallets the municipality offers
 
 
 def family_card(token: str) -> Card:
@@ -94,7 +96,7 @@ def card_page(card: Card, locale: str) -> CardPage:
         card.child_id)]
     on_loan, returned = equipment.loans_of_child(card.child_id, locale)
     return CardPage(card, status, offers, lines, municipality.contact_line_in(locale) if municipality else "", False,
-                    visits, on_loan, returned)
+                    visits, on_loan, returned, wallet.enabled(card.municipality_id) if status == CardStatus.ACTIVE else {})
 
 
 def usable_card(token: str) -> Card:

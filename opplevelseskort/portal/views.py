@@ -17,7 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..cards import codes, devices, pdf
+from ..cards import codes, devices, pdf, wallet
 from ..cards import services as cards
 from ..cards.models import CardStatus
 from ..core.clock import today
@@ -54,7 +54,7 @@ def family_card(token: str):
         "portal/family_card.html", card=page.card, child=page.card.child, status=page.status, CardStatus=CardStatus,
         offers=offers, bookings=bookings, short_code=codes.format_short_code(page.card.short_code), token=token,
         contact_line=page.contact_line, replaced=page.replaced, visits=page.visits, on_loan=page.on_loan,
-        returned=page.returned, today=today())))
+        returned=page.returned, today=today(), wallets=page.wallets)))
 
 
 @bp.get("/kort/<token>/qr.svg")
@@ -82,6 +82,26 @@ def card_service_worker():
     resp = send_from_directory(current_app.static_folder, "js/card-sw.js", mimetype="text/javascript", max_age=0)
     resp.headers["Service-Worker-Allowed"] = "/kort/"
     return resp
+
+
+@bp.get("/kort/<token>/lommebok/apple.pkpass")
+@limiter.limit(lambda: "30 per minute")
+def family_apple_pass(token: str):
+    """The card as an Apple Wallet pass (where the municipality offers it)."""
+    with refused(not_found=True):
+        card = services.usable_card(token)
+        data, _pass = wallet.apple_pass(card)
+    return private_page(Response(data, mimetype="application/vnd.apple.pkpass",
+                                 headers={"Content-Disposition": 'attachment; filename="opplevelseskort.pkpass"'}))
+
+
+@bp.get("/kort/<token>/lommebok/google")
+@limiter.limit(lambda: "30 per minute")
+def family_google_pass(token: str):
+    """On to Google Wallet with the card (where the municipality offers it)."""
+    with refused(not_found=True):
+        link = wallet.google_save_link(services.usable_card(token))
+    return private_page(redirect(link))
 
 
 @bp.post("/kort/<token>/enhet")
@@ -144,6 +164,6 @@ def family_cancel(token: str, booking_id: int):
 
 
 for _public_view in (family_card, family_card_qr, family_card_pdf, scan_landing, card_service_worker, family_book,
-                     family_cancel, family_device):
+                     family_cancel, family_device, family_apple_pass, family_google_pass):
     _public_view.public = True
 

@@ -52,6 +52,13 @@ PUBLIC = {
     ("portal.family_book", "POST"): {None: 302, "*": 302},  # back to the card page, with the answer
     ("portal.family_cancel", "POST"): {None: 302, "*": 302},
     ("portal.family_device", "POST"): {None: 422, "*": 422},  # an empty body is no phone's key
+    # the wallets are off until a municipality configures them; Apple's devices are answered as its spec says
+    ("portal.family_apple_pass", "GET"): {None: 404, "*": 404},
+    ("portal.family_google_pass", "GET"): {None: 404, "*": 404},
+    ("cards.apple_changed", "GET"): {None: 204, "*": 204},  # a device with no passes: nothing changed
+    ("cards.apple_register", "POST"): {None: 404, "*": 404},  # the world's serial is no pass
+    ("cards.apple_unregister", "DELETE"): {None: 404, "*": 404},
+    ("cards.apple_latest", "GET"): {None: 404, "*": 404},
     ("portal.scan_landing", "GET"): {None: 200, P: 302, "*": 200},  # a partner goes on to check the card in
     ("partners.offer_image", "GET"): {None: 404, "*": 404},  # the world's offer has no picture
     ("utstyr.photo", "GET"): {None: 404, "*": 404},

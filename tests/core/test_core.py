@@ -47,7 +47,8 @@ def test_every_enum_code_has_one_translated_word(app):
              "Role": "role", "OutboxStatus": "outbox_status", "OutboxChannel": "outbox_channel",
              "ItemCategory": "item_category", "UnitCondition": "unit_condition", "UnitStatus": "unit_status",
              "UnitSource": "unit_source", "BorrowerKind": "borrower_kind", "ReservationStatus": "reservation_status",
-             "JobStatus": "job_status", "SigningKeyStatus": "signing_key_status"}
+             "JobStatus": "job_status", "SigningKeyStatus": "signing_key_status",
+             "WalletKind": "wallet_kind"}
     found = {}
     for module in ("opplevelseskort.core.models", "opplevelseskort.accounts.models", "opplevelseskort.zones.models",
                    "opplevelseskort.cards.models", "opplevelseskort.checkin.models",
