@@ -11,11 +11,12 @@ PG_URL=${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}
 
 say() { printf '\n==> %s\n' "$*"; }
 
-# Debian packages: chromium for the browser tests, poppler (pdftoppm) and zbar for independent decoding.
+# Debian packages: chromium for the browser tests, poppler (pdftoppm) and openssl for independent checking.
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)  # verifies the Apple Wallet pass's signature independently
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 # Arabic, Tigrinya and Cyrillic pages in the browser tests (the PDFs embed fonts from the package instead)
 [ -e /usr/share/fonts/truetype/noto/NotoSansEthiopic-Regular.ttf ] || need+=(fonts-noto-core)
