@@ -27,6 +27,17 @@ class ScanOutcome(enum.StrEnum):
     REJECTED = "rejected"  # not a visit the server can stand behind (unknown card, altered code...)
 
 
+class ScanReason(enum.StrEnum):
+    """Why an offline scan was rejected."""
+
+    OFFER_NOT_FOUND = "offer_not_found"
+    CODE_INVALID = "code_invalid"
+    CARD_UNKNOWN = "card_unknown"
+    TIME_IN_FUTURE = "time_in_future"
+    TOO_OLD = "too_old"
+    EVENT_ID_REUSED = "event_id_reused"
+
+
 class ScanFlag(enum.StrEnum):
     """What the server found of an offline scan that the door could not know (the scan is stored all the same)."""
 

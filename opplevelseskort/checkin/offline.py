@@ -34,11 +34,12 @@ from ..cards import services as cards
 from ..cards import signing
 from ..core.clock import OSLO, local_date, utcnow
 from ..core.errors import DomainError, NotFound, PermissionDenied
+from ..core.labels import label
 from ..core.validation import Integer, field_message
 from ..extensions import db
 from ..partners import services as partners
 from . import services, statements
-from .models import CheckIn, CheckinSource, OfflineScan, ScanFlag, ScanOutcome
+from .models import CheckIn, CheckinSource, OfflineScan, ScanFlag, ScanOutcome, ScanReason
 
 MAX_EVENTS = 500  # per batch
 SKEW_LIMIT = timedelta(minutes=10)  # a device clock off by more is flagged
@@ -134,14 +135,11 @@ class Verdict:
                 "message": self.message, "flags": list(self.flags), "checkin_id": self.checkin_id}
 
 
-REASONS = {
-    "offer_not_found": lambda: _("Tilbudet finnes ikke, eller det er ikke ditt."),
-    "code_invalid": lambda: _("Koden kan ikke bekreftes (endret, ukjent nøkkel eller ikke en signert kode)."),
-    "card_unknown": lambda: _("Ukjent kort."),
-    "time_in_future": lambda: _("Skanningen er tidfestet fram i tid."),
-    "too_old": lambda: _("Skanningen er eldre enn 30 dager."),
-    "event_id_reused": lambda: _("Hendelses-ID-en er brukt før for en annen skanning."),
-}
+REASONS = tuple(str(r) for r in ScanReason)
+
+
+def _words(reason: str) -> str:
+    return label("scan_reason", reason)
 
 
 def sync(events: list[ScanEvent], *, actor: User, device_id: str, sent_at: datetime,
@@ -193,7 +191,7 @@ def _occasion_days(offer, lo: date, hi: date) -> list[date] | None:
 
 def _verdict_of(scan: OfflineScan) -> Verdict:
     reason = scan.reason
-    return Verdict(scan.event_id, scan.outcome, reason, REASONS[reason]() if reason in REASONS else None,
+    return Verdict(scan.event_id, scan.outcome, reason, _words(reason) if reason in REASONS else None,
                    list(scan.flags or []), scan.checkin_id if scan.outcome == ScanOutcome.ACCEPTED else scan.duplicate_of_id)
 
 
@@ -203,11 +201,11 @@ def _judge(event: ScanEvent, *, actor: User, partner_id: int, municipality_id: i
     if earlier is not None:  # sent before: the same answer, or a refusal for an id used for another scan
         if earlier.fingerprint == event.fingerprint():
             return _verdict_of(earlier)
-        return Verdict(event.event_id, ScanOutcome.REJECTED, "event_id_reused", REASONS["event_id_reused"]())
+        return Verdict(event.event_id, ScanOutcome.REJECTED, "event_id_reused", _words("event_id_reused"))
     try:
         scanned_at = event.device_at + skew
     except OverflowError:  # a clock at the calendar's end: no time to judge it by
-        return Verdict(event.event_id, ScanOutcome.REJECTED, "time_in_future", REASONS["time_in_future"]())
+        return Verdict(event.event_id, ScanOutcome.REJECTED, "time_in_future", _words("time_in_future"))
     in_window = now - MAX_AGE <= scanned_at <= now + AHEAD
     scan = OfflineScan(event_id=event.event_id, fingerprint=event.fingerprint(), device_id=device_id[:64],
                        municipality_id=municipality_id, partner_id=partner_id, recorded_by_id=actor.id,
@@ -348,10 +346,3 @@ def _flag_quota(child_id: int, offer, at: datetime) -> None:
         flags = [f for f in scan.flags or [] if f != flag]
         scan.flags = [*flags, flag] if scan.checkin_id in over else flags
 
-
-def scans_for_statement(partner_id: int, lo: datetime, hi: datetime) -> list[OfflineScan]:
-    """The partner's offline scans in the period that were not simply counted: duplicates, rejections and those
-    with flags (the statement lists them beside the visits)."""
-    return [s for s in db.session.scalars(sa.select(OfflineScan).where(
-        OfflineScan.partner_id == partner_id, OfflineScan.scanned_at >= lo, OfflineScan.scanned_at < hi)
-        .order_by(OfflineScan.scanned_at, OfflineScan.id)) if s.outcome != ScanOutcome.ACCEPTED or s.flags]

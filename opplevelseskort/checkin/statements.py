@@ -21,7 +21,7 @@ from ..core.pdf import Document
 from ..extensions import db
 from ..partners.models import Offer, OfferStatus, Partner, PartnerStatus
 from ..partners.services import partner_id_of
-from .models import CheckIn
+from .models import CheckIn, OfflineScan, ScanOutcome
 from .services import OSLO
 
 
@@ -92,6 +92,16 @@ class StatementLine:
     value_nok: int
 
 
+@dataclass(frozen=True)
+class OfflineLine:
+    """An offline scan the statement shows beside the counted visits: a duplicate, a rejection or a flagged visit."""
+    scanned_at: datetime
+    offer_title: str
+    outcome: str
+    reason: str | None
+    flags: tuple[str, ...]
+
+
 @dataclass
 class Statement:
     """A partner's month as the basis of an invoice to the municipality: who, which period, a reference to quote,
@@ -102,6 +112,7 @@ class Statement:
     last_day: date = date.min
     municipality: str = ""
     lines: list[StatementLine] = field(default_factory=list)
+    offline: list[OfflineLine] = field(default_factory=list)  # scans from offline scanners not simply counted
 
     @property
     def reference(self) -> str:
@@ -138,7 +149,19 @@ def statement(partner_id: int | None, month: str) -> Statement:
                    last_day=end.astimezone(OSLO).date() - timedelta(days=1), municipality=muni.name if muni else "")
     for oid, title, price, visits, comps, value in db.session.execute(q):
         st.lines.append(StatementLine(oid, title, int(visits), int(comps), int(price or 0), int(value)))
+    st.offline = offline_lines(partner_id, start, end)
     return st
+
+
+def offline_lines(partner_id: int, start: datetime, end: datetime) -> list[OfflineLine]:
+    """The partner's offline scans in the period that were not simply counted: the duplicates (the same child at
+    the same offer that day, at another door or phone), the rejections and the visits with flags."""
+    rows = db.session.execute(db.select(OfflineScan, Offer.title).outerjoin(Offer, Offer.id == OfflineScan.offer_id)
+                              .where(OfflineScan.partner_id == partner_id, OfflineScan.scanned_at >= start,
+                                     OfflineScan.scanned_at < end)
+                              .order_by(OfflineScan.scanned_at, OfflineScan.id))
+    return [OfflineLine(scan.scanned_at, title or "", str(scan.outcome), scan.reason, tuple(scan.flags or ()))
+            for scan, title in rows if scan.outcome != ScanOutcome.ACCEPTED or scan.flags]
 
 
 def month_label(st: Statement) -> str:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from opplevelseskort.cards import services as cards
 from opplevelseskort.cards import signing
-from opplevelseskort.checkin import offline
+from opplevelseskort.checkin import offline, statements
 from opplevelseskort.checkin import services as checkin
 from opplevelseskort.checkin.models import CheckIn, CheckinSource, OfflineScan, ScanOutcome
 from opplevelseskort.core.errors import DomainError
@@ -259,14 +259,21 @@ def test_the_database_holds_one_counted_scan_per_visit_key(offer, kid, phones):
         db.session.flush()
 
 
-def test_the_statement_lists_duplicates_and_flags(offer, kid, phones, client, users):
+def test_the_partners_statement_shows_the_duplicate_beside_the_visit_counted_once(offer, kid, phones, client, users):
+    from ..conftest import login
+
     _card, code = kid
     a, b = phones
     a.sync([a.scan(code, offer, SCAN)])
     b.sync([b.scan(code, offer, SCAN + timedelta(minutes=3))])
-    lo, hi = SCAN - timedelta(days=1), SCAN + timedelta(days=1)
-    listed = offline.scans_for_statement(offer.partner_id, lo, hi)
-    assert [str(s.outcome) for s in listed] == ["duplicate"]
+    b.sync([offline.ScanEvent("phone-b-bad1", offer.id, _altered(code), SCAN)])
+    login(client, users["partner"])
+    page = client.get("/besok/oppgjor?month=2026-03").get_data(as_text=True)
+    assert "Skanninger uten nett som ikke ble telt vanlig" in page
+    assert "Dobbeltskannet" in page and "Avvist" in page and "Koden kan ikke bekreftes" in page
+    lines = statements.statement(offer.partner_id, "2026-03")
+    assert sorted(line.outcome for line in lines.offline) == ["duplicate", "rejected"]
+    assert lines.total_visits == 1  # counted once
 
 
 @pytest.mark.pg

@@ -40,7 +40,7 @@ def test_every_enum_code_has_one_translated_word(app):
     from opplevelseskort.core.labels import LABELS, label
 
     kinds = {"CheckinSource": "checkin_source", "ScanOutcome": "scan_outcome", "ScanFlag": "scan_flag",
-             "Channel": "channel", "Gender": "gender",
+             "ScanReason": "scan_reason", "Channel": "channel", "Gender": "gender",
              "RevokeReason": "revoke_reason", "CardStatus": "card_status", "ApplicationStatus": "application_status",
              "PartnerStatus": "partner_status", "PartnerKind": "partner_kind", "OfferCategory": "offer_category",
              "OfferStatus": "offer_status", "LimitPeriod": "limit_period", "BookingStatus": "booking_status",
