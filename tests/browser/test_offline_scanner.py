@@ -66,6 +66,7 @@ def test_offline_scanner_checks_a_signed_card_without_a_network_and_syncs_it_lat
     assert p.locator("#offline-offer").input_value() == str(offer_id)
 
     p.fill("#offline-code", code)
+    p.fill("#offline-companions", "5")  # more than the offer allows: the page queues what it allows
     p.get_by_role("button", name="Sjekk kortet").click()
     expect(p.get_by_role("heading", name="Ja – velkommen")).to_be_visible()
     assert "verdict-yes" in p.locator("#verdict").get_attribute("class")
@@ -91,6 +92,24 @@ def test_offline_scanner_checks_a_signed_card_without_a_network_and_syncs_it_lat
         scan = db.session.scalar(db.select(OfflineScan).order_by(OfflineScan.id.desc()))
         assert str(scan.outcome) == "accepted" and scan.offer_id == offer_id and not scan.flags
         assert str(db.session.get(CheckIn, scan.checkin_id).source) == "offline"
+        assert scan.companions == min(5, db.session.get(Offer, offer_id).companions_allowed)
+
+    # a week later, still in the forest: the lists are too old, and the page says so in red
+    ctx.set_offline(True)
+    p.evaluate("""async () => {
+      const db = await new Promise(done => { const q = indexedDB.open('opplevelseskort-scanner', 1);
+                                             q.onsuccess = () => done(q.result); });
+      const t = db.transaction('meta', 'readwrite'), store = t.objectStore('meta');
+      const row = await new Promise(done => { const g = store.get('bundle'); g.onsuccess = () => done(g.result); });
+      row.value.fetchedAt = Date.now() - 8 * 86400000;
+      store.put(row);
+      await new Promise(done => { t.oncomplete = done; });
+    }""")
+    p.reload()
+    _ready(p)
+    expect(p.locator("#lists-age")).to_have_class("stale")
+    expect(p.locator("#lists-age")).to_contain_text("8 dager gamle: mer enn 7 dager")
+    axe_check(p)
 
 
 def _family_token(live_app, name: str) -> tuple[str, str]:

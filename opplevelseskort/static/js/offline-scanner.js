@@ -251,8 +251,10 @@
         var verdict = judge(claims, offer, events);
         if (verdict === "repeat") { show("repeat", d.repeat, claims.card); return; }
         var at = now();
+        var asked = Math.max(0, parseInt(el("offline-companions").value, 10) || 0);
         var event = { event_id: crypto.randomUUID(), offer_id: offer.id, code: code.trim(),
-                      device_at: new Date().toISOString(), clock_offset_s: Math.round(offsetMs / 1000), companions: 0,
+                      device_at: new Date().toISOString(), clock_offset_s: Math.round(offsetMs / 1000),
+                      companions: Math.min(asked, offer.companions_allowed || 0),
                       card: claims.card, day: osloDay(at) };
         return tx("events", "readwrite", function (s) { s.add(event); }).then(function () {
           var reason = fill(d.queued, { card: claims.card, band: claims.band });
@@ -261,7 +263,7 @@
       })
       .catch(function (e) { show("no", d.no, d[e.reason] || d.bad); })
       .then(refreshState)
-      .then(function () { codeInput.value = ""; if (navigator.onLine) { sync(); } });
+      .then(function () { codeInput.value = ""; el("offline-companions").value = "0"; if (navigator.onLine) { sync(); } });
   }
 
   form.addEventListener("submit", function (event) { event.preventDefault(); check(codeInput.value); });
