@@ -211,7 +211,8 @@ def _will_write() -> bool:
 
 # From the bottom up: the platform, sign-in and zones, then the parts built on them.
 PARTS = ["opplevelseskort.core", "opplevelseskort.accounts", "opplevelseskort.zones", "opplevelseskort.cards",
-         "opplevelseskort.partners", "opplevelseskort.checkin", "opplevelseskort.reports", "utstyr", "opplevelseskort.portal"]
+         "opplevelseskort.partners", "opplevelseskort.money", "opplevelseskort.checkin", "opplevelseskort.reports",
+         "utstyr", "opplevelseskort.portal"]
 # Parts without tables or commands of their own (the family's pages read the parts below them).
 NO_MODELS = {"opplevelseskort.portal"}
 NO_CLI = {"opplevelseskort.portal"}
@@ -268,7 +269,8 @@ def _wire_hooks(app: Flask) -> None:
 
 
 # Parts with jobs of their own (`jobs.py`: queued work and scheduled work).
-JOB_PARTS = ["opplevelseskort.zones", "opplevelseskort.cards", "opplevelseskort.checkin", "opplevelseskort.reports", "utstyr"]
+JOB_PARTS = ["opplevelseskort.zones", "opplevelseskort.cards", "opplevelseskort.money", "opplevelseskort.checkin",
+             "opplevelseskort.reports", "utstyr"]
 
 
 def _register_jobs(app: Flask) -> None:

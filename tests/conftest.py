@@ -261,7 +261,7 @@ def _zones_for_parts(request):
         request.getfixturevalue("zone_set")
 
 
-ZONED_PARTS = {"partners", "checkin", "utstyr", "api"}
+ZONED_PARTS = {"partners", "checkin", "utstyr", "api", "money"}
 
 
 @pytest.fixture

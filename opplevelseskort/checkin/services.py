@@ -21,6 +21,7 @@ from ..core.clock import OSLO, local_date, today, utcnow
 from ..core.errors import DomainError, NotFound, PermissionDenied
 from ..core.models import Role
 from ..extensions import db
+from ..money import services as money
 from ..partners import bookings
 from ..partners import services as partners
 from ..partners.models import Booking, BookingStatus, Occasion, Offer, Partner, PartnerMember, PartnerStatus
@@ -288,6 +289,7 @@ def record_checkin(code: str, offer: DoorOffer | Offer, *, actor: User, companio
     if new_id is None:
         return CheckinResult(_repeat_of(card, offer, at), False, card, child, allowed)
     log.info("check-in %s recorded at offer %s (source %s)", new_id, offer.id, values["source"])
+    money.settle_visit(child.id, offer.id, actor=actor)  # the child came: money held for the offer goes to the partner
     return CheckinResult(Visit(id=new_id, **values), True, card, child, allowed)
 
 

@@ -48,11 +48,12 @@ def test_every_enum_code_has_one_translated_word(app):
              "ItemCategory": "item_category", "UnitCondition": "unit_condition", "UnitStatus": "unit_status",
              "UnitSource": "unit_source", "BorrowerKind": "borrower_kind", "ReservationStatus": "reservation_status",
              "JobStatus": "job_status", "SigningKeyStatus": "signing_key_status",
-             "WalletKind": "wallet_kind"}
+             "WalletKind": "wallet_kind", "AccountKind": "account_kind", "TransferKind": "transfer_kind",
+             "MoneyReservationStatus": "money_reservation_status"}
     found = {}
     for module in ("opplevelseskort.core.models", "opplevelseskort.accounts.models", "opplevelseskort.zones.models",
                    "opplevelseskort.cards.models", "opplevelseskort.checkin.models",
-                   "opplevelseskort.partners.models", "utstyr.models"):
+                   "opplevelseskort.partners.models", "opplevelseskort.money.models", "utstyr.models"):
         for name, obj in vars(importlib.import_module(module)).items():
             if isinstance(obj, type) and issubclass(obj, enum.StrEnum) and obj is not enum.StrEnum \
                     and obj.__module__ == module:
