@@ -47,6 +47,8 @@ class CardValidity(Response):
     companions: int
     given_name: str | None
     birth_year: int | None
+    money_available_ore: int | None = Field(description="Activity money the child has left, for a partner on the "
+                                                        "money register (never the scheme or why)")
 
 
 def checkin_json(c, given_name: str, companions_allowed: int, repeat: bool) -> dict:

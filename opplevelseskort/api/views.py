@@ -52,4 +52,4 @@ def me():
 
 
 # Each area's endpoints live in their own module and register on this blueprint.
-from . import checkins, loans, ogc, openapi, reports  # noqa: E402,F401
+from . import checkins, loans, money, ogc, openapi, reports  # noqa: E402,F401

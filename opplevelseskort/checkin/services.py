@@ -403,7 +403,8 @@ def card_validity(code: str, *, actor: User, on: date | None = None) -> dict:
     valid = status == CardStatus.ACTIVE
     return {"valid": valid, "status": str(status), "valid_until": card.valid_until.isoformat(),
             "companions": card.companions, "given_name": child.given_name if valid else None,
-            "birth_year": child.birth_year if valid else None}
+            "birth_year": child.birth_year if valid else None,
+            "money_available_ore": money.available_at(child.id, partner.id) if valid else None}
 
 
 def preview(code: str, offer: Offer, at: datetime | None = None) -> dict:
@@ -422,7 +423,8 @@ def result_view(checkin: CheckIn) -> dict:
     card = db.session.get(Card, checkin.card_id) if checkin.card_id else None
     offer = db.session.get(Offer, checkin.offer_id)
     return {"given_name": child.given_name if child else "", "birth_year": checkin.birth_year,
-            "companions_allowed": companions_allowed(card, offer) if card else 0, "offer": offer}
+            "companions_allowed": companions_allowed(card, offer) if card else 0, "offer": offer,
+            "money_left": money.door_amount(checkin.child_id, offer) if checkin.child_id else None}
 
 
 def no_shows(occasion: Occasion, now: datetime | None = None) -> list[Booking]:

@@ -20,7 +20,7 @@ from ..core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from ..core.models import Municipality
 from ..extensions import db
 from ..partners.models import Offer, Partner
-from ..partners.services import valid_org_number
+from ..partners.services import partner_id_of, valid_org_number
 from . import ledger
 from .models import (
     Account,
@@ -246,6 +246,26 @@ def available(child_id: int, on: date | None = None) -> int:
     return sum(a.balance - a.reserved for a in _child_accounts(child_id, on or today()))
 
 
+def available_at(child_id: int, partner_id: int) -> int | None:
+    """What a partner on the register may see at the door: the child's money available, in øre (None where the
+    partner takes no money or the child has none). Never the scheme, nor why the child has it."""
+    if not takes_money(partner_id) or not _child_accounts(child_id, today()):
+        return None
+    return available(child_id)
+
+
+def door_amount(child_id: int, offer: Offer) -> str | None:
+    """"300" (kroner) for the door's answer at a priced offer of a registered partner, else None."""
+    found = available_at(child_id, offer.partner_id) if offer.price_nok else None
+    return None if found is None else kroner(found)
+
+
+def pays_for(child_id: int, offer: Offer) -> bool:
+    """Whether booking this offer takes the child's activity money: a priced offer of a registered partner, and a
+    child who has money (a child without keeps the card's free entry)."""
+    return bool(offer.price_nok) and takes_money(offer.partner_id) and bool(_child_accounts(child_id, today()))
+
+
 def reserve(child_id: int, offer: Offer, amount_ore: int, *, booking_id: int | None = None) -> Reservation:
     """Hold the amount on the child's account for a priced offer of a registered partner. The account row is
     locked, so parallel reservations take turns and none can spend what another holds."""
@@ -307,6 +327,13 @@ def void(reservation_id: int) -> Reservation:
     """Cancelled (or expired): the money is the child's to use again."""
     reservation, _account = _resolve(reservation_id, MoneyReservationStatus.VOIDED)
     return reservation
+
+
+def reservation_is_partners(reservation_id: int, user) -> bool:
+    """Whether the reservation is at the user's own organisation (a partner sees no other partner's)."""
+    own = partner_id_of(user)
+    return own is not None and bool(db.session.scalar(sa.select(sa.exists().where(
+        Reservation.id == reservation_id, Reservation.partner_id == own))))
 
 
 def settle_visit(child_id: int, offer_id: int, *, actor=None) -> Reservation | None:

@@ -5,7 +5,7 @@ builds the links."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 
@@ -21,9 +21,10 @@ from ..core.errors import NotFound
 from ..core.labels import label
 from ..core.models import Municipality
 from ..extensions import db
+from ..money import services as money
 from ..partners import bookings
 from ..partners import services as partners
-from ..partners.models import Booking, Occasion, Offer
+from ..partners.models import Booking, BookingStatus, Occasion, Offer
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,14 @@ class VisitLine:
 
 
 @dataclass(frozen=True)
+class MoneyLine:
+    available: str
+    reserved: str
+    used: str
+    lapses_after: date
+
+
+@dataclass(frozen=True)
 class CardPage:
     card: Card
     status: CardStatus
@@ -61,6 +70,7 @@ class CardPage:
     on_loan: list[FamilyLoanLine] = ()  # equipment the child has now, soonest due first
     returned: list[FamilyLoanLine] = ()  # equipment brought back, newest first
     wallets: dict = field(default_factory=dict)  # {"apple": bool, "google": bool}: the wallets the municipality offers
+    money: list[MoneyLine] = field(default_factory=list)  # activity money per scheme, in kroner (no scheme name)
 
 
 def family_card(token: str) -> Card:
@@ -96,7 +106,9 @@ def card_page(card: Card, locale: str) -> CardPage:
         card.child_id)]
     on_loan, returned = equipment.loans_of_child(card.child_id, locale)
     return CardPage(card, status, offers, lines, municipality.contact_line_in(locale) if municipality else "", False,
-                    visits, on_loan, returned, wallet.enabled(card.municipality_id) if status == CardStatus.ACTIVE else {})
+                    visits, on_loan, returned, wallet.enabled(card.municipality_id) if status == CardStatus.ACTIVE else {},
+                    [MoneyLine(money.kroner(m.available), money.kroner(m.reserved), money.kroner(m.used), m.lapses_after)
+                     for m in money.child_money(card.child_id)])
 
 
 def usable_card(token: str) -> Card:
@@ -105,6 +117,22 @@ def usable_card(token: str) -> Card:
     if card.revoked_at is not None:
         raise NotFound("card_unknown", _("Ukjent kort."))
     return card
+
+
+def book(occasion: Occasion, card: Card) -> Booking:
+    """A family books a place; for a priced offer of a partner on the money register, a child with activity money
+    has the price reserved with the place (refused, place and all, when too little is left)."""
+    booking = bookings.book(occasion, card, actor=None)
+    offer = occasion.offer
+    if booking.status == BookingStatus.BOOKED and money.pays_for(card.child_id, offer):
+        money.reserve(card.child_id, offer, offer.price_nok * 100, booking_id=booking.id)
+    return booking
+
+
+def cancel(booking: Booking) -> None:
+    """A family cancels: the place goes to the waiting list and money held for it is the child's again."""
+    bookings.cancel_booking(booking, actor=None)
+    money.void_booking(booking.id)
 
 
 def occasion_for_family(occasion_id: int) -> Occasion:

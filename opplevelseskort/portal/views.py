@@ -54,7 +54,7 @@ def family_card(token: str):
         "portal/family_card.html", card=page.card, child=page.card.child, status=page.status, CardStatus=CardStatus,
         offers=offers, bookings=bookings, short_code=codes.format_short_code(page.card.short_code), token=token,
         contact_line=page.contact_line, replaced=page.replaced, visits=page.visits, on_loan=page.on_loan,
-        returned=page.returned, today=today(), wallets=page.wallets)))
+        returned=page.returned, today=today(), wallets=page.wallets, money=page.money)))
 
 
 @bp.get("/kort/<token>/qr.svg")
@@ -138,7 +138,7 @@ def family_book(token: str, occasion_id: int):
         form = ReasonForm()
         if not form.validate_on_submit():
             refuse_form(form, _("Skjemaet er utløpt. Prøv igjen."))
-        booking = bookings.book(occ, card, actor=None)
+        booking = services.book(occ, card)
     if booking.status == BookingStatus.BOOKED:
         flash(_("Du har fått plass."), "success")
     else:
@@ -158,7 +158,7 @@ def family_cancel(token: str, booking_id: int):
         form = ReasonForm()
         if not form.validate_on_submit():
             refuse_form(form, _("Skjemaet er utløpt. Prøv igjen."))
-        bookings.cancel_booking(booking, actor=None)
+        services.cancel(booking)
     flash(_("Påmeldingen er avbestilt."), "success")
     return redirect(back)
 
