@@ -63,6 +63,16 @@ def _answer(status: int, answer: Answer) -> dict:
     return {"description": answer.description, "content": {"application/json": {"schema": schema}}}
 
 
+def _merged(own: dict, common: dict) -> dict:
+    """The endpoint's answers with the ones every endpoint has; a status in both carries both lists of codes."""
+    out = {**own, **common}
+    for status in own.keys() & common.keys():
+        out[status] = Answer(own[status].description, own[status].model or common[status].model,
+                             codes=[*(own[status].codes or []), *(common[status].codes or [])] or None,
+                             media=own[status].media)
+    return out
+
+
 def _query_parameters(model: type[BaseModel], schemas: dict) -> list[dict]:
     schema = schemas[model.__name__]
     out = []
@@ -96,13 +106,15 @@ def document() -> dict:
                                  "(scope_missing, with `scope`)", codes=["forbidden", "scope_missing"])
         item = {"operationId": op.operation_id, "summary": op.summary,
                 "responses": {str(status): _answer(status, answer)
-                              for status, answer in sorted({**op.responses, **common}.items())}}
+                              for status, answer in sorted(_merged(op.responses, common).items())}}
         if scope:
             item["security"] = [{"bearer": [scope]}]
             item["x-required-scope"] = scope
         parameters = [{"name": name, "in": "path", "required": True,
                        **({"schema": _TYPES.get(conv, _TYPES[None])} | op.params.get(name, {}))}
                       for name, conv in params]
+        parameters += [{"name": name, "required": True, **spec} for name, spec in op.params.items()
+                       if spec.get("in") == "header"]
         if op.query is not None:
             parameters += _query_parameters(op.query, schemas)
         if parameters:

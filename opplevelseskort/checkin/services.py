@@ -22,6 +22,7 @@ from ..core.errors import DomainError, NotFound, PermissionDenied
 from ..core.models import Role
 from ..extensions import db
 from ..money import services as money
+from ..money.models import MoneyRegistration
 from ..partners import bookings
 from ..partners import services as partners
 from ..partners.models import Booking, BookingStatus, Occasion, Offer, Partner, PartnerMember, PartnerStatus
@@ -125,6 +126,7 @@ class DoorOffer:
     partner: DoorPartner
     day: partners.OfferDay | None = None
     checked_for: int | None = None
+    takes_money: bool = True  # the partner is on the money register (read with the offer: a visit may settle money)
 
     @property
     def occasions(self) -> list[DoorOccasion]:
@@ -144,8 +146,11 @@ def _door_offer_query():
     dated = sa.exists().where(x.c.offer_id == o.c.id).label("dated")
     day = sa.and_(oc.c.offer_id == o.c.id, oc.c.starts_at >= sa.bindparam("lo", type_=oc.c.starts_at.type),
                   oc.c.starts_at < sa.bindparam("hi", type_=oc.c.starts_at.type))
+    r = MoneyRegistration.__table__
+    takes_money = sa.exists().where(r.c.partner_id == o.c.partner_id, r.c.approved_at.is_not(None),
+                                    r.c.suspended_at.is_(None)).label("takes_money")
     return (sa.select(*[o.c[c] for c in DOOR_OFFER_COLUMNS], p.c.municipality_id, p.c.status, p.c.name,
-                      m.c.partner_id, dated, oc.c.id, oc.c.starts_at)
+                      m.c.partner_id, dated, oc.c.id, oc.c.starts_at, takes_money)
             .select_from(o.join(p, p.c.id == o.c.partner_id)
                          .outerjoin(m, m.c.user_id == sa.bindparam("user_id"))
                          .outerjoin(oc, day))
@@ -174,7 +179,8 @@ def get_offer_for(user: User, offer_id: int) -> DoorOffer:
     values = first[:n]
     day = partners.OfferDay(today(), bool(first[n + 4]), tuple(
         DoorOccasion(r[n + 5], r[n + 6]) for r in rows if r[n + 5] is not None))
-    offer = DoorOffer(*values, partner=DoorPartner(values[1], first[n], first[n + 1], first[n + 2]), day=day)
+    offer = DoorOffer(*values, partner=DoorPartner(values[1], first[n], first[n + 1], first[n + 2]), day=day,
+                      takes_money=bool(first[n + 7]))
     own_partner = first[n + 3]  # the partner user's organisation, read in the same statement
     allowed = (own_partner is not None and own_partner == offer.partner_id) if user.role == Role.PARTNER else \
         can_act_for_partner(user, offer.partner_id, offer.municipality_id)
@@ -289,7 +295,8 @@ def record_checkin(code: str, offer: DoorOffer | Offer, *, actor: User, companio
     if new_id is None:
         return CheckinResult(_repeat_of(card, offer, at), False, card, child, allowed)
     log.info("check-in %s recorded at offer %s (source %s)", new_id, offer.id, values["source"])
-    money.settle_visit(child.id, offer.id, actor=actor)  # the child came: money held for the offer goes to the partner
+    if getattr(offer, "takes_money", True):  # the child came: money held for the offer goes to the partner
+        money.settle_visit(child.id, offer.id, actor=actor)
     return CheckinResult(Visit(id=new_id, **values), True, card, child, allowed)
 
 

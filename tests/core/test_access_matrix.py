@@ -100,6 +100,7 @@ ALLOWED = {
     ("cards.message_resend", "POST"): {"*": 302},  # back to the household, the message queued again
     ("api.create_checkin", "POST"): {"*": 422},
     ("api.sync_offline", "POST"): {"*": 422},
+    ("api.settle_reservation", "POST"): {"*": 400},  # no Idempotency-Key
     ("checkin.offline_sync", "POST"): {"*": 422},
     ("api.create_loan", "POST"): {"*": 422},
     ("api.return_loan", "POST"): {"*": 200},  # no list: every open unit of the loan comes back
