@@ -258,13 +258,15 @@ def _wire_hooks(app: Flask) -> None:
     from .checkin import demo as checkin_demo
     from .checkin import services as checkin
     from .core import hooks
+    from .money import demo as money_demo
     from .partners import demo as partners_demo
     from .reports import demo as reports_demo
 
     hooks.provide(app, "metric_counts", checkin.metric_counts)
     hooks.provide(app, "metric_counts", utstyr.metric_counts)
-    for add_demo_data in (partners_demo.demo_offers, cards_demo.demo_cards, checkin_demo.demo_checkins,
-                          utstyr_demo.demo_utstyr, reports_demo.demo_publications):  # last: built from the rest
+    for add_demo_data in (partners_demo.demo_offers, cards_demo.demo_cards, money_demo.demo_money,
+                          checkin_demo.demo_checkins, utstyr_demo.demo_utstyr,
+                          reports_demo.demo_publications):  # last: built from the rest
         hooks.provide(app, "demo_data", add_demo_data)
 
 
