@@ -85,7 +85,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "OIDC_TIMEOUT_SECONDS": _int(env.get("OIDC_TIMEOUT_SECONDS"), 5),
         # roles that must sign in with a second factor (the roles that see children); offered to every role
         "SECOND_FACTOR_ROLES": [r.strip() for r in env.get(
-            "SECOND_FACTOR_ROLES", "admin,caseworker" if production else "").split(",") if r.strip()],
+            "SECOND_FACTOR_ROLES", "admin,caseworker,finance" if production else "").split(",") if r.strip()],
         "SECOND_FACTOR_RATE_LIMIT": env.get("SECOND_FACTOR_RATE_LIMIT", "5 per minute;20 per hour"),
         # passkeys: the site's name (relying party id) and origin, when a proxy hides them (default: the request's)
         "WEBAUTHN_RP_ID": env.get("WEBAUTHN_RP_ID", ""),

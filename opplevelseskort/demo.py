@@ -37,6 +37,7 @@ DEMO_USERS = [
     ("saksbehandler@demo.no", Role.CASEWORKER, "Sara Saksbehandler"),
     ("frivillig@demo.no", Role.VOLUNTEER, "Frida Frivillig"),
     ("analytiker@demo.no", Role.ANALYST, "Anders Analytiker"),
+    ("okonomi@demo.no", Role.FINANCE, "Øyvind Økonomi"),
 ]
 
 SMALL_DISTRICTS = [("Sentrum", ["Torget", "Stasjonen", "Kirkebakken"]),

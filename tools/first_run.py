@@ -22,7 +22,7 @@ import pyogrio
 import requests
 
 PAGES = {"admin@demo.no": "/admin/brukere", "saksbehandler@demo.no": "/barn", "partner@demo.no": "/mine-tilbud",
-         "frivillig@demo.no": "/utstyr/", "analytiker@demo.no": "/rapporter/"}
+         "frivillig@demo.no": "/utstyr/", "analytiker@demo.no": "/rapporter/", "okonomi@demo.no": "/okonomi/oppgjor"}
 
 
 def _free_port() -> int:

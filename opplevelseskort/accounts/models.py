@@ -111,6 +111,7 @@ ROLE_SCOPES = {
     Role.VOLUNTEER: ("loans",),
     Role.ANALYST: ("reports",),
     Role.CASEWORKER: ("cards:read",),
+    Role.FINANCE: ("reports",),  # the published aggregates (its own pages are the settlements)
     Role.ADMIN: TOKEN_SCOPES,
 }
 

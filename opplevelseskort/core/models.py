@@ -20,6 +20,7 @@ class Role(enum.StrEnum):
     PARTNER = "partner"
     VOLUNTEER = "volunteer"
     ANALYST = "analyst"
+    FINANCE = "finance"  # the finance office: approves the partners' settlements of activity money
 
 
 class Municipality(db.Model):

@@ -10,13 +10,14 @@ import random
 import sqlalchemy as sa
 
 from ..accounts.models import User
-from ..core.models import Municipality
+from ..core.clock import today
+from ..core.models import Municipality, Role
 from ..demo import DEMO_SEED
 from ..extensions import db
 from ..partners.models import Offer, OfferStatus, Partner
 from ..partners.services import valid_org_number
 from ..zones.models import Zone
-from . import services
+from . import services, settlements
 from .models import Account, AccountKind, MoneyRegistration, Scheme
 
 DEMO_ACCOUNT = "86011117947"
@@ -60,5 +61,12 @@ def demo_money(muni: Municipality, *, small: bool = False) -> dict[str, int]:
             settled += 1
         elif roll < 0.8:
             services.void(held.id)
+    finance = db.session.scalar(sa.select(User).where(User.role == Role.FINANCE, User.municipality_id == muni.id))
+    approved = 0
+    for partner in {o.partner_id: o.partner for o in priced}.values():  # this month so far, approved and paid
+        made = settlements.make(partner, today().strftime("%Y-%m"), actor=finance)
+        if made.total_ore:
+            settlements.approve(made, actor=finance)
+            approved += 1
     return {"children granted activity money": granted, "money reservations": reservations,
-            "settled": settled}
+            "settled": settled, "settlements approved": approved}

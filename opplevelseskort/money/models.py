@@ -177,6 +177,56 @@ class IdempotencyRecord(db.Model):
     __table_args__ = (sa.UniqueConstraint("user_id", "key"),)
 
 
+
+class SettlementStatus(enum.StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+
+
+class Settlement(db.Model):
+    """A partner's month: the settled transfers frozen into lines, approved by the finance office, then paid."""
+
+    __tablename__ = "money_settlement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipality.id", ondelete="RESTRICT"), index=True)
+    partner_id: Mapped[int] = mapped_column(sa.ForeignKey("partner.id", ondelete="RESTRICT"), index=True)
+    month: Mapped[str] = mapped_column(sa.String(7))
+    status: Mapped[SettlementStatus] = mapped_column(enum_type(SettlementStatus, 10), default=SettlementStatus.DRAFT)
+    total_ore: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    payment_transfer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ledger_transfer.id", ondelete="RESTRICT"))
+
+    __table_args__ = (sa.UniqueConstraint("partner_id", "month"),
+                      sa.CheckConstraint("total_ore >= 0", name="settlement_total_not_negative"),
+                      sa.CheckConstraint("(status = 'approved') = (approved_at IS NOT NULL)",
+                                         name="approved_with_a_time"))
+
+    @property
+    def reference(self) -> str:
+        """What the partner's invoice and the accounting quote: stable per partner and month."""
+        return f"AP-{self.month.replace('-', '')}-{self.partner_id:04d}"
+
+
+class SettlementLine(db.Model):
+    """One settled reservation on a partner's settlement (a transfer is on one line of one settlement, ever)."""
+
+    __tablename__ = "money_settlement_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    settlement_id: Mapped[int] = mapped_column(sa.ForeignKey("money_settlement.id", ondelete="RESTRICT"), index=True)
+    transfer_id: Mapped[int] = mapped_column(sa.ForeignKey("ledger_transfer.id", ondelete="RESTRICT"), unique=True)
+    day: Mapped[date] = mapped_column(sa.Date)
+    offer_title: Mapped[str] = mapped_column(sa.String(200))
+    booking_ref: Mapped[str] = mapped_column(sa.String(40))  # the reservation's (and booking's) reference
+    card_number: Mapped[str] = mapped_column(sa.String(16))  # never the child's name
+    amount_ore: Mapped[int] = mapped_column(sa.BigInteger)
+
+    __table_args__ = (sa.CheckConstraint("amount_ore > 0", name="settlement_line_positive"),)
+
+
 # PostgreSQL holds what must hold (created with the tables, and by migration 0036): a transfer's debits equal its
 # credits when the transaction commits, and posted transfers and legs are never updated or deleted.
 LEDGER_DDL = (

@@ -9,7 +9,7 @@ from opplevelseskort.config import load_config
 def test_production_asks_admins_and_caseworkers_for_a_second_factor(monkeypatch, tmp_path):
     monkeypatch.setenv("OPPLEVELSESKORT_ENV", "production")
     monkeypatch.delenv("SECOND_FACTOR_ROLES", raising=False)
-    assert load_config(str(tmp_path))["SECOND_FACTOR_ROLES"] == ["admin", "caseworker"]
+    assert load_config(str(tmp_path))["SECOND_FACTOR_ROLES"] == ["admin", "caseworker", "finance"]
     monkeypatch.setenv("SECOND_FACTOR_ROLES", "admin,caseworker,analyst")
     assert load_config(str(tmp_path))["SECOND_FACTOR_ROLES"] == ["admin", "caseworker", "analyst"]
 

@@ -90,8 +90,13 @@ def world(muni, other_muni, zone_set, users, partner_org, other_partner_org):
             partner_id=partner_b.id if role == Role.PARTNER else None)
     outsiders["partner-A2"] = create_staff_user("partner-a2@test.no", PASSWORD, Role.PARTNER, municipality_id=muni.id,
                                                 partner_id=other_partner_org.id)
+    from opplevelseskort.money.models import Settlement
+
+    settlement = Settlement(municipality_id=muni.id, partner_id=partner_org.id, month="2026-01", status="draft",
+                            total_ore=0)
+    db.session.add(settlement)
     db.session.flush()
-    ids = {"user_id": users["caseworker"].id, "zone_id": zone_set["30010101"].id, "partner_id": partner_org.id,
+    ids = {"user_id": users["caseworker"].id, "settlement_id": settlement.id, "zone_id": zone_set["30010101"].id, "partner_id": partner_org.id,
            "offer_id": offer.id, "occasion_id": occ.id, "booking_id": booking.id, "checkin_id": visit.id,
            "card_id": card.id, "household_id": h.id, "child_id": h.children[0].id, "app_id": appl.id,
            "token_id": token.id, "unit_id": units[0].id, "borrower_id": borrower.id, "type_id": skis.id,

@@ -101,6 +101,8 @@ ALLOWED = {
     ("api.create_checkin", "POST"): {"*": 422},
     ("api.sync_offline", "POST"): {"*": 422},
     ("api.settle_reservation", "POST"): {"*": 400},  # no Idempotency-Key
+    ("money.settlement_list", "POST"): {"*": 422},  # no partner, no month
+    ("money.approve", "POST"): {"*": 302},  # an action button: back to the settlement, with the answer
     ("checkin.offline_sync", "POST"): {"*": 422},
     ("api.create_loan", "POST"): {"*": 422},
     ("api.return_loan", "POST"): {"*": 200},  # no list: every open unit of the loan comes back

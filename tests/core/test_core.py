@@ -49,7 +49,8 @@ def test_every_enum_code_has_one_translated_word(app):
              "UnitSource": "unit_source", "BorrowerKind": "borrower_kind", "ReservationStatus": "reservation_status",
              "JobStatus": "job_status", "SigningKeyStatus": "signing_key_status",
              "WalletKind": "wallet_kind", "AccountKind": "account_kind", "TransferKind": "transfer_kind",
-             "MoneyReservationStatus": "money_reservation_status"}
+             "MoneyReservationStatus": "money_reservation_status",
+             "SettlementStatus": "settlement_status"}
     found = {}
     for module in ("opplevelseskort.core.models", "opplevelseskort.accounts.models", "opplevelseskort.zones.models",
                    "opplevelseskort.cards.models", "opplevelseskort.checkin.models",
