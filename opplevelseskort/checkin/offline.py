@@ -18,6 +18,7 @@ queued scan again, with what the door could not know:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -151,8 +152,17 @@ def sync(events: list[ScanEvent], *, actor: User, device_id: str, sent_at: datet
     partner = partners.require_active_partner(actor)
     now = now or utcnow()
     skew = now - sent_at
-    return [_judge(event, actor=actor, partner_id=partner.id, municipality_id=partner.municipality_id,
-                   device_id=device_id, skew=skew, now=now) for event in events]
+    verdicts = []
+    for event in events:
+        judge = functools.partial(_judge, event, actor=actor, partner_id=partner.id,
+                                  municipality_id=partner.municipality_id, device_id=device_id, skew=skew, now=now)
+        try:
+            with db.session.begin_nested():
+                verdicts.append(judge())
+        except sa.exc.IntegrityError:  # the same event (a retry sent while the first was in flight) stored meanwhile
+            with db.session.begin_nested():
+                verdicts.append(judge())  # judged again: its stored answer
+    return verdicts
 
 
 BUNDLE_DAYS = 14  # the dated offers' days a scanner carries ahead (it refreshes whenever it is online)

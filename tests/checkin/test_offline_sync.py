@@ -365,3 +365,33 @@ def utcnow_minus(hours: float = 0) -> datetime:
     from opplevelseskort.core.clock import utcnow
 
     return utcnow() - timedelta(hours=hours)
+
+
+@pytest.mark.pg
+def test_the_same_batch_sent_twice_at_once_is_stored_once_and_answered_alike(app, committing, muni, users):
+    """A phone that retries while its first sync is still in flight: two syncs of the same events at once."""
+    offer_id = partners.save_offer(users["partner"], offer_values(), {}).id
+    code = signing.sign_card(make_card(muni, users, "Sara"))
+    db.session.commit()
+    user_id, barrier, answers = users["partner"].id, threading.Barrier(2), []
+    events = [offline.ScanEvent(f"retry-{i:04d}", offer_id, code, SCAN + timedelta(days=-i)) for i in range(5)]
+
+    def run():
+        with app.app_context():
+            from opplevelseskort.accounts.models import User
+
+            user = db.session.get(User, user_id)
+            barrier.wait()
+            answers.append([v.as_json() for v in offline.sync(events, actor=user, device_id="phone", sent_at=NOW,
+                                                               now=NOW)])
+            db.session.commit()
+            db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(answers) == 2 and answers[0] == answers[1]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OfflineScan)) == 5
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn)) == 5
