@@ -1,9 +1,10 @@
 from opplevelseskort.accounts.models import User
+from opplevelseskort.core.models import Role
 from opplevelseskort.extensions import db
 
 
 def test_users_fixture_creates_one_user_per_role(users):
-    assert db.session.scalar(db.select(db.func.count(User.id))) == 5
+    assert db.session.scalar(db.select(db.func.count(User.id))) == len(Role) == 6
 
 
 def test_transaction_is_rolled_back_between_tests():
