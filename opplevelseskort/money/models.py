@@ -160,6 +160,15 @@ class MoneyRegistration(db.Model):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    @property
+    def status(self) -> str:
+        """The partner's standing on the register, as partners' status words have it (core.labels)."""
+        return "suspended" if self.suspended_at is not None else "approved"
+
+    @property
+    def takes_money(self) -> bool:
+        return self.approved_at is not None and self.suspended_at is None
+
 
 class IdempotencyRecord(db.Model):
     """An API call that moved money, kept with its answer: the same key and body replay it, never move money twice."""

@@ -13,8 +13,8 @@ from ..core.guards import form_page
 from ..core.models import Role
 from ..core.permissions import current_actor, roles_required
 from ..core.uow import refuse_form, refused
-from . import settlements
-from .forms import SettlementForm
+from . import admin, services, settlements
+from .forms import RegistrationForm, SchemeForm, SettlementForm
 
 bp = Blueprint("money", __name__)
 FINANCE = (Role.FINANCE, Role.ADMIN)
@@ -85,5 +85,86 @@ def settlement_json(settlement_id: int):
     return response
 
 
-MENU = (nav.item("money.settlement_list", _l("Oppgjør av aktivitetspenger"), list(FINANCE), order=35,
-                 group="offers"),)
+
+# --- the admin's schemes and register ---------------------------------------------------------------------------
+
+def _scheme_form() -> SchemeForm:
+    form = SchemeForm()
+    form.topup_zones.choices = [(z.id, f"{z.code} {z.name}") for z in admin.zones_for_topup(current_actor())]
+    return form
+
+
+@bp.route("/admin/aktivitetspenger", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def schemes():
+    """The municipality's schemes (what each has granted, spent and lapsed), and a new one."""
+    form = _scheme_form()
+    me = current_actor()
+    page = lambda errors=None: form_page("money/schemes.html", form, rows=admin.scheme_rows(me),  # noqa: E731
+                                         errors=errors)
+    if form.validate_on_submit():
+        with refused(page):
+            made = admin.create_scheme(me, services.SchemeInput(
+                form.name.data, form.amount_kr.data * 100, bool(form.half_years.data), form.age_min.data,
+                form.age_max.data, (form.topup_kr.data or 0) * 100, tuple(form.topup_zones.data or ())))
+        flash(_("Ordningen «%(name)s» er lagret. Barna får pengene i natt, eller med knappen under.", name=made.name),
+              "success")
+        return redirect(url_for("money.schemes"))
+    return page()
+
+
+@bp.post("/admin/aktivitetspenger/<int:scheme_id>/del-ut")
+@roles_required(Role.ADMIN)
+def grant_now(scheme_id: int):
+    back = url_for("money.schemes")
+    with refused(redirect_to=back):
+        form = ActionForm()
+        if not form.validate_on_submit():
+            refuse_form(form, _("Skjemaet er utløpt. Prøv igjen."))
+        granted = admin.grant_now(scheme_id, current_actor())
+    flash(_("%(n)d barn fikk aktivitetspenger nå.", n=granted), "success")
+    return redirect(back)
+
+
+def _registration_form() -> RegistrationForm:
+    form = RegistrationForm()
+    form.partner_id.choices = [(p.id, p.name) for p in admin.partners_in_reach(current_actor())]
+    return form
+
+
+@bp.route("/admin/aktivitetspenger/partnere", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def register():
+    """The register of providers that may take money: put a partner on it, or suspend one."""
+    form = _registration_form()
+    me = current_actor()
+    page = lambda errors=None: form_page("money/register.html", form, rows=admin.register_rows(me),  # noqa: E731
+                                         action=ActionForm(), errors=errors)
+    if form.validate_on_submit():
+        with refused(page):
+            admin.register(me, form.partner_id.data, org_number=form.org_number.data,
+                           account_number=form.account_number.data, contact_email=form.contact_email.data,
+                           repayment_accepted=bool(form.repayment_accepted.data))
+        flash(_("Partneren er registrert og kan ta imot aktivitetspenger."), "success")
+        return redirect(url_for("money.register"))
+    return page()
+
+
+@bp.post("/admin/aktivitetspenger/partnere/<int:partner_id>/suspender")
+@roles_required(Role.ADMIN)
+def suspend(partner_id: int):
+    back = url_for("money.register")
+    with refused(redirect_to=back):
+        form = ActionForm()
+        if not form.validate_on_submit():
+            refuse_form(form, _("Skjemaet er utløpt. Prøv igjen."))
+        admin.suspend(current_actor(), partner_id)
+    flash(_("Registreringen er suspendert: partneren tar ikke imot aktivitetspenger."), "success")
+    return redirect(back)
+
+
+MENU = (
+    nav.item("money.settlement_list", _l("Oppgjør av aktivitetspenger"), list(FINANCE), order=35, group="offers"),
+    nav.item("money.schemes", _l("Aktivitetspenger"), [Role.ADMIN], order=85, group="admin"),
+    nav.item("money.register", _l("Partnere som tar imot aktivitetspenger"), [Role.ADMIN], order=86, group="admin"),
+)

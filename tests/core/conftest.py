@@ -96,7 +96,11 @@ def world(muni, other_muni, zone_set, users, partner_org, other_partner_org):
                             total_ore=0)
     db.session.add(settlement)
     db.session.flush()
-    ids = {"user_id": users["caseworker"].id, "settlement_id": settlement.id, "zone_id": zone_set["30010101"].id,
+    from opplevelseskort.money import services as money
+
+    scheme = money.create_scheme(muni, money.SchemeInput("Aktivitetspenger", 50_000), actor=users["admin"])
+    ids = {"user_id": users["caseworker"].id, "settlement_id": settlement.id, "scheme_id": scheme.id,
+           "zone_id": zone_set["30010101"].id,
            "partner_id": partner_org.id,
            "offer_id": offer.id, "occasion_id": occ.id, "booking_id": booking.id, "checkin_id": visit.id,
            "card_id": card.id, "household_id": h.id, "child_id": h.children[0].id, "app_id": appl.id,

@@ -103,6 +103,10 @@ ALLOWED = {
     ("api.settle_reservation", "POST"): {"*": 400},  # no Idempotency-Key
     ("money.settlement_list", "POST"): {"*": 422},  # no partner, no month
     ("money.approve", "POST"): {"*": 302},  # an action button: back to the settlement, with the answer
+    ("money.schemes", "POST"): {"*": 422},
+    ("money.register", "POST"): {"*": 422},
+    ("money.grant_now", "POST"): {"*": 302},
+    ("money.suspend", "POST"): {"*": 302},
     ("checkin.offline_sync", "POST"): {"*": 422},
     ("api.create_loan", "POST"): {"*": 422},
     ("api.return_loan", "POST"): {"*": 200},  # no list: every open unit of the loan comes back
