@@ -1,5 +1,7 @@
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -31,7 +33,8 @@ def check(muni, tmp_path):
                                                                        if kept[k] or k in from_legs}
     path = tmp_path / "ledger.beancount"
     path.write_text(exports.beancount(muni), encoding="utf-8")
-    checked = subprocess.run([shutil.which("bean-check") or "bean-check", str(path)], capture_output=True, text=True)
+    bean_check = shutil.which("bean-check") or str(Path(sys.executable).with_name("bean-check"))  # the venv's
+    checked = subprocess.run([bean_check, str(path)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr + path.read_text()
 
 
