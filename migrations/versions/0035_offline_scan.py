@@ -44,7 +44,7 @@ def upgrade():
         sa.Column('scanned_at', UTCDateTime(), nullable=False),
         sa.Column('visit_day', sa.Date(), nullable=False),
         sa.Column('clock_offset_s', sa.Integer(), nullable=False),
-        sa.Column('skew_s', sa.Integer(), nullable=False),
+        sa.Column('skew_s', sa.BigInteger(), nullable=False),
         sa.Column('companions', sa.Integer(), nullable=False),
         sa.Column('received_at', UTCDateTime(), nullable=False),
         sa.Column('outcome', sa.String(length=10), nullable=False),

@@ -114,7 +114,7 @@ class OfflineScan(db.Model):
     scanned_at: Mapped[datetime] = mapped_column(UTCDateTime)  # corrected by the clock offset measured at sync
     visit_day: Mapped[date] = mapped_column(sa.Date)  # the local day of scanned_at: the visit key's day
     clock_offset_s: Mapped[int] = mapped_column(sa.Integer, default=0)  # what the device said of its clock
-    skew_s: Mapped[int] = mapped_column(sa.Integer, default=0)  # the device clock's error measured at sync
+    skew_s: Mapped[int] = mapped_column(sa.BigInteger, default=0)  # the device clock's error measured at sync
     companions: Mapped[int] = mapped_column(sa.Integer, default=0)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     outcome: Mapped[ScanOutcome] = mapped_column(enum_type(ScanOutcome, 10))

@@ -395,3 +395,16 @@ def test_the_same_batch_sent_twice_at_once_is_stored_once_and_answered_alike(app
     assert len(answers) == 2 and answers[0] == answers[1]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OfflineScan)) == 5
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn)) == 5
+
+
+def test_a_device_clock_centuries_off_is_answered_not_refused(offer, kid, phones):
+    """What schemathesis found on PostgreSQL: a clock error of centuries did not fit the column it is kept in."""
+    _card, code = kid
+    a, _b = phones
+    from datetime import datetime as moment
+
+    event = offline.ScanEvent("phone-a-old1", offer.id, code, moment(52, 8, 24, 7, 49, tzinfo=UTC))
+    (verdict,) = offline.sync([event], actor=a.user, device_id="phone-a", sent_at=moment(1569, 6, 17, tzinfo=UTC),
+                              now=NOW)
+    assert (verdict.status, verdict.reason) == (ScanOutcome.REJECTED, "too_old")
+    assert db.session.scalar(sa.select(OfflineScan.skew_s).where(OfflineScan.event_id == "phone-a-old1")) > 2**31
