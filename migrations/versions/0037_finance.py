@@ -1,4 +1,4 @@
-"""finance role and monthly settlements of activity money (issue 40, item 7)
+"""finance role, monthly settlements of activity money and gap-free voucher numbers (issue 40, item 7)
 
 Revision ID: 0037_finance
 Revises: 0036_money
@@ -70,9 +70,33 @@ def upgrade():
         sa.UniqueConstraint('transfer_id'),
     )
     op.create_index('ix_money_settlement_line_settlement_id', 'money_settlement_line', ['settlement_id'])
+    op.create_table(
+        'money_voucher',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('municipality_id', sa.Integer(), nullable=False),
+        sa.Column('year', sa.Integer(), nullable=False),
+        sa.Column('number', sa.Integer(), nullable=False),
+        sa.Column('transfer_id', sa.Integer(), nullable=False),
+        sa.CheckConstraint('number > 0', name=op.f('ck_money_voucher_voucher_number_positive')),
+        sa.ForeignKeyConstraint(['municipality_id'], ['municipality.id'], ondelete='RESTRICT'),
+        sa.ForeignKeyConstraint(['transfer_id'], ['ledger_transfer.id'], ondelete='RESTRICT'),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('municipality_id', 'year', 'number'),
+        sa.UniqueConstraint('transfer_id'),
+    )
+    op.create_table(
+        'money_voucher_counter',
+        sa.Column('municipality_id', sa.Integer(), nullable=False),
+        sa.Column('year', sa.Integer(), nullable=False),
+        sa.Column('last', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['municipality_id'], ['municipality.id'], ondelete='RESTRICT'),
+        sa.PrimaryKeyConstraint('municipality_id', 'year'),
+    )
 
 
 def downgrade():
+    op.drop_table('money_voucher_counter')
+    op.drop_table('money_voucher')
     op.drop_table('money_settlement_line')
     op.drop_table('money_settlement')
     op.execute("DELETE FROM api_token WHERE role = 'finance'")

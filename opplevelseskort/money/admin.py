@@ -14,7 +14,7 @@ from ..core.models import Municipality
 from ..extensions import db
 from ..partners.models import Partner, PartnerStatus
 from ..zones.models import Zone
-from . import services
+from . import exports, services
 from .models import Account, AccountKind, Leg, MoneyRegistration, Scheme, Transfer, TransferKind
 
 
@@ -23,6 +23,11 @@ def _municipality(actor) -> Municipality:
     if not found:
         raise NotFound("municipality_unknown", _("Fant ikke kommunen."))
     return found[0]
+
+
+def vouchers_csv(actor, year: int) -> bytes:
+    """The voucher-level ledger of the actor's municipality for a year."""
+    return exports.vouchers_csv(_municipality(actor), year)
 
 
 def zones_for_topup(actor) -> list[Zone]:

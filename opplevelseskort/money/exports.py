@@ -6,14 +6,17 @@ Accounts are named by kind and number, never by a child's name."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from ..core.clock import local_date, today
+from ..core.exports import csv_writer
 from ..core.models import Municipality
 from ..extensions import db
-from .models import Account, AccountKind, Leg, Transfer
+from .models import Account, AccountKind, Leg, Transfer, Voucher
 
 ROOTS = {AccountKind.BUDGET: "Equity:Scheme{scheme}:Budget", AccountKind.LAPSED: "Income:Scheme{scheme}:Lapsed",
          AccountKind.CHILD: "Liabilities:Children:Account{id}", AccountKind.PAYABLE: "Liabilities:Partner{partner}:Payable",
@@ -66,3 +69,22 @@ def beancount(municipality: Municipality) -> str:
 
 def _quoted(text: str) -> str:
     return (text or "").replace("\\", "\\\\").replace('"', "'")
+
+
+def vouchers_csv(municipality: Municipality, year: int) -> bytes:
+    """The voucher-level ledger of a year for the accounting system: one row per leg, in voucher order (numbers from
+    1 without a gap), semicolon-separated UTF-8 with a BOM, kroner with øre; accounts named as in the Beancount
+    file, never by a child."""
+    out = io.StringIO()
+    writer = csv_writer(out)
+    writer.writerow([_("Bilag"), _("Dato"), _("Type"), _("Tekst"), _("Konto"), _("Debet (kr)"), _("Kredit (kr)")])
+    rows = db.session.execute(
+        sa.select(Voucher.number, Transfer, Leg, Account).join(Transfer, Transfer.id == Voucher.transfer_id)
+        .join(Leg, Leg.transfer_id == Transfer.id).join(Account, Account.id == Leg.account_id)
+        .where(Voucher.municipality_id == municipality.id, Voucher.year == year)
+        .order_by(Voucher.number, Leg.debit.desc(), Leg.id))
+    for number, transfer, leg, account in rows:
+        amount = _nok(leg.amount).removesuffix(" NOK").replace(".", ",")
+        writer.writerow([number, local_date(transfer.created_at).isoformat(), str(transfer.kind), transfer.memo,
+                         account_name(account), amount if leg.debit else "", "" if leg.debit else amount])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -12,11 +12,13 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..core.clock import utcnow
+from ..core.clock import local_date, utcnow
 from ..core.errors import DomainError
 from ..extensions import db
-from .models import Account, AccountKind, Leg, Transfer, TransferKind
+from .models import Account, AccountKind, Leg, Transfer, TransferKind, Voucher, VoucherCounter
 
 
 class NotEnoughMoney(DomainError):
@@ -59,8 +61,23 @@ def post(kind: TransferKind, moves: list[tuple[Account, Account, int]], *, munic
                         for _src, dst, amount in moves])
     for account_id, delta in change.items():
         accounts[account_id].balance += delta
+    year = local_date(transfer.created_at).year
+    db.session.add(Voucher(municipality_id=municipality_id, year=year, number=_next_voucher(municipality_id, year),
+                           transfer_id=transfer.id))
     db.session.flush()
     return transfer
+
+
+def _next_voucher(municipality_id: int, year: int) -> int:
+    """The municipality's next voucher number of the year: one upsert that moves the counter and locks its row until
+    the transaction ends (a second posting waits; a rollback gives the number back), so numbers have no gap."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table = VoucherCounter.__table__
+    statement = insert(table).values(municipality_id=municipality_id, year=year, last=1)
+    statement = statement.on_conflict_do_update(index_elements=[table.c.municipality_id, table.c.year],
+                                                set_={"last": table.c.last + 1}).returning(table.c.last)
+    return int(db.session.execute(statement).scalar_one())
 
 
 def balances_from_legs() -> dict[int, int]:

@@ -236,6 +236,32 @@ class SettlementLine(db.Model):
     __table_args__ = (sa.CheckConstraint("amount_ore > 0", name="settlement_line_positive"),)
 
 
+
+class Voucher(db.Model):
+    """A transfer's voucher number: per municipality and year, from 1 without a gap (the counter moves in the
+    transfer's own transaction, so a posting that is rolled back takes its number back with it)."""
+
+    __tablename__ = "money_voucher"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipality.id", ondelete="RESTRICT"))
+    year: Mapped[int] = mapped_column(sa.Integer)
+    number: Mapped[int] = mapped_column(sa.Integer)
+    transfer_id: Mapped[int] = mapped_column(sa.ForeignKey("ledger_transfer.id", ondelete="RESTRICT"), unique=True)
+
+    __table_args__ = (sa.UniqueConstraint("municipality_id", "year", "number"),
+                      sa.CheckConstraint("number > 0", name="voucher_number_positive"))
+
+
+class VoucherCounter(db.Model):
+    __tablename__ = "money_voucher_counter"
+
+    municipality_id: Mapped[int] = mapped_column(sa.ForeignKey("municipality.id", ondelete="RESTRICT"),
+                                                 primary_key=True)
+    year: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(sa.Integer)
+
+
 # PostgreSQL holds what must hold (created with the tables, and by migration 0036): a transfer's debits equal its
 # credits when the transaction commits, and posted transfers and legs are never updated or deleted.
 LEDGER_DDL = (

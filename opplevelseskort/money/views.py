@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..core import nav
+from ..core.clock import today
 from ..core.exports import attachment
 from ..core.forms import ActionForm
 from ..core.guards import form_page
@@ -33,12 +34,13 @@ def settlement_list():
     form = _form()
     if form.validate_on_submit():
         me = current_actor()
-        with refused(lambda: form_page("money/settlements.html", form, rows=settlements.settlements_of(me)),
-                     field=form.month):
+        with refused(lambda: form_page("money/settlements.html", form, rows=settlements.settlements_of(me),
+                                       this_year=today().year), field=form.month):
             partner = next(p for p in settlements.registered_partners(me) if p.id == form.partner_id.data)
             made = settlements.make(partner, form.month.data, actor=me)
         return redirect(url_for("money.settlement", settlement_id=made.id))
-    return form_page("money/settlements.html", form, rows=settlements.settlements_of(current_actor()))
+    return form_page("money/settlements.html", form, rows=settlements.settlements_of(current_actor()),
+                     this_year=today().year)
 
 
 @bp.get("/okonomi/oppgjor/<int:settlement_id>")
@@ -73,6 +75,16 @@ def settlement_csv(settlement_id: int):
         found = settlements.settlement_of(settlement_id, current_actor())
     return Response(settlements.as_csv(found), content_type="text/csv; charset=utf-8",
                     headers=attachment("aktivitetspenger", settlements.reference(found), ext="csv"))
+
+
+@bp.get("/okonomi/bilag/<int:year>.csv")
+@roles_required(*FINANCE)
+def vouchers(year: int):
+    """Every posting of the year by voucher number (gap-free), for the accounting system."""
+    if not 2000 <= year <= 2999:
+        abort(404)
+    return Response(admin.vouchers_csv(current_actor(), year), content_type="text/csv; charset=utf-8",
+                    headers=attachment("bilag-aktivitetspenger", str(year), ext="csv"))
 
 
 @bp.get("/okonomi/oppgjor/<int:settlement_id>.json")

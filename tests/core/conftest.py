@@ -110,7 +110,7 @@ def world(muni, other_muni, zone_set, users, partner_org, other_partner_org):
     strings = {"token": card.family_token, "code": card.short_code, "filename": "css/app.css", "name": "entra",
                "municipality": muni.number, "collection_id": "opptak-2026-grunnkrets", "feature_id": "30010101",
                "number": muni.number, "kid": signing.rotate_key(muni).kid, "device_id": "device-1",
-               "pass_type_id": "pass.no.test", "serial": "serial-1"}
+               "pass_type_id": "pass.no.test", "serial": "serial-1", "year": "2026"}
     form = {"reason": "x", "card_code": card.short_code, "code": card.short_code, "companions": "0",
             "borrower_id": str(borrower.id), "unit_codes": units[1].label_code, "unit_code": units[0].label_code,
             "offer_id": str(offer.id), "location": str(loc.id), "item_type_id": str(skis.id), "quantity": "1",
