@@ -61,9 +61,11 @@ def test_an_invited_caseworker_signs_in_through_the_providers_pages(context_fact
 
 
 def test_an_email_set_on_the_providers_profile_page_takes_over_nothing(context_factory, oidc_server, canaille):
-    canaille.sign_in_as(canaille.person("mallory", "mallory@example.org"))
+    # a name of its own: the provider lives for the whole session, and tests/accounts/test_oidc.py has a "mallory"
+    # (two accounts of one name made the profile page of either fail when both tests ran in one worker)
+    canaille.sign_in_as(canaille.person("mallory-browser", "mallory.browser@example.org"))
     page = _watched(context_factory(viewport={"width": 1280, "height": 900}).new_page())
-    page.goto(canaille.issuer + "/profile/mallory")  # the provider's own profile page
+    page.goto(canaille.issuer + "/profile/mallory-browser")  # the provider's own profile page
     page.locator("#emails-0").fill("admin@testby.kommune.no")
     page.locator("#edit-profile").click()
     page.wait_for_load_state()
