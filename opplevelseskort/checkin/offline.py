@@ -33,7 +33,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 from ..accounts.models import User
 from ..cards import services as cards
 from ..cards import signing
-from ..core.clock import OSLO, local_date, utcnow
+from ..core.clock import local_date, utcnow
 from ..core.errors import DomainError, NotFound, PermissionDenied
 from ..core.labels import label
 from ..core.validation import Integer, field_message
@@ -281,16 +281,11 @@ def _rule_flags(card, offer, at: datetime, claims: signing.Claims, key_id: int) 
     return flags
 
 
-def _day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime(day.year, day.month, day.day, tzinfo=OSLO)
-    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
-
-
 def _count_once(scan: OfflineScan, card, offer, *, actor: User) -> None:
     """Store the scan as the visit key's counted visit, or as a duplicate of it: a visit recorded online that day
     stays the counted one; between offline scans the earliest is (ties by event id), whatever the order they came
     in. The card row is locked (cards.door_card_by_number), so two syncs of one card take turns."""
-    lo, hi = _day_bounds(scan.visit_day)
+    lo, hi = partners.day_bounds(scan.visit_day)
     online = db.session.scalar(sa.select(CheckIn.id).where(
         CheckIn.card_id == card.id, CheckIn.offer_id == offer.id, CheckIn.voided_at.is_(None),
         CheckIn.source != CheckinSource.OFFLINE, CheckIn.at >= lo, CheckIn.at < hi).order_by(CheckIn.at).limit(1))
@@ -337,7 +332,7 @@ def _period(offer, at: datetime) -> tuple[datetime | None, datetime | None]:
         end = (start + timedelta(days=32)).replace(day=1)
     else:
         return None, None
-    return _day_bounds(start)[0], _day_bounds(end)[0]
+    return partners.day_bounds(start)[0], partners.day_bounds(end)[0]
 
 
 def _flag_quota(child_id: int, offer, at: datetime) -> None:
