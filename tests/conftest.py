@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from opplevelseskort import create_app
+from opplevelseskort.core import jobs
 from opplevelseskort.core import municipalities as services
 from opplevelseskort.core.models import Role
 from opplevelseskort.extensions import db
@@ -121,6 +122,17 @@ def transactional(application):
             engines[None] = engine
             outer.rollback()
             conn.close()
+
+
+@pytest.fixture(autouse=True)
+def _jobs_run_at_once(app, request):
+    """Each test starts with the suite's queue (jobs at once, inside the request). The queue is one per process, so
+    a test that makes an app with a real queue must put this one back; one that does not is named here, instead
+    of the later tests in its process whose jobs then wait, queued, for a worker that never comes."""
+    yield
+    if not jobs.queue.immediate:
+        jobs.init_app(app)
+        pytest.fail(f"{request.node.nodeid} left the job queue without jobs at once: put it back (jobs.init_app)")
 
 
 @pytest.fixture(scope="session", autouse=True)

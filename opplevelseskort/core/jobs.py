@@ -158,6 +158,12 @@ def lane_wait(run: JobRun | None) -> int:
     return 0
 
 
+def at_once() -> bool:
+    """Jobs run at once, inside the request that starts them (JOBS_IMMEDIATE): this app's setting, never the
+    process's queue, which the last app made in the process points at its own store."""
+    return has_app_context() and bool(current_app.config.get("JOBS_IMMEDIATE"))
+
+
 def mark_job_thread() -> None:
     """This app context runs a job: on SQLite its transactions take the write lock when they begin (see
     `opplevelseskort._sqlite_transactions`), so a job that reads, then writes never fails on a request's commit."""
@@ -170,14 +176,14 @@ def is_job_thread() -> bool:
 
 def execute(run_id: int) -> JobRun | None:
     """Run one queued job now (the worker's task body; also what a test or the CLI calls)."""
-    if not queue.immediate:
+    if not at_once():
         mark_job_thread()  # the worker's app context is the job's alone
     run = db.session.get(JobRun, run_id)
     if run is None or run.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
         return run
     run.status, run.started_at = JobStatus.RUNNING, utcnow()
     fn = _JOBS[run.kind]
-    immediate = queue.immediate
+    immediate = at_once()
     _RUNNING.add(run_id)
     beat(run_id)
     try:
@@ -286,8 +292,8 @@ def start(fn: Callable, /, *, actor: Actor | None, municipality_id: int | None, 
     db.session.add(run)
     db.session.flush()
     run_id = run.id
-    if queue.immediate:
-        _run_job(run_id)
+    if at_once():  # in the caller's transaction; what goes wrong is raised here, never swallowed by the queue
+        execute(run_id)
         return run
     _ensure_embedded_worker()
     if has_request_context():
@@ -496,7 +502,7 @@ def run_scheduled(name: str) -> JobRun:
     """One run of a scheduled job, recorded (what the worker's schedule calls; an admin may also run one now)."""
     run = JobRun(kind=name, params={}, context={})
     db.session.add(run)
-    if queue.immediate:
+    if at_once():
         db.session.flush()
     else:
         db.session.commit()

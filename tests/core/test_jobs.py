@@ -269,3 +269,16 @@ def test_a_runs_page_is_headed_by_its_jobs_title_and_leads_back_where_its_starte
     page = client.get(f"/jobber/{run.id}").text
     assert "Importer soner" in page and 'href="/admin/soner"' in page
 
+
+
+def test_an_app_that_runs_jobs_at_once_keeps_doing_so_when_another_app_with_a_queue_is_made(make_app, app, tmp_path,
+                                                                                            client, login_as):
+    """The queue is one per process; an app made later with a real queue (a benchmark's, a second node's) must not
+    leave this app's jobs queued for a worker that never comes (it did: three zone imports failed in CI)."""
+    try:
+        make_app(JOBS_IMMEDIATE=False, JOBS_URL=f"sqlite:///{tmp_path}/queue.sqlite3")
+        with app.test_request_context("/"):
+            run = jobs.start(_probe, actor=None, municipality_id=None, number="4303")
+            assert run.status == JobStatus.DONE and run.result == {"number": "4303"}
+    finally:
+        jobs.init_app(app)
