@@ -65,6 +65,8 @@ class MunicipalitySettingsForm(FlaskForm):
     default_report_period = StringField(_l("Standard rapportperiode"), validators=[Optional(), Length(max=40)],
                                         description=_l("Tomt: inneværende år. Eller 2026, 2026-Q1, 2026-03."))
     support_email = StringField(_l("E-post for brukerstøtte"), validators=[Optional(), Length(max=254)])
+    org_number = StringField(_l("Kommunens organisasjonsnummer"), validators=[Optional(), Length(max=20)],
+                             description=_l("Ni sifre. Står som kjøper på EHF-fakturaene for aktivitetspenger."))
     # the contact line in each family language beside bokmål (labelled by the language's own name)
     contact_line_nn = _line_field("nn")
     contact_line_en = _line_field("en")

@@ -59,6 +59,8 @@ LABELS: dict[tuple[str, str], object] = {
     ("measure", "no_shows"): _l("Uteblitt"), ("measure", "loans"): _l("Utlån"), ("measure", "borrowers"): _l("Lånere"),
     ("measure", "value_nok"): _l("Verdi (kr)"), ("measure", "uptake"): _l("Opptak"),
     ("measure", "reach"): _l("Rekkevidde"),
+    ("measure", "money_children"): _l("Barn som brukte aktivitetspenger"),
+    ("measure", "money_nok"): _l("Aktivitetspenger brukt (kr)"),
     ("channel", "nav"): _l("NAV"), ("channel", "child_welfare"): _l("Barnevernet"), ("channel", "school"): _l("Skolen"),
     ("channel", "health_nurse"): _l("Helsesykepleier"), ("channel", "introduction"): _l("Introduksjonsprogrammet"),
     ("channel", "application"): _l("Egen søknad"), ("channel", "other"): _l("Annet"),

@@ -37,6 +37,8 @@ class Municipality(db.Model):
     sms_sender: Mapped[str] = mapped_column(sa.String(11), default="", server_default="")  # SMS "from" name
     default_report_period: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
     support_email: Mapped[str] = mapped_column(sa.String(254), default="", server_default="")
+    # the municipality's organisation number (Brønnøysund): the buyer on self-billed EHF invoices for activity money
+    org_number: Mapped[str] = mapped_column(sa.String(9), default="", server_default="")
     # the card scheme's period ends each year on this day (MM-DD): new cards and approvals default to it
     scheme_end: Mapped[str] = mapped_column(sa.String(5), default="12-31", server_default="12-31")
     # Moved on by every change to what the public catalogue shows (an offer, a partner, a zone): pages rendered

@@ -17,7 +17,7 @@ from .clock import today
 from .errors import DomainError
 from .models import Municipality
 from .types import Actor
-from .validation import EMAIL_RE
+from .validation import EMAIL_RE, valid_org_number
 
 
 def get_or_create_municipality(number: str, name: str) -> Municipality:
@@ -49,7 +49,7 @@ SMS_SENDER_RE = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")  # an alphanum
 REPORT_PERIOD_RE = re.compile(r"^\d{4}(-Q[1-4]|-(0[1-9]|1[0-2]))?$")
 
 
-SETTINGS = ("contact_line", "sms_sender", "default_report_period", "support_email")
+SETTINGS = ("contact_line", "sms_sender", "default_report_period", "support_email", "org_number")
 
 
 FAMILY_LANGUAGES = tuple(code for code in SUPPORTED_LOCALES if code != "nb")  # the contact line's other languages
@@ -72,7 +72,7 @@ def parse_scheme_end(text: str) -> str | None:
 
 def update_municipality_settings(municipality: Municipality, *, actor: Actor, contact_line: str, sms_sender: str,
                                  default_report_period: str, support_email: str,
-                                 scheme_end: str | None = None,
+                                 scheme_end: str | None = None, org_number: str | None = None,
                                  contact_lines: dict[str, str] | None = None) -> list[str]:
     """The municipality's own settings, every field checked (problems by field, nothing saved unless all hold);
     the change is audited. `contact_lines` is the line in the families' other languages (an empty one: bokmål is
@@ -85,6 +85,8 @@ def update_municipality_settings(municipality: Municipality, *, actor: Actor, co
                                                if lang in FAMILY_LANGUAGES and (text or "").strip()}
     if scheme_end is not None:
         values["scheme_end"] = parse_scheme_end(scheme_end) or ""
+    if org_number is not None:
+        values["org_number"] = re.sub(r"\s", "", org_number or "")
     problems = _settings_problems(values, scheme_end_given=scheme_end is not None)
     if problems:
         raise DomainError("settings_invalid", " ".join(problems.values()), fields=problems)
@@ -114,6 +116,9 @@ def _settings_problems(values: dict, *, scheme_end_given: bool) -> dict[str, str
                                               "(inneværende år).")
     if values["support_email"] and not EMAIL_RE.match(values["support_email"]):
         problems["support_email"] = _("«%(value)s» er ikke en gyldig e-postadresse.", value=values["support_email"])
+    if values.get("org_number") and not valid_org_number(values["org_number"]):
+        problems["org_number"] = _("«%(value)s» er ikke et gyldig organisasjonsnummer (ni sifre med riktig "
+                                   "kontrollsiffer).", value=values["org_number"])
     if scheme_end_given and not values["scheme_end"]:
         problems["scheme_end"] = _("Skriv dag og måned, for eksempel 31.12 eller 31.07.")
     return problems

@@ -11,6 +11,19 @@ from pydantic import BeforeValidator, StrictInt
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")  # an address, not a proof it exists
 
 
+ORG_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
+
+
+def valid_org_number(value: str) -> bool:
+    """Norwegian organisation number: 9 digits, the last a modulus-11 check digit (weights 3,2,7,6,5,4,3,2)."""
+    digits = re.sub(r"\s", "", value or "")
+    if not re.fullmatch(r"\d{9}", digits):
+        return False
+    rest = sum(int(d) * w for d, w in zip(digits[:8], ORG_WEIGHTS, strict=True)) % 11
+    check = 0 if rest == 0 else 11 - rest
+    return check != 10 and check == int(digits[8])
+
+
 def _integral(value: Any) -> Any:
     """JSON Schema counts 9.0 as an integer; so do we. Booleans are not numbers here."""
     if isinstance(value, float) and value.is_integer():

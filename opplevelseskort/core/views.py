@@ -167,7 +167,7 @@ def municipality_settings():
             changed = municipalities.update_municipality_settings(
                 muni, actor=current_user, contact_line=form.contact_line.data, sms_sender=form.sms_sender.data,
                 default_report_period=form.default_report_period.data, support_email=form.support_email.data,
-                scheme_end=form.scheme_end.data,
+                scheme_end=form.scheme_end.data, org_number=form.org_number.data,
                 contact_lines={code: f.data or "" for code, f in zip(municipalities.FAMILY_LANGUAGES, line_fields,
                                                                      strict=True)})
         flash(_("Innstillingene er lagret.") if changed else _("Ingenting ble endret."), "success")

@@ -12,15 +12,16 @@ import sqlalchemy as sa
 from ..accounts.models import User
 from ..core.clock import today
 from ..core.models import Municipality, Role
+from ..core.validation import valid_org_number
 from ..demo import DEMO_SEED
 from ..extensions import db
 from ..partners.models import Offer, OfferStatus, Partner
-from ..partners.services import valid_org_number
 from ..zones.models import Zone
 from . import services, settlements
 from .models import Account, AccountKind, MoneyRegistration, Scheme
 
 DEMO_ACCOUNT = "86011117947"
+DEMO_MUNICIPALITY_ORG = "964338531"  # a number with a valid check digit: the buyer on the demo's EHF invoices
 SCHEME_NAME = "Aktivitetspenger"
 
 
@@ -28,6 +29,7 @@ def demo_money(muni: Municipality, *, small: bool = False) -> dict[str, int]:
     if db.session.scalar(sa.select(Scheme.id).where(Scheme.municipality_id == muni.id)):
         return {}
     rng = random.Random(DEMO_SEED + 40)
+    muni.org_number = muni.org_number or DEMO_MUNICIPALITY_ORG
     admin = db.session.scalar(sa.select(User).where(User.email == "admin@demo.no"))
     zones = db.session.scalars(sa.select(Zone.id).where(Zone.municipality_id == muni.id, Zone.level == "grunnkrets")
                                .order_by(Zone.code)).all()

@@ -18,9 +18,10 @@ from ..core import audit
 from ..core.clock import today, utcnow
 from ..core.errors import Conflict, DomainError, NotFound, PermissionDenied
 from ..core.models import Municipality
+from ..core.validation import valid_org_number
 from ..extensions import db
 from ..partners.models import Offer, Partner
-from ..partners.services import partner_id_of, valid_org_number
+from ..partners.services import partner_id_of
 from . import ledger
 from .models import (
     Account,

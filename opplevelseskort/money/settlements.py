@@ -21,7 +21,7 @@ from ..core.models import Municipality, Role
 from ..core.permissions import can_access_municipality
 from ..extensions import db
 from ..partners.models import Offer, Partner
-from . import ledger
+from . import ehf, ledger
 from .models import (
     Account,
     AccountKind,
@@ -123,6 +123,11 @@ def may_approve(settlement: Settlement, actor) -> bool:
     """Whether this actor may approve it now: the finance office, a draft."""
     return actor.role == Role.FINANCE and settlement.status == SettlementStatus.DRAFT
 
+def has_invoice(settlement: Settlement) -> bool:
+    """Whether the settlement is an invoice now: approved, with lines (the EHF download is offered)."""
+    return settlement.status == SettlementStatus.APPROVED and settlement.total_ore > 0
+
+
 def lines(settlement: Settlement) -> list[SettlementLine]:
     return list(db.session.scalars(sa.select(SettlementLine).where(SettlementLine.settlement_id == settlement.id)
                                    .order_by(SettlementLine.day, SettlementLine.id)))
@@ -184,3 +189,8 @@ def as_basis(settlement: Settlement) -> dict:
             "currency": "NOK", "total_ore": settlement.total_ore, "total": kroner_text(settlement.total_ore),
             "lines": [{"date": line.day.isoformat(), "offer": line.offer_title, "reference": line.booking_ref,
                        "card_number": line.card_number, "amount_ore": line.amount_ore} for line in lines(settlement)]}
+
+
+def as_ehf(settlement: Settlement) -> bytes:
+    """The approved settlement as a self-billed EHF invoice (Peppol BIS Billing 3.0, UBL 2.1): see money.ehf."""
+    return ehf.invoice(settlement, lines(settlement))

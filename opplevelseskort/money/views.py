@@ -50,7 +50,8 @@ def settlement(settlement_id: int):
         found = settlements.settlement_of(settlement_id, current_actor())
     return render_template("money/settlement.html", s=found, lines=settlements.lines(found),
                            reference=found.reference, form=ActionForm(),
-                           may_approve=settlements.may_approve(found, current_actor()))
+                           may_approve=settlements.may_approve(found, current_actor()),
+                           has_invoice=settlements.has_invoice(found))
 
 
 @bp.post("/okonomi/oppgjor/<int:settlement_id>/godkjenn")
@@ -75,6 +76,18 @@ def settlement_csv(settlement_id: int):
         found = settlements.settlement_of(settlement_id, current_actor())
     return Response(settlements.as_csv(found), content_type="text/csv; charset=utf-8",
                     headers=attachment("aktivitetspenger", settlements.reference(found), ext="csv"))
+
+
+@bp.get("/okonomi/oppgjor/<int:settlement_id>.xml")
+@roles_required(*FINANCE)
+def settlement_ehf(settlement_id: int):
+    """The approved settlement as a self-billed EHF invoice for the accounting system."""
+    with refused(not_found=True):
+        found = settlements.settlement_of(settlement_id, current_actor())
+    with refused(redirect_to=url_for("money.settlement", settlement_id=settlement_id)):
+        body = settlements.as_ehf(found)
+    return Response(body, content_type="application/xml; charset=utf-8",
+                    headers=attachment("ehf-aktivitetspenger", settlements.reference(found), ext="xml"))
 
 
 @bp.get("/okonomi/bilag/<int:year>.csv")

@@ -21,7 +21,7 @@ from ..core.hours import OpeningHours
 from ..core.images import store_jpeg
 from ..core.models import Municipality, OutboxChannel, OutboxMessage, Role
 from ..core.permissions import can_access_municipality, scope_to_municipality
-from ..core.validation import EMAIL_RE
+from ..core.validation import EMAIL_RE, valid_org_number
 from ..extensions import db
 from ..zones.models import Zone
 from ..zones.services import find_zone
@@ -38,19 +38,6 @@ from .models import (
 )
 
 log = logging.getLogger(__name__)
-
-
-ORG_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
-
-
-def valid_org_number(value: str) -> bool:
-    """Norwegian organisation number: 9 digits, the last a modulus-11 check digit (weights 3,2,7,6,5,4,3,2)."""
-    digits = re.sub(r"\s", "", value or "")
-    if not re.fullmatch(r"\d{9}", digits):
-        return False
-    rest = sum(int(d) * w for d, w in zip(digits[:8], ORG_WEIGHTS, strict=True)) % 11
-    check = 0 if rest == 0 else 11 - rest
-    return check != 10 and check == int(digits[8])
 
 
 @dataclass

@@ -21,7 +21,7 @@ from ..core.models import Role
 from ..core.permissions import can_access_municipality, private_page, roles_required
 from ..core.uow import refuse_form, refused
 from ..extensions import db, limiter
-from . import bookings, catalogue_cache, services
+from . import catalogue_cache, services
 from .forms import (
     CATEGORY_LABELS,
     KIND_LABELS,
@@ -36,7 +36,7 @@ from .forms import (
     StaffUserEditForm,
     StaffUserForm,
 )
-from .models import BookingStatus, Occasion, Partner
+from .models import Partner
 
 log = logging.getLogger(__name__)
 bp = Blueprint("partners", __name__)
@@ -240,23 +240,6 @@ def offer_image(offer_id: int):
 
 
 offer_image.public = True
-
-
-@bp.post("/tilbud/<int:offer_id>/pamelding/<int:occasion_id>/pa-vegne")
-@roles_required(Role.CASEWORKER, Role.ADMIN)
-def book_on_behalf(offer_id: int, occasion_id: int):
-    """A caseworker books a place for a child, identified by the child's card code."""
-    occ = db.session.get(Occasion, occasion_id)
-    if occ is None or occ.offer_id != offer_id:
-        abort(404)
-    form = BookOnBehalfForm()
-    back = url_for("partners.offer_page", offer_id=offer_id)
-    with refused(redirect_to=back):
-        if not form.validate_on_submit():
-            refuse_form(form, _("Skriv kortkoden til barnet."))
-        booking = bookings.book_on_behalf(occ, form.card_code.data, actor=current_user)
-    flash(_("Påmeldt.") if booking.status == BookingStatus.BOOKED else _("Satt på venteliste."), "success")
-    return redirect(back)
 
 
 # --- staff users with their partner tie (admin): users are core's, which partner a user works for is ours ------

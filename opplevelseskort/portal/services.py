@@ -129,6 +129,24 @@ def book(occasion: Occasion, card: Card) -> Booking:
     return booking
 
 
+def book_on_behalf(occasion: Occasion, card_code: str, *, actor) -> Booking:
+    """A caseworker books for a child of their municipality by card code; money is held as when the family books
+    (refused, place and all, when too little is left)."""
+    booking = bookings.book_on_behalf(occasion, card_code, actor=actor)
+    offer = occasion.offer
+    if booking.status == BookingStatus.BOOKED and money.pays_for(booking.child_id, offer):
+        money.reserve(booking.child_id, offer, offer.price_nok * 100, booking_id=booking.id)
+    return booking
+
+
+def occasion_of_offer(offer_id: int, occasion_id: int) -> Occasion:
+    """The offer's occasion, or not found (another offer's occasion too)."""
+    occ = db.session.get(Occasion, occasion_id)
+    if occ is None or occ.offer_id != offer_id:
+        raise NotFound("occasion_unknown", _("Fant ikke aktiviteten."))
+    return occ
+
+
 def cancel(booking: Booking) -> None:
     """A family cancels: the place goes to the waiting list and money held for it is the child's again."""
     bookings.cancel_booking(booking, actor=None)

@@ -24,12 +24,12 @@ from ..core.clock import today
 from ..core.guards import json_error
 from ..core.i18n import current_locale_code
 from ..core.models import Role
-from ..core.permissions import private_page
+from ..core.permissions import private_page, roles_required
 from ..core.qr import qr_svg
 from ..core.uow import refuse_form, refused
 from ..extensions import limiter
 from ..partners import bookings
-from ..partners.forms import ReasonForm
+from ..partners.forms import BookOnBehalfForm, ReasonForm
 from ..partners.models import BookingStatus
 from . import services
 
@@ -167,3 +167,19 @@ for _public_view in (family_card, family_card_qr, family_card_pdf, scan_landing,
                      family_cancel, family_device, family_apple_pass, family_google_pass):
     _public_view.public = True
 
+
+@bp.post("/tilbud/<int:offer_id>/pamelding/<int:occasion_id>/pa-vegne")
+@roles_required(Role.CASEWORKER, Role.ADMIN)
+def book_on_behalf(offer_id: int, occasion_id: int):
+    """A caseworker books a place for a child, identified by the child's card code; at a priced offer of a
+    registered partner the child's activity money is held for it, as when the family books."""
+    with refused(not_found=True):
+        occ = services.occasion_of_offer(offer_id, occasion_id)
+    form = BookOnBehalfForm()
+    back = url_for("partners.offer_page", offer_id=offer_id)
+    with refused(redirect_to=back):
+        if not form.validate_on_submit():
+            refuse_form(form, _("Skriv kortkoden til barnet."))
+        booking = services.book_on_behalf(occ, form.card_code.data, actor=current_user)
+    flash(_("Påmeldt.") if booking.status == BookingStatus.BOOKED else _("Satt på venteliste."), "success")
+    return redirect(back)

@@ -39,6 +39,8 @@ PLAN: tuple[TableSpec, ...] = (
     TableSpec("activity", ("checkins", "offers_used", "no_shows", "loans", "borrowers"), EVERY_LEVEL, MUNICIPALITY,
               _l("Besøk, tilbud brukt, uteblitt, utlån og lånere")),
     TableSpec("value", ("value_nok",), ABOVE_FINEST, MUNICIPALITY, _l("Verdi av besøkene (kr)")),
+    TableSpec("money", ("money_children", "money_nok"), ABOVE_FINEST, MUNICIPALITY,
+              _l("Barn som brukte aktivitetspenger, og beløpet (kr)")),
     TableSpec("age", ("active_children", "checkins"), ABOVE_FINEST, None,
               _l("Aktive barn og besøk etter aldersgruppe")),
     TableSpec("gender", ("active_children", "checkins"), ABOVE_FINEST, None, _l("Aktive barn og besøk etter kjønn")),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context
@@ -26,6 +26,7 @@ from ..core import jobs
 from ..core.errors import DomainError
 from ..core.models import JobRun, JobStatus, Municipality
 from ..extensions import db
+from ..money.models import Account, AccountKind, Leg, Transfer, TransferKind
 from ..partners.models import Booking, BookingStatus, Occasion, Offer
 from ..zones.models import Zone
 from ..zones.versions import zones_in_force
@@ -95,6 +96,7 @@ class Facts:
     offers: set[tuple[int, int]]  # (zone, offer) pairs visited
     no_shows: dict[int, int]
     loans: dict[int, tuple[int, int]]  # borrower's zone -> (loan lines, borrowers)
+    money: dict[int, tuple[int, int]] = field(default_factory=dict)  # zone -> (children, kroner used)
 
 
 def _first_visits(municipality: Municipality, period: Period):
@@ -147,7 +149,8 @@ def _remapped(facts: Facts, remap: dict[int, int]) -> Facts:
                  visits=summed((((z(k), b, g), v) for (k, b, g), v in facts.visits.items()), plus),
                  offers={(z(k), o) for k, o in facts.offers},
                  no_shows=summed(((z(k), n) for k, n in facts.no_shows.items()), plus),
-                 loans=summed(((z(k), v) for k, v in facts.loans.items()), plus))
+                 loans=summed(((z(k), v) for k, v in facts.loans.items()), plus),
+                 money=summed(((z(k), v) for k, v in facts.money.items()), plus))
 
 
 def _period_facts(municipality: Municipality, period: Period, zone_ids: list[int]) -> Facts:
@@ -182,7 +185,22 @@ def _period_facts(municipality: Municipality, period: Period, zone_ids: list[int
     return Facts(cards={z: int(n) for z, n in cards},
                  first_visits=[(z, a, g or "unknown") for z, a, g in db.session.execute(
                      _first_visits(municipality, period))],
-                 visits=visit_totals, offers=offers, no_shows={z: int(n) for z, n in no_shows}, loans=loans)
+                 visits=visit_totals, offers=offers, no_shows={z: int(n) for z, n in no_shows}, loans=loans,
+                 money=_money_used(municipality, period, zone_ids))
+
+
+def _money_used(municipality: Municipality, period: Period, zone_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Activity money used in the period by the child's zone: children whose money paid a partner (a settled
+    reservation), and the kroner (rounded per zone, so the zones add up to the total)."""
+    rows = db.session.execute(
+        sa.select(Child.zone_id, sa.func.count(sa.distinct(Account.child_id)), sa.func.sum(Leg.amount))
+        .select_from(Leg).join(Transfer, Transfer.id == Leg.transfer_id).join(Account, Account.id == Leg.account_id)
+        .join(Child, Child.id == Account.child_id)
+        .where(Transfer.municipality_id == municipality.id, Transfer.kind == TransferKind.SETTLE,
+               Transfer.created_at >= period.start_dt, Transfer.created_at < period.end_dt,
+               Account.kind == AccountKind.CHILD, Child.zone_id.in_(zone_ids))
+        .group_by(Child.zone_id)).all()
+    return {z: (int(n), round(int(ore or 0) / 100)) for z, n, ore in rows}
 
 
 def compute_counts(municipality: Municipality, period: Period, level: str, facts: Facts | None = None,
@@ -211,6 +229,9 @@ def compute_counts(municipality: Municipality, period: Period, level: str, facts
     for zid, (n, b) in facts.loans.items():
         add(zid, "loans", n)
         add(zid, "borrowers", b)
+    for zid, (n, kroner) in facts.money.items():
+        add(zid, tables.MONEY_CHILDREN, n)
+        add(zid, tables.MONEY_NOK, kroner)
     offers: dict[int, set[int]] = {}
     for zid, offer_id in facts.offers:
         if zid in mapping:
@@ -338,7 +359,7 @@ def request_build(municipality: Municipality, period: Period, *, actor: User | N
             return run
     run = jobs.start(publication_build, actor=actor, municipality_id=municipality.id, period=period.label,
                      settings=store.settings_key())
-    if has_request_context() and not jobs.queue.immediate:
+    if has_request_context() and not jobs.at_once():
         db.session.commit()  # see the docstring
     return run
 
@@ -426,6 +447,8 @@ def _collect(municipality: Municipality, period: Period, all_zones: list[Zone], 
     uptake_levels = [lv for lv in plan.levels_for("uptake", tree.levels, yearly=yearly)
                      if dense(lv, "children_with_card", min_cards)]
     tiny = tables.add_uptake(system, tree, counts, uptake_levels, min_count)
+    money_levels = [lv for lv in plan.levels_for("money", tree.levels, yearly=yearly) if lv in uptake_levels]
+    tables.add_money(system, tree, counts, money_levels, tiny, min_count)
     breakdowns = {}
     for by, categories in BREAKDOWNS:
         if not plan.published(by, tree.levels, None, yearly=yearly):
@@ -498,7 +521,8 @@ def _status(pub: Publication, key) -> str | None:
 
 def _uptake_table(pub: Publication, c: tables.LevelCounts, min_den: int, *, total_only: bool = False) -> Report:
     """One level's rows and the municipality total, with each cell's status from the protected system."""
-    value_here = plan.published("value", pub.levels, c.level, yearly=periods.is_calendar_year(pub.period))
+    yearly = periods.is_calendar_year(pub.period)
+    value_here = plan.published("value", pub.levels, c.level, yearly=yearly)
     report = Report(pub.municipality, pub.period, c.level, [] if total_only else c.zones)
     rows = [(z.code, c.per_zone[z.id], c.eligible.get(z.id), c.eligible_status.get(z.id)) for z in report.zones]
     rows.append((tables.TOTAL, c.total, c.eligible_total, ".." if c.eligible_status else None))
@@ -510,6 +534,7 @@ def _uptake_table(pub: Publication, c: tables.LevelCounts, min_den: int, *, tota
             cells["value_nok"].status = SUPPRESSED
         elif code != tables.TOTAL and not value_here:
             cells["value_nok"].status = plan.NOT_PUBLISHED
+        _money_cells(pub, cells, code, plan.published("money", pub.levels, c.level, yearly=yearly))
         cells["uptake"] = _rate(counts["active_children"], counts["children_with_card"],
                                 cells["active_children"], cells["children_with_card"], min_den)
         cells["reach"] = _rate(counts["children_with_card"], elig, cells["children_with_card"], None, min_den)
@@ -517,6 +542,17 @@ def _uptake_table(pub: Publication, c: tables.LevelCounts, min_den: int, *, tota
             cells["reach"] = Cell(None, elig_status)
         report.cells[code] = cells
     return report
+
+
+def _money_cells(pub: Publication, cells: dict, code: str, here: bool) -> None:
+    """Money used: the children's count as the protected system says, the kroner hidden with it; not published
+    on a level the plan leaves it out of (the municipality's row always has it)."""
+    if code != tables.TOTAL and not here:
+        cells[tables.MONEY_CHILDREN].status = cells[tables.MONEY_NOK].status = plan.NOT_PUBLISHED
+        return
+    cells[tables.MONEY_CHILDREN].status = _status(pub, tables.ZoneCell(code, tables.MONEY_CHILDREN))
+    if cells[tables.MONEY_CHILDREN].suppressed:
+        cells[tables.MONEY_NOK].status = SUPPRESSED
 
 
 def _breakdown_table(pub: Publication, zones: list[Zone], level: str, by: str, categories: list[str], active: dict,

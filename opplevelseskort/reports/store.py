@@ -34,11 +34,13 @@ from ..core.clock import utcnow
 from ..core.errors import DomainError
 from ..core.models import JobRun, JobStatus, Municipality
 from ..extensions import db
+from ..money.models import Transfer, TransferKind
 from ..partners.models import Booking, BookingStatus
 from ..zones.models import Zone, ZoneCorrespondence
 from . import tables
 from .disclosure import Need
 from .models import ReportFeature, ReportPublication, ZoneIndicator
+from .plan import NOT_PUBLISHED
 from .publication import Period, Publication, Report
 from .suppression import Cell
 
@@ -90,6 +92,8 @@ def data_version(municipality_id: int) -> str:
             ZoneIndicator.zone_id.in_(sa.select(Zone.id).where(Zone.municipality_id == municipality_id))),
         sa.select(sa.func.count(ZoneCorrespondence.id)).where(ZoneCorrespondence.municipality_id == municipality_id),
         sa.select(sa.func.max(ZoneCorrespondence.id)).where(ZoneCorrespondence.municipality_id == municipality_id),
+        sa.select(sa.func.max(Transfer.id)).where(Transfer.municipality_id == municipality_id,
+                                                  Transfer.kind == TransferKind.SETTLE),  # money used
     ]
     values = db.session.execute(sa.select(*[f.scalar_subquery() for f in figures])).one()
     return hashlib.sha256(repr(tuple(values)).encode()).hexdigest()[:32]
@@ -201,9 +205,10 @@ def load(municipality: Municipality, row: ReportPublication) -> Publication:
     def zones(codes):
         return [by_code[c] for c in codes if c in by_code]
 
-    def report(data):
+    def report(data):  # a measure added since it was built is not published in it (SSB's "..")
         return Report(municipality, period, data["level"], zones(data["zones"]),
-                      {code: {m: Cell(v, s) for m, (v, s) in cells.items()} for code, cells in data["cells"].items()})
+                      {code: {m: Cell(*cells[m]) if m in cells else Cell(None, NOT_PUBLISHED) for m in tables.MEASURES}
+                       for code, cells in data["cells"].items()})
 
     pub = Publication(municipality, period, levels=list(content["levels"]), added=content["added"],
                       built_at=row.built_at, hidden_cells=content.get("hidden", []))

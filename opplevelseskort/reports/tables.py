@@ -25,7 +25,7 @@ from .suppression import primary_count
 # What a zone's row holds: counts, and rates made of them (and the indicator the headline sets reach beside).
 LOW_INCOME_KEY = "low_income_children_share"
 COUNT_MEASURES = ["children_with_card", "active_children", "checkins", "offers_used", "no_shows", "loans",
-                  "borrowers", "value_nok"]
+                  "borrowers", "value_nok", "money_children", "money_nok"]
 RATE_MEASURES = ["uptake", "reach"]
 MEASURES = COUNT_MEASURES + RATE_MEASURES
 
@@ -44,8 +44,10 @@ IMPORTANCE = {"children_with_card": 4.0, "active_children": 4.0, "checkins": 2.0
 HEADLINE = ("children_with_card", "active_children")
 GRANT_IMPORTANCE = 2.0
 TOTAL_COST = 10.0  # a municipality figure is hidden only when nothing cheaper protects
+MONEY_CHILDREN = "money_children"  # children who used activity money (settled) in the period: protected like a count
+MONEY_NOK = "money_nok"  # the kroner they used: hidden with the count (an amount over a price gives it back)
 # Counts that can only grow when the period grows (a quarter's figure is at most its year's).
-GROWS_WITH_PERIOD = (*AUDITED,)
+GROWS_WITH_PERIOD = (*AUDITED, MONEY_CHILDREN)
 
 
 class ZoneCell(NamedTuple):
@@ -216,6 +218,29 @@ def add_uptake(system: System, tree: Tree, counts: dict[str, LevelCounts], level
     for m in ADDITIVE:
         _sums(system, tree, levels, lambda code, m=m: ZoneCell(code, m))
     return tiny
+
+
+def add_money(system: System, tree: Tree, counts: dict[str, LevelCounts], levels: list[str], tiny: set[str],
+              min_count: int) -> None:
+    """The money table (children who used activity money) at the levels the plan publishes it and for the
+    municipality: a count protected like the headline's, at most the row's children with a card, rows adding up."""
+    for level in [*levels, None]:
+        c = counts[level or tree.levels[0]]
+        for zone in c.zones if level else [None]:
+            code = zone.code if zone else TOTAL
+            key = ZoneCell(code, MONEY_CHILDREN)
+            if key in system.values:
+                continue
+            v = (c.per_zone[zone.id] if zone else c.total)[MONEY_CHILDREN]
+            primary = code in tiny or primary_count(v, None, min_count)
+            system.add(key, v, hidden=primary, weight=(1 + v) * (TOTAL_COST if code == TOTAL else 1))
+            if code in tiny:
+                system.may_be_zero.add(key)
+            if primary:
+                _needs(system, key, v, min_count=min_count, tiny=code in tiny)
+            if ZoneCell(code, "children_with_card") in system.values:
+                system.at_most(key, ZoneCell(code, "children_with_card"))
+    _sums(system, tree, levels, lambda code: ZoneCell(code, MONEY_CHILDREN))
 
 
 def _sums(system: System, tree: Tree, levels: list[str], cell) -> None:

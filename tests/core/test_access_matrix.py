@@ -102,6 +102,7 @@ ALLOWED = {
     ("api.sync_offline", "POST"): {"*": 422},
     ("api.settle_reservation", "POST"): {"*": 400},  # no Idempotency-Key
     ("money.settlement_list", "POST"): {"*": 422},  # no partner, no month
+    ("money.settlement_ehf", "GET"): {"*": 302},  # a draft is no invoice yet: back to it, with the reason
     ("money.approve", "POST"): {"*": 302},  # an action button: back to the settlement, with the answer
     ("money.schemes", "POST"): {"*": 422},
     ("money.register", "POST"): {"*": 422},
@@ -142,7 +143,7 @@ ALLOWED = {
     ("partners.user_new", "POST"): {"*": 422},
     ("zones.zone_edit", "POST"): {"*": 302},  # the form keeps the zone's own values
     ("zones.zone_import", "POST"): {"*": 422},
-    ("partners.book_on_behalf", "POST"): {"*": 302},  # back to the offer, with what is missing
+    ("portal.book_on_behalf", "POST"): {"*": 302},  # back to the offer, with what is missing
     ("partners.occasion_add", "POST"): {"*": 302},
     ("partners.offer_edit", "POST"): {"*": 422},
     ("partners.partner_action", "POST"): {"*": 302},

@@ -166,3 +166,17 @@ def test_the_demo_is_the_same_every_time(ctx):
     again = [(g.name, [(c.given_name, c.zone) for c in kids]) for g, kids in _households(zones, today())]
     assert first == again
     assert demo.demo_geojson() == demo.demo_geojson()
+
+
+def test_the_finance_office_gets_an_ehf_invoice_for_the_demos_approved_month(demo_app, ctx):
+    from lxml import etree
+
+    from opplevelseskort.money.models import Settlement, SettlementStatus
+
+    approved = db.session.scalars(sa.select(Settlement).where(Settlement.status == SettlementStatus.APPROVED,
+                                                              Settlement.total_ore > 0)).first()
+    assert approved is not None
+    finance = _login(demo_app, "okonomi@demo.no")
+    got = finance.get(f"/okonomi/oppgjor/{approved.id}.xml")
+    assert got.status_code == 200
+    assert etree.fromstring(got.data).findtext("{*}InvoiceTypeCode") == "389"

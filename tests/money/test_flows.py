@@ -51,6 +51,27 @@ def test_a_booking_the_money_cannot_cover_is_refused_place_and_all(client, muni,
     assert [r.id for r in _reservations()] == [account_holder.id]
 
 
+def test_a_caseworkers_booking_on_a_childs_behalf_holds_the_money_as_the_familys_does(client, muni, users, scheme,
+                                                                                       kid, priced):
+    services.grant(scheme)
+    camp = occasion(priced, users)
+    login(client, users["caseworker"])
+    url = f"/tilbud/{priced.id}/pamelding/{camp.id}/pa-vegne"
+    assert client.post(url, data={"card_code": kid.short_code}).status_code == 302
+    (held,) = _reservations()
+    booking = db.session.scalar(sa.select(Booking).where(Booking.child_id == kid.child_id))
+    assert (held.amount, held.booking_id) == (10_000, booking.id) and services.available(kid.child_id) == 90_000
+    poor = make_card(muni, users, "Per", birth_year=2014)
+    services.grant(scheme)
+    services.reserve(poor.child_id, priced, 95_000)
+    refused = client.post(url, data={"card_code": poor.short_code})
+    assert refused.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Booking).where(Booking.child_id == poor.child_id)) == 0
+    assert client.get(f"/tilbud/{priced.id}/pamelding/{camp.id + 999}/pa-vegne").status_code == 405
+    assert client.post(f"/tilbud/{priced.id + 999}/pamelding/{camp.id}/pa-vegne",
+                       data={"card_code": kid.short_code}).status_code == 404
+
+
 def test_settling_through_the_api_is_idempotent(client, scheme, kid, priced, users):
     from opplevelseskort.accounts import tokens
 
