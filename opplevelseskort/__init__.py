@@ -212,7 +212,7 @@ def _will_write() -> bool:
 # From the bottom up: the platform, sign-in and zones, then the parts built on them.
 PARTS = ["opplevelseskort.core", "opplevelseskort.accounts", "opplevelseskort.zones", "opplevelseskort.cards",
          "opplevelseskort.partners", "opplevelseskort.money", "opplevelseskort.checkin", "opplevelseskort.reports",
-         "utstyr", "opplevelseskort.portal"]
+         "opplevelseskort.wishes", "utstyr", "opplevelseskort.portal"]
 # Parts without tables or commands of their own (the family's pages read the parts below them).
 NO_MODELS = {"opplevelseskort.portal"}
 NO_CLI = {"opplevelseskort.portal"}
@@ -272,7 +272,7 @@ def _wire_hooks(app: Flask) -> None:
 
 # Parts with jobs of their own (`jobs.py`: queued work and scheduled work).
 JOB_PARTS = ["opplevelseskort.zones", "opplevelseskort.cards", "opplevelseskort.money", "opplevelseskort.checkin",
-             "opplevelseskort.reports", "utstyr"]
+             "opplevelseskort.reports", "opplevelseskort.wishes", "utstyr"]
 
 
 def _register_jobs(app: Flask) -> None:

@@ -135,6 +135,8 @@ class Card(db.Model):
     issued_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # a parent said "do not ask my child about wishes" (the wish rounds pass this card by)
+    wishes_opt_out: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     revoked_reason: Mapped[RevokeReason | None] = mapped_column(enum_type(RevokeReason, 20))
     replaces_id: Mapped[int | None] = mapped_column(sa.ForeignKey("card.id", ondelete="SET NULL"))
 

@@ -25,6 +25,9 @@ from ..money import services as money
 from ..partners import bookings
 from ..partners import services as partners
 from ..partners.models import Booking, BookingStatus, Occasion, Offer
+from ..wishes import calls as wish_calls
+from ..wishes import services as wishes
+from ..wishes.models import WishRound
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ class CardPage:
     returned: list[FamilyLoanLine] = ()  # equipment brought back, newest first
     wallets: dict = field(default_factory=dict)  # {"apple": bool, "google": bool}: the wallets the municipality offers
     money: list[MoneyLine] = field(default_factory=list)  # activity money per scheme, in kroner (no scheme name)
+    wishes: list[tuple[WishRound, bool]] = field(default_factory=list)  # open rounds for the card, answered or not
+    wished: list[tuple[Offer, str]] = field(default_factory=list)  # offers children's wishes led to, in the zone
 
 
 def family_card(token: str) -> Card:
@@ -108,7 +113,19 @@ def card_page(card: Card, locale: str) -> CardPage:
     return CardPage(card, status, offers, lines, municipality.contact_line_in(locale) if municipality else "", False,
                     visits, on_loan, returned, wallet.enabled(card.municipality_id) if status == CardStatus.ACTIVE else {},
                     [MoneyLine(money.kroner(m.available), money.kroner(m.reserved), money.kroner(m.used), m.lapses_after)
-                     for m in money.child_money(card.child_id)])
+                     for m in money.child_money(card.child_id)],
+                    [(r, wishes.has_answered(r, card)) for r in wishes.rounds_for_card(card)]
+                    if status == CardStatus.ACTIVE else [],
+                    [(o, o.text(locale)[0]) for o in wish_calls.born_offers(card.municipality_id,
+                                                                            zone_id=card.child.zone_id)])
+
+
+def wish_round_for_card(card: Card, round_id: int) -> WishRound:
+    """An open round this card's child may answer, or not found."""
+    found = next((r for r in wishes.rounds_for_card(card) if r.id == round_id), None)
+    if found is None:
+        raise NotFound("round_unknown", _("Denne ønskerunden er ikke åpen for dette kortet."))
+    return found
 
 
 def usable_card(token: str) -> Card:

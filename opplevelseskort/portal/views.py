@@ -8,6 +8,7 @@ from flask import (
     current_app,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -21,7 +22,7 @@ from ..cards import codes, devices, pdf, wallet
 from ..cards import services as cards
 from ..cards.models import CardStatus
 from ..core.clock import today
-from ..core.guards import json_error
+from ..core.guards import form_page, json_error
 from ..core.i18n import current_locale_code
 from ..core.models import Role
 from ..core.permissions import private_page, roles_required
@@ -31,6 +32,9 @@ from ..extensions import limiter
 from ..partners import bookings
 from ..partners.forms import BookOnBehalfForm, ReasonForm
 from ..partners.models import BookingStatus
+from ..wishes import notice as wish_notice
+from ..wishes import services as wishes
+from ..wishes.forms import OptOutForm
 from . import services
 
 bp = Blueprint("portal", __name__)
@@ -54,7 +58,13 @@ def family_card(token: str):
         "portal/family_card.html", card=page.card, child=page.card.child, status=page.status, CardStatus=CardStatus,
         offers=offers, bookings=bookings, short_code=codes.format_short_code(page.card.short_code), token=token,
         contact_line=page.contact_line, replaced=page.replaced, visits=page.visits, on_loan=page.on_loan,
-        returned=page.returned, today=today(), wallets=page.wallets, money=page.money)))
+        returned=page.returned, today=today(), wallets=page.wallets, money=page.money,
+        wish_rounds=[{"title": r.title, "answered": answered, "url": url_for("portal.family_wish", token=token,
+                                                                           round_id=r.id)}
+                     for r, answered in page.wishes],
+        wished=[{"title": title, "url": url_for("partners.offer_page", offer_id=o.id, kort=token)}
+                for o, title in page.wished],
+        opt_out_form=OptOutForm(opt_out=page.card.wishes_opt_out))))
 
 
 @bp.get("/kort/<token>/qr.svg")
@@ -183,3 +193,50 @@ def book_on_behalf(offer_id: int, occasion_id: int):
         booking = services.book_on_behalf(occ, form.card_code.data, actor=current_user)
     flash(_("Påmeldt.") if booking.status == BookingStatus.BOOKED else _("Satt på venteliste."), "success")
     return redirect(back)
+
+
+@bp.route("/kort/<token>/onsker/<int:round_id>", methods=["GET", "POST"])
+@limiter.limit(lambda: "30 per minute")
+def family_wish(token: str, round_id: int):
+    """A card holder says what they would try: once per round, never tied to the card (see wishes.services)."""
+    card = _card(token)
+    with refused(not_found=True):
+        wish_round = services.wish_round_for_card(card, round_id)
+    back = url_for("portal.family_card", token=token)
+    if wishes.has_answered(wish_round, card):
+        flash(_("Du har allerede svart i denne runden. Takk!"), "success")
+        return redirect(back)
+    form = wish_notice.answer_form(wish_round)
+
+    def page(*_unplaced):
+        return private_page(make_response(form_page("wishes/answer.html", form, r=wish_round,
+                                                    pictograms=wish_notice.pictograms(),
+                                                    notice=wish_notice.notice(current_locale_code(), wish_round))))
+
+    if form.validate_on_submit():
+        with refused(page, form=form):
+            wishes.answer_with_card(wish_round, card, wish_notice.answer_input(form))
+        flash(_("Takk for svaret ditt!"), "success")
+        return redirect(back)
+    return page()
+
+
+family_wish.public = True
+
+
+@bp.post("/kort/<token>/onsker")
+@limiter.limit(lambda: "30 per minute")
+def family_wish_opt_out(token: str):
+    """A parent turns wishes off for the child's card (or on again)."""
+    card = _card(token)
+    back = url_for("portal.family_card", token=token)
+    form = OptOutForm()
+    with refused(redirect_to=back):
+        if not form.validate_on_submit():
+            refuse_form(form, _("Skjemaet er utløpt. Prøv igjen."))
+        wishes.set_opt_out(card, bool(form.opt_out.data))
+    flash(_("Lagret."), "success")
+    return redirect(back)
+
+
+family_wish_opt_out.public = True

@@ -99,7 +99,17 @@ def world(muni, other_muni, zone_set, users, partner_org, other_partner_org):
     from opplevelseskort.money import services as money
 
     scheme = money.create_scheme(muni, money.SchemeInput("Aktivitetspenger", 50_000), actor=users["admin"])
+    from opplevelseskort.wishes import calls as wish_calls
+    from opplevelseskort.wishes import services as wishes
+
+    wish_round = wishes.open_round(muni, wishes.RoundInput("Ønsker", date.today(), date.today() + timedelta(days=9)),
+                                   actor=users["admin"])
+    wish_class = wishes.add_class(wish_round, school="Byskolen", name="5B", grade_band="5-7",
+                                  zone_id=zone_set["30010101"].id, pupils=2, languages=["ar"], actor=users["admin"])
+    wish_call = wish_calls.create_call(wish_round, activity="climbing", zone_id=zone_set["30010101"].id,
+                                       grade_band="5-7", times=[], text="", actor=users["admin"])
     ids = {"user_id": users["caseworker"].id, "settlement_id": settlement.id, "scheme_id": scheme.id,
+           "round_id": wish_round.id, "class_id": wish_class.id, "call_id": wish_call.id, "answer_id": 2**31 - 3,
            "zone_id": zone_set["30010101"].id,
            "partner_id": partner_org.id,
            "offer_id": offer.id, "occasion_id": occ.id, "booking_id": booking.id, "checkin_id": visit.id,
@@ -110,7 +120,7 @@ def world(muni, other_muni, zone_set, users, partner_org, other_partner_org):
     strings = {"token": card.family_token, "code": card.short_code, "filename": "css/app.css", "name": "entra",
                "municipality": muni.number, "collection_id": "opptak-2026-grunnkrets", "feature_id": "30010101",
                "number": muni.number, "kid": signing.rotate_key(muni).kid, "device_id": "device-1",
-               "pass_type_id": "pass.no.test", "serial": "serial-1", "year": "2026"}
+               "pass_type_id": "pass.no.test", "serial": "serial-1", "year": "2026", "verdict": "godkjenn"}
     form = {"reason": "x", "card_code": card.short_code, "code": card.short_code, "companions": "0",
             "borrower_id": str(borrower.id), "unit_codes": units[1].label_code, "unit_code": units[0].label_code,
             "offer_id": str(offer.id), "location": str(loc.id), "item_type_id": str(skis.id), "quantity": "1",

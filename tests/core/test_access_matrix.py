@@ -64,6 +64,12 @@ PUBLIC = {
     ("utstyr.photo", "GET"): {None: 404, "*": 404},
     ("accounts.set_password_link", "GET"): {None: 404, "*": 404},  # the world's token is no set-password link
     ("accounts.set_password_link", "POST"): {None: 404, "*": 404},
+    ("wishes.code_entry", "POST"): {None: 422, "*": 422},  # no code typed
+    ("wishes.answer", "GET"): {None: 404, "*": 404},  # the world's code is a card's: no class has it
+    ("wishes.answer", "POST"): {None: 404, "*": 404},
+    ("wishes.public_page", "GET"): {None: 302, A: 302, "*": 200},  # two municipalities: which one first
+    ("portal.family_wish", "POST"): {None: 422, "*": 422},  # nothing chosen
+    ("portal.family_wish_opt_out", "POST"): {None: 302, "*": 302},  # back to the card page
 }
 
 # A role the view allows: 200 for a GET and, for a POST with an empty form, the status listed ("*": the other
@@ -160,6 +166,14 @@ ALLOWED = {
     ("utstyr.unit_action", "POST"): {"*": 302},
     ("utstyr.units", "POST"): {"*": 422},
     ("utstyr.unmet", "POST"): {"*": 302},
+    ("wishes.rounds", "GET"): {A: 302},  # an admin over several municipalities chooses one first
+    ("wishes.rounds", "POST"): {A: 302},
+    ("wishes.add_class", "POST"): {"*": 422},
+    ("wishes.answer_call", "POST"): {"*": 422},
+    ("wishes.close", "POST"): {"*": 302},  # back to the round, with the answer
+    ("wishes.publish", "POST"): {"*": 302},
+    ("wishes.create_call", "POST"): {"*": 302},
+    ("wishes.moderate", "POST"): {"*": 302},
 }
 UNGUARDED = {"accounts.login", "accounts.logout", "core.set_language", "core.home", "core.accessibility"}
 

@@ -50,11 +50,14 @@ def test_every_enum_code_has_one_translated_word(app):
              "JobStatus": "job_status", "SigningKeyStatus": "signing_key_status",
              "WalletKind": "wallet_kind", "AccountKind": "account_kind", "TransferKind": "transfer_kind",
              "MoneyReservationStatus": "money_reservation_status",
-             "SettlementStatus": "settlement_status"}
+             "SettlementStatus": "settlement_status", "WishRoundStatus": "wish_round_status",
+             "GradeBand": "grade_band", "WishTime": "wish_time", "WishSource": "wish_source",
+             "TextStatus": "text_status", "WishCallStatus": "wish_call_status"}
     found = {}
     for module in ("opplevelseskort.core.models", "opplevelseskort.accounts.models", "opplevelseskort.zones.models",
                    "opplevelseskort.cards.models", "opplevelseskort.checkin.models",
-                   "opplevelseskort.partners.models", "opplevelseskort.money.models", "utstyr.models"):
+                   "opplevelseskort.partners.models", "opplevelseskort.money.models", "opplevelseskort.wishes.models",
+                   "utstyr.models"):
         for name, obj in vars(importlib.import_module(module)).items():
             if isinstance(obj, type) and issubclass(obj, enum.StrEnum) and obj is not enum.StrEnum \
                     and obj.__module__ == module:

@@ -90,7 +90,8 @@ def test_scheduled_jobs_are_declared_with_their_interval():
 
     assert jobs.SCHEDULE["delete_kept_uploads"].fn is card_jobs.delete_kept_uploads
     assert set(jobs.SCHEDULE) == {"delete_kept_uploads", "retention", "outbox", "equipment_reminders",
-                                  "expire_reservations", "release_no_shows", "publications", "reaper", "money"}
+                                  "expire_reservations", "release_no_shows", "publications", "reaper", "money",
+                                  "wishes"}
     from datetime import datetime
 
     due = {t.name for t in jobs.queue.read_periodic(datetime(2026, 1, 1, 10, 15))}
