@@ -61,7 +61,7 @@ def _class_form(wish_round) -> ClassForm:
 
 
 def _call_form(wish_round) -> CallForm:
-    form = CallForm()
+    form = CallForm(prefix="call")  # beside the class form on one page: ids of its own
     lang = current_locale_code()
     form.activity.choices = [(a.code, a.name(lang)) for a in catalogue.ACTIVITIES if a.code != "other"]
     form.zone_id.choices = list(services.zone_names(wish_round.municipality_id).items())
