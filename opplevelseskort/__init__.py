@@ -261,11 +261,12 @@ def _wire_hooks(app: Flask) -> None:
     from .money import demo as money_demo
     from .partners import demo as partners_demo
     from .reports import demo as reports_demo
+    from .wishes import demo as wishes_demo
 
     hooks.provide(app, "metric_counts", checkin.metric_counts)
     hooks.provide(app, "metric_counts", utstyr.metric_counts)
     for add_demo_data in (partners_demo.demo_offers, cards_demo.demo_cards, money_demo.demo_money,
-                          checkin_demo.demo_checkins, utstyr_demo.demo_utstyr,
+                          checkin_demo.demo_checkins, utstyr_demo.demo_utstyr, wishes_demo.demo_wishes,
                           reports_demo.demo_publications):  # last: built from the rest
         hooks.provide(app, "demo_data", add_demo_data)
 

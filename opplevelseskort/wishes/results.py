@@ -24,7 +24,7 @@ from ..partners.models import Offer, OfferStatus, Partner, PartnerStatus
 from ..reports.disclosure import Need, System, protect_cached
 from ..zones.models import Zone
 from . import catalogue
-from .models import WishAnswer, WishCall, WishClass, WishCode, WishOffer, WishRound, WishRoundStatus, WishTime
+from .models import WishAnswer, WishCall, WishOffer, WishRound, WishRoundStatus, WishTime
 from .services import MIN_ANSWERS, TOTAL, _may_run
 
 HIDDEN = ":"
@@ -112,16 +112,15 @@ def results(wish_round: WishRound) -> dict:
 
 
 def publish(wish_round: WishRound, *, actor) -> WishRound:
-    """Keep the protected results and delete the raw answers and the spent class codes (the retention the notice
-    states: answers live until the results are published, at the latest RETENTION_DAYS after the round closes)."""
+    """Keep the protected results and delete the raw answers (the retention the notice states: answers live until the
+    results are published, at the latest RETENTION_DAYS after the round closes). The class codes stay: a code holds
+    its class and nothing it answered, and it is how the class later sees what its wishes led to."""
     if actor is not None:  # the schedule publishes when the retention time is up
         _may_run(actor, wish_round.municipality_id)
     if wish_round.status != WishRoundStatus.CLOSED:
         raise DomainError("round_not_closed", _("Lukk runden før resultatene publiseres."))
     wish_round.results = compute(wish_round)
     deleted = db.session.execute(sa.delete(WishAnswer).where(WishAnswer.round_id == wish_round.id)).rowcount
-    class_ids = sa.select(WishClass.id).where(WishClass.round_id == wish_round.id)
-    db.session.execute(sa.delete(WishCode).where(WishCode.class_id.in_(class_ids)).where(WishCode.used.is_(True)))
     wish_round.status, wish_round.published_at = WishRoundStatus.PUBLISHED, utcnow()
     audit.record(actor, "wishes.publish", "wish_round", wish_round.id, municipality_id=wish_round.municipality_id,
                  answers_deleted=deleted)

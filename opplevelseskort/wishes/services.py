@@ -321,8 +321,11 @@ def answer_with_card(wish_round: WishRound, card: Card, data: AnswerInput) -> Wi
 
 
 def set_opt_out(card: Card, opt_out: bool) -> None:
-    """A parent turns wishes off (or on again) for the child's card."""
-    card.wishes_opt_out = bool(opt_out)
+    """A parent turns wishes off (or on again) for the child's card (audited: a change to a child's card)."""
+    if card.wishes_opt_out != bool(opt_out):
+        card.wishes_opt_out = bool(opt_out)
+        audit.record(None, "wishes.opt_out" if opt_out else "wishes.opt_in", "card", card.id,
+                     municipality_id=card.municipality_id)
 
 
 def close_round(wish_round: WishRound, *, actor=None) -> WishRound:

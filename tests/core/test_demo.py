@@ -180,3 +180,14 @@ def test_the_finance_office_gets_an_ehf_invoice_for_the_demos_approved_month(dem
     got = finance.get(f"/okonomi/oppgjor/{approved.id}.xml")
     assert got.status_code == 200
     assert etree.fromstring(got.data).findtext("{*}InvoiceTypeCode") == "389"
+
+
+def test_the_demo_has_a_wish_round_with_results_a_call_and_an_offer_born_from_it(demo_app, ctx):
+    from opplevelseskort.wishes import calls, results
+    from opplevelseskort.wishes.models import WishRound
+
+    wish_round = db.session.scalar(sa.select(WishRound))
+    shown = results.results(wish_round)
+    assert shown["answers"] >= 40 and any(u["answers"] for u in shown["units"])
+    assert len(calls.born_offers(ctx.id, round_id=wish_round.id)) == 1
+    assert _login(demo_app, "admin@demo.no").get(f"/admin/onsker/{wish_round.id}").status_code == 200

@@ -40,7 +40,8 @@ def test_only_the_two_plug_in_points_remain_and_the_factory_fills_them(app):
 
     assert hooks.NAMES == ("metric_counts", "demo_data")
     with app.app_context():
-        assert len(hooks.providers("demo_data")) == 6  # partners, cards, money, check-ins, equipment, reports
+        # partners, cards, money, check-ins, equipment, wishes, reports
+        assert len(hooks.providers("demo_data")) == 7
         assert len(hooks.providers("metric_counts")) == 2  # check-ins and loans
     with pytest.raises(ValueError):  # a page that needs a higher part lives in that part, not behind a hook
         hooks.provide(app, "card_page_offers", lambda card: [])
