@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import abort
 from flask_babel import format_date
@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from ..accounts.models import User
 from ..cards.models import Card, Child, Guardian
-from ..core.clock import utcnow
+from ..core.clock import month_bounds, utcnow
 from ..core.errors import DomainError
 from ..core.exports import csv_writer
 from ..core.i18n import current_locale_code
@@ -53,17 +53,6 @@ def partner_scope(user: User, requested: int | None) -> int | None:
             abort(404)
         return requested
     return min(allowed) if allowed else None
-
-
-def month_bounds(month: str) -> tuple[datetime, datetime]:
-    try:
-        year, mon = (int(x) for x in month.split("-"))
-        start = date(year, mon, 1)
-    except (ValueError, TypeError):
-        raise DomainError("month_invalid", _("Måned må skrives som ÅÅÅÅ-MM, for eksempel 2026-03.")) from None
-    end = date(year + (mon == 12), mon % 12 + 1, 1)
-    to_utc = lambda d: datetime(d.year, d.month, d.day, tzinfo=OSLO).astimezone(UTC)  # noqa: E731
-    return to_utc(start), to_utc(end)
 
 
 def visit_log(partner_id: int | None, month: str) -> list[CheckIn]:

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+
 from . import types
+from .errors import DomainError
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -29,3 +32,15 @@ def local_date(value: datetime | None) -> date | None:
 def local_now() -> datetime:
     """Now, on Norway's wall clock."""
     return types.utcnow().astimezone(OSLO)
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """A month typed as YYYY-MM, as the UTC instants of its first and of the next month's first Norwegian midnight
+    (a partner's statement, a settlement); anything else is refused with the reason."""
+    try:
+        year, mon = (int(x) for x in month.split("-"))
+        start = date(year, mon, 1)
+    except (ValueError, TypeError):
+        raise DomainError("month_invalid", _("Måned må skrives som ÅÅÅÅ-MM, for eksempel 2026-03.")) from None
+    end = date(year + (mon == 12), mon % 12 + 1, 1)
+    return tuple(datetime(d.year, d.month, d.day, tzinfo=OSLO).astimezone(UTC) for d in (start, end))

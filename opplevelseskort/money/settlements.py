@@ -7,15 +7,14 @@ adds only what is new; an approved month takes nothing more."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from ..cards.models import Card
 from ..core import audit
-from ..core.clock import OSLO, local_date, utcnow
-from ..core.errors import Conflict, DomainError, NotFound, PermissionDenied
+from ..core.clock import local_date, month_bounds, utcnow
+from ..core.errors import Conflict, NotFound, PermissionDenied
 from ..core.exports import csv_writer
 from ..core.models import Municipality, Role
 from ..core.permissions import can_access_municipality
@@ -34,16 +33,6 @@ from .models import (
     TransferKind,
 )
 from .services import partner_account
-
-
-def month_bounds(month: str) -> tuple[datetime, datetime]:
-    try:
-        year, mon = (int(x) for x in month.split("-"))
-        start = datetime(year, mon, 1, tzinfo=OSLO)
-    except (ValueError, TypeError):
-        raise DomainError("month_invalid", _("Måneden må skrives ÅÅÅÅ-MM.")) from None
-    end = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=OSLO)
-    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def _may_handle(actor, partner: Partner) -> None:
