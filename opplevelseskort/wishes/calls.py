@@ -23,7 +23,7 @@ from ..partners.models import Offer, OfferStatus
 from ..zones.models import Zone
 from . import catalogue
 from .models import GradeBand, WishCall, WishCallStatus, WishOffer, WishRound, WishTime
-from .services import BAND_AGES, _may_run
+from .services import BAND_AGES, _may_run, zone_chain
 
 
 def create_call(wish_round: WishRound, *, activity: str, zone_id: int, grade_band: str, times: list[str],
@@ -105,14 +105,6 @@ def close_call(call: WishCall, *, actor) -> None:
     call.status = WishCallStatus.CLOSED
 
 
-def _chain(zone_id: int | None, parents: dict[int, int | None]) -> set[int]:
-    out = set()
-    while zone_id is not None and zone_id not in out:
-        out.add(zone_id)
-        zone_id = parents.get(zone_id)
-    return out
-
-
 def born_offers(municipality_id: int, *, zone_id: int | None = None, round_id: int | None = None) -> list[Offer]:
     """Published offers born from calls (of a round, when given), for a zone when given: a call for the zone, a
     zone above it or a zone inside it."""
@@ -127,8 +119,8 @@ def born_offers(municipality_id: int, *, zone_id: int | None = None, round_id: i
         return [offer for offer, _z in rows]
     parents = dict(db.session.execute(sa.select(Zone.id, Zone.parent_id).where(
         Zone.municipality_id == municipality_id)).all())
-    mine = _chain(zone_id, parents)
-    return [offer for offer, call_zone in rows if call_zone in mine or zone_id in _chain(call_zone, parents)]
+    mine = set(zone_chain(zone_id, parents))
+    return [offer for offer, call_zone in rows if call_zone in mine or zone_id in zone_chain(call_zone, parents)]
 
 
 def uptake(wish_round: WishRound) -> dict:

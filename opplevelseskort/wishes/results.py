@@ -25,7 +25,7 @@ from ..reports.disclosure import Need, System, protect_cached
 from ..zones.models import Zone
 from . import catalogue
 from .models import WishAnswer, WishCall, WishOffer, WishRound, WishRoundStatus, WishTime
-from .services import MIN_ANSWERS, TOTAL, _may_run
+from .services import MIN_ANSWERS, TOTAL, _may_run, zone_chain
 
 HIDDEN = ":"
 
@@ -157,16 +157,6 @@ def _offered(municipality_id: int) -> dict[int | None, set[str]]:
     return out
 
 
-def _within(zone_id: int | None, parents: dict[int, int | None]) -> list[int | None]:
-    """The zone and every zone above it."""
-    chain, seen = [], set()
-    while zone_id is not None and zone_id not in seen:
-        seen.add(zone_id)
-        chain.append(zone_id)
-        zone_id = parents.get(zone_id)
-    return chain
-
-
 def gaps(wish_round: WishRound, *, limit: int = 20) -> list[Gap]:
     """The activities most wished in a zone and grade band that no published offer in that zone (or a zone inside
     it) gives, from the protected results (a hidden count ranks nothing), most wished first."""
@@ -176,7 +166,7 @@ def gaps(wish_round: WishRound, *, limit: int = 20) -> list[Gap]:
     parents = {z: p for z, p in zones}
     offered_in: dict[int, set[str]] = {}
     for zone_id, codes in _offered(wish_round.municipality_id).items():
-        for above in _within(zone_id, parents):
+        for above in zone_chain(zone_id, parents):
             offered_in.setdefault(above, set()).update(codes)
     found = []
     for unit in shown["units"]:

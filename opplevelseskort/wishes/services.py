@@ -181,6 +181,15 @@ def codes_used(wish_round: WishRound) -> dict[int, tuple[int, int]]:
     return {class_id: (int(used), int(total)) for class_id, total, used in rows}
 
 
+def zone_chain(zone_id: int | None, parents: dict[int, int | None]) -> list[int]:
+    """The zone and every zone above it (`parents`: zone id -> parent id, one query for the municipality)."""
+    chain: list[int] = []
+    while zone_id is not None and zone_id not in chain:
+        chain.append(zone_id)
+        zone_id = parents.get(zone_id)
+    return chain
+
+
 def zone_names(municipality_id: int) -> dict[int, str]:
     return {z.id: f"{z.code} {z.name}" for z in db.session.scalars(zones.zones_of(municipality_id))}
 

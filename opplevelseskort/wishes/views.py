@@ -114,30 +114,31 @@ def class_sheet(round_id: int, class_id: int):
         answer_url=url_for("wishes.code_entry", _external=True))))
 
 
-@bp.post("/admin/onsker/<int:round_id>/lukk")
-@roles_required(Role.ADMIN)
-def close(round_id: int):
+def _round_action(round_id: int, act, done: str):
+    """A button on the round's page: its small form checked, `act(round)` done, back to the page with the answer."""
     wish_round = _round(round_id)
     back = url_for("wishes.round_page", round_id=round_id)
     with refused(redirect_to=back):
         if not ReasonForm().validate_on_submit():
             refuse_form(ReasonForm(), _("Skjemaet er utløpt. Prøv igjen."))
-        services.close_round(wish_round, actor=current_user)
-    flash(_("Runden er lukket. Kortholdernes spor er slettet."), "success")
+        act(wish_round)
+    if done:
+        flash(done, "success")
     return redirect(back)
+
+
+@bp.post("/admin/onsker/<int:round_id>/lukk")
+@roles_required(Role.ADMIN)
+def close(round_id: int):
+    return _round_action(round_id, lambda r: services.close_round(r, actor=current_user),
+                         _("Runden er lukket. Kortholdernes spor er slettet."))
 
 
 @bp.post("/admin/onsker/<int:round_id>/publiser")
 @roles_required(Role.ADMIN)
 def publish(round_id: int):
-    wish_round = _round(round_id)
-    back = url_for("wishes.round_page", round_id=round_id)
-    with refused(redirect_to=back):
-        if not ReasonForm().validate_on_submit():
-            refuse_form(ReasonForm(), _("Skjemaet er utløpt. Prøv igjen."))
-        results.publish(wish_round, actor=current_user)
-    flash(_("Resultatene er publisert, og svarene er slettet."), "success")
-    return redirect(back)
+    return _round_action(round_id, lambda r: results.publish(r, actor=current_user),
+                         _("Resultatene er publisert, og svarene er slettet."))
 
 
 @bp.post("/admin/onsker/<int:round_id>/utlysninger")
@@ -161,13 +162,8 @@ def create_call(round_id: int):
 def moderate(round_id: int, answer_id: int, verdict: str):
     if verdict not in ("godkjenn", "avvis"):
         abort(404)
-    _round(round_id)
-    back = url_for("wishes.round_page", round_id=round_id)
-    with refused(redirect_to=back):
-        if not ReasonForm().validate_on_submit():
-            refuse_form(ReasonForm(), _("Skjemaet er utløpt. Prøv igjen."))
-        services.moderate(answer_id, verdict == "godkjenn", actor=current_user)
-    return redirect(back)
+    return _round_action(round_id, lambda _r: services.moderate(answer_id, verdict == "godkjenn", actor=current_user),
+                         "")
 
 
 # --- partners -------------------------------------------------------------------------------------------------------
